@@ -1,0 +1,289 @@
+//! The command line: clap definitions and one function per subcommand. Each returns the exit
+//! code of a completed command or a typed [`Error`]; `main` alone turns errors into messages and
+//! exit codes. Data goes to stdout, diagnostics to stderr.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::error::{exit, Error};
+use crate::pki::{self, KeyType, Pki, PkiOptions, PspRole};
+use crate::signature::{self, Dialect, Message, Mutation, MutationContext};
+
+/// Proves an OAuth 2.0 Dynamic Client Registration server (RFC 7591/7592, PSD2: mTLS with a
+/// QWAC, QSEAL-signed requests) right, keeps proving it in CI, and loads it before go-live.
+#[derive(Debug, Parser)]
+#[command(name = "dcr-harness", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or inspect the test PKI (test QTSP, QWACs, QSEALs, bad certificates).
+    #[command(subcommand)]
+    Pki(PkiCommand),
+    /// Sign a request and print its signing string and headers (or a curl command).
+    Sign(SignArgs),
+    /// List the mutations a scenario can apply to a signed request.
+    Mutations,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PkiCommand {
+    /// Create the test PKI (reuses what is there and still valid; `--force` starts afresh).
+    Init(PkiInitArgs),
+    /// Print every identity: subject, serial, validity, key, PSD2 roles and NCA.
+    Show(PkiDirArg),
+}
+
+#[derive(Debug, Args)]
+pub struct PkiDirArg {
+    /// The PKI directory.
+    #[arg(long = "dir", visible_alias = "pki", default_value = "fixtures/pki")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct PkiInitArgs {
+    #[command(flatten)]
+    pub dir: PkiDirArg,
+    /// Throw away the existing PKI (but not identities marked `external`) and generate anew.
+    #[arg(long)]
+    pub force: bool,
+    /// Key type of the QWACs and QSEALs.
+    #[arg(long, value_enum, default_value_t = KeyType::Rsa2048)]
+    pub key_type: KeyType,
+    /// organizationIdentifier of TPP A.
+    #[arg(long, default_value = "PSDGB-FCA-123456")]
+    pub org_id: String,
+    /// Organisation name of TPP A.
+    #[arg(long, default_value = "Test TPP A Ltd")]
+    pub org_name: String,
+    /// PSD2 roles of TPP A, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "PSP_PI,PSP_AI")]
+    pub roles: Vec<PspRole>,
+    /// Name of the national competent authority.
+    #[arg(long, default_value = "Financial Conduct Authority")]
+    pub nca_name: String,
+    /// Id of the national competent authority.
+    #[arg(long, default_value = "GB-FCA")]
+    pub nca_id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// HTTP method.
+    #[arg(long, default_value = "POST")]
+    pub method: String,
+    /// Full URL of the request (its path and query are signed).
+    #[arg(long)]
+    pub url: String,
+    /// File holding the body (none: empty body).
+    #[arg(long)]
+    pub body: Option<PathBuf>,
+    /// The PKI directory (created on first use).
+    #[arg(long, default_value = "fixtures/pki")]
+    pub pki: PathBuf,
+    /// Signing identity (a QSEAL).
+    #[arg(long, default_value = "qseal")]
+    pub identity: String,
+    /// TLS identity for `--curl` (a QWAC).
+    #[arg(long, default_value = "qwac")]
+    pub tls_identity: String,
+    /// Apply one mutation from the catalog (`dcr-harness mutations` lists them).
+    #[arg(long)]
+    pub mutation: Option<String>,
+    /// The Date to sign, as RFC 7231 IMF-fixdate (default: now).
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Extra header `Name: value` (repeatable); sent, and signed if the dialect lists it.
+    #[arg(long = "header", short = 'H')]
+    pub headers: Vec<String>,
+    /// How the DCR-service credentials of the TLS identity's TPP go into `--curl`.
+    #[arg(long, value_enum, default_value_t = CurlCredentials::ApiKey)]
+    pub credentials: CurlCredentials,
+    /// Print one JSON object (`signing_string`, `headers`).
+    #[arg(long, conflicts_with = "curl")]
+    pub json: bool,
+    /// Print a ready curl command with the mTLS flags.
+    #[arg(long)]
+    pub curl: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum CurlCredentials {
+    ApiKey,
+    Basic,
+    None,
+}
+
+/// API-key header names for the DCR-service credentials (IBM API Connect's, which SMBC's portal
+/// uses).
+pub const CLIENT_ID_HEADER: &str = "X-IBM-Client-Id";
+pub const CLIENT_SECRET_HEADER: &str = "X-IBM-Client-Secret";
+
+/// Runs a parsed command line; returns the exit code of a command that completed.
+pub fn run(cli: Cli) -> Result<u8, Error> {
+    match cli.command {
+        Command::Pki(PkiCommand::Init(args)) => pki_init(&args),
+        Command::Pki(PkiCommand::Show(args)) => pki_show(&args.dir),
+        Command::Sign(args) => sign(&args),
+        Command::Mutations => {
+            let mut out = String::new();
+            for m in Mutation::ALL {
+                out.push_str(&format!("{:<40} {}\n", m.name(), m.description()));
+            }
+            print(&out)
+        }
+    }
+}
+
+fn print(text: &str) -> Result<u8, Error> {
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth a message.
+    let _ = stdout.write_all(text.as_bytes());
+    Ok(exit::OK)
+}
+
+fn pki_init(args: &PkiInitArgs) -> Result<u8, Error> {
+    let dir = &args.dir.dir;
+    if args.force {
+        remove_generated(dir)?;
+    }
+    let options = PkiOptions {
+        key_type: args.key_type,
+        organization_identifier: args.org_id.clone(),
+        organization_name: args.org_name.clone(),
+        roles: args.roles.clone(),
+        nca_name: args.nca_name.clone(),
+        nca_id: args.nca_id.clone(),
+    };
+    let pki = Pki::ensure(dir, &options)?;
+    eprintln!("test PKI ready in {} ({} identities)", dir.display(), pki.identities().count());
+    Ok(exit::OK)
+}
+
+/// Removes the generated files and the manifest, keeping `external` identities' entries.
+fn remove_generated(dir: &Path) -> Result<(), Error> {
+    let Ok(old) = Pki::load(dir) else {
+        return Ok(());
+    };
+    for name in pki::catalog_names() {
+        for ext in ["pem", "key"] {
+            let _ = std::fs::remove_file(dir.join(format!("{name}.{ext}")));
+        }
+    }
+    let mut manifest = old.manifest.clone();
+    manifest.identities.retain(|_, e| e.external);
+    if manifest.identities.is_empty() {
+        let _ = std::fs::remove_file(dir.join(pki::MANIFEST));
+    }
+    Ok(())
+}
+
+fn pki_show(dir: &Path) -> Result<u8, Error> {
+    let pki = Pki::ensure(dir, &PkiOptions::default())?;
+    print(&pki::describe(&pki))
+}
+
+fn sign(args: &SignArgs) -> Result<u8, Error> {
+    let pki = Pki::ensure(&args.pki, &PkiOptions::default())?;
+    let identity = pki.identity(&args.identity)?;
+    let mutation = args.mutation.as_deref().map(str::parse::<Mutation>).transpose()?;
+    let url = reqwest::Url::parse(&args.url).map_err(|e| Error::input(format!("--url {}", args.url), e))?;
+    let target = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    let body = match &args.body {
+        Some(path) => std::fs::read(path).map_err(|e| Error::input(path.display().to_string(), e))?,
+        None => Vec::new(),
+    };
+    let date = match &args.date {
+        Some(text) => httpdate::parse_http_date(text).map_err(|_| {
+            Error::input("--date", format!("`{text}` is not an RFC 7231 date like `Tue, 24 Nov 2026 19:11:14 GMT`"))
+        })?,
+        None => SystemTime::now(),
+    };
+    let mut msg = Message::new(&args.method, &target, body);
+    for header in &args.headers {
+        let (name, value) = header
+            .split_once(':')
+            .ok_or_else(|| Error::input(format!("--header {header}"), "expected `Name: value`"))?;
+        msg.add_header(name.trim(), value.trim());
+    }
+    let other = pki.identity(pki::names::QSEAL_B).ok();
+    let ctx = MutationContext { other_identity: other };
+    let signed = signature::sign_mutated(identity, &Dialect::default(), &mut msg, date, mutation, &ctx)?;
+    if args.json {
+        let headers: serde_json::Map<String, serde_json::Value> =
+            msg.headers.iter().map(|(n, v)| (n.clone(), serde_json::Value::String(v.clone()))).collect();
+        let out = serde_json::json!({ "signing_string": signed.signing_string, "headers": headers });
+        return print(&format!("{out:#}\n"));
+    }
+    if args.curl {
+        return print(&format!("{}\n", curl_command(&pki, args, &msg)?));
+    }
+    let mut out = format!("{}\n\n", signed.signing_string);
+    for (name, value) in &msg.headers {
+        out.push_str(&format!("{name}: {value}\n"));
+    }
+    print(&out)
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+fn curl_command(pki: &Pki, args: &SignArgs, msg: &Message) -> Result<String, Error> {
+    let tls = pki.identity(&args.tls_identity)?;
+    let mut parts = vec![
+        "curl".to_string(),
+        "--cert".into(),
+        shell_quote(&tls.cert_path.display().to_string()),
+        "--key".into(),
+        shell_quote(&tls.key_path.display().to_string()),
+        "--cacert".into(),
+        shell_quote(&pki.path_of(&pki.manifest.trust_anchor).display().to_string()),
+        "-X".into(),
+        msg.method.clone(),
+    ];
+    let mut headers = msg.headers.clone();
+    if let Some(tpp) = tls.tpp.as_deref().map(|t| pki.tpp(t)).transpose()? {
+        match args.credentials {
+            CurlCredentials::ApiKey => {
+                headers.push((CLIENT_ID_HEADER.into(), tpp.dcr_client_id.clone()));
+                headers.push((CLIENT_SECRET_HEADER.into(), tpp.dcr_client_secret.clone()));
+            }
+            CurlCredentials::Basic => parts
+                .extend(["--user".into(), shell_quote(&format!("{}:{}", tpp.dcr_client_id, tpp.dcr_client_secret))]),
+            CurlCredentials::None => {}
+        }
+    }
+    if !msg.body.is_empty() {
+        headers.push(("Content-Type".into(), "application/json".into()));
+    }
+    for (name, value) in headers {
+        parts.push("-H".into());
+        parts.push(shell_quote(&format!("{name}: {value}")));
+    }
+    if !msg.body.is_empty() {
+        parts.push("--data-binary".into());
+        parts.push(shell_quote(&String::from_utf8_lossy(&msg.body)));
+    }
+    parts.push(shell_quote(&args.url.replace(&url_target(&args.url).unwrap_or_default(), &msg.target)));
+    Ok(parts.join(" "))
+}
+
+/// The path and query of a URL as written, so a mutation that changes the target shows in curl.
+fn url_target(url: &str) -> Option<String> {
+    let parsed = reqwest::Url::parse(url).ok()?;
+    Some(match parsed.query() {
+        Some(q) => format!("{}?{q}", parsed.path()),
+        None => parsed.path().to_string(),
+    })
+}

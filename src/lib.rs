@@ -1,0 +1,17 @@
+//! dcr-harness: proves that an OAuth 2.0 Dynamic Client Registration server (RFC 7591/7592,
+//! PSD2 flavour: mTLS with an eIDAS QWAC, DCR-service credentials, QSEAL-signed requests) is
+//! right, keeps proving it in CI, and loads it before go-live.
+//!
+//! The library holds everything; `main.rs` only parses arguments and maps errors to exit codes.
+//! See `docs/architecture.md` for the code map and the invariants.
+
+pub mod cli;
+pub mod error;
+pub mod pki;
+pub mod signature;
+pub mod yaml;
+
+#[doc(hidden)]
+pub mod testing;
+
+pub use error::Error;

@@ -1,0 +1,444 @@
+//! Generation of the test PKI: the catalog of identities (data), and `ensure`, which creates
+//! what is missing, regenerates what is expired, and keeps what is still good, including the
+//! TPPs' DCR-service credentials, so that a harness and a server started later agree.
+
+use super::*;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Root,
+    Issuing,
+    UntrustedRoot,
+    Server,
+    Qwac,
+    Qseal,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Validity {
+    Current,
+    Expired,
+    NotYetValid,
+}
+
+/// The one way in which a bad certificate differs from its good twin.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Variant {
+    Normal,
+    NoPsd2,
+    WrongRole,
+    OtherOrg,
+    Rsa1024,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum IssuedBy {
+    Itself,
+    ByRoot,
+    ByQtsp,
+    ByUntrusted,
+}
+
+struct Spec {
+    name: &'static str,
+    kind: Kind,
+    tpp: Option<&'static str>,
+    issued_by: IssuedBy,
+    validity: Validity,
+    variant: Variant,
+    description: &'static str,
+}
+
+const fn spec(
+    name: &'static str,
+    kind: Kind,
+    tpp: Option<&'static str>,
+    issued_by: IssuedBy,
+    validity: Validity,
+    variant: Variant,
+    description: &'static str,
+) -> Spec {
+    Spec { name, kind, tpp, issued_by, validity, variant, description }
+}
+
+use IssuedBy::*;
+use Kind::*;
+use Validity::*;
+use Variant::*;
+
+const A: Option<&str> = Some(names::TPP_A);
+const B: Option<&str> = Some(names::TPP_B);
+
+/// Every identity the test PKI holds. Order matters: issuers come before what they issue.
+const CATALOG: &[Spec] = &[
+    spec("root-ca", Root, None, Itself, Current, Normal, "test QTSP root CA (the trust anchor)"),
+    spec("issuing-ca", Issuing, None, ByRoot, Current, Normal, "test QTSP issuing CA"),
+    spec("untrusted-root", UntrustedRoot, None, Itself, Current, Normal, "a self-made root no server trusts"),
+    spec("server", Server, None, ByQtsp, Current, Normal, "reference server (localhost, 127.0.0.1, ::1)"),
+    spec("qwac", Qwac, A, ByQtsp, Current, Normal, "QWAC of TPP A"),
+    spec("qseal", Qseal, A, ByQtsp, Current, Normal, "QSEAL of TPP A"),
+    spec("qwac-b", Qwac, B, ByQtsp, Current, Normal, "QWAC of TPP B (cross-TPP tests)"),
+    spec("qseal-b", Qseal, B, ByQtsp, Current, Normal, "QSEAL of TPP B (cross-TPP tests)"),
+    spec("qwac-expired", Qwac, A, ByQtsp, Expired, Normal, "QWAC of TPP A, expired"),
+    spec("qwac-not-yet-valid", Qwac, A, ByQtsp, NotYetValid, Normal, "QWAC of TPP A, not yet valid"),
+    spec("qwac-untrusted", Qwac, A, ByUntrusted, Current, Normal, "QWAC of TPP A from an untrusted CA"),
+    spec("qwac-no-psd2", Qwac, A, ByQtsp, Current, NoPsd2, "QWAC of TPP A without the PSD2 statement"),
+    spec("qwac-wrong-role", Qwac, A, ByQtsp, Current, WrongRole, "QWAC of TPP A whose only role is PSP_IC"),
+    spec("qseal-expired", Qseal, A, ByQtsp, Expired, Normal, "QSEAL of TPP A, expired"),
+    spec("qseal-not-yet-valid", Qseal, A, ByQtsp, NotYetValid, Normal, "QSEAL of TPP A, not yet valid"),
+    spec("qseal-untrusted", Qseal, A, ByUntrusted, Current, Normal, "QSEAL of TPP A from an untrusted CA"),
+    spec("qseal-other-org", Qseal, A, ByQtsp, Current, OtherOrg, "QSEAL of another organisation"),
+    spec("qseal-rsa1024", Qseal, A, ByQtsp, Current, Rsa1024, "QSEAL of TPP A with a weak RSA-1024 key"),
+];
+
+/// The names of every generated identity, in catalog order.
+pub fn catalog_names() -> impl Iterator<Item = &'static str> {
+    CATALOG.iter().map(|s| s.name)
+}
+
+const OTHER_ORG_ID: &str = "PSDGB-FCA-999999";
+const OTHER_ORG_NAME: &str = "Unrelated Org Ltd";
+
+pub(super) fn ensure(dir: &Path, options: &PkiOptions) -> Result<(), PkiError> {
+    std::fs::create_dir_all(dir).map_err(|source| PkiError::Io { path: dir.to_path_buf(), source })?;
+    let mut manifest = match read_manifest(dir) {
+        Ok(m) => m,
+        Err(PkiError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => new_manifest(options)?,
+        Err(other) => return Err(other),
+    };
+    let now = OffsetDateTime::now_utc();
+    let ca_stale = CATALOG
+        .iter()
+        .filter(|s| matches!(s.kind, Root | Issuing | UntrustedRoot))
+        .any(|s| needs_regeneration(dir, &manifest, s, now));
+    let mut issuers = Issuers::default();
+    let mut changed = false;
+    for spec in CATALOG {
+        if manifest.identities.get(spec.name).is_some_and(|e| e.external) {
+            continue;
+        }
+        let regenerate = ca_stale || needs_regeneration(dir, &manifest, spec, now);
+        if regenerate {
+            generate_one(dir, &mut manifest, spec, &mut issuers, now)?;
+            changed = true;
+        }
+    }
+    if changed || !dir.join(MANIFEST).exists() {
+        write_manifest(dir, &manifest)?;
+    }
+    Ok(())
+}
+
+fn new_manifest(options: &PkiOptions) -> Result<Manifest, PkiError> {
+    let mut tpps = BTreeMap::new();
+    tpps.insert(
+        names::TPP_A.to_string(),
+        TppEntry {
+            organization_identifier: options.organization_identifier.clone(),
+            organization_name: options.organization_name.clone(),
+            roles: options.roles.clone(),
+            nca_name: options.nca_name.clone(),
+            nca_id: options.nca_id.clone(),
+            dcr_client_id: random_token("dcr-a-", 8)?,
+            dcr_client_secret: random_token("", 24)?,
+        },
+    );
+    tpps.insert(
+        names::TPP_B.to_string(),
+        TppEntry {
+            organization_identifier: "PSDGB-FCA-654321".into(),
+            organization_name: "Test TPP B Ltd".into(),
+            roles: vec![PspRole::Pi, PspRole::Ai],
+            nca_name: options.nca_name.clone(),
+            nca_id: options.nca_id.clone(),
+            dcr_client_id: random_token("dcr-b-", 8)?,
+            dcr_client_secret: random_token("", 24)?,
+        },
+    );
+    Ok(Manifest {
+        version: MANIFEST_VERSION,
+        key_type: options.key_type,
+        trust_anchor: "root-ca.pem".into(),
+        intermediates: vec!["issuing-ca.pem".into()],
+        tpps,
+        identities: BTreeMap::new(),
+    })
+}
+
+/// Random URL-safe text: `prefix` followed by `bytes` random bytes.
+pub(crate) fn random_token(prefix: &str, bytes: usize) -> Result<String, PkiError> {
+    use base64::Engine;
+    let mut buf = vec![0u8; bytes];
+    aws_lc_rs::rand::fill(&mut buf)
+        .map_err(|_| PkiError::Generate { name: "random".into(), message: "no randomness".into() })?;
+    Ok(format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)))
+}
+
+fn needs_regeneration(dir: &Path, manifest: &Manifest, spec: &Spec, now: OffsetDateTime) -> bool {
+    let Some(entry) = manifest.identities.get(spec.name) else {
+        return true;
+    };
+    if !dir.join(&entry.key).exists() {
+        return true;
+    }
+    let Ok(certs) = read_certs(&dir.join(&entry.cert)) else {
+        return true;
+    };
+    let Ok(info) = CertInfo::from_der(&certs[0]) else {
+        return true;
+    };
+    // A certificate must keep its intended state for at least a day of test runs.
+    let soon = SystemTime::from(now + Duration::days(1));
+    let now = SystemTime::from(now);
+    match spec.validity {
+        Current => !(info.is_valid_at(now) && info.is_valid_at(soon)),
+        Expired => info.not_after >= now,
+        NotYetValid => info.not_before <= soon,
+    }
+}
+
+#[derive(Default)]
+struct Issuers {
+    loaded: BTreeMap<&'static str, (CertificateParams, KeyPair, String)>,
+}
+
+impl Issuers {
+    /// The issuer `which`, generated earlier in this run or loaded from its files.
+    fn get(
+        &mut self,
+        dir: &Path,
+        manifest: &Manifest,
+        which: &'static str,
+    ) -> Result<(Issuer<'_, &KeyPair>, &str), PkiError> {
+        if !self.loaded.contains_key(which) {
+            let spec = CATALOG
+                .iter()
+                .find(|s| s.name == which)
+                .ok_or_else(|| PkiError::Generate { name: which.into(), message: "not in the catalog".into() })?;
+            let entry = manifest.identities.get(which).ok_or_else(|| PkiError::Generate {
+                name: which.into(),
+                message: "issuer missing from the manifest".into(),
+            })?;
+            let key_path = dir.join(&entry.key);
+            let key_pem =
+                std::fs::read_to_string(&key_path).map_err(|source| PkiError::Io { path: key_path.clone(), source })?;
+            let key =
+                KeyPair::from_pem(&key_pem).map_err(|e| PkiError::Pem { path: key_path, message: e.to_string() })?;
+            let cert_path = dir.join(&entry.cert);
+            let cert_pem =
+                std::fs::read_to_string(&cert_path).map_err(|source| PkiError::Io { path: cert_path, source })?;
+            self.loaded.insert(which, (ca_params(spec, OffsetDateTime::now_utc())?, key, cert_pem));
+        }
+        let (params, key, pem) = &self.loaded[which];
+        Ok((Issuer::from_params(params, key), pem.as_str()))
+    }
+}
+
+fn generate_one(
+    dir: &Path,
+    manifest: &mut Manifest,
+    spec: &'static Spec,
+    issuers: &mut Issuers,
+    now: OffsetDateTime,
+) -> Result<(), PkiError> {
+    let fail = |message: String| PkiError::Generate { name: spec.name.into(), message };
+    let tpp =
+        spec.tpp.map(|t| manifest.tpps.get(t).cloned().ok_or(PkiError::UnknownTpp { name: t.into() })).transpose()?;
+    let params = match spec.kind {
+        Root | Issuing | UntrustedRoot => ca_params(spec, now)?,
+        Server | Qwac | Qseal => leaf_params(spec, tpp.as_ref(), now)?,
+    };
+    let (cert_pem, key_pem, ca_material) = if spec.variant == Rsa1024 {
+        let (key_pem, public) = keys::generate_weak_rsa_1024().map_err(|e| fail(e.to_string()))?;
+        let (issuer, chain) = issuers.get(dir, manifest, issuer_name(spec.issued_by))?;
+        let cert = params.signed_by(&WeakRsaPublicKey(public), &issuer).map_err(|e| fail(e.to_string()))?;
+        (format!("{}{chain}", cert.pem()), key_pem, None)
+    } else {
+        let key = new_key(spec, manifest.key_type).map_err(|e| fail(e.to_string()))?;
+        let cert_pem = if spec.issued_by == Itself {
+            params.self_signed(&key).map_err(|e| fail(e.to_string()))?.pem()
+        } else {
+            let (issuer, chain) = issuers.get(dir, manifest, issuer_name(spec.issued_by))?;
+            let cert = params.signed_by(&key, &issuer).map_err(|e| fail(e.to_string()))?;
+            // A leaf's file carries its issuing CA so that a TLS client presents the whole chain.
+            if matches!(spec.kind, Issuing) {
+                cert.pem()
+            } else {
+                format!("{}{chain}", cert.pem())
+            }
+        };
+        let key_pem = key.serialize_pem();
+        let ca = matches!(spec.kind, Root | Issuing | UntrustedRoot).then(|| (params.clone(), key, cert_pem.clone()));
+        (cert_pem, key_pem, ca)
+    };
+    let cert_file = format!("{}.pem", spec.name);
+    let key_file = format!("{}.key", spec.name);
+    write_file(&dir.join(&cert_file), cert_pem.as_bytes(), false)?;
+    write_file(&dir.join(&key_file), key_pem.as_bytes(), true)?;
+    if let Some(material) = ca_material {
+        issuers.loaded.insert(spec.name, material);
+    }
+    manifest.identities.insert(
+        spec.name.to_string(),
+        IdentityEntry {
+            cert: cert_file.into(),
+            key: key_file.into(),
+            chain: vec![],
+            tpp: spec.tpp.map(str::to_string),
+            description: spec.description.to_string(),
+            external: false,
+        },
+    );
+    Ok(())
+}
+
+fn issuer_name(issued_by: IssuedBy) -> &'static str {
+    match issued_by {
+        ByRoot | Itself => "root-ca",
+        ByQtsp => "issuing-ca",
+        ByUntrusted => "untrusted-root",
+    }
+}
+
+fn new_key(spec: &Spec, key_type: KeyType) -> Result<KeyPair, rcgen::Error> {
+    use rcgen::{RsaKeySize, PKCS_ECDSA_P256_SHA256, PKCS_RSA_SHA256};
+    let key_type = match spec.kind {
+        Qwac | Qseal => key_type,
+        Root | Issuing | UntrustedRoot | Server => KeyType::Rsa2048,
+    };
+    match key_type {
+        KeyType::Rsa2048 => KeyPair::generate_rsa_for(&PKCS_RSA_SHA256, RsaKeySize::_2048),
+        KeyType::Rsa3072 => KeyPair::generate_rsa_for(&PKCS_RSA_SHA256, RsaKeySize::_3072),
+        KeyType::Rsa4096 => KeyPair::generate_rsa_for(&PKCS_RSA_SHA256, RsaKeySize::_4096),
+        KeyType::EcdsaP256 => KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256),
+    }
+}
+
+/// The public half of the RSA-1024 key, which rcgen cannot generate but can certify.
+struct WeakRsaPublicKey(Vec<u8>);
+
+impl PublicKeyData for WeakRsaPublicKey {
+    fn der_bytes(&self) -> &[u8] {
+        &self.0
+    }
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        &rcgen::PKCS_RSA_SHA256
+    }
+}
+
+fn random_serial() -> Result<SerialNumber, PkiError> {
+    let mut bytes = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut bytes)
+        .map_err(|_| PkiError::Generate { name: "serial".into(), message: "no randomness".into() })?;
+    // Positive and of full length, so that its hex form has no leading zero to argue about.
+    bytes[0] = (bytes[0] & 0x7f) | 0x10;
+    Ok(SerialNumber::from_slice(&bytes))
+}
+
+fn ca_params(spec: &Spec, now: OffsetDateTime) -> Result<CertificateParams, PkiError> {
+    let mut params = CertificateParams::default();
+    let (org, cn) = match spec.kind {
+        UntrustedRoot => ("Untrusted Test Root", "Self-made Root CA"),
+        Issuing => ("Test QTSP", "Test QTSP Issuing CA"),
+        _ => ("Test QTSP", "Test QTSP Root CA"),
+    };
+    params.distinguished_name = DistinguishedName::new();
+    params.distinguished_name.push(DnType::CountryName, "GB");
+    params.distinguished_name.push(DnType::OrganizationName, org);
+    params.distinguished_name.push(DnType::CommonName, cn);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    params.not_before = now - Duration::days(1);
+    params.not_after = now + Duration::days(3650);
+    params.serial_number = Some(random_serial()?);
+    params.use_authority_key_identifier_extension = spec.kind == Issuing;
+    Ok(params)
+}
+
+fn leaf_params(spec: &Spec, tpp: Option<&TppEntry>, now: OffsetDateTime) -> Result<CertificateParams, PkiError> {
+    let fail = |message: String| PkiError::Generate { name: spec.name.into(), message };
+    let mut params = CertificateParams::default();
+    params.serial_number = Some(random_serial()?);
+    params.use_authority_key_identifier_extension = true;
+    (params.not_before, params.not_after) = match spec.validity {
+        Current => (now - Duration::hours(1), now + Duration::days(365)),
+        Expired => (now - Duration::days(400), now - Duration::days(2)),
+        NotYetValid => (now + Duration::days(30), now + Duration::days(400)),
+    };
+    params.distinguished_name = DistinguishedName::new();
+    params.distinguished_name.push(DnType::CountryName, "GB");
+    if spec.kind == Server {
+        params.distinguished_name.push(DnType::OrganizationName, "dcr-harness reference server");
+        params.distinguished_name.push(DnType::CommonName, "localhost");
+        params.subject_alt_names = vec![
+            SanType::DnsName("localhost".try_into().map_err(|e: rcgen::Error| fail(e.to_string()))?),
+            SanType::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()),
+            SanType::IpAddress(std::net::Ipv6Addr::LOCALHOST.into()),
+        ];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+        return Ok(params);
+    }
+    let tpp = tpp.ok_or_else(|| fail("a QWAC or QSEAL needs a TPP".into()))?;
+    let (org_id, org_name) = if spec.variant == OtherOrg {
+        (OTHER_ORG_ID, OTHER_ORG_NAME)
+    } else {
+        (tpp.organization_identifier.as_str(), tpp.organization_name.as_str())
+    };
+    params.distinguished_name.push(DnType::OrganizationName, org_name);
+    params.distinguished_name.push(DnType::CustomDnType(vec![2, 5, 4, 97]), DnValue::Utf8String(org_id.to_string()));
+    let suffix = if spec.kind == Qwac { "QWAC" } else { "QSEAL" };
+    params.distinguished_name.push(DnType::CommonName, format!("{org_name} {suffix}"));
+    let roles = if spec.variant == WrongRole { vec![PspRole::Ic] } else { tpp.roles.clone() };
+    let psd2 = (spec.variant != NoPsd2).then(|| Psd2Statement {
+        roles,
+        nca_name: tpp.nca_name.clone(),
+        nca_id: tpp.nca_id.clone(),
+    });
+    let qc_type = if spec.kind == Qwac {
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth, ExtendedKeyUsagePurpose::ServerAuth];
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+        let host = format!("{}.tpp.example", org_id.to_ascii_lowercase());
+        params.subject_alt_names =
+            vec![SanType::DnsName(host.try_into().map_err(|e: rcgen::Error| fail(e.to_string()))?)];
+        QcType::Web
+    } else {
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment];
+        QcType::Eseal
+    };
+    let qc = QcStatements { compliance: true, qc_types: vec![qc_type], psd2, other: vec![] };
+    let der = qc.to_der().map_err(|e| fail(e.to_string()))?;
+    params.custom_extensions.push(CustomExtension::from_oid_content(qcstatements::QC_STATEMENTS_EXTENSION, der));
+    Ok(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bad_identity_names_a_good_twin_of_the_same_kind_and_tpp() {
+        for bad in CATALOG.iter().filter(|s| s.validity != Current || s.variant != Normal || s.issued_by == ByUntrusted)
+        {
+            let twin = CATALOG.iter().find(|g| {
+                g.kind == bad.kind
+                    && g.tpp == bad.tpp
+                    && g.validity == Current
+                    && g.variant == Normal
+                    && g.issued_by == ByQtsp
+            });
+            assert!(twin.is_some(), "{} has no good twin", bad.name);
+        }
+    }
+
+    #[test]
+    fn catalog_names_are_unique_and_issuers_come_first() {
+        let mut seen = std::collections::BTreeSet::new();
+        for spec in CATALOG {
+            if spec.issued_by != Itself {
+                assert!(seen.contains(issuer_name(spec.issued_by)), "{} before its issuer", spec.name);
+            }
+            assert!(seen.insert(spec.name), "duplicate {}", spec.name);
+        }
+    }
+}

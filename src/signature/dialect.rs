@@ -1,0 +1,168 @@
+//! Signature dialects: the ways real banks differ in signing the same idea (method case in
+//! `(request-target)`, digest encoding, signed header list, keyId style, algorithm label,
+//! header-name case). A target profile picks one; the default is draft-cavage as the Berlin
+//! Group guide writes it.
+
+use serde::{Deserialize, Serialize};
+
+use super::key_family;
+use crate::pki::{CertInfo, KeyKind};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MethodCase {
+    /// `post /client/v1/register` (draft-cavage).
+    #[default]
+    Lower,
+    /// `POST /client/v1/register` (as SMBC's DCR tutorial shows it).
+    Upper,
+}
+
+impl MethodCase {
+    pub fn apply(self, method: &str) -> String {
+        match self {
+            MethodCase::Lower => method.to_ascii_lowercase(),
+            MethodCase::Upper => method.to_ascii_uppercase(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DigestEncoding {
+    /// `SHA-256=<base64>` (RFC 3230, Berlin Group).
+    #[default]
+    Base64,
+    /// Bare lower-case hex, no algorithm prefix (SMBC's DCR tutorial).
+    Hex,
+    /// `SHA-256=<hex>`.
+    PrefixedHex,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyIdStyle {
+    /// `SN=<serial hex>,CA=<issuer DN>` (Berlin Group).
+    #[default]
+    SerialAndCa,
+    /// `SN=<serial hex>`.
+    Serial,
+    /// The certificate's SHA-256 fingerprint, lower-case hex.
+    Fingerprint,
+    /// A fixed name agreed with the bank; the verifier cannot tie it to the certificate.
+    Name(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AlgorithmLabel {
+    /// `rsa-sha256` for RSA keys, `ecdsa-sha256` for ECDSA keys.
+    #[default]
+    Auto,
+    /// `hs2019`: the key decides.
+    Hs2019,
+}
+
+impl AlgorithmLabel {
+    pub fn label(&self, key: KeyKind) -> &'static str {
+        match self {
+            AlgorithmLabel::Auto if key_family(key) == "rsa" => "rsa-sha256",
+            AlgorithmLabel::Auto => "ecdsa-sha256",
+            AlgorithmLabel::Hs2019 => "hs2019",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HeaderCase {
+    /// `date`, `digest` (draft-cavage).
+    #[default]
+    Lower,
+    /// `Date`, `Digest`, `X-Request-ID`.
+    Canonical,
+}
+
+/// How a target signs. Every field has the Berlin Group default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Dialect {
+    pub method_case: MethodCase,
+    pub digest: DigestEncoding,
+    /// The signed headers, in signing-string order.
+    pub headers: Vec<String>,
+    pub key_id: KeyIdStyle,
+    pub algorithm: AlgorithmLabel,
+    pub header_case: HeaderCase,
+}
+
+impl Default for Dialect {
+    fn default() -> Self {
+        Dialect {
+            method_case: MethodCase::Lower,
+            digest: DigestEncoding::Base64,
+            headers: vec!["(request-target)".into(), "date".into(), "digest".into()],
+            key_id: KeyIdStyle::SerialAndCa,
+            algorithm: AlgorithmLabel::Auto,
+            header_case: HeaderCase::Lower,
+        }
+    }
+}
+
+impl Dialect {
+    /// The header names as the `headers` parameter carries them, in this dialect's case.
+    pub fn header_names(&self) -> Vec<String> {
+        self.headers.iter().map(|h| self.cased(h)).collect()
+    }
+
+    fn cased(&self, name: &str) -> String {
+        if name.starts_with('(') {
+            return name.to_ascii_lowercase();
+        }
+        match self.header_case {
+            HeaderCase::Lower => name.to_ascii_lowercase(),
+            HeaderCase::Canonical => name
+                .split('-')
+                .map(|part| {
+                    let mut chars = part.chars();
+                    match chars.next() {
+                        Some(first) => first.to_ascii_uppercase().to_string() + &chars.as_str().to_ascii_lowercase(),
+                        None => String::new(),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("-"),
+        }
+    }
+
+    /// The keyId this dialect writes for a certificate.
+    pub fn key_id_for(&self, cert: &CertInfo) -> String {
+        match &self.key_id {
+            KeyIdStyle::SerialAndCa => format!("SN={},CA={}", cert.serial_hex(), cert.issuer_rfc4514()),
+            KeyIdStyle::Serial => format!("SN={}", cert.serial_hex()),
+            KeyIdStyle::Fingerprint => cert.fingerprint.clone(),
+            KeyIdStyle::Name(name) => name.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_case_capitalises_each_dash_separated_word_but_not_pseudo_headers() {
+        let d = Dialect {
+            header_case: HeaderCase::Canonical,
+            headers: vec!["(request-target)".into(), "x-request-id".into(), "DATE".into()],
+            ..Dialect::default()
+        };
+        assert_eq!(d.header_names(), vec!["(request-target)", "X-Request-Id", "Date"]);
+    }
+
+    #[test]
+    fn method_case_is_applied_to_request_target() {
+        assert_eq!(MethodCase::Lower.apply("POST"), "post");
+        assert_eq!(MethodCase::Upper.apply("post"), "POST");
+    }
+}

@@ -1,0 +1,277 @@
+//! The catalog of mutations: each is a named, documented way to break exactly one thing in an
+//! otherwise valid signed request. Scenarios and load profiles refer to them by name; the
+//! reference server's verifier must reject each with the rule named in [`Mutation::rejected_as`].
+//! A mutation bends the inputs of the signature before signing, or the request after it, never
+//! both, so that the broken request is exact.
+
+use std::time::{Duration, SystemTime};
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+use super::{digest_value, headers, http_date, key_family, Dialect, Message, SignError, SignInputs, Signed};
+use crate::pki::Identity;
+
+/// What a mutation may need besides the signer: another TPP's identity, for "signed by another
+/// key" and "another certificate".
+#[derive(Default, Clone, Copy)]
+pub struct MutationContext<'a> {
+    pub other_identity: Option<&'a Identity>,
+}
+
+macro_rules! catalog {
+    ($( $variant:ident = $name:literal, $rule:literal, $doc:literal; )*) => {
+        /// A named way to break a valid signed request.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum Mutation {
+            $( #[doc = $doc] #[serde(rename = $name)] $variant, )*
+        }
+
+        impl Mutation {
+            /// Every mutation, in catalog order.
+            pub const ALL: &'static [Mutation] = &[$(Mutation::$variant),*];
+
+            /// The name scenarios use.
+            pub fn name(self) -> &'static str {
+                match self { $(Mutation::$variant => $name,)* }
+            }
+
+            /// What the mutation does, in one line.
+            pub fn description(self) -> &'static str {
+                match self { $(Mutation::$variant => $doc,)* }
+            }
+
+            /// The verifier rule ([`super::SignatureError::rule`]) a strict server breaks on.
+            pub fn rejected_as(self) -> &'static str {
+                match self { $(Mutation::$variant => $rule,)* }
+            }
+        }
+    };
+}
+
+catalog! {
+    BodyChangedAfterSigning = "body-changed-after-signing", "digest-mismatch", "the body is changed after Digest and Signature were computed";
+    DigestMissing = "digest-missing", "digest-missing", "the Digest header is left out";
+    DigestWrong = "digest-wrong", "digest-mismatch", "Digest holds the hash of random bytes (and is signed as such)";
+    DigestSha1 = "digest-sha1", "digest-algorithm", "Digest is `SHA=` (SHA-1) instead of SHA-256";
+    DigestOfOtherBody = "digest-of-other-body", "digest-mismatch", "Digest is the SHA-256 of another body";
+    DigestDuplicated = "digest-duplicated", "duplicate-header", "a second Digest header with another value";
+    DateMissing = "date-missing", "date-missing", "the Date header is left out";
+    DateStale = "date-stale", "date-skew", "signed with a Date one hour in the past";
+    DateFuture = "date-future", "date-skew", "signed with a Date one hour in the future";
+    DateNotImfFixdate = "date-not-imf-fixdate", "date-format", "Date in ISO 8601 instead of RFC 7231 IMF-fixdate";
+    DateDiffersFromSigned = "date-differs-from-signed", "bad-signature", "the Date sent is 7 s off the Date signed";
+    RequestTargetOtherPath = "request-target-other-path", "bad-signature", "(request-target) signed for another path";
+    RequestTargetOtherMethod = "request-target-other-method", "bad-signature", "(request-target) signed for another method";
+    RequestTargetWithoutQuery = "request-target-without-query", "bad-signature", "the request has a query, (request-target) was signed without it";
+    HeadersWithoutRequestTarget = "headers-without-request-target", "header-not-signed", "the `headers` parameter leaves out (request-target)";
+    HeadersWithoutDate = "headers-without-date", "header-not-signed", "the `headers` parameter leaves out date";
+    HeadersWithoutDigest = "headers-without-digest", "header-not-signed", "the `headers` parameter leaves out digest";
+    AlgorithmUnknown = "algorithm-unknown", "unknown-algorithm", "algorithm label `hmac-sha256`, which a QSEAL cannot make";
+    AlgorithmMismatch = "algorithm-mismatch", "algorithm-mismatch", "algorithm label of the other key family (ecdsa for RSA, rsa for ECDSA)";
+    SignedByAnotherKey = "signed-by-another-key", "bad-signature", "signed with another TPP's key, sent with this certificate and keyId";
+    KeyIdSerialWrong = "keyid-serial-wrong", "keyid-mismatch", "keyId names a serial number one off the certificate's";
+    KeyIdCaWrong = "keyid-ca-wrong", "keyid-mismatch", "keyId names a CA that did not issue the certificate";
+    SignatureNotBase64 = "signature-not-base64", "bad-base64", "the signature parameter is not base64";
+    SignatureTruncated = "signature-truncated", "bad-signature", "the signature parameter is cut to half its length";
+    SignatureEmpty = "signature-empty", "bad-signature", "the signature parameter is empty";
+    SignatureHeaderMissing = "signature-header-missing", "signature-missing", "the Signature header is left out";
+    SignatureHeaderDuplicated = "signature-header-duplicated", "duplicate-header", "a second, different Signature header";
+    CertificateMissing = "certificate-missing", "certificate-missing", "the TPP-Signature-Certificate header is left out";
+    CertificateOther = "certificate-other", "keyid-mismatch", "TPP-Signature-Certificate carries another TPP's certificate";
+    SignatureReplayedFromOtherMethod = "signature-replayed-from-other-method", "bad-signature", "Date, Digest and Signature of the same request with another method, replayed";
+}
+
+/// An unknown mutation name.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown mutation `{name}`; known mutations: {known}")]
+pub struct UnknownMutation {
+    pub name: String,
+    pub known: String,
+}
+
+impl std::str::FromStr for Mutation {
+    type Err = UnknownMutation;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Mutation::ALL.iter().copied().find(|m| m.name() == s).ok_or_else(|| UnknownMutation {
+            name: s.to_string(),
+            known: Mutation::ALL.iter().map(|m| m.name()).collect::<Vec<_>>().join(", "),
+        })
+    }
+}
+
+impl std::fmt::Display for Mutation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+const OTHER_BODY: &[u8] = br#"{"client_name":"another body"}"#;
+
+fn other_method(method: &str) -> &'static str {
+    match method {
+        "DELETE" => "PUT",
+        "PUT" => "DELETE",
+        _ => "PUT",
+    }
+}
+
+impl Mutation {
+    fn needs_other<'a>(self, ctx: &MutationContext<'a>) -> Result<&'a Identity, SignError> {
+        ctx.other_identity
+            .ok_or(SignError::MutationNeeds { mutation: self.name(), needs: "another TPP's identity (qseal-b)" })
+    }
+
+    /// Signs `msg` with this one thing broken.
+    pub(crate) fn apply<'a>(
+        self,
+        identity: &'a Identity,
+        dialect: &Dialect,
+        msg: &mut Message,
+        date: SystemTime,
+        ctx: &MutationContext<'a>,
+    ) -> Result<Signed, SignError> {
+        use Mutation::*;
+        if self == RequestTargetWithoutQuery && !msg.target.contains('?') {
+            msg.target.push_str("?dcr-harness=query");
+        }
+        let mut inputs = SignInputs::correct(identity, dialect, msg, date);
+        let hour = Duration::from_secs(3600);
+        match self {
+            DigestWrong => {
+                let mut noise = [0u8; 32];
+                aws_lc_rs::rand::fill(&mut noise)
+                    .map_err(|_| SignError::MutationNeeds { mutation: self.name(), needs: "randomness" })?;
+                inputs.digest_text = digest_value(dialect.digest, &noise);
+            }
+            DigestSha1 => {
+                let sha1 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &msg.body);
+                inputs.digest_text = format!("SHA={}", B64.encode(sha1.as_ref()));
+            }
+            DigestOfOtherBody => inputs.digest_text = digest_value(dialect.digest, OTHER_BODY),
+            DateStale => inputs.date_text = http_date(date - hour),
+            DateFuture => inputs.date_text = http_date(date + hour),
+            DateNotImfFixdate => inputs.date_text = iso8601(date),
+            RequestTargetOtherPath => inputs.signed_target = format!("{}/other", msg.path().trim_end_matches('/')),
+            RequestTargetOtherMethod => inputs.signed_method = other_method(&msg.method).to_string(),
+            RequestTargetWithoutQuery => inputs.signed_target = msg.path().to_string(),
+            HeadersWithoutRequestTarget => inputs.headers.retain(|h| !h.eq_ignore_ascii_case(headers::REQUEST_TARGET)),
+            HeadersWithoutDate => inputs.headers.retain(|h| !h.eq_ignore_ascii_case("date")),
+            HeadersWithoutDigest => inputs.headers.retain(|h| !h.eq_ignore_ascii_case("digest")),
+            AlgorithmUnknown => inputs.algorithm = "hmac-sha256".into(),
+            AlgorithmMismatch => {
+                inputs.algorithm =
+                    if key_family(identity.key().kind()) == "rsa" { "ecdsa-sha256" } else { "rsa-sha256" }.into()
+            }
+            SignedByAnotherKey => inputs.key_identity = self.needs_other(ctx)?,
+            KeyIdSerialWrong => {
+                let mut info = identity.info.clone();
+                if let Some(last) = info.serial.last_mut() {
+                    *last ^= 0x01;
+                }
+                info.fingerprint = info.fingerprint.chars().rev().collect();
+                inputs.key_id = dialect.key_id_for(&info);
+            }
+            KeyIdCaWrong => {
+                inputs.key_id = format!("SN={},CA=CN=Some Other QTSP CA,O=Elsewhere,C=DE", identity.info.serial_hex())
+            }
+            CertificateOther => inputs.cert_identity = self.needs_other(ctx)?,
+            _ => {}
+        }
+        let signed = inputs.apply(dialect, msg)?;
+        match self {
+            BodyChangedAfterSigning => {
+                if msg.body.is_empty() {
+                    msg.body = b"{}".to_vec();
+                } else {
+                    msg.body.push(b' ');
+                }
+            }
+            DigestMissing => msg.remove_header(headers::DIGEST),
+            DigestDuplicated => msg.add_header(headers::DIGEST, &digest_value(dialect.digest, OTHER_BODY)),
+            DateMissing => msg.remove_header(headers::DATE),
+            DateDiffersFromSigned => msg.set_header(headers::DATE, &http_date(date - Duration::from_secs(7))),
+            SignatureNotBase64 => rewrite_signature(msg, |_| "not*base64!".into()),
+            SignatureTruncated => rewrite_signature(msg, |s| s[..(s.len() / 2) / 4 * 4].to_string()),
+            SignatureEmpty => rewrite_signature(msg, |_| String::new()),
+            SignatureHeaderMissing => msg.remove_header(headers::SIGNATURE),
+            SignatureHeaderDuplicated => {
+                let mut copy = msg.clone();
+                rewrite_signature(&mut copy, |s| s[..(s.len() / 2) / 4 * 4].to_string());
+                if let Some(second) = copy.header(headers::SIGNATURE) {
+                    msg.add_header(headers::SIGNATURE, second);
+                }
+            }
+            CertificateMissing => msg.remove_header(headers::CERTIFICATE),
+            SignatureReplayedFromOtherMethod => {
+                let mut other = msg.clone();
+                other.method = other_method(&msg.method).to_string();
+                SignInputs::correct(identity, dialect, &other, date).apply(dialect, &mut other)?;
+                for name in [headers::DATE, headers::DIGEST, headers::SIGNATURE, headers::CERTIFICATE] {
+                    msg.set_header(name, other.header(name).unwrap_or_default());
+                }
+            }
+            _ => {}
+        }
+        Ok(Signed { signing_string: signed.signing_string, headers: current_signature_headers(msg) })
+    }
+}
+
+/// The signature-related headers as they now stand in `msg` (after a mutation).
+fn current_signature_headers(msg: &Message) -> Vec<(String, String)> {
+    msg.headers
+        .iter()
+        .filter(|(n, _)| {
+            [headers::DATE, headers::DIGEST, headers::SIGNATURE, headers::CERTIFICATE]
+                .iter()
+                .any(|h| h.eq_ignore_ascii_case(n))
+        })
+        .cloned()
+        .collect()
+}
+
+fn rewrite_signature(msg: &mut Message, f: impl Fn(&str) -> String) {
+    let Some(value) = msg.header(headers::SIGNATURE).map(str::to_string) else {
+        return;
+    };
+    let Some(start) = value.find("signature=\"").map(|i| i + "signature=\"".len()) else {
+        return;
+    };
+    let end = value[start..].find('"').map(|i| start + i).unwrap_or(value.len());
+    let rewritten = format!("{}{}{}", &value[..start], f(&value[start..end]), &value[end..]);
+    msg.set_header(headers::SIGNATURE, &rewritten);
+}
+
+fn iso8601(at: SystemTime) -> String {
+    let t = time::OffsetDateTime::from(at);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_unknown_names_list_the_catalog() {
+        for m in Mutation::ALL {
+            assert_eq!(m.name().parse::<Mutation>().expect("known"), *m);
+            assert!(!m.description().is_empty());
+        }
+        let err = "no-such-thing".parse::<Mutation>().expect_err("unknown");
+        assert!(err.to_string().contains("body-changed-after-signing"));
+    }
+
+    #[test]
+    fn the_catalog_covers_the_design() {
+        assert!(Mutation::ALL.len() >= 30, "{}", Mutation::ALL.len());
+    }
+}

@@ -1,0 +1,44 @@
+//! Shared fixtures for the crate's own tests and benchmarks: one test PKI per process,
+//! generated on first use under `target/test-pki/` and reused by later runs (RSA key generation
+//! is the slow part of a cold test run). Not part of the supported API.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use crate::pki::{Identity, KeyType, Pki, PkiOptions};
+
+/// Where the shared test PKI lives.
+pub fn test_pki_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target").join("test-pki")
+}
+
+/// The shared test PKI, created or refreshed once per process.
+pub fn test_pki() -> &'static Pki {
+    static PKI: OnceLock<Pki> = OnceLock::new();
+    PKI.get_or_init(|| match Pki::ensure(&test_pki_dir(), &PkiOptions::default()) {
+        Ok(pki) => pki,
+        Err(e) => panic!("cannot create the test PKI in {}: {e}", test_pki_dir().display()),
+    })
+}
+
+/// A self-signed identity with a fresh key of `key_type`, written under `target/test-keys/`.
+pub fn self_signed_identity(key_type: KeyType) -> Identity {
+    use rcgen::{CertificateParams, KeyPair, RsaKeySize, PKCS_ECDSA_P256_SHA256, PKCS_RSA_SHA256};
+    let key = match key_type {
+        KeyType::Rsa2048 => KeyPair::generate_rsa_for(&PKCS_RSA_SHA256, RsaKeySize::_2048),
+        KeyType::Rsa3072 => KeyPair::generate_rsa_for(&PKCS_RSA_SHA256, RsaKeySize::_3072),
+        KeyType::Rsa4096 => KeyPair::generate_rsa_for(&PKCS_RSA_SHA256, RsaKeySize::_4096),
+        KeyType::EcdsaP256 => KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256),
+    }
+    .expect("key generation");
+    let mut params = CertificateParams::new(vec!["signer.test".to_string()]).expect("params");
+    params.distinguished_name.push(rcgen::DnType::CommonName, format!("{key_type:?} signer"));
+    let cert = params.self_signed(&key).expect("self-signed");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target").join("test-keys");
+    std::fs::create_dir_all(&dir).expect("key dir");
+    let tag = format!("{key_type:?}-{}", std::process::id());
+    let (cert_path, key_path) = (dir.join(format!("{tag}.pem")), dir.join(format!("{tag}.key")));
+    std::fs::write(&cert_path, cert.pem()).expect("write cert");
+    std::fs::write(&key_path, key.serialize_pem()).expect("write key");
+    Identity::load(&tag, &cert_path, &key_path).expect("load identity")
+}

@@ -1,0 +1,134 @@
+//! The binary as a user runs it: `pki init`, `pki show`, `sign` in its three output forms, and
+//! exit code 2 with a message naming the culprit for bad input.
+
+use std::process::{Command, Output};
+
+use dcr_harness::testing::{test_pki, test_pki_dir};
+
+fn harness(args: &[&str]) -> Output {
+    test_pki();
+    Command::new(env!("CARGO_BIN_EXE_dcr-harness")).args(args).output().expect("run dcr-harness")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn pki_dir() -> String {
+    test_pki_dir().display().to_string()
+}
+
+fn kat_body() -> String {
+    format!("{}/fixtures/kat/body.json", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn pki_show_prints_roles_nca_and_no_secret() {
+    let out = harness(&["pki", "show", "--dir", &pki_dir()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("psd2      roles PSP_PI, PSP_AI; NCA Financial Conduct Authority (GB-FCA)"), "{text}");
+    assert!(text.contains("qseal-rsa1024") && text.contains("RSA-1024"));
+    let secret = &test_pki().tpp("tpp-a").expect("tpp").dcr_client_secret;
+    assert!(!text.contains(secret.as_str()), "DCR secret leaked into pki show");
+}
+
+#[test]
+fn sign_prints_signing_string_blank_line_then_headers() {
+    let date = "Tue, 24 Nov 2026 19:11:14 GMT";
+    let body = kat_body();
+    let out = harness(&[
+        "sign",
+        "--method",
+        "POST",
+        "--url",
+        "https://127.0.0.1:8443/client/v1/register",
+        "--body",
+        &body,
+        "--pki",
+        &pki_dir(),
+        "--date",
+        date,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let (string, headers) = text.split_once("\n\n").expect("blank line");
+    assert_eq!(
+        string,
+        format!(
+            "(request-target): post /client/v1/register\ndate: {date}\ndigest: SHA-256=3ZAjGu9zgW+WQ03cuYiWS8fXaF8ODXWPrVptwxZeZlQ="
+        )
+    );
+    for name in ["Date: ", "Digest: ", "Signature: keyId=\"SN=", "TPP-Signature-Certificate: "] {
+        assert!(headers.lines().any(|l| l.starts_with(name)), "{name} missing in {headers}");
+    }
+}
+
+#[test]
+fn sign_json_and_curl_forms() {
+    let body = kat_body();
+    let base = ["sign", "--url", "https://127.0.0.1:8443/client/v1/register", "--body", &body, "--pki"];
+    let dir = pki_dir();
+    let mut json_args = base.to_vec();
+    json_args.extend([dir.as_str(), "--json"]);
+    let out = harness(&json_args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert!(value["signing_string"].as_str().expect("string").starts_with("(request-target): post "));
+    assert!(value["headers"]["Signature"].as_str().expect("sig").contains("algorithm=\"rsa-sha256\""));
+
+    let mut curl_args = base.to_vec();
+    curl_args.extend([dir.as_str(), "--curl", "--mutation", "request-target-without-query"]);
+    let out = harness(&curl_args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for part in [
+        "curl --cert ",
+        "qwac.pem",
+        "--key ",
+        "--cacert ",
+        "root-ca.pem",
+        "-X POST",
+        "X-IBM-Client-Id",
+        "--data-binary",
+    ] {
+        assert!(text.contains(part), "{part} missing in {text}");
+    }
+    assert!(text.contains("/client/v1/register?dcr-harness=query'"), "mutated target shown: {text}");
+}
+
+#[test]
+fn bad_input_exits_2_naming_the_culprit() {
+    let dir = pki_dir();
+    let url = "https://127.0.0.1/client/v1/register";
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["sign", "--url", url, "--pki", &dir, "--identity", "nobody"], "unknown identity `nobody`"),
+        (vec!["sign", "--url", url, "--pki", &dir, "--mutation", "no-such"], "unknown mutation `no-such`"),
+        (vec!["sign", "--url", url, "--pki", &dir, "--body", "/nonexistent/body.json"], "/nonexistent/body.json"),
+        (vec!["sign", "--url", "not a url", "--pki", &dir], "--url not a url"),
+        (vec!["sign", "--url", url, "--pki", &dir, "--date", "yesterday"], "`yesterday` is not an RFC 7231 date"),
+    ];
+    for (args, expected) in cases {
+        let out = harness(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expected), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn unreadable_pem_exits_2_with_the_file_name() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for entry in std::fs::read_dir(test_pki_dir()).expect("dir") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), tmp.path().join(entry.file_name())).expect("copy");
+    }
+    std::fs::write(tmp.path().join("qseal.key"), "-----BEGIN PRIVATE KEY-----\nnot base64\n").expect("write");
+    // Not expired and present, so `ensure` keeps it; loading must then fail clearly.
+    let out = harness(&["sign", "--url", "https://127.0.0.1/x", "--pki", &tmp.path().display().to_string()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("qseal.key"), "{}", stderr(&out));
+}
