@@ -7,7 +7,7 @@
 //! named flaws disable exactly one rule.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use aws_lc_rs::signature::{self as lc, ParsedPublicKey, UnparsedPublicKey};
@@ -208,6 +208,9 @@ pub struct SigningCertificate {
     /// The key ready for its usual algorithm (RSA-2048+ PKCS#1 SHA-256, or ECDSA P-256);
     /// `None` for keys that need the legacy path (RSA under 2048 bits) or are unsupported.
     parsed_key: Option<ParsedPublicKey>,
+    /// The verdict on the keyId this certificate was cached under (the cache is keyed by keyId,
+    /// so it is always the same one), by keyId style: comparing DNs costs a tenth of a verify.
+    key_id_verdict: OnceLock<(KeyIdStyle, Result<(), SignatureError>)>,
 }
 
 impl std::fmt::Debug for SigningCertificate {
@@ -227,7 +230,18 @@ impl SigningCertificate {
             KeyDescription::EcdsaP256 => ParsedPublicKey::new(&lc::ECDSA_P256_SHA256_ASN1, &info.public_key).ok(),
             KeyDescription::Rsa { .. } | KeyDescription::Other(_) => None,
         };
-        Ok(SigningCertificate { der, info, parsed_key })
+        Ok(SigningCertificate { der, info, parsed_key, key_id_verdict: OnceLock::new() })
+    }
+
+    fn check_key_id(&self, key_id: &str, style: &KeyIdStyle) -> Result<(), SignatureError> {
+        if let Some((seen, verdict)) = self.key_id_verdict.get() {
+            if seen == style {
+                return verdict.clone();
+            }
+        }
+        let verdict = check_key_id(key_id, style, &self.info);
+        let _ = self.key_id_verdict.set((style.clone(), verdict.clone()));
+        verdict
     }
 
     fn verify(&self, weak_allowed: bool, message: &[u8], signature: &[u8]) -> bool {
@@ -334,7 +348,7 @@ pub fn verify_with_cache(
     let certificate = cache.get_or_parse(&params.key_id, header)?;
     let info = &certificate.info;
     if policy.check_key_id {
-        check_key_id(&params.key_id, &policy.dialect.key_id, info)?;
+        certificate.check_key_id(&params.key_id, &policy.dialect.key_id)?;
     }
     check_key(&info.key, policy.allow_weak_keys)?;
     match (algorithm.as_str(), &info.key) {
