@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::error::{exit, Error};
 use crate::pki::{self, KeyType, Pki, PkiOptions, PspRole};
+use crate::server::{CertCheck, DcrAuth, Flaw, ServerConfig, ServerProfile};
 use crate::signature::{self, Dialect, Message, Mutation, MutationContext};
 
 /// Proves an OAuth 2.0 Dynamic Client Registration server (RFC 7591/7592, PSD2: mTLS with a
@@ -30,6 +31,38 @@ pub enum Command {
     Sign(SignArgs),
     /// List the mutations a scenario can apply to a signed request.
     Mutations,
+    /// Run the reference DCR server until Ctrl-C or SIGTERM.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The PKI directory (created on first use).
+    #[arg(long, default_value = "fixtures/pki")]
+    pub pki: PathBuf,
+    /// Address to listen on (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    pub listen: std::net::SocketAddr,
+    #[arg(long, value_enum, default_value_t = ServerProfile::Smbc)]
+    pub profile: ServerProfile,
+    /// Switch off one rule (repeatable); `--list-flaws` names them.
+    #[arg(long = "flaw")]
+    pub flaws: Vec<String>,
+    /// Judge client certificates in HTTP (answers name the rule) or in the TLS handshake.
+    #[arg(long, value_enum, default_value_t = CertCheck::Http)]
+    pub cert_check: CertCheck,
+    /// How DCR-service credentials travel.
+    #[arg(long, value_enum, default_value_t = DcrAuth::ApiKey)]
+    pub dcr_auth: DcrAuth,
+    /// Accepted clock skew of a signed Date, in seconds.
+    #[arg(long, default_value_t = 300)]
+    pub max_skew: u64,
+    /// Plain profile: require this initial access token to register.
+    #[arg(long)]
+    pub initial_access_token: Option<String>,
+    /// Print the named flaws and exit.
+    #[arg(long)]
+    pub list_flaws: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,6 +165,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Pki(PkiCommand::Init(args)) => pki_init(&args),
         Command::Pki(PkiCommand::Show(args)) => pki_show(&args.dir),
         Command::Sign(args) => sign(&args),
+        Command::Serve(args) => serve(&args),
         Command::Mutations => {
             let mut out = String::new();
             for m in Mutation::ALL {
@@ -286,4 +320,91 @@ fn url_target(url: &str) -> Option<String> {
         Some(q) => format!("{}?{q}", parsed.path()),
         None => parsed.path().to_string(),
     })
+}
+
+/// A multi-threaded tokio runtime for the commands that do network work.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))
+}
+
+/// Parses flaw names, all errors at once.
+pub fn parse_flaws(names: &[String]) -> Result<std::collections::BTreeSet<Flaw>, Error> {
+    let mut flaws = std::collections::BTreeSet::new();
+    let mut unknown = Vec::new();
+    for name in names {
+        match name.parse::<Flaw>() {
+            Ok(f) => {
+                flaws.insert(f);
+            }
+            Err(_) => unknown.push(name.as_str()),
+        }
+    }
+    if unknown.is_empty() {
+        Ok(flaws)
+    } else {
+        Err(Error::input(
+            format!("--flaw {}", unknown.join(", ")),
+            "unknown flaw; `dcr-harness serve --list-flaws` prints them",
+        ))
+    }
+}
+
+fn serve(args: &ServeArgs) -> Result<u8, Error> {
+    if args.list_flaws {
+        let mut out = String::new();
+        for flaw in Flaw::ALL {
+            out.push_str(&format!("{:<30} {}\n", flaw.name(), flaw.description()));
+        }
+        return print(&out);
+    }
+    let pki = Pki::ensure(&args.pki, &PkiOptions::default())?;
+    let config = ServerConfig {
+        listen: args.listen,
+        profile: args.profile,
+        flaws: parse_flaws(&args.flaws)?,
+        cert_check: args.cert_check,
+        dcr_auth: args.dcr_auth,
+        max_skew: std::time::Duration::from_secs(args.max_skew),
+        initial_access_token: args.initial_access_token.clone(),
+        ..ServerConfig::default()
+    };
+    let flaws: Vec<&str> = config.flaws.iter().map(|f| f.name()).collect();
+    runtime()?.block_on(async {
+        let server = crate::server::start(&pki, config).await.map_err(|e| Error::Internal(e.to_string()))?;
+        print(&format!("{}\n", server.url()))?;
+        eprintln!(
+            "reference DCR server ({:?} profile{}) on {}; Ctrl-C stops it",
+            args.profile,
+            if flaws.is_empty() { String::new() } else { format!(", flaws: {}", flaws.join(", ")) },
+            server.url()
+        );
+        wait_for_stop_signal().await;
+        server.stop().await;
+        Ok(exit::OK)
+    })
+}
+
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -8,7 +8,9 @@
 pub mod cli;
 pub mod error;
 pub mod pki;
+pub mod server;
 pub mod signature;
+pub mod transport;
 pub mod yaml;
 
 #[doc(hidden)]

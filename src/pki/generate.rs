@@ -348,7 +348,9 @@ fn ca_params(spec: &Spec, now: OffsetDateTime) -> Result<CertificateParams, PkiE
     params.distinguished_name.push(DnType::CommonName, cn);
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
-    params.not_before = now - Duration::days(1);
+    // Wide enough to cover the expired and not-yet-valid leaves, so that a verifier can judge
+    // a leaf's chain apart from its validity period (each is its own rule).
+    params.not_before = now - Duration::days(3650);
     params.not_after = now + Duration::days(3650);
     params.serial_number = Some(random_serial()?);
     params.use_authority_key_identifier_extension = spec.kind == Issuing;

@@ -354,6 +354,18 @@ fn write_file(path: &Path, bytes: &[u8], secret: bool) -> Result<(), PkiError> {
 mod generate;
 pub use generate::catalog_names;
 
+/// Random URL-safe text: `prefix` followed by `bytes` random bytes (ids, secrets, tokens).
+/// The system RNG does not fail on the platforms we run on; should it, zeros would be a
+/// silent disaster, so this aborts loudly instead.
+pub fn generate_token(prefix: &str, bytes: usize) -> String {
+    use base64::Engine;
+    let mut buf = vec![0u8; bytes];
+    if aws_lc_rs::rand::fill(&mut buf).is_err() {
+        panic!("the system random number generator failed");
+    }
+    format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf))
+}
+
 /// A human-readable listing of every identity of `pki`, for `dcr-harness pki show`.
 pub fn describe(pki: &Pki) -> String {
     use std::fmt::Write;

@@ -1,0 +1,102 @@
+//! The reference server's named flaws: each disables exactly one rule, so that the suite can
+//! show that every check it makes is able to fail.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! flaws {
+    ($( $variant:ident = $name:literal, $doc:literal; )*) => {
+        /// A rule of the reference server, switched off.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum Flaw {
+            $( #[doc = $doc] #[serde(rename = $name)] $variant, )*
+        }
+
+        impl Flaw {
+            /// Every flaw, in catalog order.
+            pub const ALL: &'static [Flaw] = &[$(Flaw::$variant),*];
+
+            pub fn name(self) -> &'static str {
+                match self { $(Flaw::$variant => $name,)* }
+            }
+
+            pub fn description(self) -> &'static str {
+                match self { $(Flaw::$variant => $doc,)* }
+            }
+        }
+    };
+}
+
+flaws! {
+    SkipClientCert = "skip-client-cert", "no client certificate is required";
+    AcceptUntrustedCa = "accept-untrusted-ca", "a QWAC need not chain to the QTSP";
+    AcceptExpiredQwac = "accept-expired-qwac", "a QWAC's validity period is not checked";
+    AcceptNonQwac = "accept-non-qwac", "a client certificate need not be a QWAC (clientAuth, QcType web)";
+    SkipPsd2RoleCheck = "skip-psd2-role-check", "the PSD2 statement and its roles are not checked";
+    SkipDcrCredentials = "skip-dcr-credentials", "DCR-service credentials are not checked";
+    AcceptOtherTppCredentials = "accept-other-tpp-credentials", "DCR-service credentials of another TPP than the QWAC's are accepted";
+    SkipSignature = "skip-signature", "POST, PUT and DELETE need no signature";
+    AcceptBadSignature = "accept-bad-signature", "the signature value itself is not verified";
+    SkipDigestCheck = "skip-digest-check", "Digest is not compared with the body";
+    IgnoreDate = "ignore-date", "Date is neither parsed nor checked";
+    UnboundedClockSkew = "unbounded-clock-skew", "Date may be any distance from the server's clock";
+    IgnoreRequestTarget = "ignore-request-target", "(request-target) need not be signed";
+    AcceptUnsignedHeaders = "accept-unsigned-headers", "date and digest need not be signed";
+    SkipKeyidMatch = "skip-keyid-match", "keyId need not name the signing certificate";
+    AcceptAnySigningCert = "accept-any-signing-cert", "the signing certificate need not be a QSEAL";
+    AcceptUntrustedQseal = "accept-untrusted-qseal", "the signing certificate need not chain to the QTSP";
+    AcceptExpiredQseal = "accept-expired-qseal", "the signing certificate's validity period is not checked";
+    SkipOrgMatch = "skip-org-match", "the QSEAL's organisation need not be the QWAC's";
+    AcceptWeakKey = "accept-weak-key", "RSA keys under 2048 bits may sign";
+    AcceptDuplicateHeaders = "accept-duplicate-headers", "a duplicated Signature, Digest or Date header is resolved by taking the first";
+    AcceptHttpRedirectUri = "accept-http-redirect-uri", "redirect URIs may be plain http";
+    SkipRedirectUriValidation = "skip-redirect-uri-validation", "redirect URIs may be relative, carry a fragment, or be missing";
+    SkipMetadataValidation = "skip-metadata-validation", "grant types, response types, auth method and field types are not validated";
+    AcceptWrongContentType = "accept-wrong-content-type", "a body of any content type is read as JSON";
+    PutChangesSecret = "put-changes-secret", "PUT issues a new client secret";
+    PutIgnoresClientId = "put-ignores-client-id", "PUT need not carry the matching client_id";
+    RefreshKeepsOldSecret = "refresh-keeps-old-secret", "after a secret refresh the old secret still works";
+    DeleteKeepsClient = "delete-keeps-client", "DELETE answers 204 but the client remains";
+    CrossTppRead = "cross-tpp-read", "a TPP can read another TPP's client";
+    CrossTppUpdate = "cross-tpp-update", "a TPP can update another TPP's client";
+    CrossTppDelete = "cross-tpp-delete", "a TPP can delete another TPP's client";
+    CrossTppRefresh = "cross-tpp-refresh", "a TPP can refresh another TPP's client secret";
+    LeakExistence = "leak-existence", "another TPP's client answers 403 where an unknown one answers 404";
+    OmitNoStore = "omit-no-store", "responses carrying secrets lack Cache-Control: no-store";
+    OmitSecretExpiry = "omit-secret-expiry", "client_secret_expires_at is left out";
+    NoBodyLimit = "no-body-limit", "bodies of any size are read";
+    AcceptBadRegistrationToken = "accept-bad-registration-token", "(plain profile) any bearer token manages any client";
+}
+
+/// An unknown flaw name.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown flaw `{name}`; `dcr-harness serve --list-flaws` prints them all")]
+pub struct UnknownFlaw {
+    pub name: String,
+}
+
+impl std::str::FromStr for Flaw {
+    type Err = UnknownFlaw;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Flaw::ALL.iter().copied().find(|f| f.name() == s).ok_or_else(|| UnknownFlaw { name: s.to_string() })
+    }
+}
+
+impl std::fmt::Display for Flaw {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_least_twenty_named_flaws_that_round_trip() {
+        assert!(Flaw::ALL.len() >= 20);
+        for flaw in Flaw::ALL {
+            assert_eq!(flaw.name().parse::<Flaw>().expect("known"), *flaw);
+        }
+        assert!("no-such-flaw".parse::<Flaw>().is_err());
+    }
+}

@@ -1,0 +1,573 @@
+//! Request handling of the reference server, in the order a bank's gateway applies its rules:
+//! client certificate (QWAC), DCR-service credentials, body, signature (POST, PUT, DELETE),
+//! QSEAL, then the RFC 7591/7592 operation itself.
+
+// A rule's `Err` is the HTTP answer itself, returned straight to hyper; boxing it buys nothing.
+#![allow(clippy::result_large_err)]
+
+use std::time::{Duration, SystemTime};
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use bytes::Bytes;
+use http::{request::Parts, HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use serde_json::{json, Map, Value};
+
+use super::certs::{judge_qseal, judge_qwac, CertProblem};
+use super::flaw::Flaw;
+use super::metadata::{self, MetadataError};
+use super::response::{empty, invalid_client, invalid_token, json, no_store, oauth_error, tpp_message, Answer};
+use super::store::{constant_time_eq, Client};
+use super::{DcrAuth, Peer, ServerProfile, State};
+use crate::cli::{CLIENT_ID_HEADER, CLIENT_SECRET_HEADER};
+use crate::pki::generate_token;
+use crate::signature::{verify_with_cache, Message, SignatureError};
+
+pub const REGISTER_PATH: &str = "/client/v1/register";
+pub const TOKEN_PATH: &str = "/oauth/token";
+
+/// What a request asks for.
+#[derive(Debug, PartialEq, Eq)]
+enum Route {
+    WellKnown,
+    Token,
+    Register,
+    Client(String),
+    RefreshSecret(String),
+    NotFound,
+}
+
+impl Route {
+    fn of(path: &str) -> Route {
+        match path {
+            "/.well-known/oauth-authorization-server" | "/.well-known/openid-configuration" => Route::WellKnown,
+            TOKEN_PATH => Route::Token,
+            REGISTER_PATH => Route::Register,
+            _ => {
+                let Some(rest) = path.strip_prefix(REGISTER_PATH).and_then(|r| r.strip_prefix('/')) else {
+                    return Route::NotFound;
+                };
+                match rest.split('/').collect::<Vec<_>>().as_slice() {
+                    [id] if !id.is_empty() => Route::Client(id.to_string()),
+                    [id, "secret"] if !id.is_empty() => Route::RefreshSecret(id.to_string()),
+                    _ => Route::NotFound,
+                }
+            }
+        }
+    }
+
+    fn allows(&self, method: &Method) -> bool {
+        match self {
+            Route::WellKnown => method == Method::GET,
+            Route::Token | Route::Register | Route::RefreshSecret(_) => method == Method::POST,
+            Route::Client(_) => [Method::GET, Method::PUT, Method::DELETE].contains(method),
+            Route::NotFound => true,
+        }
+    }
+}
+
+pub(super) async fn handle(state: &State, peer: &Peer, request: Request<Incoming>) -> Answer {
+    state.stats.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let (parts, body) = request.into_parts();
+    let route = Route::of(parts.uri.path());
+    if route == Route::NotFound {
+        return oauth_error(StatusCode::NOT_FOUND, "not_found", "no such endpoint");
+    }
+    if !route.allows(&parts.method) {
+        return oauth_error(StatusCode::METHOD_NOT_ALLOWED, "invalid_request", "method not allowed here");
+    }
+    let body = match read_body(state, &parts, body).await {
+        Ok(body) => body,
+        Err(answer) => return answer,
+    };
+    match route {
+        Route::WellKnown => well_known(state),
+        Route::Token => token(state, &parts, &body),
+        _ => match state.config.profile {
+            ServerProfile::Smbc => smbc(state, peer, &parts, body, route),
+            ServerProfile::Plain => plain(state, &parts, &body, route),
+        },
+    }
+}
+
+fn flaw(state: &State) -> impl Fn(Flaw) -> bool + '_ {
+    move |f| state.config.has(f)
+}
+
+/// Reads the body up to the limit. An oversized body is still drained (up to a bound) so that
+/// the client finishes writing and reads the 413, instead of seeing a broken pipe.
+async fn read_body(state: &State, parts: &Parts, mut body: Incoming) -> Result<Bytes, Answer> {
+    const DRAIN_LIMIT: usize = 4 * 1024 * 1024;
+    let limit = if state.config.has(Flaw::NoBodyLimit) { usize::MAX } else { state.config.body_limit };
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let read = async {
+        let mut collected = Vec::new();
+        let mut seen = 0usize;
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else {
+                return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "the body could not be read"));
+            };
+            if let Some(data) = frame.data_ref() {
+                seen = seen.saturating_add(data.len());
+                if seen <= limit {
+                    collected.extend_from_slice(data);
+                } else if seen > DRAIN_LIMIT.max(limit) {
+                    break;
+                }
+            }
+        }
+        if seen > limit || declared.is_some_and(|len| len > limit as u64) {
+            let mut answer = oauth_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "invalid_request",
+                "the body is larger than the server accepts",
+            );
+            answer.headers_mut().insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+            return Err(answer);
+        }
+        Ok(Bytes::from(collected))
+    };
+    match tokio::time::timeout(state.config.read_timeout, read).await {
+        Err(_) => Err(oauth_error(StatusCode::REQUEST_TIMEOUT, "invalid_request", "the body was not sent in time")),
+        Ok(result) => result,
+    }
+}
+
+fn well_known(state: &State) -> Answer {
+    json(
+        StatusCode::OK,
+        &json!({
+            "issuer": state.base_url,
+            "registration_endpoint": format!("{}{REGISTER_PATH}", state.base_url),
+            "token_endpoint": format!("{}{TOKEN_PATH}", state.base_url),
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "grant_types_supported": ["authorization_code", "implicit", "client_credentials", "refresh_token"],
+        }),
+    )
+}
+
+// ---- profile smbc -------------------------------------------------------------------------
+
+fn smbc(state: &State, peer: &Peer, parts: &Parts, body: Bytes, route: Route) -> Answer {
+    let tpp = match identify_tpp(state, peer, parts) {
+        Ok(tpp) => tpp,
+        Err(answer) => return answer,
+    };
+    if [Method::POST, Method::PUT, Method::DELETE].contains(&parts.method) {
+        if let Err(answer) = check_signature(state, parts, &body, &tpp) {
+            return answer;
+        }
+    }
+    lifecycle(state, parts, &body, route, &tpp)
+}
+
+/// The TPP making the request: the QWAC's organisation, confirmed by the DCR credentials.
+fn identify_tpp(state: &State, peer: &Peer, parts: &Parts) -> Result<String, Answer> {
+    let flaws = flaw(state);
+    let now = SystemTime::now();
+    let from_cert = if peer.chain.is_empty() && flaws(Flaw::SkipClientCert) {
+        None
+    } else {
+        Some(judge_qwac(&state.trust, &peer.chain, &state.config.required_roles, now, &flaws).map_err(cert_answer)?)
+    };
+    let from_credentials =
+        if flaws(Flaw::SkipDcrCredentials) { None } else { Some(dcr_credentials(state, &parts.headers)?) };
+    match (from_cert, from_credentials) {
+        (Some(cert), Some(creds)) if cert != creds && !flaws(Flaw::AcceptOtherTppCredentials) => {
+            Err(invalid_client("the DCR-service credentials belong to another TPP than the QWAC"))
+        }
+        (Some(cert), _) => Ok(cert),
+        (None, Some(creds)) => Ok(creds),
+        (None, None) => Err(cert_answer(CertProblem::Missing)),
+    }
+}
+
+fn cert_answer(problem: CertProblem) -> Answer {
+    tpp_message(StatusCode::UNAUTHORIZED, problem.code(), &problem.text())
+}
+
+/// The organisation whose DCR-service credentials the request carries.
+fn dcr_credentials(state: &State, headers: &HeaderMap) -> Result<String, Answer> {
+    match state.config.dcr_auth {
+        DcrAuth::ApiKey => {
+            let id = header(headers, CLIENT_ID_HEADER);
+            let secret = header(headers, CLIENT_SECRET_HEADER);
+            match (id, secret) {
+                (Some(id), Some(secret)) => tpp_by_credentials(state, id, secret)
+                    .ok_or_else(|| invalid_client("unknown DCR-service client id or wrong secret")),
+                _ => Err(invalid_client("the DCR-service credentials (client id and secret headers) are missing")),
+            }
+        }
+        DcrAuth::Basic => {
+            let (id, secret) = basic_credentials(headers)
+                .ok_or_else(|| invalid_client("HTTP Basic DCR-service credentials are missing"))?;
+            tpp_by_credentials(state, &id, &secret)
+                .ok_or_else(|| invalid_client("unknown DCR-service client id or wrong secret"))
+        }
+        DcrAuth::Bearer => {
+            let token =
+                bearer(headers).ok_or_else(|| invalid_token("a bearer token for the DCR service is required"))?;
+            let tokens = state.tokens.lock().unwrap_or_else(|p| p.into_inner());
+            match tokens.get(token) {
+                Some((org, expires)) if *expires > SystemTime::now() => Ok(org.clone()),
+                _ => Err(invalid_token("the bearer token is unknown or expired")),
+            }
+        }
+    }
+}
+
+fn tpp_by_credentials(state: &State, id: &str, secret: &str) -> Option<String> {
+    state
+        .tpps
+        .iter()
+        .find(|t| t.client_id == id && constant_time_eq(&t.client_secret, secret))
+        .map(|t| t.organization_identifier.clone())
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = header(headers, "authorization")?;
+    let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
+    let decoded = String::from_utf8(B64.decode(encoded.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    Some((id.to_string(), secret.to_string()))
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = header(headers, "authorization")?;
+    value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")).map(str::trim)
+}
+
+/// The request as the verifier sees it. Header values that are not text are a format error.
+fn message_of(parts: &Parts, body: &Bytes) -> Result<Message, Answer> {
+    let target = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let mut msg = Message::new(parts.method.as_str(), target, body.to_vec());
+    for (name, value) in &parts.headers {
+        let value = value.to_str().map_err(|_| {
+            tpp_message(StatusCode::BAD_REQUEST, "FORMAT_ERROR", &format!("header `{name}` is not text"))
+        })?;
+        msg.add_header(name.as_str(), value);
+    }
+    Ok(msg)
+}
+
+fn check_signature(state: &State, parts: &Parts, body: &Bytes, tpp: &str) -> Result<(), Answer> {
+    if state.config.has(Flaw::SkipSignature) {
+        return Ok(());
+    }
+    let msg = message_of(parts, body)?;
+    let now = SystemTime::now();
+    let verified =
+        verify_with_cache(&msg, &state.policy, now, &state.certificates).map_err(|e| signature_answer(&e))?;
+    let cert = &verified.certificate;
+    judge_qseal(&state.trust, &cert.der, &cert.info, tpp, now, &flaw(state)).map_err(cert_answer)
+}
+
+/// The Berlin Group answer for a broken signature rule.
+fn signature_answer(error: &SignatureError) -> Answer {
+    use SignatureError::*;
+    let (status, code) = match error {
+        SignatureMissing => (StatusCode::UNAUTHORIZED, "SIGNATURE_MISSING"),
+        CertificateMissing => (StatusCode::UNAUTHORIZED, "CERTIFICATE_MISSING"),
+        CertificateUnreadable(_) | WeakKey(_) => (StatusCode::UNAUTHORIZED, "CERTIFICATE_INVALID"),
+        DateSkew { .. } => (StatusCode::BAD_REQUEST, "TIMESTAMP_INVALID"),
+        DuplicateHeader(_)
+        | Malformed(_)
+        | MissingParameter(_)
+        | SignedHeaderAbsent(_)
+        | DigestMissing
+        | DigestMalformed(_)
+        | DigestAlgorithm(_)
+        | DateMissing
+        | DateFormat(_)
+        | BadBase64(_)
+        | KeyIdMalformed(_) => (StatusCode::BAD_REQUEST, "FORMAT_ERROR"),
+        UnknownAlgorithm(_)
+        | AlgorithmMismatch { .. }
+        | HeaderNotSigned(_)
+        | DigestMismatch
+        | KeyIdMismatch(_)
+        | BadSignature => (StatusCode::UNAUTHORIZED, "SIGNATURE_INVALID"),
+    };
+    tpp_message(status, code, &error.to_string())
+}
+
+// ---- profile plain ------------------------------------------------------------------------
+
+fn plain(state: &State, parts: &Parts, body: &Bytes, route: Route) -> Answer {
+    if route == Route::Register {
+        if let Some(expected) = &state.config.initial_access_token {
+            if !bearer(&parts.headers).is_some_and(|t| constant_time_eq(t, expected)) {
+                return invalid_token("an initial access token is required to register");
+            }
+        }
+        return lifecycle(state, parts, body, route, "");
+    }
+    let id = match &route {
+        Route::Client(id) | Route::RefreshSecret(id) => id,
+        _ => return oauth_error(StatusCode::NOT_FOUND, "not_found", "no such endpoint"),
+    };
+    // RFC 7592 §2: a missing client and a wrong token get the same 401.
+    let Some(token) = bearer(&parts.headers) else {
+        return invalid_token("a registration access token is required");
+    };
+    let Some(client) = state.store.get(id) else {
+        return invalid_token("the registration access token is not valid for this client");
+    };
+    let valid = client.registration_access_token.as_deref().is_some_and(|rat| constant_time_eq(rat, token));
+    if !valid && !state.config.has(Flaw::AcceptBadRegistrationToken) {
+        return invalid_token("the registration access token is not valid for this client");
+    }
+    lifecycle(state, parts, body, route, &client.owner)
+}
+
+// ---- the lifecycle, shared by both profiles ------------------------------------------------
+
+fn lifecycle(state: &State, parts: &Parts, body: &Bytes, route: Route, owner: &str) -> Answer {
+    match (route, &parts.method) {
+        (Route::Register, _) => register(state, parts, body, owner),
+        (Route::Client(id), &Method::GET) => {
+            with_client(state, &id, owner, Flaw::CrossTppRead, |c| secret_answer(state, StatusCode::OK, &c))
+        }
+        (Route::Client(id), &Method::PUT) => {
+            with_client(state, &id, owner, Flaw::CrossTppUpdate, |c| update(state, parts, body, c))
+        }
+        (Route::Client(id), &Method::DELETE) => with_client(state, &id, owner, Flaw::CrossTppDelete, |c| {
+            if !state.config.has(Flaw::DeleteKeepsClient) {
+                state.store.remove(&c.client_id);
+            }
+            empty(StatusCode::NO_CONTENT)
+        }),
+        (Route::RefreshSecret(id), _) => with_client(state, &id, owner, Flaw::CrossTppRefresh, |c| refresh(state, c)),
+        _ => oauth_error(StatusCode::METHOD_NOT_ALLOWED, "invalid_request", "method not allowed here"),
+    }
+}
+
+/// Runs `then` on the client if `owner` may touch it. An unknown client and another owner's
+/// client get the same answer, so that client ids cannot be probed.
+fn with_client(state: &State, id: &str, owner: &str, cross: Flaw, then: impl FnOnce(Client) -> Answer) -> Answer {
+    let not_found = || tpp_message(StatusCode::NOT_FOUND, "RESOURCE_UNKNOWN", "no client with this id");
+    match state.store.get(id) {
+        None => not_found(),
+        Some(client) if client.owner == owner || state.config.has(cross) => then(client),
+        Some(_) if state.config.has(Flaw::LeakExistence) => {
+            tpp_message(StatusCode::FORBIDDEN, "RESOURCE_BLOCKED", "this client belongs to another TPP")
+        }
+        Some(_) => not_found(),
+    }
+}
+
+fn json_content_type(state: &State, parts: &Parts) -> Result<(), Answer> {
+    let ok = header(&parts.headers, "content-type")
+        .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+    if ok || state.config.has(Flaw::AcceptWrongContentType) {
+        Ok(())
+    } else {
+        Err(oauth_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "invalid_request", "the body must be application/json"))
+    }
+}
+
+fn metadata_answer(error: MetadataError) -> Answer {
+    oauth_error(StatusCode::BAD_REQUEST, error.code, &error.description)
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs()
+}
+
+fn new_secret() -> String {
+    generate_token("", 32)
+}
+
+fn register(state: &State, parts: &Parts, body: &Bytes, owner: &str) -> Answer {
+    if let Err(answer) = json_content_type(state, parts) {
+        return answer;
+    }
+    let metadata = match metadata::validate(body, &flaw(state)) {
+        Ok(m) => m,
+        Err(e) => return metadata_answer(e),
+    };
+    let plain = state.config.profile == ServerProfile::Plain;
+    let client_id = generate_token("", 16);
+    let issued_at = now_secs();
+    let client = Client {
+        owner: if plain { client_id.clone() } else { owner.to_string() },
+        client_id,
+        metadata: strip_server_fields(metadata),
+        secret: new_secret(),
+        old_secrets: vec![],
+        issued_at,
+        secret_expires_at: issued_at + state.config.secret_lifetime.as_secs(),
+        registration_access_token: plain.then(|| generate_token("rat-", 32)),
+    };
+    state.store.insert(client.clone());
+    secret_answer(state, StatusCode::CREATED, &client)
+}
+
+/// Fields the server sets; a client cannot choose them.
+fn strip_server_fields(mut metadata: Map<String, Value>) -> Map<String, Value> {
+    for field in SERVER_FIELDS {
+        metadata.remove(*field);
+    }
+    metadata
+}
+
+const SERVER_FIELDS: &[&str] = &[
+    "client_id",
+    "client_secret",
+    "client_id_issued_at",
+    "client_secret_expires_at",
+    "registration_access_token",
+    "registration_client_uri",
+];
+
+fn update(state: &State, parts: &Parts, body: &Bytes, client: Client) -> Answer {
+    if let Err(answer) = json_content_type(state, parts) {
+        return answer;
+    }
+    let metadata = match metadata::validate(body, &flaw(state)) {
+        Ok(m) => m,
+        Err(e) => return metadata_answer(e),
+    };
+    // RFC 7592 §2.2: client_id must be there and match; server-set fields must not be sent.
+    if !state.config.has(Flaw::PutIgnoresClientId)
+        && metadata.get("client_id").and_then(Value::as_str) != Some(client.client_id.as_str())
+    {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_client_metadata",
+            "client_id must be sent and match the client",
+        );
+    }
+    for field in
+        ["registration_access_token", "registration_client_uri", "client_secret_expires_at", "client_id_issued_at"]
+    {
+        if metadata.contains_key(field) {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_client_metadata",
+                &format!("`{field}` must not be sent in an update"),
+            );
+        }
+    }
+    if let Some(secret) = metadata.get("client_secret").and_then(Value::as_str) {
+        if !constant_time_eq(secret, &client.secret) {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_client_metadata",
+                "client_secret does not match the current one",
+            );
+        }
+    }
+    let changes_secret = state.config.has(Flaw::PutChangesSecret);
+    let updated = state.store.update(&client.client_id, |c| {
+        c.metadata = strip_server_fields(metadata);
+        if changes_secret {
+            c.secret = new_secret();
+        }
+    });
+    match updated {
+        Some(c) => secret_answer(state, StatusCode::OK, &c),
+        None => tpp_message(StatusCode::NOT_FOUND, "RESOURCE_UNKNOWN", "no client with this id"),
+    }
+}
+
+fn refresh(state: &State, client: Client) -> Answer {
+    let keep_old = state.config.has(Flaw::RefreshKeepsOldSecret);
+    let lifetime = state.config.secret_lifetime.as_secs();
+    let refreshed = state.store.update(&client.client_id, |c| {
+        let old = std::mem::replace(&mut c.secret, new_secret());
+        if keep_old {
+            c.old_secrets.push(old);
+        }
+        c.secret_expires_at = now_secs() + lifetime;
+    });
+    match refreshed {
+        Some(c) => secret_answer(state, StatusCode::OK, &c),
+        None => tpp_message(StatusCode::NOT_FOUND, "RESOURCE_UNKNOWN", "no client with this id"),
+    }
+}
+
+/// The client information response (RFC 7591 §3.2.1, RFC 7592 §3), which carries the secret.
+fn secret_answer(state: &State, status: StatusCode, client: &Client) -> Answer {
+    let mut body = client.metadata.clone();
+    body.insert("client_id".into(), Value::from(client.client_id.clone()));
+    body.insert("client_secret".into(), Value::from(client.secret.clone()));
+    body.insert("client_id_issued_at".into(), Value::from(client.issued_at));
+    if !state.config.has(Flaw::OmitSecretExpiry) {
+        body.insert("client_secret_expires_at".into(), Value::from(client.secret_expires_at));
+    }
+    if let Some(rat) = &client.registration_access_token {
+        body.insert("registration_access_token".into(), Value::from(rat.clone()));
+        body.insert(
+            "registration_client_uri".into(),
+            Value::from(format!("{}{REGISTER_PATH}/{}", state.base_url, client.client_id)),
+        );
+    }
+    let answer = json(status, &Value::Object(body));
+    if state.config.has(Flaw::OmitNoStore) {
+        answer
+    } else {
+        no_store(answer)
+    }
+}
+
+// ---- token endpoint -----------------------------------------------------------------------
+
+/// RFC 6749 client-credentials grant, for the DCR service's own credentials (a bearer token for
+/// `--dcr-auth bearer`) and for registered clients (which is how a suite proves a secret works).
+fn token(state: &State, parts: &Parts, body: &Bytes) -> Answer {
+    let form: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    if field("grant_type").as_deref() != Some("client_credentials") {
+        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "only client_credentials is offered");
+    }
+    let credentials =
+        basic_credentials(&parts.headers).or_else(|| Some((field("client_id")?, field("client_secret")?)));
+    let Some((id, secret)) = credentials else {
+        return invalid_client("client authentication is required");
+    };
+    let token = generate_token("at-", 32);
+    if let Some(org) = tpp_by_credentials(state, &id, &secret) {
+        let expires = SystemTime::now() + Duration::from_secs(3600);
+        state.tokens.lock().unwrap_or_else(|p| p.into_inner()).insert(token.clone(), (org, expires));
+    } else if state.store.authenticate(&id, &secret).is_none() {
+        return invalid_client("unknown client or wrong secret");
+    }
+    no_store(json(StatusCode::OK, &json!({ "access_token": token, "token_type": "Bearer", "expires_in": 3600 })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_are_recognised_and_everything_else_is_not_found() {
+        assert_eq!(Route::of("/client/v1/register"), Route::Register);
+        assert_eq!(Route::of("/client/v1/register/abc"), Route::Client("abc".into()));
+        assert_eq!(Route::of("/client/v1/register/abc/secret"), Route::RefreshSecret("abc".into()));
+        assert_eq!(Route::of("/client/v1/register/"), Route::NotFound);
+        assert_eq!(Route::of("/client/v1/register/a/b/c"), Route::NotFound);
+        assert_eq!(Route::of("/client/v1/registerx"), Route::NotFound);
+        assert_eq!(Route::of("/oauth/token"), Route::Token);
+        assert!(!Route::Register.allows(&Method::GET));
+        assert!(Route::Client("x".into()).allows(&Method::DELETE));
+    }
+
+    #[test]
+    fn every_signature_rule_maps_to_a_berlin_group_code() {
+        let answer = signature_answer(&SignatureError::DateSkew { seconds: 3600, max: 300 });
+        assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(signature_answer(&SignatureError::BadSignature).status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(signature_answer(&SignatureError::SignatureMissing).status(), StatusCode::UNAUTHORIZED);
+    }
+}

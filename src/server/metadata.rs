@@ -1,0 +1,222 @@
+//! RFC 7591 §2 client metadata validation for the reference server: redirect URIs (absolute,
+//! https, no fragment, required for redirect-based grants), grant and response types that are
+//! known and consistent, a supported token endpoint auth method, and the JSON type of each
+//! known field. Errors are RFC 7591 §3.2.2 codes. Defaults are filled in as §2 gives them.
+
+use serde_json::{Map, Value};
+
+use super::flaw::Flaw;
+
+/// An RFC 7591 §3.2.2 error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetadataError {
+    pub code: &'static str,
+    pub description: String,
+}
+
+fn invalid_metadata(description: impl Into<String>) -> MetadataError {
+    MetadataError { code: "invalid_client_metadata", description: description.into() }
+}
+
+fn invalid_redirect(description: impl Into<String>) -> MetadataError {
+    MetadataError { code: "invalid_redirect_uri", description: description.into() }
+}
+
+const GRANT_TYPES: &[&str] = &[
+    "authorization_code",
+    "implicit",
+    "password",
+    "client_credentials",
+    "refresh_token",
+    "urn:ietf:params:oauth:grant-type:jwt-bearer",
+    "urn:ietf:params:oauth:grant-type:saml2-bearer",
+];
+const RESPONSE_TYPES: &[&str] = &["code", "token"];
+const AUTH_METHODS: &[&str] = &["client_secret_basic", "client_secret_post", "private_key_jwt", "tls_client_auth"];
+const STRING_FIELDS: &[&str] = &[
+    "client_name",
+    "client_uri",
+    "logo_uri",
+    "scope",
+    "tos_uri",
+    "policy_uri",
+    "jwks_uri",
+    "software_id",
+    "software_version",
+    "token_endpoint_auth_method",
+    "software_statement",
+];
+const URI_FIELDS: &[&str] = &["client_uri", "logo_uri", "tos_uri", "policy_uri", "jwks_uri"];
+const ARRAY_FIELDS: &[&str] = &["redirect_uris", "grant_types", "response_types", "contacts"];
+
+/// Parses and validates a registration (or update) body; returns the metadata with RFC 7591 §2
+/// defaults applied.
+pub fn validate(body: &[u8], flaws: &impl Fn(Flaw) -> bool) -> Result<Map<String, Value>, MetadataError> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| invalid_metadata(format!("the body is not JSON: {e}")))?;
+    let Value::Object(mut metadata) = value else {
+        return Err(invalid_metadata("the body is not a JSON object"));
+    };
+    if !flaws(Flaw::SkipMetadataValidation) {
+        check_types(&metadata)?;
+    }
+    let grant_types = string_list(&metadata, "grant_types").unwrap_or_else(|| vec!["authorization_code".into()]);
+    let response_types = string_list(&metadata, "response_types").unwrap_or_else(|| {
+        if grant_types.iter().any(|g| g == "authorization_code") {
+            vec!["code".into()]
+        } else {
+            vec![]
+        }
+    });
+    if !flaws(Flaw::SkipMetadataValidation) {
+        check_grants(&grant_types, &response_types)?;
+        let method =
+            metadata.get("token_endpoint_auth_method").and_then(Value::as_str).unwrap_or("client_secret_basic");
+        if !AUTH_METHODS.contains(&method) {
+            return Err(invalid_metadata(format!("token_endpoint_auth_method `{method}` is not supported")));
+        }
+    }
+    let redirect_based = grant_types.iter().any(|g| g == "authorization_code" || g == "implicit");
+    check_redirect_uris(&metadata, redirect_based, flaws)?;
+    metadata.insert("grant_types".into(), Value::from(grant_types));
+    metadata.insert("response_types".into(), Value::from(response_types));
+    metadata.entry("token_endpoint_auth_method").or_insert_with(|| Value::from("client_secret_basic"));
+    Ok(metadata)
+}
+
+fn string_list(metadata: &Map<String, Value>, field: &str) -> Option<Vec<String>> {
+    metadata.get(field)?.as_array().map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+}
+
+fn check_types(metadata: &Map<String, Value>) -> Result<(), MetadataError> {
+    for field in STRING_FIELDS {
+        if metadata.get(*field).is_some_and(|v| !v.is_string()) {
+            return Err(invalid_metadata(format!("`{field}` must be a string")));
+        }
+    }
+    for field in ARRAY_FIELDS {
+        if let Some(v) = metadata.get(*field) {
+            let ok = v.as_array().is_some_and(|a| a.iter().all(Value::is_string));
+            if !ok {
+                let error = if *field == "redirect_uris" { invalid_redirect } else { invalid_metadata };
+                return Err(error(format!("`{field}` must be an array of strings")));
+            }
+        }
+    }
+    for field in URI_FIELDS {
+        if let Some(uri) = metadata.get(*field).and_then(Value::as_str) {
+            if reqwest::Url::parse(uri).is_err() {
+                return Err(invalid_metadata(format!("`{field}` is not an absolute URI")));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_grants(grant_types: &[String], response_types: &[String]) -> Result<(), MetadataError> {
+    if let Some(unknown) = grant_types.iter().find(|g| !GRANT_TYPES.contains(&g.as_str())) {
+        return Err(invalid_metadata(format!("grant type `{unknown}` is not supported")));
+    }
+    if let Some(unknown) = response_types.iter().find(|r| !RESPONSE_TYPES.contains(&r.as_str())) {
+        return Err(invalid_metadata(format!("response type `{unknown}` is not supported")));
+    }
+    // RFC 7591 §2.1: code goes with authorization_code, token with implicit.
+    let has = |list: &[String], x: &str| list.iter().any(|v| v == x);
+    if has(response_types, "code") != has(grant_types, "authorization_code") {
+        return Err(invalid_metadata("response type `code` and grant type `authorization_code` must come together"));
+    }
+    if has(response_types, "token") != has(grant_types, "implicit") {
+        return Err(invalid_metadata("response type `token` and grant type `implicit` must come together"));
+    }
+    Ok(())
+}
+
+fn check_redirect_uris(
+    metadata: &Map<String, Value>,
+    redirect_based: bool,
+    flaws: &impl Fn(Flaw) -> bool,
+) -> Result<(), MetadataError> {
+    let uris = string_list(metadata, "redirect_uris").unwrap_or_default();
+    let structural = !flaws(Flaw::SkipRedirectUriValidation);
+    if uris.is_empty() && redirect_based && structural {
+        return Err(invalid_redirect("redirect_uris is required for the authorization_code and implicit grants"));
+    }
+    for uri in &uris {
+        match reqwest::Url::parse(uri) {
+            Err(_) if structural => return Err(invalid_redirect(format!("`{uri}` is not an absolute URI"))),
+            Err(_) => {}
+            Ok(url) => {
+                if url.fragment().is_some() && structural {
+                    return Err(invalid_redirect(format!("`{uri}` has a fragment")));
+                }
+                let secure = url.scheme() == "https" || (url.scheme() == "http" && flaws(Flaw::AcceptHttpRedirectUri));
+                if !secure {
+                    return Err(invalid_redirect(format!("`{uri}` is not an https URI")));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strict(_: Flaw) -> bool {
+        false
+    }
+
+    fn code_of(body: &str) -> Result<(), &'static str> {
+        validate(body.as_bytes(), &strict).map(|_| ()).map_err(|e| e.code)
+    }
+
+    #[test]
+    fn a_minimal_registration_gets_rfc_7591_defaults() {
+        let m = validate(br#"{"redirect_uris":["https://tpp.example/cb"]}"#, &strict).expect("valid");
+        assert_eq!(m["grant_types"], serde_json::json!(["authorization_code"]));
+        assert_eq!(m["response_types"], serde_json::json!(["code"]));
+        assert_eq!(m["token_endpoint_auth_method"], "client_secret_basic");
+    }
+
+    #[test]
+    fn each_rule_has_its_error_code() {
+        assert_eq!(code_of("{}"), Err("invalid_redirect_uri"));
+        assert_eq!(code_of(r#"{"redirect_uris":["http://tpp.example/cb"]}"#), Err("invalid_redirect_uri"));
+        assert_eq!(code_of(r#"{"redirect_uris":["https://tpp.example/cb#frag"]}"#), Err("invalid_redirect_uri"));
+        assert_eq!(code_of(r#"{"redirect_uris":["/relative"]}"#), Err("invalid_redirect_uri"));
+        assert_eq!(code_of(r#"{"redirect_uris":"https://tpp.example/cb"}"#), Err("invalid_redirect_uri"));
+        assert_eq!(
+            code_of(
+                r#"{"redirect_uris":["https://a.example/cb"],"grant_types":["authorization_code"],"response_types":["token"]}"#
+            ),
+            Err("invalid_client_metadata")
+        );
+        assert_eq!(
+            code_of(r#"{"redirect_uris":["https://a.example/cb"],"grant_types":["magic"]}"#),
+            Err("invalid_client_metadata")
+        );
+        assert_eq!(
+            code_of(r#"{"redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"none"}"#),
+            Err("invalid_client_metadata")
+        );
+        assert_eq!(
+            code_of(r#"{"redirect_uris":["https://a.example/cb"],"client_name":7}"#),
+            Err("invalid_client_metadata")
+        );
+        assert_eq!(code_of("not json"), Err("invalid_client_metadata"));
+        assert_eq!(code_of("[]"), Err("invalid_client_metadata"));
+        assert_eq!(code_of(r#"{"grant_types":["client_credentials"],"response_types":[]}"#), Ok(()));
+    }
+
+    #[test]
+    fn flaws_switch_off_exactly_their_rule() {
+        let http = br#"{"redirect_uris":["http://tpp.example/cb"]}"#;
+        assert!(validate(http, &|f| f == Flaw::AcceptHttpRedirectUri).is_ok());
+        assert!(validate(http, &|f| f == Flaw::SkipRedirectUriValidation).is_err());
+        let fragment = br#"{"redirect_uris":["https://tpp.example/cb#x"]}"#;
+        assert!(validate(fragment, &|f| f == Flaw::SkipRedirectUriValidation).is_ok());
+        let inconsistent = br#"{"redirect_uris":["https://a.example/cb"],"response_types":["token"]}"#;
+        assert!(validate(inconsistent, &|f| f == Flaw::SkipMetadataValidation).is_ok());
+    }
+}

@@ -1,0 +1,297 @@
+//! The reference DCR server: the embedded default target, and a readable reference
+//! implementation of every rule the suite checks. HTTPS on hyper over tokio-rustls (so that
+//! handlers see the peer's certificate chain), mTLS with QWAC and PSD2-role checks, DCR-service
+//! credentials (API-key headers, HTTP Basic, or a bearer token from its own token endpoint),
+//! QSEAL signature verification with a bounded clock skew, RFC 7591/7592 validation and the
+//! whole client lifecycle with secret refresh. Named flaws ([`Flaw`]) each switch off one rule.
+//!
+//! It owns no key material of its own beyond the server certificate it is handed, and must not
+//! be used by the harness's client side except as a target.
+
+mod certs;
+pub mod flaw;
+mod handlers;
+pub mod metadata;
+mod response;
+mod store;
+mod tls;
+
+use std::collections::BTreeSet;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use serde::{Deserialize, Serialize};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
+
+pub use flaw::Flaw;
+pub use tls::provider;
+
+use crate::pki::{Pki, PspRole};
+use crate::signature::{CertificateCache, Dialect, VerifyPolicy};
+
+/// Which kind of DCR server to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ServerProfile {
+    /// A PSD2 bank as SMBC describes it: mTLS with a QWAC, DCR credentials, QSEAL signatures.
+    #[default]
+    Smbc,
+    /// A plain RFC 7591/7592 server: registration access tokens, no mTLS, no signatures.
+    Plain,
+}
+
+/// Where client certificates are judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum CertCheck {
+    /// Accept the handshake, judge in HTTP, answer with the rule's code.
+    #[default]
+    Http,
+    /// Refuse an expired or untrusted certificate in the TLS handshake.
+    Handshake,
+}
+
+/// How the TPP's credentials for the DCR service travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum DcrAuth {
+    /// `X-IBM-Client-Id` and `X-IBM-Client-Secret` headers (IBM API Connect, SMBC's portal).
+    #[default]
+    ApiKey,
+    /// HTTP Basic with the client id and secret.
+    Basic,
+    /// `Authorization: Bearer` with a token from the server's client-credentials token endpoint.
+    Bearer,
+}
+
+/// How the reference server behaves.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub profile: ServerProfile,
+    pub flaws: BTreeSet<Flaw>,
+    pub cert_check: CertCheck,
+    pub dcr_auth: DcrAuth,
+    /// Accepted distance between a request's Date and the server's clock.
+    pub max_skew: Duration,
+    /// A QWAC needs at least one of these roles.
+    pub required_roles: Vec<PspRole>,
+    pub body_limit: usize,
+    /// Time allowed for a request's headers, and separately for its body.
+    pub read_timeout: Duration,
+    pub dialect: Dialect,
+    /// Plain profile: the initial access token registration requires, if any.
+    pub initial_access_token: Option<String>,
+    /// Lifetime of an issued client secret (`client_secret_expires_at`).
+    pub secret_lifetime: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            profile: ServerProfile::Smbc,
+            flaws: BTreeSet::new(),
+            cert_check: CertCheck::Http,
+            dcr_auth: DcrAuth::ApiKey,
+            max_skew: Duration::from_secs(300),
+            required_roles: vec![PspRole::Ai, PspRole::Pi],
+            body_limit: 64 * 1024,
+            read_timeout: Duration::from_secs(10),
+            dialect: Dialect::default(),
+            initial_access_token: None,
+            secret_lifetime: Duration::from_secs(90 * 24 * 3600),
+        }
+    }
+}
+
+impl ServerConfig {
+    pub fn has(&self, flaw: Flaw) -> bool {
+        self.flaws.contains(&flaw)
+    }
+
+    /// The verifier's policy: every signature rule, less the ones a flaw switches off.
+    fn verify_policy(&self) -> VerifyPolicy {
+        let mut required = Vec::new();
+        if !self.has(Flaw::IgnoreRequestTarget) {
+            required.push("(request-target)".to_string());
+        }
+        if !self.has(Flaw::AcceptUnsignedHeaders) {
+            required.extend(["date".to_string(), "digest".to_string()]);
+        }
+        VerifyPolicy {
+            dialect: self.dialect.clone(),
+            required_headers: required,
+            max_skew: (!self.has(Flaw::UnboundedClockSkew)).then_some(self.max_skew),
+            check_date: !self.has(Flaw::IgnoreDate),
+            check_digest: !self.has(Flaw::SkipDigestCheck),
+            check_key_id: !self.has(Flaw::SkipKeyidMatch),
+            check_signature: !self.has(Flaw::AcceptBadSignature),
+            allow_weak_keys: self.has(Flaw::AcceptWeakKey),
+            reject_duplicate_headers: !self.has(Flaw::AcceptDuplicateHeaders),
+        }
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("TLS setup: {0}")]
+    Tls(String),
+}
+
+/// A TPP as the server knows it: its organisation and DCR-service credentials.
+#[derive(Debug, Clone)]
+struct KnownTpp {
+    organization_identifier: String,
+    client_id: String,
+    client_secret: String,
+}
+
+/// Counters a run reports (how many handshakes and requests it cost).
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub handshakes: AtomicU64,
+    pub requests: AtomicU64,
+}
+
+/// Everything the handlers share.
+struct State {
+    config: ServerConfig,
+    policy: VerifyPolicy,
+    trust: Arc<certs::Trust>,
+    tpps: Vec<KnownTpp>,
+    store: store::Store,
+    certificates: CertificateCache,
+    tokens: std::sync::Mutex<std::collections::HashMap<String, (String, std::time::SystemTime)>>,
+    base_url: String,
+    stats: Arc<Stats>,
+}
+
+/// A running reference server.
+pub struct RunningServer {
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+    stats: Arc<Stats>,
+}
+
+impl RunningServer {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `https://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("https://{}", self.addr)
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Stops accepting, closes open connections, and waits for the accept loop to end.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Starts the server on `config.listen` with the server certificate and trust of `pki`.
+pub async fn start(pki: &Pki, config: ServerConfig) -> Result<RunningServer, ServerError> {
+    let trust = Arc::new(certs::Trust::from_pki(pki).map_err(ServerError::Tls)?);
+    let tls = tls::server_config(pki, &config, trust.clone()).map_err(ServerError::Tls)?;
+    let listener =
+        TcpListener::bind(config.listen).await.map_err(|source| ServerError::Bind { addr: config.listen, source })?;
+    let addr = listener.local_addr().map_err(|source| ServerError::Bind { addr: config.listen, source })?;
+    let tpps = pki
+        .tpps()
+        .map(|(_, t)| KnownTpp {
+            organization_identifier: t.organization_identifier.clone(),
+            client_id: t.dcr_client_id.clone(),
+            client_secret: t.dcr_client_secret.clone(),
+        })
+        .collect();
+    let stats = Arc::new(Stats::default());
+    let state = Arc::new(State {
+        policy: config.verify_policy(),
+        config,
+        trust,
+        tpps,
+        store: store::Store::default(),
+        certificates: CertificateCache::new(),
+        tokens: Default::default(),
+        base_url: format!("https://{addr}"),
+        stats: stats.clone(),
+    });
+    let (shutdown, watcher) = watch::channel(false);
+    let task = tokio::spawn(accept_loop(listener, TlsAcceptor::from(Arc::new(tls)), state, watcher));
+    Ok(RunningServer { addr, shutdown, task, stats })
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    state: Arc<State>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            accepted = listener.accept() => {
+                // A failed accept (out of file descriptors, a reset) concerns one connection only.
+                if let Ok((tcp, _)) = accepted {
+                    tokio::spawn(serve_connection(tcp, acceptor.clone(), state.clone(), shutdown.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// What a connection knows about its peer.
+pub(crate) struct Peer {
+    pub chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+}
+
+async fn serve_connection(
+    tcp: TcpStream,
+    acceptor: TlsAcceptor,
+    state: Arc<State>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let _ = tcp.set_nodelay(true);
+    let tls = match tokio::time::timeout(state.config.read_timeout, acceptor.accept(tcp)).await {
+        Ok(Ok(tls)) => tls,
+        // A refused or abandoned handshake ends here; the client has its TLS alert.
+        _ => return,
+    };
+    state.stats.handshakes.fetch_add(1, Ordering::Relaxed);
+    let chain = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
+        .unwrap_or_default();
+    let peer = Arc::new(Peer { chain });
+    let service = service_fn(move |request| {
+        let state = state.clone();
+        let peer = peer.clone();
+        async move { Ok::<_, Infallible>(handlers::handle(&state, &peer, request).await) }
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(Some(Duration::from_secs(10))).keep_alive(true);
+    let connection = builder.serve_connection(TokioIo::new(tls), service);
+    tokio::select! {
+        _ = connection => {}
+        _ = shutdown.changed() => {}
+    }
+}

@@ -1,0 +1,73 @@
+//! The reference server's client store: in memory, safe under concurrent requests. Each client
+//! belongs to one owner (a TPP's organizationIdentifier, or the registration access token's
+//! holder in the plain profile); ownership checks are the handlers', not the store's.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use serde_json::{Map, Value};
+
+/// A registered client.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub client_id: String,
+    pub owner: String,
+    pub metadata: Map<String, Value>,
+    pub secret: String,
+    /// Secrets that still authenticate (only with the `refresh-keeps-old-secret` flaw).
+    pub old_secrets: Vec<String>,
+    pub issued_at: u64,
+    pub secret_expires_at: u64,
+    pub registration_access_token: Option<String>,
+}
+
+#[derive(Default)]
+pub struct Store {
+    clients: RwLock<HashMap<String, Client>>,
+}
+
+impl Store {
+    pub fn insert(&self, client: Client) {
+        self.write().insert(client.client_id.clone(), client);
+    }
+
+    pub fn get(&self, client_id: &str) -> Option<Client> {
+        self.read().get(client_id).cloned()
+    }
+
+    /// Applies `change` to the client atomically; returns the client as it is afterwards.
+    pub fn update(&self, client_id: &str, change: impl FnOnce(&mut Client)) -> Option<Client> {
+        let mut clients = self.write();
+        let client = clients.get_mut(client_id)?;
+        change(client);
+        Some(client.clone())
+    }
+
+    pub fn remove(&self, client_id: &str) -> Option<Client> {
+        self.write().remove(client_id)
+    }
+
+    /// The client whose id and (current or still-accepted old) secret these are.
+    pub fn authenticate(&self, client_id: &str, secret: &str) -> Option<Client> {
+        let clients = self.read();
+        let client = clients.get(client_id)?;
+        let ok =
+            constant_time_eq(&client.secret, secret) || client.old_secrets.iter().any(|s| constant_time_eq(s, secret));
+        ok.then(|| client.clone())
+    }
+
+    // A panic while holding the lock leaves consistent data (every change is one assignment),
+    // so a poisoned lock is still usable.
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Client>> {
+        self.clients.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Client>> {
+        self.clients.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Compares secrets without leaking where they differ through timing.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

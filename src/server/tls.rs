@@ -1,0 +1,125 @@
+//! TLS for the reference server: a rustls `ServerConfig` with the server certificate of the
+//! test PKI and a client-certificate verifier that either judges validity and chain in the
+//! handshake (`--cert-check handshake`, as many gateways do) or accepts any certificate whose
+//! holder proves its key, leaving judgement to HTTP so that the answer can name the rule
+//! (`--cert-check http`).
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::pki_types::{CertificateDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, SignatureScheme};
+
+use super::certs::{check_qwac_chain, CertProblem, Trust};
+use super::flaw::Flaw;
+use super::{CertCheck, ServerConfig};
+use crate::pki::Pki;
+
+/// The aws-lc-rs provider, installed once per process (two compiled-in providers would make
+/// `ServerConfig::builder()` panic).
+pub fn provider() -> Arc<CryptoProvider> {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    CryptoProvider::get_default().cloned().unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+}
+
+pub fn server_config(pki: &Pki, config: &ServerConfig, trust: Arc<Trust>) -> Result<rustls::ServerConfig, String> {
+    let provider = provider();
+    let server = pki.identity(crate::pki::names::SERVER).map_err(|e| e.to_string())?;
+    let verifier = Arc::new(QwacVerifier {
+        trust,
+        mode: config.cert_check,
+        flaws: config.flaws.clone(),
+        mandatory: config.profile == super::ServerProfile::Smbc
+            && config.cert_check == CertCheck::Handshake
+            && !config.flaws.contains(&Flaw::SkipClientCert),
+        hints: vec![DistinguishedName::from(subject_of(&pki.trust_anchor))],
+        algorithms: provider.signature_verification_algorithms,
+    });
+    let mut tls = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(server.chain.clone(), server.key().to_rustls())
+        .map_err(|e| format!("server certificate: {e}"))?;
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tls)
+}
+
+fn subject_of(cert: &CertificateDer<'_>) -> Vec<u8> {
+    x509_parser::parse_x509_certificate(cert)
+        .map(|(_, c)| c.tbs_certificate.subject.as_raw().to_vec())
+        .unwrap_or_default()
+}
+
+#[derive(Debug)]
+struct QwacVerifier {
+    trust: Arc<Trust>,
+    mode: CertCheck,
+    flaws: std::collections::BTreeSet<Flaw>,
+    mandatory: bool,
+    hints: Vec<DistinguishedName>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl std::fmt::Debug for Trust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Trust")
+    }
+}
+
+impl ClientCertVerifier for QwacVerifier {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.mandatory
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &self.hints
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        if self.mode == CertCheck::Http {
+            return Ok(ClientCertVerified::assertion());
+        }
+        let mut chain = vec![end_entity.clone()];
+        chain.extend(intermediates.iter().cloned());
+        match check_qwac_chain(&self.trust, &chain, SystemTime::now(), &|f| self.flaws.contains(&f)) {
+            Ok(_) => Ok(ClientCertVerified::assertion()),
+            Err(CertProblem::Expired(_)) => Err(rustls::Error::InvalidCertificate(CertificateError::Expired)),
+            Err(_) => Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}

@@ -1,0 +1,204 @@
+//! HTTP transport to the target: one reqwest client per TLS identity (its QWAC, or none), over
+//! rustls with the aws-lc-rs provider, with connect and request timeouts. It tells a refused TLS
+//! handshake apart from an unreachable target, since a server may rightly refuse a bad
+//! certificate either in the handshake or in HTTP. It sends what it is given and reads what
+//! comes back; it never signs and never judges.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::pki::{Pki, PkiError};
+use crate::signature::Message;
+
+/// Which server certificates to trust.
+#[derive(Debug, Clone, Default)]
+pub enum ServerTrust {
+    /// The test PKI's QTSP root (the reference server's certificate chains to it).
+    #[default]
+    TestPki,
+    /// The CA certificates in these PEM files (a bank's sandbox CA bundle).
+    Pem(Vec<PathBuf>),
+}
+
+#[derive(Debug, Clone)]
+pub struct TransportConfig {
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    pub trust: ServerTrust,
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        TransportConfig {
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(15),
+            trust: ServerTrust::TestPki,
+        }
+    }
+}
+
+/// What came back.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    /// Names lower-case, in the order received.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub elapsed: Duration,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+/// Why a request got no HTTP answer.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TransportError {
+    /// The TLS handshake was refused (the server judged our certificate, or we its).
+    #[error("TLS handshake with {url} refused: {cause}")]
+    TlsRefused { url: String, cause: String },
+    #[error("cannot connect to {url}: {cause}")]
+    Unreachable { url: String, cause: String },
+    #[error("no answer from {url} within {seconds} s")]
+    Timeout { url: String, seconds: u64 },
+    #[error("{url}: {cause}")]
+    Other { url: String, cause: String },
+    #[error("TLS identity `{identity}`: {cause}")]
+    Identity { identity: String, cause: String },
+}
+
+impl From<PkiError> for TransportError {
+    fn from(e: PkiError) -> Self {
+        TransportError::Identity { identity: String::new(), cause: e.to_string() }
+    }
+}
+
+/// Clients by TLS identity, built on first use and kept (connections are pooled per client).
+pub struct Transport {
+    config: TransportConfig,
+    roots: Arc<rustls::RootCertStore>,
+    clients: Mutex<HashMap<Option<String>, reqwest::Client>>,
+}
+
+impl Transport {
+    pub fn new(pki: &Pki, config: TransportConfig) -> Result<Self, TransportError> {
+        let mut roots = rustls::RootCertStore::empty();
+        let bad = |cause: String| TransportError::Identity { identity: "server trust".into(), cause };
+        match &config.trust {
+            ServerTrust::TestPki => roots.add(pki.trust_anchor.clone()).map_err(|e| bad(e.to_string()))?,
+            ServerTrust::Pem(paths) => {
+                for path in paths {
+                    for cert in crate::pki::read_certs(path)? {
+                        roots.add(cert).map_err(|e| bad(e.to_string()))?;
+                    }
+                }
+            }
+        }
+        Ok(Transport { config, roots: Arc::new(roots), clients: Mutex::new(HashMap::new()) })
+    }
+
+    /// The client presenting `identity`'s certificate (or none).
+    pub fn client(&self, pki: &Pki, identity: Option<&str>) -> Result<reqwest::Client, TransportError> {
+        let key = identity.map(str::to_string);
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(client) = clients.get(&key) {
+            return Ok(client.clone());
+        }
+        let client = self.build(pki, identity)?;
+        clients.insert(key, client.clone());
+        Ok(client)
+    }
+
+    fn build(&self, pki: &Pki, identity: Option<&str>) -> Result<reqwest::Client, TransportError> {
+        let name = identity.unwrap_or("none").to_string();
+        let fail = |cause: String| TransportError::Identity { identity: name.clone(), cause };
+        let builder = rustls::ClientConfig::builder_with_provider(crate::server::provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| fail(e.to_string()))?
+            .with_root_certificates(self.roots.clone());
+        let mut tls = match identity {
+            None => builder.with_no_client_auth(),
+            Some(name) => {
+                let id = pki.identity(name).map_err(|e| fail(e.to_string()))?;
+                builder
+                    .with_client_auth_cert(id.chain.clone(), id.key().to_rustls())
+                    .map_err(|e| fail(e.to_string()))?
+            }
+        };
+        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .http1_only()
+            .connect_timeout(self.config.connect_timeout)
+            .timeout(self.config.request_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| fail(e.to_string()))
+    }
+
+    /// Sends `msg` to `base_url` + its target, presenting `identity`.
+    pub async fn send(
+        &self,
+        pki: &Pki,
+        identity: Option<&str>,
+        base_url: &str,
+        msg: &Message,
+    ) -> Result<Response, TransportError> {
+        let client = self.client(pki, identity)?;
+        let url = format!("{}{}", base_url.trim_end_matches('/'), msg.target);
+        let method = reqwest::Method::from_bytes(msg.method.as_bytes())
+            .map_err(|e| TransportError::Other { url: url.clone(), cause: e.to_string() })?;
+        let mut request = client.request(method, &url);
+        for (name, value) in &msg.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let started = Instant::now();
+        let result = request.body(msg.body.clone()).send().await;
+        let response = result.map_err(|e| classify(&url, &e, self.config.request_timeout))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let body = response.bytes().await.map_err(|e| classify(&url, &e, self.config.request_timeout))?.to_vec();
+        Ok(Response { status, headers, body, elapsed: started.elapsed() })
+    }
+}
+
+/// Sorts a failed request into refused handshake, unreachable, timeout, or other.
+fn classify(url: &str, error: &reqwest::Error, timeout: Duration) -> TransportError {
+    let chain = error_chain(error);
+    if error.is_timeout() {
+        return TransportError::Timeout { url: url.to_string(), seconds: timeout.as_secs() };
+    }
+    let tls_words = ["alert", "certificate", "handshake", "tls", "CertificateRequired", "UnknownCA", "BadCertificate"];
+    if tls_words.iter().any(|w| chain.contains(w)) {
+        return TransportError::TlsRefused { url: url.to_string(), cause: chain };
+    }
+    if error.is_connect() {
+        return TransportError::Unreachable { url: url.to_string(), cause: chain };
+    }
+    TransportError::Other { url: url.to_string(), cause: chain }
+}
+
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(e) = source {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = e.source();
+    }
+    parts.join(": ")
+}

@@ -1,0 +1,348 @@
+//! The reference server over real mTLS with the test PKI: the whole lifecycle in both profiles,
+//! each rule's rejection with its status and code, and for every named flaw a probe showing
+//! that the rule it names is really off (and on without it).
+
+mod common;
+
+use common::*;
+use dcr_harness::server::{CertCheck, DcrAuth, Flaw, ServerConfig, ServerProfile};
+use dcr_harness::signature::Mutation;
+use dcr_harness::transport::TransportError;
+use serde_json::{json, Value};
+
+fn str_of<'a>(v: &'a Value, field: &str) -> &'a str {
+    v.get(field).and_then(Value::as_str).unwrap_or_else(|| panic!("`{field}` missing in {v}"))
+}
+
+async fn token_status(ctx: &Ctx, id: &str, secret: &str) -> u16 {
+    let call = Call::new("POST", "/oauth/token")
+        .signer(None)
+        .credentials(None)
+        .header("Authorization", &basic(id, secret))
+        .content_type("application/x-www-form-urlencoded");
+    let mut call = call;
+    call.body = b"grant_type=client_credentials".to_vec();
+    ctx.answer(call).await.status
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn smbc_lifecycle_register_read_update_refresh_delete() {
+    let ctx = Ctx::start(ServerConfig::default()).await;
+    let response = ctx.answer(Call::post(REGISTER, &registration_body())).await;
+    assert_eq!(response.status, 201);
+    assert_eq!(response.header("cache-control"), Some("no-store"));
+    let client = response.json().expect("json");
+    for field in ["client_id", "client_secret", "client_id_issued_at", "client_secret_expires_at"] {
+        assert!(client.get(field).is_some(), "{field} in {client}");
+    }
+    assert_eq!(client["redirect_uris"], json!(["https://tpp.example/cb"]));
+    let id = str_of(&client, "client_id").to_string();
+    let secret = str_of(&client, "client_secret").to_string();
+    let path = format!("{REGISTER}/{id}");
+
+    let read = ctx.answer(Call::new("GET", &path)).await;
+    assert_eq!(read.status, 200);
+    assert_eq!(read.json().expect("json")["client_name"], "test client");
+
+    let update = json!({ "client_id": id, "client_name": "renamed", "redirect_uris": ["https://tpp.example/new"] });
+    let updated = ctx.answer(Call::put(&path, &update)).await;
+    assert_eq!(updated.status, 200, "{}", outcome(&updated));
+    let updated = updated.json().expect("json");
+    assert_eq!(updated["redirect_uris"], json!(["https://tpp.example/new"]));
+    assert_eq!(str_of(&updated, "client_secret"), secret, "PUT keeps the secret");
+    let reread = ctx.answer(Call::new("GET", &path)).await.json().expect("json");
+    assert_eq!(reread["redirect_uris"], json!(["https://tpp.example/new"]));
+
+    assert_eq!(token_status(&ctx, &id, &secret).await, 200);
+    let refreshed = ctx.answer(Call::new("POST", &format!("{path}/secret"))).await;
+    assert_eq!(refreshed.status, 200);
+    let new_secret = str_of(&refreshed.json().expect("json"), "client_secret").to_string();
+    assert_ne!(new_secret, secret);
+    assert_eq!(token_status(&ctx, &id, &secret).await, 401, "old secret no longer works");
+    assert_eq!(token_status(&ctx, &id, &new_secret).await, 200);
+
+    assert_eq!(ctx.answer(Call::new("DELETE", &path)).await.status, 204);
+    assert_eq!(outcome(&ctx.answer(Call::new("GET", &path)).await), "404 RESOURCE_UNKNOWN");
+    assert_eq!(ctx.answer(Call::new("DELETE", &path)).await.status, 404, "delete twice");
+    ctx.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plain_lifecycle_with_registration_access_token() {
+    let config = ServerConfig { profile: ServerProfile::Plain, ..ServerConfig::default() };
+    let ctx = Ctx::start(config).await;
+    let anonymous = |call: Call| call.tls(None).credentials(None).signer(None);
+    let created = ctx.answer(anonymous(Call::post(REGISTER, &registration_body()))).await;
+    assert_eq!(created.status, 201, "{}", outcome(&created));
+    let client = created.json().expect("json");
+    let rat = str_of(&client, "registration_access_token").to_string();
+    let uri = str_of(&client, "registration_client_uri").to_string();
+    let path = uri.strip_prefix(&ctx.server.url()).expect("uri on this server").to_string();
+    let bearer = format!("Bearer {rat}");
+
+    assert_eq!(ctx.answer(anonymous(Call::new("GET", &path)).header("Authorization", &bearer)).await.status, 200);
+    let wrong = ctx.answer(anonymous(Call::new("GET", &path)).header("Authorization", "Bearer nope")).await;
+    assert_eq!(outcome(&wrong), "401 invalid_token");
+    assert!(wrong.header("www-authenticate").is_some_and(|v| v.contains("invalid_token")));
+    let update = json!({ "client_id": client["client_id"], "redirect_uris": ["https://tpp.example/two"] });
+    let put = ctx.answer(anonymous(Call::put(&path, &update)).header("Authorization", &bearer)).await;
+    assert_eq!(put.status, 200, "{}", outcome(&put));
+    assert_eq!(ctx.answer(anonymous(Call::new("DELETE", &path)).header("Authorization", &bearer)).await.status, 204);
+    let gone = ctx.answer(anonymous(Call::new("GET", &path)).header("Authorization", &bearer)).await;
+    assert_eq!(outcome(&gone), "401 invalid_token", "RFC 7592: a deleted client's token is invalid");
+    ctx.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plain_profile_requires_the_initial_access_token_when_configured() {
+    let config = ServerConfig {
+        profile: ServerProfile::Plain,
+        initial_access_token: Some("iat-1".into()),
+        ..ServerConfig::default()
+    };
+    let ctx = Ctx::start(config).await;
+    let call = || Call::post(REGISTER, &registration_body()).tls(None).credentials(None).signer(None);
+    assert_eq!(outcome(&ctx.answer(call()).await), "401 invalid_token");
+    assert_eq!(ctx.answer(call().header("Authorization", "Bearer iat-1")).await.status, 201);
+    ctx.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_well_known_document_names_the_registration_endpoint() {
+    let ctx = Ctx::start(ServerConfig::default()).await;
+    let doc =
+        ctx.answer(Call::new("GET", "/.well-known/oauth-authorization-server").tls(None)).await.json().expect("json");
+    assert_eq!(str_of(&doc, "registration_endpoint"), format!("{}{REGISTER}", ctx.server.url()));
+    ctx.server.stop().await;
+}
+
+/// Each rule of the smbc profile, broken once, with the answer it must get.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_rule_is_rejected_with_its_status_and_code() {
+    let ctx = Ctx::start(ServerConfig::default()).await;
+    let body = registration_body();
+    let reg = || Call::post(REGISTER, &body);
+    let cases: Vec<(&str, Call, &str)> = vec![
+        ("no client certificate", reg().tls(None), "401 CERTIFICATE_MISSING"),
+        ("untrusted QWAC", reg().tls(Some("qwac-untrusted")), "401 CERTIFICATE_INVALID"),
+        ("expired QWAC", reg().tls(Some("qwac-expired")), "401 CERTIFICATE_EXPIRED"),
+        ("not yet valid QWAC", reg().tls(Some("qwac-not-yet-valid")), "401 CERTIFICATE_EXPIRED"),
+        ("QWAC without PSD2 statement", reg().tls(Some("qwac-no-psd2")), "401 ROLE_INVALID"),
+        ("QWAC without the role", reg().tls(Some("qwac-wrong-role")), "401 ROLE_INVALID"),
+        ("QSEAL as QWAC", reg().tls(Some("qseal")), "401 CERTIFICATE_INVALID"),
+        ("no DCR credentials", reg().credentials(None), "401 invalid_client"),
+        ("other TPP's DCR credentials", reg().credentials(Some("tpp-b")), "401 invalid_client"),
+        ("unsigned POST", reg().signer(None), "401 SIGNATURE_MISSING"),
+        ("QWAC as QSEAL", reg().signer(Some("qwac")), "401 CERTIFICATE_INVALID"),
+        ("expired QSEAL", reg().signer(Some("qseal-expired")), "401 CERTIFICATE_EXPIRED"),
+        ("untrusted QSEAL", reg().signer(Some("qseal-untrusted")), "401 CERTIFICATE_INVALID"),
+        ("QSEAL of another org", reg().signer(Some("qseal-other-org")), "401 CERTIFICATE_INVALID"),
+        ("RSA-1024 QSEAL", reg().signer(Some("qseal-rsa1024")), "401 CERTIFICATE_INVALID"),
+        ("stale date", reg().mutation(Mutation::DateStale), "400 TIMESTAMP_INVALID"),
+        ("digest mismatch", reg().mutation(Mutation::BodyChangedAfterSigning), "401 SIGNATURE_INVALID"),
+        ("date not IMF-fixdate", reg().mutation(Mutation::DateNotImfFixdate), "400 FORMAT_ERROR"),
+        (
+            "http redirect",
+            Call::post(REGISTER, &json!({"redirect_uris": ["http://a.example/cb"]})),
+            "400 invalid_redirect_uri",
+        ),
+        ("no redirect", Call::post(REGISTER, &json!({"client_name": "x"})), "400 invalid_redirect_uri"),
+        (
+            "inconsistent types",
+            Call::post(REGISTER, &json!({"redirect_uris": ["https://a.example/cb"], "response_types": ["token"]})),
+            "400 invalid_client_metadata",
+        ),
+        ("malformed JSON", reg().json(&json!("x")).content_type("application/json"), "400 invalid_client_metadata"),
+        ("wrong content type", reg().content_type("text/plain"), "415 invalid_request"),
+        ("unknown endpoint", Call::new("GET", "/client/v1/nothing"), "404 not_found"),
+        ("wrong method", Call::new("GET", REGISTER), "405 invalid_request"),
+    ];
+    for (what, call, expected) in cases {
+        let response = ctx.answer(call).await;
+        assert_eq!(outcome(&response), expected, "{what}");
+        assert!(response.json().is_some(), "{what}: the body is JSON");
+    }
+    let mut oversized = reg();
+    oversized.body =
+        format!(r#"{{"redirect_uris":["https://a.example/cb"],"pad":"{}"}}"#, "x".repeat(70 * 1024)).into_bytes();
+    assert_eq!(ctx.answer(oversized).await.status, 413);
+    for mutation in Mutation::ALL {
+        let response = ctx.answer(reg().mutation(*mutation)).await;
+        assert!(matches!(response.status, 400 | 401), "{mutation}: {}", outcome(&response));
+    }
+    ctx.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn handshake_mode_refuses_bad_certificates_before_http() {
+    let ctx = Ctx::start(ServerConfig { cert_check: CertCheck::Handshake, ..ServerConfig::default() }).await;
+    for identity in ["qwac-expired", "qwac-untrusted"] {
+        let result = ctx.send(Call::post(REGISTER, &registration_body()).tls(Some(identity))).await;
+        assert!(matches!(result, Err(TransportError::TlsRefused { .. })), "{identity}: {result:?}");
+    }
+    let missing = ctx.send(Call::post(REGISTER, &registration_body()).tls(None)).await;
+    assert!(matches!(missing, Err(TransportError::TlsRefused { .. })), "no certificate: {missing:?}");
+    assert_eq!(ctx.answer(Call::post(REGISTER, &registration_body())).await.status, 201);
+    ctx.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dcr_credentials_travel_as_basic_or_bearer_when_the_profile_says_so() {
+    let pki = dcr_harness::testing::test_pki();
+    let tpp = pki.tpp("tpp-a").expect("tpp");
+    let ctx = Ctx::start(ServerConfig { dcr_auth: DcrAuth::Basic, ..ServerConfig::default() }).await;
+    let basic_call = Call::post(REGISTER, &registration_body()).credentials(None);
+    assert_eq!(outcome(&ctx.answer(basic_call.clone()).await), "401 invalid_client");
+    let with = basic_call.header("Authorization", &basic(&tpp.dcr_client_id, &tpp.dcr_client_secret));
+    assert_eq!(ctx.answer(with).await.status, 201);
+    ctx.server.stop().await;
+
+    let ctx = Ctx::start(ServerConfig { dcr_auth: DcrAuth::Bearer, ..ServerConfig::default() }).await;
+    let mut token_call = Call::new("POST", "/oauth/token")
+        .signer(None)
+        .credentials(None)
+        .header("Authorization", &basic(&tpp.dcr_client_id, &tpp.dcr_client_secret))
+        .content_type("application/x-www-form-urlencoded");
+    token_call.body = b"grant_type=client_credentials".to_vec();
+    let token = ctx.answer(token_call).await.json().expect("json");
+    let bearer = format!("Bearer {}", str_of(&token, "access_token"));
+    let call = Call::post(REGISTER, &registration_body()).credentials(None);
+    assert_eq!(outcome(&ctx.answer(call.clone().header("Authorization", "Bearer forged")).await), "401 invalid_token");
+    assert_eq!(ctx.answer(call.header("Authorization", &bearer)).await.status, 201);
+    ctx.server.stop().await;
+}
+
+/// The decisive observation for a flaw: what the server answered to the request that the
+/// flaw's rule forbids, or what it did (kept a secret, leaked a header) where that is the rule.
+async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
+    let body = registration_body();
+    let reg = || Call::post(REGISTER, &body);
+    let register_observed = |call: Call| async move { outcome(&ctx.answer(call).await) };
+    use Flaw::*;
+    match flaw {
+        SkipClientCert => register_observed(reg().tls(None)).await,
+        AcceptUntrustedCa => register_observed(reg().tls(Some("qwac-untrusted"))).await,
+        AcceptExpiredQwac => register_observed(reg().tls(Some("qwac-expired"))).await,
+        AcceptNonQwac => register_observed(reg().tls(Some("qseal"))).await,
+        SkipPsd2RoleCheck => register_observed(reg().tls(Some("qwac-wrong-role"))).await,
+        SkipDcrCredentials => register_observed(reg().credentials(None)).await,
+        AcceptOtherTppCredentials => register_observed(reg().credentials(Some("tpp-b"))).await,
+        SkipSignature => register_observed(reg().mutation(Mutation::SignatureHeaderMissing)).await,
+        AcceptBadSignature => register_observed(reg().mutation(Mutation::SignedByAnotherKey)).await,
+        SkipDigestCheck => register_observed(reg().mutation(Mutation::BodyChangedAfterSigning)).await,
+        IgnoreDate => register_observed(reg().mutation(Mutation::DateNotImfFixdate)).await,
+        UnboundedClockSkew => register_observed(reg().mutation(Mutation::DateStale)).await,
+        IgnoreRequestTarget => register_observed(reg().mutation(Mutation::HeadersWithoutRequestTarget)).await,
+        AcceptUnsignedHeaders => register_observed(reg().mutation(Mutation::HeadersWithoutDigest)).await,
+        SkipKeyidMatch => register_observed(reg().mutation(Mutation::KeyIdSerialWrong)).await,
+        AcceptAnySigningCert => register_observed(reg().signer(Some("qwac"))).await,
+        AcceptUntrustedQseal => register_observed(reg().signer(Some("qseal-untrusted"))).await,
+        AcceptExpiredQseal => register_observed(reg().signer(Some("qseal-expired"))).await,
+        SkipOrgMatch => register_observed(reg().signer(Some("qseal-other-org"))).await,
+        AcceptWeakKey => register_observed(reg().signer(Some("qseal-rsa1024"))).await,
+        AcceptDuplicateHeaders => register_observed(reg().mutation(Mutation::SignatureHeaderDuplicated)).await,
+        AcceptHttpRedirectUri => {
+            register_observed(Call::post(REGISTER, &json!({"redirect_uris": ["http://a.example/cb"]}))).await
+        }
+        SkipRedirectUriValidation => {
+            register_observed(Call::post(REGISTER, &json!({"redirect_uris": ["https://a.example/cb#f"]}))).await
+        }
+        SkipMetadataValidation => {
+            register_observed(Call::post(
+                REGISTER,
+                &json!({"redirect_uris": ["https://a.example/cb"], "response_types": ["token"]}),
+            ))
+            .await
+        }
+        AcceptWrongContentType => register_observed(reg().content_type("text/plain")).await,
+        NoBodyLimit => {
+            let mut call = reg();
+            call.body = format!(r#"{{"redirect_uris":["https://a.example/cb"],"pad":"{}"}}"#, "x".repeat(70 * 1024))
+                .into_bytes();
+            register_observed(call).await
+        }
+        OmitNoStore => {
+            let response = ctx.answer(reg()).await;
+            format!("cache-control {:?}", response.header("cache-control"))
+        }
+        OmitSecretExpiry => {
+            let client = ctx.answer(reg()).await.json().expect("json");
+            format!("client_secret_expires_at present: {}", client.get("client_secret_expires_at").is_some())
+        }
+        PutChangesSecret | PutIgnoresClientId => {
+            let client = ctx.register(Tpp::A).await;
+            let id = str_of(&client, "client_id");
+            let mut update = json!({ "redirect_uris": ["https://tpp.example/x"] });
+            if flaw == PutChangesSecret {
+                update["client_id"] = json!(id);
+            }
+            let response = ctx.answer(Call::put(&format!("{REGISTER}/{id}"), &update)).await;
+            match flaw {
+                PutChangesSecret => {
+                    let after = response.json().expect("json");
+                    format!("secret kept: {}", after.get("client_secret") == client.get("client_secret"))
+                }
+                _ => outcome(&response),
+            }
+        }
+        RefreshKeepsOldSecret => {
+            let client = ctx.register(Tpp::A).await;
+            let (id, secret) = (str_of(&client, "client_id"), str_of(&client, "client_secret"));
+            ctx.answer(Call::new("POST", &format!("{REGISTER}/{id}/secret"))).await;
+            format!("old secret: {}", token_status(ctx, id, secret).await)
+        }
+        DeleteKeepsClient => {
+            let id = ctx.register(Tpp::A).await["client_id"].as_str().expect("id").to_string();
+            ctx.answer(Call::new("DELETE", &format!("{REGISTER}/{id}"))).await;
+            format!("read after delete: {}", ctx.answer(Call::new("GET", &format!("{REGISTER}/{id}"))).await.status)
+        }
+        CrossTppRead | CrossTppUpdate | CrossTppDelete | CrossTppRefresh | LeakExistence => {
+            let client = ctx.register(Tpp::A).await;
+            let id = str_of(&client, "client_id");
+            let path = format!("{REGISTER}/{id}");
+            let call = match flaw {
+                CrossTppUpdate => {
+                    Call::put(&path, &json!({"client_id": id, "redirect_uris": ["https://evil.example/cb"]}))
+                }
+                CrossTppDelete => Call::new("DELETE", &path),
+                CrossTppRefresh => Call::new("POST", &format!("{path}/secret")),
+                _ => Call::new("GET", &path),
+            };
+            outcome(&ctx.answer(call.by_tpp(Tpp::B)).await)
+        }
+        AcceptBadRegistrationToken => {
+            let anonymous = |call: Call| call.tls(None).credentials(None).signer(None);
+            let client = ctx.answer(anonymous(Call::post(REGISTER, &body))).await.json().expect("json");
+            let path = format!("{REGISTER}/{}", str_of(&client, "client_id"));
+            outcome(&ctx.answer(anonymous(Call::new("GET", &path)).header("Authorization", "Bearer guessed")).await)
+        }
+    }
+}
+
+fn profile_for(flaw: Flaw) -> ServerProfile {
+    if flaw == Flaw::AcceptBadRegistrationToken {
+        ServerProfile::Plain
+    } else {
+        ServerProfile::Smbc
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_flaw_switches_its_rule_off_and_only_with_the_flaw() {
+    let mut not_off = Vec::new();
+    for flaw in Flaw::ALL {
+        let clean = Ctx::start(ServerConfig { profile: profile_for(*flaw), ..ServerConfig::default() }).await;
+        let enforced = probe(&clean, *flaw).await;
+        clean.server.stop().await;
+        let config = ServerConfig { profile: profile_for(*flaw), flaws: [*flaw].into(), ..ServerConfig::default() };
+        let flawed = Ctx::start(config).await;
+        let relaxed = probe(&flawed, *flaw).await;
+        flawed.server.stop().await;
+        if enforced == relaxed {
+            not_off.push(format!("{flaw}: `{enforced}` either way"));
+        }
+        let rejected_cleanly = enforced.starts_with('4') || !enforced.starts_with('2');
+        assert!(rejected_cleanly, "{flaw}: the clean server let it through: {enforced}");
+    }
+    assert!(not_off.is_empty(), "flaws that change nothing:\n{}", not_off.join("\n"));
+}
