@@ -309,3 +309,27 @@ mod tests {
         assert!("PSP_XX".parse::<PspRole>().is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_der_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = QcStatements::from_der(&bytes);
+        }
+
+        #[test]
+        fn encode_then_decode_is_the_identity(roles in proptest::sample::subsequence(PspRole::ALL.to_vec(), 0..=4), name in "[ -~]{0,40}", id in "[A-Z]{2}-[A-Z]{0,6}") {
+            let qc = QcStatements {
+                compliance: true,
+                qc_types: vec![QcType::Eseal],
+                psd2: Some(Psd2Statement { roles, nca_name: name, nca_id: id }),
+                other: vec![],
+            };
+            prop_assert_eq!(QcStatements::from_der(&qc.to_der().expect("encode")).expect("decode"), qc);
+        }
+    }
+}

@@ -220,3 +220,55 @@ mod tests {
         assert!(validate(inconsistent, &|f| f == Flaw::SkipMetadataValidation).is_ok());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            ".*".prop_map(Value::from),
+            "(https?|ftp)://[a-z.]{0,10}(/[a-z]{0,5})?(#[a-z]{0,3})?".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                proptest::collection::btree_map(
+                    prop_oneof![
+                        Just("redirect_uris".to_string()),
+                        Just("grant_types".to_string()),
+                        Just("response_types".to_string()),
+                        Just("token_endpoint_auth_method".to_string()),
+                        Just("client_name".to_string()),
+                        Just("jwks_uri".to_string()),
+                        "[a-z_]{1,8}",
+                    ],
+                    inner,
+                    0..6
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_give_a_typed_error_or_metadata(body in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let _ = validate(&body, &|_| false);
+        }
+
+        #[test]
+        fn arbitrary_json_gives_a_typed_error_or_metadata(value in json_value()) {
+            let body = value.to_string();
+            match validate(body.as_bytes(), &|_| false) {
+                Ok(m) => prop_assert!(m.contains_key("grant_types")),
+                Err(e) => prop_assert!(e.code == "invalid_client_metadata" || e.code == "invalid_redirect_uri"),
+            }
+            let _ = validate(body.as_bytes(), &|_| true);
+        }
+    }
+}

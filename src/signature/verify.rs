@@ -475,7 +475,9 @@ fn check_key_id(key_id: &str, style: &KeyIdStyle, cert: &CertInfo) -> Result<(),
 }
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    (s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix)).then(|| &s[prefix.len()..])
+    // `get` rather than indexing: a keyId is untrusted text and may not split at a char boundary.
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
 }
 
 fn check_key(key: &KeyDescription, allow_weak: bool) -> Result<(), SignatureError> {
@@ -523,5 +525,74 @@ mod tests {
     fn absent_headers_parameter_means_date_only() {
         let p = parse_signature_header(r#"keyId="a",signature="b""#).expect("parses");
         assert_eq!(p.headers, vec!["date"]);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const VALID: &str = r#"keyId="SN=1A2B,CA=CN=Test QTSP Issuing CA,O=Test QTSP,C=GB",algorithm="rsa-sha256",headers="(request-target) date digest",signature="c2lnbmF0dXJl""#;
+
+    /// A valid header with one byte replaced, inserted or removed.
+    fn near_valid() -> impl Strategy<Value = String> {
+        (0..VALID.len(), any::<u8>(), 0..3u8).prop_map(|(at, byte, op)| {
+            let mut bytes = VALID.as_bytes().to_vec();
+            match op {
+                0 => bytes[at] = byte,
+                1 => bytes.insert(at, byte),
+                _ => {
+                    bytes.remove(at);
+                }
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    }
+
+    fn message(signature: String, digest: String, date: String, cert: String, body: Vec<u8>) -> Message {
+        let mut msg = Message::new("POST", "/client/v1/register", body);
+        msg.add_header("Signature", &signature);
+        msg.add_header("Digest", &digest);
+        msg.add_header("Date", &date);
+        msg.add_header("TPP-Signature-Certificate", &cert);
+        msg
+    }
+
+    proptest! {
+        #[test]
+        fn the_signature_header_parser_never_panics(s in ".*") {
+            let _ = parse_signature_header(&s);
+        }
+
+        #[test]
+        fn near_valid_signature_headers_give_typed_errors(s in near_valid()) {
+            let _ = parse_signature_header(&s);
+        }
+
+        #[test]
+        fn digest_and_date_parsers_never_panic(digest in ".*", date in ".*", body in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let msg = message(VALID.into(), digest, date, String::new(), body);
+            for encoding in [DigestEncoding::Base64, DigestEncoding::Hex, DigestEncoding::PrefixedHex] {
+                let _ = check_digest(&msg, encoding);
+            }
+            let _ = check_date(&msg, Some(Duration::from_secs(300)), SystemTime::now());
+            let _ = check_date(&msg, None, SystemTime::UNIX_EPOCH);
+        }
+
+        #[test]
+        fn verify_never_panics_on_arbitrary_headers(
+            signature in prop_oneof![".*", near_valid()],
+            cert in prop_oneof![".*", "[A-Za-z0-9+/]{0,200}={0,2}"],
+            key_id in ".*",
+        ) {
+            let msg = message(signature, "SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=".into(), httpdate::fmt_http_date(SystemTime::now()), cert, Vec::new());
+            let _ = verify(&msg, &VerifyPolicy::default(), SystemTime::now());
+            for style in [KeyIdStyle::SerialAndCa, KeyIdStyle::Serial, KeyIdStyle::Fingerprint] {
+                if let Ok(info) = CertInfo::from_der(&crate::testing::test_pki().identity("qseal").expect("qseal").leaf()[..]) {
+                    let _ = check_key_id(&key_id, &style, &info);
+                }
+            }
+        }
     }
 }
