@@ -10,6 +10,7 @@ use webpki::{EndEntityCert, KeyUsage};
 
 use super::flaw::Flaw;
 use crate::pki::{CertInfo, Pki, PspRole, QcType};
+use crate::signature::SigningCertificate;
 
 /// Why a certificate was refused; each maps to a Berlin Group code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,18 +139,19 @@ pub fn judge_qwac(
 /// The QSEAL judgement of a signing certificate already proven to have signed the request.
 pub fn judge_qseal(
     trust: &Trust,
-    der: &[u8],
-    info: &CertInfo,
+    cert: &SigningCertificate,
     tpp: &str,
     now: SystemTime,
     flaws: &impl Fn(Flaw) -> bool,
 ) -> Result<(), CertProblem> {
+    let info = &cert.info;
     if !info.is_valid_at(now) && !flaws(Flaw::AcceptExpiredQseal) {
         return Err(CertProblem::Expired("the signing certificate is outside its validity period".into()));
     }
     if !flaws(Flaw::AcceptUntrustedQseal) {
-        trust
-            .chains(&CertificateDer::from(der), &[], info, now)
+        // The verdict is kept with the cached certificate; `chains` clamps the time into the
+        // certificate's validity, so it does not depend on when it was reached.
+        cert.trust_verdict(|| trust.chains(&CertificateDer::from(cert.der.as_slice()), &[], info, now))
             .map_err(|e| CertProblem::Invalid(format!("the signing certificate {e}")))?;
     }
     if !flaws(Flaw::AcceptAnySigningCert) {

@@ -15,15 +15,15 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use serde_json::{json, Map, Value};
 
-use super::certs::{judge_qseal, judge_qwac, CertProblem};
+use super::certs::{judge_qwac, CertProblem};
 use super::flaw::Flaw;
 use super::metadata::{self, MetadataError};
 use super::response::{empty, invalid_client, invalid_token, json, no_store, oauth_error, tpp_message, Answer};
 use super::store::{constant_time_eq, Client};
-use super::{DcrAuth, Peer, ServerProfile, State};
+use super::{DcrAuth, Peer, Refusal, ServerProfile, State};
 use crate::cli::{CLIENT_ID_HEADER, CLIENT_SECRET_HEADER};
 use crate::pki::generate_token;
-use crate::signature::{verify_with_cache, Message, SignatureError};
+use crate::signature::{Message, SignatureError};
 
 pub const REGISTER_PATH: &str = "/client/v1/register";
 pub const TOKEN_PATH: &str = "/oauth/token";
@@ -261,25 +261,21 @@ fn message_of(parts: &Parts, body: &Bytes) -> Result<Message, Answer> {
 }
 
 fn check_signature(state: &State, parts: &Parts, body: &Bytes, tpp: &str) -> Result<(), Answer> {
-    if state.config.has(Flaw::SkipSignature) {
-        return Ok(());
-    }
     let msg = message_of(parts, body)?;
-    let now = SystemTime::now();
-    let verified =
-        verify_with_cache(&msg, &state.policy, now, &state.certificates).map_err(|e| signature_answer(&e))?;
-    let cert = &verified.certificate;
-    judge_qseal(&state.trust, &cert.der, &cert.info, tpp, now, &flaw(state)).map_err(cert_answer)
+    state
+        .verifier
+        .verify(&msg, tpp, SystemTime::now())
+        .map_err(|r| tpp_message(StatusCode::from_u16(r.status).unwrap_or(StatusCode::UNAUTHORIZED), r.code, &r.text))
 }
 
-/// The Berlin Group answer for a broken signature rule.
-fn signature_answer(error: &SignatureError) -> Answer {
+/// The Berlin Group status and code for a broken signature rule.
+pub(super) fn signature_refusal(error: &SignatureError) -> Refusal {
     use SignatureError::*;
     let (status, code) = match error {
-        SignatureMissing => (StatusCode::UNAUTHORIZED, "SIGNATURE_MISSING"),
-        CertificateMissing => (StatusCode::UNAUTHORIZED, "CERTIFICATE_MISSING"),
-        CertificateUnreadable(_) | WeakKey(_) => (StatusCode::UNAUTHORIZED, "CERTIFICATE_INVALID"),
-        DateSkew { .. } => (StatusCode::BAD_REQUEST, "TIMESTAMP_INVALID"),
+        SignatureMissing => (401, "SIGNATURE_MISSING"),
+        CertificateMissing => (401, "CERTIFICATE_MISSING"),
+        CertificateUnreadable(_) | WeakKey(_) => (401, "CERTIFICATE_INVALID"),
+        DateSkew { .. } => (400, "TIMESTAMP_INVALID"),
         DuplicateHeader(_)
         | Malformed(_)
         | MissingParameter(_)
@@ -290,15 +286,15 @@ fn signature_answer(error: &SignatureError) -> Answer {
         | DateMissing
         | DateFormat(_)
         | BadBase64(_)
-        | KeyIdMalformed(_) => (StatusCode::BAD_REQUEST, "FORMAT_ERROR"),
+        | KeyIdMalformed(_) => (400, "FORMAT_ERROR"),
         UnknownAlgorithm(_)
         | AlgorithmMismatch { .. }
         | HeaderNotSigned(_)
         | DigestMismatch
         | KeyIdMismatch(_)
-        | BadSignature => (StatusCode::UNAUTHORIZED, "SIGNATURE_INVALID"),
+        | BadSignature => (401, "SIGNATURE_INVALID"),
     };
-    tpp_message(status, code, &error.to_string())
+    Refusal { status, code, text: error.to_string() }
 }
 
 // ---- profile plain ------------------------------------------------------------------------
@@ -565,9 +561,9 @@ mod tests {
 
     #[test]
     fn every_signature_rule_maps_to_a_berlin_group_code() {
-        let answer = signature_answer(&SignatureError::DateSkew { seconds: 3600, max: 300 });
-        assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
-        assert_eq!(signature_answer(&SignatureError::BadSignature).status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(signature_answer(&SignatureError::SignatureMissing).status(), StatusCode::UNAUTHORIZED);
+        let skew = signature_refusal(&SignatureError::DateSkew { seconds: 3600, max: 300 });
+        assert_eq!((skew.status, skew.code), (400, "TIMESTAMP_INVALID"));
+        assert_eq!(signature_refusal(&SignatureError::BadSignature).code, "SIGNATURE_INVALID");
+        assert_eq!(signature_refusal(&SignatureError::SignatureMissing).code, "SIGNATURE_MISSING");
     }
 }

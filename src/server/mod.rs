@@ -164,14 +164,66 @@ pub struct Stats {
     pub requests: AtomicU64,
 }
 
+/// The server's signature rules in one piece: the verifier with the policy its flaws leave,
+/// then the QSEAL judgement. Public so that benchmarks measure exactly what the server does.
+pub struct SignatureVerifier {
+    policy: VerifyPolicy,
+    trust: Arc<certs::Trust>,
+    certificates: CertificateCache,
+    flaws: BTreeSet<Flaw>,
+}
+
+/// Why a signed request was refused: the Berlin Group status, code and text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub status: u16,
+    pub code: &'static str,
+    pub text: String,
+}
+
+impl SignatureVerifier {
+    pub fn new(pki: &Pki, config: &ServerConfig) -> Result<Self, ServerError> {
+        let trust = Arc::new(certs::Trust::from_pki(pki).map_err(ServerError::Tls)?);
+        Ok(Self::with_trust(trust, config))
+    }
+
+    fn with_trust(trust: Arc<certs::Trust>, config: &ServerConfig) -> Self {
+        SignatureVerifier {
+            policy: config.verify_policy(),
+            trust,
+            certificates: CertificateCache::new(),
+            flaws: config.flaws.clone(),
+        }
+    }
+
+    /// Verifies `msg` as signed by a QSEAL of the organisation `tpp` at `now`.
+    pub fn verify(
+        &self,
+        msg: &crate::signature::Message,
+        tpp: &str,
+        now: std::time::SystemTime,
+    ) -> Result<(), Refusal> {
+        if self.flaws.contains(&Flaw::SkipSignature) {
+            return Ok(());
+        }
+        let verified = crate::signature::verify_with_cache(msg, &self.policy, now, &self.certificates)
+            .map_err(|e| handlers::signature_refusal(&e))?;
+        let cert = &verified.certificate;
+        certs::judge_qseal(&self.trust, cert, tpp, now, &|f| self.flaws.contains(&f)).map_err(|p| Refusal {
+            status: 401,
+            code: p.code(),
+            text: p.text(),
+        })
+    }
+}
+
 /// Everything the handlers share.
 struct State {
     config: ServerConfig,
-    policy: VerifyPolicy,
+    verifier: SignatureVerifier,
     trust: Arc<certs::Trust>,
     tpps: Vec<KnownTpp>,
     store: store::Store,
-    certificates: CertificateCache,
     tokens: std::sync::Mutex<std::collections::HashMap<String, (String, std::time::SystemTime)>>,
     base_url: String,
     stats: Arc<Stats>,
@@ -223,12 +275,11 @@ pub async fn start(pki: &Pki, config: ServerConfig) -> Result<RunningServer, Ser
         .collect();
     let stats = Arc::new(Stats::default());
     let state = Arc::new(State {
-        policy: config.verify_policy(),
+        verifier: SignatureVerifier::with_trust(trust.clone(), &config),
         config,
         trust,
         tpps,
         store: store::Store::default(),
-        certificates: CertificateCache::new(),
         tokens: Default::default(),
         base_url: format!("https://{addr}"),
         stats: stats.clone(),

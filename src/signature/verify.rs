@@ -211,6 +211,8 @@ pub struct SigningCertificate {
     /// The verdict on the keyId this certificate was cached under (the cache is keyed by keyId,
     /// so it is always the same one), by keyId style: comparing DNs costs a tenth of a verify.
     key_id_verdict: OnceLock<(KeyIdStyle, Result<(), SignatureError>)>,
+    /// The caller's trust verdict (chain to its anchors), reached once per certificate.
+    trust_verdict: OnceLock<Result<(), String>>,
 }
 
 impl std::fmt::Debug for SigningCertificate {
@@ -230,7 +232,20 @@ impl SigningCertificate {
             KeyDescription::EcdsaP256 => ParsedPublicKey::new(&lc::ECDSA_P256_SHA256_ASN1, &info.public_key).ok(),
             KeyDescription::Rsa { .. } | KeyDescription::Other(_) => None,
         };
-        Ok(SigningCertificate { der, info, parsed_key, key_id_verdict: OnceLock::new() })
+        Ok(SigningCertificate {
+            der,
+            info,
+            parsed_key,
+            key_id_verdict: OnceLock::new(),
+            trust_verdict: OnceLock::new(),
+        })
+    }
+
+    /// The verdict of `judge` on this certificate's chain, computed on first call and kept:
+    /// a chain verdict does not change while the certificate and the trust anchors do not,
+    /// and it costs more than the signature check itself.
+    pub fn trust_verdict(&self, judge: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+        self.trust_verdict.get_or_init(judge).clone()
     }
 
     fn check_key_id(&self, key_id: &str, style: &KeyIdStyle) -> Result<(), SignatureError> {
