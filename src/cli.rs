@@ -33,6 +33,55 @@ pub enum Command {
     Mutations,
     /// Run the reference DCR server until Ctrl-C or SIGTERM.
     Serve(ServeArgs),
+    /// Run the conformance suite (against the embedded reference server unless a target is given).
+    Run(RunArgs),
+    /// List the scenarios (id, area, severity, title) that a run would execute.
+    List(SelectArgs),
+    /// Check scenario and profile files without running them.
+    Validate(SelectArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SelectArgs {
+    /// Target profile: a name from profiles/ or a path.
+    #[arg(long, default_value = "reference")]
+    pub profile: String,
+    /// Only scenarios with this tag (repeatable).
+    #[arg(long)]
+    pub tag: Vec<String>,
+    /// Only scenarios of this area (repeatable).
+    #[arg(long)]
+    pub area: Vec<String>,
+    /// Only this scenario (repeatable).
+    #[arg(long)]
+    pub scenario: Vec<String>,
+    /// Leave this scenario out (repeatable).
+    #[arg(long)]
+    pub skip: Vec<String>,
+    /// The project directory holding scenarios/, profiles/ and fixtures/.
+    #[arg(long, default_value = ".")]
+    pub root: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Base URL of the DCR server under test (default: the profile's, else the embedded server).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Stop starting scenarios after the first MUST failure.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Scenarios at once (default: cores x 4).
+    #[arg(long, default_value_t = 0)]
+    pub jobs: usize,
+    /// YAML map of scenario id to reason: failures listed there do not fail the run.
+    #[arg(long)]
+    pub known_failures: Option<PathBuf>,
+    /// Start the embedded server with this flaw (repeatable), to watch the suite catch it.
+    #[arg(long = "flaw")]
+    pub flaws: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -166,6 +215,9 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Pki(PkiCommand::Show(args)) => pki_show(&args.dir),
         Command::Sign(args) => sign(&args),
         Command::Serve(args) => serve(&args),
+        Command::Run(args) => run_suite(&args),
+        Command::List(args) => list(&args),
+        Command::Validate(args) => validate(&args),
         Command::Mutations => {
             let mut out = String::new();
             for m in Mutation::ALL {
@@ -407,4 +459,58 @@ async fn wait_for_stop_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+fn filter_of(select: &SelectArgs) -> Result<crate::scenario::Filter, Error> {
+    let areas = select
+        .area
+        .iter()
+        .map(|a| a.parse::<crate::scenario::Area>().map_err(|e| Error::input(format!("--area {a}"), e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(crate::scenario::Filter {
+        tags: select.tag.clone(),
+        areas,
+        ids: select.scenario.clone(),
+        skip: select.skip.clone(),
+    })
+}
+
+fn run_suite(args: &RunArgs) -> Result<u8, Error> {
+    let layout = crate::suite::Layout::at(&args.select.root);
+    let known_failures = match &args.known_failures {
+        Some(path) => crate::suite::load_known_failures(path)?,
+        None => Default::default(),
+    };
+    let options = crate::suite::SuiteOptions {
+        profile: args.select.profile.clone(),
+        target: args.target.clone(),
+        filter: filter_of(&args.select)?,
+        run: crate::runner::RunOptions { jobs: args.jobs, fail_fast: args.fail_fast, known_failures },
+        flaws: parse_flaws(&args.flaws)?,
+    };
+    let run = runtime()?.block_on(crate::suite::run(&layout, &options))?;
+    print(&crate::report::terminal::render(&run.result))?;
+    if let Some(handshakes) = run.handshakes {
+        eprintln!("embedded server: {handshakes} TLS handshakes for {} requests", run.result.requests);
+    }
+    Ok(run.result.exit_code())
+}
+
+fn list(args: &SelectArgs) -> Result<u8, Error> {
+    let layout = crate::suite::Layout::at(&args.root);
+    let (profile, scenarios, _) = crate::suite::load(&layout, &args.profile)?;
+    let filter = filter_of(args)?;
+    let mut out = String::new();
+    for s in scenarios.iter().filter(|s| filter.admits(s, &profile)) {
+        out.push_str(&format!("{:<44} {:<16} {:<6} {}\n", s.id, s.area.name(), s.severity.name(), s.title));
+    }
+    print(&out)
+}
+
+fn validate(args: &SelectArgs) -> Result<u8, Error> {
+    let layout = crate::suite::Layout::at(&args.root);
+    let (profile, scenarios, _) = crate::suite::load(&layout, &args.profile)?;
+    let applicable = scenarios.iter().filter(|s| profile.applies_to(&s.tags)).count();
+    eprintln!("{} scenarios valid; {applicable} apply to profile `{}`", scenarios.len(), profile.name);
+    Ok(exit::OK)
 }

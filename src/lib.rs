@@ -5,11 +5,16 @@
 //! The library holds everything; `main.rs` only parses arguments and maps errors to exit codes.
 //! See `docs/architecture.md` for the code map and the invariants.
 
+pub mod check;
 pub mod cli;
 pub mod error;
 pub mod pki;
+pub mod report;
+pub mod runner;
+pub mod scenario;
 pub mod server;
 pub mod signature;
+pub mod suite;
 pub mod transport;
 pub mod yaml;
 

@@ -1,0 +1,213 @@
+//! Expectations and their outcomes: status (or a kind of rejection, as the target profile
+//! defines it, possibly a refused TLS handshake), error code, JSON paths and headers. Each
+//! outcome says what was expected and what came. Severity (MUST fails, SHOULD warns) is the
+//! scenario's; this module only says whether each check held.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::scenario::template::{render, render_value};
+use crate::scenario::{Expect, JsonType, Predicate, Profile, Test};
+use crate::transport::{Response, TransportError};
+
+/// One check and how it went.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CheckOutcome {
+    pub check: String,
+    pub passed: bool,
+    pub expected: String,
+    pub got: String,
+}
+
+impl CheckOutcome {
+    pub fn new(check: impl Into<String>, passed: bool, expected: impl Into<String>, got: impl Into<String>) -> Self {
+        CheckOutcome { check: check.into(), passed, expected: expected.into(), got: got.into() }
+    }
+}
+
+/// What a request came to: an HTTP answer, or a refused handshake / other transport failure.
+pub enum Observed<'a> {
+    Answer(&'a Response),
+    Failed(&'a TransportError),
+}
+
+/// The error code of an answer: `tppMessages[0].code` (Berlin Group) or `error` (OAuth).
+pub fn error_code(response: &Response) -> Option<String> {
+    let json = response.json()?;
+    json.pointer("/tppMessages/0/code").or_else(|| json.get("error")).and_then(Value::as_str).map(str::to_string)
+}
+
+/// Checks an observation against a step's expectations.
+pub fn check(
+    expect: &Expect,
+    observed: &Observed<'_>,
+    profile: &Profile,
+    vars: &BTreeMap<String, String>,
+) -> Vec<CheckOutcome> {
+    let mut out = vec![check_status(expect, observed, profile)];
+    let Observed::Answer(response) = observed else {
+        return out;
+    };
+    if let (Some(codes), true) = (&expect.code, profile.check_codes) {
+        let allowed = codes.to_vec();
+        let got = error_code(response);
+        let passed = got.as_ref().is_some_and(|c| allowed.contains(c));
+        out.push(CheckOutcome::new(
+            "error code",
+            passed,
+            allowed.join(" or "),
+            got.unwrap_or_else(|| "no error code".into()),
+        ));
+    }
+    if !expect.json.is_empty() {
+        let body = response.json();
+        for (path, predicate) in &expect.json {
+            let value = body.as_ref().and_then(|b| lookup(b, path));
+            out.push(check_predicate(&format!("json {path}"), value, predicate, vars));
+        }
+    }
+    for (name, predicate) in &expect.headers {
+        let value = response.header(name).map(|v| Value::String(v.to_string()));
+        out.push(check_predicate(&format!("header {name}"), value.as_ref(), predicate, vars));
+    }
+    out
+}
+
+fn check_status(expect: &Expect, observed: &Observed<'_>, profile: &Profile) -> CheckOutcome {
+    let (allowed, handshake, expected) = match (&expect.reject, &expect.status) {
+        (Some(kind), _) => match profile.rejection(kind) {
+            Some(r) => (r.status.clone(), r.handshake, describe_rejection(kind, &r.status, r.handshake)),
+            None => (vec![], false, format!("a `{kind}` rejection (unknown to the profile)")),
+        },
+        (None, Some(status)) => {
+            let s = status.to_vec();
+            (s.clone(), false, statuses(&s))
+        }
+        (None, None) => ((200..300).collect(), false, "a 2xx answer".to_string()),
+    };
+    match observed {
+        Observed::Answer(r) => CheckOutcome::new("status", allowed.contains(&r.status), expected, r.status.to_string()),
+        Observed::Failed(TransportError::TlsRefused { cause, .. }) => {
+            CheckOutcome::new("status", handshake, expected, format!("TLS handshake refused ({cause})"))
+        }
+        Observed::Failed(other) => CheckOutcome::new("status", false, expected, format!("no answer: {other}")),
+    }
+}
+
+fn statuses(s: &[u16]) -> String {
+    s.iter().map(u16::to_string).collect::<Vec<_>>().join(" or ")
+}
+
+fn describe_rejection(kind: &str, status: &[u16], handshake: bool) -> String {
+    let mut text = format!("{kind} rejection: {}", statuses(status));
+    if handshake {
+        text.push_str(" or a refused TLS handshake");
+    }
+    text
+}
+
+fn check_predicate(
+    name: &str,
+    value: Option<&Value>,
+    predicate: &Predicate,
+    vars: &BTreeMap<String, String>,
+) -> CheckOutcome {
+    let got = value.map(Value::to_string).unwrap_or_else(|| "absent".into());
+    let (passed, expected) = match predicate {
+        Predicate::Equals(expected) => match render_value(expected, vars) {
+            Ok(expected) => (value == Some(&expected), expected.to_string()),
+            Err(e) => (false, e.to_string()),
+        },
+        Predicate::Test(test) => evaluate(test, value, vars),
+    };
+    CheckOutcome::new(name, passed, expected, got)
+}
+
+fn evaluate(test: &Test, value: Option<&Value>, vars: &BTreeMap<String, String>) -> (bool, String) {
+    let rendered = |v: &Value| render_value(v, vars).unwrap_or_else(|e| Value::String(e.to_string()));
+    match test {
+        Test::Exists(true) => (value.is_some_and(|v| !v.is_null()), "present".into()),
+        Test::Exists(false) => (value.is_none_or(Value::is_null), "absent".into()),
+        Test::OneOf(options) => {
+            let options: Vec<Value> = options.iter().map(rendered).collect();
+            (value.is_some_and(|v| options.contains(v)), format!("one of {}", Value::from(options)))
+        }
+        Test::Not(other) => {
+            let other = rendered(other);
+            (value.is_some_and(|v| *v != other), format!("present and not {other}"))
+        }
+        Test::Contains(text) => {
+            let text = render(text, vars).unwrap_or_else(|e| e.to_string());
+            let passed = match value {
+                Some(Value::String(s)) => s.to_ascii_lowercase().contains(&text.to_ascii_lowercase()),
+                Some(Value::Array(a)) => a.iter().any(|v| v.as_str() == Some(text.as_str())),
+                _ => false,
+            };
+            (passed, format!("containing {text:?}"))
+        }
+        Test::Type(ty) => {
+            let passed = value.is_some_and(|v| match ty {
+                JsonType::String => v.is_string(),
+                JsonType::Number => v.is_number(),
+                JsonType::Boolean => v.is_boolean(),
+                JsonType::Array => v.is_array(),
+                JsonType::Object => v.is_object(),
+                JsonType::Null => v.is_null(),
+            });
+            (passed, format!("a {ty:?}").to_lowercase())
+        }
+        Test::AtLeast(min) => (value.and_then(Value::as_f64).is_some_and(|v| v >= *min), format!("a number >= {min}")),
+    }
+}
+
+/// A value by a small JSONPath: `$`, `.name`, `[n]` (`$.redirect_uris[0]`).
+pub fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut current = value;
+    let mut rest = path.strip_prefix('$')?;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('.') {
+            let end = after.find(['.', '[']).unwrap_or(after.len());
+            current = current.get(&after[..end])?;
+            rest = &after[end..];
+        } else if let Some(after) = rest.strip_prefix('[') {
+            let end = after.find(']')?;
+            current = current.get(after[..end].parse::<usize>().ok()?)?;
+            rest = &after[end + 1..];
+        } else {
+            return None;
+        }
+    }
+    Some(current)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn lookup_follows_names_and_indexes() {
+        let v = json!({"a": {"b": [10, {"c": "x"}]}});
+        assert_eq!(lookup(&v, "$.a.b[0]"), Some(&json!(10)));
+        assert_eq!(lookup(&v, "$.a.b[1].c"), Some(&json!("x")));
+        assert_eq!(lookup(&v, "$"), Some(&v));
+        assert_eq!(lookup(&v, "$.a.z"), None);
+        assert_eq!(lookup(&v, "a.b"), None);
+        assert_eq!(lookup(&v, "$.a.b[9]"), None);
+    }
+
+    #[test]
+    fn predicates_can_fail() {
+        let vars = BTreeMap::from([("x".to_string(), "abc".to_string())]);
+        let v = json!("abc");
+        assert!(evaluate(&Test::Exists(true), Some(&v), &vars).0);
+        assert!(!evaluate(&Test::Exists(true), None, &vars).0);
+        assert!(!evaluate(&Test::Not(json!("{{x}}")), Some(&v), &vars).0);
+        assert!(evaluate(&Test::OneOf(vec![json!("{{x}}"), json!(1)]), Some(&v), &vars).0);
+        assert!(!evaluate(&Test::Type(JsonType::Number), Some(&v), &vars).0);
+        assert!(!evaluate(&Test::AtLeast(1.0), Some(&json!(0)), &vars).0);
+        assert!(!check_predicate("x", Some(&json!("b")), &Predicate::Equals(json!("{{x}}")), &vars).passed);
+    }
+}

@@ -1,0 +1,181 @@
+//! Scenarios and target profiles: the serde model, the strict loader (unknown keys, wrong
+//! types, unknown identities, mutations, clients and captures, duplicate ids, all reported with
+//! `file:line:col` and all at once), templates, and the filters that pick what runs.
+//! It reads files and checks them; it never sends anything.
+
+pub mod model;
+pub mod profile;
+pub mod template;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+pub use model::*;
+pub use profile::Profile;
+
+/// Everything wrong with the scenario files, one `file:line:col: message` each.
+#[derive(Debug, thiserror::Error)]
+#[error("{} problem(s) in the scenarios:\n{}", .problems.len(), .problems.join("\n"))]
+pub struct LoadError {
+    pub problems: Vec<String>,
+}
+
+/// Loads every `*.yaml` under `dir` (sorted), each a list of scenarios.
+pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, LoadError> {
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+            .collect(),
+        Err(e) => return Err(LoadError { problems: vec![format!("{}: {e}", dir.display())] }),
+    };
+    files.sort();
+    load_files(&files)
+}
+
+pub fn load_files(files: &[PathBuf]) -> Result<Vec<Scenario>, LoadError> {
+    let mut problems = Vec::new();
+    let mut scenarios = Vec::new();
+    for file in files {
+        match load_file(file) {
+            Ok(mut s) => scenarios.append(&mut s),
+            Err(p) => problems.push(p),
+        }
+    }
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for s in &scenarios {
+        let here = format!("{}:{}:1", s.file.display(), s.line);
+        if let Some(first) = seen.insert(s.id.clone(), here.clone()) {
+            problems.push(format!("{here}: duplicate scenario id `{}` (first at {first})", s.id));
+        }
+    }
+    if problems.is_empty() {
+        Ok(scenarios)
+    } else {
+        Err(LoadError { problems })
+    }
+}
+
+fn load_file(path: &Path) -> Result<Vec<Scenario>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut scenarios: Vec<Scenario> = serde_norway::from_str(&text).map_err(|e| crate::yaml::located(path, &e))?;
+    for s in &mut scenarios {
+        s.file = path.to_path_buf();
+        s.line = line_of(&text, &format!("id: {}", s.id)).unwrap_or(1);
+    }
+    Ok(scenarios)
+}
+
+/// The 1-based line where `needle` first appears.
+fn line_of(text: &str, needle: &str) -> Option<usize> {
+    text.lines().position(|l| l.contains(needle)).map(|i| i + 1)
+}
+
+/// Checks what serde cannot: identities exist, clients and captures are defined before use,
+/// rejection kinds are known to the profile, mutations only where there is a signature.
+pub fn validate(
+    scenarios: &[Scenario],
+    identities: &BTreeSet<String>,
+    tpps: &BTreeSet<String>,
+    profile: &Profile,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for s in scenarios {
+        let at = |step: usize, message: String| {
+            format!("{}:{}:1: scenario `{}` step {}: {message}", s.file.display(), s.line, s.id, step + 1)
+        };
+        let mut clients: BTreeSet<String> = BTreeSet::new();
+        let mut vars: BTreeSet<String> = template::builtin_names(profile);
+        if s.steps.is_empty() {
+            problems.push(format!("{}:{}:1: scenario `{}` has no steps", s.file.display(), s.line, s.id));
+        }
+        for (i, step) in s.steps.iter().enumerate() {
+            let r = &step.request;
+            for (what, name) in [("TLS identity", &r.tls), ("signing identity", &r.sign)] {
+                if let Some(name) = name {
+                    if name != "none" && !identities.contains(name) {
+                        problems.push(at(i, format!("unknown {what} `{name}`; known: {}", join(identities))));
+                    }
+                }
+            }
+            if let Some(tpp) = &r.credentials {
+                if tpp != "none" && !tpps.contains(tpp) {
+                    problems.push(at(i, format!("unknown TPP `{tpp}` for credentials; known: {}", join(tpps))));
+                }
+            }
+            let needs_client = !matches!(r.op, Operation::Register | Operation::Raw);
+            let client = r.client.clone().unwrap_or_else(|| "client".into());
+            if needs_client && !clients.contains(&client) {
+                problems.push(at(
+                    i,
+                    format!("operation {:?} on client `{client}`, which no earlier step registered", r.op),
+                ));
+            }
+            if r.op == Operation::Raw && (r.method.is_none() || r.path.is_none()) {
+                problems.push(at(i, "a raw request needs `method` and `path`".into()));
+            }
+            if r.op != Operation::Raw && r.path.is_some() {
+                problems.push(at(i, "`path` is for raw requests; other operations take it from the profile".into()));
+            }
+            if [r.body.is_some(), r.body_file.is_some(), r.body_raw.is_some()].iter().filter(|b| **b).count() > 1 {
+                problems.push(at(i, "give one of `body`, `body_file`, `body_raw`".into()));
+            }
+            if let Some(kind) = &step.expect.reject {
+                if profile.rejection(kind).is_none() {
+                    let kinds: BTreeSet<String> = profile.rejections.keys().cloned().collect();
+                    problems
+                        .push(at(i, format!("unknown rejection kind `{kind}`; the profile knows: {}", join(&kinds))));
+                }
+            }
+            if let Some(name) = &step.expect.unchanged {
+                if !clients.contains(name) {
+                    problems.push(at(i, format!("`unchanged: {name}` names no registered client")));
+                }
+            }
+            if step.mutations.len() > 1 {
+                problems.push(at(i, "one mutation per step: each negative case breaks exactly one thing".into()));
+            }
+            if step.replay_previous && i == 0 {
+                problems.push(at(i, "`replay_previous` on the first step".into()));
+            }
+            for name in template::names_in_step(step) {
+                let known = vars.contains(&name)
+                    || name.starts_with("env.")
+                    || name
+                        .split_once('.')
+                        .is_some_and(|(c, field)| clients.contains(c) && template::CLIENT_FIELDS.contains(&field));
+                if !known {
+                    problems.push(at(i, format!("template `{{{{{name}}}}}` names nothing defined before this step")));
+                }
+            }
+            if r.op == Operation::Register {
+                clients.insert(step.register_as.clone().unwrap_or_else(|| "client".into()));
+            }
+            vars.extend(step.capture.keys().cloned());
+        }
+    }
+    problems
+}
+
+fn join(set: &BTreeSet<String>) -> String {
+    set.iter().cloned().collect::<Vec<_>>().join(", ")
+}
+
+/// Which scenarios to run.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub tags: Vec<String>,
+    pub areas: Vec<Area>,
+    pub ids: Vec<String>,
+    pub skip: Vec<String>,
+}
+
+impl Filter {
+    pub fn admits(&self, s: &Scenario, profile: &Profile) -> bool {
+        profile.applies_to(&s.tags)
+            && (self.tags.is_empty() || s.tags.iter().any(|t| self.tags.contains(t)))
+            && (self.areas.is_empty() || self.areas.contains(&s.area))
+            && (self.ids.is_empty() || self.ids.contains(&s.id))
+            && !self.skip.contains(&s.id)
+    }
+}

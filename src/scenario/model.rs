@@ -1,0 +1,285 @@
+//! The serde model of a scenario: data that names requests, identities, mutations and
+//! expectations. Adding a scenario needs YAML, never Rust.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::signature::Mutation;
+
+/// The areas of the suite, one file each in `scenarios/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Area {
+    Transport,
+    Auth,
+    Signature,
+    Digest,
+    Date,
+    RequestTarget,
+    Metadata,
+    Lifecycle,
+    ManagementAuthz,
+    Replay,
+    Concurrency,
+}
+
+impl Area {
+    pub const ALL: [Area; 11] = [
+        Area::Transport,
+        Area::Auth,
+        Area::Signature,
+        Area::Digest,
+        Area::Date,
+        Area::RequestTarget,
+        Area::Metadata,
+        Area::Lifecycle,
+        Area::ManagementAuthz,
+        Area::Replay,
+        Area::Concurrency,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Area::Transport => "transport",
+            Area::Auth => "auth",
+            Area::Signature => "signature",
+            Area::Digest => "digest",
+            Area::Date => "date",
+            Area::RequestTarget => "request-target",
+            Area::Metadata => "metadata",
+            Area::Lifecycle => "lifecycle",
+            Area::ManagementAuthz => "management-authz",
+            Area::Replay => "replay",
+            Area::Concurrency => "concurrency",
+        }
+    }
+}
+
+impl std::str::FromStr for Area {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Area::ALL
+            .into_iter()
+            .find(|a| a.name() == s)
+            .ok_or_else(|| format!("unknown area `{s}`; areas: {}", Area::ALL.map(|a| a.name()).join(", ")))
+    }
+}
+
+/// MUST fails the run; SHOULD warns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Severity {
+    #[serde(rename = "MUST")]
+    Must,
+    #[serde(rename = "SHOULD")]
+    Should,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Must => "MUST",
+            Severity::Should => "SHOULD",
+        }
+    }
+}
+
+/// One scenario.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub id: String,
+    pub title: String,
+    pub area: Area,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub severity: Severity,
+    /// The clause it comes from: `RFC 7591 §3.2.1`, `draft-cavage-http-signatures-10 §2.3`, ...
+    pub source: String,
+    pub steps: Vec<Step>,
+    #[serde(skip)]
+    pub file: PathBuf,
+    #[serde(skip)]
+    pub line: usize,
+}
+
+/// One request and what must come of it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub request: RequestSpec,
+    /// Applied to the otherwise valid signed request, in order.
+    #[serde(default)]
+    pub mutations: Vec<Mutation>,
+    #[serde(default)]
+    pub expect: Expect,
+    /// Variables taken from the JSON answer: `name: $.path`.
+    #[serde(default)]
+    pub capture: BTreeMap<String, String>,
+    /// The name under which a registration's client is known to later steps (default `client`).
+    #[serde(default)]
+    pub register_as: Option<String>,
+    /// Send this many copies at once; each must meet the expectation.
+    #[serde(default)]
+    pub concurrent: Option<u32>,
+    /// Send the previous step's request again, byte for byte (after `wait_ms`).
+    #[serde(default)]
+    pub replay_previous: bool,
+    #[serde(default)]
+    pub wait_ms: u64,
+    /// Store the (normalised, redacted) answer as a snapshot.
+    #[serde(default)]
+    pub snapshot: bool,
+}
+
+/// What a step does; the target profile turns it into a method, a path and credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Operation {
+    Register,
+    Read,
+    Update,
+    Delete,
+    RefreshSecret,
+    /// The client-credentials grant at the token endpoint, authenticated as a registered client.
+    Token,
+    /// Method and path as written.
+    Raw,
+}
+
+/// Who sends the request: the profile's TPP (default), its second TPP, or nobody in particular.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Actor {
+    #[default]
+    Tpp,
+    OtherTpp,
+}
+
+/// A request in scenario terms.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSpec {
+    pub op: Operation,
+    /// The registered client a management operation is about (default `client`).
+    #[serde(default)]
+    pub client: Option<String>,
+    /// `raw` only.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// `raw` only (a template); other operations take their path from the profile.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Appended to the path as written, e.g. `?x=1`.
+    #[serde(default)]
+    pub query: Option<String>,
+    /// JSON body; strings in it are templates.
+    #[serde(default)]
+    pub body: Option<Value>,
+    /// A body file under `fixtures/`.
+    #[serde(default)]
+    pub body_file: Option<PathBuf>,
+    /// A body sent as written (a template), e.g. malformed JSON.
+    #[serde(default)]
+    pub body_raw: Option<String>,
+    #[serde(default)]
+    pub content_type: Option<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default, rename = "as")]
+    pub actor: Actor,
+    /// TLS identity, or `none`; default the actor's QWAC.
+    #[serde(default)]
+    pub tls: Option<String>,
+    /// DCR-service credentials of a TPP, or `none`; default the actor's.
+    #[serde(default)]
+    pub credentials: Option<String>,
+    /// Signing identity, or `none`; default the actor's QSEAL where the profile signs.
+    #[serde(default)]
+    pub sign: Option<String>,
+    /// Seconds added to the signed Date.
+    #[serde(default)]
+    pub date_offset: i64,
+    /// `token` only: the secret to authenticate with (a template; default the client's current).
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// Registration-token profiles: the bearer to manage with (a template; default the client's).
+    #[serde(default)]
+    pub registration_token: Option<String>,
+}
+
+/// A set of allowed values, written as one value or a list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T: Clone> OneOrMany<T> {
+    pub fn to_vec(&self) -> Vec<T> {
+        match self {
+            OneOrMany::One(v) => vec![v.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// What the answer must be.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    #[serde(default)]
+    pub status: Option<OneOrMany<u16>>,
+    /// A kind of rejection; the profile says which statuses (and whether a refused TLS
+    /// handshake) count for it.
+    #[serde(default)]
+    pub reject: Option<String>,
+    /// The error code (`tppMessages[0].code` or `error`) is one of these.
+    #[serde(default)]
+    pub code: Option<OneOrMany<String>>,
+    /// JSON paths and what must hold of them.
+    #[serde(default)]
+    pub json: BTreeMap<String, Predicate>,
+    /// Header values (names case-insensitive; values templates).
+    #[serde(default)]
+    pub headers: BTreeMap<String, Predicate>,
+    /// The named client reads the same before and after this step.
+    #[serde(default)]
+    pub unchanged: Option<String>,
+}
+
+/// What must hold of a value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Predicate {
+    Test(Test),
+    /// Equal to this (strings are templates).
+    Equals(Value),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum Test {
+    Exists(bool),
+    OneOf(Vec<Value>),
+    Not(Value),
+    Contains(String),
+    Type(JsonType),
+    AtLeast(f64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JsonType {
+    String,
+    Number,
+    Boolean,
+    Array,
+    Object,
+    Null,
+}

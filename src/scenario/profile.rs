@@ -1,0 +1,259 @@
+//! Target profiles: where a target differs. Base URL (or the embedded server), operation paths,
+//! how DCR-service credentials travel, whether and how requests are signed, how clients are
+//! managed (DCR credentials, or RFC 7592 registration access tokens), which statuses count for
+//! each kind of rejection, which scenarios apply, and which certificates to use and trust.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::server::ServerProfile;
+use crate::signature::Dialect;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// The target; absent means the embedded reference server.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// How to start the embedded server when there is no `base_url`.
+    #[serde(default)]
+    pub embedded: EmbeddedServer,
+    #[serde(default)]
+    pub paths: Paths,
+    /// Find the registration endpoint in `/.well-known/oauth-authorization-server` (or
+    /// `/.well-known/openid-configuration`) instead of `paths.register`.
+    #[serde(default)]
+    pub discover: bool,
+    #[serde(default)]
+    pub management: Management,
+    #[serde(default)]
+    pub credentials: Credentials,
+    #[serde(default)]
+    pub signature: SignatureSettings,
+    #[serde(default)]
+    pub identities: Identities,
+    /// The PKI directory (default: `--pki`).
+    #[serde(default)]
+    pub pki: Option<PathBuf>,
+    /// CA certificates (PEM) to trust for the target's server certificate; default the test PKI.
+    #[serde(default)]
+    pub server_ca: Vec<PathBuf>,
+    /// Which statuses count for each kind of rejection a scenario may expect.
+    #[serde(default = "default_rejections")]
+    pub rejections: BTreeMap<String, Rejection>,
+    /// Check error codes (`tppMessages[0].code`, `error`) where scenarios name them.
+    #[serde(default = "yes")]
+    pub check_codes: bool,
+    /// Scenarios with any of these tags do not apply to this target.
+    #[serde(default)]
+    pub exclude_tags: Vec<String>,
+    /// Extra template variables.
+    #[serde(default)]
+    pub vars: BTreeMap<String, String>,
+    /// Client secrets can be checked at the token endpoint (client-credentials grant).
+    #[serde(default = "yes")]
+    pub token_endpoint: bool,
+    #[serde(skip)]
+    pub file: Option<PathBuf>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct EmbeddedServer {
+    #[serde(default)]
+    pub profile: ServerProfile,
+    #[serde(default)]
+    pub cert_check: crate::server::CertCheck,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Paths {
+    pub register: String,
+    /// `{client_id}` is replaced.
+    pub client: String,
+    pub secret: String,
+    pub token: String,
+}
+
+impl Default for Paths {
+    fn default() -> Self {
+        Paths {
+            register: "/client/v1/register".into(),
+            client: "/client/v1/register/{client_id}".into(),
+            secret: "/client/v1/register/{client_id}/secret".into(),
+            token: "/oauth/token".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Management {
+    /// Management calls carry the TPP's QWAC, DCR credentials and signature (SMBC).
+    #[default]
+    Dcr,
+    /// RFC 7592: `registration_client_uri` with `Authorization: Bearer <registration_access_token>`.
+    RegistrationToken,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Credentials {
+    pub kind: CredentialKind,
+    pub client_id_header: String,
+    pub client_secret_header: String,
+    /// For `bearer`: where to get the DCR-service token (client-credentials grant).
+    pub token_path: String,
+    /// Per TPP name, credentials that override the PKI manifest's (templates; `{{env.X}}`).
+    pub overrides: BTreeMap<String, CredentialOverride>,
+}
+
+impl Default for Credentials {
+    fn default() -> Self {
+        Credentials {
+            kind: CredentialKind::ApiKey,
+            client_id_header: crate::cli::CLIENT_ID_HEADER.into(),
+            client_secret_header: crate::cli::CLIENT_SECRET_HEADER.into(),
+            token_path: "/oauth/token".into(),
+            overrides: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialOverride {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum CredentialKind {
+    #[default]
+    ApiKey,
+    Basic,
+    Bearer,
+    None,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SignatureSettings {
+    pub enabled: bool,
+    pub dialect: Dialect,
+}
+
+impl Default for SignatureSettings {
+    fn default() -> Self {
+        SignatureSettings { enabled: true, dialect: Dialect::default() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Identities {
+    pub tpp: String,
+    pub tls: String,
+    pub sign: String,
+    pub other_tpp: String,
+    pub other_tls: String,
+    pub other_sign: String,
+}
+
+impl Default for Identities {
+    fn default() -> Self {
+        Identities {
+            tpp: "tpp-a".into(),
+            tls: "qwac".into(),
+            sign: "qseal".into(),
+            other_tpp: "tpp-b".into(),
+            other_tls: "qwac-b".into(),
+            other_sign: "qseal-b".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rejection {
+    pub status: Vec<u16>,
+    /// A refused TLS handshake also counts.
+    #[serde(default)]
+    pub handshake: bool,
+}
+
+fn rejection(status: &[u16], handshake: bool) -> Rejection {
+    Rejection { status: status.to_vec(), handshake }
+}
+
+/// The rejection kinds and the statuses a strict server may use for them.
+pub fn default_rejections() -> BTreeMap<String, Rejection> {
+    [
+        ("certificate", rejection(&[400, 401, 403], true)),
+        ("credentials", rejection(&[401, 403], false)),
+        ("signature", rejection(&[400, 401], false)),
+        ("metadata", rejection(&[400], false)),
+        ("content-type", rejection(&[400, 415], false)),
+        ("not-found", rejection(&[404], false)),
+        ("forbidden", rejection(&[401, 403, 404], false)),
+        ("too-large", rejection(&[413], false)),
+        ("token", rejection(&[400, 401], false)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+/// Why a profile could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{0}")]
+    Yaml(String),
+    #[error("unknown profile `{name}`: not a file, and not one of {known}")]
+    Unknown { name: String, known: String },
+}
+
+/// The profiles shipped in `profiles/`.
+pub const BUILT_IN: &[&str] = &["reference", "smbc-sandbox", "rfc7591-plain"];
+
+impl Profile {
+    /// Loads a profile by name (from `profiles_dir`) or by path.
+    pub fn load(name_or_path: &str, profiles_dir: &Path) -> Result<Profile, ProfileError> {
+        let as_path = Path::new(name_or_path);
+        let path = if as_path.extension().is_some() || as_path.components().count() > 1 {
+            as_path.to_path_buf()
+        } else {
+            let candidate = profiles_dir.join(format!("{name_or_path}.yaml"));
+            if !candidate.exists() {
+                return Err(ProfileError::Unknown { name: name_or_path.into(), known: BUILT_IN.join(", ") });
+            }
+            candidate
+        };
+        let text = std::fs::read_to_string(&path).map_err(|source| ProfileError::Io { path: path.clone(), source })?;
+        let mut profile: Profile =
+            serde_norway::from_str(&text).map_err(|e| ProfileError::Yaml(crate::yaml::located(&path, &e)))?;
+        profile.file = Some(path);
+        Ok(profile)
+    }
+
+    pub fn rejection(&self, kind: &str) -> Option<&Rejection> {
+        self.rejections.get(kind)
+    }
+
+    pub fn applies_to(&self, tags: &[String]) -> bool {
+        !tags.iter().any(|t| self.exclude_tags.contains(t))
+    }
+}

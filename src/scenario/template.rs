@@ -1,0 +1,113 @@
+//! `{{name}}` templates in paths, headers and bodies: profile variables, `env.NAME`, captures,
+//! and the fields of registered clients (`client.id`, `client.secret`, ...).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::{Profile, Step};
+
+/// The fields every registered client has.
+pub const CLIENT_FIELDS: &[&str] = &["id", "secret", "previous_secret", "rat", "uri"];
+
+/// Variables every scenario can use.
+pub fn builtin_names(profile: &Profile) -> BTreeSet<String> {
+    let mut names: BTreeSet<String> =
+        ["base_url", "register_path", "token_path", "unique", "dcr_client_id", "iteration"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+    names.extend(profile.vars.keys().cloned());
+    names
+}
+
+/// The `{{...}}` names in `text`.
+pub fn names(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let Some(end) = rest[start + 2..].find("}}") else { break };
+        out.push(rest[start + 2..start + 2 + end].trim().to_string());
+        rest = &rest[start + 2 + end + 2..];
+    }
+    out
+}
+
+fn names_in_value(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.extend(names(s)),
+        Value::Array(a) => a.iter().for_each(|v| names_in_value(v, out)),
+        Value::Object(o) => o.values().for_each(|v| names_in_value(v, out)),
+        _ => {}
+    }
+}
+
+/// Every template name a step uses.
+pub fn names_in_step(step: &Step) -> Vec<String> {
+    let r = &step.request;
+    let mut out = Vec::new();
+    for text in [&r.path, &r.query, &r.body_raw, &r.secret, &r.registration_token].into_iter().flatten() {
+        out.extend(names(text));
+    }
+    r.headers.values().for_each(|v| out.extend(names(v)));
+    if let Some(body) = &r.body {
+        names_in_value(body, &mut out);
+    }
+    for p in step.expect.json.values().chain(step.expect.headers.values()) {
+        if let super::Predicate::Equals(v) = p {
+            names_in_value(v, &mut out);
+        }
+    }
+    out
+}
+
+/// Why a template could not be filled.
+#[derive(Debug, thiserror::Error)]
+#[error("template `{{{{{0}}}}}` has no value here")]
+pub struct Unbound(pub String);
+
+/// Fills `{{name}}` from `vars` (and `env.NAME` from the environment).
+pub fn render(text: &str, vars: &BTreeMap<String, String>) -> Result<String, Unbound> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let Some(end) = rest[start + 2..].find("}}") else { break };
+        out.push_str(&rest[..start]);
+        let name = rest[start + 2..start + 2 + end].trim();
+        let value = match name.strip_prefix("env.") {
+            Some(var) => std::env::var(var).map_err(|_| Unbound(name.to_string()))?,
+            None => vars.get(name).cloned().ok_or_else(|| Unbound(name.to_string()))?,
+        };
+        out.push_str(&value);
+        rest = &rest[start + 2 + end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Fills every string of a JSON value.
+pub fn render_value(value: &Value, vars: &BTreeMap<String, String>) -> Result<Value, Unbound> {
+    Ok(match value {
+        Value::String(s) => Value::String(render(s, vars)?),
+        Value::Array(a) => Value::Array(a.iter().map(|v| render_value(v, vars)).collect::<Result<_, _>>()?),
+        Value::Object(o) => Value::Object(
+            o.iter().map(|(k, v)| Ok((k.clone(), render_value(v, vars)?))).collect::<Result<_, Unbound>>()?,
+        ),
+        other => other.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_fills_and_refuses_unbound_names() {
+        let vars: BTreeMap<String, String> = [("client.id".to_string(), "abc".to_string())].into();
+        assert_eq!(render("/r/{{client.id}}/x", &vars).expect("bound"), "/r/abc/x");
+        assert_eq!(render("{{ client.id }}", &vars).expect("bound"), "abc");
+        assert!(render("{{nope}}", &vars).is_err());
+        assert_eq!(names("a {{x}} b {{y.z}}"), vec!["x", "y.z"]);
+        assert_eq!(render("no templates", &vars).expect("plain"), "no templates");
+    }
+}

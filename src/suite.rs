@@ -1,0 +1,134 @@
+//! The conformance run as one call: load the profile and scenarios, validate them against the
+//! PKI, start the embedded server when there is no target, check the target is reachable, run,
+//! and stop. Shared by the `run` command and the project's own tests (the flaw matrix).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::error::Error;
+use crate::pki::{Pki, PkiOptions};
+use crate::runner::{self, RunOptions, RunResult, Target};
+use crate::scenario::{self, Filter, Profile, Scenario};
+use crate::server::{self, Flaw, ServerConfig};
+use crate::transport::{ServerTrust, Transport, TransportConfig};
+
+/// Where the suite's files are.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub scenarios: PathBuf,
+    pub profiles: PathBuf,
+    pub fixtures: PathBuf,
+    pub pki: PathBuf,
+}
+
+impl Layout {
+    /// The project's own layout, relative to `root`.
+    pub fn at(root: &Path) -> Self {
+        Layout {
+            scenarios: root.join("scenarios"),
+            profiles: root.join("profiles"),
+            fixtures: root.join("fixtures"),
+            pki: root.join("fixtures").join("pki"),
+        }
+    }
+}
+
+/// One run's settings.
+#[derive(Debug, Clone, Default)]
+pub struct SuiteOptions {
+    pub profile: String,
+    pub target: Option<String>,
+    pub filter: Filter,
+    pub run: RunOptions,
+    /// Flaws for the embedded server (the suite proving itself).
+    pub flaws: BTreeSet<Flaw>,
+}
+
+/// What a run produced, with the embedded server's counters if there was one.
+pub struct SuiteRun {
+    pub result: RunResult,
+    pub handshakes: Option<u64>,
+}
+
+/// Loads the profile, the scenarios (strictly) and the PKI, and validates them together.
+pub fn load(layout: &Layout, profile: &str) -> Result<(Profile, Vec<Scenario>, Pki), Error> {
+    let profile = Profile::load(profile, &layout.profiles).map_err(|e| Error::input("profile", e))?;
+    let scenarios = scenario::load_dir(&layout.scenarios)
+        .map_err(|e| Error::Input { what: "scenarios".into(), message: e.to_string() })?;
+    let pki_dir = profile.pki.clone().unwrap_or_else(|| layout.pki.clone());
+    let pki = Pki::ensure(&pki_dir, &PkiOptions::default())?;
+    let identities: BTreeSet<String> = pki.identities().map(|i| i.name.clone()).collect();
+    let tpps: BTreeSet<String> = pki.tpps().map(|(n, _)| n.clone()).collect();
+    let problems = scenario::validate(&scenarios, &identities, &tpps, &profile);
+    if !problems.is_empty() {
+        return Err(Error::Input {
+            what: "scenarios".into(),
+            message: format!("{} problem(s):\n{}", problems.len(), problems.join("\n")),
+        });
+    }
+    Ok((profile, scenarios, pki))
+}
+
+/// Runs the suite as `options` say.
+pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Error> {
+    let (profile, scenarios, pki) = load(layout, &options.profile)?;
+    let pki = Arc::new(pki);
+    let selected: Vec<Scenario> = scenarios.into_iter().filter(|s| options.filter.admits(s, &profile)).collect();
+    let remote = options.target.clone().or_else(|| profile.base_url.clone());
+    let mut embedded = None;
+    let base_url = match remote {
+        Some(url) => url,
+        None => {
+            let config = ServerConfig {
+                profile: profile.embedded.profile,
+                cert_check: profile.embedded.cert_check,
+                flaws: options.flaws.clone(),
+                ..ServerConfig::default()
+            };
+            let server = server::start(&pki, config).await.map_err(|e| Error::Internal(e.to_string()))?;
+            let url = server.url();
+            embedded = Some(server);
+            url
+        }
+    };
+    check_reachable(&base_url).await?;
+    let trust =
+        if profile.server_ca.is_empty() { ServerTrust::TestPki } else { ServerTrust::Pem(profile.server_ca.clone()) };
+    let transport = Transport::new(&pki, TransportConfig { trust, ..TransportConfig::default() })
+        .map_err(|e| Error::input("server trust", e))?;
+    let mut target = Target::new(base_url, pki, profile, transport, layout.fixtures.clone());
+    if target.profile.discover {
+        target.discover().await.map_err(|cause| Error::Unreachable { target: target.base_url.clone(), cause })?;
+    }
+    let mut run_options = options.run.clone();
+    if run_options.jobs == 0 {
+        run_options.jobs = std::thread::available_parallelism().map(|n| n.get() * 4).unwrap_or(8);
+    }
+    let result = runner::run(Arc::new(target), selected, run_options).await;
+    let handshakes = embedded.as_ref().map(|s| s.stats().handshakes.load(std::sync::atomic::Ordering::Relaxed));
+    if let Some(server) = embedded {
+        server.stop().await;
+    }
+    Ok(SuiteRun { result, handshakes })
+}
+
+/// Fails fast, naming the target, when nothing listens there.
+async fn check_reachable(base_url: &str) -> Result<(), Error> {
+    let unreachable = |cause: String| Error::Unreachable { target: base_url.to_string(), cause };
+    let url = reqwest::Url::parse(base_url).map_err(|e| Error::input(format!("target {base_url}"), e))?;
+    let host = url.host_str().ok_or_else(|| unreachable("the URL has no host".into()))?.to_string();
+    let port = url.port_or_known_default().ok_or_else(|| unreachable("the URL has no port".into()))?;
+    let connect = tokio::net::TcpStream::connect((host.as_str(), port));
+    match tokio::time::timeout(std::time::Duration::from_secs(5), connect).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(unreachable(e.to_string())),
+        Err(_) => Err(unreachable("no TCP connection within 5 s".into())),
+    }
+}
+
+/// Reads a known-failures file: `scenario-id: reason` lines (YAML map).
+pub fn load_known_failures(path: &Path) -> Result<BTreeMap<String, String>, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::input(path.display().to_string(), e))?;
+    serde_norway::from_str(&text).map_err(|e| Error::input("known failures", crate::yaml::located(path, &e)))
+}
