@@ -1,0 +1,76 @@
+//! The suite proves itself: against the clean reference server every scenario passes (both
+//! profiles), and for every named flaw at least one scenario fails. A flaw no scenario catches
+//! is named in the failure message.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use dcr_harness::runner::{RunResult, Verdict};
+use dcr_harness::server::Flaw;
+use dcr_harness::suite::{self, Layout, SuiteOptions};
+use dcr_harness::testing::{test_pki, test_pki_dir};
+use tokio::sync::Semaphore;
+
+fn layout() -> Layout {
+    test_pki();
+    Layout { pki: test_pki_dir(), ..Layout::at(Path::new(env!("CARGO_MANIFEST_DIR"))) }
+}
+
+/// Flaws of rules only the plain profile has.
+fn profile_for(flaw: Flaw) -> &'static str {
+    match flaw {
+        Flaw::AcceptBadRegistrationToken => "rfc7591-plain",
+        _ => "reference",
+    }
+}
+
+async fn run(profile: &str, flaws: &[Flaw]) -> RunResult {
+    let options =
+        SuiteOptions { profile: profile.into(), flaws: flaws.iter().copied().collect(), ..SuiteOptions::default() };
+    suite::run(&layout(), &options).await.unwrap_or_else(|e| panic!("{profile} {flaws:?}: {e}")).result
+}
+
+fn not_passed(result: &RunResult) -> Vec<String> {
+    result.scenarios.iter().filter(|s| s.verdict != Verdict::Pass).map(|s| s.id.clone()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_clean_reference_server_passes_every_scenario_in_both_profiles() {
+    for profile in ["reference", "rfc7591-plain"] {
+        let result = run(profile, &[]).await;
+        assert!(result.scenarios.len() >= 40, "{profile}: only {} scenarios ran", result.scenarios.len());
+        let failing = not_passed(&result);
+        let detail: Vec<String> = result
+            .scenarios
+            .iter()
+            .filter(|s| s.verdict != Verdict::Pass)
+            .map(|s| dcr_harness::report::terminal::failure_detail(s))
+            .collect();
+        assert!(failing.is_empty(), "{profile}: {failing:?}\n{}", detail.join("\n"));
+        assert_eq!(result.exit_code(), 0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_flaw_is_caught_by_at_least_one_scenario() {
+    let permits = Arc::new(Semaphore::new(8));
+    let mut tasks = Vec::new();
+    for flaw in Flaw::ALL.iter().copied() {
+        let permits = permits.clone();
+        tasks.push(tokio::spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            (flaw, not_passed(&run(profile_for(flaw), &[flaw]).await))
+        }));
+    }
+    let mut matrix: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for task in tasks {
+        let (flaw, caught_by) = task.await.expect("flaw run");
+        matrix.insert(flaw.name(), caught_by);
+    }
+    for (flaw, caught_by) in &matrix {
+        println!("{flaw:<30} caught by {}: {}", caught_by.len(), caught_by.join(", "));
+    }
+    let uncaught: Vec<&&str> = matrix.iter().filter(|(_, by)| by.is_empty()).map(|(f, _)| f).collect();
+    assert!(uncaught.is_empty(), "flaws no scenario catches: {uncaught:?}");
+}
