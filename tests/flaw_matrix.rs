@@ -45,7 +45,7 @@ async fn the_clean_reference_server_passes_every_scenario_in_both_profiles() {
             .scenarios
             .iter()
             .filter(|s| s.verdict != Verdict::Pass)
-            .map(|s| dcr_harness::report::terminal::failure_detail(s))
+            .map(dcr_harness::report::terminal::failure_detail)
             .collect();
         assert!(failing.is_empty(), "{profile}: {failing:?}\n{}", detail.join("\n"));
         assert_eq!(result.exit_code(), 0);
