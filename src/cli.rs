@@ -109,6 +109,9 @@ pub struct ServeArgs {
     /// Plain profile: require this initial access token to register.
     #[arg(long)]
     pub initial_access_token: Option<String>,
+    /// Serve plain HTTP (for the plain profile on loopback; no mTLS possible).
+    #[arg(long)]
+    pub http: bool,
     /// Print the named flaws and exit.
     #[arg(long)]
     pub list_flaws: bool,
@@ -421,6 +424,7 @@ fn serve(args: &ServeArgs) -> Result<u8, Error> {
         dcr_auth: args.dcr_auth,
         max_skew: std::time::Duration::from_secs(args.max_skew),
         initial_access_token: args.initial_access_token.clone(),
+        plain_http: args.http,
         ..ServerConfig::default()
     };
     let flaws: Vec<&str> = config.flaws.iter().map(|f| f.name()).collect();

@@ -91,6 +91,8 @@ pub struct ServerConfig {
     pub initial_access_token: Option<String>,
     /// Lifetime of an issued client secret (`client_secret_expires_at`).
     pub secret_lifetime: Duration,
+    /// Serve plain HTTP instead of HTTPS (a plain RFC 7591 server on loopback; no mTLS).
+    pub plain_http: bool,
 }
 
 impl Default for ServerConfig {
@@ -108,6 +110,7 @@ impl Default for ServerConfig {
             dialect: Dialect::default(),
             initial_access_token: None,
             secret_lifetime: Duration::from_secs(90 * 24 * 3600),
+            plain_http: false,
         }
     }
 }
@@ -232,6 +235,8 @@ struct State {
 /// A running reference server.
 pub struct RunningServer {
     addr: SocketAddr,
+    url: String,
+    state: Arc<State>,
     shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
     stats: Arc<Stats>,
@@ -242,13 +247,18 @@ impl RunningServer {
         self.addr
     }
 
-    /// `https://127.0.0.1:PORT`.
+    /// `https://127.0.0.1:PORT` (or `http://` when serving plain HTTP).
     pub fn url(&self) -> String {
-        format!("https://{}", self.addr)
+        self.url.clone()
     }
 
     pub fn stats(&self) -> &Stats {
         &self.stats
+    }
+
+    /// How many clients are registered now (a suite must leave none behind).
+    pub fn registered_clients(&self) -> usize {
+        self.state.store.len()
     }
 
     /// Stops accepting, closes open connections, and waits for the accept loop to end.
@@ -274,6 +284,8 @@ pub async fn start(pki: &Pki, config: ServerConfig) -> Result<RunningServer, Ser
         })
         .collect();
     let stats = Arc::new(Stats::default());
+    let url = format!("{}://{addr}", if config.plain_http { "http" } else { "https" });
+    let acceptor = (!config.plain_http).then(|| TlsAcceptor::from(Arc::new(tls)));
     let state = Arc::new(State {
         verifier: SignatureVerifier::with_trust(trust.clone(), &config),
         config,
@@ -281,17 +293,17 @@ pub async fn start(pki: &Pki, config: ServerConfig) -> Result<RunningServer, Ser
         tpps,
         store: store::Store::default(),
         tokens: Default::default(),
-        base_url: format!("https://{addr}"),
+        base_url: url.clone(),
         stats: stats.clone(),
     });
     let (shutdown, watcher) = watch::channel(false);
-    let task = tokio::spawn(accept_loop(listener, TlsAcceptor::from(Arc::new(tls)), state, watcher));
-    Ok(RunningServer { addr, shutdown, task, stats })
+    let task = tokio::spawn(accept_loop(listener, acceptor, state.clone(), watcher));
+    Ok(RunningServer { addr, url, state, shutdown, task, stats })
 }
 
 async fn accept_loop(
     listener: TcpListener,
-    acceptor: TlsAcceptor,
+    acceptor: Option<TlsAcceptor>,
     state: Arc<State>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -315,11 +327,14 @@ pub(crate) struct Peer {
 
 async fn serve_connection(
     tcp: TcpStream,
-    acceptor: TlsAcceptor,
+    acceptor: Option<TlsAcceptor>,
     state: Arc<State>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
     let _ = tcp.set_nodelay(true);
+    let Some(acceptor) = acceptor else {
+        return serve_http(TokioIo::new(tcp), Peer { chain: Vec::new() }, state, shutdown).await;
+    };
     let tls = match tokio::time::timeout(state.config.read_timeout, acceptor.accept(tcp)).await {
         Ok(Ok(tls)) => tls,
         // A refused or abandoned handshake ends here; the client has its TLS alert.
@@ -332,15 +347,24 @@ async fn serve_connection(
         .peer_certificates()
         .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
         .unwrap_or_default();
-    let peer = Arc::new(Peer { chain });
+    serve_http(TokioIo::new(tls), Peer { chain }, state, shutdown).await
+}
+
+/// HTTP/1.1 with keep-alive over an established connection, until it closes or the server stops.
+async fn serve_http<I>(io: I, peer: Peer, state: Arc<State>, mut shutdown: watch::Receiver<bool>)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let peer = Arc::new(peer);
+    let timeout = state.config.read_timeout;
     let service = service_fn(move |request| {
         let state = state.clone();
         let peer = peer.clone();
         async move { Ok::<_, Infallible>(handlers::handle(&state, &peer, request).await) }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
-    builder.timer(TokioTimer::new()).header_read_timeout(Some(Duration::from_secs(10))).keep_alive(true);
-    let connection = builder.serve_connection(TokioIo::new(tls), service);
+    builder.timer(TokioTimer::new()).header_read_timeout(Some(timeout)).keep_alive(true);
+    let connection = builder.serve_connection(io, service);
     tokio::select! {
         _ = connection => {}
         _ = shutdown.changed() => {}

@@ -56,6 +56,14 @@ impl Store {
         ok.then(|| client.clone())
     }
 
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     // A panic while holding the lock leaves consistent data (every change is one assignment),
     // so a poisoned lock is still usable.
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Client>> {

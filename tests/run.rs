@@ -1,0 +1,196 @@
+//! `dcr-harness run`, `list` and `validate` as users meet them: broken scenario files (exit 2,
+//! `file:line:col`, every problem at once), an unreachable target (exit 3), known failures,
+//! cleanup of every registered client, and a plain RFC 7591 target over http:// found by
+//! discovery.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use dcr_harness::runner::Verdict;
+use dcr_harness::scenario::Filter;
+use dcr_harness::server::{self, Flaw, ServerConfig, ServerProfile};
+use dcr_harness::suite::{self, Layout, SuiteOptions};
+use dcr_harness::testing::{test_pki, test_pki_dir};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn layout() -> Layout {
+    test_pki();
+    Layout { pki: test_pki_dir(), ..Layout::at(root()) }
+}
+
+fn harness(args: &[&str]) -> Output {
+    test_pki();
+    Command::new(env!("CARGO_BIN_EXE_dcr-harness")).args(args).output().expect("run dcr-harness")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A copy of the project's scenarios, profiles and fixtures to break.
+fn project_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for sub in ["scenarios", "profiles", "fixtures/metadata"] {
+        let to = dir.path().join(sub);
+        std::fs::create_dir_all(&to).expect("mkdir");
+        for entry in std::fs::read_dir(root().join(sub)).expect("read") {
+            let entry = entry.expect("entry");
+            std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
+        }
+    }
+    let pki = dir.path().join("fixtures/pki");
+    std::fs::create_dir_all(&pki).expect("mkdir");
+    for entry in std::fs::read_dir(test_pki_dir()).expect("read") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), pki.join(entry.file_name())).expect("copy");
+    }
+    dir
+}
+
+#[test]
+fn a_broken_scenario_file_exits_2_with_file_line_col_and_every_problem() {
+    let dir = project_copy();
+    let scenarios = dir.path().join("scenarios");
+    std::fs::write(
+        scenarios.join("zz-broken.yaml"),
+        "- id: broken\n  title: x\n  area: transport\n  severity: MUST\n  source: x\n  stepz: []\n",
+    )
+    .expect("write");
+    std::fs::write(scenarios.join("zz-typo.yaml"), "- id: typo\n  title: x\n  area: nowhere\n").expect("write");
+    let root = dir.path().display().to_string();
+    let out = harness(&["validate", "--root", &root]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let text = stderr(&out);
+    assert!(text.contains("zz-broken.yaml:6:3: .[0]: unknown field `stepz`"), "{text}");
+    assert!(text.contains("zz-typo.yaml:3:9: .[0].area: unknown variant `nowhere`"), "{text}");
+    assert!(text.contains("2 problem(s)"), "{text}");
+}
+
+#[test]
+fn semantic_problems_are_located_and_reported_together() {
+    let dir = project_copy();
+    std::fs::write(
+        dir.path().join("scenarios/zz-semantic.yaml"),
+        "- id: transport-no-client-cert\n  title: duplicate id\n  area: transport\n  severity: MUST\n  source: x\n  steps:\n    - request: { op: read }\n\n\
+         - id: unknown-things\n  title: x\n  area: auth\n  severity: MUST\n  source: x\n  steps:\n    - request: { op: register, tls: qwac-nobody, body: { a: \"{{nothing}}\" } }\n      expect: { reject: teapot }\n",
+    )
+    .expect("write");
+    let root = dir.path().display().to_string();
+    let out = harness(&["run", "--root", &root]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let text = stderr(&out);
+    assert!(text.contains("zz-semantic.yaml:1:1: duplicate scenario id `transport-no-client-cert`"), "{text}");
+    let out = {
+        std::fs::write(
+            dir.path().join("scenarios/zz-semantic.yaml"),
+            "- id: unknown-things\n  title: x\n  area: auth\n  severity: MUST\n  source: x\n  steps:\n    - request: { op: read }\n    - request: { op: register, tls: qwac-nobody, body: { a: \"{{nothing}}\" } }\n      expect: { reject: teapot }\n",
+        )
+        .expect("write");
+        harness(&["validate", "--root", &root])
+    };
+    assert_eq!(out.status.code(), Some(2));
+    let text = stderr(&out);
+    for expected in [
+        "zz-semantic.yaml:1:1: scenario `unknown-things` step 1: operation Read on client `client`, which no earlier step registered",
+        "step 2: unknown TLS identity `qwac-nobody`",
+        "step 2: unknown rejection kind `teapot`",
+        "step 2: template `{{nothing}}` names nothing defined before this step",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in {text}");
+    }
+}
+
+#[test]
+fn an_unreachable_target_exits_3_naming_it() {
+    let out = harness(&["run", "--root", env!("CARGO_MANIFEST_DIR"), "--target", "https://127.0.0.1:1"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot reach https://127.0.0.1:1"), "{}", stderr(&out));
+}
+
+#[test]
+fn list_prints_the_filtered_scenarios() {
+    let out = harness(&["list", "--root", env!("CARGO_MANIFEST_DIR"), "--area", "digest"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.lines().count() >= 5);
+    assert!(text.lines().all(|l| l.contains(" digest ")), "{text}");
+    let bad = harness(&["list", "--root", env!("CARGO_MANIFEST_DIR"), "--area", "nowhere"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn known_failures_do_not_fail_the_run_and_fixed_ones_are_reported() {
+    let known = [
+        ("digest-body-changed-after-signing".to_string(), "ticket 12".to_string()),
+        ("digest-wrong".to_string(), "ticket 12".to_string()),
+        ("digest-sha1".to_string(), "ticket 12".to_string()),
+        ("digest-of-other-body".to_string(), "ticket 12".to_string()),
+        ("digest-put-body-changed".to_string(), "ticket 12".to_string()),
+        ("digest-missing".to_string(), "fixed long ago".to_string()),
+    ];
+    let options = SuiteOptions {
+        profile: "reference".into(),
+        filter: Filter { areas: vec![dcr_harness::scenario::Area::Digest], ..Filter::default() },
+        flaws: [Flaw::SkipDigestCheck].into(),
+        run: dcr_harness::runner::RunOptions { known_failures: known.into_iter().collect(), ..Default::default() },
+        ..SuiteOptions::default()
+    };
+    let result = suite::run(&layout(), &options).await.expect("run").result;
+    assert_eq!(result.count(Verdict::KnownFailure), 5);
+    assert_eq!(result.count(Verdict::FixedKnownFailure), 1);
+    assert_eq!(result.count(Verdict::Fail), 0);
+    assert_eq!(result.exit_code(), 0);
+    let text = dcr_harness::report::terminal::render(&result);
+    assert!(text.contains("passes now: remove it from the known failures"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_registered_client_is_deleted_even_when_steps_fail() {
+    let pki = test_pki();
+    for flaws in [vec![], vec![Flaw::PutChangesSecret, Flaw::CrossTppDelete]] {
+        let server =
+            server::start(pki, ServerConfig { flaws: flaws.iter().copied().collect(), ..ServerConfig::default() })
+                .await
+                .expect("server");
+        let options =
+            SuiteOptions { profile: "reference".into(), target: Some(server.url()), ..SuiteOptions::default() };
+        let result = suite::run(&layout(), &options).await.expect("run").result;
+        assert!(result.scenarios.iter().all(|s| s.cleanup.iter().all(|c| c.ok)), "cleanup failed");
+        assert_eq!(server.registered_clients(), 0, "with flaws {flaws:?}, clients were left behind");
+        if !flaws.is_empty() {
+            assert!(result.count(Verdict::Fail) > 0);
+        }
+        server.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plain_rfc7591_target_over_http_is_found_by_discovery() {
+    let pki = test_pki();
+    let config = ServerConfig { profile: ServerProfile::Plain, plain_http: true, ..ServerConfig::default() };
+    let server = server::start(pki, config).await.expect("server");
+    assert!(server.url().starts_with("http://127.0.0.1:"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile: PathBuf = dir.path().join("discovering.yaml");
+    let text = std::fs::read_to_string(root().join("profiles/rfc7591-plain.yaml")).expect("profile");
+    std::fs::write(
+        &profile,
+        text.replace(
+            "management: registration-token",
+            "management: registration-token\ndiscover: true\npaths:\n  register: /not-used",
+        ),
+    )
+    .expect("write");
+    let options =
+        SuiteOptions { profile: profile.display().to_string(), target: Some(server.url()), ..SuiteOptions::default() };
+    let result = suite::run(&layout(), &options).await.expect("run").result;
+    assert!(result.scenarios.len() >= 40);
+    let failing: Vec<&str> =
+        result.scenarios.iter().filter(|s| s.verdict != Verdict::Pass).map(|s| s.id.as_str()).collect();
+    assert!(failing.is_empty(), "{failing:?}");
+    assert_eq!(server.registered_clients(), 0);
+    server.stop().await;
+}
