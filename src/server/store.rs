@@ -56,12 +56,9 @@ impl Store {
         ok.then(|| client.clone())
     }
 
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> usize {
         self.read().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     // A panic while holding the lock leaves consistent data (every change is one assignment),
