@@ -39,6 +39,17 @@ pub enum Command {
     List(SelectArgs),
     /// Check scenario and profile files without running them.
     Validate(SelectArgs),
+    /// Print the JSON Schema of scenario files or target profiles (for editors).
+    Schema {
+        #[arg(value_enum)]
+        kind: SchemaKind,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SchemaKind {
+    Scenario,
+    Profile,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -221,6 +232,8 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Run(args) => run_suite(&args),
         Command::List(args) => list(&args),
         Command::Validate(args) => validate(&args),
+        Command::Schema { kind: SchemaKind::Scenario } => print(&crate::scenario::scenario_schema()),
+        Command::Schema { kind: SchemaKind::Profile } => print(&crate::scenario::profile_schema()),
         Command::Mutations => {
             let mut out = String::new();
             for m in Mutation::ALL {

@@ -179,3 +179,15 @@ impl Filter {
             && !self.skip.contains(&s.id)
     }
 }
+
+/// The JSON Schema of a scenario file (a list of scenarios), for editors.
+pub fn scenario_schema() -> String {
+    let schema = schemars::schema_for!(Vec<Scenario>);
+    serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
+}
+
+/// The JSON Schema of a target profile.
+pub fn profile_schema() -> String {
+    let schema = schemars::schema_for!(Profile);
+    serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
+}

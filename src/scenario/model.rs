@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::signature::Mutation;
 
 /// The areas of the suite, one file each in `scenarios/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Area {
     Transport,
@@ -69,7 +69,7 @@ impl std::str::FromStr for Area {
 }
 
 /// MUST fails the run; SHOULD warns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Severity {
     #[serde(rename = "MUST")]
     Must,
@@ -87,7 +87,7 @@ impl Severity {
 }
 
 /// One scenario.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     pub id: String,
@@ -106,7 +106,7 @@ pub struct Scenario {
 }
 
 /// One request and what must come of it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     #[serde(default)]
@@ -137,7 +137,7 @@ pub struct Step {
 }
 
 /// What a step does; the target profile turns it into a method, a path and credentials.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Operation {
     Register,
@@ -152,7 +152,7 @@ pub enum Operation {
 }
 
 /// Who sends the request: the profile's TPP (default), its second TPP, or nobody in particular.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Actor {
     #[default]
@@ -161,7 +161,7 @@ pub enum Actor {
 }
 
 /// A request in scenario terms.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequestSpec {
     pub op: Operation,
@@ -213,7 +213,7 @@ pub struct RequestSpec {
 }
 
 /// A set of allowed values, written as one value or a list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum OneOrMany<T> {
     One(T),
@@ -230,7 +230,7 @@ impl<T: Clone> OneOrMany<T> {
 }
 
 /// What the answer must be.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     #[serde(default)]
@@ -254,7 +254,7 @@ pub struct Expect {
 }
 
 /// What must hold of a value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Predicate {
     Test(Test),
@@ -262,7 +262,7 @@ pub enum Predicate {
     Equals(Value),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum Test {
     Exists(bool),
@@ -273,7 +273,7 @@ pub enum Test {
     AtLeast(f64),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum JsonType {
     String,

@@ -37,7 +37,7 @@ use crate::pki::{Pki, PspRole};
 use crate::signature::{CertificateCache, Dialect, VerifyPolicy};
 
 /// Which kind of DCR server to be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum ServerProfile {
     /// A PSD2 bank as SMBC describes it: mTLS with a QWAC, DCR credentials, QSEAL signatures.
@@ -48,7 +48,7 @@ pub enum ServerProfile {
 }
 
 /// Where client certificates are judged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum CertCheck {
     /// Accept the handshake, judge in HTTP, answer with the rule's code.

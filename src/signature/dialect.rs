@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::key_family;
 use crate::pki::{CertInfo, KeyKind};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MethodCase {
     /// `post /client/v1/register` (draft-cavage).
@@ -27,7 +27,7 @@ impl MethodCase {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DigestEncoding {
     /// `SHA-256=<base64>` (RFC 3230, Berlin Group).
@@ -39,7 +39,7 @@ pub enum DigestEncoding {
     PrefixedHex,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum KeyIdStyle {
     /// `SN=<serial hex>,CA=<issuer DN>` (Berlin Group).
@@ -53,7 +53,7 @@ pub enum KeyIdStyle {
     Name(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AlgorithmLabel {
     /// `rsa-sha256` for RSA keys, `ecdsa-sha256` for ECDSA keys.
@@ -73,7 +73,7 @@ impl AlgorithmLabel {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum HeaderCase {
     /// `date`, `digest` (draft-cavage).
@@ -84,7 +84,7 @@ pub enum HeaderCase {
 }
 
 /// How a target signs. Every field has the Berlin Group default.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Dialect {
     pub method_case: MethodCase,

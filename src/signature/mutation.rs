@@ -23,7 +23,7 @@ pub struct MutationContext<'a> {
 macro_rules! catalog {
     ($( $variant:ident = $name:literal, $rule:literal, $doc:literal; )*) => {
         /// A named way to break a valid signed request.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
         pub enum Mutation {
             $( #[doc = $doc] #[serde(rename = $name)] $variant, )*
         }
