@@ -316,7 +316,10 @@ impl<'a> ScenarioRun<'a> {
             Err(e) => return self.broken_step(name, step, e, started),
         };
         let before = match &step.expect.unchanged {
-            Some(client) => Some(self.read_client(client).await),
+            Some(client) => {
+                self.requests += 2; // this read and the one after the step
+                Some(self.read_client(client).await)
+            }
             None => None,
         };
         // Copies of a concurrent step race each other: all start at once.
