@@ -3,7 +3,7 @@
 //! validator, and the qcStatements decoder. Input: up to four newline-separated header values,
 //! the whole input also serving as body, metadata and DER.
 //!
-//! RUSTC_BOOTSTRAP=1 cargo fuzz run parsers -- -max_total_time=180
+//! RUSTC_BOOTSTRAP=1 cargo fuzz run parsers fuzz/corpus/parsers fuzz/corpus/seeds -- -max_total_time=240
 #![no_main]
 
 use std::time::{Duration, SystemTime};
