@@ -93,6 +93,9 @@ pub struct RunArgs {
     /// Start the embedded server with this flaw (repeatable), to watch the suite catch it.
     #[arg(long = "flaw")]
     pub flaws: Vec<String>,
+    /// Start no scenario after this many seconds (those left are reported as skipped).
+    #[arg(long)]
+    pub timeout: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -502,7 +505,12 @@ fn run_suite(args: &RunArgs) -> Result<u8, Error> {
         profile: args.select.profile.clone(),
         target: args.target.clone(),
         filter: filter_of(&args.select)?,
-        run: crate::runner::RunOptions { jobs: args.jobs, fail_fast: args.fail_fast, known_failures },
+        run: crate::runner::RunOptions {
+            jobs: args.jobs,
+            fail_fast: args.fail_fast,
+            known_failures,
+            deadline: args.timeout.map(std::time::Duration::from_secs),
+        },
         flaws: parse_flaws(&args.flaws)?,
     };
     let run = runtime()?.block_on(crate::suite::run(&layout, &options))?;

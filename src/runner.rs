@@ -70,6 +70,8 @@ pub struct RunOptions {
     pub fail_fast: bool,
     /// Scenario id → why it is known to fail.
     pub known_failures: BTreeMap<String, String>,
+    /// No scenario starts after this much time; those left are reported as skipped.
+    pub deadline: Option<Duration>,
 }
 
 /// A scenario's verdict.
@@ -162,9 +164,11 @@ impl RunResult {
         self.scenarios.iter().filter(|s| s.verdict == verdict).count()
     }
 
-    /// 0 when every MUST passed (known failures aside), 1 otherwise.
+    /// 0 when every MUST passed (known failures aside), 1 otherwise; a MUST that was skipped
+    /// (fail-fast, deadline) did not pass.
     pub fn exit_code(&self) -> u8 {
-        if self.count(Verdict::Fail) > 0 {
+        let skipped_must = self.scenarios.iter().any(|s| s.verdict == Verdict::Skipped && s.severity == Severity::Must);
+        if self.count(Verdict::Fail) > 0 || skipped_must {
             crate::error::exit::MUST_FAILED
         } else {
             crate::error::exit::OK
@@ -177,13 +181,15 @@ pub async fn run(target: Arc<Target>, scenarios: Vec<Scenario>, options: RunOpti
     let started = Instant::now();
     let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let deadline = options.deadline.map(|d| started + d);
     let options = Arc::new(options);
     let mut tasks = tokio::task::JoinSet::new();
     for (index, scenario) in scenarios.into_iter().enumerate() {
         let (target, permits, stop, options) = (target.clone(), permits.clone(), stop.clone(), options.clone());
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let late = deadline.is_some_and(|d| Instant::now() > d);
+            if late || stop.load(std::sync::atomic::Ordering::Relaxed) {
                 return (index, skipped(&scenario));
             }
             let result = run_scenario(&target, &scenario, &options).await;

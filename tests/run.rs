@@ -194,3 +194,30 @@ async fn a_plain_rfc7591_target_over_http_is_found_by_discovery() {
     assert_eq!(server.registered_clients(), 0);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fail_fast_and_the_run_deadline_skip_what_is_left() {
+    let run = |options: dcr_harness::runner::RunOptions, flaws: Vec<Flaw>| {
+        let options = SuiteOptions {
+            profile: "reference".into(),
+            run: options,
+            flaws: flaws.into_iter().collect(),
+            ..SuiteOptions::default()
+        };
+        async move { suite::run(&layout(), &options).await.expect("run").result }
+    };
+    let fast = run(
+        dcr_harness::runner::RunOptions { jobs: 1, fail_fast: true, ..Default::default() },
+        vec![Flaw::SkipDigestCheck],
+    )
+    .await;
+    assert_eq!(fast.count(Verdict::Fail), 1, "one failure, then nothing new starts");
+    assert!(fast.count(Verdict::Skipped) > 0);
+    let late = run(
+        dcr_harness::runner::RunOptions { deadline: Some(std::time::Duration::ZERO), ..Default::default() },
+        vec![],
+    )
+    .await;
+    assert_eq!(late.count(Verdict::Skipped), late.scenarios.len());
+    assert_eq!(late.exit_code(), 1, "MUSTs that never ran did not pass");
+}

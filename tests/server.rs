@@ -346,3 +346,19 @@ async fn every_flaw_switches_its_rule_off_and_only_with_the_flaw() {
     }
     assert!(not_off.is_empty(), "flaws that change nothing:\n{}", not_off.join("\n"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_silent_client_is_disconnected_after_the_read_timeout() {
+    use tokio::io::AsyncReadExt;
+    let pki = dcr_harness::testing::test_pki();
+    let config = ServerConfig { read_timeout: std::time::Duration::from_millis(300), ..ServerConfig::default() };
+    let server = dcr_harness::server::start(pki, config).await.expect("server");
+    let mut tcp = tokio::net::TcpStream::connect(server.addr()).await.expect("connect");
+    let started = std::time::Instant::now();
+    let mut buf = [0u8; 16];
+    // Nothing sent: no TLS ClientHello. The server must hang up rather than wait forever.
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), tcp.read(&mut buf)).await;
+    assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "still connected: {read:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    server.stop().await;
+}

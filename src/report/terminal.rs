@@ -103,7 +103,7 @@ pub fn summary(run: &RunResult) -> String {
     }
     out.pop();
     let failed = run.count(Verdict::Fail);
-    let verdict = if failed == 0 { "PASS" } else { "FAIL" };
+    let verdict = if run.exit_code() == 0 { "PASS" } else { "FAIL" };
     let _ = writeln!(
         out,
         "\n\nverdict: {verdict}: {} scenarios, {} passed, {} failed (MUST), {} warnings (SHOULD), {} known failures, {} skipped; {} requests in {:.2} s against {} (profile {})",
