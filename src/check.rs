@@ -122,7 +122,25 @@ fn check_predicate(
         },
         Predicate::Test(test) => evaluate(test, value, vars),
     };
+    if names_a_secret(name) {
+        // The outcome is kept in reports: say whether it held, never what the secret is.
+        let shown = |text: &str| if text == "absent" { text.to_string() } else { REDACTED.to_string() };
+        return CheckOutcome::new(name, passed, shown(&expected), shown(&got));
+    }
     CheckOutcome::new(name, passed, expected, got)
+}
+
+/// What reports show in place of a secret.
+pub const REDACTED: &str = "[redacted]";
+
+/// JSON fields whose values are secrets.
+pub const SECRET_FIELDS: &[&str] = &["client_secret", "registration_access_token", "access_token", "refresh_token"];
+
+/// Whether a check (`json $.client_secret`, `header authorization`) is about a secret.
+fn names_a_secret(check: &str) -> bool {
+    let lower = check.to_ascii_lowercase();
+    SECRET_FIELDS.iter().any(|f| lower.ends_with(&format!(".{f}")))
+        || lower.starts_with("header ") && (lower.contains("secret") || lower.ends_with("authorization"))
 }
 
 fn evaluate(test: &Test, value: Option<&Value>, vars: &BTreeMap<String, String>) -> (bool, String) {

@@ -348,7 +348,10 @@ impl<'a> ScenarioRun<'a> {
         }
         if let (Some(client), Some(before)) = (&step.expect.unchanged, before) {
             let after = self.read_client(client).await;
-            checks.push(CheckOutcome::new(format!("client `{client}` unchanged"), before == after, before, after));
+            let show = |(status, body): &(String, Vec<u8>)| format!("{status} {}", redact_body(body));
+            let outcome =
+                CheckOutcome::new(format!("client `{client}` unchanged"), before == after, show(&before), show(&after));
+            checks.push(outcome);
         }
         self.previous = copies.first().cloned();
         let first = copies.first().map(|p| (&p.msg, p.tls.clone()));
@@ -620,8 +623,8 @@ impl<'a> ScenarioRun<'a> {
         Ok(token)
     }
 
-    /// The client's JSON as its owner reads it, for `unchanged` (or what went wrong instead).
-    async fn read_client(&self, name: &str) -> String {
+    /// The client as its owner reads it (status and raw body), for `unchanged`.
+    async fn read_client(&self, name: &str) -> (String, Vec<u8>) {
         let step = Step {
             name: None,
             request: owner_request(Operation::Read, name),
@@ -636,7 +639,7 @@ impl<'a> ScenarioRun<'a> {
         };
         let prepared = match self.prepare(&step, &self.vars).await {
             Ok(p) => p,
-            Err(e) => return format!("cannot read: {e}"),
+            Err(e) => return (format!("cannot read: {e}"), Vec::new()),
         };
         match self
             .target
@@ -644,8 +647,8 @@ impl<'a> ScenarioRun<'a> {
             .send(&self.target.pki, prepared.tls.as_deref(), &self.target.base_url, &prepared.msg)
             .await
         {
-            Ok(r) => format!("{} {}", r.status, r.json().map(|j| j.to_string()).unwrap_or_default()),
-            Err(e) => format!("no answer: {e}"),
+            Ok(r) => (r.status.to_string(), r.body),
+            Err(e) => (format!("no answer: {e}"), Vec::new()),
         }
     }
 
@@ -765,8 +768,7 @@ fn empty_request() -> RecordedRequest {
 
 /// Header names whose values are secrets.
 const SECRET_HEADERS: &[&str] = &["authorization", "x-ibm-client-secret", "x-client-secret"];
-/// JSON fields whose values are secrets.
-pub const SECRET_FIELDS: &[&str] = &["client_secret", "registration_access_token", "access_token", "refresh_token"];
+use crate::check::{REDACTED, SECRET_FIELDS};
 
 fn record_request(base: &str, msg: &Message, tls: Option<String>) -> RecordedRequest {
     RecordedRequest {
@@ -788,7 +790,7 @@ fn record_response(r: &Response) -> RecordedResponse {
 
 fn redact_header(name: &str, value: &str) -> String {
     if SECRET_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name)) || name.to_ascii_lowercase().contains("secret") {
-        "[redacted]".into()
+        REDACTED.into()
     } else {
         value.to_string()
     }
@@ -810,7 +812,7 @@ fn redact_json(value: &mut Value) {
         Value::Object(map) => {
             for (k, v) in map.iter_mut() {
                 if SECRET_FIELDS.contains(&k.as_str()) && v.is_string() {
-                    *v = Value::String("[redacted]".into());
+                    *v = Value::String(REDACTED.into());
                 } else {
                     redact_json(v);
                 }
