@@ -50,6 +50,7 @@ pub enum Command {
 pub enum SchemaKind {
     Scenario,
     Profile,
+    Report,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -96,6 +97,9 @@ pub struct RunArgs {
     /// Start no scenario after this many seconds (those left are reported as skipped).
     #[arg(long)]
     pub timeout: Option<u64>,
+    /// Reports to write besides the terminal: `junit=PATH,json=PATH,html=PATH,md=PATH`.
+    #[arg(long)]
+    pub report: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -237,6 +241,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Validate(args) => validate(&args),
         Command::Schema { kind: SchemaKind::Scenario } => print(&crate::scenario::scenario_schema()),
         Command::Schema { kind: SchemaKind::Profile } => print(&crate::scenario::profile_schema()),
+        Command::Schema { kind: SchemaKind::Report } => print(&crate::report::json::schema()),
         Command::Mutations => {
             let mut out = String::new();
             for m in Mutation::ALL {
@@ -497,6 +502,10 @@ fn filter_of(select: &SelectArgs) -> Result<crate::scenario::Filter, Error> {
 
 fn run_suite(args: &RunArgs) -> Result<u8, Error> {
     let layout = crate::suite::Layout::at(&args.select.root);
+    let reports = match &args.report {
+        Some(spec) => crate::report::parse_specs(spec)?,
+        None => Vec::new(),
+    };
     let known_failures = match &args.known_failures {
         Some(path) => crate::suite::load_known_failures(path)?,
         None => Default::default(),
@@ -515,6 +524,7 @@ fn run_suite(args: &RunArgs) -> Result<u8, Error> {
     };
     let run = runtime()?.block_on(crate::suite::run(&layout, &options))?;
     print(&crate::report::terminal::render(&run.result))?;
+    crate::report::write_all(&run.result, &reports)?;
     if let Some(handshakes) = run.handshakes {
         eprintln!("embedded server: {handshakes} TLS handshakes for {} requests", run.result.requests);
     }

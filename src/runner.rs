@@ -75,7 +75,7 @@ pub struct RunOptions {
 }
 
 /// A scenario's verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     Pass,
@@ -92,7 +92,7 @@ pub enum Verdict {
 }
 
 /// A request as sent, with secrets redacted.
-#[derive(Debug, Clone, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize)]
 pub struct RecordedRequest {
     pub method: String,
     pub url: String,
@@ -102,14 +102,14 @@ pub struct RecordedRequest {
 }
 
 /// An answer as received, with secrets redacted.
-#[derive(Debug, Clone, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize)]
 pub struct RecordedResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize)]
 pub struct StepResult {
     pub name: String,
     pub request: RecordedRequest,
@@ -126,14 +126,14 @@ impl StepResult {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize)]
 pub struct CleanupResult {
     pub client: String,
     pub ok: bool,
     pub detail: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize)]
 pub struct ScenarioResult {
     pub id: String,
     pub title: String,
@@ -150,7 +150,7 @@ pub struct ScenarioResult {
 }
 
 /// The run model: everything a reporter needs, nothing it must fetch.
-#[derive(Debug, Clone, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize)]
 pub struct RunResult {
     pub target: String,
     pub profile: String,

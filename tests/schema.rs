@@ -16,6 +16,7 @@ fn check(file: &str, generated: String) {
 fn committed_schemas_match_the_model() {
     check("scenario.schema.json", dcr_harness::scenario::scenario_schema());
     check("profile.schema.json", dcr_harness::scenario::profile_schema());
+    check("report.schema.json", dcr_harness::report::json::schema());
 }
 
 #[test]

@@ -1,5 +1,107 @@
 //! Reporters: each renders the run model ([`crate::runner::RunResult`]) and nothing else; a
 //! reporter never touches the network or the target. Secrets were redacted when the model was
-//! recorded.
+//! recorded, so no reporter can leak one.
 
+pub mod html;
+pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod terminal;
+
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::runner::RunResult;
+
+/// A file report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Junit,
+    Json,
+    Html,
+    Markdown,
+}
+
+/// Parses `junit=PATH,json=PATH,html=PATH,md=PATH`.
+pub fn parse_specs(spec: &str) -> Result<Vec<(Kind, PathBuf)>, Error> {
+    spec.split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(|part| {
+            let (kind, path) = part.split_once('=').ok_or_else(|| {
+                Error::input(format!("--report {part}"), "expected KIND=PATH, KIND one of junit, json, html, md")
+            })?;
+            let kind = match kind.trim() {
+                "junit" => Kind::Junit,
+                "json" => Kind::Json,
+                "html" => Kind::Html,
+                "md" | "markdown" => Kind::Markdown,
+                other => {
+                    return Err(Error::input(
+                        format!("--report {part}"),
+                        format!("unknown report kind `{other}` (junit, json, html, md)"),
+                    ))
+                }
+            };
+            Ok((kind, PathBuf::from(path.trim())))
+        })
+        .collect()
+}
+
+/// Renders one report.
+pub fn render(kind: Kind, run: &RunResult) -> String {
+    match kind {
+        Kind::Junit => junit::render(run),
+        Kind::Json => json::render(run),
+        Kind::Html => html::render(run),
+        Kind::Markdown => markdown::render(run),
+    }
+}
+
+/// Writes every requested report, creating directories as needed.
+pub fn write_all(run: &RunResult, specs: &[(Kind, PathBuf)]) -> Result<(), Error> {
+    for (kind, path) in specs {
+        write(path, &render(*kind, run))?;
+    }
+    Ok(())
+}
+
+fn write(path: &Path, text: &str) -> Result<(), Error> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::Internal(format!("{}: {e}", dir.display())))?;
+    }
+    std::fs::write(path, text).map_err(|e| Error::Internal(format!("{}: {e}", path.display())))
+}
+
+/// Counts per verdict, shared by the summaries.
+pub(crate) fn counts(run: &RunResult) -> [(&'static str, usize); 6] {
+    use crate::runner::Verdict::*;
+    [
+        ("passed", run.count(Pass)),
+        ("failed", run.count(Fail)),
+        ("warnings", run.count(Warn)),
+        ("known failures", run.count(KnownFailure)),
+        ("fixed known failures", run.count(FixedKnownFailure)),
+        ("skipped", run.count(Skipped)),
+    ]
+}
+
+/// Scenarios grouped by area, in area order of first appearance.
+pub(crate) fn by_area(run: &RunResult) -> Vec<(&str, Vec<&crate::runner::ScenarioResult>)> {
+    let mut groups: Vec<(&str, Vec<&crate::runner::ScenarioResult>)> = Vec::new();
+    for s in &run.scenarios {
+        match groups.iter_mut().find(|(a, _)| *a == s.area) {
+            Some((_, list)) => list.push(s),
+            None => groups.push((&s.area, vec![s])),
+        }
+    }
+    groups
+}
+
+/// The first failing check of a scenario, in one line.
+pub(crate) fn first_failure(s: &crate::runner::ScenarioResult) -> Option<String> {
+    s.steps
+        .iter()
+        .flat_map(|st| st.checks.iter().map(move |c| (st, c)))
+        .find(|(_, c)| !c.passed)
+        .map(|(st, c)| format!("{}: {}: expected {}, got {}", st.name, c.check, c.expected, c.got))
+}

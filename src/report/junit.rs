@@ -1,0 +1,59 @@
+//! JUnit XML (quick-junit), as Jenkins and GitLab read it: one testsuite per area, one testcase
+//! per scenario. A MUST failure is a `<failure>`. A SHOULD failure, a known failure and a skipped
+//! scenario are `<skipped>` with a message: CI tools count skipped tests as not failing, which
+//! is what a warning and an accepted known failure mean, while the message keeps them visible.
+
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::{by_area, first_failure, terminal};
+use crate::runner::{RunResult, Verdict};
+
+pub fn render(run: &RunResult) -> String {
+    let mut report = Report::new("dcr-harness");
+    report.set_time(Duration::from_millis(run.duration_ms));
+    for (area, scenarios) in by_area(run) {
+        let mut suite = TestSuite::new(area);
+        suite.add_property(Property::new("target", run.target.as_str()));
+        suite.add_property(Property::new("profile", run.profile.as_str()));
+        for s in scenarios {
+            let detail = terminal::failure_detail(s);
+            let message = first_failure(s).unwrap_or_default();
+            let status = match s.verdict {
+                Verdict::Pass => TestCaseStatus::success(),
+                Verdict::FixedKnownFailure => {
+                    let mut status = TestCaseStatus::success();
+                    status.set_message("passes now: remove it from the known failures");
+                    status
+                }
+                Verdict::Fail => {
+                    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    status.set_message(message).set_type("MUST").set_description(detail);
+                    status
+                }
+                Verdict::Warn | Verdict::KnownFailure | Verdict::Skipped => {
+                    let why = match s.verdict {
+                        Verdict::Warn => format!("SHOULD not met: {message}"),
+                        Verdict::KnownFailure => {
+                            format!("known failure ({}): {message}", s.known_failure_reason.clone().unwrap_or_default())
+                        }
+                        _ => "not run".to_string(),
+                    };
+                    let mut status = TestCaseStatus::skipped();
+                    status.set_message(why).set_description(detail);
+                    status
+                }
+            };
+            let mut case = TestCase::new(s.id.as_str(), status);
+            case.set_classname(format!("{}.{}", run.profile, s.area));
+            case.set_time(Duration::from_millis(s.duration_ms));
+            case.add_property(Property::new("severity", s.severity.name()));
+            case.add_property(Property::new("source", s.source.as_str()));
+            case.add_property(Property::new("title", s.title.as_str()));
+            suite.add_test_case(case);
+        }
+        report.add_test_suite(suite);
+    }
+    report.to_string().unwrap_or_default()
+}

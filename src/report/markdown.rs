@@ -1,0 +1,71 @@
+//! A short Markdown summary for a CI job page (`$GITHUB_STEP_SUMMARY`): the verdict, a table by
+//! area, and the failures with their first failing check.
+
+use std::fmt::Write;
+
+use super::{by_area, counts, first_failure};
+use crate::runner::{RunResult, Verdict};
+
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+pub fn render(run: &RunResult) -> String {
+    let mut out = String::new();
+    let verdict = if run.exit_code() == 0 { "PASS" } else { "FAIL" };
+    let _ = writeln!(out, "## dcr-harness: {verdict}\n");
+    let _ = writeln!(
+        out,
+        "Target `{}`, profile `{}`: {} scenarios, {} requests, {:.2} s.\n",
+        run.target,
+        run.profile,
+        run.scenarios.len(),
+        run.requests,
+        run.duration_ms as f64 / 1000.0
+    );
+    let parts: Vec<String> =
+        counts(run).iter().filter(|(_, n)| *n > 0).map(|(what, n)| format!("{n} {what}")).collect();
+    let _ = writeln!(out, "{}\n", parts.join(", "));
+    let _ = writeln!(
+        out,
+        "| area | passed | failed (MUST) | warnings (SHOULD) | other |\n| --- | ---: | ---: | ---: | ---: |"
+    );
+    for (area, scenarios) in by_area(run) {
+        let count = |v: Verdict| scenarios.iter().filter(|s| s.verdict == v).count();
+        let passed = count(Verdict::Pass) + count(Verdict::FixedKnownFailure);
+        let other = scenarios.len() - passed - count(Verdict::Fail) - count(Verdict::Warn);
+        let _ = writeln!(out, "| {area} | {passed} | {} | {} | {other} |", count(Verdict::Fail), count(Verdict::Warn));
+    }
+    let notable: Vec<_> = run
+        .scenarios
+        .iter()
+        .filter(|s| {
+            matches!(s.verdict, Verdict::Fail | Verdict::Warn | Verdict::KnownFailure | Verdict::FixedKnownFailure)
+        })
+        .collect();
+    if !notable.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n| verdict | scenario | severity | first failing check | source |\n| --- | --- | --- | --- | --- |"
+        );
+        for s in notable {
+            let check = first_failure(s).unwrap_or_else(|| "passes now: remove from known failures".into());
+            let verdict = match s.verdict {
+                Verdict::Fail => "FAIL",
+                Verdict::Warn => "WARN",
+                Verdict::KnownFailure => "KNOWN",
+                _ => "FIXED",
+            };
+            let _ = writeln!(
+                out,
+                "| {verdict} | `{}` {} | {} | {} | {} |",
+                s.id,
+                cell(&s.title),
+                s.severity.name(),
+                cell(&check),
+                cell(&s.source)
+            );
+        }
+    }
+    out
+}

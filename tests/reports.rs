@@ -1,0 +1,206 @@
+//! Reports: every reporter on a real run leaks no secret (private keys, client secrets,
+//! registration access tokens, access tokens, DCR-service secrets), and each reporter's output
+//! for a fixed run model is pinned by an insta snapshot.
+
+use std::path::Path;
+
+use dcr_harness::check::CheckOutcome;
+use dcr_harness::report::{self, Kind};
+use dcr_harness::runner::{
+    CleanupResult, RecordedRequest, RecordedResponse, RunResult, ScenarioResult, StepResult, Verdict,
+};
+use dcr_harness::scenario::Severity;
+use dcr_harness::server::Flaw;
+use dcr_harness::suite::{self, Layout, SuiteOptions};
+use dcr_harness::testing::{test_pki, test_pki_dir};
+
+const KINDS: [(Kind, &str); 4] =
+    [(Kind::Junit, "junit"), (Kind::Json, "json"), (Kind::Html, "html"), (Kind::Markdown, "md")];
+
+/// Tokens shaped like what the reference server issues: 32 random bytes, base64url (client
+/// secrets), with `rat-` (registration access tokens) or `at-` (access tokens).
+fn secret_shaped_tokens(text: &str) -> Vec<String> {
+    let b64 = |c: char| c.is_ascii_alphanumeric() || "+/=_-".contains(c);
+    text.split(|c: char| !b64(c))
+        .filter(|t| {
+            let body = t.strip_prefix("rat-").or_else(|| t.strip_prefix("at-")).unwrap_or(t);
+            body.len() == 43 && body.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// Everything secret this test knows of: DCR-service secrets and private key bodies.
+fn known_secrets() -> Vec<String> {
+    let pki = test_pki();
+    let mut secrets: Vec<String> = pki.tpps().map(|(_, t)| t.dcr_client_secret.clone()).collect();
+    let files: Vec<_> = std::fs::read_dir(test_pki_dir()).expect("pki dir").map(|e| e.expect("entry").path()).collect();
+    let body = |path: &Path| -> Vec<String> {
+        std::fs::read_to_string(path)
+            .expect("pem")
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .map(str::to_string)
+            .collect()
+    };
+    // The modulus of an RSA key is also in its certificate: only lines found in no certificate
+    // are private.
+    let public: String =
+        files.iter().filter(|p| p.extension().is_some_and(|e| e == "pem")).flat_map(|p| body(p)).collect();
+    for key in files.iter().filter(|p| p.extension().is_some_and(|e| e == "key")) {
+        secrets.extend(body(key).into_iter().filter(|l| l.len() >= 40 && !public.contains(l.as_str())));
+    }
+    secrets
+}
+
+#[test]
+fn the_scanner_finds_what_it_looks_for() {
+    let secret = dcr_harness::pki::generate_token("", 32);
+    let rat = dcr_harness::pki::generate_token("rat-", 32);
+    let text = format!(
+        r#"{{"client_secret":"{secret}","registration_access_token":"{rat}","client_id":"{}"}}"#,
+        dcr_harness::pki::generate_token("", 16)
+    );
+    assert_eq!(secret_shaped_tokens(&text), vec![secret, rat]);
+    assert!(secret_shaped_tokens("SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_report_and_no_terminal_output_leaks_a_secret() {
+    test_pki();
+    let layout = Layout { pki: test_pki_dir(), ..Layout::at(Path::new(env!("CARGO_MANIFEST_DIR"))) };
+    let secrets = known_secrets();
+    assert!(secrets.len() > 10, "the test must know the secrets it looks for");
+    // A flawed run too, so that failures print requests, responses and checks in full.
+    for flaws in [vec![], vec![Flaw::PutChangesSecret, Flaw::RefreshKeepsOldSecret, Flaw::LeakExistence]] {
+        for profile in ["reference", "rfc7591-plain"] {
+            let options = SuiteOptions {
+                profile: profile.into(),
+                flaws: flaws.iter().copied().collect(),
+                ..SuiteOptions::default()
+            };
+            let run = suite::run(&layout, &options).await.expect("run").result;
+            let dir = tempfile::tempdir().expect("tempdir");
+            let specs: Vec<_> = KINDS.iter().map(|(k, ext)| (*k, dir.path().join(format!("report.{ext}")))).collect();
+            report::write_all(&run, &specs).expect("reports");
+            let mut outputs = vec![("terminal".to_string(), report::terminal::render(&run))];
+            for (_, path) in &specs {
+                outputs.push((path.display().to_string(), std::fs::read_to_string(path).expect("read report")));
+            }
+            for (name, text) in &outputs {
+                assert!(!text.contains("PRIVATE KEY"), "{name}: a private key");
+                for secret in &secrets {
+                    if let Some(at) = text.find(secret.as_str()) {
+                        let context = &text[at.saturating_sub(300)..at];
+                        panic!("{name}: a known secret ({profile}, {flaws:?}) after: {context}");
+                    }
+                }
+                let tokens = secret_shaped_tokens(text);
+                assert!(tokens.is_empty(), "{name} ({profile}, {flaws:?}): secret-shaped tokens {tokens:?}");
+            }
+            assert!(
+                outputs.iter().any(|(_, t)| t.contains("[redacted]")),
+                "redaction happened (and the scan looked at real output)"
+            );
+        }
+    }
+}
+
+/// A small run model with every verdict, fixed so that rendering it is deterministic.
+fn fixed_run() -> RunResult {
+    let request = RecordedRequest {
+        method: "POST".into(),
+        url: "https://127.0.0.1:8443/client/v1/register".into(),
+        tls_identity: Some("qwac".into()),
+        headers: vec![
+            ("Content-Type".into(), "application/json".into()),
+            ("X-IBM-Client-Secret".into(), "[redacted]".into()),
+        ],
+        body: r#"{"client_name":"a <b> & \"c\"","redirect_uris":["https://tpp.example/cb"]}"#.into(),
+    };
+    let response = RecordedResponse {
+        status: 201,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: r#"{"client_id":"abc","client_secret":"[redacted]"}"#.into(),
+    };
+    let step = |name: &str, passed: bool, mutation: Option<&str>| StepResult {
+        name: name.into(),
+        request: request.clone(),
+        response: Some(response.clone()),
+        transport_error: None,
+        mutations: mutation.map(|m| vec![m.to_string()]).unwrap_or_default(),
+        checks: vec![CheckOutcome::new(
+            "status",
+            passed,
+            "signature rejection: 400 or 401",
+            if passed { "401" } else { "201" },
+        )],
+        duration_ms: 12,
+    };
+    let scenario = |id: &str, area: &str, severity: Severity, verdict: Verdict, passed: bool| ScenarioResult {
+        id: id.into(),
+        title: format!("title of {id}"),
+        area: area.into(),
+        severity,
+        source: "RFC 7591 §3.2.1".into(),
+        tags: vec!["rfc7591".into()],
+        verdict,
+        known_failure_reason: (verdict == Verdict::KnownFailure || verdict == Verdict::FixedKnownFailure)
+            .then(|| "ticket 7".into()),
+        steps: vec![step("step 1", passed, (!passed).then_some("digest-wrong"))],
+        cleanup: vec![CleanupResult { client: "abc".into(), ok: true, detail: "deleted (204)".into() }],
+        duration_ms: 15,
+        requests: 2,
+    };
+    RunResult {
+        target: "https://127.0.0.1:8443".into(),
+        profile: "reference".into(),
+        scenarios: vec![
+            scenario("digest-wrong", "digest", Severity::Must, Verdict::Fail, false),
+            scenario("digest-sha1", "digest", Severity::Must, Verdict::Pass, true),
+            scenario("metadata-response-not-cached", "metadata", Severity::Should, Verdict::Warn, false),
+            scenario("metadata-minimal-registration", "metadata", Severity::Must, Verdict::KnownFailure, false),
+            scenario("lifecycle-delete-twice", "lifecycle", Severity::Must, Verdict::FixedKnownFailure, true),
+            scenario("lifecycle-delete-then-read", "lifecycle", Severity::Must, Verdict::Skipped, true),
+        ],
+        duration_ms: 1234,
+        requests: 12,
+    }
+}
+
+#[test]
+fn terminal_report_of_a_fixed_run() {
+    insta::assert_snapshot!(report::terminal::render(&fixed_run()));
+}
+
+#[test]
+fn markdown_report_of_a_fixed_run() {
+    insta::assert_snapshot!(report::render(Kind::Markdown, &fixed_run()));
+}
+
+#[test]
+fn junit_report_of_a_fixed_run() {
+    insta::assert_snapshot!(report::render(Kind::Junit, &fixed_run()));
+}
+
+#[test]
+fn json_report_of_a_fixed_run() {
+    insta::assert_snapshot!(report::render(Kind::Json, &fixed_run()));
+}
+
+#[test]
+fn html_report_of_a_fixed_run() {
+    let html = report::render(Kind::Html, &fixed_run());
+    assert!(!html.contains("<b>"), "HTML is escaped");
+    assert!(!html.contains("http://") || !html.contains("src=\"http"), "no external assets");
+    insta::assert_snapshot!(html);
+}
+
+#[test]
+fn report_specs_parse_and_bad_ones_name_the_culprit() {
+    let specs = report::parse_specs("junit=a.xml,json=b.json,html=c.html,md=d.md").expect("specs");
+    assert_eq!(specs.len(), 4);
+    let err = report::parse_specs("pdf=x.pdf").expect_err("unknown kind").to_string();
+    assert!(err.contains("unknown report kind `pdf`"), "{err}");
+    assert!(report::parse_specs("junit").is_err());
+}
