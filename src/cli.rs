@@ -10,8 +10,11 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::error::{exit, Error};
 use crate::pki::{self, KeyType, Pki, PkiOptions, PspRole};
+use crate::report::terminal::{Style, Verbosity};
 use crate::server::{CertCheck, DcrAuth, Flaw, ServerConfig, ServerProfile};
 use crate::signature::{self, Dialect, Message, Mutation, MutationContext};
+use std::io::IsTerminal;
+use std::ops::Not;
 
 /// Proves an OAuth 2.0 Dynamic Client Registration server (RFC 7591/7592, PSD2: mTLS with a
 /// QWAC, QSEAL-signed requests) right, keeps proving it in CI, and loads it before go-live.
@@ -39,6 +42,9 @@ pub enum Command {
     List(SelectArgs),
     /// Check scenario and profile files without running them.
     Validate(SelectArgs),
+    /// Review or accept changed and new response snapshots.
+    #[command(subcommand)]
+    Snapshots(SnapshotCommand),
     /// Print the JSON Schema of scenario files or target profiles (for editors).
     Schema {
         #[arg(value_enum)]
@@ -100,6 +106,41 @@ pub struct RunArgs {
     /// Reports to write besides the terminal: `junit=PATH,json=PATH,html=PATH,md=PATH`.
     #[arg(long)]
     pub report: Option<String>,
+    /// Write every snapshot as it now is, instead of comparing.
+    #[arg(long)]
+    pub update_snapshots: bool,
+    /// Do not compare or write snapshots.
+    #[arg(long, conflicts_with = "update_snapshots")]
+    pub no_snapshots: bool,
+    /// Also show every step's checks of passing scenarios.
+    #[arg(short, long, conflicts_with = "quiet")]
+    pub verbose: bool,
+    /// Show only what did not pass, and the summary.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SnapshotCommand {
+    /// Walk the pending snapshots one by one: show the diff, accept, reject or skip.
+    Review(SnapshotDir),
+    /// Accept pending snapshots: all of them, or one scenario's.
+    Accept {
+        #[command(flatten)]
+        dir: SnapshotDir,
+        /// Accept every pending snapshot.
+        #[arg(long, conflicts_with = "scenario")]
+        all: bool,
+        /// The scenario whose pending snapshots to accept.
+        scenario: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotDir {
+    /// The snapshot directory.
+    #[arg(long, default_value = "snapshots")]
+    pub snapshots: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -239,6 +280,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Run(args) => run_suite(&args),
         Command::List(args) => list(&args),
         Command::Validate(args) => validate(&args),
+        Command::Snapshots(command) => snapshots(command),
         Command::Schema { kind: SchemaKind::Scenario } => print(&crate::scenario::scenario_schema()),
         Command::Schema { kind: SchemaKind::Profile } => print(&crate::scenario::profile_schema()),
         Command::Schema { kind: SchemaKind::Report } => print(&crate::report::json::schema()),
@@ -515,15 +557,57 @@ fn run_suite(args: &RunArgs) -> Result<u8, Error> {
         target: args.target.clone(),
         filter: filter_of(&args.select)?,
         run: crate::runner::RunOptions {
+            progress: None,
             jobs: args.jobs,
             fail_fast: args.fail_fast,
             known_failures,
             deadline: args.timeout.map(std::time::Duration::from_secs),
+            snapshots: (!args.no_snapshots)
+                .then(|| crate::snapshot::SnapshotOptions::new(layout.snapshots.clone(), args.update_snapshots)),
         },
         flaws: parse_flaws(&args.flaws)?,
     };
+    let verbosity = match (args.verbose, args.quiet) {
+        (true, _) => Verbosity::Verbose,
+        (_, true) => Verbosity::Quiet,
+        _ => Verbosity::Normal,
+    };
+    let style = Style::detect(verbosity);
+    let mut options = options;
+    // On a terminal, a progress bar while running and the ordered report after; elsewhere (CI
+    // logs), each scenario's line as soon as it is done, then the summary.
+    let bar = style.color.then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let streamed = bar.is_none() && std::io::stdout().is_terminal().not();
+    options.run.progress = Some(crate::runner::Progress(std::sync::Arc::new({
+        let bar = bar.clone();
+        move |scenario, done, total| match &bar {
+            Some(bar) => {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+                bar.set_message(scenario.id.clone());
+            }
+            None if streamed => {
+                let _ = print(&crate::report::terminal::scenario_block(scenario, &style));
+            }
+            None => {}
+        }
+    })));
     let run = runtime()?.block_on(crate::suite::run(&layout, &options))?;
-    print(&crate::report::terminal::render(&run.result))?;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    if streamed {
+        print(&crate::report::terminal::summary(&run.result))?;
+    } else {
+        print(&crate::report::terminal::render_with(&run.result, &style))?;
+    }
     crate::report::write_all(&run.result, &reports)?;
     if let Some(handshakes) = run.handshakes {
         eprintln!("embedded server: {handshakes} TLS handshakes for {} requests", run.result.requests);
@@ -547,5 +631,26 @@ fn validate(args: &SelectArgs) -> Result<u8, Error> {
     let (profile, scenarios, _) = crate::suite::load(&layout, &args.profile)?;
     let applicable = scenarios.iter().filter(|s| profile.applies_to(&s.tags)).count();
     eprintln!("{} scenarios valid; {applicable} apply to profile `{}`", scenarios.len(), profile.name);
+    Ok(exit::OK)
+}
+
+fn snapshots(command: SnapshotCommand) -> Result<u8, Error> {
+    let io = |dir: &Path, e: std::io::Error| Error::Internal(format!("{}: {e}", dir.display()));
+    match command {
+        SnapshotCommand::Review(dir) => {
+            let stdin = std::io::stdin();
+            let (accepted, rejected) =
+                crate::snapshot::review(&dir.snapshots, &mut stdin.lock(), &mut std::io::stderr())
+                    .map_err(|e| io(&dir.snapshots, e))?;
+            eprintln!("{accepted} accepted, {rejected} rejected");
+        }
+        SnapshotCommand::Accept { dir, all, scenario } => {
+            if !all && scenario.is_none() {
+                return Err(Error::input("snapshots accept", "name a scenario, or give --all"));
+            }
+            let n = crate::snapshot::accept(&dir.snapshots, scenario.as_deref()).map_err(|e| io(&dir.snapshots, e))?;
+            eprintln!("{n} snapshot(s) accepted");
+        }
+    }
     Ok(exit::OK)
 }

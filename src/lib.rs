@@ -14,6 +14,7 @@ pub mod runner;
 pub mod scenario;
 pub mod server;
 pub mod signature;
+pub mod snapshot;
 pub mod suite;
 pub mod transport;
 pub mod yaml;

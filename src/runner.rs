@@ -63,15 +63,31 @@ impl Target {
     }
 }
 
+/// A finished scenario, how many are done, and of how many.
+pub type ProgressFn = dyn Fn(&ScenarioResult, usize, usize) + Send + Sync;
+
+/// Called as each scenario finishes.
+#[derive(Clone)]
+pub struct Progress(pub Arc<ProgressFn>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
+}
+
 /// How to run.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
+    pub progress: Option<Progress>,
     pub jobs: usize,
     pub fail_fast: bool,
     /// Scenario id → why it is known to fail.
     pub known_failures: BTreeMap<String, String>,
     /// No scenario starts after this much time; those left are reported as skipped.
     pub deadline: Option<Duration>,
+    /// Compare (or record) the answers of steps marked `snapshot: true`.
+    pub snapshots: Option<crate::snapshot::SnapshotOptions>,
 }
 
 /// A scenario's verdict.
@@ -199,9 +215,13 @@ pub async fn run(target: Arc<Target>, scenarios: Vec<Scenario>, options: RunOpti
             (index, result)
         });
     }
+    let total = tasks.len();
     let mut results = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         if let Ok(pair) = joined {
+            if let Some(Progress(progress)) = &options.progress {
+                progress(&pair.1, results.len() + 1, total);
+            }
             results.push(pair);
         }
     }
@@ -247,6 +267,8 @@ struct Client {
 /// The state of one scenario while it runs.
 struct ScenarioRun<'a> {
     target: &'a Target,
+    scenario: &'a Scenario,
+    options: &'a RunOptions,
     vars: BTreeMap<String, String>,
     clients: BTreeMap<String, Client>,
     /// Clients no longer known by name (created against expectations, or registered again
@@ -265,7 +287,7 @@ struct Prepared {
 
 async fn run_scenario(target: &Target, scenario: &Scenario, options: &RunOptions) -> ScenarioResult {
     let started = Instant::now();
-    let mut run = ScenarioRun::new(target);
+    let mut run = ScenarioRun::new(target, scenario, options);
     let mut steps = Vec::new();
     for (i, step) in scenario.steps.iter().enumerate() {
         let result = run.step(i, step).await;
@@ -296,7 +318,7 @@ async fn run_scenario(target: &Target, scenario: &Scenario, options: &RunOptions
 }
 
 impl<'a> ScenarioRun<'a> {
-    fn new(target: &'a Target) -> Self {
+    fn new(target: &'a Target, scenario: &'a Scenario, options: &'a RunOptions) -> Self {
         let mut vars: BTreeMap<String, String> = target.profile.vars.clone();
         vars.insert("base_url".into(), target.base_url.clone());
         vars.insert("register_path".into(), target.register_path.clone());
@@ -304,7 +326,16 @@ impl<'a> ScenarioRun<'a> {
         vars.insert("unique".into(), crate::pki::generate_token("", 6));
         let (dcr_client_id, _) = credentials_of(target, &target.profile.identities.tpp).unwrap_or_default();
         vars.insert("dcr_client_id".into(), dcr_client_id);
-        ScenarioRun { target, vars, clients: BTreeMap::new(), retired: Vec::new(), previous: None, requests: 0 }
+        ScenarioRun {
+            target,
+            scenario,
+            options,
+            vars,
+            clients: BTreeMap::new(),
+            retired: Vec::new(),
+            previous: None,
+            requests: 0,
+        }
     }
 
     async fn step(&mut self, index: usize, step: &Step) -> StepResult {
@@ -353,6 +384,9 @@ impl<'a> ScenarioRun<'a> {
                 CheckOutcome::new(format!("client `{client}` unchanged"), before == after, show(&before), show(&after));
             checks.push(outcome);
         }
+        if let (true, Some(snapshots), Some(Ok(response))) = (step.snapshot, &self.options.snapshots, sent.first()) {
+            checks.push(self.snapshot(snapshots, index, response));
+        }
         self.previous = copies.first().cloned();
         let first = copies.first().map(|p| (&p.msg, p.tls.clone()));
         StepResult {
@@ -364,6 +398,17 @@ impl<'a> ScenarioRun<'a> {
             checks,
             duration_ms: started.elapsed().as_millis() as u64,
         }
+    }
+
+    fn snapshot(&self, options: &crate::snapshot::SnapshotOptions, index: usize, response: &Response) -> CheckOutcome {
+        let volatile = BTreeMap::from([
+            ("[unique]".to_string(), self.vars.get("unique").cloned().unwrap_or_default()),
+            ("[base_url]".to_string(), self.target.base_url.clone()),
+        ]);
+        let text = crate::snapshot::normalise(response, &volatile);
+        let file = self.scenario.file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        let source = format!("scenarios/{file}");
+        crate::snapshot::check(options, &self.target.profile.name, &self.scenario.id, &source, index, &text)
     }
 
     fn broken_step(&self, name: String, step: &Step, error: String, started: Instant) -> StepResult {

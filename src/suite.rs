@@ -17,6 +17,7 @@ use crate::transport::{ServerTrust, Transport, TransportConfig};
 #[derive(Debug, Clone)]
 pub struct Layout {
     pub scenarios: PathBuf,
+    pub snapshots: PathBuf,
     pub profiles: PathBuf,
     pub fixtures: PathBuf,
     pub pki: PathBuf,
@@ -27,6 +28,7 @@ impl Layout {
     pub fn at(root: &Path) -> Self {
         Layout {
             scenarios: root.join("scenarios"),
+            snapshots: root.join("snapshots"),
             profiles: root.join("profiles"),
             fixtures: root.join("fixtures"),
             pki: root.join("fixtures").join("pki"),

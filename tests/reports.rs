@@ -204,3 +204,17 @@ fn report_specs_parse_and_bad_ones_name_the_culprit() {
     assert!(err.contains("unknown report kind `pdf`"), "{err}");
     assert!(report::parse_specs("junit").is_err());
 }
+
+#[test]
+fn terminal_styles_colour_quiet_and_verbose() {
+    use dcr_harness::report::terminal::{render_with, Style, Verbosity};
+    let run = fixed_run();
+    let coloured = render_with(&run, &Style { color: true, verbosity: Verbosity::Normal });
+    assert!(coloured.contains("\x1b[1;31mFAIL \x1b[0m"), "FAIL in red");
+    let plain = render_with(&run, &Style { color: false, verbosity: Verbosity::Normal });
+    assert!(!plain.contains('\x1b'), "no escape codes without colour (NO_COLOR, not a terminal)");
+    let quiet = render_with(&run, &Style { color: false, verbosity: Verbosity::Quiet });
+    assert!(!quiet.contains("PASS  digest-sha1") && quiet.contains("FAIL  digest-wrong"));
+    let verbose = render_with(&run, &Style { color: false, verbosity: Verbosity::Verbose });
+    assert!(verbose.contains("ok status: expected signature rejection"), "passing checks shown: {verbose}");
+}

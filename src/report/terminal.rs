@@ -7,6 +7,66 @@ use std::fmt::Write;
 
 use crate::runner::{RunResult, ScenarioResult, Verdict};
 
+/// How much to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Verbosity {
+    /// Failures and the summary.
+    Quiet,
+    /// A line per scenario, details of failures, the summary.
+    #[default]
+    Normal,
+    /// Also every step's checks of passing scenarios.
+    Verbose,
+}
+
+/// How to print: colour (a terminal, and `NO_COLOR` unset) and verbosity.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Style {
+    pub color: bool,
+    pub verbosity: Verbosity,
+}
+
+impl Style {
+    /// Colour when stdout is a terminal and neither `NO_COLOR` nor `CLICOLOR=0` says otherwise.
+    pub fn detect(verbosity: Verbosity) -> Style {
+        use std::io::IsTerminal;
+        let color = std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            && std::env::var("CLICOLOR").map_or(true, |v| v != "0");
+        Style { color, verbosity }
+    }
+
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn verdict(&self, v: Verdict) -> String {
+        let code = match v {
+            Verdict::Pass | Verdict::FixedKnownFailure => "32",
+            Verdict::Fail => "1;31",
+            Verdict::Warn => "33",
+            Verdict::KnownFailure | Verdict::Skipped => "2",
+        };
+        self.paint(code, &format!("{:<5}", label(v)))
+    }
+
+    /// Diff lines in colour: removed red, added green.
+    fn diff(&self, text: &str) -> String {
+        text.lines()
+            .map(|l| match l.chars().next() {
+                Some('-') if !l.starts_with("---") => self.paint("31", l),
+                Some('+') if !l.starts_with("+++") => self.paint("32", l),
+                _ => l.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
 fn label(v: Verdict) -> &'static str {
     match v {
         Verdict::Pass => "PASS",
@@ -20,9 +80,13 @@ fn label(v: Verdict) -> &'static str {
 
 /// One line for a scenario.
 pub fn scenario_line(s: &ScenarioResult) -> String {
+    styled_line(s, &Style::default())
+}
+
+fn styled_line(s: &ScenarioResult, style: &Style) -> String {
     format!(
-        "{:<5} {:<44} {:<16} {:<6} {:>6} ms  {}",
-        label(s.verdict),
+        "{} {:<44} {:<16} {:<6} {:>6} ms  {}",
+        style.verdict(s.verdict),
         s.id,
         s.area,
         s.severity.name(),
@@ -33,14 +97,20 @@ pub fn scenario_line(s: &ScenarioResult) -> String {
 
 /// What went wrong in a scenario, indented under its line.
 pub fn failure_detail(s: &ScenarioResult) -> String {
+    detail(s, &Style::default(), false)
+}
+
+fn detail(s: &ScenarioResult, style: &Style, every_step: bool) -> String {
     let mut out = String::new();
-    for step in s.steps.iter().filter(|st| !st.passed()) {
+    for step in s.steps.iter().filter(|st| every_step || !st.passed()) {
         let _ = writeln!(out, "      step `{}` ({})", step.name, s.source);
         if !step.mutations.is_empty() {
             let _ = writeln!(out, "        mutation: {}", step.mutations.join(", "));
         }
-        for check in step.checks.iter().filter(|c| !c.passed) {
-            let _ = writeln!(out, "        {}: expected {}, got {}", check.check, check.expected, check.got);
+        for check in step.checks.iter().filter(|c| every_step || !c.passed) {
+            let mark = if check.passed { "ok" } else { "FAILED" };
+            let got = style.diff(&check.got).replace('\n', "\n          ");
+            let _ = writeln!(out, "        {mark} {}: expected {}, got {got}", check.check, check.expected);
         }
         let r = &step.request;
         let _ = writeln!(
@@ -70,20 +140,36 @@ pub fn failure_detail(s: &ScenarioResult) -> String {
     out
 }
 
-/// The whole report.
+/// The whole report, plain.
 pub fn render(run: &RunResult) -> String {
+    render_with(run, &Style::default())
+}
+
+/// The whole report in a style.
+pub fn render_with(run: &RunResult, style: &Style) -> String {
     let mut out = String::new();
     for s in &run.scenarios {
-        let _ = writeln!(out, "{}", scenario_line(s));
-        if matches!(s.verdict, Verdict::Fail | Verdict::Warn | Verdict::KnownFailure) || s.cleanup.iter().any(|c| !c.ok)
-        {
-            out.push_str(&failure_detail(s));
-        }
-        if s.verdict == Verdict::FixedKnownFailure {
-            let _ = writeln!(out, "      passes now: remove it from the known failures");
-        }
+        out.push_str(&scenario_block(s, style));
     }
     out.push_str(&summary(run));
+    out
+}
+
+/// A scenario's line and, where it did not simply pass, its details.
+pub fn scenario_block(s: &ScenarioResult, style: &Style) -> String {
+    let notable =
+        matches!(s.verdict, Verdict::Fail | Verdict::Warn | Verdict::KnownFailure | Verdict::FixedKnownFailure)
+            || s.cleanup.iter().any(|c| !c.ok);
+    if style.verbosity == Verbosity::Quiet && !notable {
+        return String::new();
+    }
+    let mut out = format!("{}\n", styled_line(s, style));
+    if notable || style.verbosity == Verbosity::Verbose {
+        out.push_str(&detail(s, style, style.verbosity == Verbosity::Verbose));
+    }
+    if s.verdict == Verdict::FixedKnownFailure {
+        let _ = writeln!(out, "      passes now: remove it from the known failures");
+    }
     out
 }
 
