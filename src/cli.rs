@@ -42,6 +42,8 @@ pub enum Command {
     List(SelectArgs),
     /// Check scenario and profile files without running them.
     Validate(SelectArgs),
+    /// Load the target with a load profile (goose): both paths of signature verification.
+    Load(LoadArgs),
     /// Review or accept changed and new response snapshots.
     #[command(subcommand)]
     Snapshots(SnapshotCommand),
@@ -118,6 +120,25 @@ pub struct RunArgs {
     /// Show only what did not pass, and the summary.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// A load profile: a name from load/ or a path.
+    #[arg(default_value = "smoke")]
+    pub profile: String,
+    /// Base URL of the DCR server to load (default: the target profile's, else the embedded server).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// The project directory holding load/, profiles/, scenarios/ and fixtures/.
+    #[arg(long, default_value = ".")]
+    pub root: PathBuf,
+    /// goose's own HTML report.
+    #[arg(long)]
+    pub goose_report: Option<PathBuf>,
+    /// Our summary as Markdown, for a CI job page.
+    #[arg(long)]
+    pub md: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -281,6 +302,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::List(args) => list(&args),
         Command::Validate(args) => validate(&args),
         Command::Snapshots(command) => snapshots(command),
+        Command::Load(args) => load(&args),
         Command::Schema { kind: SchemaKind::Scenario } => print(&crate::scenario::scenario_schema()),
         Command::Schema { kind: SchemaKind::Profile } => print(&crate::scenario::profile_schema()),
         Command::Schema { kind: SchemaKind::Report } => print(&crate::report::json::schema()),
@@ -653,4 +675,18 @@ fn snapshots(command: SnapshotCommand) -> Result<u8, Error> {
         }
     }
     Ok(exit::OK)
+}
+
+fn load(args: &LoadArgs) -> Result<u8, Error> {
+    let layout = crate::suite::Layout::at(&args.root);
+    let profile = crate::load::LoadProfile::load(&args.profile, &args.root.join("load"))?;
+    eprintln!("load `{}`: {} users for {} s ...", profile.name, profile.users, profile.run_time);
+    let report =
+        runtime()?.block_on(crate::load::run(&layout, &profile, args.target.clone(), args.goose_report.clone()))?;
+    let text = crate::load::render(&report);
+    print(&text)?;
+    if let Some(path) = &args.md {
+        std::fs::write(path, &text).map_err(|e| Error::Internal(format!("{}: {e}", path.display())))?;
+    }
+    Ok(if report.breaches.is_empty() { exit::OK } else { exit::THRESHOLDS })
 }

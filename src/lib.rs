@@ -8,6 +8,7 @@
 pub mod check;
 pub mod cli;
 pub mod error;
+pub mod load;
 pub mod pki;
 pub mod report;
 pub mod runner;

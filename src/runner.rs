@@ -208,7 +208,8 @@ pub async fn run(target: Arc<Target>, scenarios: Vec<Scenario>, options: RunOpti
             if late || stop.load(std::sync::atomic::Ordering::Relaxed) {
                 return (index, skipped(&scenario));
             }
-            let result = run_scenario(&target, &scenario, &options).await;
+            let scenario = Arc::new(scenario);
+            let result = run_scenario(target.clone(), scenario.clone(), options.clone()).await;
             if options.fail_fast && result.verdict == Verdict::Fail {
                 stop.store(true, std::sync::atomic::Ordering::Relaxed);
             }
@@ -264,11 +265,12 @@ struct Client {
     deleted: bool,
 }
 
-/// The state of one scenario while it runs.
-struct ScenarioRun<'a> {
-    target: &'a Target,
-    scenario: &'a Scenario,
-    options: &'a RunOptions,
+/// The state of one scenario while it runs: its target, variables and registered clients.
+/// Owned, so that a load test's users can each keep one.
+pub struct ScenarioRun {
+    target: Arc<Target>,
+    scenario: Arc<Scenario>,
+    options: Arc<RunOptions>,
     vars: BTreeMap<String, String>,
     clients: BTreeMap<String, Client>,
     /// Clients no longer known by name (created against expectations, or registered again
@@ -278,16 +280,17 @@ struct ScenarioRun<'a> {
     requests: u64,
 }
 
-/// A request ready to send.
+/// A request ready to send: the signed message and the TLS identity to present.
 #[derive(Clone)]
-struct Prepared {
-    msg: Message,
-    tls: Option<String>,
+pub struct Prepared {
+    pub msg: Message,
+    pub tls: Option<String>,
 }
 
-async fn run_scenario(target: &Target, scenario: &Scenario, options: &RunOptions) -> ScenarioResult {
+async fn run_scenario(target: Arc<Target>, scenario: Arc<Scenario>, options: Arc<RunOptions>) -> ScenarioResult {
     let started = Instant::now();
-    let mut run = ScenarioRun::new(target, scenario, options);
+    let mut run = ScenarioRun::new(target, scenario.clone(), options.clone());
+    let scenario = &*scenario;
     let mut steps = Vec::new();
     for (i, step) in scenario.steps.iter().enumerate() {
         let result = run.step(i, step).await;
@@ -317,14 +320,14 @@ async fn run_scenario(target: &Target, scenario: &Scenario, options: &RunOptions
     result
 }
 
-impl<'a> ScenarioRun<'a> {
-    fn new(target: &'a Target, scenario: &'a Scenario, options: &'a RunOptions) -> Self {
+impl ScenarioRun {
+    pub fn new(target: Arc<Target>, scenario: Arc<Scenario>, options: Arc<RunOptions>) -> Self {
         let mut vars: BTreeMap<String, String> = target.profile.vars.clone();
         vars.insert("base_url".into(), target.base_url.clone());
         vars.insert("register_path".into(), target.register_path.clone());
         vars.insert("token_path".into(), target.profile.paths.token.clone());
         vars.insert("unique".into(), crate::pki::generate_token("", 6));
-        let (dcr_client_id, _) = credentials_of(target, &target.profile.identities.tpp).unwrap_or_default();
+        let (dcr_client_id, _) = credentials_of(&target, &target.profile.identities.tpp).unwrap_or_default();
         vars.insert("dcr_client_id".into(), dcr_client_id);
         ScenarioRun {
             target,
@@ -338,7 +341,8 @@ impl<'a> ScenarioRun<'a> {
         }
     }
 
-    async fn step(&mut self, index: usize, step: &Step) -> StepResult {
+    /// Runs one step: builds, sends, checks, absorbs what the answer teaches.
+    pub async fn step(&mut self, index: usize, step: &Step) -> StepResult {
         let name = step.name.clone().unwrap_or_else(|| format!("step {}", index + 1));
         let started = Instant::now();
         if step.wait_ms > 0 {
@@ -425,7 +429,7 @@ impl<'a> ScenarioRun<'a> {
 
     /// What an answer teaches: registered clients, refreshed secrets, deletions, captures.
     /// Returns a failed check where a server created a client that the step expected refused.
-    fn absorb(&mut self, step: &Step, response: &Response) -> Vec<CheckOutcome> {
+    pub fn absorb(&mut self, step: &Step, response: &Response) -> Vec<CheckOutcome> {
         let json = response.json();
         let op = step.request.op;
         let name = step.request.client.clone().unwrap_or_else(|| "client".into());
@@ -496,6 +500,11 @@ impl<'a> ScenarioRun<'a> {
     }
 
     /// Builds one request as the scenario and profile say.
+    /// Builds (and signs, at this moment) a step's request with the session's variables.
+    pub async fn prepare_step(&self, step: &Step) -> Result<Prepared, String> {
+        self.prepare(step, &self.vars).await
+    }
+
     async fn prepare(&self, step: &Step, vars: &BTreeMap<String, String>) -> Result<Prepared, String> {
         let r = &step.request;
         let profile = &self.target.profile;
@@ -638,7 +647,7 @@ impl<'a> ScenarioRun<'a> {
     }
 
     fn credentials_of(&self, tpp: &str) -> Result<(String, String), String> {
-        credentials_of(self.target, tpp)
+        credentials_of(&self.target, tpp)
     }
 
     /// A DCR-service bearer token for `tpp`, fetched once per run.
@@ -698,7 +707,7 @@ impl<'a> ScenarioRun<'a> {
     }
 
     /// Deletes every client the scenario created and did not delete itself.
-    async fn cleanup(&mut self) -> Vec<CleanupResult> {
+    pub async fn cleanup(&mut self) -> Vec<CleanupResult> {
         let mut pending: Vec<(String, Client)> =
             self.clients.iter().filter(|(_, c)| !c.deleted).map(|(n, c)| (n.clone(), c.clone())).collect();
         pending.extend(

@@ -72,12 +72,24 @@ pub fn load(layout: &Layout, profile: &str) -> Result<(Profile, Vec<Scenario>, P
     Ok((profile, scenarios, pki))
 }
 
-/// Runs the suite as `options` say.
-pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Error> {
-    let (profile, scenarios, pki) = load(layout, &options.profile)?;
+/// A target ready to run against, with the embedded server if one was started for it.
+pub struct Prepared {
+    pub target: Arc<Target>,
+    pub scenarios: Vec<Scenario>,
+    pub embedded: Option<server::RunningServer>,
+}
+
+/// Loads everything, starts the embedded server when there is no target, checks the target is
+/// reachable, and discovers its registration endpoint if the profile says so.
+pub async fn prepare(
+    layout: &Layout,
+    profile: &str,
+    target: Option<String>,
+    flaws: &BTreeSet<Flaw>,
+) -> Result<Prepared, Error> {
+    let (profile, scenarios, pki) = load(layout, profile)?;
     let pki = Arc::new(pki);
-    let selected: Vec<Scenario> = scenarios.into_iter().filter(|s| options.filter.admits(s, &profile)).collect();
-    let remote = options.target.clone().or_else(|| profile.base_url.clone());
+    let remote = target.or_else(|| profile.base_url.clone());
     let mut embedded = None;
     let base_url = match remote {
         Some(url) => url,
@@ -85,7 +97,7 @@ pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Er
             let config = ServerConfig {
                 profile: profile.embedded.profile,
                 cert_check: profile.embedded.cert_check,
-                flaws: options.flaws.clone(),
+                flaws: flaws.clone(),
                 ..ServerConfig::default()
             };
             let server = server::start(&pki, config).await.map_err(|e| Error::Internal(e.to_string()))?;
@@ -103,13 +115,23 @@ pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Er
     if target.profile.discover {
         target.discover().await.map_err(|cause| Error::Unreachable { target: target.base_url.clone(), cause })?;
     }
+    Ok(Prepared { target: Arc::new(target), scenarios, embedded })
+}
+
+/// Runs the suite as `options` say.
+pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Error> {
+    let prepared = prepare(layout, &options.profile, options.target.clone(), &options.flaws).await?;
+    let profile = &prepared.target.profile;
+    let selected: Vec<Scenario> =
+        prepared.scenarios.iter().filter(|s| options.filter.admits(s, profile)).cloned().collect();
     let mut run_options = options.run.clone();
     if run_options.jobs == 0 {
         run_options.jobs = std::thread::available_parallelism().map(|n| n.get() * 4).unwrap_or(8);
     }
-    let result = runner::run(Arc::new(target), selected, run_options).await;
-    let handshakes = embedded.as_ref().map(|s| s.stats().handshakes.load(std::sync::atomic::Ordering::Relaxed));
-    if let Some(server) = embedded {
+    let result = runner::run(prepared.target.clone(), selected, run_options).await;
+    let handshakes =
+        prepared.embedded.as_ref().map(|s| s.stats().handshakes.load(std::sync::atomic::Ordering::Relaxed));
+    if let Some(server) = prepared.embedded {
         server.stop().await;
     }
     Ok(SuiteRun { result, handshakes })

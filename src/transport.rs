@@ -119,6 +119,15 @@ impl Transport {
 
     fn build(&self, pki: &Pki, identity: Option<&str>) -> Result<reqwest::Client, TransportError> {
         let name = identity.unwrap_or("none").to_string();
+        self.builder(pki, identity)?
+            .build()
+            .map_err(|e| TransportError::Identity { identity: name, cause: e.to_string() })
+    }
+
+    /// A client builder presenting `identity` (for tools that build their own clients, such as
+    /// goose, which builds one per user).
+    pub fn builder(&self, pki: &Pki, identity: Option<&str>) -> Result<reqwest::ClientBuilder, TransportError> {
+        let name = identity.unwrap_or("none").to_string();
         let fail = |cause: String| TransportError::Identity { identity: name.clone(), cause };
         let builder = rustls::ClientConfig::builder_with_provider(crate::server::provider())
             .with_safe_default_protocol_versions()
@@ -134,14 +143,28 @@ impl Transport {
             }
         };
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-        reqwest::Client::builder()
+        Ok(reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
             .http1_only()
             .connect_timeout(self.config.connect_timeout)
             .timeout(self.config.request_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| fail(e.to_string()))
+            .redirect(reqwest::redirect::Policy::none()))
+    }
+
+    /// The reqwest request for `msg` on `client`, headers and body as given.
+    pub fn request(
+        client: &reqwest::Client,
+        base_url: &str,
+        msg: &Message,
+    ) -> Result<reqwest::RequestBuilder, TransportError> {
+        let url = format!("{}{}", base_url.trim_end_matches('/'), msg.target);
+        let method = reqwest::Method::from_bytes(msg.method.as_bytes())
+            .map_err(|e| TransportError::Other { url: url.clone(), cause: e.to_string() })?;
+        let mut request = client.request(method, &url);
+        for (name, value) in &msg.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        Ok(request.body(msg.body.clone()))
     }
 
     /// Sends `msg` to `base_url` + its target, presenting `identity`.
@@ -154,14 +177,9 @@ impl Transport {
     ) -> Result<Response, TransportError> {
         let client = self.client(pki, identity)?;
         let url = format!("{}{}", base_url.trim_end_matches('/'), msg.target);
-        let method = reqwest::Method::from_bytes(msg.method.as_bytes())
-            .map_err(|e| TransportError::Other { url: url.clone(), cause: e.to_string() })?;
-        let mut request = client.request(method, &url);
-        for (name, value) in &msg.headers {
-            request = request.header(name.as_str(), value.as_str());
-        }
+        let request = Self::request(&client, base_url, msg)?;
         let started = Instant::now();
-        let result = request.body(msg.body.clone()).send().await;
+        let result = request.send().await;
         let response = result.map_err(|e| classify(&url, &e, self.config.request_timeout))?;
         let status = response.status().as_u16();
         let headers = response

@@ -1,0 +1,93 @@
+//! A short, bounded load (a few seconds, 127.0.0.1) against the reference server: the metrics
+//! add up, refused bad signatures count as expected answers, every client a user registered is
+//! deleted, and a threshold that cannot be met is reported as breached.
+
+use std::path::Path;
+
+use dcr_harness::load::{self, LoadProfile, LoadTransaction, Thresholds};
+use dcr_harness::scenario::Operation;
+use dcr_harness::server::{self, ServerConfig};
+use dcr_harness::signature::Mutation;
+use dcr_harness::suite::Layout;
+use dcr_harness::testing::{test_pki, test_pki_dir};
+
+fn transaction(
+    name: &str,
+    op: Operation,
+    mutation: Option<Mutation>,
+    tls: Option<&str>,
+    expect: u16,
+) -> LoadTransaction {
+    LoadTransaction {
+        name: name.into(),
+        op,
+        weight: 1,
+        mutation,
+        tls: tls.map(str::to_string),
+        sign: None,
+        expect: vec![expect],
+    }
+}
+
+fn profile(thresholds: Thresholds) -> LoadProfile {
+    LoadProfile {
+        name: "test".into(),
+        description: String::new(),
+        target_profile: "reference".into(),
+        users: 3,
+        hatch_rate: 10.0,
+        run_time: 2,
+        transactions: vec![
+            transaction("read", Operation::Read, None, None, 200),
+            transaction("refresh", Operation::RefreshSecret, None, None, 200),
+            transaction("register", Operation::Register, None, None, 201),
+            transaction("bad-signature", Operation::Register, Some(Mutation::SignedByAnotherKey), None, 401),
+            transaction("stale-date", Operation::Update, Some(Mutation::DateStale), None, 400),
+            transaction("untrusted-qwac", Operation::Register, None, Some("qwac-untrusted"), 401),
+        ],
+        thresholds,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_short_load_adds_up_and_cleans_up() {
+    let pki = test_pki();
+    let layout = Layout { pki: test_pki_dir(), ..Layout::at(Path::new(env!("CARGO_MANIFEST_DIR"))) };
+    let server = server::start(pki, ServerConfig::default()).await.expect("server");
+    let report = load::run(
+        &layout,
+        &profile(Thresholds { max_unexpected_share: Some(0.0), ..Thresholds::default() }),
+        Some(server.url()),
+        None,
+    )
+    .await
+    .expect("load");
+    assert!(report.requests > 50, "{report:?}");
+    assert_eq!(report.requests, report.answered, "every request was answered");
+    assert_eq!(report.transactions.iter().map(|t| t.requests).sum::<usize>(), report.requests, "transactions add up");
+    assert_eq!(report.unexpected, 0, "{}", load::render(&report));
+    for name in ["bad-signature", "stale-date", "untrusted-qwac", "read", "refresh", "register"] {
+        let t = report.transactions.iter().find(|t| t.name == name).unwrap_or_else(|| panic!("{name} ran"));
+        assert!(t.requests > 0, "{name} ran");
+    }
+    assert!(report.breaches.is_empty(), "{:?}", report.breaches);
+    assert!(report.p50_ms > 0.0 && report.p50_ms <= report.p99_ms);
+    assert_eq!(server.registered_clients(), 0, "users delete what they registered");
+    assert!(server.stats().requests.load(std::sync::atomic::Ordering::Relaxed) as usize >= report.requests);
+
+    let impossible = Thresholds { min_throughput: Some(1e9), p99_ms: Some(0.0), ..Thresholds::default() };
+    let mut short = profile(impossible);
+    short.run_time = 1;
+    let breached = load::run(&layout, &short, Some(server.url()), None).await.expect("load");
+    assert_eq!(breached.breaches.len(), 2, "{:?}", breached.breaches);
+    server.stop().await;
+}
+
+#[test]
+fn a_broken_load_profile_names_file_line_and_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("bad.yaml"), "name: bad\nusers: lots\n").expect("write");
+    let err = LoadProfile::load("bad", dir.path()).expect_err("broken").to_string();
+    assert!(err.contains("bad.yaml:2:8"), "{err}");
+    assert!(LoadProfile::load("smoke", &Path::new(env!("CARGO_MANIFEST_DIR")).join("load")).is_ok());
+}
