@@ -139,6 +139,9 @@ pub struct LoadArgs {
     /// Our summary as Markdown, for a CI job page.
     #[arg(long)]
     pub md: Option<PathBuf>,
+    /// The PKI directory (default fixtures/pki under --root).
+    #[arg(long)]
+    pub pki: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -678,7 +681,10 @@ fn snapshots(command: SnapshotCommand) -> Result<u8, Error> {
 }
 
 fn load(args: &LoadArgs) -> Result<u8, Error> {
-    let layout = crate::suite::Layout::at(&args.root);
+    let mut layout = crate::suite::Layout::at(&args.root);
+    if let Some(pki) = &args.pki {
+        layout.pki = pki.clone();
+    }
     let profile = crate::load::LoadProfile::load(&args.profile, &args.root.join("load"))?;
     eprintln!("load `{}`: {} users for {} s ...", profile.name, profile.users, profile.run_time);
     let report =

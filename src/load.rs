@@ -51,8 +51,13 @@ fn reference() -> String {
 #[serde(deny_unknown_fields)]
 pub struct LoadTransaction {
     pub name: String,
-    /// `register`, `read`, `update` or `refresh-secret` (the user's own client).
+    /// `register`, `read`, `update` or `refresh-secret` (the user's own client), or `raw`.
     pub op: Operation,
+    /// `raw` only: method and path.
+    #[serde(default)]
+    pub method: Option<String>,
+    #[serde(default)]
+    pub path: Option<String>,
     pub weight: usize,
     #[serde(default)]
     pub mutation: Option<Mutation>,
@@ -136,14 +141,17 @@ struct UserSession {
     run: Arc<tokio::sync::Mutex<ScenarioRun>>,
 }
 
+/// Every user's session, kept for the cleanup after the attack.
+type Sessions = Arc<tokio::sync::Mutex<Vec<UserSession>>>;
+
 fn step_of(t: &LoadTransaction) -> Step {
     Step {
         name: Some(t.name.clone()),
         request: RequestSpec {
             op: t.op,
             client: None,
-            method: None,
-            path: None,
+            method: t.method.clone(),
+            path: t.path.clone(),
             query: None,
             body: match t.op {
                 Operation::Register => Some(
@@ -268,6 +276,7 @@ pub async fn run(
     let target = prepared.target.clone();
     let scenario = setup_scenario(&profile.name);
     let options = Arc::new(RunOptions::default());
+    preflight(&target, &scenario, &options).await?;
 
     // A goose user has one client, so one TLS identity: transactions that need another identity
     // (an untrusted QWAC, say) form their own goose scenario, weighted by their transactions.
@@ -279,16 +288,59 @@ pub async fn run(
     let mut attack =
         GooseAttack::initialize_with_config(goose_configuration(profile, &target.base_url, report_file.as_deref())?)
             .map_err(|e| Error::Internal(format!("goose: {e}")))?;
+    let sessions: Sessions = Default::default();
     for (identity, transactions) in &groups {
         let weight = transactions.iter().map(|t| t.weight).sum();
-        let group = goose_scenario(&target, &scenario, &options, identity, transactions, weight)?;
+        let group = goose_scenario(&target, &scenario, &options, identity, transactions, weight, &sessions)?;
         attack = attack.register_scenario(group);
     }
     let metrics = attack.execute().await.map_err(|e| Error::Internal(format!("goose: {e}")))?;
+    // Cleanup after the attack, not in goose's on-stop: deleting thousands of clients inside a
+    // user's last iteration would stretch its cadence and feed coordinated-omission mitigation
+    // a huge synthetic backlog.
+    let all: Vec<UserSession> = std::mem::take(&mut *sessions.lock().await);
+    futures_util::future::join_all(all.iter().map(|s| async move { s.run.lock().await.cleanup().await })).await;
     if let Some(server) = prepared.embedded {
         server.stop().await;
     }
     Ok(summarise(profile, &target.base_url, &metrics))
+}
+
+/// One registration and its deletion before goose starts, so that a target that refuses the
+/// profile's identities or credentials fails the load at once, with the reason.
+async fn preflight(
+    target: &Arc<Target>,
+    scenario: &Arc<HarnessScenario>,
+    options: &Arc<RunOptions>,
+) -> Result<(), Error> {
+    let mut run = ScenarioRun::new(target.clone(), scenario.clone(), options.clone());
+    let mut register = step_of(&LoadTransaction {
+        name: "preflight".into(),
+        op: Operation::Register,
+        method: None,
+        path: None,
+        weight: 0,
+        mutation: None,
+        tls: None,
+        sign: None,
+        expect: vec![201],
+    });
+    register.register_as = None;
+    let result = run.step(0, &register).await;
+    run.cleanup().await;
+    if result.passed() {
+        return Ok(());
+    }
+    let why: Vec<String> = result
+        .checks
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| format!("{}: expected {}, got {}", c.check, c.expected, c.got))
+        .collect();
+    Err(Error::Input {
+        what: format!("load against {}", target.base_url),
+        message: format!("a valid registration was refused, so the load would measure nothing: {}", why.join("; ")),
+    })
 }
 
 /// One goose scenario: users presenting `identity`, each with its own registered client.
@@ -299,15 +351,18 @@ fn goose_scenario(
     identity: &str,
     transactions: &[&LoadTransaction],
     weight: usize,
+    sessions: &Sessions,
 ) -> Result<goose::goose::Scenario, Error> {
     let bad = |e: GooseError| Error::input("load profile", e);
     let mut group = goose::goose::Scenario::new(&format!("as {identity}")).set_weight(weight).map_err(bad)?;
     let start: TransactionFunction = {
         let (target, scenario, options, identity) =
             (target.clone(), scenario.clone(), options.clone(), identity.to_string());
+        let sessions = sessions.clone();
         Arc::new(move |user| {
             let (target, scenario, options, identity) =
                 (target.clone(), scenario.clone(), options.clone(), identity.clone());
+            let sessions = sessions.clone();
             Box::pin(async move {
                 let builder = target
                     .transport
@@ -319,6 +374,8 @@ fn goose_scenario(
                 let mut register = step_of(&LoadTransaction {
                     name: "setup".into(),
                     op: Operation::Register,
+                    method: None,
+                    path: None,
                     weight: 0,
                     mutation: None,
                     tls: None,
@@ -329,7 +386,9 @@ fn goose_scenario(
                 if !run.step(0, &register).await.passed() {
                     return Err(transaction_error("the user could not register its client".into()));
                 }
-                user.set_session_data(UserSession { run: Arc::new(tokio::sync::Mutex::new(run)) });
+                let session = UserSession { run: Arc::new(tokio::sync::Mutex::new(run)) };
+                sessions.lock().await.push(session.clone());
+                user.set_session_data(session);
                 Ok(())
             })
         })
@@ -344,15 +403,7 @@ fn goose_scenario(
         group =
             group.register_transaction(Transaction::new(function).set_name(&t.name).set_weight(t.weight).map_err(bad)?);
     }
-    let stop: TransactionFunction = Arc::new(|user| {
-        Box::pin(async move {
-            if let Some(session) = user.get_session_data::<UserSession>().cloned() {
-                session.run.lock().await.cleanup().await;
-            }
-            Ok(())
-        })
-    });
-    Ok(group.register_transaction(Transaction::new(stop).set_name("cleanup").set_on_stop()))
+    Ok(group)
 }
 
 fn goose_configuration(

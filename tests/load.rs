@@ -21,6 +21,8 @@ fn transaction(
     LoadTransaction {
         name: name.into(),
         op,
+        method: None,
+        path: None,
         weight: 1,
         mutation,
         tls: tls.map(str::to_string),
