@@ -14,7 +14,7 @@ pki=target/test-pki
 $bin pki init --dir "$pki" >/dev/null 2>&1
 $bin serve --pki "$pki" --listen 127.0.0.1:18443 >/dev/null 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null' EXIT
+trap 'kill $server 2>/dev/null || true' EXIT
 sleep 1
 url=https://127.0.0.1:18443
 
