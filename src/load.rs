@@ -185,6 +185,23 @@ fn step_of(t: &LoadTransaction) -> Step {
     }
 }
 
+/// A valid registration whose client becomes the session's `client` (read, update, refresh).
+fn own_registration() -> Step {
+    let mut register = step_of(&LoadTransaction {
+        name: "own client".into(),
+        op: Operation::Register,
+        method: None,
+        path: None,
+        weight: 0,
+        mutation: None,
+        tls: None,
+        sign: None,
+        expect: vec![201],
+    });
+    register.register_as = None;
+    register
+}
+
 fn setup_scenario(name: &str) -> Arc<HarnessScenario> {
     Arc::new(HarnessScenario {
         id: format!("load-{name}"),
@@ -314,18 +331,7 @@ async fn preflight(
     options: &Arc<RunOptions>,
 ) -> Result<(), Error> {
     let mut run = ScenarioRun::new(target.clone(), scenario.clone(), options.clone());
-    let mut register = step_of(&LoadTransaction {
-        name: "preflight".into(),
-        op: Operation::Register,
-        method: None,
-        path: None,
-        weight: 0,
-        mutation: None,
-        tls: None,
-        sign: None,
-        expect: vec![201],
-    });
-    register.register_as = None;
+    let register = own_registration();
     let result = run.step(0, &register).await;
     run.cleanup().await;
     if result.passed() {
@@ -371,18 +377,7 @@ fn goose_scenario(
                 user.set_client_builder(builder).await?;
                 // The user's own client for read, update and refresh, registered as the profile's TPP.
                 let mut run = ScenarioRun::new(target, scenario, options);
-                let mut register = step_of(&LoadTransaction {
-                    name: "setup".into(),
-                    op: Operation::Register,
-                    method: None,
-                    path: None,
-                    weight: 0,
-                    mutation: None,
-                    tls: None,
-                    sign: None,
-                    expect: vec![201],
-                });
-                register.register_as = None;
+                let register = own_registration();
                 if !run.step(0, &register).await.passed() {
                     return Err(transaction_error("the user could not register its client".into()));
                 }

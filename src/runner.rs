@@ -679,18 +679,7 @@ impl ScenarioRun {
 
     /// The client as its owner reads it (status and raw body), for `unchanged`.
     async fn read_client(&self, name: &str) -> (String, Vec<u8>) {
-        let step = Step {
-            name: None,
-            request: owner_request(Operation::Read, name),
-            mutations: vec![],
-            expect: Default::default(),
-            capture: Default::default(),
-            register_as: None,
-            concurrent: None,
-            replay_previous: false,
-            wait_ms: 0,
-            snapshot: false,
-        };
+        let step = owner_step(Operation::Read, name);
         let prepared = match self.prepare(&step, &self.vars).await {
             Ok(p) => p,
             Err(e) => return (format!("cannot read: {e}"), Vec::new()),
@@ -716,18 +705,7 @@ impl ScenarioRun {
         let mut out = Vec::new();
         for (name, client) in pending {
             self.clients.insert(name.clone(), client.clone());
-            let step = Step {
-                name: None,
-                request: owner_request(Operation::Delete, &name),
-                mutations: vec![],
-                expect: Default::default(),
-                capture: Default::default(),
-                register_as: None,
-                concurrent: None,
-                replay_previous: false,
-                wait_ms: 0,
-                snapshot: false,
-            };
+            let step = owner_step(Operation::Delete, &name);
             let result = match self.prepare(&step, &self.vars).await {
                 Ok(p) => {
                     self.target.transport.send(&self.target.pki, p.tls.as_deref(), &self.target.base_url, &p.msg).await
@@ -755,6 +733,22 @@ fn credentials_of(target: &Target, tpp: &str) -> Result<(String, String), String
     }
     let entry = target.pki.tpp(tpp).map_err(|e| e.to_string())?;
     Ok((entry.dcr_client_id.clone(), entry.dcr_client_secret.clone()))
+}
+
+/// A step in which the client's owner does `op` on it, expecting nothing in particular.
+fn owner_step(op: Operation, client: &str) -> Step {
+    Step {
+        name: None,
+        request: owner_request(op, client),
+        mutations: vec![],
+        expect: Default::default(),
+        capture: Default::default(),
+        register_as: None,
+        concurrent: None,
+        replay_previous: false,
+        wait_ms: 0,
+        snapshot: false,
+    }
 }
 
 fn owner_request(op: Operation, client: &str) -> RequestSpec {
