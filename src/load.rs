@@ -129,6 +129,8 @@ pub struct LoadReport {
     pub p50_ms: f64,
     pub p95_ms: f64,
     pub p99_ms: f64,
+    /// Latency samples goose added for coordinated omission (not requests).
+    pub synthetic_samples: usize,
     pub transactions: Vec<TransactionFigures>,
     /// Thresholds breached, one line each.
     pub breaches: Vec<String>,
@@ -143,6 +145,18 @@ struct UserSession {
 
 /// Every user's session, kept for the cleanup after the attack.
 type Sessions = Arc<tokio::sync::Mutex<Vec<UserSession>>>;
+
+/// Exact counts of one transaction. Goose's own counts include the synthetic samples of
+/// coordinated-omission mitigation, which are right for latencies and wrong for "how many
+/// requests were sent".
+#[derive(Default, Debug)]
+struct Counts {
+    sent: std::sync::atomic::AtomicUsize,
+    answered: std::sync::atomic::AtomicUsize,
+    unexpected: std::sync::atomic::AtomicUsize,
+}
+
+type CountsByName = Arc<BTreeMap<String, Arc<Counts>>>;
 
 fn step_of(t: &LoadTransaction) -> Step {
     Step {
@@ -237,7 +251,9 @@ async fn run_transaction(
     user: &mut GooseUser,
     target: Arc<Target>,
     transaction: Arc<LoadTransaction>,
+    counts: Arc<Counts>,
 ) -> TransactionResult {
+    use std::sync::atomic::Ordering::Relaxed;
     let step = step_of(&transaction);
     let session =
         user.get_session_data::<UserSession>().cloned().ok_or_else(|| transaction_error("no session".into()))?;
@@ -256,11 +272,16 @@ async fn run_transaction(
         request = request.expect_status_code(*only);
     }
     let request = request.build();
+    counts.sent.fetch_add(1, Relaxed);
     let mut goose = user.request(request).await?;
     let response = match goose.response {
         Ok(response) => response,
-        Err(e) => return user.set_failure(&format!("no answer: {e}"), &mut goose.request, None, None),
+        Err(e) => {
+            counts.unexpected.fetch_add(1, Relaxed);
+            return user.set_failure(&format!("no answer: {e}"), &mut goose.request, None, None);
+        }
     };
+    counts.answered.fetch_add(1, Relaxed);
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let body = response.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
@@ -277,6 +298,7 @@ async fn run_transaction(
     if transaction.expect.contains(&status) {
         user.set_success(&mut goose.request)
     } else {
+        counts.unexpected.fetch_add(1, Relaxed);
         let why = format!("{}: {status} is not one of {:?}", transaction.name, transaction.expect);
         user.set_failure(&why, &mut goose.request, Some(&headers), None)
     }
@@ -306,9 +328,18 @@ pub async fn run(
         GooseAttack::initialize_with_config(goose_configuration(profile, &target.base_url, report_file.as_deref())?)
             .map_err(|e| Error::Internal(format!("goose: {e}")))?;
     let sessions: Sessions = Default::default();
+    let counts: CountsByName =
+        Arc::new(profile.transactions.iter().map(|t| (t.name.clone(), Arc::new(Counts::default()))).collect());
     for (identity, transactions) in &groups {
         let weight = transactions.iter().map(|t| t.weight).sum();
-        let group = goose_scenario(&target, &scenario, &options, identity, transactions, weight, &sessions)?;
+        let shared = Shared {
+            target: target.clone(),
+            scenario: scenario.clone(),
+            options: options.clone(),
+            sessions: sessions.clone(),
+            counts: counts.clone(),
+        };
+        let group = goose_scenario(&shared, identity, transactions, weight)?;
         attack = attack.register_scenario(group);
     }
     let metrics = attack.execute().await.map_err(|e| Error::Internal(format!("goose: {e}")))?;
@@ -320,7 +351,7 @@ pub async fn run(
     if let Some(server) = prepared.embedded {
         server.stop().await;
     }
-    Ok(summarise(profile, &target.base_url, &metrics))
+    Ok(summarise(profile, &target.base_url, &metrics, &counts))
 }
 
 /// One registration and its deletion before goose starts, so that a target that refuses the
@@ -350,15 +381,22 @@ async fn preflight(
 }
 
 /// One goose scenario: users presenting `identity`, each with its own registered client.
+/// What every goose scenario of one load run shares.
+struct Shared {
+    target: Arc<Target>,
+    scenario: Arc<HarnessScenario>,
+    options: Arc<RunOptions>,
+    sessions: Sessions,
+    counts: CountsByName,
+}
+
 fn goose_scenario(
-    target: &Arc<Target>,
-    scenario: &Arc<HarnessScenario>,
-    options: &Arc<RunOptions>,
+    shared: &Shared,
     identity: &str,
     transactions: &[&LoadTransaction],
     weight: usize,
-    sessions: &Sessions,
 ) -> Result<goose::goose::Scenario, Error> {
+    let Shared { target, scenario, options, sessions, counts } = shared;
     let bad = |e: GooseError| Error::input("load profile", e);
     let mut group = goose::goose::Scenario::new(&format!("as {identity}")).set_weight(weight).map_err(bad)?;
     let start: TransactionFunction = {
@@ -391,9 +429,10 @@ fn goose_scenario(
     group = group.register_transaction(Transaction::new(start).set_name("setup").set_on_start());
     for t in transactions {
         let (target, transaction) = (target.clone(), Arc::new((*t).clone()));
+        let count = counts.get(&t.name).cloned().unwrap_or_default();
         let function: TransactionFunction = Arc::new(move |user| {
-            let (target, transaction) = (target.clone(), transaction.clone());
-            Box::pin(async move { run_transaction(user, target, transaction).await })
+            let (target, transaction, count) = (target.clone(), transaction.clone(), count.clone());
+            Box::pin(async move { run_transaction(user, target, transaction, count).await })
         });
         group =
             group.register_transaction(Transaction::new(function).set_name(&t.name).set_weight(t.weight).map_err(bad)?);
@@ -448,28 +487,37 @@ fn merged_percentile_ms(buckets: &BTreeMap<u64, usize>, p: f64) -> f64 {
 }
 
 /// Our figures from goose's metrics (coordinated-omission-corrected where goose has them).
-pub fn summarise(profile: &LoadProfile, target: &str, metrics: &goose::metrics::GooseMetrics) -> LoadReport {
+fn summarise(
+    profile: &LoadProfile,
+    target: &str,
+    metrics: &goose::metrics::GooseMetrics,
+    counts: &CountsByName,
+) -> LoadReport {
+    use std::sync::atomic::Ordering::Relaxed;
     let names: BTreeMap<&str, &LoadTransaction> = profile.transactions.iter().map(|t| (t.name.as_str(), t)).collect();
     let mut transactions = Vec::new();
     let mut all: BTreeMap<u64, usize> = BTreeMap::new();
-    let (mut requests, mut unexpected, mut answered) = (0, 0, 0);
+    let (mut requests, mut unexpected, mut answered, mut samples) = (0, 0, 0, 0);
     for (key, aggregate) in &metrics.requests {
         let name = key.split_once(' ').map(|(_, n)| n).unwrap_or(key);
         if !names.contains_key(name) {
             continue;
         }
         let data = aggregate.coordinated_omission_data.as_ref().unwrap_or(&aggregate.raw_data);
-        let count = aggregate.success_count + aggregate.fail_count;
-        requests += count;
-        unexpected += aggregate.fail_count;
-        answered += aggregate.status_code_counts.iter().filter(|(code, _)| **code != 0).map(|(_, n)| n).sum::<usize>();
+        let Some(count) = counts.get(name) else { continue };
+        let (sent, got, wrong) =
+            (count.sent.load(Relaxed), count.answered.load(Relaxed), count.unexpected.load(Relaxed));
+        requests += sent;
+        answered += got;
+        unexpected += wrong;
+        samples += aggregate.success_count + aggregate.fail_count;
         for (bucket, n) in data.times_us.iter() {
             *all.entry(*bucket).or_default() += n;
         }
         transactions.push(TransactionFigures {
             name: name.to_string(),
-            requests: count,
-            unexpected: aggregate.fail_count,
+            requests: sent,
+            unexpected: wrong,
             p50_ms: percentile_ms(data, 0.5),
             p95_ms: percentile_ms(data, 0.95),
             p99_ms: percentile_ms(data, 0.99),
@@ -486,6 +534,7 @@ pub fn summarise(profile: &LoadProfile, target: &str, metrics: &goose::metrics::
         answered,
         unexpected,
         throughput: requests as f64 / duration_s,
+        synthetic_samples: samples.saturating_sub(requests),
         p50_ms: merged_percentile_ms(&all, 0.5),
         p95_ms: merged_percentile_ms(&all, 0.95),
         p99_ms: merged_percentile_ms(&all, 0.99),
@@ -520,8 +569,8 @@ fn breaches(t: &Thresholds, r: &LoadReport) -> Vec<String> {
 pub fn render(r: &LoadReport) -> String {
     use std::fmt::Write;
     let mut out = format!(
-        "load `{}` against {}: {} users, {:.0} s, {} requests ({} answered), {:.0} requests/s, p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, {} unexpected\n\n",
-        r.profile, r.target, r.users, r.duration_s, r.requests, r.answered, r.throughput, r.p50_ms, r.p95_ms, r.p99_ms, r.unexpected
+        "load `{}` against {}: {} users, {:.0} s, {} requests ({} answered), {:.0} requests/s, p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, {} unexpected, {} coordinated-omission samples\n\n",
+        r.profile, r.target, r.users, r.duration_s, r.requests, r.answered, r.throughput, r.p50_ms, r.p95_ms, r.p99_ms, r.unexpected, r.synthetic_samples
     );
     let _ = writeln!(out, "| transaction | requests | unexpected | share | p50 ms | p95 ms | p99 ms |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     for t in &r.transactions {

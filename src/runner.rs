@@ -409,7 +409,7 @@ impl ScenarioRun {
             ("[unique]".to_string(), self.vars.get("unique").cloned().unwrap_or_default()),
             ("[base_url]".to_string(), self.target.base_url.clone()),
         ]);
-        let text = crate::snapshot::normalise(response, &volatile);
+        let text = crate::snapshot::normalise(response, &volatile, &self.target.profile.snapshot);
         let file = self.scenario.file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
         let source = format!("scenarios/{file}");
         crate::snapshot::check(options, &self.target.profile.name, &self.scenario.id, &source, index, &text)

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::check::CheckOutcome;
+use crate::scenario::profile::SnapshotRules;
 use crate::transport::Response;
 
 /// Where snapshots live and how a run treats them.
@@ -30,9 +31,6 @@ impl SnapshotOptions {
     }
 }
 
-/// Headers worth keeping: the ones a client acts on.
-const KEPT_HEADERS: &[&str] = &["cache-control", "content-type", "pragma", "www-authenticate"];
-
 /// JSON fields whose values change every run, and the placeholder each becomes.
 const VOLATILE: &[(&str, &str)] = &[
     ("client_id", "[client_id]"),
@@ -44,14 +42,14 @@ const VOLATILE: &[(&str, &str)] = &[
     ("client_secret_expires_at", "[timestamp]"),
 ];
 
-/// The normalised text of an answer. `vars` values that are volatile (`unique`) are replaced
-/// wherever they appear.
-pub fn normalise(response: &Response, volatile_text: &BTreeMap<String, String>) -> String {
+/// The normalised text of an answer, by the target's `rules`. Volatile texts (`unique`, the
+/// base URL) are replaced by their placeholders wherever they appear.
+pub fn normalise(response: &Response, volatile_text: &BTreeMap<String, String>, rules: &SnapshotRules) -> String {
     let mut out = format!("status: {}\nheaders:\n", response.status);
     let mut headers: Vec<(String, String)> = response
         .headers
         .iter()
-        .filter(|(n, _)| KEPT_HEADERS.contains(&n.to_ascii_lowercase().as_str()))
+        .filter(|(n, _)| rules.headers.iter().any(|kept| kept.eq_ignore_ascii_case(n)))
         .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
         .collect();
     headers.sort();
@@ -60,7 +58,7 @@ pub fn normalise(response: &Response, volatile_text: &BTreeMap<String, String>) 
     }
     let body = match serde_json::from_slice::<Value>(&response.body) {
         Ok(mut json) => {
-            scrub(&mut json);
+            scrub(&mut json, &rules.volatile);
             serde_json::to_string_pretty(&json).unwrap_or_default()
         }
         Err(_) => String::from_utf8_lossy(&response.body).into_owned(),
@@ -76,17 +74,22 @@ pub fn normalise(response: &Response, volatile_text: &BTreeMap<String, String>) 
     out
 }
 
-fn scrub(value: &mut Value) {
+fn scrub(value: &mut Value, extra: &[String]) {
     match value {
         Value::Object(map) => {
             for (key, v) in map.iter_mut() {
-                match VOLATILE.iter().find(|(field, _)| field == key) {
-                    Some((_, placeholder)) if !v.is_null() => *v = Value::String(placeholder.to_string()),
-                    _ => scrub(v),
+                let placeholder = VOLATILE
+                    .iter()
+                    .find(|(field, _)| field == key)
+                    .map(|(_, p)| p.to_string())
+                    .or_else(|| extra.contains(key).then(|| format!("[{key}]")));
+                match placeholder {
+                    Some(placeholder) if !v.is_null() => *v = Value::String(placeholder),
+                    _ => scrub(v, extra),
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(scrub),
+        Value::Array(items) => items.iter_mut().for_each(|v| scrub(v, extra)),
         _ => {}
     }
 }
@@ -255,7 +258,7 @@ mod tests {
             elapsed: std::time::Duration::ZERO,
         };
         let vars = BTreeMap::from([("[unique]".to_string(), "Zx81q".to_string())]);
-        let text = normalise(&response, &vars);
+        let text = normalise(&response, &vars, &SnapshotRules::default());
         assert!(
             !text.contains("s3cr3t") && !text.contains("abc123") && !text.contains("rat-x") && !text.contains("Zx81q"),
             "{text}"
@@ -263,6 +266,21 @@ mod tests {
         assert!(text.contains("\"client_name\": \"dcr-harness [unique]\""), "{text}");
         assert!(text.contains("cache-control: no-store") && !text.contains("date:"), "{text}");
         assert!(text.find("\"client_id\"") < text.find("\"client_name\""), "keys sorted: {text}");
+    }
+
+    #[test]
+    fn profile_rules_choose_headers_and_extra_volatile_fields() {
+        let response = Response {
+            status: 200,
+            headers: vec![("x-request-id".into(), "r-1".into()), ("cache-control".into(), "no-store".into())],
+            body: br#"{"software_statement_id":"ss-991","client_name":"x"}"#.to_vec(),
+            elapsed: std::time::Duration::ZERO,
+        };
+        let rules =
+            SnapshotRules { headers: vec!["X-Request-ID".into()], volatile: vec!["software_statement_id".into()] };
+        let text = normalise(&response, &BTreeMap::new(), &rules);
+        assert!(text.contains("x-request-id: r-1") && !text.contains("cache-control"), "{text}");
+        assert!(text.contains("\"software_statement_id\": \"[software_statement_id]\""), "{text}");
     }
 
     #[test]

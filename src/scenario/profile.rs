@@ -58,12 +58,34 @@ pub struct Profile {
     /// Client secrets can be checked at the token endpoint (client-credentials grant).
     #[serde(default = "yes")]
     pub token_endpoint: bool,
+    /// How answers are normalised into snapshots for this target.
+    #[serde(default)]
+    pub snapshot: SnapshotRules,
     #[serde(skip)]
     pub file: Option<PathBuf>,
 }
 
 fn yes() -> bool {
     true
+}
+
+/// Snapshot normalisation for a target: which headers to keep, and which JSON fields change on
+/// every run (their values become `[field]`), besides the built-in ids, secrets, tokens and
+/// timestamps.
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SnapshotRules {
+    pub headers: Vec<String>,
+    pub volatile: Vec<String>,
+}
+
+impl Default for SnapshotRules {
+    fn default() -> Self {
+        SnapshotRules {
+            headers: ["cache-control", "content-type", "pragma", "www-authenticate"].map(String::from).to_vec(),
+            volatile: Vec::new(),
+        }
+    }
 }
 
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize, Default)]
