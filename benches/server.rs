@@ -16,10 +16,7 @@ fn bench(c: &mut Criterion) {
     let org = identity.info.organization_identifier.clone().expect("org");
     let verifier = SignatureVerifier::new(pki, &ServerConfig::default()).expect("verifier");
     let now = SystemTime::now();
-    let mut body = br#"{"client_name":"bench","redirect_uris":["https://tpp.example/cb"],"padding":""#.to_vec();
-    body.resize(1022, b'x');
-    body.extend_from_slice(b"\"}");
-    let mut msg = Message::new("POST", "/client/v1/register", body);
+    let mut msg = dcr_harness::testing::one_kib_registration();
     msg.add_header("Content-Type", "application/json");
     sign(identity, &Dialect::default(), &mut msg, now).expect("sign");
 
@@ -34,16 +31,8 @@ fn bench(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
-    let message = b"(request-target): post /client/v1/register\ndate: Tue, 24 Nov 2026 19:11:14 GMT\ndigest: SHA-256=x";
-    let signature = identity.key().sign(message).expect("sign");
-    let public = identity.key().public_key_bits();
-    group.bench_function("bare_rsa2048_verify", |b| {
-        b.iter(|| {
-            aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256, &public)
-                .verify(message, &signature)
-                .expect("verify")
-        })
-    });
+    let bare = dcr_harness::testing::bare_rsa_verifier(identity);
+    group.bench_function("bare_rsa2048_verify", |b| b.iter(&bare));
     group.finish();
     round_trips(c);
 }

@@ -42,3 +42,24 @@ pub fn self_signed_identity(key_type: KeyType) -> Identity {
     std::fs::write(&key_path, key.serialize_pem()).expect("write key");
     Identity::load(&tag, &cert_path, &key_path).expect("load identity")
 }
+
+/// A registration of exactly 1 KiB, the request size the benchmarks sign and verify.
+pub fn one_kib_registration() -> crate::signature::Message {
+    let mut body = br#"{"client_name":"bench","redirect_uris":["https://tpp.example/cb"],"padding":""#.to_vec();
+    body.resize(1024 - 2, b'x');
+    body.extend_from_slice(b"\"}");
+    crate::signature::Message::new("POST", "/client/v1/register", body)
+}
+
+/// The reference point of the verify benchmarks: a bare RSA-2048 PKCS#1 verification with
+/// aws-lc, of a signature made by `identity`.
+pub fn bare_rsa_verifier(identity: &Identity) -> impl Fn() {
+    let message = b"(request-target): post /client/v1/register\ndate: Tue, 24 Nov 2026 19:11:14 GMT\ndigest: SHA-256=x";
+    let signature = identity.key().sign(message).expect("sign");
+    let public = identity.key().public_key_bits();
+    move || {
+        aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256, &public)
+            .verify(message, &signature)
+            .expect("verify")
+    }
+}
