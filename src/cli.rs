@@ -289,10 +289,7 @@ pub enum CurlCredentials {
     None,
 }
 
-/// API-key header names for the DCR-service credentials (IBM API Connect's, which SMBC's portal
-/// uses).
-pub const CLIENT_ID_HEADER: &str = "X-IBM-Client-Id";
-pub const CLIENT_SECRET_HEADER: &str = "X-IBM-Client-Secret";
+pub use crate::server::{CLIENT_ID_HEADER, CLIENT_SECRET_HEADER};
 
 /// Runs a parsed command line; returns the exit code of a command that completed.
 pub fn run(cli: Cli) -> Result<u8, Error> {

@@ -628,7 +628,7 @@ impl ScenarioRun {
 
     async fn add_credentials(&self, msg: &mut Message, tpp: &str, tls: Option<&str>) -> Result<(), String> {
         let creds = &self.target.profile.credentials;
-        let (id, secret) = self.credentials_of(tpp)?;
+        let (id, secret) = credentials_of(&self.target, tpp)?;
         match creds.kind {
             CredentialKind::ApiKey => {
                 msg.add_header(&creds.client_id_header, &id);
@@ -644,10 +644,6 @@ impl ScenarioRun {
             CredentialKind::None => {}
         }
         Ok(())
-    }
-
-    fn credentials_of(&self, tpp: &str) -> Result<(String, String), String> {
-        credentials_of(&self.target, tpp)
     }
 
     /// A DCR-service bearer token for `tpp`, fetched once per run.

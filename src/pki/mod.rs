@@ -322,9 +322,7 @@ fn load_identity(dir: &Path, name: &str, entry: &IdentityEntry) -> Result<Identi
     let key = read_key(&key_path)?;
     let leaf =
         CertInfo::from_der(&chain[0]).map_err(|e| PkiError::Pem { path: cert_path.clone(), message: e.to_string() })?;
-    let (_, parsed) = x509_parser::parse_x509_certificate(&chain[0])
-        .map_err(|e| PkiError::Pem { path: cert_path.clone(), message: e.to_string() })?;
-    if parsed.public_key().subject_public_key.data.as_ref() != key.public_key_bits().as_slice() {
+    if leaf.public_key != key.public_key_bits() {
         return Err(PkiError::KeyMismatch { name: name.to_string(), key: key_path, cert: cert_path });
     }
     Ok(Identity {

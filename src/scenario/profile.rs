@@ -144,8 +144,8 @@ impl Default for Credentials {
     fn default() -> Self {
         Credentials {
             kind: CredentialKind::ApiKey,
-            client_id_header: crate::cli::CLIENT_ID_HEADER.into(),
-            client_secret_header: crate::cli::CLIENT_SECRET_HEADER.into(),
+            client_id_header: crate::server::CLIENT_ID_HEADER.into(),
+            client_secret_header: crate::server::CLIENT_SECRET_HEADER.into(),
             token_path: "/oauth/token".into(),
             overrides: BTreeMap::new(),
         }

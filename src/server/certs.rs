@@ -104,14 +104,22 @@ pub fn check_qwac_chain(
     Ok(info)
 }
 
-/// The full QWAC judgement; returns the TPP's organizationIdentifier.
+/// A client certificate judged to be a QWAC of a TPP with an accepted role.
+#[derive(Debug, Clone)]
+pub struct Qwac {
+    pub organization_identifier: String,
+    pub not_before: SystemTime,
+    pub not_after: SystemTime,
+}
+
+/// The full QWAC judgement.
 pub fn judge_qwac(
     trust: &Trust,
     chain: &[CertificateDer<'_>],
     required_roles: &[PspRole],
     now: SystemTime,
     flaws: &impl Fn(Flaw) -> bool,
-) -> Result<String, CertProblem> {
+) -> Result<Qwac, CertProblem> {
     let info = check_qwac_chain(trust, chain, now, flaws)?;
     let qc = info.qc_statements();
     if !flaws(Flaw::AcceptNonQwac) {
@@ -133,7 +141,10 @@ pub fn judge_qwac(
             return Err(CertProblem::Role(format!("the QWAC's PSD2 roles lack one of {}", wanted.join(", "))));
         }
     }
-    info.organization_identifier.ok_or_else(|| CertProblem::Invalid("the QWAC has no organizationIdentifier".into()))
+    let organization_identifier = info
+        .organization_identifier
+        .ok_or_else(|| CertProblem::Invalid("the QWAC has no organizationIdentifier".into()))?;
+    Ok(Qwac { organization_identifier, not_before: info.not_before, not_after: info.not_after })
 }
 
 /// The QSEAL judgement of a signing certificate already proven to have signed the request.

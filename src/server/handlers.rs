@@ -21,7 +21,7 @@ use super::metadata::{self, MetadataError};
 use super::response::{empty, invalid_client, invalid_token, json, no_store, oauth_error, tpp_message, Answer};
 use super::store::{constant_time_eq, Client};
 use super::{DcrAuth, Peer, Refusal, ServerProfile, State};
-use crate::cli::{CLIENT_ID_HEADER, CLIENT_SECRET_HEADER};
+use super::{CLIENT_ID_HEADER, CLIENT_SECRET_HEADER};
 use crate::pki::generate_token;
 use crate::signature::{Message, SignatureError};
 
@@ -174,7 +174,7 @@ fn identify_tpp(state: &State, peer: &Peer, parts: &Parts) -> Result<String, Ans
     let from_cert = if peer.chain.is_empty() && flaws(Flaw::SkipClientCert) {
         None
     } else {
-        Some(judge_qwac(&state.trust, &peer.chain, &state.config.required_roles, now, &flaws).map_err(cert_answer)?)
+        Some(qwac_of(state, peer, now, &flaws).map_err(cert_answer)?)
     };
     let from_credentials =
         if flaws(Flaw::SkipDcrCredentials) { None } else { Some(dcr_credentials(state, &parts.headers)?) };
@@ -186,6 +186,19 @@ fn identify_tpp(state: &State, peer: &Peer, parts: &Parts) -> Result<String, Ans
         (None, Some(creds)) => Ok(creds),
         (None, None) => Err(cert_answer(CertProblem::Missing)),
     }
+}
+
+/// The TPP of the connection's QWAC: judged once per connection, its validity per request.
+fn qwac_of(state: &State, peer: &Peer, now: SystemTime, flaws: &impl Fn(Flaw) -> bool) -> Result<String, CertProblem> {
+    if let Some(known) = peer.qwac.get() {
+        if known.not_before <= now && now <= known.not_after {
+            return Ok(known.organization_identifier.clone());
+        }
+    }
+    let qwac = judge_qwac(&state.trust, &peer.chain, &state.config.required_roles, now, flaws)?;
+    let org = qwac.organization_identifier.clone();
+    let _ = peer.qwac.set(qwac);
+    Ok(org)
 }
 
 fn cert_answer(problem: CertProblem) -> Answer {

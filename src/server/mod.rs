@@ -36,6 +36,11 @@ pub use tls::provider;
 use crate::pki::{Pki, PspRole};
 use crate::signature::{CertificateCache, Dialect, VerifyPolicy};
 
+/// API-key header names for the DCR-service credentials (IBM API Connect's, which SMBC's portal
+/// uses).
+pub const CLIENT_ID_HEADER: &str = "X-IBM-Client-Id";
+pub const CLIENT_SECRET_HEADER: &str = "X-IBM-Client-Secret";
+
 /// Which kind of DCR server to be.
 #[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -323,6 +328,16 @@ async fn accept_loop(
 /// What a connection knows about its peer.
 pub(crate) struct Peer {
     pub chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+    /// The QWAC verdict, reached on the connection's first request: the certificate cannot
+    /// change within a connection, and judging it (parse, chain) is the costliest part of a
+    /// request after the signature. Only its validity period is checked again per request.
+    pub qwac: std::sync::OnceLock<certs::Qwac>,
+}
+
+impl Peer {
+    fn new(chain: Vec<rustls::pki_types::CertificateDer<'static>>) -> Self {
+        Peer { chain, qwac: std::sync::OnceLock::new() }
+    }
 }
 
 async fn serve_connection(
@@ -333,7 +348,7 @@ async fn serve_connection(
 ) {
     let _ = tcp.set_nodelay(true);
     let Some(acceptor) = acceptor else {
-        return serve_http(TokioIo::new(tcp), Peer { chain: Vec::new() }, state, shutdown).await;
+        return serve_http(TokioIo::new(tcp), Peer::new(Vec::new()), state, shutdown).await;
     };
     let tls = match tokio::time::timeout(state.config.read_timeout, acceptor.accept(tcp)).await {
         Ok(Ok(tls)) => tls,
@@ -347,7 +362,7 @@ async fn serve_connection(
         .peer_certificates()
         .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
         .unwrap_or_default();
-    serve_http(TokioIo::new(tls), Peer { chain }, state, shutdown).await
+    serve_http(TokioIo::new(tls), Peer::new(chain), state, shutdown).await
 }
 
 /// HTTP/1.1 with keep-alive over an established connection, until it closes or the server stops.
