@@ -41,7 +41,7 @@ fn bench(c: &mut Criterion) {
 /// not: with the sign and verify figures above, this splits a signed request's time into
 /// signing, verification, and TLS + HTTP + handler.
 fn round_trips(c: &mut Criterion) {
-    use dcr_harness::cli::{CLIENT_ID_HEADER, CLIENT_SECRET_HEADER};
+    use dcr_harness::protocol::{CLIENT_ID_HEADER, CLIENT_SECRET_HEADER};
     use dcr_harness::transport::{Transport, TransportConfig};
     let pki = test_pki();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");

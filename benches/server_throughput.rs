@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use dcr_harness::cli::{CLIENT_ID_HEADER, CLIENT_SECRET_HEADER};
+use dcr_harness::protocol::{CLIENT_ID_HEADER, CLIENT_SECRET_HEADER};
 use dcr_harness::server::{self, ServerConfig};
 use dcr_harness::signature::{sign, Dialect, Message};
 use dcr_harness::testing::test_pki;

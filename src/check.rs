@@ -5,27 +5,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
 use serde_json::Value;
 
+use crate::run::model::redact::{self, redacted_tag};
+pub use crate::run::model::CheckOutcome;
 use crate::scenario::template::{render, render_value};
 use crate::scenario::{Expect, JsonType, Predicate, Profile, Test};
 use crate::transport::{Response, TransportError};
-
-/// One check and how it went.
-#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
-pub struct CheckOutcome {
-    pub check: String,
-    pub passed: bool,
-    pub expected: String,
-    pub got: String,
-}
-
-impl CheckOutcome {
-    pub fn new(check: impl Into<String>, passed: bool, expected: impl Into<String>, got: impl Into<String>) -> Self {
-        CheckOutcome { check: check.into(), passed, expected: expected.into(), got: got.into() }
-    }
-}
 
 /// What a request came to: an HTTP answer, or a refused handshake / other transport failure.
 pub enum Observed<'a> {
@@ -130,24 +116,13 @@ fn check_predicate(
     CheckOutcome::new(name, passed, expected, got)
 }
 
-/// What reports show in place of a secret.
-pub const REDACTED: &str = "[redacted]";
-
-/// A secret as a report shows it when two must be told apart: a tag from the first 32 bits of
-/// its SHA-256, which says "these differ" without saying anything usable about either.
-pub fn redacted_tag(secret: &str) -> String {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, secret.as_bytes());
-    format!("[redacted #{}]", hex::encode(&digest.as_ref()[..4]))
-}
-
-/// JSON fields whose values are secrets.
-pub const SECRET_FIELDS: &[&str] = &["client_secret", "registration_access_token", "access_token", "refresh_token"];
-
 /// Whether a check (`json $.client_secret`, `header authorization`) is about a secret.
 fn names_a_secret(check: &str) -> bool {
-    let lower = check.to_ascii_lowercase();
-    SECRET_FIELDS.iter().any(|f| lower.ends_with(&format!(".{f}")))
-        || lower.starts_with("header ") && (lower.contains("secret") || lower.ends_with("authorization"))
+    match check.split_once(' ') {
+        Some(("json", path)) => path.rsplit(['.', '[']).next().is_some_and(redact::is_secret_field),
+        Some(("header", name)) => redact::is_secret_header(name),
+        _ => false,
+    }
 }
 
 fn evaluate(test: &Test, value: Option<&Value>, vars: &BTreeMap<String, String>) -> (bool, String) {
@@ -234,5 +209,22 @@ mod tests {
         assert!(!evaluate(&Test::Type(JsonType::Number), Some(&v), &vars).0);
         assert!(!evaluate(&Test::AtLeast(1.0), Some(&json!(0)), &vars).0);
         assert!(!check_predicate("x", Some(&json!("b")), &Predicate::Equals(json!("{{x}}")), &vars).passed);
+    }
+
+    #[test]
+    fn checks_about_secrets_are_known() {
+        let cases = [
+            ("json $.client_secret", true),
+            ("json $.nested.registration_access_token", true),
+            ("json $.client_id", false),
+            ("json $.client_secret_expires_at", false),
+            ("header Authorization", true),
+            ("header X-IBM-Client-Secret", true),
+            ("header content-type", false),
+            ("status", false),
+        ];
+        for (check, secret) in cases {
+            assert_eq!(names_a_secret(check), secret, "{check}");
+        }
     }
 }

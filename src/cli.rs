@@ -1,6 +1,7 @@
-//! The command line: clap definitions and one function per subcommand. Each returns the exit
-//! code of a completed command or a typed [`Error`]; `main` alone turns errors into messages and
-//! exit codes. Data goes to stdout, diagnostics to stderr.
+//! The command line: clap definitions (clap stays in this module: library enums get
+//! command-line wrappers here) and one function per subcommand. Each returns the [`Outcome`] of a
+//! completed command or a typed [`Error`]; `main` alone turns them into messages and exit codes.
+//! Data goes to stdout, diagnostics to stderr.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -8,10 +9,12 @@ use std::time::SystemTime;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::error::{exit, Error};
+use crate::error::Error;
 use crate::pki::{self, KeyType, Pki, PkiOptions, PspRole};
+use crate::protocol::{CertCheck, DcrAuth, ServerProfile, CLIENT_ID_HEADER, CLIENT_SECRET_HEADER};
 use crate::report::terminal::{Style, Verbosity};
-use crate::server::{CertCheck, DcrAuth, Flaw, ServerConfig, ServerProfile};
+use crate::run::Outcome;
+use crate::server::{Flaw, ServerConfig};
 use crate::signature::{self, Dialect, Message, Mutation, MutationContext};
 use std::io::IsTerminal;
 use std::ops::Not;
@@ -175,17 +178,17 @@ pub struct ServeArgs {
     /// Address to listen on (port 0: any free port).
     #[arg(long, default_value = "127.0.0.1:8443")]
     pub listen: std::net::SocketAddr,
-    #[arg(long, value_enum, default_value_t = ServerProfile::Smbc)]
-    pub profile: ServerProfile,
+    #[arg(long, value_enum, default_value_t = ServerKindArg::Smbc)]
+    pub profile: ServerKindArg,
     /// Switch off one rule (repeatable); `--list-flaws` names them.
     #[arg(long = "flaw")]
     pub flaws: Vec<String>,
     /// Judge client certificates in HTTP (answers name the rule) or in the TLS handshake.
-    #[arg(long, value_enum, default_value_t = CertCheck::Http)]
-    pub cert_check: CertCheck,
+    #[arg(long, value_enum, default_value_t = CertCheckArg::Http)]
+    pub cert_check: CertCheckArg,
     /// How DCR-service credentials travel.
-    #[arg(long, value_enum, default_value_t = DcrAuth::ApiKey)]
-    pub dcr_auth: DcrAuth,
+    #[arg(long, value_enum, default_value_t = DcrAuthArg::ApiKey)]
+    pub dcr_auth: DcrAuthArg,
     /// Accepted clock skew of a signed Date, in seconds.
     #[arg(long, default_value_t = 300)]
     pub max_skew: u64,
@@ -223,8 +226,8 @@ pub struct PkiInitArgs {
     #[arg(long)]
     pub force: bool,
     /// Key type of the QWACs and QSEALs.
-    #[arg(long, value_enum, default_value_t = KeyType::Rsa2048)]
-    pub key_type: KeyType,
+    #[arg(long, value_enum, default_value_t = KeyTypeArg::Rsa2048)]
+    pub key_type: KeyTypeArg,
     /// organizationIdentifier of TPP A.
     #[arg(long, default_value = "PSDGB-FCA-123456")]
     pub org_id: String,
@@ -289,10 +292,57 @@ pub enum CurlCredentials {
     None,
 }
 
-pub use crate::server::{CLIENT_ID_HEADER, CLIENT_SECRET_HEADER};
+/// Command-line spellings of library enums: clap stays in this module, and each wrapper maps
+/// one to one onto the library's type.
+macro_rules! value_enum {
+    ($(#[$meta:meta])* $name:ident => $lib:ty { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+        impl From<$name> for $lib {
+            fn from(arg: $name) -> $lib {
+                match arg { $($name::$variant => <$lib>::$variant),+ }
+            }
+        }
+    };
+}
+
+value_enum!(
+    /// Which kind of DCR server to be.
+    ServerKindArg => ServerProfile {
+        /// A PSD2 bank as SMBC describes it: mTLS with a QWAC, DCR credentials, QSEAL signatures.
+        Smbc,
+        /// A plain RFC 7591/7592 server: registration access tokens, no mTLS, no signatures.
+        Plain,
+    }
+);
+value_enum!(
+    /// Where client certificates are judged.
+    CertCheckArg => CertCheck {
+        /// Accept the handshake, judge in HTTP, answer with the rule's code.
+        Http,
+        /// Refuse an expired or untrusted certificate in the TLS handshake.
+        Handshake,
+    }
+);
+value_enum!(
+    /// How the TPP's credentials for the DCR service travel.
+    DcrAuthArg => DcrAuth {
+        /// `X-IBM-Client-Id` and `X-IBM-Client-Secret` headers.
+        ApiKey,
+        /// HTTP Basic with the client id and secret.
+        Basic,
+        /// `Authorization: Bearer` with a token from the server's token endpoint.
+        Bearer,
+    }
+);
+value_enum!(
+    /// The kind of key the good identities get.
+    KeyTypeArg => KeyType { Rsa2048, Rsa3072, Rsa4096, EcdsaP256 }
+);
 
 /// Runs a parsed command line; returns the exit code of a command that completed.
-pub fn run(cli: Cli) -> Result<u8, Error> {
+pub fn run(cli: Cli) -> Result<Outcome, Error> {
     match cli.command {
         Command::Pki(PkiCommand::Init(args)) => pki_init(&args),
         Command::Pki(PkiCommand::Show(args)) => pki_show(&args.dir),
@@ -316,20 +366,22 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
     }
 }
 
-fn print(text: &str) -> Result<u8, Error> {
+fn print(text: &str) -> Result<Outcome, Error> {
     let mut stdout = std::io::stdout().lock();
-    // A closed pipe (`| head`) is not an error worth a message.
-    let _ = stdout.write_all(text.as_bytes());
-    Ok(exit::OK)
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        // A closed pipe (`| head`) is the reader's choice, not an error worth a message.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Stdout(e)),
+        _ => Ok(Outcome::Success),
+    }
 }
 
-fn pki_init(args: &PkiInitArgs) -> Result<u8, Error> {
+fn pki_init(args: &PkiInitArgs) -> Result<Outcome, Error> {
     let dir = &args.dir.dir;
     if args.force {
         remove_generated(dir)?;
     }
     let options = PkiOptions {
-        key_type: args.key_type,
+        key_type: args.key_type.into(),
         organization_identifier: args.org_id.clone(),
         organization_name: args.org_name.clone(),
         roles: args.roles.clone(),
@@ -338,7 +390,7 @@ fn pki_init(args: &PkiInitArgs) -> Result<u8, Error> {
     };
     let pki = Pki::ensure(dir, &options)?;
     eprintln!("test PKI ready in {} ({} identities)", dir.display(), pki.identities().count());
-    Ok(exit::OK)
+    Ok(Outcome::Success)
 }
 
 /// Removes the generated files and the manifest, keeping `external` identities' entries.
@@ -359,12 +411,12 @@ fn remove_generated(dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-fn pki_show(dir: &Path) -> Result<u8, Error> {
+fn pki_show(dir: &Path) -> Result<Outcome, Error> {
     let pki = Pki::ensure(dir, &PkiOptions::default())?;
     print(&pki::describe(&pki))
 }
 
-fn sign(args: &SignArgs) -> Result<u8, Error> {
+fn sign(args: &SignArgs) -> Result<Outcome, Error> {
     let pki = Pki::ensure(&args.pki, &PkiOptions::default())?;
     let identity = pki.identity(&args.identity)?;
     let mutation = args.mutation.as_deref().map(str::parse::<Mutation>).transpose()?;
@@ -464,10 +516,7 @@ fn url_target(url: &str) -> Option<String> {
 
 /// A multi-threaded tokio runtime for the commands that do network work.
 pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(Error::Runtime)
 }
 
 /// Parses flaw names, all errors at once.
@@ -492,7 +541,7 @@ pub fn parse_flaws(names: &[String]) -> Result<std::collections::BTreeSet<Flaw>,
     }
 }
 
-fn serve(args: &ServeArgs) -> Result<u8, Error> {
+fn serve(args: &ServeArgs) -> Result<Outcome, Error> {
     if args.list_flaws {
         let mut out = String::new();
         for flaw in Flaw::ALL {
@@ -503,10 +552,10 @@ fn serve(args: &ServeArgs) -> Result<u8, Error> {
     let pki = Pki::ensure(&args.pki, &PkiOptions::default())?;
     let config = ServerConfig {
         listen: args.listen,
-        profile: args.profile,
+        profile: args.profile.into(),
         flaws: parse_flaws(&args.flaws)?,
-        cert_check: args.cert_check,
-        dcr_auth: args.dcr_auth,
+        cert_check: args.cert_check.into(),
+        dcr_auth: args.dcr_auth.into(),
         max_skew: std::time::Duration::from_secs(args.max_skew),
         initial_access_token: args.initial_access_token.clone(),
         plain_http: args.http,
@@ -514,7 +563,7 @@ fn serve(args: &ServeArgs) -> Result<u8, Error> {
     };
     let flaws: Vec<&str> = config.flaws.iter().map(|f| f.name()).collect();
     runtime()?.block_on(async {
-        let server = crate::server::start(&pki, config).await.map_err(|e| Error::Internal(e.to_string()))?;
+        let server = crate::server::start(&pki, config).await.map_err(Error::Serve)?;
         print(&format!("{}\n", server.url()))?;
         eprintln!(
             "reference DCR server ({:?} profile{}) on {}; Ctrl-C stops it",
@@ -524,7 +573,7 @@ fn serve(args: &ServeArgs) -> Result<u8, Error> {
         );
         wait_for_stop_signal().await;
         server.stop().await;
-        Ok(exit::OK)
+        Ok(Outcome::Success)
     })
 }
 
@@ -564,7 +613,7 @@ fn filter_of(select: &SelectArgs) -> Result<crate::scenario::Filter, Error> {
     })
 }
 
-fn run_suite(args: &RunArgs) -> Result<u8, Error> {
+fn run_suite(args: &RunArgs) -> Result<Outcome, Error> {
     let layout = crate::suite::Layout::at(&args.select.root);
     let reports = match &args.report {
         Some(spec) => crate::report::parse_specs(spec)?,
@@ -578,7 +627,7 @@ fn run_suite(args: &RunArgs) -> Result<u8, Error> {
         profile: args.select.profile.clone(),
         target: args.target.clone(),
         filter: filter_of(&args.select)?,
-        run: crate::runner::RunOptions {
+        run: crate::run::RunOptions {
             progress: None,
             jobs: args.jobs,
             fail_fast: args.fail_fast,
@@ -607,7 +656,7 @@ fn run_suite(args: &RunArgs) -> Result<u8, Error> {
         bar
     });
     let streamed = bar.is_none() && std::io::stdout().is_terminal().not();
-    options.run.progress = Some(crate::runner::Progress(std::sync::Arc::new({
+    options.run.progress = Some(crate::run::Progress(std::sync::Arc::new({
         let bar = bar.clone();
         move |scenario, done, total| match &bar {
             Some(bar) => {
@@ -634,10 +683,10 @@ fn run_suite(args: &RunArgs) -> Result<u8, Error> {
     if let Some(handshakes) = run.handshakes {
         eprintln!("embedded server: {handshakes} TLS handshakes for {} requests", run.result.requests);
     }
-    Ok(run.result.exit_code())
+    Ok(run.result.outcome())
 }
 
-fn list(args: &SelectArgs) -> Result<u8, Error> {
+fn list(args: &SelectArgs) -> Result<Outcome, Error> {
     let layout = crate::suite::Layout::at(&args.root);
     let (profile, scenarios, _) = crate::suite::load(&layout, &args.profile)?;
     let filter = filter_of(args)?;
@@ -648,16 +697,16 @@ fn list(args: &SelectArgs) -> Result<u8, Error> {
     print(&out)
 }
 
-fn validate(args: &SelectArgs) -> Result<u8, Error> {
+fn validate(args: &SelectArgs) -> Result<Outcome, Error> {
     let layout = crate::suite::Layout::at(&args.root);
     let (profile, scenarios, _) = crate::suite::load(&layout, &args.profile)?;
     let applicable = scenarios.iter().filter(|s| profile.applies_to(&s.tags)).count();
     eprintln!("{} scenarios valid; {applicable} apply to profile `{}`", scenarios.len(), profile.name);
-    Ok(exit::OK)
+    Ok(Outcome::Success)
 }
 
-fn snapshots(command: SnapshotCommand) -> Result<u8, Error> {
-    let io = |dir: &Path, e: std::io::Error| Error::Internal(format!("{}: {e}", dir.display()));
+fn snapshots(command: SnapshotCommand) -> Result<Outcome, Error> {
+    let io = |dir: &Path, e: std::io::Error| Error::output(dir, e);
     match command {
         SnapshotCommand::Review(dir) => {
             let stdin = std::io::stdin();
@@ -674,22 +723,22 @@ fn snapshots(command: SnapshotCommand) -> Result<u8, Error> {
             eprintln!("{n} snapshot(s) accepted");
         }
     }
-    Ok(exit::OK)
+    Ok(Outcome::Success)
 }
 
-fn load(args: &LoadArgs) -> Result<u8, Error> {
+fn load(args: &LoadArgs) -> Result<Outcome, Error> {
     let mut layout = crate::suite::Layout::at(&args.root);
     if let Some(pki) = &args.pki {
         layout.pki = pki.clone();
     }
-    let profile = crate::load::LoadProfile::load(&args.profile, &args.root.join("load"))?;
+    let profile = crate::load::read_profile(&args.profile, &args.root.join("load"))?;
     eprintln!("load `{}`: {} users for {} s ...", profile.name, profile.users, profile.run_time);
     let report =
         runtime()?.block_on(crate::load::run(&layout, &profile, args.target.clone(), args.goose_report.clone()))?;
     let text = crate::load::render(&report);
     print(&text)?;
     if let Some(path) = &args.md {
-        std::fs::write(path, &text).map_err(|e| Error::Internal(format!("{}: {e}", path.display())))?;
+        std::fs::write(path, &text).map_err(|e| Error::output(path, e))?;
     }
-    Ok(if report.breaches.is_empty() { exit::OK } else { exit::THRESHOLDS })
+    Ok(report.outcome())
 }

@@ -1,9 +1,17 @@
-//! The library's top-level error: every module's typed error, plus what the binary needs to
-//! choose an exit code. Messages say what, where, and what to do; `main` prints them.
+//! The library's top-level error: every operation's typed error, with its causes kept as
+//! sources. Messages say what, where, and what to do; `main` prints them with their chain of
+//! causes and is the one place that chooses exit codes (README, "Exit codes").
+
+use std::path::PathBuf;
 
 use crate::pki::PkiError;
+use crate::scenario::profile::ProfileError;
+use crate::server::ServerError;
 use crate::signature::mutation::UnknownMutation;
 use crate::signature::SignError;
+
+/// A cause of any type, kept as a source.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Every way a command can fail.
 #[derive(Debug, thiserror::Error)]
@@ -14,34 +22,107 @@ pub enum Error {
     Sign(#[from] SignError),
     #[error(transparent)]
     UnknownMutation(#[from] UnknownMutation),
+    #[error("profile: {0}")]
+    Profile(#[from] ProfileError),
     /// Bad input given on the command line or in a file: `what` names it.
-    #[error("{what}: {message}")]
-    Input { what: String, message: String },
-    /// The target could not be reached.
+    #[error("{what}: {cause}")]
+    Input {
+        what: String,
+        #[source]
+        cause: BoxError,
+    },
+    /// The target could not be reached (or did not say where its endpoints are).
     #[error("cannot reach {target}: {cause}")]
-    Unreachable { target: String, cause: String },
-    /// Anything else that went wrong while working (I/O on output files, a server that would
-    /// not start).
-    #[error("{0}")]
-    Internal(String),
+    Unreachable {
+        target: String,
+        #[source]
+        cause: BoxError,
+    },
+    /// The embedded reference server could not start (a port that will not bind, say).
+    #[error("the reference server could not start: {0}")]
+    Serve(#[source] ServerError),
+    /// An output file (report, snapshot, summary) could not be written.
+    #[error("cannot write {}: {source}", .path.display())]
+    Output {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Standard output is gone (a full disk, say; a closed pipe is not an error).
+    #[error("cannot write to standard output: {0}")]
+    Stdout(#[source] std::io::Error),
+    /// The async runtime could not start.
+    #[error("the async runtime could not start: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// goose refused its configuration or failed during the attack.
+    #[error("goose: {0}")]
+    Goose(#[source] Box<goose::GooseError>),
 }
 
 impl Error {
-    pub fn input(what: impl Into<String>, message: impl std::fmt::Display) -> Self {
-        Error::Input { what: what.into(), message: message.to_string() }
+    pub fn input(what: impl Into<String>, cause: impl Into<BoxError>) -> Self {
+        Error::Input { what: what.into(), cause: cause.into() }
+    }
+
+    pub fn output(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Output { path: path.into(), source }
+    }
+
+    /// Whether the error is in what the user gave (exit 2) rather than in the harness's own
+    /// work or its environment (exit 5) or the target (exit 3).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Pki(_) | Error::Sign(_) | Error::UnknownMutation(_) | Error::Profile(_) | Error::Input { .. } => {
+                ErrorKind::BadInput
+            }
+            Error::Unreachable { .. } => ErrorKind::Unreachable,
+            Error::Serve(_) | Error::Output { .. } | Error::Stdout(_) | Error::Runtime(_) | Error::Goose(_) => {
+                ErrorKind::Internal
+            }
+        }
     }
 }
 
-/// Exit codes, as the README documents them.
-pub mod exit {
-    /// Every MUST passed.
-    pub const OK: u8 = 0;
-    /// A MUST failed.
-    pub const MUST_FAILED: u8 = 1;
-    /// Bad input: scenario, profile, config, PEM, command line.
-    pub const BAD_INPUT: u8 = 2;
-    /// The target is unreachable.
-    pub const UNREACHABLE: u8 = 3;
-    /// Load thresholds were breached.
-    pub const THRESHOLDS: u8 = 4;
+/// The classes of error the exit-code table tells apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    BadInput,
+    Unreachable,
+    Internal,
+}
+
+/// An error and its sources, `: `-joined, each cause once (a message that already quotes its
+/// cause does not repeat it).
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn the_chain_names_each_cause_once() {
+        let e = Outer(std::io::Error::other("disk full"));
+        assert_eq!(chain(&e), "outer: disk full");
+        let e = Error::input("--report x", "expected KIND=PATH");
+        assert_eq!(chain(&e), "--report x: expected KIND=PATH");
+        let e = Error::output("r.xml", std::io::Error::other("read-only"));
+        assert_eq!(chain(&e), "cannot write r.xml: read-only");
+        assert_eq!(e.kind(), ErrorKind::Internal);
+    }
 }

@@ -7,11 +7,13 @@
 
 pub mod check;
 pub mod cli;
+pub mod crypto;
 pub mod error;
 pub mod load;
 pub mod pki;
+pub mod protocol;
 pub mod report;
-pub mod runner;
+pub mod run;
 pub mod scenario;
 pub mod server;
 pub mod signature;
@@ -20,7 +22,7 @@ pub mod suite;
 pub mod transport;
 pub mod yaml;
 
-#[doc(hidden)]
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 pub use error::Error;

@@ -1,147 +1,51 @@
-//! Load profiles and the goose attack built from them: weighted transactions made of the same
-//! request templates, identities and mutations as the scenarios (valid register, read, update,
-//! refresh; and broken ones, so that both the accept and the reject paths of signature
-//! verification are loaded). Each goose user has its own reqwest client with its QWAC (goose's
-//! client builder), registers a client at start and deletes what it registered at stop; every
-//! request is signed at send time. A transaction's expected statuses decide success: a bad
-//! signature correctly refused is a success. Thresholds on latency, unexpected answers and
-//! throughput turn into exit code 4.
+//! The load command: the goose attack built from a load profile ([`LoadProfile`]). Weighted
+//! transactions are requests in scenario terms (valid register, read, update, refresh; and
+//! broken ones, so that both the accept and the reject paths of signature verification are
+//! loaded), planned by the same [`plan`](crate::run::plan) as the scenarios. Each goose user has
+//! its own reqwest client with its QWAC (goose's client builder) and its own [`Session`], which
+//! registers a client at start; every client a user registered is deleted after the attack.
+//! Every request is signed at send time. A transaction's expected statuses decide success: a
+//! bad signature correctly refused is a success. Thresholds on latency, unexpected answers and
+//! throughput make the outcome `ThresholdsBreached`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 
 use goose::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
-use crate::runner::{RunOptions, ScenarioRun, Target};
-use crate::scenario::{
-    Actor, Area, Expect, OneOrMany, Operation, RequestSpec, Scenario as HarnessScenario, Severity, Step,
-};
-use crate::signature::Mutation;
+use crate::error::{chain, Error};
+use crate::run::model::load::breaches;
+pub use crate::run::model::load::{LoadProfile, LoadReport, LoadTransaction, Thresholds, TransactionFigures};
+use crate::run::plan::PlanError;
+use crate::run::session::{Answer, Lesson, Session};
+use crate::run::Target;
+use crate::scenario::{Operation, RequestSpec, DEFAULT_CLIENT};
 use crate::suite::{self, Layout};
+use crate::transport::TransportError;
 
-/// A load profile (YAML in `load/`).
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LoadProfile {
-    pub name: String,
-    #[serde(default)]
-    pub description: String,
-    /// The target profile (how to reach and talk to the target).
-    #[serde(default = "reference")]
-    pub target_profile: String,
-    pub users: usize,
-    /// Users started per second.
-    pub hatch_rate: f64,
-    /// Seconds the full set of users runs.
-    pub run_time: u64,
-    pub transactions: Vec<LoadTransaction>,
-    #[serde(default)]
-    pub thresholds: Thresholds,
-}
-
-fn reference() -> String {
-    "reference".into()
-}
-
-/// One weighted transaction.
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LoadTransaction {
-    pub name: String,
-    /// `register`, `read`, `update` or `refresh-secret` (the user's own client), or `raw`.
-    pub op: Operation,
-    /// `raw` only: method and path.
-    #[serde(default)]
-    pub method: Option<String>,
-    #[serde(default)]
-    pub path: Option<String>,
-    pub weight: usize,
-    #[serde(default)]
-    pub mutation: Option<Mutation>,
-    /// TLS identity (default the profile's QWAC, the user's own client).
-    #[serde(default)]
-    pub tls: Option<String>,
-    #[serde(default)]
-    pub sign: Option<String>,
-    /// Statuses that count as the expected answer.
-    pub expect: Vec<u16>,
-}
-
-/// Limits that fail the run (exit 4).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Thresholds {
-    pub p50_ms: Option<f64>,
-    pub p95_ms: Option<f64>,
-    pub p99_ms: Option<f64>,
-    /// Largest share of answers not among a transaction's expected statuses (0.0 to 1.0).
-    pub max_unexpected_share: Option<f64>,
-    /// Fewest requests per second.
-    pub min_throughput: Option<f64>,
-}
-
-impl LoadProfile {
-    pub fn load(name_or_path: &str, dir: &Path) -> Result<LoadProfile, Error> {
-        let as_path = Path::new(name_or_path);
-        let path = if as_path.extension().is_some() {
-            as_path.to_path_buf()
-        } else {
-            dir.join(format!("{name_or_path}.yaml"))
-        };
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::input(path.display().to_string(), e))?;
-        let profile: LoadProfile =
-            serde_norway::from_str(&text).map_err(|e| Error::input("load profile", crate::yaml::located(&path, &e)))?;
-        if profile.transactions.iter().all(|t| t.weight == 0) || profile.users == 0 {
-            return Err(Error::input(
-                path.display().to_string(),
-                "needs at least one user and one transaction with a weight",
-            ));
-        }
-        Ok(profile)
+/// Reads a load profile by name (from `dir`) or by path.
+pub fn read_profile(name_or_path: &str, dir: &Path) -> Result<LoadProfile, Error> {
+    let as_path = Path::new(name_or_path);
+    let path =
+        if as_path.extension().is_some() { as_path.to_path_buf() } else { dir.join(format!("{name_or_path}.yaml")) };
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::input(path.display().to_string(), e))?;
+    let profile: LoadProfile =
+        serde_norway::from_str(&text).map_err(|e| Error::input("load profile", crate::yaml::located(&path, &e)))?;
+    if profile.transactions.iter().all(|t| t.weight == 0) || profile.users == 0 {
+        return Err(Error::input(
+            path.display().to_string(),
+            "needs at least one user and one transaction with a weight",
+        ));
     }
+    Ok(profile)
 }
 
-/// The figures of one transaction.
-#[derive(Debug, Clone, Serialize)]
-pub struct TransactionFigures {
-    pub name: String,
-    pub requests: usize,
-    pub unexpected: usize,
-    pub p50_ms: f64,
-    pub p95_ms: f64,
-    pub p99_ms: f64,
-}
-
-/// What a load run measured.
-#[derive(Debug, Clone, Serialize)]
-pub struct LoadReport {
-    pub profile: String,
-    pub target: String,
-    pub duration_s: f64,
-    pub users: usize,
-    pub requests: usize,
-    pub answered: usize,
-    pub unexpected: usize,
-    pub throughput: f64,
-    pub p50_ms: f64,
-    pub p95_ms: f64,
-    pub p99_ms: f64,
-    /// Latency samples goose added for coordinated omission (not requests).
-    pub synthetic_samples: usize,
-    pub transactions: Vec<TransactionFigures>,
-    /// Thresholds breached, one line each.
-    pub breaches: Vec<String>,
-}
-
-/// A goose user's state: the runner's session (variables, its registered client). Goose wants
-/// session data it can clone; the session itself is shared, not copied.
+/// A goose user's state: its session (variables, its registered clients). Goose wants session
+/// data it can clone; the session itself is shared, not copied.
 #[derive(Clone)]
-struct UserSession {
-    run: Arc<tokio::sync::Mutex<ScenarioRun>>,
-}
+struct UserSession(Arc<tokio::sync::Mutex<Session>>);
 
 /// Every user's session, kept for the cleanup after the attack.
 type Sessions = Arc<tokio::sync::Mutex<Vec<UserSession>>>;
@@ -151,83 +55,68 @@ type Sessions = Arc<tokio::sync::Mutex<Vec<UserSession>>>;
 /// requests were sent".
 #[derive(Default, Debug)]
 struct Counts {
-    sent: std::sync::atomic::AtomicUsize,
-    answered: std::sync::atomic::AtomicUsize,
-    unexpected: std::sync::atomic::AtomicUsize,
+    sent: AtomicUsize,
+    answered: AtomicUsize,
+    unexpected: AtomicUsize,
 }
 
 type CountsByName = Arc<BTreeMap<String, Arc<Counts>>>;
 
-fn step_of(t: &LoadTransaction) -> Step {
-    Step {
-        name: Some(t.name.clone()),
-        request: RequestSpec {
-            op: t.op,
-            client: None,
-            method: t.method.clone(),
-            path: t.path.clone(),
-            query: None,
-            body: match t.op {
-                Operation::Register => Some(
-                    serde_json::json!({"client_name": "load {{unique}}", "redirect_uris": ["https://tpp.example/cb"]}),
-                ),
-                Operation::Update => Some(
-                    serde_json::json!({"client_id": "{{client.id}}", "redirect_uris": ["https://tpp.example/updated"]}),
-                ),
-                _ => None,
-            },
-            body_file: None,
-            body_raw: None,
-            content_type: None,
-            headers: Default::default(),
-            actor: Actor::Tpp,
-            tls: t.tls.clone(),
-            credentials: None,
-            sign: t.sign.clone(),
-            date_offset: 0,
-            secret: None,
-            registration_token: None,
-        },
-        mutations: t.mutation.into_iter().collect(),
-        expect: Expect { status: Some(OneOrMany::Many(t.expect.clone())), ..Expect::default() },
-        capture: Default::default(),
-        register_as: Some("extra".into()),
-        concurrent: None,
-        replay_previous: false,
-        wait_ms: 0,
-        snapshot: false,
+/// The name under which a user's extra registrations are kept (each retires the one before,
+/// so every one is deleted after the attack).
+const EXTRA_CLIENT: &str = "extra";
+
+/// A transaction's request in scenario terms, about the user's own client.
+fn request_of(t: &LoadTransaction) -> RequestSpec {
+    RequestSpec {
+        method: t.method.clone(),
+        path: t.path.clone(),
+        body: body_of(t.op),
+        tls: t.tls.clone(),
+        sign: t.sign.clone(),
+        ..RequestSpec::of(t.op)
     }
 }
 
-/// A valid registration whose client becomes the session's `client` (read, update, refresh).
-fn own_registration() -> Step {
-    let mut register = step_of(&LoadTransaction {
-        name: "own client".into(),
-        op: Operation::Register,
-        method: None,
-        path: None,
-        weight: 0,
-        mutation: None,
-        tls: None,
-        sign: None,
-        expect: vec![201],
-    });
-    register.register_as = None;
-    register
+fn body_of(op: Operation) -> Option<serde_json::Value> {
+    match op {
+        Operation::Register => {
+            Some(serde_json::json!({"client_name": "load {{unique}}", "redirect_uris": ["https://tpp.example/cb"]}))
+        }
+        Operation::Update => {
+            Some(serde_json::json!({"client_id": "{{client.id}}", "redirect_uris": ["https://tpp.example/updated"]}))
+        }
+        _ => None,
+    }
 }
 
-fn setup_scenario(name: &str) -> Arc<HarnessScenario> {
-    Arc::new(HarnessScenario {
-        id: format!("load-{name}"),
-        title: "load user".into(),
-        area: Area::Lifecycle,
-        tags: vec![],
-        severity: Severity::Must,
-        source: String::new(),
-        steps: vec![],
-        file: PathBuf::new(),
-        line: 0,
-    })
+/// What a transaction's answer teaches the user's session.
+fn lesson_of<'a>(op: Operation, register_as: &'a str, creation_expected: bool) -> Lesson<'a> {
+    static NO_CAPTURE: BTreeMap<String, String> = BTreeMap::new();
+    Lesson { op, client: DEFAULT_CLIENT, register_as, creation_expected, capture: &NO_CAPTURE }
+}
+
+/// Why a user's own registration (or the preflight's) did not give it a client.
+#[derive(Debug, thiserror::Error)]
+enum RegistrationError {
+    #[error("the registration could not be built: {0}")]
+    Plan(#[from] PlanError),
+    #[error("no answer: {0}")]
+    NoAnswer(#[from] TransportError),
+    #[error("a valid registration was answered {status}, not 201")]
+    Refused { status: u16 },
+}
+
+/// Registers the session's own client, as the profile's TPP.
+async fn register_own_client(session: &mut Session) -> Result<(), RegistrationError> {
+    let request = RequestSpec { body: body_of(Operation::Register), ..RequestSpec::of(Operation::Register) };
+    let planned = session.plan(&request, None).await?;
+    let response = session.send(&planned).await?;
+    session.absorb(&lesson_of(Operation::Register, DEFAULT_CLIENT, true), Answer::from(&response));
+    match response.status {
+        201 => Ok(()),
+        status => Err(RegistrationError::Refused { status }),
+    }
 }
 
 fn goose_method(method: &str) -> GooseMethod {
@@ -235,35 +124,35 @@ fn goose_method(method: &str) -> GooseMethod {
         "GET" => GooseMethod::Get,
         "PUT" => GooseMethod::Put,
         "DELETE" => GooseMethod::Delete,
+        "PATCH" => GooseMethod::Patch,
+        "HEAD" => GooseMethod::Head,
         _ => GooseMethod::Post,
     }
 }
 
 fn transaction_error(message: String) -> Box<TransactionError> {
-    Box::new(TransactionError::InvalidMethod {
-        method: reqwest::Method::from_bytes(message.as_bytes()).unwrap_or(reqwest::Method::GET),
-    })
+    Box::new(TransactionError::Custom(message))
 }
 
-/// One transaction: build and sign at send time, send through goose (so it measures), judge by
+/// One transaction: plan and sign at send time, send through goose (so it measures), judge by
 /// the expected statuses, and let the session learn from the answer.
 async fn run_transaction(
     user: &mut GooseUser,
-    target: Arc<Target>,
-    transaction: Arc<LoadTransaction>,
-    counts: Arc<Counts>,
+    base_url: &str,
+    transaction: &LoadTransaction,
+    counts: &Counts,
 ) -> TransactionResult {
-    use std::sync::atomic::Ordering::Relaxed;
-    let step = step_of(&transaction);
+    let request = request_of(transaction);
     let session =
         user.get_session_data::<UserSession>().cloned().ok_or_else(|| transaction_error("no session".into()))?;
-    let prepared = session.run.lock().await.prepare_step(&step).await.map_err(transaction_error)?;
+    let planned =
+        session.0.lock().await.plan(&request, transaction.mutation).await.map_err(|e| transaction_error(chain(&e)))?;
     // Goose sends with the user's own client, whose TLS identity is the transaction group's.
-    let builder = crate::transport::Transport::request(&user.client, &target.base_url, &prepared.msg)
-        .map_err(|e| transaction_error(e.to_string()))?;
-    let path = prepared.msg.path().to_string();
+    let builder = crate::transport::Transport::request(&user.client, base_url, &planned.msg)
+        .map_err(|e| transaction_error(chain(&e)))?;
+    let path = planned.msg.path().to_string();
     let mut request = GooseRequest::builder()
-        .method(goose_method(&prepared.msg.method))
+        .method(goose_method(&planned.msg.method))
         .path(path.as_str())
         .name(transaction.name.as_str())
         .set_request_builder(builder);
@@ -285,16 +174,8 @@ async fn run_transaction(
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let body = response.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
-    let answer = crate::transport::Response {
-        status,
-        headers: headers
-            .iter()
-            .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect(),
-        body,
-        elapsed: std::time::Duration::ZERO,
-    };
-    session.run.lock().await.absorb(&step, &answer);
+    let lesson = lesson_of(transaction.op, EXTRA_CLIENT, transaction.expect.contains(&201));
+    session.0.lock().await.absorb(&lesson, Answer { status, body: &body });
     if transaction.expect.contains(&status) {
         user.set_success(&mut goose.request)
     } else {
@@ -313,41 +194,34 @@ pub async fn run(
 ) -> Result<LoadReport, Error> {
     let prepared = suite::prepare(layout, &profile.target_profile, target, &Default::default()).await?;
     let target = prepared.target.clone();
-    let scenario = setup_scenario(&profile.name);
-    let options = Arc::new(RunOptions::default());
-    preflight(&target, &scenario, &options).await?;
+    preflight(&target).await?;
 
     // A goose user has one client, so one TLS identity: transactions that need another identity
     // (an untrusted QWAC, say) form their own goose scenario, weighted by their transactions.
-    let mut groups: BTreeMap<String, Vec<&LoadTransaction>> = BTreeMap::new();
+    let mut groups: BTreeMap<Option<String>, Vec<&LoadTransaction>> = BTreeMap::new();
     for t in profile.transactions.iter().filter(|t| t.weight > 0) {
-        let identity = t.tls.clone().unwrap_or_else(|| target.profile.identities.tls.clone());
+        let identity = match &t.tls {
+            Some(who) => who.name().map(str::to_string),
+            None => target.profile.identities.tls.name().map(str::to_string),
+        };
         groups.entry(identity).or_default().push(t);
     }
-    let mut attack =
-        GooseAttack::initialize_with_config(goose_configuration(profile, &target.base_url, report_file.as_deref())?)
-            .map_err(|e| Error::Internal(format!("goose: {e}")))?;
+    let config = goose_configuration(profile, &target.base_url, report_file.as_deref())?;
+    let mut attack = GooseAttack::initialize_with_config(config).map_err(|e| Error::Goose(Box::new(e)))?;
     let sessions: Sessions = Default::default();
     let counts: CountsByName =
         Arc::new(profile.transactions.iter().map(|t| (t.name.clone(), Arc::new(Counts::default()))).collect());
     for (identity, transactions) in &groups {
         let weight = transactions.iter().map(|t| t.weight).sum();
-        let shared = Shared {
-            target: target.clone(),
-            scenario: scenario.clone(),
-            options: options.clone(),
-            sessions: sessions.clone(),
-            counts: counts.clone(),
-        };
-        let group = goose_scenario(&shared, identity, transactions, weight)?;
-        attack = attack.register_scenario(group);
+        let shared = Shared { target: target.clone(), sessions: sessions.clone(), counts: counts.clone() };
+        attack = attack.register_scenario(goose_scenario(&shared, identity.as_deref(), transactions, weight)?);
     }
-    let metrics = attack.execute().await.map_err(|e| Error::Internal(format!("goose: {e}")))?;
+    let metrics = attack.execute().await.map_err(|e| Error::Goose(Box::new(e)))?;
     // Cleanup after the attack, not in goose's on-stop: deleting thousands of clients inside a
     // user's last iteration would stretch its cadence and feed coordinated-omission mitigation
     // a huge synthetic backlog.
     let all: Vec<UserSession> = std::mem::take(&mut *sessions.lock().await);
-    futures_util::future::join_all(all.iter().map(|s| async move { s.run.lock().await.cleanup().await })).await;
+    futures_util::future::join_all(all.iter().map(|s| async move { s.0.lock().await.cleanup().await })).await;
     if let Some(server) = prepared.embedded {
         server.stop().await;
     }
@@ -356,71 +230,55 @@ pub async fn run(
 
 /// One registration and its deletion before goose starts, so that a target that refuses the
 /// profile's identities or credentials fails the load at once, with the reason.
-async fn preflight(
-    target: &Arc<Target>,
-    scenario: &Arc<HarnessScenario>,
-    options: &Arc<RunOptions>,
-) -> Result<(), Error> {
-    let mut run = ScenarioRun::new(target.clone(), scenario.clone(), options.clone());
-    let register = own_registration();
-    let result = run.step(0, &register).await;
-    run.cleanup().await;
-    if result.passed() {
-        return Ok(());
+async fn preflight(target: &Arc<Target>) -> Result<(), Error> {
+    let mut session = Session::new(target.clone());
+    let registered = register_own_client(&mut session).await;
+    session.cleanup().await;
+    let what = || format!("load against {}", target.base_url);
+    match registered {
+        Ok(()) => Ok(()),
+        Err(RegistrationError::NoAnswer(e)) => {
+            Err(Error::Unreachable { target: target.base_url.clone(), cause: e.into() })
+        }
+        Err(e) => Err(Error::input(what(), format!("{e}, so the load would measure nothing"))),
     }
-    let why: Vec<String> = result
-        .checks
-        .iter()
-        .filter(|c| !c.passed)
-        .map(|c| format!("{}: expected {}, got {}", c.check, c.expected, c.got))
-        .collect();
-    Err(Error::Input {
-        what: format!("load against {}", target.base_url),
-        message: format!("a valid registration was refused, so the load would measure nothing: {}", why.join("; ")),
-    })
 }
 
-/// One goose scenario: users presenting `identity`, each with its own registered client.
 /// What every goose scenario of one load run shares.
 struct Shared {
     target: Arc<Target>,
-    scenario: Arc<HarnessScenario>,
-    options: Arc<RunOptions>,
     sessions: Sessions,
     counts: CountsByName,
 }
 
+/// One goose scenario: users presenting `identity`, each with its own registered client.
 fn goose_scenario(
     shared: &Shared,
-    identity: &str,
+    identity: Option<&str>,
     transactions: &[&LoadTransaction],
     weight: usize,
 ) -> Result<goose::goose::Scenario, Error> {
-    let Shared { target, scenario, options, sessions, counts } = shared;
+    let Shared { target, sessions, counts } = shared;
     let bad = |e: GooseError| Error::input("load profile", e);
-    let mut group = goose::goose::Scenario::new(&format!("as {identity}")).set_weight(weight).map_err(bad)?;
+    let name = format!("as {}", identity.unwrap_or("no certificate"));
+    let mut group = goose::goose::Scenario::new(&name).set_weight(weight).map_err(bad)?;
     let start: TransactionFunction = {
-        let (target, scenario, options, identity) =
-            (target.clone(), scenario.clone(), options.clone(), identity.to_string());
-        let sessions = sessions.clone();
+        let (target, sessions, identity) = (target.clone(), sessions.clone(), identity.map(str::to_string));
         Arc::new(move |user| {
-            let (target, scenario, options, identity) =
-                (target.clone(), scenario.clone(), options.clone(), identity.clone());
-            let sessions = sessions.clone();
+            let (target, sessions, identity) = (target.clone(), sessions.clone(), identity.clone());
             Box::pin(async move {
                 let builder = target
                     .transport
-                    .builder(&target.pki, Some(&identity))
-                    .map_err(|e| transaction_error(e.to_string()))?;
+                    .builder(&target.pki, identity.as_deref())
+                    .map_err(|e| transaction_error(chain(&e)))?;
                 user.set_client_builder(builder).await?;
                 // The user's own client for read, update and refresh, registered as the profile's TPP.
-                let mut run = ScenarioRun::new(target, scenario, options);
-                let register = own_registration();
-                if !run.step(0, &register).await.passed() {
-                    return Err(transaction_error("the user could not register its client".into()));
-                }
-                let session = UserSession { run: Arc::new(tokio::sync::Mutex::new(run)) };
+                let mut session = Session::new(target);
+                let registered = register_own_client(&mut session).await;
+                let session = UserSession(Arc::new(tokio::sync::Mutex::new(session)));
+                // Kept even when the registration failed: whatever it created is deleted after.
                 sessions.lock().await.push(session.clone());
+                registered.map_err(|e| transaction_error(format!("the user could not register its client: {e}")))?;
                 user.set_session_data(session);
                 Ok(())
             })
@@ -428,11 +286,11 @@ fn goose_scenario(
     };
     group = group.register_transaction(Transaction::new(start).set_name("setup").set_on_start());
     for t in transactions {
-        let (target, transaction) = (target.clone(), Arc::new((*t).clone()));
+        let (base_url, transaction) = (target.base_url.clone(), Arc::new((*t).clone()));
         let count = counts.get(&t.name).cloned().unwrap_or_default();
         let function: TransactionFunction = Arc::new(move |user| {
-            let (target, transaction, count) = (target.clone(), transaction.clone(), count.clone());
-            Box::pin(async move { run_transaction(user, target, transaction, count).await })
+            let (base_url, transaction, count) = (base_url.clone(), transaction.clone(), count.clone());
+            Box::pin(async move { run_transaction(user, &base_url, &transaction, &count).await })
         });
         group =
             group.register_transaction(Transaction::new(function).set_name(&t.name).set_weight(t.weight).map_err(bad)?);
@@ -465,7 +323,7 @@ fn goose_configuration(
         args.extend(["--report-file".into(), file.display().to_string()]);
     }
     goose::config::GooseConfiguration::parse_args_default(&args)
-        .map_err(|e| Error::Internal(format!("goose configuration: {e}")))
+        .map_err(|e| Error::input("load profile", format!("goose refused its configuration: {e}")))
 }
 
 fn percentile_ms(data: &goose::metrics::GooseRequestMetricTimingData, p: f32) -> f64 {
@@ -493,7 +351,6 @@ fn summarise(
     metrics: &goose::metrics::GooseMetrics,
     counts: &CountsByName,
 ) -> LoadReport {
-    use std::sync::atomic::Ordering::Relaxed;
     let names: BTreeMap<&str, &LoadTransaction> = profile.transactions.iter().map(|t| (t.name.as_str(), t)).collect();
     let mut transactions = Vec::new();
     let mut all: BTreeMap<u64, usize> = BTreeMap::new();
@@ -543,26 +400,6 @@ fn summarise(
     };
     report.breaches = breaches(&profile.thresholds, &report);
     report
-}
-
-fn breaches(t: &Thresholds, r: &LoadReport) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut over = |name: &str, limit: Option<f64>, got: f64| {
-        if let Some(limit) = limit.filter(|l| got > *l) {
-            out.push(format!("{name} {got:.1} ms is over {limit} ms"));
-        }
-    };
-    over("p50", t.p50_ms, r.p50_ms);
-    over("p95", t.p95_ms, r.p95_ms);
-    over("p99", t.p99_ms, r.p99_ms);
-    let share = if r.requests == 0 { 1.0 } else { r.unexpected as f64 / r.requests as f64 };
-    if let Some(max) = t.max_unexpected_share.filter(|m| share > *m) {
-        out.push(format!("unexpected answers {:.2}% are over {:.2}%", share * 100.0, max * 100.0));
-    }
-    if let Some(min) = t.min_throughput.filter(|m| r.throughput < *m) {
-        out.push(format!("throughput {:.0} requests/s is under {min}", r.throughput));
-    }
-    out
 }
 
 /// The terminal (and Markdown) summary.

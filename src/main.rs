@@ -1,28 +1,39 @@
 //! The `dcr-harness` binary: parses the command line, runs it, and is the one place that turns
-//! an error into a message on stderr and an exit code (see README, "Exit codes").
+//! an outcome or an error into a message on stderr and an exit code (README, "Exit codes").
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use dcr_harness::cli::{run, Cli};
-use dcr_harness::error::{exit, Error};
+use dcr_harness::error::{chain, ErrorKind};
+use dcr_harness::run::Outcome;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
-        Ok(code) => ExitCode::from(code),
+    ExitCode::from(match run(cli) {
+        Ok(outcome) => outcome_code(outcome),
         Err(error) => {
-            eprintln!("dcr-harness: error: {error}");
-            ExitCode::from(exit_code(&error))
+            eprintln!("dcr-harness: error: {}", chain(&error));
+            error_code(error.kind())
         }
+    })
+}
+
+/// The exit-code table, as the README documents it.
+fn outcome_code(outcome: Outcome) -> u8 {
+    match outcome {
+        Outcome::Success => 0,
+        Outcome::MustFailed => 1,
+        Outcome::SetupError => 2,
+        Outcome::ThresholdsBreached => 4,
+        Outcome::InternalError => 5,
     }
 }
 
-fn exit_code(error: &Error) -> u8 {
-    match error {
-        Error::Pki(_) | Error::Sign(_) | Error::UnknownMutation(_) | Error::Input { .. } | Error::Internal(_) => {
-            exit::BAD_INPUT
-        }
-        Error::Unreachable { .. } => exit::UNREACHABLE,
+fn error_code(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::BadInput => 2,
+        ErrorKind::Unreachable => 3,
+        ErrorKind::Internal => 5,
     }
 }

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::check::CheckOutcome;
+use crate::run::model::redact::is_secret_field;
+use crate::run::model::CheckOutcome;
 use crate::scenario::profile::SnapshotRules;
 use crate::transport::Response;
 
@@ -31,13 +32,11 @@ impl SnapshotOptions {
     }
 }
 
-/// JSON fields whose values change every run, and the placeholder each becomes.
+/// JSON fields whose values change every run, besides the secrets (each secret field becomes
+/// `[field]`), and the placeholder each becomes.
 const VOLATILE: &[(&str, &str)] = &[
     ("client_id", "[client_id]"),
-    ("client_secret", "[client_secret]"),
-    ("registration_access_token", "[registration_access_token]"),
     ("registration_client_uri", "[registration_client_uri]"),
-    ("access_token", "[access_token]"),
     ("client_id_issued_at", "[timestamp]"),
     ("client_secret_expires_at", "[timestamp]"),
 ];
@@ -82,7 +81,7 @@ fn scrub(value: &mut Value, extra: &[String]) {
                     .iter()
                     .find(|(field, _)| field == key)
                     .map(|(_, p)| p.to_string())
-                    .or_else(|| extra.contains(key).then(|| format!("[{key}]")));
+                    .or_else(|| (is_secret_field(key) || extra.contains(key)).then(|| format!("[{key}]")));
                 match placeholder {
                     Some(placeholder) if !v.is_null() => *v = Value::String(placeholder),
                     _ => scrub(v, extra),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::error::Error;
 use crate::pki::{Pki, PkiOptions};
-use crate::runner::{self, RunOptions, RunResult, Target};
+use crate::run::{self, RunOptions, RunResult, Target};
 use crate::scenario::{self, Filter, Profile, Scenario};
 use crate::server::{self, Flaw, ServerConfig};
 use crate::transport::{ServerTrust, Transport, TransportConfig};
@@ -55,19 +55,15 @@ pub struct SuiteRun {
 
 /// Loads the profile, the scenarios (strictly) and the PKI, and validates them together.
 pub fn load(layout: &Layout, profile: &str) -> Result<(Profile, Vec<Scenario>, Pki), Error> {
-    let profile = Profile::load(profile, &layout.profiles).map_err(|e| Error::input("profile", e))?;
-    let scenarios = scenario::load_dir(&layout.scenarios)
-        .map_err(|e| Error::Input { what: "scenarios".into(), message: e.to_string() })?;
+    let profile = Profile::load(profile, &layout.profiles)?;
+    let scenarios = scenario::load_dir(&layout.scenarios).map_err(|e| Error::input("scenarios", e))?;
     let pki_dir = profile.pki.clone().unwrap_or_else(|| layout.pki.clone());
     let pki = Pki::ensure(&pki_dir, &PkiOptions::default())?;
     let identities: BTreeSet<String> = pki.identities().map(|i| i.name.clone()).collect();
     let tpps: BTreeSet<String> = pki.tpps().map(|(n, _)| n.clone()).collect();
     let problems = scenario::validate(&scenarios, &identities, &tpps, &profile);
     if !problems.is_empty() {
-        return Err(Error::Input {
-            what: "scenarios".into(),
-            message: format!("{} problem(s):\n{}", problems.len(), problems.join("\n")),
-        });
+        return Err(Error::input("scenarios", format!("{} problem(s):\n{}", problems.len(), problems.join("\n"))));
     }
     Ok((profile, scenarios, pki))
 }
@@ -100,7 +96,7 @@ pub async fn prepare(
                 flaws: flaws.clone(),
                 ..ServerConfig::default()
             };
-            let server = server::start(&pki, config).await.map_err(|e| Error::Internal(e.to_string()))?;
+            let server = server::start(&pki, config).await.map_err(Error::Serve)?;
             let url = server.url();
             embedded = Some(server);
             url
@@ -113,7 +109,10 @@ pub async fn prepare(
         .map_err(|e| Error::input("server trust", e))?;
     let mut target = Target::new(base_url, pki, profile, transport, layout.fixtures.clone());
     if target.profile.discover {
-        target.discover().await.map_err(|cause| Error::Unreachable { target: target.base_url.clone(), cause })?;
+        target
+            .discover()
+            .await
+            .map_err(|cause| Error::Unreachable { target: target.base_url.clone(), cause: cause.into() })?;
     }
     Ok(Prepared { target: Arc::new(target), scenarios, embedded })
 }
@@ -128,7 +127,7 @@ pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Er
     if run_options.jobs == 0 {
         run_options.jobs = std::thread::available_parallelism().map(|n| n.get() * 4).unwrap_or(8);
     }
-    let result = runner::run(prepared.target.clone(), selected, run_options).await;
+    let result = run::run(prepared.target.clone(), selected, run_options).await;
     let handshakes =
         prepared.embedded.as_ref().map(|s| s.stats().handshakes.load(std::sync::atomic::Ordering::Relaxed));
     if let Some(server) = prepared.embedded {
@@ -139,14 +138,14 @@ pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Er
 
 /// Fails fast, naming the target, when nothing listens there.
 async fn check_reachable(base_url: &str) -> Result<(), Error> {
-    let unreachable = |cause: String| Error::Unreachable { target: base_url.to_string(), cause };
+    let unreachable = |cause: crate::error::BoxError| Error::Unreachable { target: base_url.to_string(), cause };
     let url = reqwest::Url::parse(base_url).map_err(|e| Error::input(format!("target {base_url}"), e))?;
     let host = url.host_str().ok_or_else(|| unreachable("the URL has no host".into()))?.to_string();
     let port = url.port_or_known_default().ok_or_else(|| unreachable("the URL has no port".into()))?;
     let connect = tokio::net::TcpStream::connect((host.as_str(), port));
     match tokio::time::timeout(std::time::Duration::from_secs(5), connect).await {
         Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(unreachable(e.to_string())),
+        Ok(Err(e)) => Err(unreachable(e.into())),
         Err(_) => Err(unreachable("no TCP connection within 5 s".into())),
     }
 }

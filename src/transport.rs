@@ -129,7 +129,7 @@ impl Transport {
     pub fn builder(&self, pki: &Pki, identity: Option<&str>) -> Result<reqwest::ClientBuilder, TransportError> {
         let name = identity.unwrap_or("none").to_string();
         let fail = |cause: String| TransportError::Identity { identity: name.clone(), cause };
-        let builder = rustls::ClientConfig::builder_with_provider(crate::server::provider())
+        let builder = rustls::ClientConfig::builder_with_provider(crate::crypto::provider())
             .with_safe_default_protocol_versions()
             .map_err(|e| fail(e.to_string()))?
             .with_root_certificates(self.roots.clone());

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use dcr_harness::runner::{RunResult, Verdict};
+use dcr_harness::run::{RunResult, Verdict};
 use dcr_harness::server::Flaw;
 use dcr_harness::suite::{self, Layout, SuiteOptions};
 use dcr_harness::testing::{test_pki, test_pki_dir};
@@ -48,7 +48,7 @@ async fn the_clean_reference_server_passes_every_scenario_in_both_profiles() {
             .map(dcr_harness::report::terminal::failure_detail)
             .collect();
         assert!(failing.is_empty(), "{profile}: {failing:?}\n{}", detail.join("\n"));
-        assert_eq!(result.exit_code(), 0);
+        assert_eq!(result.outcome(), dcr_harness::run::Outcome::Success);
     }
 }
 

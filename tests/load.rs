@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use dcr_harness::load::{self, LoadProfile, LoadTransaction, Thresholds};
-use dcr_harness::scenario::Operation;
+use dcr_harness::scenario::{Operation, Who};
 use dcr_harness::server::{self, ServerConfig};
 use dcr_harness::signature::Mutation;
 use dcr_harness::suite::Layout;
@@ -25,7 +25,7 @@ fn transaction(
         path: None,
         weight: 1,
         mutation,
-        tls: tls.map(str::to_string),
+        tls: tls.map(|name| Who::Named(name.to_string())),
         sign: None,
         expect: vec![expect],
     }
@@ -89,7 +89,7 @@ async fn a_short_load_adds_up_and_cleans_up() {
 fn a_broken_load_profile_names_file_line_and_column() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("bad.yaml"), "name: bad\nusers: lots\n").expect("write");
-    let err = LoadProfile::load("bad", dir.path()).expect_err("broken").to_string();
+    let err = load::read_profile("bad", dir.path()).expect_err("broken").to_string();
     assert!(err.contains("bad.yaml:2:8"), "{err}");
-    assert!(LoadProfile::load("smoke", &Path::new(env!("CARGO_MANIFEST_DIR")).join("load")).is_ok());
+    assert!(load::read_profile("smoke", &Path::new(env!("CARGO_MANIFEST_DIR")).join("load")).is_ok());
 }

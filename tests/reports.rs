@@ -6,7 +6,7 @@ use std::path::Path;
 
 use dcr_harness::check::CheckOutcome;
 use dcr_harness::report::{self, Kind};
-use dcr_harness::runner::{
+use dcr_harness::run::model::{
     CleanupResult, RecordedRequest, RecordedResponse, RunResult, ScenarioResult, StepResult, Verdict,
 };
 use dcr_harness::scenario::Severity;
@@ -140,7 +140,8 @@ fn fixed_run() -> RunResult {
     let scenario = |id: &str, area: &str, severity: Severity, verdict: Verdict, passed: bool| ScenarioResult {
         id: id.into(),
         title: format!("title of {id}"),
-        area: area.into(),
+        area: area.parse().expect("area"),
+        error: None,
         severity,
         source: "RFC 7591 §3.2.1".into(),
         tags: vec!["rfc7591".into()],

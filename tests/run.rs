@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use dcr_harness::runner::Verdict;
+use dcr_harness::run::Verdict;
 use dcr_harness::scenario::Filter;
 use dcr_harness::server::{self, Flaw, ServerConfig, ServerProfile};
 use dcr_harness::suite::{self, Layout, SuiteOptions};
@@ -135,14 +135,14 @@ async fn known_failures_do_not_fail_the_run_and_fixed_ones_are_reported() {
         profile: "reference".into(),
         filter: Filter { areas: vec![dcr_harness::scenario::Area::Digest], ..Filter::default() },
         flaws: [Flaw::SkipDigestCheck].into(),
-        run: dcr_harness::runner::RunOptions { known_failures: known.into_iter().collect(), ..Default::default() },
+        run: dcr_harness::run::RunOptions { known_failures: known.into_iter().collect(), ..Default::default() },
         ..SuiteOptions::default()
     };
     let result = suite::run(&layout(), &options).await.expect("run").result;
     assert_eq!(result.count(Verdict::KnownFailure), 5);
     assert_eq!(result.count(Verdict::FixedKnownFailure), 1);
     assert_eq!(result.count(Verdict::Fail), 0);
-    assert_eq!(result.exit_code(), 0);
+    assert_eq!(result.outcome(), dcr_harness::run::Outcome::Success);
     let text = dcr_harness::report::terminal::render(&result);
     assert!(text.contains("passes now: remove it from the known failures"), "{text}");
 }
@@ -197,7 +197,7 @@ async fn a_plain_rfc7591_target_over_http_is_found_by_discovery() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fail_fast_and_the_run_deadline_skip_what_is_left() {
-    let run = |options: dcr_harness::runner::RunOptions, flaws: Vec<Flaw>| {
+    let run = |options: dcr_harness::run::RunOptions, flaws: Vec<Flaw>| {
         let options = SuiteOptions {
             profile: "reference".into(),
             run: options,
@@ -207,17 +207,15 @@ async fn fail_fast_and_the_run_deadline_skip_what_is_left() {
         async move { suite::run(&layout(), &options).await.expect("run").result }
     };
     let fast = run(
-        dcr_harness::runner::RunOptions { jobs: 1, fail_fast: true, ..Default::default() },
+        dcr_harness::run::RunOptions { jobs: 1, fail_fast: true, ..Default::default() },
         vec![Flaw::SkipDigestCheck],
     )
     .await;
     assert_eq!(fast.count(Verdict::Fail), 1, "one failure, then nothing new starts");
     assert!(fast.count(Verdict::Skipped) > 0);
-    let late = run(
-        dcr_harness::runner::RunOptions { deadline: Some(std::time::Duration::ZERO), ..Default::default() },
-        vec![],
-    )
-    .await;
+    let late =
+        run(dcr_harness::run::RunOptions { deadline: Some(std::time::Duration::ZERO), ..Default::default() }, vec![])
+            .await;
     assert_eq!(late.count(Verdict::Skipped), late.scenarios.len());
-    assert_eq!(late.exit_code(), 1, "MUSTs that never ran did not pass");
+    assert_eq!(late.outcome(), dcr_harness::run::Outcome::MustFailed, "MUSTs that never ran did not pass");
 }

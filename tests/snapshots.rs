@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use dcr_harness::runner::{RunOptions, RunResult, Verdict};
+use dcr_harness::run::{RunOptions, RunResult, Verdict};
 use dcr_harness::scenario::Filter;
 use dcr_harness::server::Flaw;
 use dcr_harness::snapshot::{self, SnapshotOptions};

@@ -54,7 +54,7 @@ pub enum PkiError {
 }
 
 /// The kind of key the good identities get.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum KeyType {
     #[default]

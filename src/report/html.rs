@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::{by_area, counts};
-use crate::runner::{RunResult, ScenarioResult, StepResult, Verdict};
+use crate::run::{RunResult, ScenarioResult, StepResult, Verdict};
 use crate::scenario::Severity;
 
 fn esc(text: &str) -> String {
@@ -31,6 +31,7 @@ fn verdict_class(v: Verdict) -> &'static str {
         Verdict::KnownFailure => "known",
         Verdict::FixedKnownFailure => "fixed",
         Verdict::Skipped => "skipped",
+        Verdict::Error => "error",
     }
 }
 
@@ -42,7 +43,7 @@ h1{margin:0 0 .3rem}h2{margin-top:2rem}
 table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #d0d7de;padding:.25rem .6rem;text-align:left;vertical-align:top}
 th{background:#f0f3f6}
 .tag{display:inline-block;min-width:3.6rem;text-align:center;border-radius:3px;padding:0 .3rem;font-weight:600;font-size:12px;color:#fff}
-.tag.pass{background:#1f883d}.tag.fail{background:#cf222e}.tag.warn{background:#bf8700}.tag.known{background:#6e7781}.tag.fixed{background:#8250df}.tag.skipped{background:#afb8c1}
+.tag.pass{background:#1f883d}.tag.fail{background:#cf222e}.tag.warn{background:#bf8700}.tag.known{background:#6e7781}.tag.fixed{background:#8250df}.tag.skipped{background:#afb8c1}.tag.error{background:#82071e}
 details.scenario{background:#fff;border:1px solid #d0d7de;border-radius:6px;margin:.35rem 0;padding:.3rem .7rem}
 details.scenario>summary{cursor:pointer}
 .meta{color:#57606a;font-size:12px}
@@ -63,7 +64,7 @@ document.querySelectorAll('#filters button').forEach(function(x){x.classList.tog
 "#;
 
 pub fn render(run: &RunResult) -> String {
-    let verdict = if run.exit_code() == 0 { "PASS" } else { "FAIL" };
+    let verdict = run.headline();
     let mut out = String::new();
     let _ = write!(
         out,
@@ -111,7 +112,10 @@ fn summary_table(out: &mut String, run: &RunResult) {
                 })
                 .count()
         };
-        let other = scenarios.iter().filter(|s| matches!(s.verdict, Verdict::KnownFailure | Verdict::Skipped)).count();
+        let other = scenarios
+            .iter()
+            .filter(|s| matches!(s.verdict, Verdict::KnownFailure | Verdict::Skipped | Verdict::Error))
+            .count();
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{other}</td></tr>",
@@ -127,14 +131,14 @@ fn summary_table(out: &mut String, run: &RunResult) {
 
 fn scenario(out: &mut String, s: &ScenarioResult) {
     let class = verdict_class(s.verdict);
-    let open = if matches!(s.verdict, Verdict::Fail) { " open" } else { "" };
+    let open = if matches!(s.verdict, Verdict::Fail | Verdict::Error) { " open" } else { "" };
     let _ = writeln!(
         out,
         "<details class=\"scenario {class}\"{open}><summary><span class=\"tag {class}\">{}</span> <code>{}</code> {} <span class=\"meta\">{} · {} · {} ms</span></summary>",
         class.to_uppercase(),
         esc(&s.id),
         esc(&s.title),
-        esc(&s.area),
+        esc(s.area.name()),
         s.severity.name(),
         s.duration_ms
     );

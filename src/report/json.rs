@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::runner::RunResult;
+use crate::run::RunResult;
 
 /// Bumped on any change a consumer would notice.
 pub const SCHEMA_VERSION: u32 = 1;

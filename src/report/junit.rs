@@ -8,7 +8,7 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::{by_area, first_failure, terminal};
-use crate::runner::{RunResult, Verdict};
+use crate::run::{RunResult, Verdict};
 
 pub fn render(run: &RunResult) -> String {
     let mut report = Report::new("dcr-harness");
@@ -30,6 +30,12 @@ pub fn render(run: &RunResult) -> String {
                 Verdict::Fail => {
                     let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
                     status.set_message(message).set_type("MUST").set_description(detail);
+                    status
+                }
+                Verdict::Error => {
+                    let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+                    let kind = s.error.as_ref().map(|e| format!("{:?}", e.kind).to_lowercase()).unwrap_or_default();
+                    status.set_message(message).set_type(format!("harness error ({kind})")).set_description(detail);
                     status
                 }
                 Verdict::Warn | Verdict::KnownFailure | Verdict::Skipped => {

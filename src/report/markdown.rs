@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::{by_area, counts, first_failure};
-use crate::runner::{RunResult, Verdict};
+use crate::run::{RunResult, Verdict};
 
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
@@ -12,7 +12,7 @@ fn cell(text: &str) -> String {
 
 pub fn render(run: &RunResult) -> String {
     let mut out = String::new();
-    let verdict = if run.exit_code() == 0 { "PASS" } else { "FAIL" };
+    let verdict = run.headline();
     let _ = writeln!(out, "## dcr-harness: {verdict}\n");
     let _ = writeln!(
         out,
@@ -40,7 +40,10 @@ pub fn render(run: &RunResult) -> String {
         .scenarios
         .iter()
         .filter(|s| {
-            matches!(s.verdict, Verdict::Fail | Verdict::Warn | Verdict::KnownFailure | Verdict::FixedKnownFailure)
+            matches!(
+                s.verdict,
+                Verdict::Fail | Verdict::Warn | Verdict::KnownFailure | Verdict::FixedKnownFailure | Verdict::Error
+            )
         })
         .collect();
     if !notable.is_empty() {
@@ -54,6 +57,7 @@ pub fn render(run: &RunResult) -> String {
                 Verdict::Fail => "FAIL",
                 Verdict::Warn => "WARN",
                 Verdict::KnownFailure => "KNOWN",
+                Verdict::Error => "ERROR",
                 _ => "FIXED",
             };
             let _ = writeln!(

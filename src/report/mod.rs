@@ -1,4 +1,4 @@
-//! Reporters: each renders the run model ([`crate::runner::RunResult`]) and nothing else; a
+//! Reporters: each renders the run model ([`crate::run::RunResult`]) and nothing else; a
 //! reporter never touches the network or the target. Secrets were redacted when the model was
 //! recorded, so no reporter can leak one.
 
@@ -11,7 +11,7 @@ pub mod terminal;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
-use crate::runner::RunResult;
+use crate::run::RunResult;
 
 /// A file report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,14 +67,14 @@ pub fn write_all(run: &RunResult, specs: &[(Kind, PathBuf)]) -> Result<(), Error
 
 fn write(path: &Path, text: &str) -> Result<(), Error> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::Internal(format!("{}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
     }
-    std::fs::write(path, text).map_err(|e| Error::Internal(format!("{}: {e}", path.display())))
+    std::fs::write(path, text).map_err(|e| Error::output(path, e))
 }
 
 /// Counts per verdict, shared by the summaries.
-pub(crate) fn counts(run: &RunResult) -> [(&'static str, usize); 6] {
-    use crate::runner::Verdict::*;
+pub(crate) fn counts(run: &RunResult) -> [(&'static str, usize); 7] {
+    use crate::run::Verdict::*;
     [
         ("passed", run.count(Pass)),
         ("failed", run.count(Fail)),
@@ -82,23 +82,27 @@ pub(crate) fn counts(run: &RunResult) -> [(&'static str, usize); 6] {
         ("known failures", run.count(KnownFailure)),
         ("fixed known failures", run.count(FixedKnownFailure)),
         ("skipped", run.count(Skipped)),
+        ("errors", run.count(Error)),
     ]
 }
 
 /// Scenarios grouped by area, in area order of first appearance.
-pub(crate) fn by_area(run: &RunResult) -> Vec<(&str, Vec<&crate::runner::ScenarioResult>)> {
-    let mut groups: Vec<(&str, Vec<&crate::runner::ScenarioResult>)> = Vec::new();
+pub(crate) fn by_area(run: &RunResult) -> Vec<(&str, Vec<&crate::run::ScenarioResult>)> {
+    let mut groups: Vec<(&str, Vec<&crate::run::ScenarioResult>)> = Vec::new();
     for s in &run.scenarios {
-        match groups.iter_mut().find(|(a, _)| *a == s.area) {
+        match groups.iter_mut().find(|(a, _)| *a == s.area.name()) {
             Some((_, list)) => list.push(s),
-            None => groups.push((&s.area, vec![s])),
+            None => groups.push((s.area.name(), vec![s])),
         }
     }
     groups
 }
 
-/// The first failing check of a scenario, in one line.
-pub(crate) fn first_failure(s: &crate::runner::ScenarioResult) -> Option<String> {
+/// The first failing check of a scenario (or the harness error that stopped it), in one line.
+pub(crate) fn first_failure(s: &crate::run::ScenarioResult) -> Option<String> {
+    if let Some(error) = &s.error {
+        return Some(error.message.clone());
+    }
     s.steps
         .iter()
         .flat_map(|st| st.checks.iter().map(move |c| (st, c)))

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::runner::{RunResult, ScenarioResult, Verdict};
+use crate::run::{RunResult, ScenarioResult, Verdict};
 
 /// How much to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -47,7 +47,7 @@ impl Style {
     fn verdict(&self, v: Verdict) -> String {
         let code = match v {
             Verdict::Pass | Verdict::FixedKnownFailure => "32",
-            Verdict::Fail => "1;31",
+            Verdict::Fail | Verdict::Error => "1;31",
             Verdict::Warn => "33",
             Verdict::KnownFailure | Verdict::Skipped => "2",
         };
@@ -75,6 +75,7 @@ fn label(v: Verdict) -> &'static str {
         Verdict::KnownFailure => "KNOWN",
         Verdict::FixedKnownFailure => "FIXED",
         Verdict::Skipped => "SKIP",
+        Verdict::Error => "ERROR",
     }
 }
 
@@ -131,6 +132,9 @@ fn detail(s: &ScenarioResult, style: &Style, every_step: bool) -> String {
             _ => {}
         }
     }
+    if let Some(error) = &s.error {
+        let _ = writeln!(out, "      harness error, no verdict on the server: {}", error.message);
+    }
     if let Some(reason) = &s.known_failure_reason {
         let _ = writeln!(out, "      known failure: {reason}");
     }
@@ -157,9 +161,10 @@ pub fn render_with(run: &RunResult, style: &Style) -> String {
 
 /// A scenario's line and, where it did not simply pass, its details.
 pub fn scenario_block(s: &ScenarioResult, style: &Style) -> String {
-    let notable =
-        matches!(s.verdict, Verdict::Fail | Verdict::Warn | Verdict::KnownFailure | Verdict::FixedKnownFailure)
-            || s.cleanup.iter().any(|c| !c.ok);
+    let notable = matches!(
+        s.verdict,
+        Verdict::Fail | Verdict::Warn | Verdict::KnownFailure | Verdict::FixedKnownFailure | Verdict::Error
+    ) || s.cleanup.iter().any(|c| !c.ok);
     if style.verbosity == Verbosity::Quiet && !notable {
         return String::new();
     }
@@ -177,7 +182,7 @@ pub fn scenario_block(s: &ScenarioResult, style: &Style) -> String {
 pub fn summary(run: &RunResult) -> String {
     let mut by_area: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for s in &run.scenarios {
-        let entry = by_area.entry(s.area.as_str()).or_default();
+        let entry = by_area.entry(s.area.name()).or_default();
         entry.1 += 1;
         if matches!(s.verdict, Verdict::Pass | Verdict::FixedKnownFailure) {
             entry.0 += 1;
@@ -189,10 +194,14 @@ pub fn summary(run: &RunResult) -> String {
     }
     out.pop();
     let failed = run.count(Verdict::Fail);
-    let verdict = if run.exit_code() == 0 { "PASS" } else { "FAIL" };
+    let errors = match run.count(Verdict::Error) {
+        0 => String::new(),
+        n => format!(", {n} harness errors"),
+    };
+    let verdict = run.headline();
     let _ = writeln!(
         out,
-        "\n\nverdict: {verdict}: {} scenarios, {} passed, {} failed (MUST), {} warnings (SHOULD), {} known failures, {} skipped; {} requests in {:.2} s against {} (profile {})",
+        "\n\nverdict: {verdict}: {} scenarios, {} passed, {} failed (MUST), {} warnings (SHOULD), {} known failures, {} skipped{errors}; {} requests in {:.2} s against {} (profile {})",
         run.scenarios.len(),
         run.count(Verdict::Pass) + run.count(Verdict::FixedKnownFailure),
         failed,

@@ -58,6 +58,12 @@ impl Area {
     }
 }
 
+impl std::fmt::Display for Area {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.name())
+    }
+}
+
 impl std::str::FromStr for Area {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -112,9 +118,10 @@ pub struct Step {
     #[serde(default)]
     pub name: Option<String>,
     pub request: RequestSpec,
-    /// Applied to the otherwise valid signed request, in order.
+    /// Applied to the otherwise valid signed request: one, so that each negative case breaks
+    /// exactly one thing.
     #[serde(default)]
-    pub mutations: Vec<Mutation>,
+    pub mutation: Option<Mutation>,
     #[serde(default)]
     pub expect: Expect,
     /// Variables taken from the JSON answer: `name: $.path`.
@@ -134,6 +141,18 @@ pub struct Step {
     /// Store the (normalised, redacted) answer as a snapshot.
     #[serde(default)]
     pub snapshot: bool,
+}
+
+impl Step {
+    /// The name a registration's client gets.
+    pub fn client_registered(&self) -> &str {
+        self.register_as.as_deref().unwrap_or(DEFAULT_CLIENT)
+    }
+
+    /// Whether the step expects a 201 (a client created) to be possible.
+    pub fn allows_creation(&self) -> bool {
+        self.expect.reject.is_none() && self.expect.status.as_ref().is_none_or(|s| s.to_vec().contains(&201))
+    }
 }
 
 /// What a step does; the target profile turns it into a method, a path and credentials.
@@ -170,7 +189,7 @@ pub struct RequestSpec {
     pub client: Option<String>,
     /// `raw` only.
     #[serde(default)]
-    pub method: Option<String>,
+    pub method: Option<HttpMethod>,
     /// `raw` only (a template); other operations take their path from the profile.
     #[serde(default)]
     pub path: Option<String>,
@@ -194,13 +213,13 @@ pub struct RequestSpec {
     pub actor: Actor,
     /// TLS identity, or `none`; default the actor's QWAC.
     #[serde(default)]
-    pub tls: Option<String>,
+    pub tls: Option<Who>,
     /// DCR-service credentials of a TPP, or `none`; default the actor's.
     #[serde(default)]
-    pub credentials: Option<String>,
+    pub credentials: Option<Who>,
     /// Signing identity, or `none`; default the actor's QSEAL where the profile signs.
     #[serde(default)]
-    pub sign: Option<String>,
+    pub sign: Option<Who>,
     /// Seconds added to the signed Date.
     #[serde(default)]
     pub date_offset: i64,
@@ -210,6 +229,112 @@ pub struct RequestSpec {
     /// Registration-token profiles: the bearer to manage with (a template; default the client's).
     #[serde(default)]
     pub registration_token: Option<String>,
+}
+
+impl RequestSpec {
+    /// `op` as the profile's TPP does it by default, on the client named `client`.
+    pub fn of(op: Operation) -> Self {
+        RequestSpec {
+            op,
+            client: None,
+            method: None,
+            path: None,
+            query: None,
+            body: None,
+            body_file: None,
+            body_raw: None,
+            content_type: None,
+            headers: BTreeMap::new(),
+            actor: Actor::Tpp,
+            tls: None,
+            credentials: None,
+            sign: None,
+            date_offset: 0,
+            secret: None,
+            registration_token: None,
+        }
+    }
+
+    /// The registered client a management operation is about.
+    pub fn client_name(&self) -> &str {
+        self.client.as_deref().unwrap_or(DEFAULT_CLIENT)
+    }
+}
+
+/// The name of the client a scenario registers and manages when it names none.
+pub const DEFAULT_CLIENT: &str = "client";
+
+/// An identity (or a TPP's credentials) named in a scenario, or `none`: deliberately nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Who {
+    Nobody,
+    Named(String),
+}
+
+impl Who {
+    /// The name, or `None` for `none`.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Who::Nobody => None,
+            Who::Named(name) => Some(name),
+        }
+    }
+}
+
+impl Serialize for Who {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name().unwrap_or("none"))
+    }
+}
+
+impl<'de> Deserialize<'de> for Who {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Ok(if name == "none" { Who::Nobody } else { Who::Named(name) })
+    }
+}
+
+impl schemars::JsonSchema for Who {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Who".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "description": "a name from the PKI manifest, or `none`" })
+    }
+}
+
+/// An HTTP method as a raw step writes it (upper-cased; any RFC 9110 token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpMethod(pub http::Method);
+
+impl HttpMethod {
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl Serialize for HttpMethod {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for HttpMethod {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        http::Method::from_bytes(text.to_ascii_uppercase().as_bytes())
+            .map(HttpMethod)
+            .map_err(|_| serde::de::Error::custom(format!("`{text}` is not an HTTP method")))
+    }
+}
+
+impl schemars::JsonSchema for HttpMethod {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "HttpMethod".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "pattern": "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" })
+    }
 }
 
 /// A set of allowed values, written as one value or a list.

@@ -8,8 +8,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::server::ServerProfile;
+use crate::protocol::{CertCheck, ServerProfile, CLIENT_ID_HEADER, CLIENT_SECRET_HEADER};
 use crate::signature::Dialect;
+
+use super::Who;
 
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -94,7 +96,7 @@ pub struct EmbeddedServer {
     #[serde(default)]
     pub profile: ServerProfile,
     #[serde(default)]
-    pub cert_check: crate::server::CertCheck,
+    pub cert_check: CertCheck,
 }
 
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize)]
@@ -144,8 +146,8 @@ impl Default for Credentials {
     fn default() -> Self {
         Credentials {
             kind: CredentialKind::ApiKey,
-            client_id_header: crate::server::CLIENT_ID_HEADER.into(),
-            client_secret_header: crate::server::CLIENT_SECRET_HEADER.into(),
+            client_id_header: CLIENT_ID_HEADER.into(),
+            client_secret_header: CLIENT_SECRET_HEADER.into(),
             token_path: "/oauth/token".into(),
             overrides: BTreeMap::new(),
         }
@@ -185,23 +187,27 @@ impl Default for SignatureSettings {
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Identities {
+    /// The TPP whose DCR-service credentials requests carry.
     pub tpp: String,
-    pub tls: String,
-    pub sign: String,
+    /// Its QWAC, or `none` (no client certificate).
+    pub tls: Who,
+    /// Its QSEAL, or `none`.
+    pub sign: Who,
     pub other_tpp: String,
-    pub other_tls: String,
-    pub other_sign: String,
+    pub other_tls: Who,
+    pub other_sign: Who,
 }
 
 impl Default for Identities {
     fn default() -> Self {
+        let named = |name: &str| Who::Named(name.into());
         Identities {
             tpp: "tpp-a".into(),
-            tls: "qwac".into(),
-            sign: "qseal".into(),
+            tls: named("qwac"),
+            sign: named("qseal"),
             other_tpp: "tpp-b".into(),
-            other_tls: "qwac-b".into(),
-            other_sign: "qseal-b".into(),
+            other_tls: named("qwac-b"),
+            other_sign: named("qseal-b"),
         }
     }
 }

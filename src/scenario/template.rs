@@ -7,16 +7,40 @@ use serde_json::Value;
 
 use super::{Profile, Step};
 
+/// The variables every scenario can use; the run's session sets them.
+pub mod builtin {
+    pub const BASE_URL: &str = "base_url";
+    pub const REGISTER_PATH: &str = "register_path";
+    pub const TOKEN_PATH: &str = "token_path";
+    /// A short random text, new for every session (client names that do not collide).
+    pub const UNIQUE: &str = "unique";
+    pub const DCR_CLIENT_ID: &str = "dcr_client_id";
+    /// 0..N-1 across the copies of a `concurrent: N` step.
+    pub const ITERATION: &str = "iteration";
+    pub const ALL: &[&str] = &[BASE_URL, REGISTER_PATH, TOKEN_PATH, UNIQUE, DCR_CLIENT_ID, ITERATION];
+}
+
+/// The fields every registered client has (`{{client.id}}`, ...).
+pub mod client_field {
+    pub const ID: &str = "id";
+    pub const SECRET: &str = "secret";
+    pub const PREVIOUS_SECRET: &str = "previous_secret";
+    pub const RAT: &str = "rat";
+    pub const URI: &str = "uri";
+}
+
 /// The fields every registered client has.
-pub const CLIENT_FIELDS: &[&str] = &["id", "secret", "previous_secret", "rat", "uri"];
+pub const CLIENT_FIELDS: &[&str] =
+    &[client_field::ID, client_field::SECRET, client_field::PREVIOUS_SECRET, client_field::RAT, client_field::URI];
+
+/// The template variable of a registered client's field: `client.id`.
+pub fn client_var(client: &str, field: &str) -> String {
+    format!("{client}.{field}")
+}
 
 /// Variables every scenario can use.
 pub fn builtin_names(profile: &Profile) -> BTreeSet<String> {
-    let mut names: BTreeSet<String> =
-        ["base_url", "register_path", "token_path", "unique", "dcr_client_id", "iteration"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+    let mut names: BTreeSet<String> = builtin::ALL.iter().map(|s| s.to_string()).collect();
     names.extend(profile.vars.keys().cloned());
     names
 }

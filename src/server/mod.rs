@@ -25,56 +25,15 @@ use std::time::Duration;
 
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use serde::{Deserialize, Serialize};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
+pub use crate::protocol::{CertCheck, DcrAuth, ServerProfile, CLIENT_ID_HEADER, CLIENT_SECRET_HEADER};
 pub use flaw::Flaw;
-pub use tls::provider;
 
 use crate::pki::{Pki, PspRole};
 use crate::signature::{CertificateCache, Dialect, VerifyPolicy};
-
-/// API-key header names for the DCR-service credentials (IBM API Connect's, which SMBC's portal
-/// uses).
-pub const CLIENT_ID_HEADER: &str = "X-IBM-Client-Id";
-pub const CLIENT_SECRET_HEADER: &str = "X-IBM-Client-Secret";
-
-/// Which kind of DCR server to be.
-#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum ServerProfile {
-    /// A PSD2 bank as SMBC describes it: mTLS with a QWAC, DCR credentials, QSEAL signatures.
-    #[default]
-    Smbc,
-    /// A plain RFC 7591/7592 server: registration access tokens, no mTLS, no signatures.
-    Plain,
-}
-
-/// Where client certificates are judged.
-#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum CertCheck {
-    /// Accept the handshake, judge in HTTP, answer with the rule's code.
-    #[default]
-    Http,
-    /// Refuse an expired or untrusted certificate in the TLS handshake.
-    Handshake,
-}
-
-/// How the TPP's credentials for the DCR service travel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum DcrAuth {
-    /// `X-IBM-Client-Id` and `X-IBM-Client-Secret` headers (IBM API Connect, SMBC's portal).
-    #[default]
-    ApiKey,
-    /// HTTP Basic with the client id and secret.
-    Basic,
-    /// `Authorization: Bearer` with a token from the server's client-credentials token endpoint.
-    Bearer,
-}
 
 /// How the reference server behaves.
 #[derive(Debug, Clone)]

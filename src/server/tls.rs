@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use rustls::client::danger::HandshakeSignatureValid;
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, SignatureScheme};
@@ -18,15 +18,8 @@ use super::flaw::Flaw;
 use super::{CertCheck, ServerConfig};
 use crate::pki::Pki;
 
-/// The aws-lc-rs provider, installed once per process (two compiled-in providers would make
-/// `ServerConfig::builder()` panic).
-pub fn provider() -> Arc<CryptoProvider> {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    CryptoProvider::get_default().cloned().unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-}
-
 pub fn server_config(pki: &Pki, config: &ServerConfig, trust: Arc<Trust>) -> Result<rustls::ServerConfig, String> {
-    let provider = provider();
+    let provider = crate::crypto::provider();
     let server = pki.identity(crate::pki::names::SERVER).map_err(|e| e.to_string())?;
     let verifier = Arc::new(QwacVerifier {
         trust,

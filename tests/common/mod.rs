@@ -5,8 +5,8 @@
 
 use std::time::SystemTime;
 
-use dcr_harness::cli::{CLIENT_ID_HEADER, CLIENT_SECRET_HEADER};
 use dcr_harness::pki::Pki;
+use dcr_harness::protocol::{CLIENT_ID_HEADER, CLIENT_SECRET_HEADER};
 use dcr_harness::server::{self, RunningServer, ServerConfig};
 use dcr_harness::signature::{sign_mutated, Dialect, Message, Mutation, MutationContext};
 use dcr_harness::testing::test_pki;

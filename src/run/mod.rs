@@ -1,0 +1,18 @@
+//! A conformance run, in rooms: [`model`] (what a run produced, redacted; the outcome),
+//! [`plan`] (a pure function from a request in scenario terms to a signed request, or a typed
+//! error), [`session`] (one scenario's or load user's variables and clients; learning from
+//! answers; cleanup), [`target`] (where to send, endpoints after discovery, DCR tokens),
+//! [`scenario`] (one scenario's steps, checks and cleanup) and [`schedule`] (concurrency,
+//! fail-fast, deadline, panics). The load command drives `session` and `plan` directly. Nothing
+//! here prints.
+
+pub mod model;
+pub mod plan;
+pub mod scenario;
+pub mod schedule;
+pub mod session;
+pub mod target;
+
+pub use model::{Outcome, RunResult, ScenarioResult, StepResult, Verdict};
+pub use schedule::{run, Progress, RunOptions};
+pub use target::Target;

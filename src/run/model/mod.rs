@@ -1,0 +1,283 @@
+//! The run model: what a conformance run or a load run produced, as plain data with typed
+//! fields, redacted as it is recorded ([`redact`]). Reporters, the JSON schema and `main` read
+//! it; nothing here touches the network, the file system or the terminal. [`Outcome`] is what a
+//! command came to; only `main` turns it into an exit code.
+
+pub mod load;
+pub mod redact;
+
+use serde::Serialize;
+
+use crate::scenario::{Area, Severity};
+
+/// What a command came to, for `main` to turn into an exit code (the README's table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outcome {
+    /// The command did its work; every MUST passed.
+    Success,
+    /// A MUST failed (or a MUST was never run).
+    MustFailed,
+    /// Load thresholds were breached.
+    ThresholdsBreached,
+    /// A scenario could not be run as configured (a step the harness could not build).
+    SetupError,
+    /// The harness itself failed inside a scenario (a panic).
+    InternalError,
+}
+
+impl Outcome {
+    /// The graver of two outcomes: a harness error hides no failure, a failure no success.
+    pub fn worst(self, other: Outcome) -> Outcome {
+        self.max(other)
+    }
+}
+
+/// One check and how it went.
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
+pub struct CheckOutcome {
+    pub check: String,
+    pub passed: bool,
+    pub expected: String,
+    pub got: String,
+}
+
+impl CheckOutcome {
+    pub fn new(check: impl Into<String>, passed: bool, expected: impl Into<String>, got: impl Into<String>) -> Self {
+        CheckOutcome { check: check.into(), passed, expected: expected.into(), got: got.into() }
+    }
+}
+
+/// A scenario's verdict.
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Pass,
+    /// A MUST failed.
+    Fail,
+    /// A SHOULD failed.
+    Warn,
+    /// Failed, and listed as a known failure.
+    KnownFailure,
+    /// Passed, but listed as a known failure: take it off the list.
+    FixedKnownFailure,
+    /// Not run (fail-fast, deadline).
+    Skipped,
+    /// The harness could not run it (a step it could not build, a panic): no verdict on the
+    /// server either way.
+    Error,
+}
+
+/// Why a scenario ended in [`Verdict::Error`].
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    /// A step could not be built from the scenario, the profile and the session.
+    Plan,
+    /// The harness panicked.
+    Panic,
+}
+
+/// What stopped the harness in a scenario.
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScenarioError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+/// A request as sent, with secrets redacted.
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub url: String,
+    pub tls_identity: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// An answer as received, with secrets redacted.
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize)]
+pub struct RecordedResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize)]
+pub struct StepResult {
+    pub name: String,
+    pub request: RecordedRequest,
+    pub response: Option<RecordedResponse>,
+    pub transport_error: Option<String>,
+    pub mutations: Vec<String>,
+    pub checks: Vec<CheckOutcome>,
+    pub duration_ms: u64,
+}
+
+impl StepResult {
+    pub fn passed(&self) -> bool {
+        self.checks.iter().all(|c| c.passed)
+    }
+}
+
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize)]
+pub struct CleanupResult {
+    pub client: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize)]
+pub struct ScenarioResult {
+    pub id: String,
+    pub title: String,
+    pub area: Area,
+    pub severity: Severity,
+    pub source: String,
+    pub tags: Vec<String>,
+    pub verdict: Verdict,
+    pub known_failure_reason: Option<String>,
+    /// Set when the verdict is `error`.
+    pub error: Option<ScenarioError>,
+    pub steps: Vec<StepResult>,
+    pub cleanup: Vec<CleanupResult>,
+    pub duration_ms: u64,
+    pub requests: u64,
+}
+
+impl ScenarioResult {
+    /// A scenario's result before anything ran (its verdict `skipped` until told otherwise).
+    pub fn not_run(s: &crate::scenario::Scenario) -> Self {
+        ScenarioResult {
+            id: s.id.clone(),
+            title: s.title.clone(),
+            area: s.area,
+            severity: s.severity,
+            source: s.source.clone(),
+            tags: s.tags.clone(),
+            verdict: Verdict::Skipped,
+            known_failure_reason: None,
+            error: None,
+            steps: vec![],
+            cleanup: vec![],
+            duration_ms: 0,
+            requests: 0,
+        }
+    }
+
+    /// The verdict of steps that ran to the end or to their first failure.
+    pub fn judge(failed: bool, severity: Severity, known: bool) -> Verdict {
+        match (failed, severity, known) {
+            (true, _, true) => Verdict::KnownFailure,
+            (true, Severity::Must, false) => Verdict::Fail,
+            (true, Severity::Should, false) => Verdict::Warn,
+            (false, _, true) => Verdict::FixedKnownFailure,
+            (false, _, false) => Verdict::Pass,
+        }
+    }
+}
+
+/// The run model: everything a reporter needs, nothing it must fetch.
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize)]
+pub struct RunResult {
+    pub target: String,
+    pub profile: String,
+    pub scenarios: Vec<ScenarioResult>,
+    pub duration_ms: u64,
+    pub requests: u64,
+}
+
+impl RunResult {
+    pub fn count(&self, verdict: Verdict) -> usize {
+        self.scenarios.iter().filter(|s| s.verdict == verdict).count()
+    }
+
+    /// The run's verdict in a word, for headlines.
+    pub fn headline(&self) -> &'static str {
+        match self.outcome() {
+            Outcome::Success => "PASS",
+            Outcome::MustFailed | Outcome::ThresholdsBreached => "FAIL",
+            Outcome::SetupError | Outcome::InternalError => "ERROR",
+        }
+    }
+
+    /// What the run came to: a harness error is graver than any verdict, since the verdicts
+    /// around it cannot be trusted whole; a MUST that failed or never ran (fail-fast, deadline)
+    /// fails the run.
+    pub fn outcome(&self) -> Outcome {
+        self.scenarios.iter().map(scenario_outcome).fold(Outcome::Success, Outcome::worst)
+    }
+}
+
+fn scenario_outcome(s: &ScenarioResult) -> Outcome {
+    match (s.verdict, s.severity, &s.error) {
+        (Verdict::Error, _, Some(ScenarioError { kind: ErrorKind::Plan, .. })) => Outcome::SetupError,
+        (Verdict::Error, _, _) => Outcome::InternalError,
+        (Verdict::Fail, _, _) | (Verdict::Skipped, Severity::Must, _) => Outcome::MustFailed,
+        _ => Outcome::Success,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(verdict: Verdict, severity: Severity, error: Option<ErrorKind>) -> ScenarioResult {
+        ScenarioResult {
+            id: "s".into(),
+            title: String::new(),
+            area: Area::Lifecycle,
+            severity,
+            source: String::new(),
+            tags: vec![],
+            verdict,
+            known_failure_reason: None,
+            error: error.map(|kind| ScenarioError { kind, message: "why".into() }),
+            steps: vec![],
+            cleanup: vec![],
+            duration_ms: 0,
+            requests: 0,
+        }
+    }
+
+    #[test]
+    fn the_worst_scenario_decides_the_outcome() {
+        use Severity::{Must, Should};
+        use Verdict::*;
+        type Row = (Verdict, Severity, Option<ErrorKind>);
+        let cases: &[(&[Row], Outcome)] = &[
+            (&[], Outcome::Success),
+            (&[(Pass, Must, None), (Warn, Should, None)], Outcome::Success),
+            (&[(KnownFailure, Must, None), (FixedKnownFailure, Must, None)], Outcome::Success),
+            (&[(Skipped, Should, None)], Outcome::Success),
+            (&[(Skipped, Must, None)], Outcome::MustFailed),
+            (&[(Pass, Must, None), (Fail, Must, None)], Outcome::MustFailed),
+            (&[(Fail, Must, None), (Error, Must, Some(ErrorKind::Plan))], Outcome::SetupError),
+            (&[(Error, Must, Some(ErrorKind::Plan)), (Error, Should, Some(ErrorKind::Panic))], Outcome::InternalError),
+        ];
+        for (scenarios, expected) in cases {
+            let run = RunResult {
+                target: String::new(),
+                profile: String::new(),
+                scenarios: scenarios.iter().map(|(v, s, e)| scenario(*v, *s, *e)).collect(),
+                duration_ms: 0,
+                requests: 0,
+            };
+            assert_eq!(run.outcome(), *expected, "{scenarios:?}");
+        }
+    }
+
+    #[test]
+    fn verdicts_follow_failure_severity_and_the_known_list() {
+        use Severity::{Must, Should};
+        let cases = [
+            (true, Must, false, Verdict::Fail),
+            (true, Should, false, Verdict::Warn),
+            (true, Must, true, Verdict::KnownFailure),
+            (false, Must, true, Verdict::FixedKnownFailure),
+            (false, Should, false, Verdict::Pass),
+        ];
+        for (failed, severity, known, verdict) in cases {
+            assert_eq!(ScenarioResult::judge(failed, severity, known), verdict, "{failed} {severity:?} {known}");
+        }
+    }
+}

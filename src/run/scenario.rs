@@ -1,0 +1,189 @@
+//! One scenario, start to end: its steps in order through a fresh [`Session`] (plan, send,
+//! check, learn), the `unchanged` reads around a step, snapshots, and the cleanup of every client
+//! it registered, which runs whatever happened before it, a panic included. A step that cannot
+//! be planned ends the scenario as an ERROR, never as the server's failure.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::FutureExt;
+
+use super::model::{
+    redact, CheckOutcome, ErrorKind, RecordedRequest, ScenarioError, ScenarioResult, StepResult, Verdict,
+};
+use super::plan::PlanError;
+use super::schedule::RunOptions;
+use super::session::{Answer, Lesson, Session};
+use super::target::Target;
+use crate::check::{self, Observed};
+use crate::scenario::{Scenario, Step};
+use crate::transport::Response;
+
+/// How the steps ended.
+enum Ended {
+    /// Every step ran, or the first failing one ended the scenario.
+    Ran,
+    /// A step could not be built.
+    Unplannable { step: usize, error: PlanError },
+}
+
+/// Runs `scenario` against `target`; its clients are deleted at the end.
+pub async fn run_scenario(target: Arc<Target>, scenario: Arc<Scenario>, options: Arc<RunOptions>) -> ScenarioResult {
+    let started = Instant::now();
+    let mut session = Session::new(target);
+    let mut steps = Vec::new();
+    let ran =
+        std::panic::AssertUnwindSafe(run_steps(&mut session, &scenario, &options, &mut steps)).catch_unwind().await;
+    let cleanup = session.cleanup().await;
+    let mut result = ScenarioResult::not_run(&scenario);
+    let known = options.known_failures.get(&scenario.id).cloned();
+    match ran {
+        Ok(Ended::Ran) => {
+            let failed = steps.iter().any(|s| !s.passed());
+            result.verdict = ScenarioResult::judge(failed, scenario.severity, known.is_some());
+        }
+        Ok(Ended::Unplannable { step, error }) => {
+            result.verdict = Verdict::Error;
+            result.error = Some(ScenarioError {
+                kind: ErrorKind::Plan,
+                message: format!("step {}: the request could not be built: {}", step + 1, crate::error::chain(&error)),
+            });
+        }
+        Err(panic) => {
+            result.verdict = Verdict::Error;
+            result.error = Some(panicked(panic.as_ref()));
+        }
+    }
+    result.known_failure_reason = known;
+    result.steps = steps;
+    result.cleanup = cleanup;
+    result.duration_ms = started.elapsed().as_millis() as u64;
+    result.requests = session.requests();
+    result
+}
+
+/// The harness error a panic payload becomes.
+pub fn panicked(payload: &(dyn std::any::Any + Send)) -> ScenarioError {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic with no message".into());
+    ScenarioError { kind: ErrorKind::Panic, message: format!("the harness panicked: {message}") }
+}
+
+async fn run_steps(
+    session: &mut Session,
+    scenario: &Scenario,
+    options: &RunOptions,
+    results: &mut Vec<StepResult>,
+) -> Ended {
+    let mut previous = None;
+    for (index, step) in scenario.steps.iter().enumerate() {
+        let started = Instant::now();
+        if step.wait_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(step.wait_ms)).await;
+        }
+        let copies = match (step.replay_previous, &previous) {
+            (true, Some(previous)) => vec![Clone::clone(previous)],
+            _ => match session.plan_copies(&step.request, step.mutation, step.concurrent.unwrap_or(1)).await {
+                Ok(copies) => copies,
+                Err(error) => return Ended::Unplannable { step: index, error },
+            },
+        };
+        let result = run_step(session, scenario, options, index, step, &copies, started).await;
+        previous = copies.into_iter().next();
+        let passed = result.passed();
+        results.push(result);
+        if !passed {
+            break;
+        }
+    }
+    Ended::Ran
+}
+
+async fn run_step(
+    session: &mut Session,
+    scenario: &Scenario,
+    options: &RunOptions,
+    index: usize,
+    step: &Step,
+    copies: &[super::plan::Planned],
+    started: Instant,
+) -> StepResult {
+    let before = match &step.expect.unchanged {
+        Some(client) => Some(session.read_client(client).await),
+        None => None,
+    };
+    let sent = session.send_all(copies).await;
+    let lesson = Lesson {
+        op: step.request.op,
+        client: step.request.client_name(),
+        register_as: step.client_registered(),
+        creation_expected: step.allows_creation(),
+        capture: &step.capture,
+    };
+    let mut checks = Vec::new();
+    for result in &sent {
+        let observed = match result {
+            Ok(r) => Observed::Answer(r),
+            Err(e) => Observed::Failed(e),
+        };
+        checks.extend(check::check(&step.expect, &observed, &session.target().profile, session.vars()));
+        if let Ok(response) = result {
+            checks.extend(session.absorb(&lesson, Answer::from(response)));
+        }
+    }
+    if let (Some(client), Some(before)) = (&step.expect.unchanged, before) {
+        let after = session.read_client(client).await;
+        let show = |(status, body): &(String, Vec<u8>)| format!("{status} {}", redact::body(body));
+        checks.push(CheckOutcome::new(
+            format!("client `{client}` unchanged"),
+            before == after,
+            show(&before),
+            show(&after),
+        ));
+    }
+    if let (true, Some(snapshots), Some(Ok(response))) = (step.snapshot, &options.snapshots, sent.first()) {
+        checks.push(snapshot(session, scenario, snapshots, index, response));
+    }
+    let first = copies.first();
+    let base_url = &session.target().base_url;
+    StepResult {
+        name: step.name.clone().unwrap_or_else(|| format!("step {}", index + 1)),
+        request: first.map(|p| redact::request(base_url, &p.msg, p.tls.as_deref())).unwrap_or_else(nothing_sent),
+        response: sent.first().and_then(|r| r.as_ref().ok()).map(redact::response),
+        transport_error: sent.first().and_then(|r| r.as_ref().err()).map(|e| e.to_string()),
+        mutations: step.mutation.iter().map(|m| m.name().to_string()).collect(),
+        checks,
+        duration_ms: started.elapsed().as_millis() as u64,
+    }
+}
+
+fn nothing_sent() -> RecordedRequest {
+    RecordedRequest {
+        method: String::new(),
+        url: String::new(),
+        tls_identity: None,
+        headers: vec![],
+        body: String::new(),
+    }
+}
+
+fn snapshot(
+    session: &Session,
+    scenario: &Scenario,
+    options: &crate::snapshot::SnapshotOptions,
+    index: usize,
+    response: &Response,
+) -> CheckOutcome {
+    let target = session.target();
+    let unique = session.vars().get(crate::scenario::template::builtin::UNIQUE).cloned().unwrap_or_default();
+    let volatile =
+        BTreeMap::from([("[unique]".to_string(), unique), ("[base_url]".to_string(), target.base_url.clone())]);
+    let text = crate::snapshot::normalise(response, &volatile, &target.profile.snapshot);
+    let file = scenario.file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    let source = format!("scenarios/{file}");
+    crate::snapshot::check(options, &target.profile.name, &scenario.id, &source, index, &text)
+}

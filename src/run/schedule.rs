@@ -1,0 +1,197 @@
+//! The schedule: scenarios run concurrently (at most `jobs` at once), each scenario's steps in
+//! order; fail-fast stops starting scenarios after a MUST fails; no scenario starts after the
+//! deadline (those left are reported skipped). A scenario whose task panics is reported as an
+//! ERROR carrying the panic message, never dropped from the results.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::FutureExt;
+use tokio::sync::Semaphore;
+
+use super::model::{RunResult, ScenarioResult, Verdict};
+use super::scenario::{panicked, run_scenario};
+use super::target::Target;
+use crate::scenario::Scenario;
+
+/// A finished scenario, how many are done, and of how many.
+pub type ProgressFn = dyn Fn(&ScenarioResult, usize, usize) + Send + Sync;
+
+/// Called as each scenario finishes.
+#[derive(Clone)]
+pub struct Progress(pub Arc<ProgressFn>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
+}
+
+/// How to run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub progress: Option<Progress>,
+    /// Scenarios at once (0 or 1: one at a time).
+    pub jobs: usize,
+    pub fail_fast: bool,
+    /// Scenario id → why it is known to fail.
+    pub known_failures: BTreeMap<String, String>,
+    /// No scenario starts after this much time; those left are reported as skipped.
+    pub deadline: Option<Duration>,
+    /// Compare (or record) the answers of steps marked `snapshot: true`.
+    pub snapshots: Option<crate::snapshot::SnapshotOptions>,
+}
+
+/// Runs `scenarios` against `target`.
+pub async fn run(target: Arc<Target>, scenarios: Vec<Scenario>, options: RunOptions) -> RunResult {
+    let started = Instant::now();
+    let options = Arc::new(options);
+    let run_one = {
+        let (target, options) = (target.clone(), options.clone());
+        move |scenario: Arc<Scenario>| run_scenario(target.clone(), scenario, options.clone())
+    };
+    let scenarios = schedule(scenarios, &options, run_one).await;
+    RunResult {
+        target: target.base_url.clone(),
+        profile: target.profile.name.clone(),
+        requests: scenarios.iter().map(|s| s.requests).sum(),
+        scenarios,
+        duration_ms: started.elapsed().as_millis() as u64,
+    }
+}
+
+/// Runs each scenario through `run_one` as the options say; results come back in the order
+/// of `scenarios`, one for each.
+pub async fn schedule<F, Fut>(scenarios: Vec<Scenario>, options: &RunOptions, run_one: F) -> Vec<ScenarioResult>
+where
+    F: Fn(Arc<Scenario>) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = ScenarioResult> + Send + 'static,
+{
+    let started = Instant::now();
+    let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
+    let stop = Arc::new(AtomicBool::new(false));
+    let deadline = options.deadline.and_then(|d| started.checked_add(d));
+    let fail_fast = options.fail_fast;
+    let mut results: Vec<ScenarioResult> = scenarios.iter().map(ScenarioResult::not_run).collect();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, scenario) in scenarios.into_iter().enumerate() {
+        let (permits, stop, run_one) = (permits.clone(), stop.clone(), run_one.clone());
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let late = deadline.is_some_and(|d| Instant::now() > d);
+            if late || stop.load(Ordering::Relaxed) {
+                return (index, None);
+            }
+            // A panic inside the scenario's own task would lose its index; caught here, it
+            // becomes that scenario's ERROR.
+            let outcome = std::panic::AssertUnwindSafe(run_one(Arc::new(scenario))).catch_unwind().await;
+            let result = match outcome {
+                Ok(result) => Ok(result),
+                Err(payload) => Err(panicked(payload.as_ref())),
+            };
+            if fail_fast && result.as_ref().is_ok_and(|r| r.verdict == Verdict::Fail) {
+                stop.store(true, Ordering::Relaxed);
+            }
+            (index, Some(result))
+        });
+    }
+    let total = tasks.len();
+    let mut done = 0;
+    while let Some(joined) = tasks.join_next().await {
+        // The task body cannot panic outside `catch_unwind`; were it cancelled, its scenario
+        // keeps the `skipped` it started with.
+        let Ok((index, ran)) = joined else { continue };
+        let Some(slot) = results.get_mut(index) else { continue };
+        match ran {
+            Some(Ok(result)) => *slot = result,
+            Some(Err(error)) => {
+                slot.verdict = Verdict::Error;
+                slot.error = Some(error);
+            }
+            None => {}
+        }
+        done += 1;
+        if let Some(Progress(progress)) = &options.progress {
+            progress(slot, done, total);
+        }
+    }
+    results
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::model::ErrorKind;
+    use crate::scenario::{Area, Severity};
+
+    fn scenario(id: &str, severity: Severity) -> Scenario {
+        Scenario {
+            id: id.into(),
+            title: id.into(),
+            area: Area::Lifecycle,
+            tags: vec![],
+            severity,
+            source: "test".into(),
+            steps: vec![],
+            file: Default::default(),
+            line: 1,
+        }
+    }
+
+    async fn verdict_of(s: Arc<Scenario>) -> ScenarioResult {
+        if s.id.starts_with("boom") {
+            panic!("scenario {} blew up", s.id);
+        }
+        let mut r = ScenarioResult::not_run(&s);
+        r.verdict = if s.id.starts_with("fail") { Verdict::Fail } else { Verdict::Pass };
+        r
+    }
+
+    #[tokio::test]
+    async fn a_panicking_scenario_is_an_error_with_its_message_and_the_others_still_run() {
+        let scenarios =
+            vec![scenario("a", Severity::Must), scenario("boom-1", Severity::Must), scenario("c", Severity::Should)];
+        let options = RunOptions { jobs: 2, ..RunOptions::default() };
+        let results = schedule(scenarios, &options, verdict_of).await;
+        let verdicts: Vec<(&str, Verdict)> = results.iter().map(|r| (r.id.as_str(), r.verdict)).collect();
+        assert_eq!(verdicts, [("a", Verdict::Pass), ("boom-1", Verdict::Error), ("c", Verdict::Pass)]);
+        let error = results[1].error.as_ref().expect("an error");
+        assert_eq!(error.kind, ErrorKind::Panic);
+        assert!(error.message.contains("scenario boom-1 blew up"), "{}", error.message);
+    }
+
+    #[tokio::test]
+    async fn fail_fast_and_the_deadline_leave_later_scenarios_skipped() {
+        let ids = ["fail-1", "b", "c"];
+        let make = || ids.iter().map(|id| scenario(id, Severity::Must)).collect::<Vec<_>>();
+        let options = RunOptions { jobs: 1, fail_fast: true, ..RunOptions::default() };
+        let results = schedule(make(), &options, verdict_of).await;
+        let verdicts: Vec<Verdict> = results.iter().map(|r| r.verdict).collect();
+        assert_eq!(verdicts, [Verdict::Fail, Verdict::Skipped, Verdict::Skipped]);
+
+        let options = RunOptions { deadline: Some(Duration::ZERO), ..RunOptions::default() };
+        let results = schedule(make(), &options, verdict_of).await;
+        assert!(results.iter().all(|r| r.verdict == Verdict::Skipped));
+    }
+
+    #[tokio::test]
+    async fn progress_counts_every_scenario_once() {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let progress = {
+            let seen = seen.clone();
+            Progress(Arc::new(move |r: &ScenarioResult, done, total| {
+                seen.lock().expect("lock").push((r.id.clone(), done, total));
+            }))
+        };
+        let scenarios = vec![scenario("a", Severity::Must), scenario("boom", Severity::Must)];
+        let options = RunOptions { progress: Some(progress), jobs: 1, ..RunOptions::default() };
+        schedule(scenarios, &options, verdict_of).await;
+        let seen = seen.lock().expect("lock");
+        assert_eq!(seen.len(), 2);
+        assert_eq!(seen.iter().map(|(_, done, _)| *done).collect::<Vec<_>>(), [1, 2]);
+        assert!(seen.iter().all(|(_, _, total)| *total == 2));
+    }
+}

@@ -1,0 +1,257 @@
+//! A session: what one scenario (or one load user) knows while it runs. Its template
+//! variables, the clients it registered (by name, and those it no longer names), and the count
+//! of requests it sent. It plans through [`super::plan`], learns from answers ([`Session::absorb`]),
+//! reads a client for `unchanged`, and deletes every client it registered ([`Session::cleanup`]).
+//! Built from a target alone: it knows nothing of scenarios, steps or goose.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::model::{CheckOutcome, CleanupResult};
+use super::plan::{self, Client, PlanEnv, PlanError, Planned, SessionView, Vars};
+use super::target::Target;
+use crate::scenario::template::{builtin, client_field, client_var};
+use crate::scenario::{Operation, RequestSpec};
+use crate::signature::Mutation;
+use crate::transport::{Response, TransportError};
+
+/// One scenario's (or load user's) state.
+pub struct Session {
+    target: Arc<Target>,
+    vars: Vars,
+    clients: BTreeMap<String, Client>,
+    /// Clients no longer known by name (created against expectations, or registered again
+    /// under a name in use); deleted at the end.
+    retired: Vec<Client>,
+    requests: u64,
+}
+
+/// What an answer may teach the session: the operation it answered, the client it was about,
+/// the name a new client gets, whether a new client was expected, and what to capture.
+pub struct Lesson<'a> {
+    pub op: Operation,
+    pub client: &'a str,
+    pub register_as: &'a str,
+    pub creation_expected: bool,
+    pub capture: &'a BTreeMap<String, String>,
+}
+
+/// An answer as the session learns from it.
+pub struct Answer<'a> {
+    pub status: u16,
+    pub body: &'a [u8],
+}
+
+impl<'a> From<&'a Response> for Answer<'a> {
+    fn from(r: &'a Response) -> Self {
+        Answer { status: r.status, body: &r.body }
+    }
+}
+
+impl Session {
+    pub fn new(target: Arc<Target>) -> Self {
+        let mut vars: Vars = target.profile.vars.clone();
+        vars.insert(builtin::BASE_URL.into(), target.base_url.clone());
+        vars.insert(builtin::REGISTER_PATH.into(), target.endpoints.register.clone());
+        vars.insert(builtin::TOKEN_PATH.into(), target.endpoints.token.clone());
+        vars.insert(builtin::UNIQUE.into(), crate::pki::generate_token("", 6));
+        // Unset when the credentials cannot be resolved: a template that uses it then fails
+        // to plan, naming the variable.
+        if let Ok((id, _)) = plan::credentials_of(&target.profile, &target.pki, &target.profile.identities.tpp) {
+            vars.insert(builtin::DCR_CLIENT_ID.into(), id);
+        }
+        Session { target, vars, clients: BTreeMap::new(), retired: Vec::new(), requests: 0 }
+    }
+
+    pub fn target(&self) -> &Arc<Target> {
+        &self.target
+    }
+
+    pub fn vars(&self) -> &Vars {
+        &self.vars
+    }
+
+    /// Requests sent so far.
+    pub fn requests(&self) -> u64 {
+        self.requests
+    }
+
+    /// Builds and signs `r` now, with the session's variables.
+    pub async fn plan(&self, r: &RequestSpec, mutation: Option<Mutation>) -> Result<Planned, PlanError> {
+        self.plan_with(r, mutation, &self.vars).await
+    }
+
+    /// `copies` plans of `r`, each with `{{iteration}}` set to its index.
+    pub async fn plan_copies(
+        &self,
+        r: &RequestSpec,
+        mutation: Option<Mutation>,
+        copies: u32,
+    ) -> Result<Vec<Planned>, PlanError> {
+        let mut out = Vec::new();
+        for i in 0..copies.max(1) {
+            let mut vars = self.vars.clone();
+            vars.insert(builtin::ITERATION.into(), i.to_string());
+            out.push(self.plan_with(r, mutation, &vars).await?);
+        }
+        Ok(out)
+    }
+
+    async fn plan_with(&self, r: &RequestSpec, mutation: Option<Mutation>, vars: &Vars) -> Result<Planned, PlanError> {
+        let target = &self.target;
+        let dcr_token = match plan::dcr_token_needed(r, &target.profile) {
+            Some((tpp, tls)) => Some(target.dcr_token(&tpp, tls.as_deref()).await?),
+            None => None,
+        };
+        let env = PlanEnv {
+            profile: &target.profile,
+            pki: &target.pki,
+            endpoints: &target.endpoints,
+            fixtures: &target.fixtures,
+            now: std::time::SystemTime::now(),
+        };
+        let view = SessionView { vars, clients: &self.clients, dcr_token: dcr_token.as_deref() };
+        plan::plan(r, mutation, &env, &view)
+    }
+
+    /// Sends a planned request, counting it.
+    pub async fn send(&mut self, planned: &Planned) -> Result<Response, TransportError> {
+        self.requests += 1;
+        self.target.send(planned.tls.as_deref(), &planned.msg).await
+    }
+
+    /// Sends planned copies all at once (they race each other), counting them.
+    pub async fn send_all(&mut self, copies: &[Planned]) -> Vec<Result<Response, TransportError>> {
+        self.requests += copies.len() as u64;
+        let target = &self.target;
+        futures_util::future::join_all(copies.iter().map(|p| target.send(p.tls.as_deref(), &p.msg))).await
+    }
+
+    /// The client as its owner reads it: status (or why there is none) and raw body.
+    pub async fn read_client(&mut self, name: &str) -> (String, Vec<u8>) {
+        let read = owner_request(Operation::Read, name);
+        let planned = match self.plan(&read, None).await {
+            Ok(p) => p,
+            Err(e) => return (format!("cannot read: {e}"), Vec::new()),
+        };
+        match self.send(&planned).await {
+            Ok(r) => (r.status.to_string(), r.body),
+            Err(e) => (format!("no answer: {e}"), Vec::new()),
+        }
+    }
+
+    /// What an answer teaches: registered clients, refreshed secrets, deletions, captures.
+    /// Returns a failed check where a server created a client the request expected refused,
+    /// or a capture found nothing.
+    pub fn absorb(&mut self, lesson: &Lesson<'_>, answer: Answer<'_>) -> Vec<CheckOutcome> {
+        let json: Option<Value> = serde_json::from_slice(answer.body).ok();
+        let mut out = Vec::new();
+        if let Some(created) = json.as_ref().filter(|_| answer.status == 201).and_then(client_from) {
+            if lesson.op == Operation::Register && lesson.creation_expected {
+                self.set_client_vars(lesson.register_as, &created);
+                // A concurrent or repeated registration under the same name: keep the earlier
+                // client for cleanup.
+                if let Some(earlier) = self.clients.insert(lesson.register_as.to_string(), created) {
+                    self.retired.push(earlier);
+                }
+            } else {
+                out.push(CheckOutcome::new(
+                    "no client created",
+                    false,
+                    "no client",
+                    format!("client {} was created", created.id),
+                ));
+                self.retired.push(created);
+            }
+        }
+        if let Some(client) = self.clients.get_mut(lesson.client) {
+            match (lesson.op, answer.status) {
+                (Operation::RefreshSecret, 200) => {
+                    if let Some(new) = json.as_ref().and_then(|j| j.get("client_secret")).and_then(Value::as_str) {
+                        client.previous_secret = std::mem::replace(&mut client.secret, new.to_string());
+                    }
+                }
+                (Operation::Delete, 200 | 204) => client.deleted = true,
+                _ => {}
+            }
+            let client = client.clone();
+            self.set_client_vars(lesson.client, &client);
+        }
+        for (var, path) in lesson.capture {
+            match json.as_ref().and_then(|j| crate::check::lookup(j, path)) {
+                Some(Value::String(s)) => {
+                    self.vars.insert(var.clone(), s.clone());
+                }
+                Some(other) => {
+                    self.vars.insert(var.clone(), other.to_string());
+                }
+                None => {
+                    out.push(CheckOutcome::new(format!("capture {var}"), false, format!("a value at {path}"), "absent"))
+                }
+            }
+        }
+        out
+    }
+
+    fn set_client_vars(&mut self, name: &str, c: &Client) {
+        for (field, value) in [
+            (client_field::ID, &c.id),
+            (client_field::SECRET, &c.secret),
+            (client_field::PREVIOUS_SECRET, &c.previous_secret),
+            (client_field::RAT, &c.rat),
+            (client_field::URI, &c.uri),
+        ] {
+            self.vars.insert(client_var(name, field), value.clone());
+        }
+    }
+
+    /// Deletes every client the session registered and did not delete itself.
+    pub async fn cleanup(&mut self) -> Vec<CleanupResult> {
+        let mut pending: Vec<(String, Client)> =
+            self.clients.iter().filter(|(_, c)| !c.deleted).map(|(n, c)| (n.clone(), c.clone())).collect();
+        pending.extend(
+            self.retired.drain(..).filter(|c| !c.deleted).enumerate().map(|(i, c)| (format!("retired-{i}"), c)),
+        );
+        let mut out = Vec::new();
+        for (name, client) in pending {
+            self.clients.insert(name.clone(), client.clone());
+            let delete = owner_request(Operation::Delete, &name);
+            let (ok, detail) = match self.plan(&delete, None).await {
+                Ok(planned) => match self.send(&planned).await {
+                    Ok(r) if (200..300).contains(&r.status) => (true, format!("deleted ({})", r.status)),
+                    Ok(r) => (false, format!("delete answered {}", r.status)),
+                    Err(e) => (false, e.to_string()),
+                },
+                Err(e) => (false, format!("the delete request could not be built: {e}")),
+            };
+            if ok {
+                if let Some(c) = self.clients.get_mut(&name) {
+                    c.deleted = true;
+                }
+            }
+            out.push(CleanupResult { client: client.id, ok, detail });
+        }
+        out
+    }
+}
+
+/// `op` by the client's owner, as the profile does it by default.
+pub fn owner_request(op: Operation, client: &str) -> RequestSpec {
+    RequestSpec { client: Some(client.to_string()), ..RequestSpec::of(op) }
+}
+
+/// The client a registration answer describes, if it names one.
+fn client_from(json: &Value) -> Option<Client> {
+    let field = |name: &str| json.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
+    let id = field("client_id");
+    (!id.is_empty()).then(|| Client {
+        id,
+        secret: field("client_secret"),
+        previous_secret: String::new(),
+        rat: field("registration_access_token"),
+        uri: field("registration_client_uri"),
+        deleted: false,
+    })
+}

@@ -1,0 +1,107 @@
+//! The target of a run: its base URL, the profile that says how to talk to it, the PKI, the
+//! transport, its endpoints (after discovery) and the DCR-service bearer tokens fetched for it
+//! (once per run and TPP). Sessions share one target; it holds no per-scenario state.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+use super::plan::{self, Endpoints, PlanError};
+use crate::pki::Pki;
+use crate::scenario::Profile;
+use crate::signature::Message;
+use crate::transport::{Transport, TransportError};
+
+/// Where and how to run.
+pub struct Target {
+    pub base_url: String,
+    pub pki: Arc<Pki>,
+    pub profile: Profile,
+    pub transport: Transport,
+    pub fixtures: PathBuf,
+    /// The endpoints, after discovery.
+    pub endpoints: Endpoints,
+    dcr_tokens: Mutex<BTreeMap<String, String>>,
+}
+
+/// Why the target's metadata document did not give its endpoints.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoveryError {
+    #[error("{document}: registration_endpoint `{endpoint}`: {source}")]
+    BadEndpoint {
+        document: &'static str,
+        endpoint: String,
+        #[source]
+        source: url::ParseError,
+    },
+    #[error("no registration_endpoint in {} (tried: {})", .base_url, .tried.join("; "))]
+    NotFound { base_url: String, tried: Vec<String> },
+}
+
+/// The metadata documents a target may publish (RFC 8414, then OpenID Connect Discovery).
+const METADATA_DOCUMENTS: [&str; 2] = ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"];
+
+impl Target {
+    pub fn new(base_url: String, pki: Arc<Pki>, profile: Profile, transport: Transport, fixtures: PathBuf) -> Self {
+        let endpoints = Endpoints::of(&profile);
+        Target { base_url, pki, profile, transport, fixtures, endpoints, dcr_tokens: Mutex::new(BTreeMap::new()) }
+    }
+
+    /// Finds the registration endpoint in the target's metadata document.
+    pub async fn discover(&mut self) -> Result<(), DiscoveryError> {
+        let mut tried = Vec::new();
+        for document in METADATA_DOCUMENTS {
+            let msg = Message::new("GET", document, Vec::new());
+            let response = match self.transport.send(&self.pki, None, &self.base_url, &msg).await {
+                Ok(response) => response,
+                Err(e) => {
+                    tried.push(format!("{document}: {e}"));
+                    continue;
+                }
+            };
+            let endpoint = response
+                .json()
+                .and_then(|j| j.get("registration_endpoint").and_then(Value::as_str).map(str::to_string));
+            match endpoint {
+                Some(endpoint) => {
+                    let url = reqwest::Url::parse(&endpoint).map_err(|source| DiscoveryError::BadEndpoint {
+                        document,
+                        endpoint,
+                        source,
+                    })?;
+                    self.endpoints.register = url.path().to_string();
+                    return Ok(());
+                }
+                None => tried.push(format!("{document}: {} without registration_endpoint", response.status)),
+            }
+        }
+        Err(DiscoveryError::NotFound { base_url: self.base_url.clone(), tried })
+    }
+
+    /// Sends `msg` presenting the TLS identity `tls`.
+    pub async fn send(&self, tls: Option<&str>, msg: &Message) -> Result<crate::transport::Response, TransportError> {
+        self.transport.send(&self.pki, tls, &self.base_url, msg).await
+    }
+
+    /// A DCR-service bearer token for `tpp`, fetched once per run.
+    pub async fn dcr_token(&self, tpp: &str, tls: Option<&str>) -> Result<String, PlanError> {
+        let mut tokens = self.dcr_tokens.lock().await;
+        if let Some(token) = tokens.get(tpp) {
+            return Ok(token.clone());
+        }
+        let msg = plan::dcr_token_request(&self.profile, &self.pki, tpp)?;
+        let failed = |message: String| PlanError::DcrToken { tpp: tpp.to_string(), message };
+        let response = self.send(tls, &msg).await.map_err(|e| failed(e.to_string()))?;
+        let token = response
+            .json()
+            .and_then(|j| j.get("access_token").and_then(Value::as_str).map(str::to_string))
+            .ok_or_else(|| {
+                failed(format!("the token endpoint answered {} without an access_token", response.status))
+            })?;
+        tokens.insert(tpp.to_string(), token.clone());
+        Ok(token)
+    }
+}
