@@ -222,7 +222,8 @@ pub struct PkiDirArg {
 pub struct PkiInitArgs {
     #[command(flatten)]
     pub dir: PkiDirArg,
-    /// Throw away the existing PKI (but not identities marked `external`) and generate anew.
+    /// Throw away the existing PKI, broken or not, and generate anew; identities marked
+    /// `external` and the TPPs' DCR-service credentials are kept where they can be read.
     #[arg(long)]
     pub force: bool,
     /// Key type of the QWACs and QSEALs.
@@ -377,9 +378,6 @@ fn print(text: &str) -> Result<Outcome, Error> {
 
 fn pki_init(args: &PkiInitArgs) -> Result<Outcome, Error> {
     let dir = &args.dir.dir;
-    if args.force {
-        remove_generated(dir)?;
-    }
     let options = PkiOptions {
         key_type: args.key_type.into(),
         organization_identifier: args.org_id.clone(),
@@ -388,27 +386,9 @@ fn pki_init(args: &PkiInitArgs) -> Result<Outcome, Error> {
         nca_name: args.nca_name.clone(),
         nca_id: args.nca_id.clone(),
     };
-    let pki = Pki::ensure(dir, &options)?;
+    let pki = if args.force { Pki::rebuild(dir, &options)? } else { Pki::ensure(dir, &options)? };
     eprintln!("test PKI ready in {} ({} identities)", dir.display(), pki.identities().count());
     Ok(Outcome::Success)
-}
-
-/// Removes the generated files and the manifest, keeping `external` identities' entries.
-fn remove_generated(dir: &Path) -> Result<(), Error> {
-    let Ok(old) = Pki::load(dir) else {
-        return Ok(());
-    };
-    for name in pki::catalog_names() {
-        for ext in ["pem", "key"] {
-            let _ = std::fs::remove_file(dir.join(format!("{name}.{ext}")));
-        }
-    }
-    let mut manifest = old.manifest.clone();
-    manifest.identities.retain(|_, e| e.external);
-    if manifest.identities.is_empty() {
-        let _ = std::fs::remove_file(dir.join(pki::MANIFEST));
-    }
-    Ok(())
 }
 
 fn pki_show(dir: &Path) -> Result<Outcome, Error> {

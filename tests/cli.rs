@@ -131,4 +131,35 @@ fn unreadable_pem_exits_2_with_the_file_name() {
     let out = harness(&["sign", "--url", "https://127.0.0.1/x", "--pki", &tmp.path().display().to_string()]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("qseal.key"), "{}", stderr(&out));
+    // The message names the repair, and the repair works (no loop back to the same error).
+    assert!(stderr(&out).contains("pki init --force --dir"), "{}", stderr(&out));
+    let dir = tmp.path().display().to_string();
+    let repaired = harness(&["pki", "init", "--force", "--dir", &dir, "--key-type", "ecdsa-p256"]);
+    assert!(repaired.status.success(), "{}", stderr(&repaired));
+    let out = harness(&["sign", "--url", "https://127.0.0.1/x", "--pki", &dir]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn output_that_cannot_be_written_is_an_error_but_a_closed_pipe_is_not() {
+    test_pki();
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+    let out = Command::new(env!("CARGO_BIN_EXE_dcr-harness"))
+        .args(["mutations"])
+        .stdout(full)
+        .output()
+        .expect("run dcr-harness");
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot write to standard output"), "{}", stderr(&out));
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dcr-harness"))
+        .args(["mutations"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0), "a reader that went away is not an error: {}", stderr(&out));
 }

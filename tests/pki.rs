@@ -147,3 +147,90 @@ fn a_broken_manifest_names_file_line_and_column() {
     let text = err.to_string();
     assert!(text.contains("manifest.yaml:4:9: identities.qwac: invalid type"), "{text}");
 }
+
+/// A copy of the shared test PKI, with one identity of the user's own (`mine`, external).
+fn pki_copy_with_external() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for entry in std::fs::read_dir(test_pki_dir()).expect("dir") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copy");
+    }
+    std::fs::copy(test_pki_dir().join("qwac.pem"), dir.path().join("mine.pem")).expect("copy");
+    std::fs::copy(test_pki_dir().join("qwac.key"), dir.path().join("mine.key")).expect("copy");
+    let manifest = dir.path().join("manifest.yaml");
+    let text = std::fs::read_to_string(&manifest).expect("manifest");
+    let text = text.replace(
+        "identities:\n",
+        "identities:\n  mine:\n    cert: mine.pem\n    key: mine.key\n    description: the user's own\n    external: true\n",
+    );
+    std::fs::write(&manifest, text).expect("write");
+    dir
+}
+
+#[test]
+fn pki_init_force_rebuilds_a_pki_broken_in_any_way_keeping_what_is_not_generated() {
+    let original = test_pki().tpp("tpp-a").expect("tpp-a").clone();
+    fn write(path: &std::path::Path, text: &str) {
+        std::fs::write(path, text).expect("write")
+    }
+    fn edit_manifest(dir: &std::path::Path, from: &str, to: &str) {
+        let path = dir.join("manifest.yaml");
+        let text = std::fs::read_to_string(&path).expect("manifest");
+        assert!(text.contains(from), "{from} not in the manifest");
+        write(&path, &text.replacen(from, to, 1));
+    }
+    type Break = Box<dyn Fn(&std::path::Path)>;
+    // What breaks, and whether the DCR credentials can still be read from the manifest.
+    let cases: Vec<(&str, Break, bool)> = vec![
+        ("manifest not YAML", Box::new(|d| write(&d.join("manifest.yaml"), "{{{ not yaml")), false),
+        ("manifest missing", Box::new(|d| std::fs::remove_file(d.join("manifest.yaml")).expect("rm")), false),
+        ("manifest of another version", Box::new(|d| edit_manifest(d, "version: 1", "version: 99")), true),
+        ("a key corrupt", Box::new(|d| write(&d.join("qseal.key"), "-----BEGIN PRIVATE KEY-----\nnot base64\n")), true),
+        ("a certificate corrupt", Box::new(|d| write(&d.join("qwac.pem"), "garbage")), true),
+        (
+            "a key of another certificate",
+            Box::new(|d| {
+                std::fs::copy(d.join("qwac-b.key"), d.join("qwac.key")).expect("copy");
+            }),
+            true,
+        ),
+        ("the issuing CA's key corrupt", Box::new(|d| write(&d.join("issuing-ca.key"), "")), true),
+        ("a file missing", Box::new(|d| std::fs::remove_file(d.join("qseal-b.pem")).expect("rm")), true),
+        ("another TPP's entry broken", Box::new(|d| edit_manifest(d, "  tpp-b:\n", "  tpp-b: 7\n  tpp-z:\n")), true),
+    ];
+    let options = PkiOptions { key_type: dcr_harness::pki::KeyType::EcdsaP256, ..PkiOptions::default() };
+    for (what, break_it, credentials_readable) in cases {
+        let dir = pki_copy_with_external();
+        break_it(dir.path());
+        let rebuilt = Pki::rebuild(dir.path(), &options).unwrap_or_else(|e| panic!("{what}: {e}"));
+        for name in ["qwac", "qseal", "qwac-b", "qseal-b", "issuing-ca"] {
+            assert!(rebuilt.has_identity(name), "{what}: {name} missing after the rebuild");
+        }
+        // What an unreadable manifest named is lost with it; a readable one keeps it.
+        assert_eq!(rebuilt.has_identity("mine"), credentials_readable, "{what}: the external identity");
+        verify_client(&rebuilt, "qwac").unwrap_or_else(|e| panic!("{what}: the new QWAC does not chain: {e}"));
+        let tpp = rebuilt.tpp("tpp-a").expect("tpp-a");
+        assert_eq!(
+            (tpp.dcr_client_id == original.dcr_client_id, tpp.dcr_client_secret == original.dcr_client_secret),
+            (credentials_readable, credentials_readable),
+            "{what}: DCR credentials kept where readable"
+        );
+        if credentials_readable {
+            let mine = rebuilt.identity("mine").expect("mine");
+            assert_eq!(mine.leaf(), test_pki().identity("qwac").expect("qwac").leaf(), "{what}: external untouched");
+        }
+        assert!(Pki::load(dir.path()).is_ok(), "{what}: loads after the rebuild");
+    }
+}
+
+#[test]
+fn a_broken_generated_file_names_the_repair() {
+    let dir = pki_copy_with_external();
+    std::fs::write(dir.path().join("qseal.key"), "-----BEGIN PRIVATE KEY-----\nnot base64\n").expect("write");
+    let err = Pki::load(dir.path()).expect_err("broken").to_string();
+    assert!(err.contains("qseal.key") && err.contains("pki init --force --dir"), "{err}");
+    std::fs::write(dir.path().join("mine.key"), "garbage").expect("write");
+    std::fs::copy(test_pki_dir().join("qseal.key"), dir.path().join("qseal.key")).expect("copy");
+    let err = Pki::load(dir.path()).expect_err("broken").to_string();
+    assert!(err.contains("mine.key") && !err.contains("--force"), "the user's own file is theirs to fix: {err}");
+}

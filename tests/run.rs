@@ -70,6 +70,32 @@ fn a_broken_scenario_file_exits_2_with_file_line_col_and_every_problem() {
 }
 
 #[test]
+fn a_step_that_cannot_be_built_is_a_harness_error_not_a_server_failure() {
+    let dir = project_copy();
+    std::fs::write(
+        dir.path().join("scenarios/zz-unbuildable.yaml"),
+        "- id: unbuildable\n  title: x\n  area: lifecycle\n  severity: MUST\n  source: x\n  steps:\n    - request: { op: register, body_file: metadata/minimal.json }\n    - request: { op: read, query: \"?x={{env.DCR_HARNESS_UNSET_IN_TESTS}}\" }\n",
+    )
+    .expect("write");
+    let root = dir.path().display().to_string();
+    let junit = dir.path().join("junit.xml");
+    let report = format!("junit={}", junit.display());
+    let out = harness(&["run", "--root", &root, "--scenario", "unbuildable", "--report", &report]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{text}{}", stderr(&out));
+    assert!(text.contains("ERROR unbuildable"), "{text}");
+    assert!(
+        text.contains("step 2: the request could not be built: query: template `{{env.DCR_HARNESS_UNSET_IN_TESTS}}`"),
+        "{text}"
+    );
+    assert!(text.contains("verdict: ERROR"), "{text}");
+    assert!(!text.contains("FAIL"), "no server failure is claimed: {text}");
+    let xml = std::fs::read_to_string(&junit).expect("junit");
+    assert!(xml.contains("<error ") && !xml.contains("<failure"), "{xml}");
+    assert!(!text.contains("cleanup of client"), "the registered client was deleted: {text}");
+}
+
+#[test]
 fn semantic_problems_are_located_and_reported_together() {
     let dir = project_copy();
     std::fs::write(

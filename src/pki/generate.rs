@@ -129,6 +129,65 @@ pub(super) fn ensure(dir: &Path, options: &PkiOptions) -> Result<(), PkiError> {
     Ok(())
 }
 
+pub(super) fn rebuild(dir: &Path, options: &PkiOptions) -> Result<(), PkiError> {
+    let kept = salvage(dir);
+    for name in catalog_names() {
+        for ext in ["pem", "key"] {
+            remove_if_present(&dir.join(format!("{name}.{ext}")))?;
+        }
+    }
+    remove_if_present(&dir.join(MANIFEST))?;
+    let mut manifest = new_manifest(options)?;
+    for (name, old) in kept.tpps {
+        if let Some(tpp) = manifest.tpps.get_mut(&name) {
+            tpp.dcr_client_id = old.dcr_client_id;
+            tpp.dcr_client_secret = old.dcr_client_secret;
+        }
+    }
+    manifest.identities.extend(kept.external);
+    std::fs::create_dir_all(dir).map_err(|source| PkiError::Io { path: dir.to_path_buf(), source })?;
+    write_manifest(dir, &manifest)?;
+    ensure(dir, options)
+}
+
+/// What a rebuild keeps of an old manifest, read entry by entry so that one broken entry (or a
+/// manifest of another version) loses nothing else.
+#[derive(Default)]
+struct Salvage {
+    tpps: BTreeMap<String, TppEntry>,
+    external: BTreeMap<String, IdentityEntry>,
+}
+
+fn salvage(dir: &Path) -> Salvage {
+    let Ok(text) = std::fs::read_to_string(dir.join(MANIFEST)) else { return Salvage::default() };
+    let Ok(value) = serde_norway::from_str::<serde_norway::Value>(&text) else { return Salvage::default() };
+    let entries = |key: &str| -> Vec<(String, serde_norway::Value)> {
+        match value.get(key) {
+            Some(serde_norway::Value::Mapping(map)) => {
+                map.iter().filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.clone()))).collect()
+            }
+            _ => Vec::new(),
+        }
+    };
+    let tpps = entries("tpps")
+        .into_iter()
+        .filter_map(|(name, v)| Some((name, serde_norway::from_value::<TppEntry>(v).ok()?)))
+        .collect();
+    let external = entries("identities")
+        .into_iter()
+        .filter_map(|(name, v)| Some((name, serde_norway::from_value::<IdentityEntry>(v).ok()?)))
+        .filter(|(_, entry)| entry.external)
+        .collect();
+    Salvage { tpps, external }
+}
+
+fn remove_if_present(path: &Path) -> Result<(), PkiError> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(PkiError::Io { path: path.to_path_buf(), source: e }),
+        _ => Ok(()),
+    }
+}
+
 fn new_manifest(options: &PkiOptions) -> Result<Manifest, PkiError> {
     let mut tpps = BTreeMap::new();
     tpps.insert(
@@ -139,8 +198,8 @@ fn new_manifest(options: &PkiOptions) -> Result<Manifest, PkiError> {
             roles: options.roles.clone(),
             nca_name: options.nca_name.clone(),
             nca_id: options.nca_id.clone(),
-            dcr_client_id: random_token("dcr-a-", 8)?,
-            dcr_client_secret: random_token("", 24)?,
+            dcr_client_id: generate_token("dcr-a-", 8),
+            dcr_client_secret: generate_token("", 24),
         },
     );
     tpps.insert(
@@ -151,8 +210,8 @@ fn new_manifest(options: &PkiOptions) -> Result<Manifest, PkiError> {
             roles: vec![PspRole::Pi, PspRole::Ai],
             nca_name: options.nca_name.clone(),
             nca_id: options.nca_id.clone(),
-            dcr_client_id: random_token("dcr-b-", 8)?,
-            dcr_client_secret: random_token("", 24)?,
+            dcr_client_id: generate_token("dcr-b-", 8),
+            dcr_client_secret: generate_token("", 24),
         },
     );
     Ok(Manifest {
@@ -163,15 +222,6 @@ fn new_manifest(options: &PkiOptions) -> Result<Manifest, PkiError> {
         tpps,
         identities: BTreeMap::new(),
     })
-}
-
-/// Random URL-safe text: `prefix` followed by `bytes` random bytes.
-pub(crate) fn random_token(prefix: &str, bytes: usize) -> Result<String, PkiError> {
-    use base64::Engine;
-    let mut buf = vec![0u8; bytes];
-    aws_lc_rs::rand::fill(&mut buf)
-        .map_err(|_| PkiError::Generate { name: "random".into(), message: "no randomness".into() })?;
-    Ok(format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)))
 }
 
 fn needs_regeneration(dir: &Path, manifest: &Manifest, spec: &Spec, now: OffsetDateTime) -> bool {

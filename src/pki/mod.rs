@@ -51,6 +51,13 @@ pub enum PkiError {
     UnknownTpp { name: String },
     #[error("generating `{name}`: {message}")]
     Generate { name: String, message: String },
+    /// A generated file is broken; generated files can always be made again.
+    #[error("{source}; it was generated, so `dcr-harness pki init --force --dir {}` makes it anew", .dir.display())]
+    Generated {
+        dir: PathBuf,
+        #[source]
+        source: Box<PkiError>,
+    },
 }
 
 /// The kind of key the good identities get.
@@ -214,6 +221,16 @@ impl Pki {
         Pki::load(dir)
     }
 
+    /// Throws away a PKI that may be broken in any way (manifest unreadable or of another
+    /// version, keys or certificates corrupt, keys not matching their certificates, files
+    /// missing) and generates it afresh. It keeps what it can read of the old manifest that is
+    /// not generated: the identities marked `external` (their files are the user's, never
+    /// touched) and the TPPs' DCR-service credentials.
+    pub fn rebuild(dir: &Path, options: &PkiOptions) -> Result<Pki, PkiError> {
+        generate::rebuild(dir, options)?;
+        Pki::load(dir)
+    }
+
     /// Loads an existing PKI without generating anything.
     pub fn load(dir: &Path) -> Result<Pki, PkiError> {
         let manifest = read_manifest(dir)?;
@@ -224,7 +241,11 @@ impl Pki {
         }
         let mut identities = BTreeMap::new();
         for (name, entry) in &manifest.identities {
-            identities.insert(name.clone(), load_identity(dir, name, entry)?);
+            let identity = load_identity(dir, name, entry).map_err(|source| match entry.external {
+                true => source,
+                false => PkiError::Generated { dir: dir.to_path_buf(), source: Box::new(source) },
+            })?;
+            identities.insert(name.clone(), identity);
         }
         Ok(Pki { dir: dir.to_path_buf(), manifest, trust_anchor, intermediates, identities })
     }
@@ -268,8 +289,9 @@ fn read_manifest(dir: &Path) -> Result<Manifest, PkiError> {
         return Err(PkiError::Manifest {
             path,
             message: format!(
-                "manifest version {} is not {MANIFEST_VERSION}; run `dcr-harness pki init --force`",
-                manifest.version
+                "manifest version {} is not {MANIFEST_VERSION}; `dcr-harness pki init --force --dir {}` makes it anew",
+                manifest.version,
+                dir.display()
             ),
         });
     }
@@ -352,7 +374,8 @@ fn write_file(path: &Path, bytes: &[u8], secret: bool) -> Result<(), PkiError> {
 mod generate;
 pub use generate::catalog_names;
 
-/// Random URL-safe text: `prefix` followed by `bytes` random bytes (ids, secrets, tokens).
+/// Random URL-safe text: `prefix` followed by `bytes` random bytes (ids, secrets, tokens, the
+/// DCR-service credentials of the test PKI).
 /// The system RNG does not fail on the platforms we run on; should it, zeros would be a
 /// silent disaster, so this aborts loudly instead.
 pub fn generate_token(prefix: &str, bytes: usize) -> String {

@@ -350,3 +350,263 @@ fn offset(at: SystemTime, seconds: i64) -> Option<SystemTime> {
         at.checked_sub(by)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::UNIX_EPOCH;
+
+    use super::*;
+    use crate::scenario::Who;
+    use crate::signature::{verify, VerifyPolicy};
+    use crate::testing::test_pki;
+
+    /// 2026-11-24T19:11:14Z, a fixed moment inside the test PKI's validity.
+    fn now() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_795_979_474)
+    }
+
+    fn profile(yaml: &str) -> Profile {
+        serde_norway::from_str(&format!("name: test\n{yaml}")).expect("profile")
+    }
+
+    const RFC7592: &str = "management: registration-token\ncredentials: { kind: none }\nsignature: { enabled: false }\nidentities: { tls: none, other_tls: none }";
+
+    fn client() -> Client {
+        Client {
+            id: "c-1".into(),
+            secret: "s3cret".into(),
+            previous_secret: String::new(),
+            rat: "rat-1".into(),
+            uri: "https://bank.example/other/c-1?x=1".into(),
+            deleted: false,
+        }
+    }
+
+    fn plan_in(profile: &Profile, r: &RequestSpec, dcr_token: Option<&str>) -> Result<Planned, PlanError> {
+        let endpoints = Endpoints::of(profile);
+        let env = PlanEnv {
+            profile,
+            pki: test_pki(),
+            endpoints: &endpoints,
+            fixtures: Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").leak(),
+            now: now(),
+        };
+        let clients = BTreeMap::from([("client".to_string(), client())]);
+        let vars = Vars::from([("x".to_string(), "filled".to_string())]);
+        plan(r, None, &env, &SessionView { vars: &vars, clients: &clients, dcr_token })
+    }
+
+    fn header<'a>(p: &'a Planned, name: &str) -> Option<&'a str> {
+        p.msg.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// How a planned request authenticates, in a word.
+    fn auth(p: &Planned) -> String {
+        match (header(p, "Authorization"), header(p, crate::protocol::CLIENT_ID_HEADER)) {
+            (Some(a), _) if a.starts_with("Basic ") => "basic".into(),
+            (Some(a), _) => a.split(' ').map(str::to_lowercase).collect::<Vec<_>>().join(" "),
+            (None, Some(id)) => format!("api-key {id}"),
+            (None, None) => "none".into(),
+        }
+    }
+
+    fn raw(op: Operation) -> RequestSpec {
+        let mut r = RequestSpec::of(op);
+        if op == Operation::Raw {
+            r.method = Some(crate::scenario::HttpMethod(http::Method::PATCH));
+            r.path = Some("/raw/{{x}}".into());
+        }
+        r
+    }
+
+    #[test]
+    fn every_operation_under_smbc_management_carries_qwac_credentials_and_signature() {
+        let p = profile("");
+        let tpp = &test_pki().tpp("tpp-a").expect("tpp-a").dcr_client_id;
+        let api_key = format!("api-key {tpp}");
+        let cases = [
+            (Operation::Register, "POST", "/client/v1/register", api_key.as_str(), true),
+            (Operation::Read, "GET", "/client/v1/register/c-1", &api_key, false),
+            (Operation::Update, "PUT", "/client/v1/register/c-1", &api_key, true),
+            (Operation::Delete, "DELETE", "/client/v1/register/c-1", &api_key, true),
+            (Operation::RefreshSecret, "POST", "/client/v1/register/c-1/secret", &api_key, true),
+            (Operation::Token, "POST", "/oauth/token", "basic", false),
+            (Operation::Raw, "PATCH", "/raw/filled", &api_key, false),
+        ];
+        for (op, method, path, expected_auth, signed) in cases {
+            let planned = plan_in(&p, &raw(op), None).unwrap_or_else(|e| panic!("{op:?}: {e}"));
+            assert_eq!((planned.msg.method.as_str(), planned.msg.target.as_str()), (method, path), "{op:?}");
+            assert_eq!(auth(&planned), expected_auth, "{op:?}");
+            assert_eq!(header(&planned, "Signature").is_some(), signed, "{op:?} signed");
+            assert_eq!(planned.tls.as_deref(), Some("qwac"), "{op:?}");
+        }
+    }
+
+    #[test]
+    fn every_operation_under_rfc7592_management_uses_the_registration_uri_and_token() {
+        let p = profile(RFC7592);
+        let cases = [
+            (Operation::Register, "POST", "/client/v1/register", "none"),
+            (Operation::Read, "GET", "/other/c-1", "bearer rat-1"),
+            (Operation::Update, "PUT", "/other/c-1", "bearer rat-1"),
+            (Operation::Delete, "DELETE", "/other/c-1", "bearer rat-1"),
+            (Operation::RefreshSecret, "POST", "/client/v1/register/c-1/secret", "bearer rat-1"),
+            (Operation::Token, "POST", "/oauth/token", "basic"),
+            (Operation::Raw, "PATCH", "/raw/filled", "none"),
+        ];
+        for (op, method, path, expected_auth) in cases {
+            let planned = plan_in(&p, &raw(op), None).unwrap_or_else(|e| panic!("{op:?}: {e}"));
+            assert_eq!((planned.msg.method.as_str(), planned.msg.target.as_str()), (method, path), "{op:?}");
+            assert_eq!(auth(&planned), expected_auth, "{op:?}");
+            assert!(header(&planned, "Signature").is_none(), "{op:?} unsigned");
+            assert_eq!(planned.tls, None, "{op:?} presents no certificate");
+        }
+    }
+
+    #[test]
+    fn each_credential_kind_travels_its_own_way() {
+        let entry = test_pki().tpp("tpp-a").expect("tpp-a");
+        let basic = basic(&entry.dcr_client_id, &entry.dcr_client_secret);
+        let cases = [
+            ("api-key", None, Some(crate::protocol::CLIENT_ID_HEADER), None),
+            ("basic", None, None, Some(basic.as_str())),
+            ("bearer", Some("tok-1"), None, Some("Bearer tok-1")),
+            ("none", None, None, None),
+        ];
+        for (kind, token, id_header, authorization) in cases {
+            let p = profile(&format!("credentials: {{ kind: {kind} }}"));
+            let planned = plan_in(&p, &RequestSpec::of(Operation::Register), token).expect(kind);
+            assert_eq!(header(&planned, "Authorization"), authorization, "{kind}");
+            assert_eq!(id_header.and_then(|h| header(&planned, h)).is_some(), id_header.is_some(), "{kind}");
+            let needs_token = dcr_token_needed(&RequestSpec::of(Operation::Register), &p);
+            assert_eq!(needs_token.is_some(), kind == "bearer", "{kind}");
+        }
+        let bearer = profile("credentials: { kind: bearer }");
+        assert!(matches!(
+            plan_in(&bearer, &RequestSpec::of(Operation::Register), None),
+            Err(PlanError::NoDcrToken { .. })
+        ));
+        let nobody = RequestSpec { credentials: Some(Who::Nobody), ..RequestSpec::of(Operation::Register) };
+        assert_eq!(dcr_token_needed(&nobody, &bearer), None, "`credentials: none` needs no token");
+    }
+
+    #[test]
+    fn each_dialect_signs_what_its_own_verifier_accepts_and_another_refuses() {
+        let dialects = [
+            ("{}", "SHA-256="),
+            ("{ method_case: upper, digest: hex }", ""),
+            ("{ digest: prefixed-hex, key_id: fingerprint, algorithm: hs2019, header_case: canonical }", "SHA-256="),
+        ];
+        for (dialect, digest_prefix) in dialects {
+            let p = profile(&format!("signature: {{ enabled: true, dialect: {dialect} }}"));
+            let r = RequestSpec {
+                body: Some(serde_json::json!({"client_name": "{{x}}"})),
+                ..RequestSpec::of(Operation::Register)
+            };
+            let planned = plan_in(&p, &r, None).expect(dialect);
+            assert!(header(&planned, "Digest").is_some_and(|d| d.starts_with(digest_prefix)), "{dialect}");
+            let own = VerifyPolicy { dialect: p.signature.dialect.clone(), ..VerifyPolicy::default() };
+            verify(&planned.msg, &own, now()).unwrap_or_else(|e| panic!("{dialect}: {e}"));
+            let other = profile("signature: { dialect: { method_case: upper, digest: hex } }").signature.dialect;
+            let other = if other == p.signature.dialect { crate::signature::Dialect::default() } else { other };
+            assert!(verify(&planned.msg, &VerifyPolicy { dialect: other, ..VerifyPolicy::default() }, now()).is_err());
+        }
+    }
+
+    #[test]
+    fn the_actor_and_explicit_choices_pick_certificates_credentials_and_signers() {
+        let p = profile("");
+        let other = RequestSpec { actor: Actor::OtherTpp, ..RequestSpec::of(Operation::Register) };
+        let planned = plan_in(&p, &other, None).expect("other tpp");
+        assert_eq!(planned.tls.as_deref(), Some("qwac-b"));
+        let tpp_b = &test_pki().tpp("tpp-b").expect("tpp-b").dcr_client_id;
+        assert_eq!(header(&planned, crate::protocol::CLIENT_ID_HEADER), Some(tpp_b.as_str()));
+        let bare = RequestSpec {
+            tls: Some(Who::Nobody),
+            credentials: Some(Who::Nobody),
+            sign: Some(Who::Nobody),
+            ..RequestSpec::of(Operation::Register)
+        };
+        let planned = plan_in(&p, &bare, None).expect("bare");
+        assert_eq!((planned.tls.as_deref(), auth(&planned).as_str()), (None, "none"));
+        assert!(header(&planned, "Signature").is_none());
+        let signed_get = RequestSpec { sign: Some(Who::Named("qseal".into())), ..RequestSpec::of(Operation::Read) };
+        assert!(header(&plan_in(&p, &signed_get, None).expect("signed read"), "Signature").is_some());
+    }
+
+    #[test]
+    fn what_cannot_be_built_is_a_typed_error() {
+        let p = profile("");
+        let named = |name: &str| Some(Who::Named(name.to_string()));
+        type Expected = fn(&PlanError) -> bool;
+        let cases: Vec<(&str, RequestSpec, Expected)> = vec![
+            (
+                "an unknown client",
+                RequestSpec { client: Some("nobody".into()), ..RequestSpec::of(Operation::Read) },
+                |e| matches!(e, PlanError::NoClient { name } if name == "nobody"),
+            ),
+            (
+                "an unbound template",
+                RequestSpec { query: Some("?q={{missing}}".into()), ..RequestSpec::of(Operation::Register) },
+                |e| matches!(e, PlanError::Template { field: "query", .. }),
+            ),
+            (
+                "an unset environment variable",
+                RequestSpec {
+                    body_raw: Some("{{env.DCR_HARNESS_SURELY_UNSET}}".into()),
+                    ..RequestSpec::of(Operation::Register)
+                },
+                |e| matches!(e, PlanError::Template { field: "body_raw", .. }),
+            ),
+            ("a raw step without a path", RequestSpec::of(Operation::Raw), |e| {
+                matches!(e, PlanError::RawWithoutTarget)
+            }),
+            (
+                "a date out of the clock's range",
+                RequestSpec { date_offset: i64::MAX, ..RequestSpec::of(Operation::Register) },
+                |e| matches!(e, PlanError::DateOutOfRange { .. }),
+            ),
+            (
+                "an unknown signer",
+                RequestSpec { sign: named("no-such-seal"), ..RequestSpec::of(Operation::Register) },
+                |e| matches!(e, PlanError::Pki(PkiError::UnknownIdentity { .. })),
+            ),
+            (
+                "a missing body file",
+                RequestSpec { body_file: Some("no/such.json".into()), ..RequestSpec::of(Operation::Register) },
+                |e| matches!(e, PlanError::BodyFile { .. }),
+            ),
+            (
+                "unknown DCR credentials",
+                RequestSpec { credentials: named("tpp-z"), ..RequestSpec::of(Operation::Register) },
+                |e| matches!(e, PlanError::Pki(PkiError::UnknownTpp { .. })),
+            ),
+        ];
+        for (what, r, is_expected) in cases {
+            match plan_in(&p, &r, None) {
+                Err(e) => assert!(is_expected(&e), "{what}: {e:?}"),
+                Ok(_) => panic!("{what}: planned"),
+            }
+        }
+        let overridden = profile(
+            "credentials: { overrides: { tpp-a: { client_id: '{{env.DCR_HARNESS_SURELY_UNSET}}', client_secret: s } } }",
+        );
+        let e = plan_in(&overridden, &RequestSpec::of(Operation::Register), None).expect_err("unset credential");
+        assert!(matches!(e, PlanError::Credentials { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn the_signed_date_follows_the_clock_and_the_offset() {
+        let p = profile("");
+        for offset in [0, -400, 3600] {
+            let r = RequestSpec { date_offset: offset, ..RequestSpec::of(Operation::Register) };
+            let planned = plan_in(&p, &r, None).expect("planned");
+            let expected = crate::signature::http_date(offset_or_panic(now(), offset));
+            assert_eq!(header(&planned, "Date"), Some(expected.as_str()), "{offset}");
+        }
+    }
+
+    fn offset_or_panic(at: SystemTime, seconds: i64) -> SystemTime {
+        offset(at, seconds).expect("in range")
+    }
+}
