@@ -614,7 +614,7 @@ fn run_suite(args: &RunArgs) -> Result<Outcome, Error> {
             known_failures,
             deadline: args.timeout.map(std::time::Duration::from_secs),
             snapshots: (!args.no_snapshots)
-                .then(|| crate::snapshot::SnapshotOptions::new(layout.snapshots.clone(), args.update_snapshots)),
+                .then(|| crate::run::snapshot::SnapshotOptions::new(layout.snapshots.clone(), args.update_snapshots)),
         },
         flaws: parse_flaws(&args.flaws)?,
     };
@@ -691,7 +691,7 @@ fn snapshots(command: SnapshotCommand) -> Result<Outcome, Error> {
         SnapshotCommand::Review(dir) => {
             let stdin = std::io::stdin();
             let (accepted, rejected) =
-                crate::snapshot::review(&dir.snapshots, &mut stdin.lock(), &mut std::io::stderr())
+                crate::run::snapshot::review(&dir.snapshots, &mut stdin.lock(), &mut std::io::stderr())
                     .map_err(|e| io(&dir.snapshots, e))?;
             eprintln!("{accepted} accepted, {rejected} rejected");
         }
@@ -699,7 +699,8 @@ fn snapshots(command: SnapshotCommand) -> Result<Outcome, Error> {
             if !all && scenario.is_none() {
                 return Err(Error::input("snapshots accept", "name a scenario, or give --all"));
             }
-            let n = crate::snapshot::accept(&dir.snapshots, scenario.as_deref()).map_err(|e| io(&dir.snapshots, e))?;
+            let n =
+                crate::run::snapshot::accept(&dir.snapshots, scenario.as_deref()).map_err(|e| io(&dir.snapshots, e))?;
             eprintln!("{n} snapshot(s) accepted");
         }
     }
@@ -721,4 +722,56 @@ fn load(args: &LoadArgs) -> Result<Outcome, Error> {
         std::fs::write(path, &text).map_err(|e| Error::output(path, e))?;
     }
     Ok(report.outcome())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, ValueEnum};
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    /// Each wrapper's command-line spelling is the library type's own (serde) spelling.
+    fn spelled_alike<A: ValueEnum + Copy, L: From<A> + serde::Serialize>() {
+        for arg in A::value_variants() {
+            let cli = arg.to_possible_value().expect("visible").get_name().to_string();
+            let lib = serde_json::to_value(L::from(*arg)).expect("serialise");
+            assert_eq!(Some(cli.as_str()), lib.as_str(), "{cli}");
+        }
+    }
+
+    #[test]
+    fn command_line_enums_map_one_to_one_onto_the_library() {
+        spelled_alike::<ServerKindArg, ServerProfile>();
+        spelled_alike::<CertCheckArg, CertCheck>();
+        spelled_alike::<DcrAuthArg, DcrAuth>();
+        spelled_alike::<KeyTypeArg, KeyType>();
+    }
+
+    #[test]
+    fn unknown_flaws_are_named_all_at_once() {
+        let names = ["skip-client-cert", "nope", "nada"].map(String::from);
+        let err = parse_flaws(&names).expect_err("unknown").to_string();
+        assert!(err.contains("nope, nada") && err.contains("--list-flaws"), "{err}");
+        assert_eq!(parse_flaws(&names[..1]).expect("known").len(), 1);
+    }
+
+    #[test]
+    fn an_unknown_area_is_bad_input_naming_the_areas() {
+        let select = SelectArgs {
+            profile: "reference".into(),
+            tag: vec![],
+            area: vec!["digest".into(), "nowhere".into()],
+            scenario: vec![],
+            skip: vec![],
+            root: ".".into(),
+        };
+        let err = filter_of(&select).expect_err("unknown area");
+        assert_eq!(err.kind(), crate::error::ErrorKind::BadInput);
+        assert!(err.to_string().contains("--area nowhere") && err.to_string().contains("request-target"), "{err}");
+    }
 }

@@ -91,34 +91,14 @@ pub enum ErrorKind {
     Internal,
 }
 
-/// An error and its sources, `: `-joined, each cause once (a message that already quotes its
-/// cause does not repeat it).
-pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let more = cause.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        source = cause.source();
-    }
-    text
-}
+pub use crate::diagnostic::chain;
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[derive(Debug, thiserror::Error)]
-    #[error("outer")]
-    struct Outer(#[source] std::io::Error);
-
     #[test]
-    fn the_chain_names_each_cause_once() {
-        let e = Outer(std::io::Error::other("disk full"));
-        assert_eq!(chain(&e), "outer: disk full");
+    fn errors_name_their_cause_once_and_say_their_kind() {
         let e = Error::input("--report x", "expected KIND=PATH");
         assert_eq!(chain(&e), "--report x: expected KIND=PATH");
         let e = Error::output("r.xml", std::io::Error::other("read-only"));

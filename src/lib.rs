@@ -5,9 +5,9 @@
 //! The library holds everything; `main.rs` only parses arguments and maps errors to exit codes.
 //! See `docs/architecture.md` for the code map and the invariants.
 
-pub mod check;
 pub mod cli;
 pub mod crypto;
+pub mod diagnostic;
 pub mod error;
 pub mod load;
 pub mod pki;
@@ -17,10 +17,8 @@ pub mod run;
 pub mod scenario;
 pub mod server;
 pub mod signature;
-pub mod snapshot;
 pub mod suite;
 pub mod transport;
-pub mod yaml;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -31,8 +31,8 @@ pub fn read_profile(name_or_path: &str, dir: &Path) -> Result<LoadProfile, Error
     let path =
         if as_path.extension().is_some() { as_path.to_path_buf() } else { dir.join(format!("{name_or_path}.yaml")) };
     let text = std::fs::read_to_string(&path).map_err(|e| Error::input(path.display().to_string(), e))?;
-    let profile: LoadProfile =
-        serde_norway::from_str(&text).map_err(|e| Error::input("load profile", crate::yaml::located(&path, &e)))?;
+    let profile: LoadProfile = serde_norway::from_str(&text)
+        .map_err(|e| Error::input("load profile", crate::diagnostic::located(&path, &e)))?;
     if profile.transactions.iter().all(|t| t.weight == 0) || profile.users == 0 {
         return Err(Error::input(
             path.display().to_string(),
@@ -424,4 +424,71 @@ pub fn render(r: &LoadReport) -> String {
         let _ = writeln!(out, "\nthresholds breached:\n- {}", r.breaches.join("\n- "));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Who;
+
+    #[test]
+    fn merged_percentiles_rank_across_buckets() {
+        let buckets = BTreeMap::from([(1_000, 50), (2_000, 45), (9_000, 5)]);
+        let cases = [(0.0, 1.0), (0.5, 1.0), (0.51, 2.0), (0.95, 2.0), (0.96, 9.0), (1.0, 9.0)];
+        for (p, ms) in cases {
+            assert_eq!(merged_percentile_ms(&buckets, p), ms, "p{p}");
+        }
+        assert_eq!(merged_percentile_ms(&BTreeMap::new(), 0.99), 0.0, "no samples");
+    }
+
+    #[test]
+    fn a_transaction_is_a_request_about_the_users_own_client() {
+        let t = LoadTransaction {
+            name: "t".into(),
+            op: Operation::Update,
+            method: None,
+            path: None,
+            weight: 1,
+            mutation: None,
+            tls: Some(Who::Named("qwac-untrusted".into())),
+            sign: Some(Who::Nobody),
+            expect: vec![200],
+        };
+        let r = request_of(&t);
+        assert_eq!((r.op, r.client_name()), (Operation::Update, DEFAULT_CLIENT));
+        assert_eq!(r.body.as_ref().and_then(|b| b.get("client_id")), Some(&serde_json::json!("{{client.id}}")));
+        assert_eq!((r.tls, r.sign), (t.tls.clone(), Some(Who::Nobody)));
+        let register = request_of(&LoadTransaction { op: Operation::Register, ..t.clone() });
+        assert!(register.body.as_ref().and_then(|b| b.get("redirect_uris")).is_some());
+        assert_eq!(request_of(&LoadTransaction { op: Operation::Read, ..t }).body, None);
+    }
+
+    #[test]
+    fn goose_gets_the_method_of_the_planned_request() {
+        let cases = [
+            ("GET", GooseMethod::Get),
+            ("PUT", GooseMethod::Put),
+            ("DELETE", GooseMethod::Delete),
+            ("POST", GooseMethod::Post),
+        ];
+        for (method, goose) in cases {
+            assert_eq!(format!("{:?}", goose_method(method)), format!("{goose:?}"), "{method}");
+        }
+    }
+
+    #[test]
+    fn a_load_profile_without_users_or_weight_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let write =
+            |name: &str, text: &str| std::fs::write(dir.path().join(format!("{name}.yaml")), text).expect("write");
+        let transaction = "transactions: [{ name: r, op: read, weight: 1, expect: [200] }]";
+        write("no-users", &format!("name: x\nusers: 0\nhatch_rate: 1\nrun_time: 1\n{transaction}\n"));
+        write("no-weight", "name: x\nusers: 1\nhatch_rate: 1\nrun_time: 1\ntransactions: [{ name: r, op: read, weight: 0, expect: [200] }]\n");
+        write("fine", &format!("name: x\nusers: 1\nhatch_rate: 1\nrun_time: 1\n{transaction}\n"));
+        for bad in ["no-users", "no-weight"] {
+            let err = read_profile(bad, dir.path()).expect_err(bad).to_string();
+            assert!(err.contains("needs at least one user"), "{bad}: {err}");
+        }
+        assert!(read_profile("fine", dir.path()).is_ok());
+    }
 }

@@ -153,5 +153,36 @@ async fn check_reachable(base_url: &str) -> Result<(), Error> {
 /// Reads a known-failures file: `scenario-id: reason` lines (YAML map).
 pub fn load_known_failures(path: &Path) -> Result<BTreeMap<String, String>, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::input(path.display().to_string(), e))?;
-    serde_norway::from_str(&text).map_err(|e| Error::input("known failures", crate::yaml::located(path, &e)))
+    serde_norway::from_str(&text).map_err(|e| Error::input("known failures", crate::diagnostic::located(path, &e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    #[tokio::test]
+    async fn a_target_that_cannot_be_reached_says_why() {
+        let cases = [
+            ("not a url", ErrorKind::BadInput, "target not a url"),
+            ("unix:/tmp/socket", ErrorKind::Unreachable, "the URL has no host"),
+            ("https://127.0.0.1:1", ErrorKind::Unreachable, "cannot reach https://127.0.0.1:1"),
+        ];
+        for (url, kind, message) in cases {
+            let err = check_reachable(url).await.expect_err(url);
+            assert_eq!(err.kind(), kind, "{url}");
+            assert!(crate::diagnostic::chain(&err).contains(message), "{url}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_broken_known_failures_file_is_located() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("known.yaml");
+        std::fs::write(&path, "some-id: a reason\nother: [not, a, reason]\n").expect("write");
+        let err = load_known_failures(&path).expect_err("broken").to_string();
+        assert!(err.contains("known.yaml:2:"), "{err}");
+        std::fs::write(&path, "some-id: a reason\n").expect("write");
+        assert_eq!(load_known_failures(&path).expect("fine").get("some-id").map(String::as_str), Some("a reason"));
+    }
 }

@@ -194,7 +194,7 @@ impl Transport {
 
 /// Sorts a failed request into refused handshake, unreachable, timeout, or other.
 fn classify(url: &str, error: &reqwest::Error, timeout: Duration) -> TransportError {
-    let chain = error_chain(error);
+    let chain = crate::diagnostic::chain(error);
     if error.is_timeout() {
         return TransportError::Timeout { url: url.to_string(), seconds: timeout.as_secs() };
     }
@@ -206,17 +206,4 @@ fn classify(url: &str, error: &reqwest::Error, timeout: Duration) -> TransportEr
         return TransportError::Unreachable { url: url.to_string(), cause: chain };
     }
     TransportError::Other { url: url.to_string(), cause: chain }
-}
-
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![error.to_string()];
-    let mut source = error.source();
-    while let Some(e) = source {
-        let text = e.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = e.source();
-    }
-    parts.join(": ")
 }

@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use dcr_harness::check::CheckOutcome;
 use dcr_harness::report::{self, Kind};
+use dcr_harness::run::check::CheckOutcome;
 use dcr_harness::run::model::{
     CleanupResult, RecordedRequest, RecordedResponse, RunResult, ScenarioResult, StepResult, Verdict,
 };

@@ -4,10 +4,10 @@
 
 use std::path::Path;
 
+use dcr_harness::run::snapshot::{self, SnapshotOptions};
 use dcr_harness::run::{RunOptions, RunResult, Verdict};
 use dcr_harness::scenario::Filter;
 use dcr_harness::server::Flaw;
-use dcr_harness::snapshot::{self, SnapshotOptions};
 use dcr_harness::suite::{self, Layout, SuiteOptions};
 use dcr_harness::testing::{test_pki, test_pki_dir};
 
@@ -39,7 +39,7 @@ fn pending(dir: &Path) -> std::path::PathBuf {
     p.into()
 }
 
-fn snapshot_check(result: &RunResult) -> dcr_harness::check::CheckOutcome {
+fn snapshot_check(result: &RunResult) -> dcr_harness::run::check::CheckOutcome {
     result.scenarios[0].steps[0]
         .checks
         .iter()

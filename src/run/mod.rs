@@ -6,11 +6,13 @@
 //! fail-fast, deadline, panics). The load command drives `session` and `plan` directly. Nothing
 //! here prints.
 
+pub mod check;
 pub mod model;
 pub mod plan;
 pub mod scenario;
 pub mod schedule;
 pub mod session;
+pub mod snapshot;
 pub mod target;
 
 pub use model::{Outcome, RunResult, ScenarioResult, StepResult, Verdict};

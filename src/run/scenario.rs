@@ -16,7 +16,7 @@ use super::plan::PlanError;
 use super::schedule::RunOptions;
 use super::session::{Answer, Lesson, Session};
 use super::target::Target;
-use crate::check::{self, Observed};
+use crate::run::check::{self, Observed};
 use crate::scenario::{Scenario, Step};
 use crate::transport::Response;
 
@@ -47,7 +47,11 @@ pub async fn run_scenario(target: Arc<Target>, scenario: Arc<Scenario>, options:
             result.verdict = Verdict::Error;
             result.error = Some(ScenarioError {
                 kind: ErrorKind::Plan,
-                message: format!("step {}: the request could not be built: {}", step + 1, crate::error::chain(&error)),
+                message: format!(
+                    "step {}: the request could not be built: {}",
+                    step + 1,
+                    crate::diagnostic::chain(&error)
+                ),
             });
         }
         Err(panic) => {
@@ -174,7 +178,7 @@ fn nothing_sent() -> RecordedRequest {
 fn snapshot(
     session: &Session,
     scenario: &Scenario,
-    options: &crate::snapshot::SnapshotOptions,
+    options: &crate::run::snapshot::SnapshotOptions,
     index: usize,
     response: &Response,
 ) -> CheckOutcome {
@@ -182,8 +186,8 @@ fn snapshot(
     let unique = session.vars().get(crate::scenario::template::builtin::UNIQUE).cloned().unwrap_or_default();
     let volatile =
         BTreeMap::from([("[unique]".to_string(), unique), ("[base_url]".to_string(), target.base_url.clone())]);
-    let text = crate::snapshot::normalise(response, &volatile, &target.profile.snapshot);
+    let text = crate::run::snapshot::normalise(response, &volatile, &target.profile.snapshot);
     let file = scenario.file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
     let source = format!("scenarios/{file}");
-    crate::snapshot::check(options, &target.profile.name, &scenario.id, &source, index, &text)
+    crate::run::snapshot::check(options, &target.profile.name, &scenario.id, &source, index, &text)
 }

@@ -42,7 +42,7 @@ pub struct RunOptions {
     /// No scenario starts after this much time; those left are reported as skipped.
     pub deadline: Option<Duration>,
     /// Compare (or record) the answers of steps marked `snapshot: true`.
-    pub snapshots: Option<crate::snapshot::SnapshotOptions>,
+    pub snapshots: Option<crate::run::snapshot::SnapshotOptions>,
 }
 
 /// Runs `scenarios` against `target`.

@@ -180,7 +180,7 @@ impl Session {
             self.set_client_vars(lesson.client, &client);
         }
         for (var, path) in lesson.capture {
-            match json.as_ref().and_then(|j| crate::check::lookup(j, path)) {
+            match json.as_ref().and_then(|j| crate::run::check::lookup(j, path)) {
                 Some(Value::String(s)) => {
                     self.vars.insert(var.clone(), s.clone());
                 }

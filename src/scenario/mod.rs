@@ -58,7 +58,8 @@ pub fn load_files(files: &[PathBuf]) -> Result<Vec<Scenario>, LoadError> {
 
 fn load_file(path: &Path) -> Result<Vec<Scenario>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut scenarios: Vec<Scenario> = serde_norway::from_str(&text).map_err(|e| crate::yaml::located(path, &e))?;
+    let mut scenarios: Vec<Scenario> =
+        serde_norway::from_str(&text).map_err(|e| crate::diagnostic::located(path, &e))?;
     for s in &mut scenarios {
         s.file = path.to_path_buf();
         s.line = line_of(&text, &format!("id: {}", s.id)).unwrap_or(1);

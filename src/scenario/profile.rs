@@ -272,7 +272,7 @@ impl Profile {
         };
         let text = std::fs::read_to_string(&path).map_err(|source| ProfileError::Io { path: path.clone(), source })?;
         let mut profile: Profile =
-            serde_norway::from_str(&text).map_err(|e| ProfileError::Yaml(crate::yaml::located(&path, &e)))?;
+            serde_norway::from_str(&text).map_err(|e| ProfileError::Yaml(crate::diagnostic::located(&path, &e)))?;
         profile.file = Some(path);
         Ok(profile)
     }

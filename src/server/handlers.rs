@@ -424,19 +424,31 @@ fn register(state: &State, parts: &Parts, body: &Bytes, owner: &str) -> Answer {
 
 /// Fields the server sets; a client cannot choose them.
 fn strip_server_fields(mut metadata: Map<String, Value>) -> Map<String, Value> {
-    for field in SERVER_FIELDS {
+    for (field, _) in SERVER_FIELDS {
         metadata.remove(*field);
     }
     metadata
 }
 
-const SERVER_FIELDS: &[&str] = &[
-    "client_id",
-    "client_secret",
-    "client_id_issued_at",
-    "client_secret_expires_at",
-    "registration_access_token",
-    "registration_client_uri",
+/// What RFC 7592 §2.2 says of a server-set field in an update request.
+#[derive(PartialEq, Eq)]
+enum InUpdate {
+    /// `client_id`: MUST be sent, and match.
+    MustMatch,
+    /// `client_secret`: MAY be sent; if it is, it must match.
+    MayMatch,
+    /// MUST NOT be sent.
+    Forbidden,
+}
+
+/// The fields the server sets, and what an update may say of each.
+const SERVER_FIELDS: &[(&str, InUpdate)] = &[
+    ("client_id", InUpdate::MustMatch),
+    ("client_secret", InUpdate::MayMatch),
+    ("client_id_issued_at", InUpdate::Forbidden),
+    ("client_secret_expires_at", InUpdate::Forbidden),
+    ("registration_access_token", InUpdate::Forbidden),
+    ("registration_client_uri", InUpdate::Forbidden),
 ];
 
 fn update(state: &State, parts: &Parts, body: &Bytes, client: Client) -> Answer {
@@ -457,10 +469,8 @@ fn update(state: &State, parts: &Parts, body: &Bytes, client: Client) -> Answer 
             "client_id must be sent and match the client",
         );
     }
-    for field in
-        ["registration_access_token", "registration_client_uri", "client_secret_expires_at", "client_id_issued_at"]
-    {
-        if metadata.contains_key(field) {
+    for (field, _) in SERVER_FIELDS.iter().filter(|(_, rule)| *rule == InUpdate::Forbidden) {
+        if metadata.contains_key(*field) {
             return oauth_error(
                 StatusCode::BAD_REQUEST,
                 "invalid_client_metadata",
