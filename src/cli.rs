@@ -14,7 +14,7 @@ use crate::pki::{self, KeyType, Pki, PkiOptions, PspRole};
 use crate::protocol::{CertCheck, DcrAuth, ServerProfile, CLIENT_ID_HEADER, CLIENT_SECRET_HEADER};
 use crate::report::terminal::{Style, Verbosity};
 use crate::run::Outcome;
-use crate::server::{Flaw, ServerConfig};
+use crate::server::{Flaw, ServerConfig, Variant};
 use crate::signature::{self, Dialect, Message, Mutation, MutationContext};
 use std::io::IsTerminal;
 use std::ops::Not;
@@ -105,6 +105,10 @@ pub struct RunArgs {
     /// Start the embedded server with this flaw (repeatable), to watch the suite catch it.
     #[arg(long = "flaw")]
     pub flaws: Vec<String>,
+    /// Start the embedded server with this variant (repeatable): a behaviour the RFCs allow,
+    /// which the suite must pass.
+    #[arg(long = "variant")]
+    pub variants: Vec<String>,
     /// Start no scenario after this many seconds (those left are reported as skipped).
     #[arg(long)]
     pub timeout: Option<u64>,
@@ -183,6 +187,9 @@ pub struct ServeArgs {
     /// Switch off one rule (repeatable); `--list-flaws` names them.
     #[arg(long = "flaw")]
     pub flaws: Vec<String>,
+    /// Behave in one of the ways the RFCs allow (repeatable); `--list-variants` names them.
+    #[arg(long = "variant")]
+    pub variants: Vec<String>,
     /// Judge client certificates in HTTP (answers name the rule) or in the TLS handshake.
     #[arg(long, value_enum, default_value_t = CertCheckArg::Http)]
     pub cert_check: CertCheckArg,
@@ -201,6 +208,9 @@ pub struct ServeArgs {
     /// Print the named flaws and exit.
     #[arg(long)]
     pub list_flaws: bool,
+    /// Print the named variants and exit.
+    #[arg(long)]
+    pub list_variants: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -501,39 +511,56 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 
 /// Parses flaw names, all errors at once.
 pub fn parse_flaws(names: &[String]) -> Result<std::collections::BTreeSet<Flaw>, Error> {
-    let mut flaws = std::collections::BTreeSet::new();
+    parse_named(names, "flaw")
+}
+
+/// Parses variant names, all errors at once.
+pub fn parse_variants(names: &[String]) -> Result<std::collections::BTreeSet<Variant>, Error> {
+    parse_named(names, "variant")
+}
+
+fn parse_named<T: std::str::FromStr + Ord>(
+    names: &[String],
+    what: &str,
+) -> Result<std::collections::BTreeSet<T>, Error> {
+    let mut known = std::collections::BTreeSet::new();
     let mut unknown = Vec::new();
     for name in names {
-        match name.parse::<Flaw>() {
-            Ok(f) => {
-                flaws.insert(f);
+        match name.parse::<T>() {
+            Ok(entry) => {
+                known.insert(entry);
             }
             Err(_) => unknown.push(name.as_str()),
         }
     }
     if unknown.is_empty() {
-        Ok(flaws)
+        Ok(known)
     } else {
         Err(Error::input(
-            format!("--flaw {}", unknown.join(", ")),
-            "unknown flaw; `dcr-harness serve --list-flaws` prints them",
+            format!("--{what} {}", unknown.join(", ")),
+            format!("unknown {what}; `dcr-harness serve --list-{what}s` prints them"),
         ))
     }
 }
 
+/// A catalog's entries, a line each: name and description.
+fn listing<T: Copy>(all: &[T], name: fn(T) -> &'static str, description: fn(T) -> &'static str) -> String {
+    all.iter().map(|e| format!("{:<30} {}\n", name(*e), description(*e))).collect()
+}
+
 fn serve(args: &ServeArgs) -> Result<Outcome, Error> {
     if args.list_flaws {
-        let mut out = String::new();
-        for flaw in Flaw::ALL {
-            out.push_str(&format!("{:<30} {}\n", flaw.name(), flaw.description()));
-        }
-        return print(&out);
+        return print(&listing(Flaw::ALL, Flaw::name, Flaw::description));
+    }
+    if args.list_variants {
+        return print(&listing(Variant::ALL, Variant::name, Variant::description));
     }
     let pki = Pki::ensure(&args.pki, &PkiOptions::default())?;
     let config = ServerConfig {
         listen: args.listen,
         profile: args.profile.into(),
         flaws: parse_flaws(&args.flaws)?,
+        variants: parse_variants(&args.variants)?,
         cert_check: args.cert_check.into(),
         dcr_auth: args.dcr_auth.into(),
         max_skew: std::time::Duration::from_secs(args.max_skew),
@@ -541,14 +568,19 @@ fn serve(args: &ServeArgs) -> Result<Outcome, Error> {
         plain_http: args.http,
         ..ServerConfig::default()
     };
-    let flaws: Vec<&str> = config.flaws.iter().map(|f| f.name()).collect();
+    let deviations: Vec<String> = config
+        .flaws
+        .iter()
+        .map(|f| format!("flaw {f}"))
+        .chain(config.variants.iter().map(|v| format!("variant {v}")))
+        .collect();
     runtime()?.block_on(async {
         let server = crate::server::start(&pki, config).await.map_err(Error::Serve)?;
         print(&format!("{}\n", server.url()))?;
         eprintln!(
             "reference DCR server ({:?} profile{}) on {}; Ctrl-C stops it",
             args.profile,
-            if flaws.is_empty() { String::new() } else { format!(", flaws: {}", flaws.join(", ")) },
+            if deviations.is_empty() { String::new() } else { format!(", {}", deviations.join(", ")) },
             server.url()
         );
         wait_for_stop_signal().await;
@@ -616,7 +648,10 @@ fn run_suite(args: &RunArgs) -> Result<Outcome, Error> {
             snapshots: (!args.no_snapshots)
                 .then(|| crate::run::snapshot::SnapshotOptions::new(layout.snapshots.clone(), args.update_snapshots)),
         },
-        flaws: parse_flaws(&args.flaws)?,
+        embedded: crate::suite::Embedded {
+            flaws: parse_flaws(&args.flaws)?,
+            variants: parse_variants(&args.variants)?,
+        },
     };
     let verbosity = match (args.verbose, args.quiet) {
         (true, _) => Verbosity::Verbose,

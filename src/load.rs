@@ -19,7 +19,7 @@ use crate::error::{chain, Error};
 use crate::run::model::load::breaches;
 pub use crate::run::model::load::{LoadProfile, LoadReport, LoadTransaction, Thresholds, TransactionFigures};
 use crate::run::plan::PlanError;
-use crate::run::session::{Answer, Lesson, Session};
+use crate::run::session::{Answer, Lesson, Session, NO_CAPTURE};
 use crate::run::Target;
 use crate::scenario::{Operation, RequestSpec, DEFAULT_CLIENT};
 use crate::suite::{self, Layout};
@@ -92,7 +92,6 @@ fn body_of(op: Operation) -> Option<serde_json::Value> {
 
 /// What a transaction's answer teaches the user's session.
 fn lesson_of<'a>(op: Operation, register_as: &'a str, creation_expected: bool) -> Lesson<'a> {
-    static NO_CAPTURE: BTreeMap<String, String> = BTreeMap::new();
     Lesson { op, client: DEFAULT_CLIENT, register_as, creation_expected, capture: &NO_CAPTURE }
 }
 

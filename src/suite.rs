@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::pki::{Pki, PkiOptions};
 use crate::run::{self, RunOptions, RunResult, Target};
 use crate::scenario::{self, Filter, Profile, Scenario};
-use crate::server::{self, Flaw, ServerConfig};
+use crate::server::{self, Flaw, ServerConfig, Variant};
 use crate::transport::{ServerTrust, Transport, TransportConfig};
 
 /// Where the suite's files are.
@@ -43,14 +43,25 @@ pub struct SuiteOptions {
     pub target: Option<String>,
     pub filter: Filter,
     pub run: RunOptions,
-    /// Flaws for the embedded server (the suite proving itself).
+    /// How the embedded server deviates from its default, when there is no target.
+    pub embedded: Embedded,
+}
+
+/// How the embedded server deviates from its default: flaws (the suite proving it can fail)
+/// and variants (the suite proving it fails only for real faults).
+#[derive(Debug, Clone, Default)]
+pub struct Embedded {
     pub flaws: BTreeSet<Flaw>,
+    pub variants: BTreeSet<Variant>,
 }
 
 /// What a run produced, with the embedded server's counters if there was one.
 pub struct SuiteRun {
     pub result: RunResult,
     pub handshakes: Option<u64>,
+    /// Clients still registered on the embedded server when the run ended (none, if the
+    /// cleanup did its work).
+    pub clients_left: Option<usize>,
 }
 
 /// Loads the profile, the scenarios (strictly) and the PKI, and validates them together.
@@ -81,7 +92,7 @@ pub async fn prepare(
     layout: &Layout,
     profile: &str,
     target: Option<String>,
-    flaws: &BTreeSet<Flaw>,
+    embedded_as: &Embedded,
 ) -> Result<Prepared, Error> {
     let (profile, scenarios, pki) = load(layout, profile)?;
     let pki = Arc::new(pki);
@@ -93,7 +104,8 @@ pub async fn prepare(
             let config = ServerConfig {
                 profile: profile.embedded.profile,
                 cert_check: profile.embedded.cert_check,
-                flaws: flaws.clone(),
+                flaws: embedded_as.flaws.clone(),
+                variants: embedded_as.variants.clone(),
                 ..ServerConfig::default()
             };
             let server = server::start(&pki, config).await.map_err(Error::Serve)?;
@@ -119,7 +131,7 @@ pub async fn prepare(
 
 /// Runs the suite as `options` say.
 pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Error> {
-    let prepared = prepare(layout, &options.profile, options.target.clone(), &options.flaws).await?;
+    let prepared = prepare(layout, &options.profile, options.target.clone(), &options.embedded).await?;
     let profile = &prepared.target.profile;
     let selected: Vec<Scenario> =
         prepared.scenarios.iter().filter(|s| options.filter.admits(s, profile)).cloned().collect();
@@ -130,10 +142,11 @@ pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Er
     let result = run::run(prepared.target.clone(), selected, run_options).await;
     let handshakes =
         prepared.embedded.as_ref().map(|s| s.stats().handshakes.load(std::sync::atomic::Ordering::Relaxed));
+    let clients_left = prepared.embedded.as_ref().map(|s| s.registered_clients());
     if let Some(server) = prepared.embedded {
         server.stop().await;
     }
-    Ok(SuiteRun { result, handshakes })
+    Ok(SuiteRun { result, handshakes, clients_left })
 }
 
 /// Fails fast, naming the target, when nothing listens there.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use dcr_harness::run::{RunResult, Verdict};
 use dcr_harness::server::Flaw;
-use dcr_harness::suite::{self, Layout, SuiteOptions};
+use dcr_harness::suite::{self, Embedded, Layout, SuiteOptions};
 use dcr_harness::testing::{test_pki, test_pki_dir};
 use tokio::sync::Semaphore;
 
@@ -26,8 +26,11 @@ fn profile_for(flaw: Flaw) -> &'static str {
 }
 
 async fn run(profile: &str, flaws: &[Flaw]) -> RunResult {
-    let options =
-        SuiteOptions { profile: profile.into(), flaws: flaws.iter().copied().collect(), ..SuiteOptions::default() };
+    let options = SuiteOptions {
+        profile: profile.into(),
+        embedded: Embedded { flaws: flaws.iter().copied().collect(), ..Embedded::default() },
+        ..SuiteOptions::default()
+    };
     suite::run(&layout(), &options).await.unwrap_or_else(|e| panic!("{profile} {flaws:?}: {e}")).result
 }
 

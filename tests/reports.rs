@@ -11,7 +11,7 @@ use dcr_harness::run::model::{
 };
 use dcr_harness::scenario::Severity;
 use dcr_harness::server::Flaw;
-use dcr_harness::suite::{self, Layout, SuiteOptions};
+use dcr_harness::suite::{self, Embedded, Layout, SuiteOptions};
 use dcr_harness::testing::{test_pki, test_pki_dir};
 
 const KINDS: [(Kind, &str); 4] =
@@ -72,11 +72,11 @@ async fn no_report_and_no_terminal_output_leaks_a_secret() {
     let secrets = known_secrets();
     assert!(secrets.len() > 10, "the test must know the secrets it looks for");
     // A flawed run too, so that failures print requests, responses and checks in full.
-    for flaws in [vec![], vec![Flaw::PutChangesSecret, Flaw::RefreshKeepsOldSecret, Flaw::LeakExistence]] {
+    for flaws in [vec![], vec![Flaw::PutIgnoresClientId, Flaw::RefreshKeepsOldSecret, Flaw::LeakExistence]] {
         for profile in ["reference", "rfc7591-plain"] {
             let options = SuiteOptions {
                 profile: profile.into(),
-                flaws: flaws.iter().copied().collect(),
+                embedded: Embedded { flaws: flaws.iter().copied().collect(), ..Embedded::default() },
                 ..SuiteOptions::default()
             };
             let run = suite::run(&layout, &options).await.expect("run").result;

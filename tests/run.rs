@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 use dcr_harness::run::Verdict;
 use dcr_harness::scenario::Filter;
 use dcr_harness::server::{self, Flaw, ServerConfig, ServerProfile};
-use dcr_harness::suite::{self, Layout, SuiteOptions};
+use dcr_harness::suite::{self, Embedded, Layout, SuiteOptions};
 use dcr_harness::testing::{test_pki, test_pki_dir};
 
 fn root() -> &'static Path {
@@ -160,7 +160,7 @@ async fn known_failures_do_not_fail_the_run_and_fixed_ones_are_reported() {
     let options = SuiteOptions {
         profile: "reference".into(),
         filter: Filter { areas: vec![dcr_harness::scenario::Area::Digest], ..Filter::default() },
-        flaws: [Flaw::SkipDigestCheck].into(),
+        embedded: Embedded { flaws: [Flaw::SkipDigestCheck].into(), ..Embedded::default() },
         run: dcr_harness::run::RunOptions { known_failures: known.into_iter().collect(), ..Default::default() },
         ..SuiteOptions::default()
     };
@@ -176,7 +176,7 @@ async fn known_failures_do_not_fail_the_run_and_fixed_ones_are_reported() {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_registered_client_is_deleted_even_when_steps_fail() {
     let pki = test_pki();
-    for flaws in [vec![], vec![Flaw::PutChangesSecret, Flaw::CrossTppDelete]] {
+    for flaws in [vec![], vec![Flaw::PutIgnoresClientId, Flaw::CrossTppDelete]] {
         let server =
             server::start(pki, ServerConfig { flaws: flaws.iter().copied().collect(), ..ServerConfig::default() })
                 .await
@@ -227,7 +227,7 @@ async fn fail_fast_and_the_run_deadline_skip_what_is_left() {
         let options = SuiteOptions {
             profile: "reference".into(),
             run: options,
-            flaws: flaws.into_iter().collect(),
+            embedded: Embedded { flaws: flaws.into_iter().collect(), ..Embedded::default() },
             ..SuiteOptions::default()
         };
         async move { suite::run(&layout(), &options).await.expect("run").result }

@@ -8,7 +8,7 @@ use dcr_harness::run::snapshot::{self, SnapshotOptions};
 use dcr_harness::run::{RunOptions, RunResult, Verdict};
 use dcr_harness::scenario::Filter;
 use dcr_harness::server::Flaw;
-use dcr_harness::suite::{self, Layout, SuiteOptions};
+use dcr_harness::suite::{self, Embedded, Layout, SuiteOptions};
 use dcr_harness::testing::{test_pki, test_pki_dir};
 
 const SCENARIO: &str = "metadata-minimal-registration";
@@ -19,7 +19,7 @@ async fn run(dir: &Path, flaws: &[Flaw], update: bool, require_existing: bool) -
     let options = SuiteOptions {
         profile: "reference".into(),
         filter: Filter { ids: vec![SCENARIO.into()], ..Filter::default() },
-        flaws: flaws.iter().copied().collect(),
+        embedded: Embedded { flaws: flaws.iter().copied().collect(), ..Embedded::default() },
         run: RunOptions {
             snapshots: Some(SnapshotOptions { dir: dir.to_path_buf(), update, require_existing }),
             ..RunOptions::default()

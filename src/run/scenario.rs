@@ -89,6 +89,12 @@ async fn run_steps(
         if step.wait_ms > 0 {
             tokio::time::sleep(Duration::from_millis(step.wait_ms)).await;
         }
+        // Read first, then plan: a read may rotate the registration access token the step
+        // must then carry (RFC 7592 §2.1).
+        let before = match &step.expect.unchanged {
+            Some(client) => Some(session.read_client(client).await),
+            None => None,
+        };
         let copies = match (step.replay_previous, &previous) {
             (true, Some(previous)) => vec![Clone::clone(previous)],
             _ => match session.plan_copies(&step.request, step.mutation, step.concurrent.unwrap_or(1)).await {
@@ -96,7 +102,7 @@ async fn run_steps(
                 Err(error) => return Ended::Unplannable { step: index, error },
             },
         };
-        let result = run_step(session, scenario, options, index, step, &copies, started).await;
+        let result = run_step(session, scenario, options, (index, step), &copies, before, started).await;
         previous = copies.into_iter().next();
         let passed = result.passed();
         results.push(result);
@@ -111,15 +117,11 @@ async fn run_step(
     session: &mut Session,
     scenario: &Scenario,
     options: &RunOptions,
-    index: usize,
-    step: &Step,
+    (index, step): (usize, &Step),
     copies: &[super::plan::Planned],
+    before: Option<(String, String)>,
     started: Instant,
 ) -> StepResult {
-    let before = match &step.expect.unchanged {
-        Some(client) => Some(session.read_client(client).await),
-        None => None,
-    };
     let sent = session.send_all(copies).await;
     let lesson = Lesson {
         op: step.request.op,
@@ -129,19 +131,28 @@ async fn run_step(
         capture: &step.capture,
     };
     let mut checks = Vec::new();
+    let rotated = sent.len() > 1 && rotated_by_a_copy(session, step.request.client_name(), &sent);
     for result in &sent {
         let observed = match result {
             Ok(r) => Observed::Answer(r),
             Err(e) => Observed::Failed(e),
         };
-        checks.extend(check::check(&step.expect, &observed, &session.target().profile, session.vars()));
+        match result {
+            Ok(r) if rotated && r.status == 401 => checks.push(CheckOutcome::new(
+                "status",
+                true,
+                "the step's answer, or a 401 for a copy that raced a token rotation",
+                "401: a racing copy's answer issued a new registration access token (RFC 7592 §2.2)",
+            )),
+            _ => checks.extend(check::check(&step.expect, &observed, &session.target().profile, session.vars())),
+        }
         if let Ok(response) = result {
             checks.extend(session.absorb(&lesson, Answer::from(response)));
         }
     }
     if let (Some(client), Some(before)) = (&step.expect.unchanged, before) {
         let after = session.read_client(client).await;
-        let show = |(status, body): &(String, Vec<u8>)| format!("{status} {}", redact::body(body));
+        let show = |(status, body): &(String, String)| format!("{status} {body}");
         checks.push(CheckOutcome::new(
             format!("client `{client}` unchanged"),
             before == after,
@@ -163,6 +174,22 @@ async fn run_step(
         checks,
         duration_ms: started.elapsed().as_millis() as u64,
     }
+}
+
+/// Whether a copy's 2xx answer issued the client a new registration access token: RFC 7592
+/// §2.2 has the client discard the old one at once, so a copy that raced it carrying the old
+/// token may rightly be refused.
+fn rotated_by_a_copy(
+    session: &Session,
+    client: &str,
+    sent: &[Result<Response, crate::transport::TransportError>],
+) -> bool {
+    let Some(current) = session.client(client) else { return false };
+    sent.iter().filter_map(|r| r.as_ref().ok()).filter(|r| (200..300).contains(&r.status)).any(|r| {
+        r.json()
+            .and_then(|j| j.get("registration_access_token").and_then(serde_json::Value::as_str).map(str::to_string))
+            .is_some_and(|rat| rat != current.rat)
+    })
 }
 
 fn nothing_sent() -> RecordedRequest {

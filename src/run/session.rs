@@ -73,6 +73,11 @@ impl Session {
         &self.vars
     }
 
+    /// A registered client by name.
+    pub fn client(&self, name: &str) -> Option<&Client> {
+        self.clients.get(name)
+    }
+
     /// Requests sent so far.
     pub fn requests(&self) -> u64 {
         self.requests
@@ -129,16 +134,28 @@ impl Session {
         futures_util::future::join_all(copies.iter().map(|p| target.send(p.tls.as_deref(), &p.msg))).await
     }
 
-    /// The client as its owner reads it: status (or why there is none) and raw body.
-    pub async fn read_client(&mut self, name: &str) -> (String, Vec<u8>) {
+    /// The client as its owner reads it, for `unchanged`: status (or why there is none) and the
+    /// body without what a read may rotate (RFC 7592 §2.1: a new registration access token).
+    /// The session follows any rotation the read brings.
+    pub async fn read_client(&mut self, name: &str) -> (String, String) {
         let read = owner_request(Operation::Read, name);
         let planned = match self.plan(&read, None).await {
             Ok(p) => p,
-            Err(e) => return (format!("cannot read: {e}"), Vec::new()),
+            Err(e) => return (format!("cannot read: {e}"), String::new()),
         };
         match self.send(&planned).await {
-            Ok(r) => (r.status.to_string(), r.body),
-            Err(e) => (format!("no answer: {e}"), Vec::new()),
+            Ok(r) => {
+                let lesson = Lesson {
+                    op: Operation::Read,
+                    client: name,
+                    register_as: name,
+                    creation_expected: false,
+                    capture: &NO_CAPTURE,
+                };
+                self.absorb(&lesson, Answer::from(&r));
+                (r.status.to_string(), comparable(&r.body))
+            }
+            Err(e) => (format!("no answer: {e}"), String::new()),
         }
     }
 
@@ -167,13 +184,11 @@ impl Session {
             }
         }
         if let Some(client) = self.clients.get_mut(lesson.client) {
-            match (lesson.op, answer.status) {
-                (Operation::RefreshSecret, 200) => {
-                    if let Some(new) = json.as_ref().and_then(|j| j.get("client_secret")).and_then(Value::as_str) {
-                        client.previous_secret = std::mem::replace(&mut client.secret, new.to_string());
-                    }
+            match (lesson.op, answer.status, &json) {
+                (Operation::Read | Operation::Update | Operation::RefreshSecret, 200, Some(json)) => {
+                    follow_rotation(client, json)
                 }
-                (Operation::Delete, 200 | 204) => client.deleted = true,
+                (Operation::Delete, 200 | 204, _) => client.deleted = true,
                 _ => {}
             }
             let client = client.clone();
@@ -234,6 +249,47 @@ impl Session {
             out.push(CleanupResult { client: client.id, ok, detail });
         }
         out
+    }
+}
+
+/// A lesson's captures when there are none.
+pub static NO_CAPTURE: BTreeMap<String, String> = BTreeMap::new();
+
+/// Fields a server may replace on any read or update (RFC 7592 §2.1, §2.2), which therefore
+/// say nothing about whether a client changed.
+const ROTATED_ON_USE: &[&str] = &["registration_access_token"];
+
+/// A read's body as `unchanged` compares it: redacted, and without the fields a read may rotate.
+fn comparable(body: &[u8]) -> String {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(mut map)) => {
+            for field in ROTATED_ON_USE {
+                map.remove(*field);
+            }
+            let mut json = Value::Object(map);
+            super::model::redact::json_in_place(&mut json);
+            json.to_string()
+        }
+        _ => super::model::redact::body(body),
+    }
+}
+
+/// RFC 7592 §2.1, §2.2: a read or update answer may carry a new registration access token or
+/// client secret (and the refresh always does); the client MUST discard the old ones. An
+/// answer about another client teaches nothing.
+fn follow_rotation(client: &mut Client, json: &Value) {
+    let field = |name: &str| json.get(name).and_then(Value::as_str).filter(|v| !v.is_empty());
+    if field("client_id").is_some_and(|id| id != client.id) {
+        return;
+    }
+    if let Some(rat) = field("registration_access_token") {
+        client.rat = rat.to_string();
+    }
+    if let Some(uri) = field("registration_client_uri") {
+        client.uri = uri.to_string();
+    }
+    if let Some(secret) = field("client_secret").filter(|s| *s != client.secret) {
+        client.previous_secret = std::mem::replace(&mut client.secret, secret.to_string());
     }
 }
 

@@ -1,32 +1,10 @@
 //! The reference server's named flaws: each disables exactly one rule, so that the suite can
-//! show that every check it makes is able to fail.
+//! show that every check it makes is able to fail. (Its variants, behaviours the RFCs allow,
+//! show the opposite: that a check fails only for a real fault.)
 
-use serde::{Deserialize, Serialize};
+use super::catalog::named_catalog;
 
-macro_rules! flaws {
-    ($( $variant:ident = $name:literal, $doc:literal; )*) => {
-        /// A rule of the reference server, switched off.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        pub enum Flaw {
-            $( #[doc = $doc] #[serde(rename = $name)] $variant, )*
-        }
-
-        impl Flaw {
-            /// Every flaw, in catalog order.
-            pub const ALL: &'static [Flaw] = &[$(Flaw::$variant),*];
-
-            pub fn name(self) -> &'static str {
-                match self { $(Flaw::$variant => $name,)* }
-            }
-
-            pub fn description(self) -> &'static str {
-                match self { $(Flaw::$variant => $doc,)* }
-            }
-        }
-    };
-}
-
-flaws! {
+named_catalog!(Flaw, UnknownFlaw, "flaw", "--list-flaws", {
     SkipClientCert = "skip-client-cert", "no client certificate is required";
     AcceptUntrustedCa = "accept-untrusted-ca", "a QWAC need not chain to the QTSP";
     AcceptExpiredQwac = "accept-expired-qwac", "a QWAC's validity period is not checked";
@@ -52,7 +30,6 @@ flaws! {
     SkipRedirectUriValidation = "skip-redirect-uri-validation", "redirect URIs may be relative, carry a fragment, or be missing";
     SkipMetadataValidation = "skip-metadata-validation", "grant types, response types, auth method and field types are not validated";
     AcceptWrongContentType = "accept-wrong-content-type", "a body of any content type is read as JSON";
-    PutChangesSecret = "put-changes-secret", "PUT issues a new client secret";
     PutIgnoresClientId = "put-ignores-client-id", "PUT need not carry the matching client_id";
     RefreshKeepsOldSecret = "refresh-keeps-old-secret", "after a secret refresh the old secret still works";
     DeleteKeepsClient = "delete-keeps-client", "DELETE answers 204 but the client remains";
@@ -65,27 +42,7 @@ flaws! {
     OmitSecretExpiry = "omit-secret-expiry", "client_secret_expires_at is left out";
     NoBodyLimit = "no-body-limit", "bodies of any size are read";
     AcceptBadRegistrationToken = "accept-bad-registration-token", "(plain profile) any bearer token manages any client";
-}
-
-/// An unknown flaw name.
-#[derive(Debug, thiserror::Error)]
-#[error("unknown flaw `{name}`; `dcr-harness serve --list-flaws` prints them all")]
-pub struct UnknownFlaw {
-    pub name: String,
-}
-
-impl std::str::FromStr for Flaw {
-    type Err = UnknownFlaw;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Flaw::ALL.iter().copied().find(|f| f.name() == s).ok_or_else(|| UnknownFlaw { name: s.to_string() })
-    }
-}
-
-impl std::fmt::Display for Flaw {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+});
 
 #[cfg(test)]
 mod tests {

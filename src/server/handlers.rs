@@ -20,7 +20,7 @@ use super::flaw::Flaw;
 use super::metadata::{self, MetadataError};
 use super::response::{empty, invalid_client, invalid_token, json, no_store, oauth_error, tpp_message, Answer};
 use super::store::{constant_time_eq, Client};
-use super::{DcrAuth, Peer, Refusal, ServerProfile, State};
+use super::{DcrAuth, Peer, Refusal, ServerProfile, State, Variant};
 use super::{CLIENT_ID_HEADER, CLIENT_SECRET_HEADER};
 use crate::pki::generate_token;
 use crate::signature::{Message, SignatureError};
@@ -344,9 +344,13 @@ fn plain(state: &State, parts: &Parts, body: &Bytes, route: Route) -> Answer {
 fn lifecycle(state: &State, parts: &Parts, body: &Bytes, route: Route, owner: &str) -> Answer {
     match (route, &parts.method) {
         (Route::Register, _) => register(state, parts, body, owner),
-        (Route::Client(id), &Method::GET) => {
-            with_client(state, &id, owner, Flaw::CrossTppRead, |c| secret_answer(state, StatusCode::OK, &c))
-        }
+        (Route::Client(id), &Method::GET) => with_client(state, &id, owner, Flaw::CrossTppRead, |c| {
+            let c = match state.config.varies(Variant::RatRotatedOnUse) {
+                true => state.store.update(&c.client_id, rotate_registration_token).unwrap_or(c),
+                false => c,
+            };
+            secret_answer(state, StatusCode::OK, &c)
+        }),
         (Route::Client(id), &Method::PUT) => {
             with_client(state, &id, owner, Flaw::CrossTppUpdate, |c| update(state, parts, body, c))
         }
@@ -397,6 +401,17 @@ fn new_secret() -> String {
     generate_token("", 32)
 }
 
+fn new_registration_token() -> String {
+    generate_token("rat-", 32)
+}
+
+/// Issues the client a new registration access token (if it has one: the plain profile's).
+fn rotate_registration_token(c: &mut Client) {
+    if c.registration_access_token.is_some() {
+        c.registration_access_token = Some(new_registration_token());
+    }
+}
+
 fn register(state: &State, parts: &Parts, body: &Bytes, owner: &str) -> Answer {
     if let Err(answer) = json_content_type(state, parts) {
         return answer;
@@ -416,7 +431,7 @@ fn register(state: &State, parts: &Parts, body: &Bytes, owner: &str) -> Answer {
         old_secrets: vec![],
         issued_at,
         secret_expires_at: issued_at + state.config.secret_lifetime.as_secs(),
-        registration_access_token: plain.then(|| generate_token("rat-", 32)),
+        registration_access_token: plain.then(new_registration_token),
     };
     state.store.insert(client.clone());
     secret_answer(state, StatusCode::CREATED, &client)
@@ -487,11 +502,16 @@ fn update(state: &State, parts: &Parts, body: &Bytes, client: Client) -> Answer 
             );
         }
     }
-    let changes_secret = state.config.has(Flaw::PutChangesSecret);
+    let new_secret_too = state.config.varies(Variant::SecretRotatedOnUpdate);
+    let new_token_too =
+        state.config.varies(Variant::RatRotatedOnUpdate) || state.config.varies(Variant::RatRotatedOnUse);
     let updated = state.store.update(&client.client_id, |c| {
         c.metadata = strip_server_fields(metadata);
-        if changes_secret {
+        if new_secret_too {
             c.secret = new_secret();
+        }
+        if new_token_too {
+            rotate_registration_token(c);
         }
     });
     match updated {

@@ -8,6 +8,7 @@
 //! It owns no key material of its own beyond the server certificate it is handed, and must not
 //! be used by the harness's client side except as a target.
 
+mod catalog;
 mod certs;
 pub mod flaw;
 mod handlers;
@@ -15,6 +16,7 @@ pub mod metadata;
 mod response;
 mod store;
 mod tls;
+pub mod variant;
 
 use std::collections::BTreeSet;
 use std::convert::Infallible;
@@ -31,6 +33,7 @@ use tokio_rustls::TlsAcceptor;
 
 pub use crate::protocol::{CertCheck, DcrAuth, ServerProfile, CLIENT_ID_HEADER, CLIENT_SECRET_HEADER};
 pub use flaw::Flaw;
+pub use variant::Variant;
 
 use crate::pki::{Pki, PspRole};
 use crate::signature::{CertificateCache, Dialect, VerifyPolicy};
@@ -41,6 +44,8 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     pub profile: ServerProfile,
     pub flaws: BTreeSet<Flaw>,
+    /// Behaviours the RFCs allow that differ from the default.
+    pub variants: BTreeSet<Variant>,
     pub cert_check: CertCheck,
     pub dcr_auth: DcrAuth,
     /// Accepted distance between a request's Date and the server's clock.
@@ -65,6 +70,7 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             profile: ServerProfile::Smbc,
             flaws: BTreeSet::new(),
+            variants: BTreeSet::new(),
             cert_check: CertCheck::Http,
             dcr_auth: DcrAuth::ApiKey,
             max_skew: Duration::from_secs(300),
@@ -82,6 +88,10 @@ impl Default for ServerConfig {
 impl ServerConfig {
     pub fn has(&self, flaw: Flaw) -> bool {
         self.flaws.contains(&flaw)
+    }
+
+    pub fn varies(&self, variant: Variant) -> bool {
+        self.variants.contains(&variant)
     }
 
     /// The verifier's policy: every signature rule, less the ones a flaw switches off.

@@ -1,0 +1,26 @@
+//! The reference server's named variants: each is a behaviour the RFCs allow that differs from
+//! the server's default. A suite that fails the server with a variant on has a false FAIL; the
+//! variant matrix (tests/variant_matrix.rs) runs the whole suite against each and requires it to
+//! pass and leave no client behind.
+
+use super::catalog::named_catalog;
+
+named_catalog!(Variant, UnknownVariant, "variant", "--list-variants", {
+    RatRotatedOnUpdate = "rat-rotated-on-update", "(plain profile) every update answers with a new registration access token; the old one stops working (RFC 7592 §2.2: the server MAY issue one, the client MUST discard the old)";
+    RatRotatedOnUse = "rat-rotated-on-use", "(plain profile) every read and update answers with a new registration access token; the old one stops working (RFC 7592 §2.1, §2.2)";
+    SecretRotatedOnUpdate = "secret-rotated-on-update", "every update answers with a new client secret; the old one stops working (RFC 7592 §2.2: the client MUST discard the old)";
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variants_round_trip_by_name() {
+        for variant in Variant::ALL {
+            assert_eq!(variant.name().parse::<Variant>().expect("known"), *variant);
+            assert!(!variant.description().is_empty());
+        }
+        assert!("no-such-variant".parse::<Variant>().is_err());
+    }
+}

@@ -1,0 +1,49 @@
+//! The suite proves it fails only for real faults: against the reference server with each named
+//! variant (a behaviour the RFCs allow that differs from the default), every scenario that
+//! applies passes, in both profiles, and no client is left behind. The flaw matrix proves the
+//! opposite half: that every check can fail.
+
+use std::path::Path;
+
+use dcr_harness::run::{Outcome, Verdict};
+use dcr_harness::server::Variant;
+use dcr_harness::suite::{self, Embedded, Layout, SuiteOptions};
+use dcr_harness::testing::{test_pki, test_pki_dir};
+
+fn layout() -> Layout {
+    test_pki();
+    Layout { pki: test_pki_dir(), ..Layout::at(Path::new(env!("CARGO_MANIFEST_DIR"))) }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_suite_passes_every_variant_the_rfcs_allow_in_both_profiles() {
+    let mut false_failures = Vec::new();
+    for variant in Variant::ALL.iter().copied() {
+        for profile in ["reference", "rfc7591-plain"] {
+            let options = SuiteOptions {
+                profile: profile.into(),
+                embedded: Embedded { variants: [variant].into(), ..Embedded::default() },
+                ..SuiteOptions::default()
+            };
+            let run = suite::run(&layout(), &options).await.unwrap_or_else(|e| panic!("{variant} {profile}: {e}"));
+            assert_eq!(run.clients_left, Some(0), "{variant} ({profile}): clients left on the server");
+            let result = run.result;
+            assert!(result.scenarios.len() >= 40, "{variant} {profile}: only {} scenarios", result.scenarios.len());
+            for s in result.scenarios.iter().filter(|s| s.verdict != Verdict::Pass) {
+                false_failures.push(format!(
+                    "{variant} ({profile}): {} {:?}\n{}",
+                    s.id,
+                    s.verdict,
+                    dcr_harness::report::terminal::failure_detail(s)
+                ));
+            }
+            let left: Vec<String> =
+                result.scenarios.iter().flat_map(|s| &s.cleanup).filter(|c| !c.ok).map(|c| c.detail.clone()).collect();
+            assert!(left.is_empty(), "{variant} ({profile}): clients left behind: {left:?}");
+            if false_failures.is_empty() {
+                assert_eq!(result.outcome(), Outcome::Success, "{variant} ({profile})");
+            }
+        }
+    }
+    assert!(false_failures.is_empty(), "false failures:\n{}", false_failures.join("\n"));
+}
