@@ -704,9 +704,9 @@ fn run_suite(args: &RunArgs) -> Result<Outcome, Error> {
 fn list(args: &SelectArgs) -> Result<Outcome, Error> {
     let layout = crate::suite::Layout::at(&args.root);
     let (profile, scenarios, _) = crate::suite::load(&layout, &args.profile)?;
-    let filter = filter_of(args)?;
+    let selected = crate::suite::select(&scenarios, &filter_of(args)?, &profile)?;
     let mut out = String::new();
-    for s in scenarios.iter().filter(|s| filter.admits(s, &profile)) {
+    for s in &selected {
         out.push_str(&format!("{:<44} {:<16} {:<6} {}\n", s.id, s.area.name(), s.severity.name(), s.title));
     }
     print(&out)

@@ -119,7 +119,11 @@ pub async fn prepare(
         if profile.server_ca.is_empty() { ServerTrust::TestPki } else { ServerTrust::Pem(profile.server_ca.clone()) };
     let transport = Transport::new(&pki, TransportConfig { trust, ..TransportConfig::default() })
         .map_err(|e| Error::input("server trust", e))?;
+    let foreign = embedded.is_none();
     let mut target = Target::new(base_url, pki, profile, transport, layout.fixtures.clone());
+    if foreign {
+        target.snapshot_key = Target::foreign_snapshot_key(&target.profile.name, &target.base_url);
+    }
     if target.profile.discover {
         target
             .discover()
@@ -133,9 +137,25 @@ pub async fn prepare(
 pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Error> {
     let prepared = prepare(layout, &options.profile, options.target.clone(), &options.embedded).await?;
     let profile = &prepared.target.profile;
-    let selected: Vec<Scenario> =
-        prepared.scenarios.iter().filter(|s| options.filter.admits(s, profile)).cloned().collect();
+    let selection = select(&prepared.scenarios, &options.filter, profile)
+        .and_then(|selected| check_known_failures(&options.run.known_failures, &prepared.scenarios).map(|()| selected));
+    let selected = match selection {
+        Ok(selected) => selected,
+        Err(e) => {
+            if let Some(server) = prepared.embedded {
+                server.stop().await;
+            }
+            return Err(e);
+        }
+    };
     let mut run_options = options.run.clone();
+    if prepared.embedded.is_none() {
+        // A foreign target's first answers are recorded as pending for review, not failed:
+        // there is nothing of its own to compare them with yet.
+        if let Some(snapshots) = run_options.snapshots.as_mut() {
+            snapshots.require_existing &= snapshots.dir.join(&prepared.target.snapshot_key).exists();
+        }
+    }
     if run_options.jobs == 0 {
         run_options.jobs = std::thread::available_parallelism().map(|n| n.get() * 4).unwrap_or(8);
     }
@@ -147,6 +167,41 @@ pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Er
         server.stop().await;
     }
     Ok(SuiteRun { result, handshakes, clients_left })
+}
+
+/// The scenarios `filter` picks for `profile`. A name in the filter that matches nothing, or a
+/// selection that is empty, is bad input: a typo must not pass as "0 scenarios, PASS".
+pub fn select(scenarios: &[Scenario], filter: &Filter, profile: &Profile) -> Result<Vec<Scenario>, Error> {
+    let problems = filter.unknown_names(scenarios);
+    if !problems.is_empty() {
+        return Err(Error::input("selection", problems.join("\n")));
+    }
+    let selected: Vec<Scenario> = scenarios.iter().filter(|s| filter.admits(s, profile)).cloned().collect();
+    if selected.is_empty() {
+        let applicable = scenarios.iter().filter(|s| profile.applies_to(&s.tags)).count();
+        return Err(Error::input(
+            "selection",
+            format!(
+                "no scenario selected: the filters leave none of the {applicable} scenarios that apply to profile `{}`",
+                profile.name
+            ),
+        ));
+    }
+    Ok(selected)
+}
+
+/// Every id of a known-failures list names a scenario.
+fn check_known_failures(known: &BTreeMap<String, String>, scenarios: &[Scenario]) -> Result<(), Error> {
+    let ids = || scenarios.iter().map(|s| s.id.as_str());
+    let problems: Vec<String> = known
+        .keys()
+        .filter(|id| !ids().any(|known| known == id.as_str()))
+        .map(|id| format!("`{id}`: no such scenario{}", scenario::did_you_mean(id, ids())))
+        .collect();
+    match problems.is_empty() {
+        true => Ok(()),
+        false => Err(Error::input("known failures", problems.join("\n"))),
+    }
 }
 
 /// Fails fast, naming the target, when nothing listens there.

@@ -245,3 +245,31 @@ async fn fail_fast_and_the_run_deadline_skip_what_is_left() {
     assert_eq!(late.count(Verdict::Skipped), late.scenarios.len());
     assert_eq!(late.outcome(), dcr_harness::run::Outcome::MustFailed, "MUSTs that never ran did not pass");
 }
+
+#[test]
+fn a_selection_that_names_nothing_is_bad_input_with_a_suggestion() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let known = tempfile::NamedTempFile::new().expect("temp");
+    std::fs::write(known.path(), "digest-missin: typo in the id\n").expect("write");
+    let known = known.path().display().to_string();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["run", "--scenario", "digest-missin"],
+            "--scenario digest-missin: no such scenario; did you mean `digest-missing`?",
+        ),
+        (vec!["run", "--skip", "nothing-like-this"], "--skip nothing-like-this: no such scenario"),
+        (vec!["run", "--tag", "rfc7951"], "--tag rfc7951: no such tag; did you mean `rfc7591`?"),
+        (vec!["run", "--area", "digests"], "--area digests"),
+        (vec!["run", "--known-failures", &known], "`digest-missin`: no such scenario; did you mean `digest-missing`?"),
+        (vec!["run", "--profile", "rfc7591-plain", "--area", "digest"], "no scenario selected"),
+        (vec!["list", "--scenario", "digest-missin"], "did you mean `digest-missing`?"),
+    ];
+    for (args, expected) in cases {
+        let mut args = args;
+        args.extend(["--root", root]);
+        let out = harness(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expected), "{args:?}: {}", stderr(&out));
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("PASS"), "{args:?}");
+    }
+}

@@ -104,3 +104,33 @@ fn the_committed_snapshots_have_no_pending_versions() {
     assert!(snapshot::pending(&dir, None).is_empty(), "review or accept the pending snapshots before committing");
     assert!(dir.join("reference").join(SCENARIO).join("step-1.snap").exists());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_foreign_target_is_never_compared_with_the_embedded_servers_snapshots() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = dir.path();
+    // The embedded server's stored answer, deliberately unlike anything a server would say.
+    std::fs::create_dir_all(stored(dir).parent().expect("parent")).expect("mkdir");
+    std::fs::write(stored(dir), "---\nsource: x\n---\nstatus: 999\n").expect("write");
+    let foreign = dcr_harness::server::start(test_pki(), dcr_harness::server::ServerConfig::default())
+        .await
+        .expect("a second server");
+    let layout = Layout { pki: test_pki_dir(), ..Layout::at(Path::new(env!("CARGO_MANIFEST_DIR"))) };
+    let options = SuiteOptions {
+        profile: "reference".into(),
+        target: Some(foreign.url()),
+        filter: Filter { ids: vec![SCENARIO.into()], ..Filter::default() },
+        run: RunOptions {
+            snapshots: Some(SnapshotOptions { dir: dir.to_path_buf(), update: false, require_existing: true }),
+            ..RunOptions::default()
+        },
+        ..SuiteOptions::default()
+    };
+    let result = suite::run(&layout, &options).await.expect("run").result;
+    assert_eq!(result.scenarios[0].verdict, Verdict::Pass, "{:?}", snapshot_check(&result));
+    let key = format!("reference@127.0.0.1-{}", foreign.addr().port());
+    let pending = snapshot::pending(&dir.join(&key), None);
+    assert_eq!(pending.len(), 1, "recorded as pending under {key}");
+    assert!(std::fs::read_to_string(stored(dir)).expect("kept").contains("status: 999"), "the embedded one untouched");
+    foreign.stop().await;
+}

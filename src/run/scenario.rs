@@ -216,5 +216,5 @@ fn snapshot(
     let text = crate::run::snapshot::normalise(response, &volatile, &target.profile.snapshot);
     let file = scenario.file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
     let source = format!("scenarios/{file}");
-    crate::run::snapshot::check(options, &target.profile.name, &scenario.id, &source, index, &text)
+    crate::run::snapshot::check(options, &target.snapshot_key, &scenario.id, &source, index, &text)
 }

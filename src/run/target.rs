@@ -24,6 +24,10 @@ pub struct Target {
     pub fixtures: PathBuf,
     /// The endpoints, after discovery.
     pub endpoints: Endpoints,
+    /// Whose answers the stored snapshots are: the embedded server's are kept under the
+    /// profile's name; a foreign target's under the profile and its host, never compared with
+    /// another target's.
+    pub snapshot_key: String,
     dcr_tokens: Mutex<BTreeMap<String, String>>,
 }
 
@@ -47,7 +51,29 @@ const METADATA_DOCUMENTS: [&str; 2] = ["/.well-known/oauth-authorization-server"
 impl Target {
     pub fn new(base_url: String, pki: Arc<Pki>, profile: Profile, transport: Transport, fixtures: PathBuf) -> Self {
         let endpoints = Endpoints::of(&profile);
-        Target { base_url, pki, profile, transport, fixtures, endpoints, dcr_tokens: Mutex::new(BTreeMap::new()) }
+        let snapshot_key = profile.name.clone();
+        Target {
+            base_url,
+            pki,
+            profile,
+            transport,
+            fixtures,
+            endpoints,
+            snapshot_key,
+            dcr_tokens: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The snapshot key of a foreign target: the profile and the target's host and port, in
+    /// characters any file system takes.
+    pub fn foreign_snapshot_key(profile: &str, base_url: &str) -> String {
+        let host = reqwest::Url::parse(base_url)
+            .ok()
+            .and_then(|u| Some(format!("{}-{}", u.host_str()?, u.port_or_known_default()?)))
+            .unwrap_or_else(|| base_url.to_string());
+        let safe: String =
+            host.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
+        format!("{profile}@{safe}")
     }
 
     /// Finds the registration endpoint in the target's metadata document.

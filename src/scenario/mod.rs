@@ -178,6 +178,36 @@ impl Filter {
     }
 }
 
+impl Filter {
+    /// Each name in the filter that matches nothing among `scenarios`, as a problem that says
+    /// which option named it and what was probably meant.
+    pub fn unknown_names(&self, scenarios: &[Scenario]) -> Vec<String> {
+        let ids: BTreeSet<&str> = scenarios.iter().map(|s| s.id.as_str()).collect();
+        let tags: BTreeSet<&str> = scenarios.iter().flat_map(|s| s.tags.iter().map(String::as_str)).collect();
+        let mut problems = Vec::new();
+        for (option, names, known, what) in [
+            ("--scenario", &self.ids, &ids, "scenario"),
+            ("--skip", &self.skip, &ids, "scenario"),
+            ("--tag", &self.tags, &tags, "tag"),
+        ] {
+            for name in names.iter().filter(|n| !known.contains(n.as_str())) {
+                problems.push(format!("{option} {name}: no such {what}{}", did_you_mean(name, known.iter().copied())));
+            }
+        }
+        problems
+    }
+}
+
+/// `; did you mean `x`?` for the known name closest to `name`, if one is close.
+pub fn did_you_mean<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> String {
+    let best = known
+        .into_iter()
+        .map(|k| (strsim::jaro_winkler(name, k).max(if k.contains(name) { 0.9 } else { 0.0 }), k))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    best.map(|(_, k)| format!("; did you mean `{k}`?")).unwrap_or_default()
+}
+
 /// The JSON Schema of a scenario file (a list of scenarios), for editors.
 pub fn scenario_schema() -> String {
     let schema = schemars::schema_for!(Vec<Scenario>);
