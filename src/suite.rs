@@ -104,6 +104,7 @@ pub async fn prepare(
             let config = ServerConfig {
                 profile: profile.embedded.profile,
                 cert_check: profile.embedded.cert_check,
+                max_skew: std::time::Duration::from_secs(profile.signature.date_window_s),
                 flaws: embedded_as.flaws.clone(),
                 variants: embedded_as.variants.clone(),
                 ..ServerConfig::default()

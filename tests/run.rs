@@ -273,3 +273,31 @@ fn a_selection_that_names_nothing_is_bad_input_with_a_suggestion() {
         assert!(!String::from_utf8_lossy(&out.stdout).contains("PASS"), "{args:?}");
     }
 }
+
+#[test]
+fn the_replay_window_is_the_profiles_not_an_assumed_five_minutes() {
+    let dir = project_copy();
+    let reference = std::fs::read_to_string(dir.path().join("profiles/reference.yaml")).expect("profile");
+    let short = reference
+        .replace("name: reference", "name: short-window")
+        .replace("  enabled: true\n", "  enabled: true\n  date_window_s: 5\n");
+    assert!(short.contains("date_window_s: 5"));
+    std::fs::write(dir.path().join("profiles/short-window.yaml"), short).expect("write");
+    let root = dir.path().display().to_string();
+    let args = [
+        "run",
+        "--root",
+        &root,
+        "--profile",
+        "short-window",
+        "--scenario",
+        "replay-after-the-date-window",
+        "--no-snapshots",
+    ];
+    let out = harness(&args);
+    assert_eq!(out.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    let mut flawed = args.to_vec();
+    flawed.extend(["--flaw", "unbounded-clock-skew"]);
+    let out = harness(&flawed);
+    assert_eq!(out.status.code(), Some(1), "the replay is caught: {}", String::from_utf8_lossy(&out.stdout));
+}

@@ -106,8 +106,8 @@ pub enum PlanError {
     NoDcrToken { tpp: String },
     #[error("the DCR-service token for `{tpp}` could not be had: {message}")]
     DcrToken { tpp: String, message: String },
-    #[error("date_offset {offset} s takes the signed Date out of range")]
-    DateOutOfRange { offset: i64 },
+    #[error("date_offset {offset:?} takes the signed Date out of range")]
+    DateOutOfRange { offset: crate::scenario::DateOffset },
     #[error("signing: {0}")]
     Sign(#[from] SignError),
 }
@@ -250,7 +250,9 @@ pub fn plan(
     if let Some(signer) = signer_of(r, &method, profile) {
         let identity = env.pki.identity(&signer)?;
         let other = profile.identities.other_sign.name().and_then(|name| env.pki.identity(name).ok());
-        let date = offset(env.now, r.date_offset).ok_or(PlanError::DateOutOfRange { offset: r.date_offset })?;
+        let out_of_range = || PlanError::DateOutOfRange { offset: r.date_offset };
+        let seconds = r.date_offset.seconds(profile.signature.date_window_s).ok_or_else(out_of_range)?;
+        let date = offset(env.now, seconds).ok_or_else(out_of_range)?;
         sign_mutated(
             identity,
             &profile.signature.dialect,
@@ -356,7 +358,7 @@ mod tests {
     use std::time::UNIX_EPOCH;
 
     use super::*;
-    use crate::scenario::Who;
+    use crate::scenario::{DateOffset, Who};
     use crate::signature::{verify, VerifyPolicy};
     use crate::testing::test_pki;
 
@@ -563,7 +565,7 @@ mod tests {
             }),
             (
                 "a date out of the clock's range",
-                RequestSpec { date_offset: i64::MAX, ..RequestSpec::of(Operation::Register) },
+                RequestSpec { date_offset: DateOffset::Seconds(i64::MAX), ..RequestSpec::of(Operation::Register) },
                 |e| matches!(e, PlanError::DateOutOfRange { .. }),
             ),
             (
@@ -597,12 +599,19 @@ mod tests {
 
     #[test]
     fn the_signed_date_follows_the_clock_and_the_offset() {
-        let p = profile("");
-        for offset in [0, -400, 3600] {
-            let r = RequestSpec { date_offset: offset, ..RequestSpec::of(Operation::Register) };
+        let p = profile("signature: { date_window_s: 30 }");
+        let cases = [
+            (DateOffset::Seconds(0), 0),
+            (DateOffset::Seconds(-400), -400),
+            (DateOffset::Seconds(3600), 3600),
+            (DateOffset::FromWindow { sign: -1, seconds: 1 }, -29),
+            (DateOffset::FromWindow { sign: 1, seconds: -2 }, 28),
+        ];
+        for (date_offset, seconds) in cases {
+            let r = RequestSpec { date_offset, ..RequestSpec::of(Operation::Register) };
             let planned = plan_in(&p, &r, None).expect("planned");
-            let expected = crate::signature::http_date(offset_or_panic(now(), offset));
-            assert_eq!(header(&planned, "Date"), Some(expected.as_str()), "{offset}");
+            let expected = crate::signature::http_date(offset_or_panic(now(), seconds));
+            assert_eq!(header(&planned, "Date"), Some(expected.as_str()), "{date_offset:?}");
         }
     }
 

@@ -17,7 +17,7 @@ use super::schedule::RunOptions;
 use super::session::{Answer, Lesson, Session};
 use super::target::Target;
 use crate::run::check::{self, Observed};
-use crate::scenario::{Scenario, Step};
+use crate::scenario::{DateOffset, Scenario, Step};
 use crate::transport::Response;
 
 /// How the steps ended.
@@ -88,6 +88,11 @@ async fn run_steps(
         let started = Instant::now();
         if step.wait_ms > 0 {
             tokio::time::sleep(Duration::from_millis(step.wait_ms)).await;
+        }
+        if matches!(step.request.date_offset, DateOffset::FromWindow { .. }) && !step.replay_previous {
+            // A Date has whole seconds: signed at the start of one, it is as old as the offset
+            // says, and the margin inside the window edge is not eaten by the truncation.
+            tokio::time::sleep(until_next_second(std::time::SystemTime::now())).await;
         }
         // Read first, then plan: a read may rotate the registration access token the step
         // must then carry (RFC 7592 §2.1).
@@ -190,6 +195,12 @@ fn rotated_by_a_copy(
             .and_then(|j| j.get("registration_access_token").and_then(serde_json::Value::as_str).map(str::to_string))
             .is_some_and(|rat| rat != current.rat)
     })
+}
+
+/// How long until the clock's next whole second, and a little more.
+fn until_next_second(now: std::time::SystemTime) -> Duration {
+    let into = now.duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    Duration::from_nanos(u64::from(1_000_000_000 - into.min(999_999_999))) + Duration::from_millis(5)
 }
 
 fn nothing_sent() -> RecordedRequest {

@@ -220,9 +220,10 @@ pub struct RequestSpec {
     /// Signing identity, or `none`; default the actor's QSEAL where the profile signs.
     #[serde(default)]
     pub sign: Option<Who>,
-    /// Seconds added to the signed Date.
+    /// Seconds added to the signed Date: a number, or `-window+N` (N seconds inside the edge
+    /// of the Date window the profile names), `window+N`.
     #[serde(default)]
-    pub date_offset: i64,
+    pub date_offset: DateOffset,
     /// `token` only: the secret to authenticate with (a template; default the client's current).
     #[serde(default)]
     pub secret: Option<String>,
@@ -249,7 +250,7 @@ impl RequestSpec {
             tls: None,
             credentials: None,
             sign: None,
-            date_offset: 0,
+            date_offset: DateOffset::Seconds(0),
             secret: None,
             registration_token: None,
         }
@@ -300,6 +301,118 @@ impl schemars::JsonSchema for Who {
     }
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({ "type": "string", "description": "a name from the PKI manifest, or `none`" })
+    }
+}
+
+/// Seconds added to a signed Date: fixed, or counted from the edge of the target's Date window
+/// (which the profile names: the text leaves it to the bank).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateOffset {
+    Seconds(i64),
+    /// `sign * window + seconds`: `-window+1` is one second inside the past edge.
+    FromWindow {
+        sign: i64,
+        seconds: i64,
+    },
+}
+
+impl Default for DateOffset {
+    fn default() -> Self {
+        DateOffset::Seconds(0)
+    }
+}
+
+impl DateOffset {
+    /// The offset in seconds against a window of `window` seconds, if it fits an `i64`.
+    pub fn seconds(self, window: u64) -> Option<i64> {
+        match self {
+            DateOffset::Seconds(s) => Some(s),
+            DateOffset::FromWindow { sign, seconds } => {
+                i64::try_from(window).ok()?.checked_mul(sign)?.checked_add(seconds)
+            }
+        }
+    }
+
+    fn parse(text: &str) -> Option<DateOffset> {
+        let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        let (sign, rest) = match text.strip_prefix('-') {
+            Some(rest) => (-1, rest),
+            None => (1, text.strip_prefix('+').unwrap_or(&text)),
+        };
+        let rest = rest.strip_prefix("window")?;
+        let seconds = match rest {
+            "" => 0,
+            _ => rest.strip_prefix('+').unwrap_or(rest).parse().ok()?,
+        };
+        Some(DateOffset::FromWindow { sign, seconds })
+    }
+}
+
+impl Serialize for DateOffset {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            DateOffset::Seconds(n) => s.serialize_i64(*n),
+            DateOffset::FromWindow { sign, seconds } => {
+                s.serialize_str(&format!("{}window{seconds:+}", if *sign < 0 { "-" } else { "" }))
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for DateOffset {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Seconds(i64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Seconds(n) => Ok(DateOffset::Seconds(n)),
+            Raw::Text(text) => DateOffset::parse(&text).ok_or_else(|| {
+                serde::de::Error::custom(format!("`{text}` is neither seconds nor `-window+N` / `window-N`"))
+            }),
+        }
+    }
+}
+
+impl schemars::JsonSchema for DateOffset {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "DateOffset".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "oneOf": [{ "type": "integer" }, { "type": "string", "pattern": "^[-+]?window([-+][0-9]+)?$" }]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_offsets_are_seconds_or_counted_from_the_window() {
+        let cases = [
+            ("-298", Some(-298)),
+            ("'-window+1'", Some(-299)),
+            ("window", Some(300)),
+            ("'+window-2'", Some(298)),
+            ("'- window + 1'", Some(-299)),
+            ("'window+x'", None),
+            ("'windows'", None),
+            ("'-1'", None),
+        ];
+        for (yaml, expected) in cases {
+            let parsed = serde_norway::from_str::<DateOffset>(yaml).ok();
+            assert_eq!(parsed.and_then(|d| d.seconds(300)), expected, "{yaml}");
+        }
+        let round_trip = serde_norway::to_string(&DateOffset::FromWindow { sign: -1, seconds: 1 }).expect("yaml");
+        assert_eq!(
+            serde_norway::from_str::<DateOffset>(&round_trip).ok(),
+            Some(DateOffset::FromWindow { sign: -1, seconds: 1 })
+        );
+        assert_eq!(DateOffset::FromWindow { sign: 1, seconds: 0 }.seconds(u64::MAX), None, "out of range, no panic");
     }
 }
 

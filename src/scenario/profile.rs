@@ -176,11 +176,15 @@ pub enum CredentialKind {
 pub struct SignatureSettings {
     pub enabled: bool,
     pub dialect: Dialect,
+    /// The largest distance between a signed Date and the server's clock that the target
+    /// accepts, in seconds. The texts leave it to the bank (Berlin Group and SMBC name none);
+    /// replay scenarios sign just inside it (`date_offset: -window+1`).
+    pub date_window_s: u64,
 }
 
 impl Default for SignatureSettings {
     fn default() -> Self {
-        SignatureSettings { enabled: true, dialect: Dialect::default() }
+        SignatureSettings { enabled: true, dialect: Dialect::default(), date_window_s: 300 }
     }
 }
 
