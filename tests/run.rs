@@ -206,14 +206,14 @@ async fn a_plain_rfc7591_target_over_http_is_found_by_discovery() {
         &profile,
         text.replace(
             "management: registration-token",
-            "management: registration-token\ndiscover: true\npaths:\n  register: /not-used",
+            "management: registration-token\npaths:\n  register: /not-used\n  token: /not-used-either",
         ),
     )
     .expect("write");
     let options =
         SuiteOptions { profile: profile.display().to_string(), target: Some(server.url()), ..SuiteOptions::default() };
     let result = suite::run(&layout(), &options).await.expect("run").result;
-    assert!(result.scenarios.len() >= 40);
+    assert!(result.scenarios.len() >= 35);
     let failing: Vec<&str> =
         result.scenarios.iter().filter(|s| s.verdict != Verdict::Pass).map(|s| s.id.as_str()).collect();
     assert!(failing.is_empty(), "{failing:?}");
@@ -300,4 +300,55 @@ fn the_replay_window_is_the_profiles_not_an_assumed_five_minutes() {
     flawed.extend(["--flaw", "unbounded-clock-skew"]);
     let out = harness(&flawed);
     assert_eq!(out.status.code(), Some(1), "the replay is caught: {}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_initial_access_token_from_the_environment_registers_with_a_plain_server() {
+    let pki = test_pki();
+    let config = ServerConfig {
+        profile: ServerProfile::Plain,
+        plain_http: true,
+        initial_access_token: Some("iat-for-the-test".into()),
+        ..ServerConfig::default()
+    };
+    let server = server::start(pki, config).await.expect("server");
+    let dir = project_copy();
+    let plain = std::fs::read_to_string(dir.path().join("profiles/rfc7591-plain.yaml")).expect("profile");
+    let with_iat = plain.replace(
+        "credentials:\n  kind: none",
+        "credentials:\n  kind: initial-access-token\n  initial_access_token: \"{{env.DCR_HARNESS_TEST_IAT}}\"",
+    );
+    assert!(with_iat.contains("initial-access-token"), "{with_iat}");
+    std::fs::write(dir.path().join("profiles/iat.yaml"), with_iat).expect("write");
+    let root = dir.path().display().to_string();
+    let url = server.url();
+    let run = |iat: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_dcr-harness"));
+        command.args([
+            "run",
+            "--root",
+            &root,
+            "--profile",
+            "iat",
+            "--target",
+            &url,
+            "--no-snapshots",
+            "--area",
+            "lifecycle",
+        ]);
+        match iat {
+            Some(token) => command.env("DCR_HARNESS_TEST_IAT", token),
+            None => command.env_remove("DCR_HARNESS_TEST_IAT"),
+        };
+        command.output().expect("run")
+    };
+    let out = run(Some("iat-for-the-test"));
+    assert_eq!(out.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    let out = run(Some("a-wrong-token"));
+    assert_eq!(out.status.code(), Some(1), "a refused registration is the server's answer: {}", stderr(&out));
+    let out = run(None);
+    assert_eq!(out.status.code(), Some(2), "an unset variable is the harness's setup: {}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("env.DCR_HARNESS_TEST_IAT"));
+    assert_eq!(server.registered_clients(), 0);
+    server.stop().await;
 }

@@ -396,12 +396,31 @@ async fn rotation_under(variant: Option<Variant>) -> (bool, bool, bool, bool) {
 #[tokio::test(flavor = "multi_thread")]
 async fn each_variant_really_behaves_as_it_says_and_the_default_does_not() {
     assert_eq!(rotation_under(None).await, (false, false, false, false), "the default rotates nothing");
+    assert_eq!(token_grants_under(None).await, (200, 200), "the default grants any registered client");
     for variant in Variant::ALL.iter().copied() {
-        let expected = match variant {
-            Variant::RatRotatedOnUpdate => (false, true, false, true),
-            Variant::RatRotatedOnUse => (true, true, false, true),
-            Variant::SecretRotatedOnUpdate => (false, false, true, false),
-        };
-        assert_eq!(rotation_under(Some(variant)).await, expected, "{variant}");
+        match variant {
+            Variant::RatRotatedOnUpdate => assert_eq!(rotation_under(Some(variant)).await, (false, true, false, true)),
+            Variant::RatRotatedOnUse => assert_eq!(rotation_under(Some(variant)).await, (true, true, false, true)),
+            Variant::SecretRotatedOnUpdate => {
+                assert_eq!(rotation_under(Some(variant)).await, (false, false, true, false))
+            }
+            Variant::GrantTypesEnforced => assert_eq!(token_grants_under(Some(variant)).await, (400, 200)),
+        }
     }
+}
+
+/// The token endpoint's status for a client registered without, then with, the
+/// client_credentials grant.
+async fn token_grants_under(variant: Option<Variant>) -> (u16, u16) {
+    let config = ServerConfig { variants: variant.into_iter().collect(), ..ServerConfig::default() };
+    let ctx = Ctx::start(config).await;
+    let mut statuses = Vec::new();
+    for body in [registration_body(), json!({ "grant_types": ["client_credentials"], "response_types": [] })] {
+        let response = ctx.answer(Call::post(REGISTER, &body)).await;
+        assert_eq!(response.status, 201, "{}", outcome(&response));
+        let client = response.json().expect("json");
+        statuses.push(token_status(&ctx, str_of(&client, "client_id"), str_of(&client, "client_secret")).await);
+    }
+    ctx.server.stop().await;
+    (statuses[0], statuses[1])
 }

@@ -94,6 +94,8 @@ pub enum PlanError {
     },
     #[error("a raw request needs `method` and `path`")]
     RawWithoutTarget,
+    #[error("the profile names no endpoint for {op} (`{field}`)")]
+    NoEndpoint { op: &'static str, field: &'static str },
     #[error(transparent)]
     Pki(#[from] PkiError),
     #[error("the DCR-service credentials of `{tpp}`: {source}")]
@@ -287,6 +289,15 @@ fn add_dcr_credentials(
             let token = token.ok_or_else(|| PlanError::NoDcrToken { tpp: tpp.to_string() })?;
             msg.add_header("Authorization", &format!("Bearer {token}"));
         }
+        CredentialKind::InitialAccessToken => {
+            let template = creds.initial_access_token.as_deref().ok_or(PlanError::NoEndpoint {
+                op: "an initial access token",
+                field: "credentials.initial_access_token",
+            })?;
+            let token = render(template, &Vars::new())
+                .map_err(|source| PlanError::Credentials { tpp: tpp.to_string(), source })?;
+            msg.add_header("Authorization", &format!("Bearer {token}"));
+        }
         CredentialKind::None => {}
     }
     Ok(())
@@ -312,7 +323,11 @@ fn method_and_path(
         Operation::Read => (method(&http::Method::GET), client_path(&paths.client)?),
         Operation::Update => (method(&http::Method::PUT), client_path(&paths.client)?),
         Operation::Delete => (method(&http::Method::DELETE), client_path(&paths.client)?),
-        Operation::RefreshSecret => (method(&http::Method::POST), client_path(&paths.secret)?),
+        Operation::RefreshSecret => {
+            let path =
+                paths.secret.as_deref().ok_or(PlanError::NoEndpoint { op: "refresh-secret", field: "paths.secret" })?;
+            (method(&http::Method::POST), client_path(path)?)
+        }
         Operation::Token => (method(&http::Method::POST), env.endpoints.token.clone()),
         Operation::Raw => {
             let (Some(m), Some(path)) = (&r.method, &r.path) else {
@@ -367,8 +382,11 @@ mod tests {
         UNIX_EPOCH + Duration::from_secs(1_795_979_474)
     }
 
+    /// A profile from YAML, with the secret-refresh path unless the YAML names paths itself.
     fn profile(yaml: &str) -> Profile {
-        serde_norway::from_str(&format!("name: test\n{yaml}")).expect("profile")
+        let paths =
+            if yaml.contains("paths:") { "" } else { "paths: { secret: '/client/v1/register/{client_id}/secret' }\n" };
+        serde_norway::from_str(&format!("name: test\n{paths}{yaml}")).expect("profile")
     }
 
     const RFC7592: &str = "management: registration-token\ncredentials: { kind: none }\nsignature: { enabled: false }\nidentities: { tls: none, other_tls: none }";
@@ -474,6 +492,7 @@ mod tests {
             ("basic", None, None, Some(basic.as_str())),
             ("bearer", Some("tok-1"), None, Some("Bearer tok-1")),
             ("none", None, None, None),
+            ("initial-access-token, initial_access_token: iat-1", None, None, Some("Bearer iat-1")),
         ];
         for (kind, token, id_header, authorization) in cases {
             let p = profile(&format!("credentials: {{ kind: {kind} }}"));
@@ -590,6 +609,12 @@ mod tests {
                 Ok(_) => panic!("{what}: planned"),
             }
         }
+        let without_refresh = profile("paths: { register: /r }");
+        let e = plan_in(&without_refresh, &RequestSpec::of(Operation::RefreshSecret), None).expect_err("no path");
+        assert!(matches!(e, PlanError::NoEndpoint { field: "paths.secret", .. }), "{e:?}");
+        let iat = profile("credentials: { kind: initial-access-token }");
+        let e = plan_in(&iat, &RequestSpec::of(Operation::Register), None).expect_err("no token");
+        assert!(matches!(e, PlanError::NoEndpoint { field: "credentials.initial_access_token", .. }), "{e:?}");
         let overridden = profile(
             "credentials: { overrides: { tpp-a: { client_id: '{{env.DCR_HARNESS_SURELY_UNSET}}', client_secret: s } } }",
         );

@@ -34,7 +34,7 @@ pub struct Target {
 /// Why the target's metadata document did not give its endpoints.
 #[derive(Debug, thiserror::Error)]
 pub enum DiscoveryError {
-    #[error("{document}: registration_endpoint `{endpoint}`: {source}")]
+    #[error("{document}: endpoint `{endpoint}`: {source}")]
     BadEndpoint {
         document: &'static str,
         endpoint: String,
@@ -76,7 +76,8 @@ impl Target {
         format!("{profile}@{safe}")
     }
 
-    /// Finds the registration endpoint in the target's metadata document.
+    /// Finds the registration endpoint (and the token endpoint, where there is one) in the
+    /// target's metadata document (RFC 8414 §2).
     pub async fn discover(&mut self) -> Result<(), DiscoveryError> {
         let mut tried = Vec::new();
         for document in METADATA_DOCUMENTS {
@@ -88,17 +89,20 @@ impl Target {
                     continue;
                 }
             };
-            let endpoint = response
-                .json()
-                .and_then(|j| j.get("registration_endpoint").and_then(Value::as_str).map(str::to_string));
-            match endpoint {
-                Some(endpoint) => {
-                    let url = reqwest::Url::parse(&endpoint).map_err(|source| DiscoveryError::BadEndpoint {
-                        document,
-                        endpoint,
-                        source,
-                    })?;
-                    self.endpoints.register = url.path().to_string();
+            let json = response.json();
+            let endpoint =
+                |field: &str| json.as_ref().and_then(|j| j.get(field)).and_then(Value::as_str).map(str::to_string);
+            let path_of = |endpoint: String| {
+                reqwest::Url::parse(&endpoint)
+                    .map(|url| url.path().to_string())
+                    .map_err(|source| DiscoveryError::BadEndpoint { document, endpoint, source })
+            };
+            match endpoint("registration_endpoint") {
+                Some(registration) => {
+                    self.endpoints.register = path_of(registration)?;
+                    if let Some(token) = endpoint("token_endpoint") {
+                        self.endpoints.token = path_of(token)?;
+                    }
                     return Ok(());
                 }
                 None => tried.push(format!("{document}: {} without registration_endpoint", response.status)),

@@ -105,7 +105,9 @@ pub struct Paths {
     pub register: String,
     /// `{client_id}` is replaced.
     pub client: String,
-    pub secret: String,
+    /// The secret refresh (SMBC's, not in RFC 7592; `{client_id}` is replaced). Without it the
+    /// target has none, and scenarios tagged `secret-refresh` do not apply.
+    pub secret: Option<String>,
     pub token: String,
 }
 
@@ -114,11 +116,14 @@ impl Default for Paths {
         Paths {
             register: "/client/v1/register".into(),
             client: "/client/v1/register/{client_id}".into(),
-            secret: "/client/v1/register/{client_id}/secret".into(),
+            secret: None,
             token: "/oauth/token".into(),
         }
     }
 }
+
+/// The tag of scenarios that need the secret-refresh endpoint.
+pub const SECRET_REFRESH_TAG: &str = "secret-refresh";
 
 #[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
@@ -140,6 +145,9 @@ pub struct Credentials {
     pub token_path: String,
     /// Per TPP name, credentials that override the PKI manifest's (templates; `{{env.X}}`).
     pub overrides: BTreeMap<String, CredentialOverride>,
+    /// For `initial-access-token`: the RFC 7591 §3 initial access token registrations carry
+    /// (a template; `{{env.X}}`).
+    pub initial_access_token: Option<String>,
 }
 
 impl Default for Credentials {
@@ -150,6 +158,7 @@ impl Default for Credentials {
             client_secret_header: CLIENT_SECRET_HEADER.into(),
             token_path: "/oauth/token".into(),
             overrides: BTreeMap::new(),
+            initial_access_token: None,
         }
     }
 }
@@ -168,6 +177,8 @@ pub enum CredentialKind {
     ApiKey,
     Basic,
     Bearer,
+    /// RFC 7591 §3: registrations carry `Authorization: Bearer <initial access token>`.
+    InitialAccessToken,
     None,
 }
 
@@ -285,7 +296,10 @@ impl Profile {
         self.rejections.get(kind)
     }
 
+    /// Whether a scenario with `tags` applies: none of its tags is excluded, and the target has
+    /// every endpoint it needs.
     pub fn applies_to(&self, tags: &[String]) -> bool {
-        !tags.iter().any(|t| self.exclude_tags.contains(t))
+        let lacks = |tag: &String| tag == SECRET_REFRESH_TAG && self.paths.secret.is_none();
+        !tags.iter().any(|t| self.exclude_tags.contains(t) || lacks(t))
     }
 }

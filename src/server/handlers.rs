@@ -579,8 +579,22 @@ fn token(state: &State, parts: &Parts, body: &Bytes) -> Answer {
     if let Some(org) = tpp_by_credentials(state, &id, &secret) {
         let expires = SystemTime::now() + Duration::from_secs(3600);
         state.tokens.lock().unwrap_or_else(|p| p.into_inner()).insert(token.clone(), (org, expires));
-    } else if state.store.authenticate(&id, &secret).is_none() {
-        return invalid_client("unknown client or wrong secret");
+    } else {
+        let Some(client) = state.store.authenticate(&id, &secret) else {
+            return invalid_client("unknown client or wrong secret");
+        };
+        let granted = client
+            .metadata
+            .get("grant_types")
+            .and_then(Value::as_array)
+            .is_some_and(|grants| grants.iter().any(|g| g.as_str() == Some("client_credentials")));
+        if state.config.varies(Variant::GrantTypesEnforced) && !granted {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unauthorized_client",
+                "this client was not registered for the client_credentials grant",
+            );
+        }
     }
     no_store(json(StatusCode::OK, &json!({ "access_token": token, "token_type": "Bearer", "expires_in": 3600 })))
 }
