@@ -640,6 +640,7 @@ fn run_suite(args: &RunArgs) -> Result<Outcome, Error> {
         target: args.target.clone(),
         filter: filter_of(&args.select)?,
         run: crate::run::RunOptions {
+            interrupt: Default::default(),
             progress: None,
             jobs: args.jobs,
             fail_fast: args.fail_fast,
@@ -685,7 +686,21 @@ fn run_suite(args: &RunArgs) -> Result<Outcome, Error> {
             None => {}
         }
     })));
-    let run = runtime()?.block_on(crate::suite::run(&layout, &options))?;
+    let interrupt = options.run.interrupt.clone();
+    let run = runtime()?.block_on(async {
+        // The first Ctrl-C or SIGTERM stops starting scenarios and ends running ones after
+        // their current step, deleting what they registered; a second one stops at once.
+        tokio::spawn(async move {
+            wait_for_stop_signal().await;
+            eprintln!(
+                "dcr-harness: interrupted: finishing the running steps and deleting their clients (again to stop now)"
+            );
+            interrupt.raise();
+            wait_for_stop_signal().await;
+            std::process::exit(130);
+        });
+        crate::suite::run(&layout, &options).await
+    })?;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }

@@ -27,6 +27,8 @@ fn outcome_code(outcome: Outcome) -> u8 {
         Outcome::SetupError => 2,
         Outcome::ThresholdsBreached => 4,
         Outcome::InternalError => 5,
+        // 128 + SIGINT, as shells report a process Ctrl-C stopped.
+        Outcome::Interrupted => 130,
     }
 }
 

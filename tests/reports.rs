@@ -154,6 +154,7 @@ fn fixed_run() -> RunResult {
         requests: 2,
     };
     RunResult {
+        interrupted: false,
         target: "https://127.0.0.1:8443".into(),
         profile: "reference".into(),
         scenarios: vec![

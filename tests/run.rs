@@ -352,3 +352,58 @@ async fn an_initial_access_token_from_the_environment_registers_with_a_plain_ser
     assert_eq!(server.registered_clients(), 0);
     server.stop().await;
 }
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_run_deletes_its_clients_writes_its_reports_and_exits_130() {
+    let pki = test_pki();
+    let server = server::start(pki, ServerConfig::default()).await.expect("server");
+    let dir = project_copy();
+    let root = dir.path().display().to_string();
+    let json = dir.path().join("report.json");
+    let report = format!("json={}", json.display());
+    let url = server.url();
+    // The replay scenario holds its client for about three seconds: long enough to interrupt.
+    let args = [
+        "run",
+        "--root",
+        &root,
+        "--target",
+        &url,
+        "--no-snapshots",
+        "--jobs",
+        "1",
+        "--scenario",
+        "replay-after-the-date-window",
+        "--scenario",
+        "lifecycle-read-returns-the-registration",
+        "--report",
+        &report,
+    ];
+    let child = Command::new(env!("CARGO_BIN_EXE_dcr-harness"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut registered = false;
+    for _ in 0..250 {
+        if server.registered_clients() > 0 {
+            registered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(registered, "the replay scenario registered its client");
+    let killed = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+    assert!(killed.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await.expect("join").expect("wait");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{stdout}{}", stderr(&out));
+    assert!(stdout.contains("verdict: INTERRUPTED"), "{stdout}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("report")).expect("json");
+    assert_eq!(report["run"]["interrupted"], true);
+    assert_eq!(server.registered_clients(), 0, "the interrupted scenario deleted its client");
+    server.stop().await;
+}

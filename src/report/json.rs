@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::run::RunResult;
 
 /// Bumped on any change a consumer would notice.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Serialize, schemars::JsonSchema)]
 pub struct JsonReport<'a> {

@@ -26,6 +26,8 @@ enum Ended {
     Ran,
     /// A step could not be built.
     Unplannable { step: usize, error: PlanError },
+    /// Stopped by an interrupt before its last step.
+    Interrupted,
 }
 
 /// Runs `scenario` against `target`; its clients are deleted at the end.
@@ -54,6 +56,7 @@ pub async fn run_scenario(target: Arc<Target>, scenario: Arc<Scenario>, options:
                 ),
             });
         }
+        Ok(Ended::Interrupted) => result.verdict = Verdict::Skipped,
         Err(panic) => {
             result.verdict = Verdict::Error;
             result.error = Some(panicked(panic.as_ref()));
@@ -85,6 +88,9 @@ async fn run_steps(
 ) -> Ended {
     let mut previous = None;
     for (index, step) in scenario.steps.iter().enumerate() {
+        if options.interrupt.raised() {
+            return Ended::Interrupted;
+        }
         let started = Instant::now();
         if step.wait_ms > 0 {
             tokio::time::sleep(Duration::from_millis(step.wait_ms)).await;

@@ -30,9 +30,26 @@ impl std::fmt::Debug for Progress {
     }
 }
 
+/// A request to stop (Ctrl-C, SIGTERM): no scenario starts after it, and running ones end
+/// after their current step, deleting what they registered.
+#[derive(Debug, Clone, Default)]
+pub struct Interrupt(Arc<AtomicBool>);
+
+impl Interrupt {
+    pub fn raise(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn raised(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
 /// How to run.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
+    /// Raised to stop the run early.
+    pub interrupt: Interrupt,
     pub progress: Option<Progress>,
     /// Scenarios at once (0 or 1: one at a time).
     pub jobs: usize,
@@ -55,6 +72,7 @@ pub async fn run(target: Arc<Target>, scenarios: Vec<Scenario>, options: RunOpti
     };
     let scenarios = schedule(scenarios, &options, run_one).await;
     RunResult {
+        interrupted: options.interrupt.raised(),
         target: target.base_url.clone(),
         profile: target.profile.name.clone(),
         requests: scenarios.iter().map(|s| s.requests).sum(),
@@ -75,14 +93,15 @@ where
     let stop = Arc::new(AtomicBool::new(false));
     let deadline = options.deadline.and_then(|d| started.checked_add(d));
     let fail_fast = options.fail_fast;
+    let interrupt = options.interrupt.clone();
     let mut results: Vec<ScenarioResult> = scenarios.iter().map(ScenarioResult::not_run).collect();
     let mut tasks = tokio::task::JoinSet::new();
     for (index, scenario) in scenarios.into_iter().enumerate() {
-        let (permits, stop, run_one) = (permits.clone(), stop.clone(), run_one.clone());
+        let (permits, stop, run_one, interrupt) = (permits.clone(), stop.clone(), run_one.clone(), interrupt.clone());
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
             let late = deadline.is_some_and(|d| Instant::now() > d);
-            if late || stop.load(Ordering::Relaxed) {
+            if late || stop.load(Ordering::Relaxed) || interrupt.raised() {
                 return (index, None);
             }
             // A panic inside the scenario's own task would lose its index; caught here, it
@@ -175,6 +194,24 @@ mod tests {
         let options = RunOptions { deadline: Some(Duration::ZERO), ..RunOptions::default() };
         let results = schedule(make(), &options, verdict_of).await;
         assert!(results.iter().all(|r| r.verdict == Verdict::Skipped));
+    }
+
+    #[tokio::test]
+    async fn after_an_interrupt_no_scenario_starts() {
+        let options = RunOptions { jobs: 1, ..RunOptions::default() };
+        let interrupt = options.interrupt.clone();
+        let run_one = move |s: Arc<Scenario>| {
+            let interrupt = interrupt.clone();
+            async move {
+                interrupt.raise();
+                verdict_of(s).await
+            }
+        };
+        let scenarios =
+            vec![scenario("a", Severity::Must), scenario("b", Severity::Must), scenario("c", Severity::Must)];
+        let results = schedule(scenarios, &options, run_one).await;
+        let verdicts: Vec<Verdict> = results.iter().map(|r| r.verdict).collect();
+        assert_eq!(verdicts, [Verdict::Pass, Verdict::Skipped, Verdict::Skipped]);
     }
 
     #[tokio::test]

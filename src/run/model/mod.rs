@@ -23,6 +23,8 @@ pub enum Outcome {
     SetupError,
     /// The harness itself failed inside a scenario (a panic).
     InternalError,
+    /// Stopped by Ctrl-C or SIGTERM before the end: no verdict on what did not run.
+    Interrupted,
 }
 
 impl Outcome {
@@ -179,6 +181,8 @@ impl ScenarioResult {
 /// The run model: everything a reporter needs, nothing it must fetch.
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize)]
 pub struct RunResult {
+    /// Stopped early by Ctrl-C or SIGTERM: scenarios not run are `skipped`.
+    pub interrupted: bool,
     pub target: String,
     pub profile: String,
     pub scenarios: Vec<ScenarioResult>,
@@ -197,6 +201,7 @@ impl RunResult {
             Outcome::Success => "PASS",
             Outcome::MustFailed | Outcome::ThresholdsBreached => "FAIL",
             Outcome::SetupError | Outcome::InternalError => "ERROR",
+            Outcome::Interrupted => "INTERRUPTED",
         }
     }
 
@@ -204,7 +209,8 @@ impl RunResult {
     /// around it cannot be trusted whole; a MUST that failed or never ran (fail-fast, deadline)
     /// fails the run.
     pub fn outcome(&self) -> Outcome {
-        self.scenarios.iter().map(scenario_outcome).fold(Outcome::Success, Outcome::worst)
+        let start = if self.interrupted { Outcome::Interrupted } else { Outcome::Success };
+        self.scenarios.iter().map(scenario_outcome).fold(start, Outcome::worst)
     }
 }
 
@@ -256,6 +262,7 @@ mod tests {
         ];
         for (scenarios, expected) in cases {
             let run = RunResult {
+                interrupted: false,
                 target: String::new(),
                 profile: String::new(),
                 scenarios: scenarios.iter().map(|(v, s, e)| scenario(*v, *s, *e)).collect(),
