@@ -729,7 +729,12 @@ fn list(args: &SelectArgs) -> Result<Outcome, Error> {
 
 fn validate(args: &SelectArgs) -> Result<Outcome, Error> {
     let layout = crate::suite::Layout::at(&args.root);
-    let (profile, scenarios, _) = crate::suite::load(&layout, &args.profile)?;
+    let (profile, scenarios, pki) = crate::suite::load(&layout, &args.profile)?;
+    let selected = crate::suite::select(&scenarios, &filter_of(args)?, &profile)?;
+    let problems = crate::preflight::offline(&profile, &pki, &selected, &layout.fixtures);
+    if !problems.is_empty() {
+        return Err(Error::input("preflight", problems.join("\n")));
+    }
     let applicable = scenarios.iter().filter(|s| profile.applies_to(&s.tags)).count();
     eprintln!("{} scenarios valid; {applicable} apply to profile `{}`", scenarios.len(), profile.name);
     Ok(Outcome::Success)

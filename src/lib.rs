@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod error;
 pub mod load;
 pub mod pki;
+pub mod preflight;
 pub mod protocol;
 pub mod report;
 pub mod run;

@@ -137,10 +137,7 @@ pub async fn prepare(
 /// Runs the suite as `options` say.
 pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Error> {
     let prepared = prepare(layout, &options.profile, options.target.clone(), &options.embedded).await?;
-    let profile = &prepared.target.profile;
-    let selection = select(&prepared.scenarios, &options.filter, profile)
-        .and_then(|selected| check_known_failures(&options.run.known_failures, &prepared.scenarios).map(|()| selected));
-    let selected = match selection {
+    let selected = match ready_to_run(layout, options, &prepared).await {
         Ok(selected) => selected,
         Err(e) => {
             if let Some(server) = prepared.embedded {
@@ -168,6 +165,20 @@ pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Er
         server.stop().await;
     }
     Ok(SuiteRun { result, handshakes, clients_left })
+}
+
+/// The scenarios to run, once everything that can be checked before the first one holds: the
+/// selection names only what exists, and the preflight finds no setup mistake.
+async fn ready_to_run(layout: &Layout, options: &SuiteOptions, prepared: &Prepared) -> Result<Vec<Scenario>, Error> {
+    let target = &prepared.target;
+    let selected = select(&prepared.scenarios, &options.filter, &target.profile)?;
+    check_known_failures(&options.run.known_failures, &prepared.scenarios)?;
+    let problems = crate::preflight::offline(&target.profile, &target.pki, &selected, &layout.fixtures);
+    if !problems.is_empty() {
+        return Err(Error::input("preflight", problems.join("\n")));
+    }
+    crate::preflight::online(target).await?;
+    Ok(selected)
 }
 
 /// The scenarios `filter` picks for `profile`. A name in the filter that matches nothing, or a

@@ -62,9 +62,16 @@ impl Response {
 /// Why a request got no HTTP answer.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum TransportError {
-    /// The TLS handshake was refused (the server judged our certificate, or we its).
+    /// The TLS handshake was refused by the server (it judged our certificate).
     #[error("TLS handshake with {url} refused: {cause}")]
     TlsRefused { url: String, cause: String },
+    /// We refused the server's certificate: a setup matter (the profile's `server_ca`), never
+    /// evidence about how the server judges clients.
+    #[error("the certificate of {url} is not trusted (set `server_ca` in the profile to its CA bundle): {cause}")]
+    ServerUntrusted { url: String, cause: String },
+    /// The target answered TLS with something else: most likely plain HTTP on an `https://` URL.
+    #[error("{url} does not speak TLS (is it an http:// target?): {cause}")]
+    NotTls { url: String, cause: String },
     #[error("cannot connect to {url}: {cause}")]
     Unreachable { url: String, cause: String },
     #[error("no answer from {url} within {seconds} s")]
@@ -197,6 +204,12 @@ fn classify(url: &str, error: &reqwest::Error, timeout: Duration) -> TransportEr
     let chain = crate::diagnostic::chain(error);
     if error.is_timeout() {
         return TransportError::Timeout { url: url.to_string(), seconds: timeout.as_secs() };
+    }
+    if chain.contains("invalid peer certificate") {
+        return TransportError::ServerUntrusted { url: url.to_string(), cause: chain };
+    }
+    if chain.contains("InvalidContentType") || chain.contains("corrupt message") {
+        return TransportError::NotTls { url: url.to_string(), cause: chain };
     }
     let tls_words = ["alert", "certificate", "handshake", "tls", "CertificateRequired", "UnknownCA", "BadCertificate"];
     if tls_words.iter().any(|w| chain.contains(w)) {

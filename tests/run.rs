@@ -74,7 +74,7 @@ fn a_step_that_cannot_be_built_is_a_harness_error_not_a_server_failure() {
     let dir = project_copy();
     std::fs::write(
         dir.path().join("scenarios/zz-unbuildable.yaml"),
-        "- id: unbuildable\n  title: x\n  area: lifecycle\n  severity: MUST\n  source: x\n  steps:\n    - request: { op: register, body_file: metadata/minimal.json }\n    - request: { op: read, query: \"?x={{env.DCR_HARNESS_UNSET_IN_TESTS}}\" }\n",
+        "- id: unbuildable\n  title: x\n  area: lifecycle\n  severity: MUST\n  source: x\n  steps:\n    - request: { op: register, body_file: metadata/minimal.json }\n    - request: { op: update, body_file: metadata/no-such-file.json }\n",
     )
     .expect("write");
     let root = dir.path().display().to_string();
@@ -85,7 +85,7 @@ fn a_step_that_cannot_be_built_is_a_harness_error_not_a_server_failure() {
     assert_eq!(out.status.code(), Some(2), "{text}{}", stderr(&out));
     assert!(text.contains("ERROR unbuildable"), "{text}");
     assert!(
-        text.contains("step 2: the request could not be built: query: template `{{env.DCR_HARNESS_UNSET_IN_TESTS}}`"),
+        text.contains("step 2: the request could not be built: body file") && text.contains("no-such-file.json"),
         "{text}"
     );
     assert!(text.contains("verdict: ERROR"), "{text}");
@@ -348,7 +348,7 @@ async fn an_initial_access_token_from_the_environment_registers_with_a_plain_ser
     assert_eq!(out.status.code(), Some(1), "a refused registration is the server's answer: {}", stderr(&out));
     let out = run(None);
     assert_eq!(out.status.code(), Some(2), "an unset variable is the harness's setup: {}", stderr(&out));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("env.DCR_HARNESS_TEST_IAT"));
+    assert!(stderr(&out).contains("environment variable DCR_HARNESS_TEST_IAT is not set"), "{}", stderr(&out));
     assert_eq!(server.registered_clients(), 0);
     server.stop().await;
 }
@@ -406,4 +406,63 @@ async fn an_interrupted_run_deletes_its_clients_writes_its_reports_and_exits_130
     assert_eq!(report["run"]["interrupted"], true);
     assert_eq!(server.registered_clients(), 0, "the interrupted scenario deleted its client");
     server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn setup_mistakes_stop_the_run_before_it_starts_with_exit_2() {
+    let pki = test_pki();
+    let server = server::start(pki, ServerConfig::default()).await.expect("server");
+    let plain_http =
+        server::start(pki, ServerConfig { profile: ServerProfile::Plain, plain_http: true, ..ServerConfig::default() })
+            .await
+            .expect("server");
+    let dir = project_copy();
+    let reference = std::fs::read_to_string(dir.path().join("profiles/reference.yaml")).expect("profile");
+    let write = |name: &str, text: String| {
+        std::fs::write(dir.path().join(format!("profiles/{name}.yaml")), text).expect("write")
+    };
+    write("typo", reference.replace("management: dcr", "management: dcr\nidentities: { tls: qwack }"));
+    write(
+        "wrong-credentials",
+        reference.replace(
+            "  client_secret_header: X-IBM-Client-Secret",
+            "  client_secret_header: X-IBM-Client-Secret\n  overrides: { tpp-a: { client_id: nobody, client_secret: nothing } }",
+        ),
+    );
+    write(
+        "unset-env",
+        reference.replace(
+            "  client_secret_header: X-IBM-Client-Secret",
+            "  client_secret_header: X-IBM-Client-Secret\n  overrides: { tpp-a: { client_id: \"{{env.DCR_HARNESS_NEVER_SET}}\", client_secret: s } }",
+        ),
+    );
+    let untrusted = dir.path().join("untrusted-ca.pem");
+    std::fs::copy(test_pki_dir().join("untrusted-root.pem"), &untrusted).expect("copy");
+    write(
+        "no-server-ca",
+        reference.replace("management: dcr", &format!("management: dcr\nserver_ca: [{}]", untrusted.display())),
+    );
+    let root = dir.path().display().to_string();
+    let https_on_http = plain_http.url().replace("http://", "https://");
+    let url = server.url();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--profile", "typo", "--target", &url], "identities.tls is `qwack`"),
+        (vec!["--profile", "wrong-credentials", "--target", &url], "answered 401"),
+        (vec!["--profile", "unset-env", "--target", &url], "environment variable DCR_HARNESS_NEVER_SET is not set"),
+        (vec!["--profile", "no-server-ca", "--target", &url], "is not trusted (set `server_ca`"),
+        (vec!["--profile", "reference", "--target", &https_on_http], "does not speak TLS"),
+    ];
+    for (extra, expected) in cases {
+        let mut args = vec!["run", "--root", &root, "--no-snapshots"];
+        args.extend(extra);
+        let out = harness(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+        assert!(stderr(&out).contains(expected), "{args:?}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{args:?}: nothing ran: {}", String::from_utf8_lossy(&out.stdout));
+    }
+    let out = harness(&["validate", "--root", &root, "--profile", "typo"]);
+    assert_eq!(out.status.code(), Some(2), "validate runs the offline preflight: {}", stderr(&out));
+    assert_eq!(server.registered_clients(), 0);
+    server.stop().await;
+    plain_http.stop().await;
 }

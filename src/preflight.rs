@@ -1,0 +1,189 @@
+//! What can be checked before the first scenario, so that a setup mistake stops the run with
+//! exit 2 and what to fix, instead of turning into dozens of server "failures". Offline: the
+//! profile's identities are in the PKI, and every environment variable the profile and the
+//! selected scenarios use is set (`validate` runs this part). Online: the target speaks TLS
+//! where its URL says so, its certificate is trusted, it accepts the profile's QWAC in the
+//! handshake, and one probe shows it accepts the DCR-service credentials. It judges setup only;
+//! it never decides a verdict.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::error::Error;
+use crate::pki::Pki;
+use crate::run::session::Session;
+use crate::run::Target;
+use crate::scenario::profile::{CredentialKind, Management};
+use crate::scenario::{template, Operation, Profile, RequestSpec, Scenario, Who};
+use crate::signature::Message;
+use crate::transport::TransportError;
+
+/// Every setup problem that needs no network, one line each.
+pub fn offline(profile: &Profile, pki: &Pki, scenarios: &[Scenario], fixtures: &Path) -> Vec<String> {
+    let mut problems = identity_problems(profile, pki);
+    problems.extend(unset_environment(profile, scenarios, fixtures));
+    problems
+}
+
+fn identity_problems(profile: &Profile, pki: &Pki) -> Vec<String> {
+    let ids = &profile.identities;
+    let known = || pki.identities().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", ");
+    let mut problems = Vec::new();
+    for (field, who) in [
+        ("identities.tls", &ids.tls),
+        ("identities.sign", &ids.sign),
+        ("identities.other_tls", &ids.other_tls),
+        ("identities.other_sign", &ids.other_sign),
+    ] {
+        if let Who::Named(name) = who {
+            if !pki.has_identity(name) {
+                problems.push(format!(
+                    "profile `{}`: {field} is `{name}`, which the PKI in {} does not have{}; known: {}",
+                    profile.name,
+                    pki.dir.display(),
+                    crate::scenario::did_you_mean(name, pki.identities().map(|i| i.name.as_str())),
+                    known()
+                ));
+            }
+        }
+    }
+    let credentials_needed = profile.credentials.kind != CredentialKind::None;
+    for (field, tpp) in [("identities.tpp", &ids.tpp), ("identities.other_tpp", &ids.other_tpp)] {
+        let known_tpp = pki.tpp(tpp).is_ok() || profile.credentials.overrides.contains_key(tpp);
+        if credentials_needed && !known_tpp {
+            problems.push(format!(
+                "profile `{}`: {field} is `{tpp}`, which neither the PKI manifest nor credentials.overrides names",
+                profile.name
+            ));
+        }
+    }
+    problems
+}
+
+/// `env.X` names used by the profile and the scenarios, each with where it is used.
+fn unset_environment(profile: &Profile, scenarios: &[Scenario], fixtures: &Path) -> Vec<String> {
+    let mut users: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut note = |text: &str, by: String| {
+        for name in template::names(text) {
+            if let Some(var) = name.strip_prefix("env.") {
+                users.entry(var.to_string()).or_default().insert(by.clone());
+            }
+        }
+    };
+    for (tpp, o) in &profile.credentials.overrides {
+        note(&o.client_id, format!("profile credentials.overrides.{tpp}"));
+        note(&o.client_secret, format!("profile credentials.overrides.{tpp}"));
+    }
+    if let Some(iat) = &profile.credentials.initial_access_token {
+        note(iat, "profile credentials.initial_access_token".into());
+    }
+    for s in scenarios {
+        for (i, step) in s.steps.iter().enumerate() {
+            let by = format!("scenario `{}` step {}", s.id, i + 1);
+            for name in template::names_in_step(step) {
+                note(&format!("{{{{{name}}}}}"), by.clone());
+            }
+            if let Some(file) = &step.request.body_file {
+                if let Ok(text) = std::fs::read_to_string(fixtures.join(file)) {
+                    note(&text, by.clone());
+                }
+            }
+        }
+    }
+    users
+        .into_iter()
+        .filter(|(var, _)| std::env::var_os(var).is_none())
+        .map(|(var, by)| {
+            let shown: Vec<&str> = by.iter().map(String::as_str).take(3).collect();
+            let more = by.len().saturating_sub(shown.len());
+            let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+            format!("environment variable {var} is not set (used by {}{more})", shown.join(", "))
+        })
+        .collect()
+}
+
+/// The checks that need the target: TLS as the URL says, trust both ways, credentials.
+pub async fn online(target: &Arc<Target>) -> Result<(), Error> {
+    let tls = target.profile.identities.tls.name();
+    let probe = Message::new("GET", "/.well-known/oauth-authorization-server", Vec::new());
+    match target.send(tls, &probe).await {
+        Ok(_) => {}
+        Err(e @ (TransportError::Unreachable { .. } | TransportError::Timeout { .. })) => {
+            return Err(Error::Unreachable { target: target.base_url.clone(), cause: e.into() })
+        }
+        Err(TransportError::TlsRefused { cause, .. }) => {
+            return Err(Error::input(
+                "preflight",
+                format!(
+                    "{} refused the profile's QWAC `{}` in the TLS handshake: check that it trusts the QTSP that issued it ({cause})",
+                    target.base_url,
+                    tls.unwrap_or("none")
+                ),
+            ))
+        }
+        Err(other) => return Err(Error::input("preflight", other)),
+    }
+    probe_credentials(target).await
+}
+
+/// One read of a client that does not exist, with the profile's credentials: any answer but a
+/// 401 or 403 shows the credentials (and the QWAC) were accepted.
+async fn probe_credentials(target: &Arc<Target>) -> Result<(), Error> {
+    let profile = &target.profile;
+    if profile.management != Management::Dcr || profile.credentials.kind == CredentialKind::None {
+        return Ok(());
+    }
+    let path = profile.paths.client.replace("{client_id}", &crate::pki::generate_token("preflight-", 9));
+    let probe = RequestSpec {
+        method: Some(crate::scenario::HttpMethod(http::Method::GET)),
+        path: Some(path.clone()),
+        ..RequestSpec::of(Operation::Raw)
+    };
+    let mut session = Session::new(target.clone());
+    let planned =
+        session.plan(&probe, None).await.map_err(|e| Error::input("preflight: the DCR-service credentials", e))?;
+    let answer = session.send(&planned).await.map_err(|e| Error::input("preflight", e))?;
+    if matches!(answer.status, 401 | 403) {
+        let code = crate::run::check::error_code(&answer).unwrap_or_default();
+        return Err(Error::input(
+            "preflight",
+            format!(
+                "a probe read (GET {path}) with the DCR-service credentials of `{}` answered {} {code}: the target refuses them (or the QWAC `{}`); check credentials.overrides and identities in profile `{}`",
+                profile.identities.tpp,
+                answer.status,
+                profile.identities.tls.name().unwrap_or("none"),
+                profile.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::test_pki;
+
+    fn profile(yaml: &str) -> Profile {
+        serde_norway::from_str(&format!("name: p\n{yaml}")).expect("profile")
+    }
+
+    #[test]
+    fn unknown_identities_and_unset_variables_are_named_with_their_users() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let p = profile(
+            "identities: { tls: qwack }\ncredentials: { overrides: { tpp-a: { client_id: '{{env.DCR_HARNESS_UNSET_A}}', client_secret: s } } }",
+        );
+        let scenarios: Vec<Scenario> = serde_norway::from_str(
+            "- { id: s1, title: t, area: auth, severity: MUST, source: x, steps: [ { request: { op: register, query: '?a={{env.DCR_HARNESS_UNSET_B}}' } } ] }",
+        )
+        .expect("scenarios");
+        let problems = offline(&p, test_pki(), &scenarios, &fixtures);
+        assert_eq!(problems.len(), 3, "{problems:#?}");
+        assert!(problems[0].contains("identities.tls is `qwack`") && problems[0].contains("did you mean `qwac`"));
+        assert!(problems[1].contains("DCR_HARNESS_UNSET_A") && problems[1].contains("credentials.overrides.tpp-a"));
+        assert!(problems[2].contains("DCR_HARNESS_UNSET_B") && problems[2].contains("scenario `s1` step 1"));
+        assert!(offline(&profile(""), test_pki(), &[], &fixtures).is_empty(), "the defaults are all there");
+    }
+}
