@@ -16,14 +16,13 @@ use std::sync::Arc;
 use goose::prelude::*;
 
 use crate::error::{chain, Error};
+use crate::preflight::{register_client, RegistrationError};
 use crate::run::model::load::breaches;
 pub use crate::run::model::load::{LoadProfile, LoadReport, LoadTransaction, Thresholds, TransactionFigures};
-use crate::run::plan::PlanError;
 use crate::run::session::{Answer, Lesson, Session, NO_CAPTURE};
 use crate::run::Target;
 use crate::scenario::{Operation, RequestSpec, DEFAULT_CLIENT};
 use crate::suite::{self, Layout};
-use crate::transport::TransportError;
 
 /// Reads a load profile by name (from `dir`) or by path.
 pub fn read_profile(name_or_path: &str, dir: &Path) -> Result<LoadProfile, Error> {
@@ -95,27 +94,9 @@ fn lesson_of<'a>(op: Operation, register_as: &'a str, creation_expected: bool) -
     Lesson { op, client: DEFAULT_CLIENT, register_as, creation_expected, capture: &NO_CAPTURE }
 }
 
-/// Why a user's own registration (or the preflight's) did not give it a client.
-#[derive(Debug, thiserror::Error)]
-enum RegistrationError {
-    #[error("the registration could not be built: {0}")]
-    Plan(#[from] PlanError),
-    #[error("no answer: {0}")]
-    NoAnswer(#[from] TransportError),
-    #[error("a valid registration was answered {status}, not 201")]
-    Refused { status: u16 },
-}
-
 /// Registers the session's own client, as the profile's TPP.
 async fn register_own_client(session: &mut Session) -> Result<(), RegistrationError> {
-    let request = RequestSpec { body: body_of(Operation::Register), ..RequestSpec::of(Operation::Register) };
-    let planned = session.plan(&request, None).await?;
-    let response = session.send(&planned).await?;
-    session.absorb(&lesson_of(Operation::Register, DEFAULT_CLIENT, true), Answer::from(&response));
-    match response.status {
-        201 => Ok(()),
-        status => Err(RegistrationError::Refused { status }),
-    }
+    register_client(session, "load {{unique}}").await
 }
 
 fn goose_method(method: &str) -> GooseMethod {

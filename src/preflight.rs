@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::pki::Pki;
 use crate::run::session::Session;
 use crate::run::Target;
-use crate::scenario::profile::{CredentialKind, Management};
+use crate::scenario::profile::CredentialKind;
 use crate::scenario::{template, Operation, Profile, RequestSpec, Scenario, Who};
 use crate::signature::Message;
 use crate::transport::TransportError;
@@ -127,37 +127,69 @@ pub async fn online(target: &Arc<Target>) -> Result<(), Error> {
     probe_credentials(target).await
 }
 
-/// One read of a client that does not exist, with the profile's credentials: any answer but a
-/// 401 or 403 shows the credentials (and the QWAC) were accepted.
+/// One valid registration (deleted at once) with the profile's identities and credentials: a
+/// 401 or 403 shows the target refuses them. Any other answer is left to the scenarios to
+/// judge; a refusal of a valid registration is their business, not setup's.
 async fn probe_credentials(target: &Arc<Target>) -> Result<(), Error> {
-    let profile = &target.profile;
-    if profile.management != Management::Dcr || profile.credentials.kind == CredentialKind::None {
-        return Ok(());
-    }
-    let path = profile.paths.client.replace("{client_id}", &crate::pki::generate_token("preflight-", 9));
-    let probe = RequestSpec {
-        method: Some(crate::scenario::HttpMethod(http::Method::GET)),
-        path: Some(path.clone()),
-        ..RequestSpec::of(Operation::Raw)
-    };
     let mut session = Session::new(target.clone());
-    let planned =
-        session.plan(&probe, None).await.map_err(|e| Error::input("preflight: the DCR-service credentials", e))?;
-    let answer = session.send(&planned).await.map_err(|e| Error::input("preflight", e))?;
-    if matches!(answer.status, 401 | 403) {
-        let code = crate::run::check::error_code(&answer).unwrap_or_default();
-        return Err(Error::input(
+    let registered = register_client(&mut session, "dcr-harness preflight {{unique}}").await;
+    let cleanup = session.cleanup().await;
+    let profile = &target.profile;
+    match registered {
+        Err(RegistrationError::Refused { status: status @ (401 | 403), code }) => Err(Error::input(
             "preflight",
             format!(
-                "a probe read (GET {path}) with the DCR-service credentials of `{}` answered {} {code}: the target refuses them (or the QWAC `{}`); check credentials.overrides and identities in profile `{}`",
+                "a valid registration with the DCR-service credentials of `{}` and the QWAC `{}` answered {status} {code}: the target refuses them; check credentials and identities in profile `{}`",
                 profile.identities.tpp,
-                answer.status,
                 profile.identities.tls.name().unwrap_or("none"),
                 profile.name
             ),
-        ));
+        )),
+        Err(RegistrationError::Plan(e)) => Err(Error::input("preflight: the probe registration", e)),
+        Err(RegistrationError::NoAnswer(e)) => Err(Error::input("preflight", e)),
+        _ => match cleanup.iter().find(|c| !c.ok) {
+            Some(left) => Err(Error::input(
+                "preflight",
+                format!("the probe registration's client {} could not be deleted: {}", left.client, left.detail),
+            )),
+            None => Ok(()),
+        },
     }
-    Ok(())
+}
+
+/// Why a registration did not give the session a client.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistrationError {
+    #[error("the registration could not be built: {0}")]
+    Plan(#[from] crate::run::plan::PlanError),
+    #[error("no answer: {0}")]
+    NoAnswer(#[from] TransportError),
+    #[error("a valid registration was answered {status} {code}, not 201")]
+    Refused { status: u16, code: String },
+}
+
+/// Registers a client named `client_name` (a template) as the profile's TPP; the session
+/// knows it as its default client from then on.
+pub async fn register_client(session: &mut Session, client_name: &str) -> Result<(), RegistrationError> {
+    let body = serde_json::json!({ "client_name": client_name, "redirect_uris": ["https://tpp.example/cb"] });
+    let request = RequestSpec { body: Some(body), ..RequestSpec::of(Operation::Register) };
+    let planned = session.plan(&request, None).await?;
+    let response = session.send(&planned).await?;
+    let lesson = crate::run::session::Lesson {
+        op: Operation::Register,
+        client: crate::scenario::DEFAULT_CLIENT,
+        register_as: crate::scenario::DEFAULT_CLIENT,
+        creation_expected: true,
+        capture: &crate::run::session::NO_CAPTURE,
+    };
+    session.absorb(&lesson, crate::run::session::Answer::from(&response));
+    match response.status {
+        201 => Ok(()),
+        status => Err(RegistrationError::Refused {
+            status,
+            code: crate::run::check::error_code(&response).unwrap_or_default(),
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -94,13 +94,19 @@ pub async fn prepare(
     target: Option<String>,
     embedded_as: &Embedded,
 ) -> Result<Prepared, Error> {
-    let (profile, scenarios, pki) = load(layout, profile)?;
+    let (mut profile, scenarios, pki) = load(layout, profile)?;
     let pki = Arc::new(pki);
     let remote = target.or_else(|| profile.base_url.clone());
     let mut embedded = None;
     let base_url = match remote {
         Some(url) => url,
         None => {
+            // A variant is what a target without the policy forbidding it may do.
+            for variant in &embedded_as.variants {
+                if let Some(policy) = variant.forbidden_by() {
+                    profile.policies.remove(policy);
+                }
+            }
             let config = ServerConfig {
                 profile: profile.embedded.profile,
                 cert_check: profile.embedded.cert_check,
@@ -188,7 +194,11 @@ pub fn select(scenarios: &[Scenario], filter: &Filter, profile: &Profile) -> Res
     if !problems.is_empty() {
         return Err(Error::input("selection", problems.join("\n")));
     }
-    let selected: Vec<Scenario> = scenarios.iter().filter(|s| filter.admits(s, profile)).cloned().collect();
+    let selected: Vec<Scenario> = scenarios
+        .iter()
+        .filter(|s| filter.admits(s, profile))
+        .map(|s| Scenario { severity: profile.severity_of(s), ..s.clone() })
+        .collect();
     if selected.is_empty() {
         let applicable = scenarios.iter().filter(|s| profile.applies_to(&s.tags)).count();
         return Err(Error::input(

@@ -142,6 +142,7 @@ fn fixed_run() -> RunResult {
         title: format!("title of {id}"),
         area: area.parse().expect("area"),
         error: None,
+        policy: None,
         severity,
         source: "RFC 7591 §3.2.1".into(),
         tags: vec!["rfc7591".into()],

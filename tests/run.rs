@@ -112,7 +112,8 @@ fn semantic_problems_are_located_and_reported_together() {
     let out = {
         std::fs::write(
             dir.path().join("scenarios/zz-semantic.yaml"),
-            "- id: unknown-things\n  title: x\n  area: auth\n  severity: MUST\n  source: x\n  steps:\n    - request: { op: read }\n    - request: { op: register, tls: qwac-nobody, body: { a: \"{{nothing}}\" } }\n      expect: { reject: teapot }\n",
+            "- id: unknown-things\n  title: x\n  area: auth\n  severity: MUST\n  source: x\n  steps:\n    - request: { op: read }\n    - request: { op: register, tls: qwac-nobody, body: { a: \"{{nothing}}\" } }\n      expect: { reject: teapot }\n\n\
+             - id: bad-policy\n  title: x\n  area: auth\n  severity: policy\n  policy: https-redirect-uri\n  source: x\n  steps:\n    - request: { op: register }\n",
         )
         .expect("write");
         harness(&["validate", "--root", &root])
@@ -124,6 +125,7 @@ fn semantic_problems_are_located_and_reported_together() {
         "step 2: unknown TLS identity `qwac-nobody`",
         "step 2: unknown rejection kind `teapot`",
         "step 2: template `{{nothing}}` names nothing defined before this step",
+        "scenario `bad-policy`: unknown policy `https-redirect-uri`; did you mean `https-redirect-uris`?",
     ] {
         assert!(text.contains(expected), "missing `{expected}` in {text}");
     }
@@ -345,7 +347,8 @@ async fn an_initial_access_token_from_the_environment_registers_with_a_plain_ser
     let out = run(Some("iat-for-the-test"));
     assert_eq!(out.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
     let out = run(Some("a-wrong-token"));
-    assert_eq!(out.status.code(), Some(1), "a refused registration is the server's answer: {}", stderr(&out));
+    assert_eq!(out.status.code(), Some(2), "a wrong token is a setup mistake: {}", stderr(&out));
+    assert!(stderr(&out).contains("answered 401"), "{}", stderr(&out));
     let out = run(None);
     assert_eq!(out.status.code(), Some(2), "an unset variable is the harness's setup: {}", stderr(&out));
     assert!(stderr(&out).contains("environment variable DCR_HARNESS_TEST_IAT is not set"), "{}", stderr(&out));

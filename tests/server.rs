@@ -397,8 +397,19 @@ async fn rotation_under(variant: Option<Variant>) -> (bool, bool, bool, bool) {
 async fn each_variant_really_behaves_as_it_says_and_the_default_does_not() {
     assert_eq!(rotation_under(None).await, (false, false, false, false), "the default rotates nothing");
     assert_eq!(token_grants_under(None).await, (200, 200), "the default grants any registered client");
+    let default = answers_under(None).await;
+    assert_eq!(default, (404, 400, "400 invalid_client_metadata".to_string()));
     for variant in Variant::ALL.iter().copied() {
         match variant {
+            Variant::UnknownClient401 => {
+                assert_eq!(answers_under(Some(variant)).await, (401, default.1, default.2.clone()))
+            }
+            Variant::HttpRedirectsAccepted => {
+                assert_eq!(answers_under(Some(variant)).await, (default.0, 201, default.2.clone()))
+            }
+            Variant::InvalidRequestForClientErrors => {
+                assert_eq!(answers_under(Some(variant)).await, (default.0, default.1, "400 invalid_request".into()))
+            }
             Variant::RatRotatedOnUpdate => assert_eq!(rotation_under(Some(variant)).await, (false, true, false, true)),
             Variant::RatRotatedOnUse => assert_eq!(rotation_under(Some(variant)).await, (true, true, false, true)),
             Variant::SecretRotatedOnUpdate => {
@@ -407,6 +418,25 @@ async fn each_variant_really_behaves_as_it_says_and_the_default_does_not() {
             Variant::GrantTypesEnforced => assert_eq!(token_grants_under(Some(variant)).await, (400, 200)),
         }
     }
+}
+
+/// Under the SMBC profile: the status for an unknown client, for registering an http redirect
+/// URI, and the outcome of an update without client_id.
+async fn answers_under(variant: Option<Variant>) -> (u16, u16, String) {
+    let ctx = Ctx::start(ServerConfig { variants: variant.into_iter().collect(), ..ServerConfig::default() }).await;
+    let unknown = ctx.answer(Call::new("GET", &format!("{REGISTER}/never-issued"))).await.status;
+    let http = json!({ "redirect_uris": ["http://tpp.example/cb"] });
+    let registered = ctx.answer(Call::post(REGISTER, &http)).await;
+    if registered.status == 201 {
+        let id = str_of(&registered.json().expect("json"), "client_id").to_string();
+        ctx.answer(Call::new("DELETE", &format!("{REGISTER}/{id}"))).await;
+    }
+    let client = ctx.register(Tpp::A).await;
+    let id = str_of(&client, "client_id");
+    let update = json!({ "redirect_uris": ["https://tpp.example/x"] });
+    let refused = outcome(&ctx.answer(Call::put(&format!("{REGISTER}/{id}"), &update)).await);
+    ctx.server.stop().await;
+    (unknown, registered.status, refused)
 }
 
 /// The token endpoint's status for a client registered without, then with, the

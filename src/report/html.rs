@@ -32,6 +32,7 @@ fn verdict_class(v: Verdict) -> &'static str {
         Verdict::FixedKnownFailure => "fixed",
         Verdict::Skipped => "skipped",
         Verdict::Error => "error",
+        Verdict::Info => "info",
     }
 }
 
@@ -43,7 +44,7 @@ h1{margin:0 0 .3rem}h2{margin-top:2rem}
 table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #d0d7de;padding:.25rem .6rem;text-align:left;vertical-align:top}
 th{background:#f0f3f6}
 .tag{display:inline-block;min-width:3.6rem;text-align:center;border-radius:3px;padding:0 .3rem;font-weight:600;font-size:12px;color:#fff}
-.tag.pass{background:#1f883d}.tag.fail{background:#cf222e}.tag.warn{background:#bf8700}.tag.known{background:#6e7781}.tag.fixed{background:#8250df}.tag.skipped{background:#afb8c1}.tag.error{background:#82071e}
+.tag.pass{background:#1f883d}.tag.fail{background:#cf222e}.tag.warn{background:#bf8700}.tag.known{background:#6e7781}.tag.fixed{background:#8250df}.tag.skipped{background:#afb8c1}.tag.error{background:#82071e}.tag.info{background:#0969da}
 details.scenario{background:#fff;border:1px solid #d0d7de;border-radius:6px;margin:.35rem 0;padding:.3rem .7rem}
 details.scenario>summary{cursor:pointer}
 .meta{color:#57606a;font-size:12px}

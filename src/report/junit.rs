@@ -22,6 +22,11 @@ pub fn render(run: &RunResult) -> String {
             let message = first_failure(s).unwrap_or_default();
             let status = match s.verdict {
                 Verdict::Pass => TestCaseStatus::success(),
+                Verdict::Info => {
+                    let mut status = TestCaseStatus::success();
+                    status.set_message(format!("information, not a requirement: {message}"));
+                    status
+                }
                 Verdict::FixedKnownFailure => {
                     let mut status = TestCaseStatus::success();
                     status.set_message("passes now: remove it from the known failures");

@@ -73,7 +73,7 @@ fn write(path: &Path, text: &str) -> Result<(), Error> {
 }
 
 /// Counts per verdict, shared by the summaries.
-pub(crate) fn counts(run: &RunResult) -> [(&'static str, usize); 7] {
+pub(crate) fn counts(run: &RunResult) -> [(&'static str, usize); 8] {
     use crate::run::Verdict::*;
     [
         ("passed", run.count(Pass)),
@@ -83,6 +83,7 @@ pub(crate) fn counts(run: &RunResult) -> [(&'static str, usize); 7] {
         ("fixed known failures", run.count(FixedKnownFailure)),
         ("skipped", run.count(Skipped)),
         ("errors", run.count(Error)),
+        ("information", run.count(Info)),
     ]
 }
 

@@ -50,6 +50,7 @@ impl Style {
             Verdict::Fail | Verdict::Error => "1;31",
             Verdict::Warn => "33",
             Verdict::KnownFailure | Verdict::Skipped => "2",
+            Verdict::Info => "34",
         };
         self.paint(code, &format!("{:<5}", label(v)))
     }
@@ -76,6 +77,7 @@ fn label(v: Verdict) -> &'static str {
         Verdict::FixedKnownFailure => "FIXED",
         Verdict::Skipped => "SKIP",
         Verdict::Error => "ERROR",
+        Verdict::Info => "INFO",
     }
 }
 

@@ -36,7 +36,12 @@ pub fn check(
     let Observed::Answer(response) = observed else {
         return out;
     };
-    if let (Some(codes), true) = (&expect.code, profile.check_codes) {
+    let berlin_group = |code: &String| code.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+    let codes = expect.code.as_ref().filter(|codes| {
+        // Berlin Group codes are a bank's choice; OAuth's (RFC 6749, 7591, 7750) are the spec's.
+        !codes.to_vec().iter().any(berlin_group) || profile.holds("berlin-group-codes")
+    });
+    if let Some(codes) = codes {
         let allowed = codes.to_vec();
         let got = error_code(response);
         let passed = got.as_ref().is_some_and(|c| allowed.contains(c));

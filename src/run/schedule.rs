@@ -153,6 +153,7 @@ mod tests {
             area: Area::Lifecycle,
             tags: vec![],
             severity,
+            policy: None,
             source: "test".into(),
             steps: vec![],
             file: Default::default(),

@@ -90,6 +90,7 @@ pub fn validate(
         if s.steps.is_empty() {
             problems.push(format!("{}:{}:1: scenario `{}` has no steps", s.file.display(), s.line, s.id));
         }
+        problems.extend(policy_problem(s));
         for (i, step) in s.steps.iter().enumerate() {
             let r = &step.request;
             for (what, who) in [("TLS identity", &r.tls), ("signing identity", &r.sign)] {
@@ -155,6 +156,24 @@ pub fn validate(
     problems
 }
 
+/// A policy named where the severity is not `policy`, missing where it is, or unknown.
+fn policy_problem(s: &Scenario) -> Option<String> {
+    let at = format!("{}:{}:1: scenario `{}`", s.file.display(), s.line, s.id);
+    let known = || POLICIES.iter().map(|(name, _)| *name);
+    match (s.severity, &s.policy) {
+        (Severity::Policy, None) => Some(format!(
+            "{at}: `severity: policy` needs `policy:` naming one of: {}",
+            known().collect::<Vec<_>>().join(", ")
+        )),
+        (Severity::Policy, Some(p)) if !known().any(|k| k == p) => {
+            Some(format!("{at}: unknown policy `{p}`{}", did_you_mean(p, known())))
+        }
+        (Severity::Policy, Some(_)) => None,
+        (_, Some(p)) => Some(format!("{at}: `policy: {p}` needs `severity: policy`")),
+        (_, None) => None,
+    }
+}
+
 fn join(set: &BTreeSet<String>) -> String {
     set.iter().cloned().collect::<Vec<_>>().join(", ")
 }
@@ -170,7 +189,7 @@ pub struct Filter {
 
 impl Filter {
     pub fn admits(&self, s: &Scenario, profile: &Profile) -> bool {
-        profile.applies_to(&s.tags)
+        profile.applies(s)
             && (self.tags.is_empty() || s.tags.iter().any(|t| self.tags.contains(t)))
             && (self.areas.is_empty() || self.areas.contains(&s.area))
             && (self.ids.is_empty() || self.ids.contains(&s.id))

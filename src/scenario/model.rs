@@ -74,13 +74,21 @@ impl std::str::FromStr for Area {
     }
 }
 
-/// MUST fails the run; SHOULD warns.
+/// A check's level, from the words of its clause: a spec MUST fails the run, a SHOULD warns, a
+/// policy (a choice a bank or profile makes) counts at the level the profile holds it, and
+/// information is observed and never fails.
 #[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Severity {
     #[serde(rename = "MUST")]
     Must,
     #[serde(rename = "SHOULD")]
     Should,
+    /// A profile's choice (`policy:` names it); the profile says MUST or SHOULD.
+    #[serde(rename = "policy")]
+    Policy,
+    /// Observed, never failed: what the text leaves open.
+    #[serde(rename = "info")]
+    Info,
 }
 
 impl Severity {
@@ -88,9 +96,19 @@ impl Severity {
         match self {
             Severity::Must => "MUST",
             Severity::Should => "SHOULD",
+            Severity::Policy => "policy",
+            Severity::Info => "info",
         }
     }
 }
+
+/// The policies scenarios may name: choices a bank or profile makes where the texts leave them
+/// open. A profile holds each at MUST or SHOULD, or not at all.
+pub const POLICIES: &[(&str, &str)] = &[
+    ("https-redirect-uris", "redirect URIs must use https (RFC 6749 §3.1.2.1 says SHOULD; PSD2 banks require it)"),
+    ("unknown-client-404", "an unknown or another TPP's client is a 404 (SMBC's choice; RFC 7592 §2.1 says 401 where a registration access token is used)"),
+    ("berlin-group-codes", "refusals carry Berlin Group tppMessages codes (CERTIFICATE_INVALID, SIGNATURE_INVALID, ...)"),
+];
 
 /// One scenario.
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize)]
@@ -102,6 +120,9 @@ pub struct Scenario {
     #[serde(default)]
     pub tags: Vec<String>,
     pub severity: Severity,
+    /// With `severity: policy`: which policy (see `POLICIES`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
     /// The clause it comes from: `RFC 7591 §3.2.1`, `draft-cavage-http-signatures-10 §2.3`, ...
     pub source: String,
     pub steps: Vec<Step>,

@@ -48,9 +48,10 @@ pub struct Profile {
     /// Which statuses count for each kind of rejection a scenario may expect.
     #[serde(default = "default_rejections")]
     pub rejections: BTreeMap<String, Rejection>,
-    /// Check error codes (`tppMessages[0].code`, `error`) where scenarios name them.
-    #[serde(default = "yes")]
-    pub check_codes: bool,
+    /// The policies this target holds, each at MUST or SHOULD (see `POLICIES`); scenarios of
+    /// other policies do not apply.
+    #[serde(default)]
+    pub policies: BTreeMap<String, PolicyLevel>,
     /// Scenarios with any of these tags do not apply to this target.
     #[serde(default)]
     pub exclude_tags: Vec<String>,
@@ -248,7 +249,9 @@ pub fn default_rejections() -> BTreeMap<String, Rejection> {
         ("signature", rejection(&[400, 401], false)),
         ("metadata", rejection(&[400], false)),
         ("content-type", rejection(&[400, 415], false)),
-        ("not-found", rejection(&[404], false)),
+        // RFC 7592 §2.1-2.3: 401 where a registration access token manages clients; 404 is a
+        // bank's choice (the `unknown-client-404` policy checks it exactly).
+        ("not-found", rejection(&[401, 404], false)),
         ("forbidden", rejection(&[401, 403, 404], false)),
         ("too-large", rejection(&[413], false)),
         ("token", rejection(&[400, 401], false)),
@@ -256,6 +259,15 @@ pub fn default_rejections() -> BTreeMap<String, Rejection> {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect()
+}
+
+/// The level at which a profile holds a policy.
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PolicyLevel {
+    #[serde(rename = "MUST")]
+    Must,
+    #[serde(rename = "SHOULD")]
+    Should,
 }
 
 /// Why a profile could not be used.
@@ -301,5 +313,59 @@ impl Profile {
     pub fn applies_to(&self, tags: &[String]) -> bool {
         let lacks = |tag: &String| tag == SECRET_REFRESH_TAG && self.paths.secret.is_none();
         !tags.iter().any(|t| self.exclude_tags.contains(t) || lacks(t))
+    }
+
+    /// Whether `scenario` applies: its tags do, and if it is a policy's, the profile holds it.
+    pub fn applies(&self, scenario: &super::Scenario) -> bool {
+        self.applies_to(&scenario.tags) && scenario.policy.as_ref().is_none_or(|p| self.policies.contains_key(p))
+    }
+
+    /// The level a scenario counts at against this target: a policy's is the profile's.
+    pub fn severity_of(&self, scenario: &super::Scenario) -> super::Severity {
+        match (scenario.severity, scenario.policy.as_ref().and_then(|p| self.policies.get(p))) {
+            (super::Severity::Policy, Some(PolicyLevel::Should)) => super::Severity::Should,
+            (super::Severity::Policy, _) => super::Severity::Must,
+            (other, _) => other,
+        }
+    }
+
+    /// Whether the profile holds `policy` (at any level).
+    pub fn holds(&self, policy: &str) -> bool {
+        self.policies.contains_key(policy)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{Scenario, Severity};
+
+    fn scenario(severity: &str, policy: Option<&str>, tags: &str) -> Scenario {
+        let policy = policy.map(|p| format!(", policy: {p}")).unwrap_or_default();
+        serde_norway::from_str(&format!(
+            "{{ id: s, title: t, area: auth, severity: {severity}{policy}, tags: [{tags}], source: x, steps: [] }}"
+        ))
+        .expect("scenario")
+    }
+
+    #[test]
+    fn a_policy_applies_only_where_held_and_counts_at_the_profiles_level() {
+        let profile: Profile =
+            serde_norway::from_str("name: p\npolicies: { https-redirect-uris: SHOULD, unknown-client-404: MUST }")
+                .expect("profile");
+        let cases = [
+            (scenario("policy", Some("https-redirect-uris"), ""), true, Severity::Should),
+            (scenario("policy", Some("unknown-client-404"), ""), true, Severity::Must),
+            (scenario("policy", Some("berlin-group-codes"), ""), false, Severity::Must),
+            (scenario("MUST", None, ""), true, Severity::Must),
+            (scenario("info", None, ""), true, Severity::Info),
+            (scenario("MUST", None, "secret-refresh"), false, Severity::Must),
+        ];
+        for (s, applies, severity) in cases {
+            assert_eq!(profile.applies(&s), applies, "{:?} {:?} {:?}", s.severity, s.policy, s.tags);
+            if applies {
+                assert_eq!(profile.severity_of(&s), severity, "{:?}", s.policy);
+            }
+        }
     }
 }

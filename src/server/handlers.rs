@@ -92,8 +92,11 @@ pub(super) async fn handle(state: &State, peer: &Peer, request: Request<Incoming
     }
 }
 
+/// Whether a rule is off: by its flaw, or because a variant allows what it forbids.
 fn flaw(state: &State) -> impl Fn(Flaw) -> bool + '_ {
-    move |f| state.config.has(f)
+    move |f| {
+        state.config.has(f) || (f == Flaw::AcceptHttpRedirectUri && state.config.varies(Variant::HttpRedirectsAccepted))
+    }
 }
 
 /// Reads the body up to the limit. An oversized body is still drained (up to a bound) so that
@@ -368,7 +371,10 @@ fn lifecycle(state: &State, parts: &Parts, body: &Bytes, route: Route, owner: &s
 /// Runs `then` on the client if `owner` may touch it. An unknown client and another owner's
 /// client get the same answer, so that client ids cannot be probed.
 fn with_client(state: &State, id: &str, owner: &str, cross: Flaw, then: impl FnOnce(Client) -> Answer) -> Answer {
-    let not_found = || tpp_message(StatusCode::NOT_FOUND, "RESOURCE_UNKNOWN", "no client with this id");
+    let not_found = || match state.config.varies(Variant::UnknownClient401) {
+        true => tpp_message(StatusCode::UNAUTHORIZED, "RESOURCE_UNKNOWN", "no client with this id for this TPP"),
+        false => tpp_message(StatusCode::NOT_FOUND, "RESOURCE_UNKNOWN", "no client with this id"),
+    };
     match state.store.get(id) {
         None => not_found(),
         Some(client) if client.owner == owner || state.config.has(cross) => then(client),
@@ -474,32 +480,25 @@ fn update(state: &State, parts: &Parts, body: &Bytes, client: Client) -> Answer 
         Ok(m) => m,
         Err(e) => return metadata_answer(e),
     };
-    // RFC 7592 §2.2: client_id must be there and match; server-set fields must not be sent.
+    // RFC 7592 §2.2: client_id must be there and match; server-set fields must not be sent. The
+    // text puts these MUSTs on the client and names no error, so any client error code will do.
+    let refused = match state.config.varies(Variant::InvalidRequestForClientErrors) {
+        true => "invalid_request",
+        false => "invalid_client_metadata",
+    };
     if !state.config.has(Flaw::PutIgnoresClientId)
         && metadata.get("client_id").and_then(Value::as_str) != Some(client.client_id.as_str())
     {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_client_metadata",
-            "client_id must be sent and match the client",
-        );
+        return oauth_error(StatusCode::BAD_REQUEST, refused, "client_id must be sent and match the client");
     }
     for (field, _) in SERVER_FIELDS.iter().filter(|(_, rule)| *rule == InUpdate::Forbidden) {
         if metadata.contains_key(*field) {
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_client_metadata",
-                &format!("`{field}` must not be sent in an update"),
-            );
+            return oauth_error(StatusCode::BAD_REQUEST, refused, &format!("`{field}` must not be sent in an update"));
         }
     }
     if let Some(secret) = metadata.get("client_secret").and_then(Value::as_str) {
         if !constant_time_eq(secret, &client.secret) {
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_client_metadata",
-                "client_secret does not match the current one",
-            );
+            return oauth_error(StatusCode::BAD_REQUEST, refused, "client_secret does not match the current one");
         }
     }
     let new_secret_too = state.config.varies(Variant::SecretRotatedOnUpdate);

@@ -6,11 +6,26 @@
 use super::catalog::named_catalog;
 
 named_catalog!(Variant, UnknownVariant, "variant", "--list-variants", {
+    UnknownClient401 = "unknown-client-401", "an unknown (or another TPP's) client is a 401, as RFC 7592 §2.1-2.3 say, not SMBC's 404";
+    HttpRedirectsAccepted = "http-redirects-accepted", "plain http redirect URIs are registered (RFC 6749 §3.1.2.1 says SHOULD use TLS)";
+    InvalidRequestForClientErrors = "invalid-request-for-client-errors", "an update that breaks RFC 7592 §2.2's rules for the client is refused with invalid_request (the text names no code)";
     RatRotatedOnUpdate = "rat-rotated-on-update", "(plain profile) every update answers with a new registration access token; the old one stops working (RFC 7592 §2.2: the server MAY issue one, the client MUST discard the old)";
     RatRotatedOnUse = "rat-rotated-on-use", "(plain profile) every read and update answers with a new registration access token; the old one stops working (RFC 7592 §2.1, §2.2)";
     GrantTypesEnforced = "grant-types-enforced", "the token endpoint refuses a grant the client was not registered for (RFC 7591 §2: grant_types defaults to authorization_code; RFC 6749 §5.2 unauthorized_client)";
     SecretRotatedOnUpdate = "secret-rotated-on-update", "every update answers with a new client secret; the old one stops working (RFC 7592 §2.2: the client MUST discard the old)";
 });
+
+impl Variant {
+    /// The policy a profile holds that forbids this behaviour: a run with the variant turns it
+    /// off, since the variant is what a target without that policy may do.
+    pub fn forbidden_by(self) -> Option<&'static str> {
+        match self {
+            Variant::UnknownClient401 => Some("unknown-client-404"),
+            Variant::HttpRedirectsAccepted => Some("https-redirect-uris"),
+            _ => None,
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

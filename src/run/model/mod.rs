@@ -67,6 +67,8 @@ pub enum Verdict {
     /// The harness could not run it (a step it could not build, a panic): no verdict on the
     /// server either way.
     Error,
+    /// Information: the answer was not what the default expects, which the text allows.
+    Info,
 }
 
 /// Why a scenario ended in [`Verdict::Error`].
@@ -133,7 +135,10 @@ pub struct ScenarioResult {
     pub id: String,
     pub title: String,
     pub area: Area,
+    /// The level it counted at (a policy's, as the profile holds it).
     pub severity: Severity,
+    /// The policy it checks, if it is a profile's choice rather than the spec's.
+    pub policy: Option<String>,
     pub source: String,
     pub tags: Vec<String>,
     pub verdict: Verdict,
@@ -154,6 +159,7 @@ impl ScenarioResult {
             title: s.title.clone(),
             area: s.area,
             severity: s.severity,
+            policy: s.policy.clone(),
             source: s.source.clone(),
             tags: s.tags.clone(),
             verdict: Verdict::Skipped,
@@ -169,8 +175,11 @@ impl ScenarioResult {
     /// The verdict of steps that ran to the end or to their first failure.
     pub fn judge(failed: bool, severity: Severity, known: bool) -> Verdict {
         match (failed, severity, known) {
+            (true, Severity::Info, _) => Verdict::Info,
             (true, _, true) => Verdict::KnownFailure,
-            (true, Severity::Must, false) => Verdict::Fail,
+            // A policy's scenario counts at the profile's level, resolved when it was selected;
+            // one that was not resolved counts as a MUST.
+            (true, Severity::Must | Severity::Policy, false) => Verdict::Fail,
             (true, Severity::Should, false) => Verdict::Warn,
             (false, _, true) => Verdict::FixedKnownFailure,
             (false, _, false) => Verdict::Pass,
@@ -233,6 +242,7 @@ mod tests {
             title: String::new(),
             area: Area::Lifecycle,
             severity,
+            policy: None,
             source: String::new(),
             tags: vec![],
             verdict,
