@@ -181,7 +181,7 @@ pub async fn run(
     let mut groups: BTreeMap<Option<String>, Vec<&LoadTransaction>> = BTreeMap::new();
     for t in profile.transactions.iter().filter(|t| t.weight > 0) {
         let identity = match &t.tls {
-            Some(who) => who.name().map(str::to_string),
+            Some(who) => who.resolve(&target.profile.identities).map(str::to_string),
             None => target.profile.identities.tls.name().map(str::to_string),
         };
         groups.entry(identity).or_default().push(t);

@@ -70,6 +70,13 @@ pub fn load(layout: &Layout, profile: &str) -> Result<(Profile, Vec<Scenario>, P
     let scenarios = scenario::load_dir(&layout.scenarios).map_err(|e| Error::input("scenarios", e))?;
     let pki_dir = profile.pki.clone().unwrap_or_else(|| layout.pki.clone());
     let pki = Pki::ensure(&pki_dir, &PkiOptions::default())?;
+    let mut profile = profile;
+    if uses_own_certificates(&profile, &pki) && !profile.exclude_tags.iter().any(|t| t == TEST_PKI_ONLY) {
+        // Expired, untrusted or wrong-role twins exist only for the test QTSP's certificates:
+        // run against the user's own, those scenarios would test certificates the target never
+        // trusted, and pass for the wrong reason.
+        profile.exclude_tags.push(TEST_PKI_ONLY.into());
+    }
     let identities: BTreeSet<String> = pki.identities().map(|i| i.name.clone()).collect();
     let tpps: BTreeSet<String> = pki.tpps().map(|(n, _)| n.clone()).collect();
     let problems = scenario::validate(&scenarios, &identities, &tpps, &profile);
@@ -77,6 +84,19 @@ pub fn load(layout: &Layout, profile: &str) -> Result<(Profile, Vec<Scenario>, P
         return Err(Error::input("scenarios", format!("{} problem(s):\n{}", problems.len(), problems.join("\n"))));
     }
     Ok((profile, scenarios, pki))
+}
+
+/// The tag of scenarios that need a certificate only the test QTSP can issue (expired, wrong
+/// role, untrusted twins of the profile's own).
+pub const TEST_PKI_ONLY: &str = "test-pki-only";
+
+/// Whether the profile presents or signs with certificates the user brought (`external`).
+fn uses_own_certificates(profile: &Profile, pki: &Pki) -> bool {
+    let ids = &profile.identities;
+    [&ids.tls, &ids.sign]
+        .into_iter()
+        .filter_map(|who| who.name())
+        .any(|name| pki.manifest.identities.get(name).is_some_and(|entry| entry.external))
 }
 
 /// A target ready to run against, with the embedded server if one was started for it.

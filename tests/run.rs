@@ -469,3 +469,38 @@ async fn setup_mistakes_stop_the_run_before_it_starts_with_exit_2() {
     server.stop().await;
     plain_http.stop().await;
 }
+
+#[test]
+fn with_the_users_own_certificates_role_confusion_uses_them_and_test_pki_only_scenarios_drop_out() {
+    let dir = project_copy();
+    let pki = dir.path().join("fixtures/pki");
+    std::fs::copy(pki.join("qwac.pem"), pki.join("mine.pem")).expect("copy");
+    std::fs::copy(pki.join("qwac.key"), pki.join("mine.key")).expect("copy");
+    let manifest = std::fs::read_to_string(pki.join("manifest.yaml")).expect("manifest");
+    let manifest = manifest.replace(
+        "identities:\n",
+        "identities:\n  mine:\n    cert: mine.pem\n    key: mine.key\n    tpp: tpp-a\n    external: true\n",
+    );
+    std::fs::write(pki.join("manifest.yaml"), manifest).expect("write");
+    let reference = std::fs::read_to_string(dir.path().join("profiles/reference.yaml")).expect("profile");
+    std::fs::write(
+        dir.path().join("profiles/mine.yaml"),
+        reference
+            .replace("name: reference", "name: mine")
+            .replace("exclude_tags:", "identities: { tls: mine }\nexclude_tags:"),
+    )
+    .expect("write");
+    let root = dir.path().display().to_string();
+    let listed = |profile: &str| {
+        let out = harness(&["list", "--root", &root, "--profile", profile]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let (own, test_pki) = (listed("mine"), listed("reference"));
+    for needs_the_test_qtsp in ["transport-expired-qwac", "sig-expired-qseal"] {
+        assert!(test_pki.contains(needs_the_test_qtsp) && !own.contains(needs_the_test_qtsp), "{needs_the_test_qtsp}");
+    }
+    assert!(own.contains("transport-qseal-as-qwac") && own.contains("sig-qwac-as-qseal"), "role confusion still runs");
+    let scenarios = std::fs::read_to_string(dir.path().join("scenarios/transport.yaml")).expect("scenarios");
+    assert!(scenarios.contains("tls: $sign"), "the QSEAL presented as QWAC is the profile's own");
+}

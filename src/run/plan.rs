@@ -178,7 +178,7 @@ pub fn credentials_of(profile: &Profile, pki: &Pki, tpp: &str) -> Result<(String
 fn tls_of(r: &RequestSpec, profile: &Profile) -> Option<String> {
     let ids = &profile.identities;
     match &r.tls {
-        Some(who) => who.name().map(str::to_string),
+        Some(who) => who.resolve(ids).map(str::to_string),
         None => match r.actor {
             Actor::Tpp => ids.tls.name().map(str::to_string),
             Actor::OtherTpp => ids.other_tls.name().map(str::to_string),
@@ -191,7 +191,7 @@ fn tls_of(r: &RequestSpec, profile: &Profile) -> Option<String> {
 fn signer_of(r: &RequestSpec, method: &str, profile: &Profile) -> Option<String> {
     let signs = profile.signature.enabled && ["POST", "PUT", "DELETE"].contains(&method) && r.op != Operation::Token;
     match &r.sign {
-        Some(who) => who.name().map(str::to_string),
+        Some(who) => who.resolve(&profile.identities).map(str::to_string),
         None => signs
             .then(|| match r.actor {
                 Actor::Tpp => profile.identities.sign.name().map(str::to_string),
@@ -551,6 +551,17 @@ mod tests {
         let planned = plan_in(&p, &bare, None).expect("bare");
         assert_eq!((planned.tls.as_deref(), auth(&planned).as_str()), (None, "none"));
         assert!(header(&planned, "Signature").is_none());
+        // Roles resolve to the profile's own identities: the user's certificates in the wrong role.
+        let users = profile("identities: { tls: qwac-b, sign: qseal-b }");
+        let swapped = RequestSpec {
+            tls: Some(Who::Role(crate::scenario::Role::Sign)),
+            sign: Some(Who::Role(crate::scenario::Role::Tls)),
+            ..RequestSpec::of(Operation::Register)
+        };
+        let planned = plan_in(&users, &swapped, None).expect("swapped");
+        assert_eq!(planned.tls.as_deref(), Some("qseal-b"));
+        let b_serial = test_pki().identity("qwac-b").expect("qwac-b").info.serial_hex();
+        assert!(header(&planned, "Signature").is_some_and(|s| s.contains(&format!("SN={b_serial}"))), "signed by $tls");
         let signed_get = RequestSpec { sign: Some(Who::Named("qseal".into())), ..RequestSpec::of(Operation::Read) };
         assert!(header(&plan_in(&p, &signed_get, None).expect("signed read"), "Signature").is_some());
     }

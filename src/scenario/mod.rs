@@ -100,6 +100,9 @@ pub fn validate(
                     }
                 }
             }
+            if matches!(r.credentials, Some(Who::Role(_))) {
+                problems.push(at(i, "`credentials` names a TPP or `none`, not a role".into()));
+            }
             if let Some(tpp) = r.credentials.as_ref().and_then(Who::name) {
                 if !tpps.contains(tpp) {
                     problems.push(at(i, format!("unknown TPP `{tpp}` for credentials; known: {}", join(tpps))));

@@ -286,33 +286,77 @@ impl RequestSpec {
 /// The name of the client a scenario registers and manages when it names none.
 pub const DEFAULT_CLIENT: &str = "client";
 
-/// An identity (or a TPP's credentials) named in a scenario, or `none`: deliberately nothing.
+/// An identity (or a TPP's credentials) named in a scenario, `none` (deliberately nothing), or
+/// one of the profile's own identities by its role (`$tls`, `$sign`, `$other_tls`,
+/// `$other_sign`), so that a scenario can use the user's certificates in the wrong role.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Who {
     Nobody,
     Named(String),
+    Role(Role),
+}
+
+/// The profile's identities by role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Tls,
+    Sign,
+    OtherTls,
+    OtherSign,
+}
+
+impl Role {
+    const ALL: [(Role, &'static str); 4] =
+        [(Role::Tls, "$tls"), (Role::Sign, "$sign"), (Role::OtherTls, "$other_tls"), (Role::OtherSign, "$other_sign")];
+
+    fn spelling(self) -> &'static str {
+        Role::ALL.iter().find(|(r, _)| *r == self).map(|(_, s)| *s).unwrap_or("$tls")
+    }
 }
 
 impl Who {
-    /// The name, or `None` for `none`.
+    /// The name as written, or `None` for `none` and for a role (which only a profile resolves).
     pub fn name(&self) -> Option<&str> {
+        match self {
+            Who::Named(name) => Some(name),
+            Who::Nobody | Who::Role(_) => None,
+        }
+    }
+
+    /// The identity's name against a profile's identities, or `None` for nobody.
+    pub fn resolve<'a>(&'a self, ids: &'a super::profile::Identities) -> Option<&'a str> {
         match self {
             Who::Nobody => None,
             Who::Named(name) => Some(name),
+            Who::Role(Role::Tls) => ids.tls.name(),
+            Who::Role(Role::Sign) => ids.sign.name(),
+            Who::Role(Role::OtherTls) => ids.other_tls.name(),
+            Who::Role(Role::OtherSign) => ids.other_sign.name(),
         }
     }
 }
 
 impl Serialize for Who {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name().unwrap_or("none"))
+        match self {
+            Who::Role(role) => s.serialize_str(role.spelling()),
+            other => s.serialize_str(other.name().unwrap_or("none")),
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for Who {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let name = String::deserialize(d)?;
-        Ok(if name == "none" { Who::Nobody } else { Who::Named(name) })
+        if name == "none" {
+            return Ok(Who::Nobody);
+        }
+        if name.starts_with('$') {
+            return Role::ALL.iter().find(|(_, s)| *s == name).map(|(r, _)| Who::Role(*r)).ok_or_else(|| {
+                serde::de::Error::custom(format!("unknown role `{name}`; roles: $tls, $sign, $other_tls, $other_sign"))
+            });
+        }
+        Ok(Who::Named(name))
     }
 }
 
@@ -321,7 +365,7 @@ impl schemars::JsonSchema for Who {
         "Who".into()
     }
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type": "string", "description": "a name from the PKI manifest, or `none`" })
+        schemars::json_schema!({ "type": "string", "description": "a name from the PKI manifest, `none`, or a role of the profile's identities: $tls, $sign, $other_tls, $other_sign" })
     }
 }
 
