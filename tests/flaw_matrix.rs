@@ -42,7 +42,7 @@ fn not_passed(result: &RunResult) -> Vec<String> {
 async fn the_clean_reference_server_passes_every_scenario_in_both_profiles() {
     for profile in ["reference", "rfc7591-plain"] {
         let result = run(profile, &[]).await;
-        assert!(result.scenarios.len() >= 35, "{profile}: only {} scenarios ran", result.scenarios.len());
+        assert!(result.scenarios.len() >= 30, "{profile}: only {} scenarios ran", result.scenarios.len());
         let failing = not_passed(&result);
         let detail: Vec<String> = result
             .scenarios

@@ -28,7 +28,7 @@ async fn the_suite_passes_every_variant_the_rfcs_allow_in_both_profiles() {
             let run = suite::run(&layout(), &options).await.unwrap_or_else(|e| panic!("{variant} {profile}: {e}"));
             assert_eq!(run.clients_left, Some(0), "{variant} ({profile}): clients left on the server");
             let result = run.result;
-            assert!(result.scenarios.len() >= 35, "{variant} {profile}: only {} scenarios", result.scenarios.len());
+            assert!(result.scenarios.len() >= 30, "{variant} {profile}: only {} scenarios", result.scenarios.len());
             for s in result.scenarios.iter().filter(|s| s.verdict != Verdict::Pass) {
                 false_failures.push(format!(
                     "{variant} ({profile}): {} {:?}\n{}",

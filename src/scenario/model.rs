@@ -108,6 +108,7 @@ pub const POLICIES: &[(&str, &str)] = &[
     ("https-redirect-uris", "redirect URIs must use https (RFC 6749 §3.1.2.1 says SHOULD; PSD2 banks require it)"),
     ("unknown-client-404", "an unknown or another TPP's client is a 404 (SMBC's choice; RFC 7592 §2.1 says 401 where a registration access token is used)"),
     ("berlin-group-codes", "refusals carry Berlin Group tppMessages codes (CERTIFICATE_INVALID, SIGNATURE_INVALID, ...)"),
+    ("body-size-limit", "bodies over the server's limit (64 KiB for the reference server) are refused with 413"),
 ];
 
 /// One scenario.
