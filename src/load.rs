@@ -128,8 +128,9 @@ async fn run_transaction(
     let planned =
         session.0.lock().await.plan(&request, transaction.mutation).await.map_err(|e| transaction_error(chain(&e)))?;
     // Goose sends with the user's own client, whose TLS identity is the transaction group's.
-    let builder = crate::transport::Transport::request(&user.client, base_url, &planned.msg)
-        .map_err(|e| transaction_error(chain(&e)))?;
+    let builder =
+        crate::transport::Transport::request(&user.client, planned.origin.as_deref().unwrap_or(base_url), &planned.msg)
+            .map_err(|e| transaction_error(chain(&e)))?;
     let path = planned.msg.path().to_string();
     let mut request = GooseRequest::builder()
         .method(goose_method(&planned.msg.method))

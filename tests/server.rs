@@ -416,6 +416,31 @@ async fn each_variant_really_behaves_as_it_says_and_the_default_does_not() {
                 assert_eq!(rotation_under(Some(variant)).await, (false, false, true, false))
             }
             Variant::GrantTypesEnforced => assert_eq!(token_grants_under(Some(variant)).await, (400, 200)),
+            Variant::OpaqueClientUri => {
+                let config = ServerConfig {
+                    profile: ServerProfile::Plain,
+                    variants: [variant].into(),
+                    ..ServerConfig::default()
+                };
+                let ctx = Ctx::start(config).await;
+                let anonymous = |call: Call| call.tls(None).credentials(None).signer(None);
+                let client =
+                    ctx.answer(anonymous(Call::post(REGISTER, &registration_body()))).await.json().expect("json");
+                let uri = str_of(&client, "registration_client_uri");
+                assert!(uri.contains("://localhost:") && uri.ends_with("?v=2"), "{uri}");
+                let bearer = format!("Bearer {}", str_of(&client, "registration_access_token"));
+                let path = format!("{REGISTER}/{}", str_of(&client, "client_id"));
+                let bare = ctx.answer(anonymous(Call::new("GET", &path)).header("Authorization", &bearer)).await;
+                assert_eq!(bare.status, 401, "the URI without its query is not the client's");
+                let whole = format!("{path}?v=2");
+                let read = ctx.answer(anonymous(Call::new("GET", &whole)).header("Authorization", &bearer)).await;
+                assert_eq!(read.status, 200);
+                assert_eq!(
+                    ctx.answer(anonymous(Call::new("DELETE", &whole)).header("Authorization", &bearer)).await.status,
+                    204
+                );
+                ctx.server.stop().await;
+            }
         }
     }
 }

@@ -47,11 +47,14 @@ pub struct Client {
     pub deleted: bool,
 }
 
-/// A request ready to send: the signed message and the TLS identity to present.
+/// A request ready to send: the signed message, the TLS identity to present, and where to send
+/// it when that is not the target's base URL (a `registration_client_uri` elsewhere).
 #[derive(Debug, Clone)]
 pub struct Planned {
     pub msg: Message,
     pub tls: Option<String>,
+    /// The origin (`scheme://host:port`) to send to instead of the target's.
+    pub origin: Option<String>,
 }
 
 /// What a plan is built against that does not change while a run lasts.
@@ -218,7 +221,7 @@ pub fn plan(
 ) -> Result<Planned, PlanError> {
     let profile = env.profile;
     let client = view.clients.get(r.client_name());
-    let (method, mut target) = method_and_path(r, client, env, view.vars)?;
+    let (method, mut target, origin) = method_and_path(r, client, env, view.vars)?;
     if let Some(query) = &r.query {
         target.push_str(&fill("query", query, view.vars)?);
     }
@@ -264,7 +267,7 @@ pub fn plan(
             &MutationContext { other_identity: other },
         )?;
     }
-    Ok(Planned { msg, tls: tls_of(r, profile) })
+    Ok(Planned { msg, tls: tls_of(r, profile), origin })
 }
 
 fn add_dcr_credentials(
@@ -308,34 +311,53 @@ fn method_and_path(
     client: Option<&Client>,
     env: &PlanEnv<'_>,
     vars: &Vars,
-) -> Result<(String, String), PlanError> {
+) -> Result<(String, String, Option<String>), PlanError> {
     let paths = &env.profile.paths;
-    let client_path = |template: &str| -> Result<String, PlanError> {
+    let here = |path: String| (path, None);
+    // RFC 7592 §3: `registration_client_uri` is the client's configuration endpoint, used whole
+    // as the server gave it: path, query and, where it points elsewhere, host.
+    let client_path = |template: &str| -> Result<(String, Option<String>), PlanError> {
         let c = client.ok_or_else(|| PlanError::NoClient { name: r.client_name().to_string() })?;
         if env.profile.management == Management::RegistrationToken && !c.uri.is_empty() && template == paths.client {
-            return Ok(reqwest::Url::parse(&c.uri).map(|u| u.path().to_string()).unwrap_or_else(|_| c.uri.clone()));
+            return Ok(opaque(&c.uri));
         }
-        Ok(template.replace("{client_id}", &c.id))
+        Ok(here(template.replace("{client_id}", &c.id)))
     };
     let method = |m: &http::Method| m.as_str().to_string();
-    Ok(match r.op {
-        Operation::Register => (method(&http::Method::POST), env.endpoints.register.clone()),
-        Operation::Read => (method(&http::Method::GET), client_path(&paths.client)?),
-        Operation::Update => (method(&http::Method::PUT), client_path(&paths.client)?),
-        Operation::Delete => (method(&http::Method::DELETE), client_path(&paths.client)?),
+    let ((path, origin), method) = match r.op {
+        Operation::Register => (here(env.endpoints.register.clone()), method(&http::Method::POST)),
+        Operation::Read => (client_path(&paths.client)?, method(&http::Method::GET)),
+        Operation::Update => (client_path(&paths.client)?, method(&http::Method::PUT)),
+        Operation::Delete => (client_path(&paths.client)?, method(&http::Method::DELETE)),
         Operation::RefreshSecret => {
             let path =
                 paths.secret.as_deref().ok_or(PlanError::NoEndpoint { op: "refresh-secret", field: "paths.secret" })?;
-            (method(&http::Method::POST), client_path(path)?)
+            (client_path(path)?, method(&http::Method::POST))
         }
-        Operation::Token => (method(&http::Method::POST), env.endpoints.token.clone()),
+        Operation::Token => (here(env.endpoints.token.clone()), method(&http::Method::POST)),
         Operation::Raw => {
             let (Some(m), Some(path)) = (&r.method, &r.path) else {
                 return Err(PlanError::RawWithoutTarget);
             };
-            (m.as_str().to_string(), fill("path", path, vars)?)
+            (here(fill("path", path, vars)?), m.as_str().to_string())
         }
-    })
+    };
+    Ok((method, path, origin))
+}
+
+/// A URI as the server gave it: its path and query, and its origin.
+fn opaque(uri: &str) -> (String, Option<String>) {
+    match reqwest::Url::parse(uri) {
+        Ok(url) => {
+            let target = match url.query() {
+                Some(q) => format!("{}?{q}", url.path()),
+                None => url.path().to_string(),
+            };
+            (target, Some(url.origin().ascii_serialization()))
+        }
+        // A relative reference: against the target itself.
+        Err(_) => (uri.to_string(), None),
+    }
 }
 
 fn body(r: &RequestSpec, fixtures: &Path, vars: &Vars) -> Result<(Vec<u8>, Option<String>), PlanError> {
@@ -467,9 +489,9 @@ mod tests {
         let p = profile(RFC7592);
         let cases = [
             (Operation::Register, "POST", "/client/v1/register", "none"),
-            (Operation::Read, "GET", "/other/c-1", "bearer rat-1"),
-            (Operation::Update, "PUT", "/other/c-1", "bearer rat-1"),
-            (Operation::Delete, "DELETE", "/other/c-1", "bearer rat-1"),
+            (Operation::Read, "GET", "/other/c-1?x=1", "bearer rat-1"),
+            (Operation::Update, "PUT", "/other/c-1?x=1", "bearer rat-1"),
+            (Operation::Delete, "DELETE", "/other/c-1?x=1", "bearer rat-1"),
             (Operation::RefreshSecret, "POST", "/client/v1/register/c-1/secret", "bearer rat-1"),
             (Operation::Token, "POST", "/oauth/token", "basic"),
             (Operation::Raw, "PATCH", "/raw/filled", "none"),
@@ -480,6 +502,8 @@ mod tests {
             assert_eq!(auth(&planned), expected_auth, "{op:?}");
             assert!(header(&planned, "Signature").is_none(), "{op:?} unsigned");
             assert_eq!(planned.tls, None, "{op:?} presents no certificate");
+            let elsewhere = path.starts_with("/other");
+            assert_eq!(planned.origin.as_deref(), elsewhere.then_some("https://bank.example"), "{op:?}: the URI whole");
         }
     }
 

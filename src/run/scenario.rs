@@ -175,7 +175,7 @@ async fn run_step(
         checks.push(snapshot(session, scenario, snapshots, index, response));
     }
     let first = copies.first();
-    let base_url = &session.target().base_url;
+    let base_url = first.and_then(|p| p.origin.as_deref()).unwrap_or(&session.target().base_url);
     StepResult {
         name: step.name.clone().unwrap_or_else(|| format!("step {}", index + 1)),
         request: first.map(|p| redact::request(base_url, &p.msg, p.tls.as_deref())).unwrap_or_else(nothing_sent),

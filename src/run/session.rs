@@ -124,14 +124,14 @@ impl Session {
     /// Sends a planned request, counting it.
     pub async fn send(&mut self, planned: &Planned) -> Result<Response, TransportError> {
         self.requests += 1;
-        self.target.send(planned.tls.as_deref(), &planned.msg).await
+        self.target.send_planned(planned).await
     }
 
     /// Sends planned copies all at once (they race each other), counting them.
     pub async fn send_all(&mut self, copies: &[Planned]) -> Vec<Result<Response, TransportError>> {
         self.requests += copies.len() as u64;
         let target = &self.target;
-        futures_util::future::join_all(copies.iter().map(|p| target.send(p.tls.as_deref(), &p.msg))).await
+        futures_util::future::join_all(copies.iter().map(|p| target.send_planned(p))).await
     }
 
     /// The client as its owner reads it, for `unchanged`: status (or why there is none) and the

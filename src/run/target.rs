@@ -116,6 +116,15 @@ impl Target {
         self.transport.send(&self.pki, tls, &self.base_url, msg).await
     }
 
+    /// Sends a planned request: to its own origin where it has one.
+    pub async fn send_planned(
+        &self,
+        planned: &super::plan::Planned,
+    ) -> Result<crate::transport::Response, TransportError> {
+        let origin = planned.origin.as_deref().unwrap_or(&self.base_url);
+        self.transport.send(&self.pki, planned.tls.as_deref(), origin, &planned.msg).await
+    }
+
     /// A DCR-service bearer token for `tpp`, fetched once per run.
     pub async fn dcr_token(&self, tpp: &str, tls: Option<&str>) -> Result<String, PlanError> {
         let mut tokens = self.dcr_tokens.lock().await;

@@ -328,6 +328,10 @@ fn plain(state: &State, parts: &Parts, body: &Bytes, route: Route) -> Answer {
         Route::Client(id) | Route::RefreshSecret(id) => id,
         _ => return oauth_error(StatusCode::NOT_FOUND, "not_found", "no such endpoint"),
     };
+    if state.config.varies(Variant::OpaqueClientUri) && parts.uri.query() != Some(OPAQUE_QUERY) {
+        // Not a client configuration endpoint this server issued: as for an unknown client.
+        return invalid_token("use the registration_client_uri as given");
+    }
     // RFC 7592 §2: a missing client and a wrong token get the same 401.
     let Some(token) = bearer(&parts.headers) else {
         return invalid_token("a registration access token is required");
@@ -546,10 +550,7 @@ fn secret_answer(state: &State, status: StatusCode, client: &Client) -> Answer {
     }
     if let Some(rat) = &client.registration_access_token {
         body.insert("registration_access_token".into(), Value::from(rat.clone()));
-        body.insert(
-            "registration_client_uri".into(),
-            Value::from(format!("{}{REGISTER_PATH}/{}", state.base_url, client.client_id)),
-        );
+        body.insert("registration_client_uri".into(), Value::from(client_uri(state, &client.client_id)));
     }
     let answer = json(status, &Value::Object(body));
     if state.config.has(Flaw::OmitNoStore) {
@@ -558,6 +559,19 @@ fn secret_answer(state: &State, status: StatusCode, client: &Client) -> Answer {
         no_store(answer)
     }
 }
+
+/// The configuration endpoint of a client, as the server hands it out (RFC 7592 §3).
+fn client_uri(state: &State, client_id: &str) -> String {
+    match state.config.varies(Variant::OpaqueClientUri) {
+        true => {
+            format!("{}{REGISTER_PATH}/{client_id}?{OPAQUE_QUERY}", state.base_url.replace("127.0.0.1", "localhost"))
+        }
+        false => format!("{}{REGISTER_PATH}/{client_id}", state.base_url),
+    }
+}
+
+/// The query the `opaque-client-uri` variant's client URIs carry and require.
+const OPAQUE_QUERY: &str = "v=2";
 
 // ---- token endpoint -----------------------------------------------------------------------
 

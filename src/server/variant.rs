@@ -6,6 +6,7 @@
 use super::catalog::named_catalog;
 
 named_catalog!(Variant, UnknownVariant, "variant", "--list-variants", {
+    OpaqueClientUri = "opaque-client-uri", "(plain profile) registration_client_uri names another host for the same server (localhost) and carries a query the server requires (RFC 7592 §3: the client uses it as given)";
     UnknownClient401 = "unknown-client-401", "an unknown (or another TPP's) client is a 401, as RFC 7592 §2.1-2.3 say, not SMBC's 404";
     HttpRedirectsAccepted = "http-redirects-accepted", "plain http redirect URIs are registered (RFC 6749 §3.1.2.1 says SHOULD use TLS)";
     InvalidRequestForClientErrors = "invalid-request-for-client-errors", "an update that breaks RFC 7592 §2.2's rules for the client is refused with invalid_request (the text names no code)";
