@@ -161,6 +161,13 @@ async fn run_step(
             checks.extend(session.absorb(&lesson, Answer::from(response)));
         }
     }
+    if rotated {
+        // Racing copies each issued a token; only the last the server applied still works.
+        let candidates = issued_tokens(&sent);
+        if candidates.len() > 1 {
+            session.settle_registration_token(step.request.client_name(), candidates).await;
+        }
+    }
     if let (Some(client), Some(before)) = (&step.expect.unchanged, before) {
         let after = session.read_client(client).await;
         let show = |(status, body): &(String, String)| format!("{status} {body}");
@@ -207,6 +214,20 @@ fn rotated_by_a_copy(
 fn until_next_second(now: std::time::SystemTime) -> Duration {
     let into = now.duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     Duration::from_nanos(u64::from(1_000_000_000 - into.min(999_999_999))) + Duration::from_millis(5)
+}
+
+/// The distinct registration access tokens the 2xx answers issued, in answer order.
+fn issued_tokens(sent: &[Result<Response, crate::transport::TransportError>]) -> Vec<String> {
+    let mut tokens: Vec<String> = Vec::new();
+    for response in sent.iter().filter_map(|r| r.as_ref().ok()).filter(|r| (200..300).contains(&r.status)) {
+        let token = response
+            .json()
+            .and_then(|j| j.get("registration_access_token").and_then(serde_json::Value::as_str).map(str::to_string));
+        if let Some(token) = token.filter(|t| !tokens.contains(t)) {
+            tokens.push(token);
+        }
+    }
+    tokens
 }
 
 fn nothing_sent() -> RecordedRequest {

@@ -159,6 +159,20 @@ impl Session {
         }
     }
 
+    /// After racing requests each issued the client a registration access token, finds the one
+    /// the server kept: the first candidate a read accepts (each tried once).
+    pub async fn settle_registration_token(&mut self, name: &str, candidates: Vec<String>) {
+        for candidate in candidates {
+            if let Some(client) = self.clients.get_mut(name) {
+                client.rat = candidate;
+            }
+            let (status, _) = self.read_client(name).await;
+            if status == "200" {
+                return;
+            }
+        }
+    }
+
     /// What an answer teaches: registered clients, refreshed secrets, deletions, captures.
     /// Returns a failed check where a server created a client the request expected refused,
     /// or a capture found nothing.
