@@ -117,6 +117,12 @@ pub async fn prepare(
     let (mut profile, scenarios, pki) = load(layout, profile)?;
     let pki = Arc::new(pki);
     let remote = target.or_else(|| profile.base_url.clone());
+    if let (Some(url), false) = (&remote, embedded_as.flaws.is_empty() && embedded_as.variants.is_empty()) {
+        return Err(Error::input(
+            "--flaw / --variant",
+            format!("they change the embedded reference server, and this run targets {url}: drop them, or the target"),
+        ));
+    }
     let mut embedded = None;
     let base_url = match remote {
         Some(url) => url,

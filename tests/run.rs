@@ -463,6 +463,14 @@ async fn setup_mistakes_stop_the_run_before_it_starts_with_exit_2() {
         assert!(stderr(&out).contains(expected), "{args:?}: {}", stderr(&out));
         assert!(out.stdout.is_empty(), "{args:?}: nothing ran: {}", String::from_utf8_lossy(&out.stdout));
     }
+    let flaw_elsewhere = harness(&["run", "--root", &root, "--target", &url, "--flaw", "skip-digest-check"]);
+    assert_eq!(
+        flaw_elsewhere.status.code(),
+        Some(2),
+        "a flaw cannot apply to a foreign target: {}",
+        stderr(&flaw_elsewhere)
+    );
+    assert!(stderr(&flaw_elsewhere).contains("embedded reference server"), "{}", stderr(&flaw_elsewhere));
     let out = harness(&["validate", "--root", &root, "--profile", "typo"]);
     assert_eq!(out.status.code(), Some(2), "validate runs the offline preflight: {}", stderr(&out));
     assert_eq!(server.registered_clients(), 0);
