@@ -411,10 +411,7 @@ fn sign(args: &SignArgs) -> Result<Outcome, Error> {
     let identity = pki.identity(&args.identity)?;
     let mutation = args.mutation.as_deref().map(str::parse::<Mutation>).transpose()?;
     let url = reqwest::Url::parse(&args.url).map_err(|e| Error::input(format!("--url {}", args.url), e))?;
-    let target = match url.query() {
-        Some(q) => format!("{}?{q}", url.path()),
-        None => url.path().to_string(),
-    };
+    let target = signature::request_target(&url);
     let body = match &args.body {
         Some(path) => std::fs::read(path).map_err(|e| Error::input(path.display().to_string(), e))?,
         None => Vec::new(),
@@ -497,11 +494,7 @@ fn curl_command(pki: &Pki, args: &SignArgs, msg: &Message) -> Result<String, Err
 
 /// The path and query of a URL as written, so a mutation that changes the target shows in curl.
 fn url_target(url: &str) -> Option<String> {
-    let parsed = reqwest::Url::parse(url).ok()?;
-    Some(match parsed.query() {
-        Some(q) => format!("{}?{q}", parsed.path()),
-        None => parsed.path().to_string(),
-    })
+    reqwest::Url::parse(url).ok().map(|url| signature::request_target(&url))
 }
 
 /// A multi-threaded tokio runtime for the commands that do network work.
@@ -735,7 +728,7 @@ fn validate(args: &SelectArgs) -> Result<Outcome, Error> {
     if !problems.is_empty() {
         return Err(Error::input("preflight", problems.join("\n")));
     }
-    let applicable = scenarios.iter().filter(|s| profile.applies_to(&s.tags)).count();
+    let applicable = scenarios.iter().filter(|s| profile.applies(s)).count();
     eprintln!("{} scenarios valid; {applicable} apply to profile `{}`", scenarios.len(), profile.name);
     Ok(Outcome::Success)
 }

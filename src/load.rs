@@ -16,10 +16,10 @@ use std::sync::Arc;
 use goose::prelude::*;
 
 use crate::error::{chain, Error};
-use crate::preflight::{register_client, RegistrationError};
+use crate::preflight::{register_client, registration_body, RegistrationError};
 use crate::run::model::load::breaches;
 pub use crate::run::model::load::{LoadProfile, LoadReport, LoadTransaction, Thresholds, TransactionFigures};
-use crate::run::session::{Answer, Lesson, Session, NO_CAPTURE};
+use crate::run::session::{Answer, Lesson, Session};
 use crate::run::Target;
 use crate::scenario::{Operation, RequestSpec, DEFAULT_CLIENT};
 use crate::suite::{self, Layout};
@@ -79,9 +79,7 @@ fn request_of(t: &LoadTransaction) -> RequestSpec {
 
 fn body_of(op: Operation) -> Option<serde_json::Value> {
     match op {
-        Operation::Register => {
-            Some(serde_json::json!({"client_name": "load {{unique}}", "redirect_uris": ["https://tpp.example/cb"]}))
-        }
+        Operation::Register => Some(registration_body(LOAD_CLIENT_NAME)),
         Operation::Update => {
             Some(serde_json::json!({"client_id": "{{client.id}}", "redirect_uris": ["https://tpp.example/updated"]}))
         }
@@ -89,14 +87,12 @@ fn body_of(op: Operation) -> Option<serde_json::Value> {
     }
 }
 
-/// What a transaction's answer teaches the user's session.
-fn lesson_of<'a>(op: Operation, register_as: &'a str, creation_expected: bool) -> Lesson<'a> {
-    Lesson { op, client: DEFAULT_CLIENT, register_as, creation_expected, capture: &NO_CAPTURE }
-}
+/// The name (a template) of every client a load registers.
+const LOAD_CLIENT_NAME: &str = "load {{unique}}";
 
 /// Registers the session's own client, as the profile's TPP.
 async fn register_own_client(session: &mut Session) -> Result<(), RegistrationError> {
-    register_client(session, "load {{unique}}").await
+    register_client(session, LOAD_CLIENT_NAME).await
 }
 
 fn goose_method(method: &str) -> GooseMethod {
@@ -119,14 +115,13 @@ fn transaction_error(message: String) -> Box<TransactionError> {
 async fn run_transaction(
     user: &mut GooseUser,
     base_url: &str,
-    transaction: &LoadTransaction,
+    (transaction, request): &(LoadTransaction, RequestSpec),
     counts: &Counts,
 ) -> TransactionResult {
-    let request = request_of(transaction);
     let session =
         user.get_session_data::<UserSession>().cloned().ok_or_else(|| transaction_error("no session".into()))?;
     let planned =
-        session.0.lock().await.plan(&request, transaction.mutation).await.map_err(|e| transaction_error(chain(&e)))?;
+        session.0.lock().await.plan(request, transaction.mutation).await.map_err(|e| transaction_error(chain(&e)))?;
     // Goose sends with the user's own client, whose TLS identity is the transaction group's.
     let builder =
         crate::transport::Transport::request(&user.client, planned.origin.as_deref().unwrap_or(base_url), &planned.msg)
@@ -155,7 +150,8 @@ async fn run_transaction(
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let body = response.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
-    let lesson = lesson_of(transaction.op, EXTRA_CLIENT, transaction.expect.contains(&201));
+    let lesson =
+        Lesson::without_capture(transaction.op, DEFAULT_CLIENT, EXTRA_CLIENT, transaction.expect.contains(&201));
     session.0.lock().await.absorb(&lesson, Answer { status, body: &body });
     if transaction.expect.contains(&status) {
         user.set_success(&mut goose.request)
@@ -267,7 +263,8 @@ fn goose_scenario(
     };
     group = group.register_transaction(Transaction::new(start).set_name("setup").set_on_start());
     for t in transactions {
-        let (base_url, transaction) = (target.base_url.clone(), Arc::new((*t).clone()));
+        // Built once; planned (and signed) afresh for every request.
+        let (base_url, transaction) = (target.base_url.clone(), Arc::new(((*t).clone(), request_of(t))));
         let count = counts.get(&t.name).cloned().unwrap_or_default();
         let function: TransactionFunction = Arc::new(move |user| {
             let (base_url, transaction, count) = (base_url.clone(), transaction.clone(), count.clone());

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::error::Error;
 use crate::pki::Pki;
-use crate::run::session::Session;
+use crate::run::session::{Answer, Lesson, Session};
 use crate::run::Target;
 use crate::scenario::profile::CredentialKind;
 use crate::scenario::{template, Operation, Profile, RequestSpec, Scenario, Who};
@@ -64,29 +64,28 @@ fn identity_problems(profile: &Profile, pki: &Pki) -> Vec<String> {
 /// `env.X` names used by the profile and the scenarios, each with where it is used.
 fn unset_environment(profile: &Profile, scenarios: &[Scenario], fixtures: &Path) -> Vec<String> {
     let mut users: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut note = |text: &str, by: String| {
-        for name in template::names(text) {
+    let mut note = |names: Vec<String>, by: &str| {
+        for name in names {
             if let Some(var) = name.strip_prefix("env.") {
-                users.entry(var.to_string()).or_default().insert(by.clone());
+                users.entry(var.to_string()).or_default().insert(by.to_string());
             }
         }
     };
     for (tpp, o) in &profile.credentials.overrides {
-        note(&o.client_id, format!("profile credentials.overrides.{tpp}"));
-        note(&o.client_secret, format!("profile credentials.overrides.{tpp}"));
+        let by = format!("profile credentials.overrides.{tpp}");
+        note(template::names(&o.client_id), &by);
+        note(template::names(&o.client_secret), &by);
     }
     if let Some(iat) = &profile.credentials.initial_access_token {
-        note(iat, "profile credentials.initial_access_token".into());
+        note(template::names(iat), "profile credentials.initial_access_token");
     }
     for s in scenarios {
         for (i, step) in s.steps.iter().enumerate() {
             let by = format!("scenario `{}` step {}", s.id, i + 1);
-            for name in template::names_in_step(step) {
-                note(&format!("{{{{{name}}}}}"), by.clone());
-            }
+            note(template::names_in_step(step), &by);
             if let Some(file) = &step.request.body_file {
                 if let Ok(text) = std::fs::read_to_string(fixtures.join(file)) {
-                    note(&text, by.clone());
+                    note(template::names(&text), &by);
                 }
             }
         }
@@ -168,21 +167,20 @@ pub enum RegistrationError {
     Refused { status: u16, code: String },
 }
 
+/// The body of a valid, minimal registration named `client_name` (a template).
+pub fn registration_body(client_name: &str) -> serde_json::Value {
+    serde_json::json!({ "client_name": client_name, "redirect_uris": ["https://tpp.example/cb"] })
+}
+
 /// Registers a client named `client_name` (a template) as the profile's TPP; the session
 /// knows it as its default client from then on.
 pub async fn register_client(session: &mut Session, client_name: &str) -> Result<(), RegistrationError> {
-    let body = serde_json::json!({ "client_name": client_name, "redirect_uris": ["https://tpp.example/cb"] });
-    let request = RequestSpec { body: Some(body), ..RequestSpec::of(Operation::Register) };
+    let request = RequestSpec { body: Some(registration_body(client_name)), ..RequestSpec::of(Operation::Register) };
     let planned = session.plan(&request, None).await?;
     let response = session.send(&planned).await?;
-    let lesson = crate::run::session::Lesson {
-        op: Operation::Register,
-        client: crate::scenario::DEFAULT_CLIENT,
-        register_as: crate::scenario::DEFAULT_CLIENT,
-        creation_expected: true,
-        capture: &crate::run::session::NO_CAPTURE,
-    };
-    session.absorb(&lesson, crate::run::session::Answer::from(&response));
+    let client = crate::scenario::DEFAULT_CLIENT;
+    let lesson = Lesson::without_capture(Operation::Register, client, client, true);
+    session.absorb(&lesson, Answer::from(&response));
     match response.status {
         201 => Ok(()),
         status => Err(RegistrationError::Refused {

@@ -10,6 +10,16 @@ use serde::{Deserialize, Serialize};
 pub const CLIENT_ID_HEADER: &str = "X-IBM-Client-Id";
 pub const CLIENT_SECRET_HEADER: &str = "X-IBM-Client-Secret";
 
+/// The policies a profile may hold: choices a bank makes where the texts leave them open.
+/// Scenarios name them, profiles hold them, and the reference server's variants say which one
+/// each contradicts.
+pub mod policy {
+    pub const HTTPS_REDIRECT_URIS: &str = "https-redirect-uris";
+    pub const UNKNOWN_CLIENT_404: &str = "unknown-client-404";
+    pub const BERLIN_GROUP_CODES: &str = "berlin-group-codes";
+    pub const BODY_SIZE_LIMIT: &str = "body-size-limit";
+}
+
 /// Which kind of DCR server to be.
 #[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crate::error::Error;
 use crate::pki::{Pki, PkiOptions};
 use crate::run::{self, RunOptions, RunResult, Target};
+use crate::scenario::profile::TEST_PKI_ONLY_TAG;
 use crate::scenario::{self, Filter, Profile, Scenario};
 use crate::server::{self, Flaw, ServerConfig, Variant};
 use crate::transport::{ServerTrust, Transport, TransportConfig};
@@ -66,16 +67,15 @@ pub struct SuiteRun {
 
 /// Loads the profile, the scenarios (strictly) and the PKI, and validates them together.
 pub fn load(layout: &Layout, profile: &str) -> Result<(Profile, Vec<Scenario>, Pki), Error> {
-    let profile = Profile::load(profile, &layout.profiles)?;
+    let mut profile = Profile::load(profile, &layout.profiles)?;
     let scenarios = scenario::load_dir(&layout.scenarios).map_err(|e| Error::input("scenarios", e))?;
     let pki_dir = profile.pki.clone().unwrap_or_else(|| layout.pki.clone());
     let pki = Pki::ensure(&pki_dir, &PkiOptions::default())?;
-    let mut profile = profile;
-    if uses_own_certificates(&profile, &pki) && !profile.exclude_tags.iter().any(|t| t == TEST_PKI_ONLY) {
+    if uses_own_certificates(&profile, &pki) && !profile.exclude_tags.iter().any(|t| t == TEST_PKI_ONLY_TAG) {
         // Expired, untrusted or wrong-role twins exist only for the test QTSP's certificates:
         // run against the user's own, those scenarios would test certificates the target never
         // trusted, and pass for the wrong reason.
-        profile.exclude_tags.push(TEST_PKI_ONLY.into());
+        profile.exclude_tags.push(TEST_PKI_ONLY_TAG.into());
     }
     let identities: BTreeSet<String> = pki.identities().map(|i| i.name.clone()).collect();
     let tpps: BTreeSet<String> = pki.tpps().map(|(n, _)| n.clone()).collect();
@@ -85,10 +85,6 @@ pub fn load(layout: &Layout, profile: &str) -> Result<(Profile, Vec<Scenario>, P
     }
     Ok((profile, scenarios, pki))
 }
-
-/// The tag of scenarios that need a certificate only the test QTSP can issue (expired, wrong
-/// role, untrusted twins of the profile's own).
-pub const TEST_PKI_ONLY: &str = "test-pki-only";
 
 /// Whether the profile presents or signs with certificates the user brought (`external`).
 fn uses_own_certificates(profile: &Profile, pki: &Pki) -> bool {
@@ -226,7 +222,7 @@ pub fn select(scenarios: &[Scenario], filter: &Filter, profile: &Profile) -> Res
         .map(|s| Scenario { severity: profile.severity_of(s), ..s.clone() })
         .collect();
     if selected.is_empty() {
-        let applicable = scenarios.iter().filter(|s| profile.applies_to(&s.tags)).count();
+        let applicable = scenarios.iter().filter(|s| profile.applies(s)).count();
         return Err(Error::input(
             "selection",
             format!(

@@ -14,7 +14,7 @@ use base64::Engine;
 use crate::pki::{Pki, PkiError};
 use crate::scenario::profile::{CredentialKind, Management};
 use crate::scenario::template::{render, render_value, Unbound};
-use crate::scenario::{Actor, Operation, Profile, RequestSpec};
+use crate::scenario::{Actor, Operation, Profile, RequestSpec, Role, Who};
 use crate::signature::{sign_mutated, Message, Mutation, MutationContext, SignError};
 
 /// Template variables by name.
@@ -97,7 +97,7 @@ pub enum PlanError {
     },
     #[error("a raw request needs `method` and `path`")]
     RawWithoutTarget,
-    #[error("the profile names no endpoint for {op} (`{field}`)")]
+    #[error("the profile sets no `{field}`, which {op} needs")]
     NoEndpoint { op: &'static str, field: &'static str },
     #[error(transparent)]
     Pki(#[from] PkiError),
@@ -168,40 +168,43 @@ pub fn dcr_token_request(profile: &Profile, pki: &Pki, tpp: &str) -> Result<Mess
 /// A TPP's DCR-service credentials: the profile's override, else the PKI manifest's.
 pub fn credentials_of(profile: &Profile, pki: &Pki, tpp: &str) -> Result<(String, String), PlanError> {
     if let Some(o) = profile.credentials.overrides.get(tpp) {
-        let fill = |text: &str| {
-            render(text, &Vars::new()).map_err(|source| PlanError::Credentials { tpp: tpp.to_string(), source })
-        };
-        return Ok((fill(&o.client_id)?, fill(&o.client_secret)?));
+        return Ok((credential(tpp, &o.client_id)?, credential(tpp, &o.client_secret)?));
     }
     let entry = pki.tpp(tpp)?;
     Ok((entry.dcr_client_id.clone(), entry.dcr_client_secret.clone()))
 }
 
+/// A credential from the profile (a template: `{{env.X}}`), filled.
+fn credential(tpp: &str, template: &str) -> Result<String, PlanError> {
+    render(template, &Vars::new()).map_err(|source| PlanError::Credentials { tpp: tpp.to_string(), source })
+}
+
+/// The actor's own identity in `role`: the profile's TPP's, or its second TPP's.
+fn actor_identity(actor: Actor, role: Role) -> Who {
+    Who::Role(match (actor, role) {
+        (Actor::OtherTpp, Role::Tls) => Role::OtherTls,
+        (Actor::OtherTpp, Role::Sign) => Role::OtherSign,
+        (_, role) => role,
+    })
+}
+
 /// The TLS identity a request presents: its own choice, else its actor's QWAC.
 fn tls_of(r: &RequestSpec, profile: &Profile) -> Option<String> {
-    let ids = &profile.identities;
-    match &r.tls {
-        Some(who) => who.resolve(ids).map(str::to_string),
-        None => match r.actor {
-            Actor::Tpp => ids.tls.name().map(str::to_string),
-            Actor::OtherTpp => ids.other_tls.name().map(str::to_string),
-        },
-    }
+    let who = r.tls.clone().unwrap_or_else(|| actor_identity(r.actor, Role::Tls));
+    who.resolve(&profile.identities).map(str::to_string)
 }
 
 /// The signing identity: its own choice, else its actor's QSEAL where the profile signs the
 /// method (POST, PUT, DELETE; never the token endpoint).
-fn signer_of(r: &RequestSpec, method: &str, profile: &Profile) -> Option<String> {
-    let signs = profile.signature.enabled && ["POST", "PUT", "DELETE"].contains(&method) && r.op != Operation::Token;
-    match &r.sign {
-        Some(who) => who.resolve(&profile.identities).map(str::to_string),
-        None => signs
-            .then(|| match r.actor {
-                Actor::Tpp => profile.identities.sign.name().map(str::to_string),
-                Actor::OtherTpp => profile.identities.other_sign.name().map(str::to_string),
-            })
-            .flatten(),
-    }
+fn signer_of(r: &RequestSpec, method: &http::Method, profile: &Profile) -> Option<String> {
+    let signed_methods = [http::Method::POST, http::Method::PUT, http::Method::DELETE];
+    let signs = profile.signature.enabled && signed_methods.contains(method) && r.op != Operation::Token;
+    let who = match &r.sign {
+        Some(who) => who.clone(),
+        None if signs => actor_identity(r.actor, Role::Sign),
+        None => Who::Nobody,
+    };
+    who.resolve(&profile.identities).map(str::to_string)
 }
 
 fn basic(id: &str, secret: &str) -> String {
@@ -226,7 +229,7 @@ pub fn plan(
         target.push_str(&fill("query", query, view.vars)?);
     }
     let (body, default_type) = body(r, env.fixtures, view.vars)?;
-    let mut msg = Message::new(&method, &target, body);
+    let mut msg = Message::new(method.as_str(), &target, body);
     if let Some(ct) = r.content_type.clone().or(default_type) {
         msg.add_header("Content-Type", &ct);
     }
@@ -294,12 +297,10 @@ fn add_dcr_credentials(
         }
         CredentialKind::InitialAccessToken => {
             let template = creds.initial_access_token.as_deref().ok_or(PlanError::NoEndpoint {
-                op: "an initial access token",
+                op: "the initial-access-token credential kind",
                 field: "credentials.initial_access_token",
             })?;
-            let token = render(template, &Vars::new())
-                .map_err(|source| PlanError::Credentials { tpp: tpp.to_string(), source })?;
-            msg.add_header("Authorization", &format!("Bearer {token}"));
+            msg.add_header("Authorization", &format!("Bearer {}", credential(tpp, template)?));
         }
         CredentialKind::None => {}
     }
@@ -311,7 +312,7 @@ fn method_and_path(
     client: Option<&Client>,
     env: &PlanEnv<'_>,
     vars: &Vars,
-) -> Result<(String, String, Option<String>), PlanError> {
+) -> Result<(http::Method, String, Option<String>), PlanError> {
     let paths = &env.profile.paths;
     let here = |path: String| (path, None);
     // RFC 7592 §3: `registration_client_uri` is the client's configuration endpoint, used whole
@@ -323,23 +324,22 @@ fn method_and_path(
         }
         Ok(here(template.replace("{client_id}", &c.id)))
     };
-    let method = |m: &http::Method| m.as_str().to_string();
     let ((path, origin), method) = match r.op {
-        Operation::Register => (here(env.endpoints.register.clone()), method(&http::Method::POST)),
-        Operation::Read => (client_path(&paths.client)?, method(&http::Method::GET)),
-        Operation::Update => (client_path(&paths.client)?, method(&http::Method::PUT)),
-        Operation::Delete => (client_path(&paths.client)?, method(&http::Method::DELETE)),
+        Operation::Register => (here(env.endpoints.register.clone()), http::Method::POST),
+        Operation::Read => (client_path(&paths.client)?, http::Method::GET),
+        Operation::Update => (client_path(&paths.client)?, http::Method::PUT),
+        Operation::Delete => (client_path(&paths.client)?, http::Method::DELETE),
         Operation::RefreshSecret => {
             let path =
                 paths.secret.as_deref().ok_or(PlanError::NoEndpoint { op: "refresh-secret", field: "paths.secret" })?;
-            (client_path(path)?, method(&http::Method::POST))
+            (client_path(path)?, http::Method::POST)
         }
-        Operation::Token => (here(env.endpoints.token.clone()), method(&http::Method::POST)),
+        Operation::Token => (here(env.endpoints.token.clone()), http::Method::POST),
         Operation::Raw => {
             let (Some(m), Some(path)) = (&r.method, &r.path) else {
                 return Err(PlanError::RawWithoutTarget);
             };
-            (here(fill("path", path, vars)?), m.as_str().to_string())
+            (here(fill("path", path, vars)?), m.0.clone())
         }
     };
     Ok((method, path, origin))
@@ -348,13 +348,7 @@ fn method_and_path(
 /// A URI as the server gave it: its path and query, and its origin.
 fn opaque(uri: &str) -> (String, Option<String>) {
     match reqwest::Url::parse(uri) {
-        Ok(url) => {
-            let target = match url.query() {
-                Some(q) => format!("{}?{q}", url.path()),
-                None => url.path().to_string(),
-            };
-            (target, Some(url.origin().ascii_serialization()))
-        }
+        Ok(url) => (crate::signature::request_target(&url), Some(url.origin().ascii_serialization())),
         // A relative reference: against the target itself.
         Err(_) => (uri.to_string(), None),
     }

@@ -14,7 +14,7 @@ use super::model::{
 };
 use super::plan::PlanError;
 use super::schedule::RunOptions;
-use super::session::{Answer, Lesson, Session};
+use super::session::{text_field, Answer, Lesson, Session};
 use super::target::Target;
 use crate::run::check::{self, Observed};
 use crate::scenario::{DateOffset, Scenario, Step};
@@ -142,7 +142,12 @@ async fn run_step(
         capture: &step.capture,
     };
     let mut checks = Vec::new();
-    let rotated = sent.len() > 1 && rotated_by_a_copy(session, step.request.client_name(), &sent);
+    // RFC 7592 §2.2: a copy whose answer issued a new registration access token makes the
+    // client discard the old one at once, so a copy that raced it carrying the old token may
+    // rightly be refused.
+    let issued = issued_tokens(&sent);
+    let rotated = sent.len() > 1
+        && session.client(step.request.client_name()).is_some_and(|c| issued.iter().any(|t| *t != c.rat));
     for result in &sent {
         let observed = match result {
             Ok(r) => Observed::Answer(r),
@@ -161,12 +166,9 @@ async fn run_step(
             checks.extend(session.absorb(&lesson, Answer::from(response)));
         }
     }
-    if rotated {
+    if rotated && issued.len() > 1 {
         // Racing copies each issued a token; only the last the server applied still works.
-        let candidates = issued_tokens(&sent);
-        if candidates.len() > 1 {
-            session.settle_registration_token(step.request.client_name(), candidates).await;
-        }
+        session.settle_registration_token(step.request.client_name(), issued).await;
     }
     if let (Some(client), Some(before)) = (&step.expect.unchanged, before) {
         let after = session.read_client(client).await;
@@ -194,35 +196,18 @@ async fn run_step(
     }
 }
 
-/// Whether a copy's 2xx answer issued the client a new registration access token: RFC 7592
-/// §2.2 has the client discard the old one at once, so a copy that raced it carrying the old
-/// token may rightly be refused.
-fn rotated_by_a_copy(
-    session: &Session,
-    client: &str,
-    sent: &[Result<Response, crate::transport::TransportError>],
-) -> bool {
-    let Some(current) = session.client(client) else { return false };
-    sent.iter().filter_map(|r| r.as_ref().ok()).filter(|r| (200..300).contains(&r.status)).any(|r| {
-        r.json()
-            .and_then(|j| j.get("registration_access_token").and_then(serde_json::Value::as_str).map(str::to_string))
-            .is_some_and(|rat| rat != current.rat)
-    })
-}
-
 /// How long until the clock's next whole second, and a little more.
 fn until_next_second(now: std::time::SystemTime) -> Duration {
     let into = now.duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    Duration::from_nanos(u64::from(1_000_000_000 - into.min(999_999_999))) + Duration::from_millis(5)
+    Duration::from_nanos(u64::from(1_000_000_000 - into)) + Duration::from_millis(5)
 }
 
 /// The distinct registration access tokens the 2xx answers issued, in answer order.
 fn issued_tokens(sent: &[Result<Response, crate::transport::TransportError>]) -> Vec<String> {
     let mut tokens: Vec<String> = Vec::new();
     for response in sent.iter().filter_map(|r| r.as_ref().ok()).filter(|r| (200..300).contains(&r.status)) {
-        let token = response
-            .json()
-            .and_then(|j| j.get("registration_access_token").and_then(serde_json::Value::as_str).map(str::to_string));
+        let json = response.json();
+        let token = json.as_ref().and_then(|j| text_field(j, "registration_access_token")).map(str::to_string);
         if let Some(token) = token.filter(|t| !tokens.contains(t)) {
             tokens.push(token);
         }

@@ -38,6 +38,13 @@ pub struct Lesson<'a> {
     pub capture: &'a BTreeMap<String, String>,
 }
 
+impl<'a> Lesson<'a> {
+    /// A lesson with nothing to capture.
+    pub fn without_capture(op: Operation, client: &'a str, register_as: &'a str, creation_expected: bool) -> Self {
+        Lesson { op, client, register_as, creation_expected, capture: &NO_CAPTURE }
+    }
+}
+
 /// An answer as the session learns from it.
 pub struct Answer<'a> {
     pub status: u16,
@@ -145,14 +152,7 @@ impl Session {
         };
         match self.send(&planned).await {
             Ok(r) => {
-                let lesson = Lesson {
-                    op: Operation::Read,
-                    client: name,
-                    register_as: name,
-                    creation_expected: false,
-                    capture: &NO_CAPTURE,
-                };
-                self.absorb(&lesson, Answer::from(&r));
+                self.absorb(&Lesson::without_capture(Operation::Read, name, name, false), Answer::from(&r));
                 (r.status.to_string(), comparable(&r.body))
             }
             Err(e) => (format!("no answer: {e}"), String::new()),
@@ -267,7 +267,7 @@ impl Session {
 }
 
 /// A lesson's captures when there are none.
-pub static NO_CAPTURE: BTreeMap<String, String> = BTreeMap::new();
+static NO_CAPTURE: BTreeMap<String, String> = BTreeMap::new();
 
 /// Fields a server may replace on any read or update (RFC 7592 §2.1, §2.2), which therefore
 /// say nothing about whether a client changed.
@@ -292,7 +292,7 @@ fn comparable(body: &[u8]) -> String {
 /// client secret (and the refresh always does); the client MUST discard the old ones. An
 /// answer about another client teaches nothing.
 fn follow_rotation(client: &mut Client, json: &Value) {
-    let field = |name: &str| json.get(name).and_then(Value::as_str).filter(|v| !v.is_empty());
+    let field = |name: &str| text_field(json, name);
     if field("client_id").is_some_and(|id| id != client.id) {
         return;
     }
@@ -307,6 +307,11 @@ fn follow_rotation(client: &mut Client, json: &Value) {
     }
 }
 
+/// A non-empty string field of a JSON answer.
+pub(super) fn text_field<'a>(json: &'a Value, name: &str) -> Option<&'a str> {
+    json.get(name).and_then(Value::as_str).filter(|v| !v.is_empty())
+}
+
 /// `op` by the client's owner, as the profile does it by default.
 pub fn owner_request(op: Operation, client: &str) -> RequestSpec {
     RequestSpec { client: Some(client.to_string()), ..RequestSpec::of(op) }
@@ -314,10 +319,9 @@ pub fn owner_request(op: Operation, client: &str) -> RequestSpec {
 
 /// The client a registration answer describes, if it names one.
 fn client_from(json: &Value) -> Option<Client> {
-    let field = |name: &str| json.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
-    let id = field("client_id");
-    (!id.is_empty()).then(|| Client {
-        id,
+    let field = |name: &str| text_field(json, name).unwrap_or_default().to_string();
+    Some(Client {
+        id: text_field(json, "client_id")?.to_string(),
         secret: field("client_secret"),
         previous_secret: String::new(),
         rat: field("registration_access_token"),

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::protocol::policy;
 use crate::signature::Mutation;
 
 /// The areas of the suite, one file each in `scenarios/`.
@@ -105,10 +106,10 @@ impl Severity {
 /// The policies scenarios may name: choices a bank or profile makes where the texts leave them
 /// open. A profile holds each at MUST or SHOULD, or not at all.
 pub const POLICIES: &[(&str, &str)] = &[
-    ("https-redirect-uris", "redirect URIs must use https (RFC 6749 §3.1.2.1 says SHOULD; PSD2 banks require it)"),
-    ("unknown-client-404", "an unknown or another TPP's client is a 404 (SMBC's choice; RFC 7592 §2.1 says 401 where a registration access token is used)"),
-    ("berlin-group-codes", "refusals carry Berlin Group tppMessages codes (CERTIFICATE_INVALID, SIGNATURE_INVALID, ...)"),
-    ("body-size-limit", "bodies over the server's limit (64 KiB for the reference server) are refused with 413"),
+    (policy::HTTPS_REDIRECT_URIS, "redirect URIs must use https (RFC 6749 §3.1.2.1 says SHOULD; PSD2 banks require it)"),
+    (policy::UNKNOWN_CLIENT_404, "an unknown or another TPP's client is a 404 (SMBC's choice; RFC 7592 §2.1 says 401 where a registration access token is used)"),
+    (policy::BERLIN_GROUP_CODES, "refusals carry Berlin Group tppMessages codes (CERTIFICATE_INVALID, SIGNATURE_INVALID, ...)"),
+    (policy::BODY_SIZE_LIMIT, "bodies over the server's limit (64 KiB for the reference server) are refused with 413"),
 ];
 
 /// One scenario.

@@ -126,6 +126,10 @@ impl Default for Paths {
 /// The tag of scenarios that need the secret-refresh endpoint.
 pub const SECRET_REFRESH_TAG: &str = "secret-refresh";
 
+/// The tag of scenarios that need a certificate only the test QTSP can issue (expired, wrong
+/// role, untrusted twins of the profile's own).
+pub const TEST_PKI_ONLY_TAG: &str = "test-pki-only";
+
 #[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Management {

@@ -92,11 +92,8 @@ pub(super) async fn handle(state: &State, peer: &Peer, request: Request<Incoming
     }
 }
 
-/// Whether a rule is off: by its flaw, or because a variant allows what it forbids.
 fn flaw(state: &State) -> impl Fn(Flaw) -> bool + '_ {
-    move |f| {
-        state.config.has(f) || (f == Flaw::AcceptHttpRedirectUri && state.config.varies(Variant::HttpRedirectsAccepted))
-    }
+    move |f| state.config.has(f)
 }
 
 /// Reads the body up to the limit. An oversized body is still drained (up to a bound) so that
@@ -596,12 +593,11 @@ fn token(state: &State, parts: &Parts, body: &Bytes) -> Answer {
         let Some(client) = state.store.authenticate(&id, &secret) else {
             return invalid_client("unknown client or wrong secret");
         };
-        let granted = client
-            .metadata
-            .get("grant_types")
-            .and_then(Value::as_array)
-            .is_some_and(|grants| grants.iter().any(|g| g.as_str() == Some("client_credentials")));
-        if state.config.varies(Variant::GrantTypesEnforced) && !granted {
+        let granted = || {
+            let grants = client.metadata.get("grant_types").and_then(Value::as_array);
+            grants.is_some_and(|grants| grants.iter().any(|g| g.as_str() == Some("client_credentials")))
+        };
+        if state.config.varies(Variant::GrantTypesEnforced) && !granted() {
             return oauth_error(
                 StatusCode::BAD_REQUEST,
                 "unauthorized_client",

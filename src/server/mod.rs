@@ -86,8 +86,9 @@ impl Default for ServerConfig {
 }
 
 impl ServerConfig {
+    /// Whether a rule is off: by its flaw, or by a variant that allows what the rule forbids.
     pub fn has(&self, flaw: Flaw) -> bool {
-        self.flaws.contains(&flaw)
+        self.flaws.contains(&flaw) || self.variants.iter().any(|v| v.relaxes() == Some(flaw))
     }
 
     pub fn varies(&self, variant: Variant) -> bool {

@@ -4,6 +4,8 @@
 //! pass and leave no client behind.
 
 use super::catalog::named_catalog;
+use super::Flaw;
+use crate::protocol::policy;
 
 named_catalog!(Variant, UnknownVariant, "variant", "--list-variants", {
     OpaqueClientUri = "opaque-client-uri", "(plain profile) registration_client_uri names another host for the same server (localhost) and carries a query the server requires (RFC 7592 §3: the client uses it as given)";
@@ -17,12 +19,21 @@ named_catalog!(Variant, UnknownVariant, "variant", "--list-variants", {
 });
 
 impl Variant {
+    /// The rule of the server's default that this variant switches off, where a legal
+    /// behaviour is exactly a rule not enforced (its flaw, without the policy that makes it one).
+    pub fn relaxes(self) -> Option<Flaw> {
+        match self {
+            Variant::HttpRedirectsAccepted => Some(Flaw::AcceptHttpRedirectUri),
+            _ => None,
+        }
+    }
+
     /// The policy a profile holds that forbids this behaviour: a run with the variant turns it
     /// off, since the variant is what a target without that policy may do.
     pub fn forbidden_by(self) -> Option<&'static str> {
         match self {
-            Variant::UnknownClient401 => Some("unknown-client-404"),
-            Variant::HttpRedirectsAccepted => Some("https-redirect-uris"),
+            Variant::UnknownClient401 => Some(policy::UNKNOWN_CLIENT_404),
+            Variant::HttpRedirectsAccepted => Some(policy::HTTPS_REDIRECT_URIS),
             _ => None,
         }
     }

@@ -1,6 +1,14 @@
 //! An HTTP request as the signer and verifier see it: method, target, headers (multi-valued,
 //! case-insensitive names, order kept) and body.
 
+/// The request target of `url` as sent on the wire: its path and query.
+pub fn request_target(url: &url::Url) -> String {
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    }
+}
+
 /// An HTTP request in memory.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Message {

@@ -19,7 +19,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 
 pub use dialect::{AlgorithmLabel, Dialect, DigestEncoding, HeaderCase, KeyIdStyle, MethodCase};
-pub use message::Message;
+pub use message::{request_target, Message};
 pub use mutation::{Mutation, MutationContext};
 pub use verify::{
     verify, verify_with_cache, CertificateCache, SignatureError, SigningCertificate, Verified, VerifyPolicy,
