@@ -300,6 +300,13 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
             };
             outcome(&ctx.answer(call.by_tpp(Tpp::B)).await)
         }
+        RefuseUnknownMetadata => {
+            // The rule here is to ignore: the clean server takes the registration, the flawed one
+            // refuses it.
+            let unknown = json!({ "redirect_uris": ["https://a.example/cb"], "x_vendor": 1 });
+            format!("an unknown field: {}", register_observed(Call::post(REGISTER, &unknown)).await)
+        }
+        UnknownClientNot404 => outcome(&ctx.answer(Call::new("GET", &format!("{REGISTER}/never-issued"))).await),
         AcceptBadRegistrationToken => {
             let anonymous = |call: Call| call.tls(None).credentials(None).signer(None);
             let client = ctx.answer(anonymous(Call::post(REGISTER, &body))).await.json().expect("json");

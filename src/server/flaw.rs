@@ -41,6 +41,8 @@ named_catalog!(Flaw, UnknownFlaw, "flaw", "--list-flaws", {
     OmitNoStore = "omit-no-store", "responses carrying secrets lack Cache-Control: no-store";
     OmitSecretExpiry = "omit-secret-expiry", "client_secret_expires_at is left out";
     NoBodyLimit = "no-body-limit", "bodies of any size are read";
+    RefuseUnknownMetadata = "refuse-unknown-metadata", "metadata fields the server does not know are refused instead of ignored (RFC 7591 §2: MUST ignore)";
+    UnknownClientNot404 = "unknown-client-not-404", "an unknown or another TPP's client is a 401, against the unknown-client-404 policy a profile may hold";
     AcceptBadRegistrationToken = "accept-bad-registration-token", "(plain profile) any bearer token manages any client";
 });
 

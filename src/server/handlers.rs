@@ -372,7 +372,7 @@ fn lifecycle(state: &State, parts: &Parts, body: &Bytes, route: Route, owner: &s
 /// Runs `then` on the client if `owner` may touch it. An unknown client and another owner's
 /// client get the same answer, so that client ids cannot be probed.
 fn with_client(state: &State, id: &str, owner: &str, cross: Flaw, then: impl FnOnce(Client) -> Answer) -> Answer {
-    let not_found = || match state.config.varies(Variant::UnknownClient401) {
+    let not_found = || match state.config.has(Flaw::UnknownClientNot404) {
         true => tpp_message(StatusCode::UNAUTHORIZED, "RESOURCE_UNKNOWN", "no client with this id for this TPP"),
         false => tpp_message(StatusCode::NOT_FOUND, "RESOURCE_UNKNOWN", "no client with this id"),
     };

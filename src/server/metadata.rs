@@ -48,6 +48,17 @@ const STRING_FIELDS: &[&str] = &[
 ];
 const URI_FIELDS: &[&str] = &["client_uri", "logo_uri", "tos_uri", "policy_uri", "jwks_uri"];
 const ARRAY_FIELDS: &[&str] = &["redirect_uris", "grant_types", "response_types", "contacts"];
+/// Known fields that are neither strings nor arrays of strings the checks above name: `jwks`,
+/// and what the server sets (which an update may carry, for the handlers to judge).
+const OTHER_KNOWN_FIELDS: &[&str] = &[
+    "jwks",
+    "client_id",
+    "client_secret",
+    "client_id_issued_at",
+    "client_secret_expires_at",
+    "registration_access_token",
+    "registration_client_uri",
+];
 
 /// Parses and validates a registration (or update) body; returns the metadata with RFC 7591 §2
 /// defaults applied.
@@ -59,6 +70,13 @@ pub fn validate(body: &[u8], flaws: &impl Fn(Flaw) -> bool) -> Result<Map<String
     };
     if !flaws(Flaw::SkipMetadataValidation) {
         check_types(&metadata)?;
+    }
+    if flaws(Flaw::RefuseUnknownMetadata) {
+        let known =
+            |field: &String| [STRING_FIELDS, ARRAY_FIELDS, OTHER_KNOWN_FIELDS].concat().contains(&field.as_str());
+        if let Some(unknown) = metadata.keys().find(|field| !known(field)) {
+            return Err(invalid_metadata(format!("unknown field `{unknown}`")));
+        }
     }
     let grant_types = string_list(&metadata, "grant_types").unwrap_or_else(|| vec!["authorization_code".into()]);
     let response_types = string_list(&metadata, "response_types").unwrap_or_else(|| {

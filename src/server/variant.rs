@@ -19,11 +19,12 @@ named_catalog!(Variant, UnknownVariant, "variant", "--list-variants", {
 });
 
 impl Variant {
-    /// The rule of the server's default that this variant switches off, where a legal
-    /// behaviour is exactly a rule not enforced (its flaw, without the policy that makes it one).
+    /// The flaw whose behaviour this variant is: a fault where the profile holds the policy
+    /// that forbids it (`forbidden_by`), legal where it does not.
     pub fn relaxes(self) -> Option<Flaw> {
         match self {
             Variant::HttpRedirectsAccepted => Some(Flaw::AcceptHttpRedirectUri),
+            Variant::UnknownClient401 => Some(Flaw::UnknownClientNot404),
             _ => None,
         }
     }
