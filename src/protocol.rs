@@ -18,6 +18,8 @@ pub mod policy {
     pub const UNKNOWN_CLIENT_404: &str = "unknown-client-404";
     pub const BERLIN_GROUP_CODES: &str = "berlin-group-codes";
     pub const BODY_SIZE_LIMIT: &str = "body-size-limit";
+    pub const PSD2_ROLES: &str = "psd2-roles";
+    pub const SECRET_REFRESH: &str = "secret-refresh";
 }
 
 /// Which kind of DCR server to be.

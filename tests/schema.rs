@@ -27,3 +27,15 @@ fn the_scenario_schema_knows_every_mutation_and_area() {
     }
     assert!(schema.contains("\"management-authz\""));
 }
+
+/// A MUST is a failure only where the clause says MUST: every MUST scenario quotes the
+/// obligation of the text it cites.
+#[test]
+fn every_must_scenario_quotes_the_obligation_of_its_clause() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let scenarios = dcr_harness::scenario::load_dir(&dir).expect("the shipped scenarios load");
+    let uncited: Vec<String> =
+        scenarios.iter().filter(|s| !s.cites_its_level()).map(|s| format!("{}: {}", s.id, s.source)).collect();
+    assert!(uncited.is_empty(), "MUST scenarios that quote no MUST, REQUIRED or SHALL:\n{}", uncited.join("\n"));
+    assert!(scenarios.iter().filter(|s| s.severity == dcr_harness::scenario::Severity::Must).count() > 50);
+}

@@ -423,6 +423,21 @@ async fn each_variant_really_behaves_as_it_says_and_the_default_does_not() {
                 assert_eq!(rotation_under(Some(variant)).await, (false, false, true, false))
             }
             Variant::GrantTypesEnforced => assert_eq!(token_grants_under(Some(variant)).await, (400, 200)),
+            Variant::MetadataSubstituted => {
+                let ctx = Ctx::start(ServerConfig { variants: [variant].into(), ..ServerConfig::default() }).await;
+                let body = json!({ "redirect_uris": ["https://tpp.example/cb#frag"], "client_name": 42, "grant_types": ["magic"] });
+                let answer = ctx.answer(Call::post(REGISTER, &body)).await;
+                assert_eq!(answer.status, 201, "{}", outcome(&answer));
+                let client = answer.json().expect("json");
+                assert_eq!(client["redirect_uris"], json!(["https://tpp.example/cb"]), "the fragment is cut");
+                assert_eq!(client.get("client_name"), None, "a name that is no string is dropped");
+                assert_eq!(client["grant_types"], json!(["authorization_code"]), "the default replaces `magic`");
+                let id = str_of(&client, "client_id");
+                assert_eq!(ctx.answer(Call::new("DELETE", &format!("{REGISTER}/{id}"))).await.status, 204);
+                let relative = ctx.answer(Call::post(REGISTER, &json!({ "redirect_uris": ["/cb"] }))).await;
+                assert_eq!(relative.status, 400, "a relative URI has no substitute: {}", outcome(&relative));
+                ctx.server.stop().await;
+            }
             Variant::OpaqueClientUri => {
                 let config = ServerConfig {
                     profile: ServerProfile::Plain,

@@ -25,13 +25,19 @@ pub fn error_code(response: &Response) -> Option<String> {
     json.pointer("/tppMessages/0/code").or_else(|| json.get("error")).and_then(Value::as_str).map(str::to_string)
 }
 
-/// Checks an observation against a step's expectations.
+/// Checks an observation against a step's expectations. `sent` is the request's JSON body.
 pub fn check(
     expect: &Expect,
     observed: &Observed<'_>,
+    sent: Option<&Value>,
     profile: &Profile,
     vars: &BTreeMap<String, String>,
 ) -> Vec<CheckOutcome> {
+    if let (Some(path), Observed::Answer(response)) = (&expect.or_substituted, observed) {
+        if (200..300).contains(&response.status) {
+            return vec![substituted(path, sent, response)];
+        }
+    }
     let mut out = vec![check_status(expect, observed, profile)];
     let Observed::Answer(response) = observed else {
         return out;
@@ -64,6 +70,22 @@ pub fn check(
         out.push(check_predicate(&format!("header {name}"), value.as_ref(), predicate, vars));
     }
     out
+}
+
+/// A success where a refusal was expected holds only if the server registered a value of its own
+/// at `path`: RFC 7591 §3.2.1 lets it replace a requested value, and "MUST return all registered
+/// metadata", so a value kept as sent is in the answer.
+fn substituted(path: &str, sent: Option<&Value>, response: &Response) -> CheckOutcome {
+    let asked = sent.and_then(|body| lookup(body, path));
+    let registered = response.json().and_then(|body| lookup(&body, path).cloned());
+    let passed = asked.is_some() && registered.as_ref() != asked;
+    let show = |v: Option<&Value>| v.map(Value::to_string).unwrap_or_else(|| "absent".into());
+    CheckOutcome::new(
+        format!("refused, or json {path} substituted"),
+        passed,
+        format!("a refusal, or a registered value other than the {} sent", show(asked)),
+        format!("{} registered {}", response.status, show(registered.as_ref())),
+    )
 }
 
 fn check_status(expect: &Expect, observed: &Observed<'_>, profile: &Profile) -> CheckOutcome {
@@ -214,6 +236,30 @@ mod tests {
         assert!(!evaluate(&Test::Type(JsonType::Number), Some(&v), &vars).0);
         assert!(!evaluate(&Test::AtLeast(1.0), Some(&json!(0)), &vars).0);
         assert!(!check_predicate("x", Some(&json!("b")), &Predicate::Equals(json!("{{x}}")), &vars).passed);
+    }
+
+    #[test]
+    fn a_success_passes_for_a_refusal_only_with_a_value_of_the_servers() {
+        let answer = |status: u16, body: Value| Response {
+            status,
+            headers: vec![],
+            body: body.to_string().into_bytes(),
+            elapsed: std::time::Duration::ZERO,
+        };
+        let sent = json!({ "redirect_uris": ["https://x/cb#f"], "client_name": 42 });
+        let cases = [
+            ("$.redirect_uris", json!({ "redirect_uris": ["https://x/cb"] }), true),
+            ("$.client_name", json!({ "client_name": "42" }), true),
+            ("$.client_name", json!({}), true),
+            ("$.redirect_uris", json!({ "redirect_uris": ["https://x/cb#f"] }), false),
+            ("$.client_name", json!({ "client_name": 42 }), false),
+            ("$.grant_types", json!({ "grant_types": ["x"] }), false),
+        ];
+        for (path, registered, passes) in cases {
+            let outcome = substituted(path, Some(&sent), &answer(201, registered.clone()));
+            assert_eq!(outcome.passed, passes, "{path} {registered}");
+        }
+        assert!(!substituted("$.client_name", None, &answer(201, json!({}))).passed, "nothing sent, nothing judged");
     }
 
     #[test]

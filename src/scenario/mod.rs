@@ -137,6 +137,11 @@ pub fn validate(
                     problems.push(at(i, format!("`unchanged: {name}` names no registered client")));
                 }
             }
+            if let Some(path) = &step.expect.or_substituted {
+                if step.expect.reject.is_none() || !path.starts_with('$') {
+                    problems.push(at(i, format!("`or_substituted: {path}` needs `reject:` and a path starting `$`")));
+                }
+            }
             if step.replay_previous && i == 0 {
                 problems.push(at(i, "`replay_previous` on the first step".into()));
             }

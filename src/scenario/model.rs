@@ -103,6 +103,32 @@ impl Severity {
     }
 }
 
+/// RFC 2119's words for an obligation, and for less.
+const RFC2119_OBLIGATIONS: &[&str] = &["MUST", "REQUIRED", "SHALL"];
+const RFC2119_LESSER: &[&str] = &["SHOULD", "RECOMMENDED", "MAY", "OPTIONAL"];
+/// A bank's description is no RFC: its lower-case words oblige where no RFC 2119 word is used.
+const PLAIN_OBLIGATIONS: &[&str] = &["must", "required", "require", "shall"];
+
+/// The first quoted passage of `source` ("...") that holds an obligation, if any: what a MUST
+/// scenario must cite, so that its level comes from the words of its clause.
+pub fn quoted_obligation(source: &str) -> Option<&str> {
+    let parts: Vec<&str> = source.split('"').collect();
+    // Odd parts lie between quotes; the last part of an odd count of quotes is unclosed.
+    let closed = parts.len().saturating_sub(1) / 2;
+    parts.into_iter().skip(1).step_by(2).take(closed).find(|quote| {
+        let words: Vec<&str> = quote.split(|c: char| !c.is_ascii_alphabetic()).collect();
+        let has = |list: &[&str]| words.iter().any(|w| list.contains(w));
+        has(RFC2119_OBLIGATIONS) || (!has(RFC2119_LESSER) && has(PLAIN_OBLIGATIONS))
+    })
+}
+
+impl Scenario {
+    /// A MUST scenario without a quoted obligation rates a fault more severely than its text.
+    pub fn cites_its_level(&self) -> bool {
+        self.severity != Severity::Must || quoted_obligation(&self.source).is_some()
+    }
+}
+
 /// The policies scenarios may name: choices a bank or profile makes where the texts leave them
 /// open. A profile holds each at MUST or SHOULD, or not at all.
 pub const POLICIES: &[(&str, &str)] = &[
@@ -110,6 +136,8 @@ pub const POLICIES: &[(&str, &str)] = &[
     (policy::UNKNOWN_CLIENT_404, "an unknown or another TPP's client is a 404 (SMBC's choice; RFC 7592 §2.1 says 401 where a registration access token is used)"),
     (policy::BERLIN_GROUP_CODES, "refusals carry Berlin Group tppMessages codes (CERTIFICATE_INVALID, SIGNATURE_INVALID, ...)"),
     (policy::BODY_SIZE_LIMIT, "bodies over the server's limit (64 KiB for the reference server) are refused with 413"),
+    (policy::PSD2_ROLES, "only a QWAC with an account-information or payment-initiation role (PSP_AI, PSP_PI) may manage clients"),
+    (policy::SECRET_REFRESH, "the bank's secret refresh replaces the secret: a new one with its expiry, and the old one stops working"),
 ];
 
 /// One scenario.
@@ -125,7 +153,9 @@ pub struct Scenario {
     /// With `severity: policy`: which policy (see `POLICIES`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
-    /// The clause it comes from: `RFC 7591 §3.2.1`, `draft-cavage-http-signatures-10 §2.3`, ...
+    /// The clause it comes from, quoting its normative words briefly:
+    /// `RFC 7592 §2.2: "... MUST replace, not augment, ..."`. A MUST scenario quotes a MUST,
+    /// REQUIRED or SHALL (a bank's text: its "must" or "require").
     pub source: String,
     pub steps: Vec<Step>,
     #[serde(skip)]
@@ -172,9 +202,12 @@ impl Step {
         self.register_as.as_deref().unwrap_or(DEFAULT_CLIENT)
     }
 
-    /// Whether the step expects a 201 (a client created) to be possible.
+    /// Whether the step expects a 201 (a client created) to be possible: a registration with a
+    /// substituted value creates one too.
     pub fn allows_creation(&self) -> bool {
-        self.expect.reject.is_none() && self.expect.status.as_ref().is_none_or(|s| s.to_vec().contains(&201))
+        let expected =
+            self.expect.reject.is_none() && self.expect.status.as_ref().is_none_or(|s| s.to_vec().contains(&201));
+        expected || self.expect.or_substituted.is_some()
     }
 }
 
@@ -459,6 +492,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_source_cites_an_obligation_only_inside_quotes() {
+        let cases = [
+            (r#"RFC 7592 §2.2: "values ... MUST replace, not augment""#, true),
+            (r#"SMBC: "all operations ... must be signed""#, true),
+            (r#"SMBC: "All operations require the TPP to authenticate""#, true),
+            (r#"RFC 7591 §3.2.1: client_id "REQUIRED""#, true),
+            (r#"ETSI: "shall include""#, true),
+            ("RFC 7592 §2.2 (the server MUST replace the metadata)", false),
+            (r#"RFC 6749 §3.1.2.1: "SHOULD require the use of TLS""#, false),
+            (r#"RFC 6749 §3.1.2.1: "SHOULD use TLS"; MUST elsewhere"#, false),
+            (r#"a "mustard" word is no obligation"#, false),
+            (r#"an unclosed "MUST"#, false),
+            ("", false),
+        ];
+        for (source, cites) in cases {
+            assert_eq!(quoted_obligation(source).is_some(), cites, "{source}");
+        }
+    }
+
+    #[test]
     fn date_offsets_are_seconds_or_counted_from_the_window() {
         let cases = [
             ("-298", Some(-298)),
@@ -556,6 +609,12 @@ pub struct Expect {
     /// The named client reads the same before and after this step.
     #[serde(default)]
     pub unchanged: Option<String>,
+    /// Instead of refusing, the server may register a value of its own at this JSON path
+    /// (RFC 7591 §3.2.1: it "MAY reject or replace any of the client's requested metadata
+    /// values"): a 2xx whose value there is not the one sent passes too, and `unchanged` then
+    /// does not apply.
+    #[serde(default)]
+    pub or_substituted: Option<String>,
 }
 
 /// What must hold of a value.

@@ -419,11 +419,19 @@ fn rotate_registration_token(c: &mut Client) {
     }
 }
 
+/// RFC 7591 §2 validation, refusing or (with the variant) substituting what is invalid.
+fn validate_metadata(state: &State, body: &Bytes) -> Result<serde_json::Map<String, serde_json::Value>, MetadataError> {
+    match state.config.varies(Variant::MetadataSubstituted) {
+        true => metadata::validate_substituting(body, &flaw(state)),
+        false => metadata::validate(body, &flaw(state)),
+    }
+}
+
 fn register(state: &State, parts: &Parts, body: &Bytes, owner: &str) -> Answer {
     if let Err(answer) = json_content_type(state, parts) {
         return answer;
     }
-    let metadata = match metadata::validate(body, &flaw(state)) {
+    let metadata = match validate_metadata(state, body) {
         Ok(m) => m,
         Err(e) => return metadata_answer(e),
     };
@@ -477,7 +485,7 @@ fn update(state: &State, parts: &Parts, body: &Bytes, client: Client) -> Answer 
     if let Err(answer) = json_content_type(state, parts) {
         return answer;
     }
-    let metadata = match metadata::validate(body, &flaw(state)) {
+    let metadata = match validate_metadata(state, body) {
         Ok(m) => m,
         Err(e) => return metadata_answer(e),
     };
@@ -492,8 +500,10 @@ fn update(state: &State, parts: &Parts, body: &Bytes, client: Client) -> Answer 
     {
         return oauth_error(StatusCode::BAD_REQUEST, refused, "client_id must be sent and match the client");
     }
+    // With substitution the server ignores them "just as any other value" (RFC 7592 §2.2).
+    let ignores_server_fields = state.config.varies(Variant::MetadataSubstituted);
     for (field, _) in SERVER_FIELDS.iter().filter(|(_, rule)| *rule == InUpdate::Forbidden) {
-        if metadata.contains_key(*field) {
+        if metadata.contains_key(*field) && !ignores_server_fields {
             return oauth_error(StatusCode::BAD_REQUEST, refused, &format!("`{field}` must not be sent in an update"));
         }
     }

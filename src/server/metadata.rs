@@ -12,14 +12,20 @@ use super::flaw::Flaw;
 pub struct MetadataError {
     pub code: &'static str,
     pub description: String,
+    /// The field at fault, where one is.
+    pub field: Option<&'static str>,
 }
 
 fn invalid_metadata(description: impl Into<String>) -> MetadataError {
-    MetadataError { code: "invalid_client_metadata", description: description.into() }
+    MetadataError { code: "invalid_client_metadata", description: description.into(), field: None }
+}
+
+fn invalid_field(field: &'static str, description: impl Into<String>) -> MetadataError {
+    MetadataError { field: Some(field), ..invalid_metadata(description) }
 }
 
 fn invalid_redirect(description: impl Into<String>) -> MetadataError {
-    MetadataError { code: "invalid_redirect_uri", description: description.into() }
+    MetadataError { code: "invalid_redirect_uri", description: description.into(), field: Some("redirect_uris") }
 }
 
 const GRANT_TYPES: &[&str] = &[
@@ -63,11 +69,66 @@ const OTHER_KNOWN_FIELDS: &[&str] = &[
 /// Parses and validates a registration (or update) body; returns the metadata with RFC 7591 §2
 /// defaults applied.
 pub fn validate(body: &[u8], flaws: &impl Fn(Flaw) -> bool) -> Result<Map<String, Value>, MetadataError> {
+    validate_metadata(parse(body)?, flaws)
+}
+
+/// As `validate`, but a field at fault is replaced with a suitable value, or dropped for its
+/// default, instead of refused (RFC 7591 §3.2.1: the server "MAY reject or replace any of the
+/// client's requested metadata values"). What has no substitute is still refused.
+pub fn validate_substituting(body: &[u8], flaws: &impl Fn(Flaw) -> bool) -> Result<Map<String, Value>, MetadataError> {
+    let mut metadata = parse(body)?;
+    // Each round removes or repairs one field, so the rounds are bounded by the fields.
+    for _ in 0..=metadata.len() {
+        match validate_metadata(metadata.clone(), flaws) {
+            Err(MetadataError { field: Some(field), .. }) if substitute(&mut metadata, field) => continue,
+            other => return other,
+        }
+    }
+    validate_metadata(metadata, flaws)
+}
+
+/// Repairs or drops `field`; false if there is nothing to replace.
+fn substitute(metadata: &mut Map<String, Value>, field: &str) -> bool {
+    let Some(value) = metadata.remove(field) else {
+        return false;
+    };
+    if field == "redirect_uris" {
+        let uris = match &value {
+            Value::String(uri) => vec![Value::String(uri.clone())],
+            Value::Array(uris) => uris.clone(),
+            _ => vec![],
+        };
+        let repaired: Vec<Value> = uris
+            .iter()
+            .filter_map(Value::as_str)
+            .filter_map(|uri| reqwest::Url::parse(uri).ok())
+            .filter(|url| url.scheme() == "https")
+            .map(|mut url| {
+                url.set_fragment(None);
+                Value::String(url.to_string())
+            })
+            .collect();
+        // Unchanged, it would fail again: then there is no substitute, and it stays dropped.
+        if !repaired.is_empty() && Value::Array(repaired.clone()) != value {
+            metadata.insert(field.into(), Value::Array(repaired));
+        }
+    }
+    true
+}
+
+fn parse(body: &[u8]) -> Result<Map<String, Value>, MetadataError> {
     let value: Value =
         serde_json::from_slice(body).map_err(|e| invalid_metadata(format!("the body is not JSON: {e}")))?;
-    let Value::Object(mut metadata) = value else {
-        return Err(invalid_metadata("the body is not a JSON object"));
-    };
+    match value {
+        Value::Object(metadata) => Ok(metadata),
+        _ => Err(invalid_metadata("the body is not a JSON object")),
+    }
+}
+
+fn validate_metadata(
+    mut metadata: Map<String, Value>,
+    flaws: &impl Fn(Flaw) -> bool,
+) -> Result<Map<String, Value>, MetadataError> {
     if !flaws(Flaw::SkipMetadataValidation) {
         check_types(&metadata)?;
     }
@@ -91,7 +152,10 @@ pub fn validate(body: &[u8], flaws: &impl Fn(Flaw) -> bool) -> Result<Map<String
         let method =
             metadata.get("token_endpoint_auth_method").and_then(Value::as_str).unwrap_or("client_secret_basic");
         if !AUTH_METHODS.contains(&method) {
-            return Err(invalid_metadata(format!("token_endpoint_auth_method `{method}` is not supported")));
+            return Err(invalid_field(
+                "token_endpoint_auth_method",
+                format!("token_endpoint_auth_method `{method}` is not supported"),
+            ));
         }
     }
     let redirect_based = grant_types.iter().any(|g| g == "authorization_code" || g == "implicit");
@@ -109,22 +173,26 @@ fn string_list(metadata: &Map<String, Value>, field: &str) -> Option<Vec<String>
 fn check_types(metadata: &Map<String, Value>) -> Result<(), MetadataError> {
     for field in STRING_FIELDS {
         if metadata.get(*field).is_some_and(|v| !v.is_string()) {
-            return Err(invalid_metadata(format!("`{field}` must be a string")));
+            return Err(invalid_field(field, format!("`{field}` must be a string")));
         }
     }
     for field in ARRAY_FIELDS {
         if let Some(v) = metadata.get(*field) {
             let ok = v.as_array().is_some_and(|a| a.iter().all(Value::is_string));
             if !ok {
-                let error = if *field == "redirect_uris" { invalid_redirect } else { invalid_metadata };
-                return Err(error(format!("`{field}` must be an array of strings")));
+                let message = format!("`{field}` must be an array of strings");
+                return Err(if *field == "redirect_uris" {
+                    invalid_redirect(message)
+                } else {
+                    invalid_field(field, message)
+                });
             }
         }
     }
     for field in URI_FIELDS {
         if let Some(uri) = metadata.get(*field).and_then(Value::as_str) {
             if reqwest::Url::parse(uri).is_err() {
-                return Err(invalid_metadata(format!("`{field}` is not an absolute URI")));
+                return Err(invalid_field(field, format!("`{field}` is not an absolute URI")));
             }
         }
     }
@@ -133,18 +201,24 @@ fn check_types(metadata: &Map<String, Value>) -> Result<(), MetadataError> {
 
 fn check_grants(grant_types: &[String], response_types: &[String]) -> Result<(), MetadataError> {
     if let Some(unknown) = grant_types.iter().find(|g| !GRANT_TYPES.contains(&g.as_str())) {
-        return Err(invalid_metadata(format!("grant type `{unknown}` is not supported")));
+        return Err(invalid_field("grant_types", format!("grant type `{unknown}` is not supported")));
     }
     if let Some(unknown) = response_types.iter().find(|r| !RESPONSE_TYPES.contains(&r.as_str())) {
-        return Err(invalid_metadata(format!("response type `{unknown}` is not supported")));
+        return Err(invalid_field("response_types", format!("response type `{unknown}` is not supported")));
     }
     // RFC 7591 §2.1: code goes with authorization_code, token with implicit.
     let has = |list: &[String], x: &str| list.iter().any(|v| v == x);
     if has(response_types, "code") != has(grant_types, "authorization_code") {
-        return Err(invalid_metadata("response type `code` and grant type `authorization_code` must come together"));
+        return Err(invalid_field(
+            "response_types",
+            "response type `code` and grant type `authorization_code` must come together",
+        ));
     }
     if has(response_types, "token") != has(grant_types, "implicit") {
-        return Err(invalid_metadata("response type `token` and grant type `implicit` must come together"));
+        return Err(invalid_field(
+            "response_types",
+            "response type `token` and grant type `implicit` must come together",
+        ));
     }
     Ok(())
 }
@@ -187,6 +261,35 @@ mod tests {
 
     fn code_of(body: &str) -> Result<(), &'static str> {
         validate(body.as_bytes(), &strict).map(|_| ()).map_err(|e| e.code)
+    }
+
+    #[test]
+    fn substitution_replaces_what_has_a_substitute_and_refuses_the_rest() {
+        let cases: &[(&str, Option<serde_json::Value>)] = &[
+            (r#"{"redirect_uris":["https://tpp.example/cb#f"]}"#, Some(serde_json::json!(["https://tpp.example/cb"]))),
+            (r#"{"redirect_uris":"https://tpp.example/cb"}"#, Some(serde_json::json!(["https://tpp.example/cb"]))),
+            (
+                r#"{"redirect_uris":["https://tpp.example/cb"],"grant_types":["magic"]}"#,
+                Some(serde_json::json!(["https://tpp.example/cb"])),
+            ),
+            (r#"{"redirect_uris":["/cb"]}"#, None),
+            (r#"{"redirect_uris":["http://tpp.example/cb"]}"#, None),
+            (r#"{"client_name":"no redirect"}"#, None),
+            ("[]", None),
+        ];
+        for (body, redirect_uris) in cases {
+            let got = validate_substituting(body.as_bytes(), &strict).ok().map(|m| m["redirect_uris"].clone());
+            assert_eq!(&got, redirect_uris, "{body}");
+        }
+        let m = validate_substituting(
+            br#"{"redirect_uris":["https://tpp.example/cb"],"grant_types":["magic"],"response_types":["token"],"client_name":42,"jwks_uri":"x","token_endpoint_auth_method":"none-such"}"#,
+            &strict,
+        )
+        .expect("every field has a substitute");
+        assert_eq!(m["grant_types"], serde_json::json!(["authorization_code"]));
+        assert_eq!(m["response_types"], serde_json::json!(["code"]));
+        assert_eq!(m["token_endpoint_auth_method"], "client_secret_basic");
+        assert!(m.get("client_name").is_none() && m.get("jwks_uri").is_none());
     }
 
     #[test]

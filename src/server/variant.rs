@@ -15,6 +15,7 @@ named_catalog!(Variant, UnknownVariant, "variant", "--list-variants", {
     RatRotatedOnUpdate = "rat-rotated-on-update", "(plain profile) every update answers with a new registration access token; the old one stops working (RFC 7592 §2.2: the server MAY issue one, the client MUST discard the old)";
     RatRotatedOnUse = "rat-rotated-on-use", "(plain profile) every read and update answers with a new registration access token; the old one stops working (RFC 7592 §2.1, §2.2)";
     GrantTypesEnforced = "grant-types-enforced", "the token endpoint refuses a grant the client was not registered for (RFC 7591 §2: grant_types defaults to authorization_code; RFC 6749 §5.2 unauthorized_client)";
+    MetadataSubstituted = "metadata-substituted", "invalid metadata is replaced with a suitable value, or dropped for its default, and the client registered (RFC 7591 §3.2.1: the server MAY reject or replace any requested value); only what has no substitute is refused";
     SecretRotatedOnUpdate = "secret-rotated-on-update", "every update answers with a new client secret; the old one stops working (RFC 7592 §2.2: the client MUST discard the old)";
 });
 
