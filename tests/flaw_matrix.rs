@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use dcr_harness::run::{RunResult, Verdict};
+use dcr_harness::run::RunResult;
 use dcr_harness::server::Flaw;
 use dcr_harness::suite::{self, Embedded, Layout, SuiteOptions};
 use dcr_harness::testing::{test_pki, test_pki_dir};
@@ -35,7 +35,7 @@ async fn run(profile: &str, flaws: &[Flaw]) -> RunResult {
 }
 
 fn not_passed(result: &RunResult) -> Vec<String> {
-    result.scenarios.iter().filter(|s| s.verdict != Verdict::Pass).map(|s| s.id.clone()).collect()
+    result.scenarios.iter().filter(|s| s.verdict.is_adverse()).map(|s| s.id.clone()).collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -47,7 +47,7 @@ async fn the_clean_reference_server_passes_every_scenario_in_both_profiles() {
         let detail: Vec<String> = result
             .scenarios
             .iter()
-            .filter(|s| s.verdict != Verdict::Pass)
+            .filter(|s| s.verdict.is_adverse())
             .map(dcr_harness::report::terminal::failure_detail)
             .collect();
         assert!(failing.is_empty(), "{profile}: {failing:?}\n{}", detail.join("\n"));

@@ -300,6 +300,12 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
             };
             outcome(&ctx.answer(call.by_tpp(Tpp::B)).await)
         }
+        RefuseObsoleteDateForms => {
+            // The rule here is to accept: the clean server takes the RFC 850 Date, the flawed one
+            // refuses it.
+            let rfc850 = reg().date_form(dcr_harness::signature::DateForm::Rfc850);
+            format!("an RFC 850 Date: {}", register_observed(rfc850).await)
+        }
         RefuseUnknownMetadata => {
             // The rule here is to ignore: the clean server takes the registration, the flawed one
             // refuses it.
@@ -423,6 +429,42 @@ async fn each_variant_really_behaves_as_it_says_and_the_default_does_not() {
                 assert_eq!(rotation_under(Some(variant)).await, (false, false, true, false))
             }
             Variant::GrantTypesEnforced => assert_eq!(token_grants_under(Some(variant)).await, (400, 200)),
+            Variant::SignatureReplayRefused => {
+                for (variants, again) in [(vec![], 201), (vec![variant], 401)] {
+                    let ctx = Ctx::start(ServerConfig {
+                        variants: variants.into_iter().collect(),
+                        ..ServerConfig::default()
+                    })
+                    .await;
+                    let call = Call::post(REGISTER, &registration_body());
+                    let msg = ctx.message(&call);
+                    let url = ctx.server.url();
+                    let first = ctx.transport.send(ctx.pki, call.tls, &url, &msg).await.expect("answer");
+                    assert_eq!(first.status, 201, "{}", outcome(&first));
+                    let replayed = ctx.transport.send(ctx.pki, call.tls, &url, &msg).await.expect("answer");
+                    assert_eq!(replayed.status, again, "{}", outcome(&replayed));
+                    for answer in [first, replayed].iter().filter(|a| a.status == 201) {
+                        let id = str_of(&answer.json().expect("json"), "client_id").to_string();
+                        assert_eq!(ctx.answer(Call::new("DELETE", &format!("{REGISTER}/{id}"))).await.status, 204);
+                    }
+                    ctx.server.stop().await;
+                }
+            }
+            Variant::ConcurrentUpdate409 => {
+                let ctx = Ctx::start(ServerConfig { variants: [variant].into(), ..ServerConfig::default() }).await;
+                let client = ctx.register(Tpp::A).await;
+                let id = str_of(&client, "client_id");
+                let path = format!("{REGISTER}/{id}");
+                let update = |n: u32| json!({ "client_id": id, "redirect_uris": [format!("https://tpp.example/{n}")] });
+                let (one, two) =
+                    tokio::join!(ctx.answer(Call::put(&path, &update(1))), ctx.answer(Call::put(&path, &update(2))));
+                let mut statuses = [one.status, two.status];
+                statuses.sort_unstable();
+                assert_eq!(statuses, [200, 409], "the loser of the race gets 409");
+                assert_eq!(ctx.answer(Call::put(&path, &update(3))).await.status, 200, "and the claim is released");
+                assert_eq!(ctx.answer(Call::new("DELETE", &path)).await.status, 204);
+                ctx.server.stop().await;
+            }
             Variant::MetadataSubstituted => {
                 let ctx = Ctx::start(ServerConfig { variants: [variant].into(), ..ServerConfig::default() }).await;
                 let body = json!({ "redirect_uris": ["https://tpp.example/cb#frag"], "client_name": 42, "grant_types": ["magic"] });

@@ -261,14 +261,11 @@ pub fn plan(
         let out_of_range = || PlanError::DateOutOfRange { offset: r.date_offset };
         let seconds = r.date_offset.seconds(profile.signature.date_window_s).ok_or_else(out_of_range)?;
         let date = offset(env.now, seconds).ok_or_else(out_of_range)?;
-        sign_mutated(
-            identity,
-            &profile.signature.dialect,
-            &mut msg,
-            date,
-            mutation,
-            &MutationContext { other_identity: other },
-        )?;
+        let dialect = match r.date_form {
+            Some(date_form) => &crate::signature::Dialect { date_form, ..profile.signature.dialect.clone() },
+            None => &profile.signature.dialect,
+        };
+        sign_mutated(identity, dialect, &mut msg, date, mutation, &MutationContext { other_identity: other })?;
     }
     Ok(Planned { msg, tls: tls_of(r, profile), origin })
 }

@@ -92,7 +92,7 @@ impl Session {
 
     /// Builds and signs `r` now, with the session's variables.
     pub async fn plan(&self, r: &RequestSpec, mutation: Option<Mutation>) -> Result<Planned, PlanError> {
-        self.plan_with(r, mutation, &self.vars).await
+        self.plan_with(r, mutation, &self.vars, std::time::SystemTime::now()).await
     }
 
     /// `copies` plans of `r`, each with `{{iteration}}` set to its index.
@@ -103,15 +103,25 @@ impl Session {
         copies: u32,
     ) -> Result<Vec<Planned>, PlanError> {
         let mut out = Vec::new();
+        let now = std::time::SystemTime::now();
         for i in 0..copies.max(1) {
             let mut vars = self.vars.clone();
             vars.insert(builtin::ITERATION.into(), i.to_string());
-            out.push(self.plan_with(r, mutation, &vars).await?);
+            // Copies are signed a second apart: no two carry the same signature, which a
+            // server may refuse as a replay.
+            let signed_at = now.checked_sub(std::time::Duration::from_secs(i.into())).unwrap_or(now);
+            out.push(self.plan_with(r, mutation, &vars, signed_at).await?);
         }
         Ok(out)
     }
 
-    async fn plan_with(&self, r: &RequestSpec, mutation: Option<Mutation>, vars: &Vars) -> Result<Planned, PlanError> {
+    async fn plan_with(
+        &self,
+        r: &RequestSpec,
+        mutation: Option<Mutation>,
+        vars: &Vars,
+        now: std::time::SystemTime,
+    ) -> Result<Planned, PlanError> {
         let target = &self.target;
         let dcr_token = match plan::dcr_token_needed(r, &target.profile) {
             Some((tpp, tls)) => Some(target.dcr_token(&tpp, tls.as_deref()).await?),
@@ -122,7 +132,7 @@ impl Session {
             pki: &target.pki,
             endpoints: &target.endpoints,
             fixtures: &target.fixtures,
-            now: std::time::SystemTime::now(),
+            now,
         };
         let view = SessionView { vars, clients: &self.clients, dcr_token: dcr_token.as_deref() };
         plan::plan(r, mutation, &env, &view)

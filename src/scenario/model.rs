@@ -280,6 +280,9 @@ pub struct RequestSpec {
     /// of the Date window the profile names), `window+N`.
     #[serde(default)]
     pub date_offset: DateOffset,
+    /// The form of the signed Date (default: the profile's dialect, IMF-fixdate).
+    #[serde(default)]
+    pub date_form: Option<crate::signature::DateForm>,
     /// `token` only: the secret to authenticate with (a template; default the client's current).
     #[serde(default)]
     pub secret: Option<String>,
@@ -307,6 +310,7 @@ impl RequestSpec {
             credentials: None,
             sign: None,
             date_offset: DateOffset::Seconds(0),
+            date_form: None,
             secret: None,
             registration_token: None,
         }

@@ -17,6 +17,7 @@ named_catalog!(Flaw, UnknownFlaw, "flaw", "--list-flaws", {
     SkipDigestCheck = "skip-digest-check", "Digest is not compared with the body";
     IgnoreDate = "ignore-date", "Date is neither parsed nor checked";
     UnboundedClockSkew = "unbounded-clock-skew", "Date may be any distance from the server's clock";
+    RefuseObsoleteDateForms = "refuse-obsolete-date-forms", "a Date in the RFC 850 or asctime form is refused (RFC 7231 §7.1.1.1: a recipient MUST accept all three)";
     IgnoreRequestTarget = "ignore-request-target", "(request-target) need not be signed";
     AcceptUnsignedHeaders = "accept-unsigned-headers", "date and digest need not be signed";
     SkipKeyidMatch = "skip-keyid-match", "keyId need not name the signing certificate";

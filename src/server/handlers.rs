@@ -82,6 +82,23 @@ pub(super) async fn handle(state: &State, peer: &Peer, request: Request<Incoming
         Ok(body) => body,
         Err(answer) => return answer,
     };
+    let _claim = match (&route, state.config.varies(Variant::ConcurrentUpdate409)) {
+        (Route::Client(id), true) if parts.method == Method::PUT => match UpdateClaim::take(state, id) {
+            Some(claim) => {
+                // Long enough for a racing update to arrive while this one is in progress.
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                Some(claim)
+            }
+            None => {
+                return oauth_error(
+                    StatusCode::CONFLICT,
+                    "invalid_request",
+                    "another update of this client is in progress",
+                )
+            }
+        },
+        _ => None,
+    };
     match route {
         Route::WellKnown => well_known(state),
         Route::Token => token(state, &parts, &body),
@@ -89,6 +106,25 @@ pub(super) async fn handle(state: &State, peer: &Peer, request: Request<Incoming
             ServerProfile::Smbc => smbc(state, peer, &parts, body, route),
             ServerProfile::Plain => plain(state, &parts, &body, route),
         },
+    }
+}
+
+/// An update of one client in progress; released when dropped.
+struct UpdateClaim<'a> {
+    state: &'a State,
+    id: String,
+}
+
+impl<'a> UpdateClaim<'a> {
+    fn take(state: &'a State, id: &str) -> Option<Self> {
+        let mut updating = state.updating.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        updating.insert(id.to_string()).then(|| UpdateClaim { state, id: id.to_string() })
+    }
+}
+
+impl Drop for UpdateClaim<'_> {
+    fn drop(&mut self) {
+        self.state.updating.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&self.id);
     }
 }
 

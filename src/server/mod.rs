@@ -114,6 +114,7 @@ impl ServerConfig {
             check_signature: !self.has(Flaw::AcceptBadSignature),
             allow_weak_keys: self.has(Flaw::AcceptWeakKey),
             reject_duplicate_headers: !self.has(Flaw::AcceptDuplicateHeaders),
+            imf_fixdate_only: self.has(Flaw::RefuseObsoleteDateForms),
         }
     }
 }
@@ -149,6 +150,25 @@ pub struct SignatureVerifier {
     trust: Arc<certs::Trust>,
     certificates: CertificateCache,
     flaws: BTreeSet<Flaw>,
+    /// With the variant: signatures seen within the Date window, refused if seen again.
+    replays: Option<ReplayGuard>,
+}
+
+/// The signatures accepted in the last `span` (twice the Date skew: as long as a copy could
+/// pass the Date check), so that a repeat is refused. Bounded by what that span admits.
+struct ReplayGuard {
+    span: std::time::Duration,
+    seen: std::sync::Mutex<std::collections::HashMap<String, std::time::SystemTime>>,
+}
+
+impl ReplayGuard {
+    /// False if `signature` was accepted within the span before `now`.
+    fn first_use(&self, signature: &str, now: std::time::SystemTime) -> bool {
+        let mut seen = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let span = self.span;
+        seen.retain(|_, at| now.duration_since(*at).map_or(true, |age| age <= span));
+        seen.insert(signature.to_string(), now).is_none()
+    }
 }
 
 /// Why a signed request was refused: the Berlin Group status, code and text.
@@ -171,6 +191,9 @@ impl SignatureVerifier {
             trust,
             certificates: CertificateCache::new(),
             flaws: config.flaws.clone(),
+            replays: config
+                .varies(Variant::SignatureReplayRefused)
+                .then(|| ReplayGuard { span: config.max_skew.saturating_mul(2), seen: Default::default() }),
         }
     }
 
@@ -191,7 +214,14 @@ impl SignatureVerifier {
             status: 401,
             code: p.code(),
             text: p.text(),
-        })
+        })?;
+        let signature = msg.header(crate::signature::headers::SIGNATURE).unwrap_or_default();
+        match &self.replays {
+            Some(guard) if !guard.first_use(signature, now) => {
+                Err(Refusal { status: 401, code: "SIGNATURE_INVALID", text: "this signature was used before".into() })
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -203,6 +233,8 @@ struct State {
     tpps: Vec<KnownTpp>,
     store: store::Store,
     tokens: std::sync::Mutex<std::collections::HashMap<String, (String, std::time::SystemTime)>>,
+    /// Clients with an update in progress (the concurrent-update-409 variant).
+    updating: std::sync::Mutex<std::collections::HashSet<String>>,
     base_url: String,
     stats: Arc<Stats>,
 }
@@ -268,6 +300,7 @@ pub async fn start(pki: &Pki, config: ServerConfig) -> Result<RunningServer, Ser
         tpps,
         store: store::Store::default(),
         tokens: Default::default(),
+        updating: Default::default(),
         base_url: url.clone(),
         stats: stats.clone(),
     });

@@ -83,6 +83,37 @@ pub enum HeaderCase {
     Canonical,
 }
 
+/// The form of the `Date` the harness sends: RFC 7231 §7.1.1.1 has senders use IMF-fixdate and
+/// recipients "MUST accept all three HTTP-date formats".
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DateForm {
+    /// `Sun, 06 Nov 1994 08:49:37 GMT`
+    #[default]
+    ImfFixdate,
+    /// `Sunday, 06-Nov-94 08:49:37 GMT` (obsolete)
+    Rfc850,
+    /// `Sun Nov  6 08:49:37 1994` (obsolete)
+    Asctime,
+}
+
+impl DateForm {
+    /// `at` written in this form (whole seconds, GMT).
+    pub fn format(self, at: std::time::SystemTime) -> String {
+        let t = time::OffsetDateTime::from(at);
+        let weekday = t.weekday().to_string();
+        let month: String = t.month().to_string().chars().take(3).collect();
+        let clock = format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second());
+        match self {
+            DateForm::ImfFixdate => httpdate::fmt_http_date(at),
+            DateForm::Rfc850 => {
+                format!("{weekday}, {:02}-{month}-{:02} {clock} GMT", t.day(), t.year().rem_euclid(100))
+            }
+            DateForm::Asctime => format!("{} {month} {:>2} {clock} {}", &weekday[..3], t.day(), t.year()),
+        }
+    }
+}
+
 /// How a target signs. Every field has the Berlin Group default.
 #[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -94,6 +125,7 @@ pub struct Dialect {
     pub key_id: KeyIdStyle,
     pub algorithm: AlgorithmLabel,
     pub header_case: HeaderCase,
+    pub date_form: DateForm,
 }
 
 impl Default for Dialect {
@@ -105,6 +137,7 @@ impl Default for Dialect {
             key_id: KeyIdStyle::SerialAndCa,
             algorithm: AlgorithmLabel::Auto,
             header_case: HeaderCase::Lower,
+            date_form: DateForm::ImfFixdate,
         }
     }
 }

@@ -18,7 +18,7 @@ use std::time::SystemTime;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 
-pub use dialect::{AlgorithmLabel, Dialect, DigestEncoding, HeaderCase, KeyIdStyle, MethodCase};
+pub use dialect::{AlgorithmLabel, DateForm, Dialect, DigestEncoding, HeaderCase, KeyIdStyle, MethodCase};
 pub use message::{request_target, Message};
 pub use mutation::{Mutation, MutationContext};
 pub use verify::{
@@ -118,7 +118,7 @@ impl<'a> SignInputs<'a> {
         SignInputs {
             key_identity: identity,
             cert_identity: identity,
-            date_text: http_date(date),
+            date_text: dialect.date_form.format(date),
             digest_text: digest_value(dialect.digest, &msg.body),
             signed_method: msg.method.clone(),
             signed_target: msg.target.clone(),

@@ -33,6 +33,9 @@ pub struct VerifyPolicy {
     pub check_signature: bool,
     pub allow_weak_keys: bool,
     pub reject_duplicate_headers: bool,
+    /// Refuse the obsolete RFC 850 and asctime forms of `Date` (RFC 7231 §7.1.1.1 says a
+    /// recipient MUST accept them: this is a fault, kept for the reference server's flaw).
+    pub imf_fixdate_only: bool,
 }
 
 impl Default for VerifyPolicy {
@@ -47,6 +50,7 @@ impl Default for VerifyPolicy {
             check_signature: true,
             allow_weak_keys: false,
             reject_duplicate_headers: true,
+            imf_fixdate_only: false,
         }
     }
 }
@@ -357,7 +361,7 @@ pub fn verify_with_cache(
         check_digest(msg, policy.dialect.digest)?;
     }
     if policy.check_date {
-        check_date(msg, policy.max_skew, now)?;
+        check_date(msg, policy.max_skew, policy.imf_fixdate_only, now)?;
     }
     let header = msg.header(headers::CERTIFICATE).ok_or(SignatureError::CertificateMissing)?;
     let certificate = cache.get_or_parse(&params.key_id, header)?;
@@ -417,12 +421,17 @@ fn decode_hex_digest(v: &str) -> Result<Vec<u8>, SignatureError> {
     hex::decode(v).map_err(|_| SignatureError::DigestMalformed(v.into()))
 }
 
-fn check_date(msg: &Message, max_skew: Option<Duration>, now: SystemTime) -> Result<(), SignatureError> {
+fn check_date(
+    msg: &Message,
+    max_skew: Option<Duration>,
+    imf_fixdate_only: bool,
+    now: SystemTime,
+) -> Result<(), SignatureError> {
     let value = msg.header(headers::DATE).ok_or(SignatureError::DateMissing)?;
+    // httpdate reads the three HTTP-date forms RFC 7231 §7.1.1.1 has a recipient accept.
     let date = httpdate::parse_http_date(value).map_err(|_| SignatureError::DateFormat(value.into()))?;
-    // httpdate also reads the obsolete RFC 850 and asctime forms; RFC 7231 senders must use
-    // IMF-fixdate, which is the one form that formats back to itself.
-    if httpdate::fmt_http_date(date) != value {
+    // IMF-fixdate is the one form that formats back to itself.
+    if imf_fixdate_only && httpdate::fmt_http_date(date) != value {
         return Err(SignatureError::DateFormat(value.into()));
     }
     if let Some(max) = max_skew {
@@ -591,8 +600,8 @@ mod properties {
             for encoding in [DigestEncoding::Base64, DigestEncoding::Hex, DigestEncoding::PrefixedHex] {
                 let _ = check_digest(&msg, encoding);
             }
-            let _ = check_date(&msg, Some(Duration::from_secs(300)), SystemTime::now());
-            let _ = check_date(&msg, None, SystemTime::UNIX_EPOCH);
+            let _ = check_date(&msg, Some(Duration::from_secs(300)), true, SystemTime::now());
+            let _ = check_date(&msg, None, false, SystemTime::UNIX_EPOCH);
         }
 
         #[test]

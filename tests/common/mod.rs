@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use dcr_harness::pki::Pki;
 use dcr_harness::protocol::{CLIENT_ID_HEADER, CLIENT_SECRET_HEADER};
 use dcr_harness::server::{self, RunningServer, ServerConfig};
-use dcr_harness::signature::{sign_mutated, Dialect, Message, Mutation, MutationContext};
+use dcr_harness::signature::{sign_mutated, DateForm, Dialect, Message, Mutation, MutationContext};
 use dcr_harness::testing::test_pki;
 use dcr_harness::transport::{Response, Transport, TransportConfig, TransportError};
 use serde_json::{json, Value};
@@ -30,6 +30,12 @@ impl Ctx {
     }
 
     pub async fn send(&self, call: Call) -> Result<Response, TransportError> {
+        let msg = self.message(&call);
+        self.transport.send(self.pki, call.tls, &self.server.url(), &msg).await
+    }
+
+    /// The message `call` makes, signed now (to send the same bytes more than once).
+    pub fn message(&self, call: &Call) -> Message {
         let mut msg = Message::new(call.method, &call.path, call.body.clone());
         if let Some(ct) = call.content_type {
             msg.add_header("Content-Type", ct);
@@ -47,7 +53,7 @@ impl Ctx {
             let other = self.pki.identity("qseal-b").ok();
             sign_mutated(
                 identity,
-                &Dialect::default(),
+                &Dialect { date_form: call.date_form, ..Dialect::default() },
                 &mut msg,
                 SystemTime::now(),
                 call.mutation,
@@ -55,7 +61,7 @@ impl Ctx {
             )
             .expect("signs");
         }
-        self.transport.send(self.pki, call.tls, &self.server.url(), &msg).await
+        msg
     }
 
     /// Sends and insists on an HTTP answer.
@@ -94,6 +100,7 @@ pub struct Call {
     pub signer: Option<&'static str>,
     pub mutation: Option<Mutation>,
     pub headers: Vec<(String, String)>,
+    pub date_form: DateForm,
 }
 
 impl Call {
@@ -108,6 +115,7 @@ impl Call {
             signer: (method != "GET").then_some("qseal"),
             mutation: None,
             headers: Vec::new(),
+            date_form: DateForm::ImfFixdate,
         }
     }
 
@@ -148,6 +156,11 @@ impl Call {
 
     pub fn signer(mut self, identity: Option<&'static str>) -> Call {
         self.signer = identity;
+        self
+    }
+
+    pub fn date_form(mut self, date_form: DateForm) -> Call {
+        self.date_form = date_form;
         self
     }
 

@@ -71,6 +71,14 @@ pub enum Verdict {
     Info,
 }
 
+impl Verdict {
+    /// A verdict against the server, or no verdict at all: anything but a pass or an
+    /// observation the text allows.
+    pub fn is_adverse(self) -> bool {
+        !matches!(self, Verdict::Pass | Verdict::Info)
+    }
+}
+
 /// Why a scenario ended in [`Verdict::Error`].
 #[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
