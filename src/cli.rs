@@ -96,9 +96,9 @@ pub struct RunArgs {
     /// Stop starting scenarios after the first MUST failure.
     #[arg(long)]
     pub fail_fast: bool,
-    /// Scenarios at once (default: cores x 4).
-    #[arg(long, default_value_t = 0)]
-    pub jobs: usize,
+    /// Scenarios at once, up to 1024 (default: cores x 4).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1024))]
+    pub jobs: u16,
     /// YAML map of scenario id to reason: failures listed there do not fail the run.
     #[arg(long)]
     pub known_failures: Option<PathBuf>,
@@ -109,8 +109,9 @@ pub struct RunArgs {
     /// which the suite must pass.
     #[arg(long = "variant")]
     pub variants: Vec<String>,
-    /// Start no scenario after this many seconds (those left are reported as skipped).
-    #[arg(long)]
+    /// Start no scenario after this many seconds, up to a week (those left are reported as
+    /// skipped).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=604_800))]
     pub timeout: Option<u64>,
     /// Reports to write besides the terminal: `junit=PATH,json=PATH,html=PATH,md=PATH`.
     #[arg(long)]
@@ -196,8 +197,8 @@ pub struct ServeArgs {
     /// How DCR-service credentials travel.
     #[arg(long, value_enum, default_value_t = DcrAuthArg::ApiKey)]
     pub dcr_auth: DcrAuthArg,
-    /// Accepted clock skew of a signed Date, in seconds.
-    #[arg(long, default_value_t = 300)]
+    /// Accepted clock skew of a signed Date, in seconds (up to a day).
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub max_skew: u64,
     /// Plain profile: require this initial access token to register.
     #[arg(long)]
@@ -635,7 +636,7 @@ fn run_suite(args: &RunArgs) -> Result<Outcome, Error> {
         run: crate::run::RunOptions {
             interrupt: Default::default(),
             progress: None,
-            jobs: args.jobs,
+            jobs: usize::from(args.jobs),
             fail_fast: args.fail_fast,
             known_failures,
             deadline: args.timeout.map(std::time::Duration::from_secs),

@@ -27,7 +27,13 @@ pub struct TransportConfig {
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     pub trust: ServerTrust,
+    /// The most of a response body that is read; the rest is left unread and the response
+    /// marked truncated. A DCR answer is a few KiB: this bounds what a hostile server costs.
+    pub max_body_bytes: usize,
 }
+
+/// The default `max_body_bytes`: 1 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
 impl Default for TransportConfig {
     fn default() -> Self {
@@ -35,6 +41,7 @@ impl Default for TransportConfig {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(15),
             trust: ServerTrust::TestPki,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
 }
@@ -47,6 +54,8 @@ pub struct Response {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub elapsed: Duration,
+    /// The body went on past the transport's limit; `body` holds what was read.
+    pub truncated: bool,
 }
 
 impl Response {
@@ -54,9 +63,16 @@ impl Response {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
+    /// The body as JSON, if it is (a UTF-8 byte order mark before it is tolerated, as RFC 8259
+    /// §8.1 lets a parser do).
     pub fn json(&self) -> Option<serde_json::Value> {
-        serde_json::from_slice(&self.body).ok()
+        parse_json(&self.body)
     }
+}
+
+/// JSON from bytes that may start with a UTF-8 byte order mark.
+pub fn parse_json(bytes: &[u8]) -> Option<serde_json::Value> {
+    serde_json::from_slice(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).ok()
 }
 
 /// Why a request got no HTTP answer.
@@ -194,9 +210,26 @@ impl Transport {
             .iter()
             .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
-        let body = response.bytes().await.map_err(|e| classify(&url, &e, self.config.request_timeout))?.to_vec();
-        Ok(Response { status, headers, body, elapsed: started.elapsed() })
+        let (body, truncated) = read_bounded(response, self.config.max_body_bytes)
+            .await
+            .map_err(|e| classify(&url, &e, self.config.request_timeout))?;
+        Ok(Response { status, headers, body, elapsed: started.elapsed(), truncated })
     }
+}
+
+/// Reads at most `limit` bytes of the body, chunk by chunk; true if there was more. What is
+/// left unread is dropped with the connection, so an endless body costs `limit`, no more.
+async fn read_bounded(mut response: reqwest::Response, limit: usize) -> Result<(Vec<u8>, bool), reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = limit.saturating_sub(body.len());
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((body, true));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body, false))
 }
 
 /// Sorts a failed request into refused handshake, unreachable, timeout, or other.

@@ -122,6 +122,7 @@ fn fixed_run() -> RunResult {
         status: 201,
         headers: vec![("content-type".into(), "application/json".into())],
         body: r#"{"client_id":"abc","client_secret":"[redacted]"}"#.into(),
+        truncated: false,
     };
     let step = |name: &str, passed: bool, mutation: Option<&str>| StepResult {
         name: name.into(),

@@ -103,6 +103,20 @@ pub fn failure_detail(s: &ScenarioResult) -> String {
     detail(s, &Style::default(), false)
 }
 
+/// Text from the target made inert for a terminal: control characters (escape sequences,
+/// carriage returns, bells) are shown escaped, never interpreted. Newlines are kept.
+pub fn inert(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push('\n'),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn detail(s: &ScenarioResult, style: &Style, every_step: bool) -> String {
     let mut out = String::new();
     for step in s.steps.iter().filter(|st| every_step || !st.passed()) {
@@ -112,8 +126,8 @@ fn detail(s: &ScenarioResult, style: &Style, every_step: bool) -> String {
         }
         for check in step.checks.iter().filter(|c| every_step || !c.passed) {
             let mark = if check.passed { "ok" } else { "FAILED" };
-            let got = style.diff(&check.got).replace('\n', "\n          ");
-            let _ = writeln!(out, "        {mark} {}: expected {}, got {got}", check.check, check.expected);
+            let got = style.diff(&inert(&check.got)).replace('\n', "\n          ");
+            let _ = writeln!(out, "        {mark} {}: expected {}, got {got}", check.check, inert(&check.expected));
         }
         let r = &step.request;
         let _ = writeln!(
@@ -125,17 +139,18 @@ fn detail(s: &ScenarioResult, style: &Style, every_step: bool) -> String {
         );
         match (&step.response, &step.transport_error) {
             (Some(resp), _) => {
-                let body: String = resp.body.chars().take(300).collect();
-                let _ = writeln!(out, "        response: {} {body}", resp.status);
+                let body: String = inert(&resp.body.chars().take(300).collect::<String>());
+                let cut = if resp.truncated { " [body cut at the harness's limit]" } else { "" };
+                let _ = writeln!(out, "        response: {} {body}{cut}", resp.status);
             }
             (None, Some(e)) => {
-                let _ = writeln!(out, "        no answer: {e}");
+                let _ = writeln!(out, "        no answer: {}", inert(e));
             }
             _ => {}
         }
     }
     if let Some(error) = &s.error {
-        let _ = writeln!(out, "      harness error, no verdict on the server: {}", error.message);
+        let _ = writeln!(out, "      harness error, no verdict on the server: {}", inert(&error.message));
     }
     if let Some(reason) = &s.known_failure_reason {
         let _ = writeln!(out, "      known failure: {reason}");
@@ -216,4 +231,24 @@ pub fn summary(run: &RunResult) -> String {
         run.profile
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_bytes_cannot_drive_the_terminal() {
+        let cases = [
+            ("plain", "plain"),
+            ("two\nlines", "two\nlines"),
+            ("\u{1b}[2J\u{1b}]0;owned\u{7}", "\\u{1b}[2J\\u{1b}]0;owned\\u{7}"),
+            ("cr\rover", "cr\\rover"),
+            ("tab\there", "tab\\there"),
+            ("\u{9b}csi", "\\u{9b}csi"),
+        ];
+        for (raw, shown) in cases {
+            assert_eq!(inert(raw), shown, "{raw:?}");
+        }
+    }
 }

@@ -245,6 +245,7 @@ mod tests {
             headers: vec![],
             body: body.to_string().into_bytes(),
             elapsed: std::time::Duration::ZERO,
+            truncated: false,
         };
         let sent = json!({ "redirect_uris": ["https://x/cb#f"], "client_name": 42 });
         let cases = [

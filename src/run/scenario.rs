@@ -64,7 +64,17 @@ pub async fn run_scenario(target: Arc<Target>, scenario: Arc<Scenario>, options:
     }
     result.known_failure_reason = known;
     result.steps = steps;
-    result.cleanup = cleanup;
+    let secrets = &session.target().secrets;
+    result.cleanup = cleanup
+        .into_iter()
+        .map(|mut c| {
+            c.detail = secrets.scrub(&c.detail);
+            c
+        })
+        .collect();
+    if let Some(error) = &mut result.error {
+        error.message = secrets.scrub(&error.message);
+    }
     result.duration_ms = started.elapsed().as_millis() as u64;
     result.requests = session.requests();
     result
@@ -92,8 +102,8 @@ async fn run_steps(
             return Ended::Interrupted;
         }
         let started = Instant::now();
-        if step.wait_ms > 0 {
-            tokio::time::sleep(Duration::from_millis(step.wait_ms)).await;
+        if step.wait_ms > 0 && !pause(Duration::from_millis(step.wait_ms), &options.interrupt).await {
+            return Ended::Interrupted;
         }
         if matches!(step.request.date_offset, DateOffset::FromWindow { .. }) && !step.replay_previous {
             // A Date has whole seconds: signed at the start of one, it is as old as the offset
@@ -133,7 +143,14 @@ async fn run_step(
     before: Option<(String, String)>,
     started: Instant,
 ) -> StepResult {
+    let secrets = session.target().secrets.clone();
+    copies.iter().for_each(|copy| session.target().learn_secrets(&copy.msg));
     let sent = session.send_all(copies).await;
+    for response in sent.iter().flatten() {
+        if let Some(json) = response.json() {
+            secrets.learn_json(&json);
+        }
+    }
     let lesson = Lesson {
         op: step.request.op,
         client: step.request.client_name(),
@@ -197,13 +214,29 @@ async fn run_step(
     let base_url = first.and_then(|p| p.origin.as_deref()).unwrap_or(&session.target().base_url);
     StepResult {
         name: step.name.clone().unwrap_or_else(|| format!("step {}", index + 1)),
-        request: first.map(|p| redact::request(base_url, &p.msg, p.tls.as_deref())).unwrap_or_else(nothing_sent),
-        response: sent.first().and_then(|r| r.as_ref().ok()).map(redact::response),
-        transport_error: sent.first().and_then(|r| r.as_ref().err()).map(|e| e.to_string()),
+        request: secrets.scrub_request(
+            first.map(|p| redact::request(base_url, &p.msg, p.tls.as_deref())).unwrap_or_else(nothing_sent),
+        ),
+        response: sent.first().and_then(|r| r.as_ref().ok()).map(|r| secrets.scrub_response(redact::response(r))),
+        transport_error: sent.first().and_then(|r| r.as_ref().err()).map(|e| secrets.scrub(&e.to_string())),
         mutations: step.mutation.iter().map(|m| m.name().to_string()).collect(),
-        checks,
+        checks: checks.into_iter().map(|c| secrets.scrub_check(c)).collect(),
         duration_ms: started.elapsed().as_millis() as u64,
     }
+}
+
+/// Waits `total`, in slices, so that an interrupt cuts the wait short; false if it did.
+async fn pause(total: Duration, interrupt: &super::schedule::Interrupt) -> bool {
+    let slice = Duration::from_millis(100);
+    let until = Instant::now() + total;
+    while !interrupt.raised() {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return true;
+        }
+        tokio::time::sleep(left.min(slice)).await;
+    }
+    false
 }
 
 /// How long until the clock's next whole second, and a little more.
@@ -246,7 +279,7 @@ fn snapshot(
     let unique = session.vars().get(crate::scenario::template::builtin::UNIQUE).cloned().unwrap_or_default();
     let volatile =
         BTreeMap::from([("[unique]".to_string(), unique), ("[base_url]".to_string(), target.base_url.clone())]);
-    let text = crate::run::snapshot::normalise(response, &volatile, &target.profile.snapshot);
+    let text = target.secrets.scrub(&crate::run::snapshot::normalise(response, &volatile, &target.profile.snapshot));
     let file = scenario.file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
     let source = format!("scenarios/{file}");
     crate::run::snapshot::check(options, &target.snapshot_key, &scenario.id, &source, index, &text)

@@ -28,6 +28,8 @@ pub struct Target {
     /// profile's name; a foreign target's under the profile and its host, never compared with
     /// another target's.
     pub snapshot_key: String,
+    /// Every secret the run has sent or been given, redacted wherever it turns up.
+    pub secrets: crate::run::model::redact::SecretBook,
     dcr_tokens: Mutex<BTreeMap<String, String>>,
 }
 
@@ -60,8 +62,15 @@ impl Target {
             fixtures,
             endpoints,
             snapshot_key,
+            secrets: Default::default(),
             dcr_tokens: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// Learns the secrets `msg` carries, under the profile's own credential header names too.
+    pub fn learn_secrets(&self, msg: &crate::signature::Message) {
+        let credentials = &self.profile.credentials;
+        self.secrets.learn_request(msg, &[&credentials.client_id_header, &credentials.client_secret_header]);
     }
 
     /// The snapshot key of a foreign target: the profile and the target's host and port, in

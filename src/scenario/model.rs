@@ -140,6 +140,11 @@ pub const POLICIES: &[(&str, &str)] = &[
     (policy::SECRET_REFRESH, "the bank's secret refresh replaces the secret: a new one with its expiry, and the old one stops working"),
 ];
 
+/// The most copies a `concurrent:` step sends at once.
+pub const MAX_CONCURRENT: u64 = 64;
+/// The longest `wait_ms`: ten minutes.
+pub const MAX_WAIT_MS: u64 = 600_000;
+
 /// One scenario.
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -184,12 +189,16 @@ pub struct Step {
     #[serde(default)]
     pub register_as: Option<String>,
     /// Send this many copies at once; each must meet the expectation.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "opt_in_range::<_, u32, 1, MAX_CONCURRENT>")]
+    #[schemars(range(min = 1, max = MAX_CONCURRENT))]
     pub concurrent: Option<u32>,
     /// Send the previous step's request again, byte for byte (after `wait_ms`).
     #[serde(default)]
     pub replay_previous: bool,
-    #[serde(default)]
+    /// Milliseconds to wait before the step (at most ten minutes; the run's deadline and an
+    /// interrupt cut it short).
+    #[serde(default, deserialize_with = "in_range::<_, u64, 0, MAX_WAIT_MS>")]
+    #[schemars(range(max = MAX_WAIT_MS))]
     pub wait_ms: u64,
     /// Store the (normalised, redacted) answer as a snapshot.
     #[serde(default)]
@@ -463,6 +472,18 @@ impl Serialize for DateOffset {
     }
 }
 
+/// The largest `date_offset`, either way: ten years.
+pub const MAX_DATE_OFFSET_S: u64 = 10 * 366 * 24 * 3600;
+
+impl DateOffset {
+    fn within_bounds(&self) -> bool {
+        match self {
+            DateOffset::Seconds(n) => n.unsigned_abs() <= MAX_DATE_OFFSET_S,
+            DateOffset::FromWindow { seconds, .. } => seconds.unsigned_abs() <= MAX_DATE_OFFSET_S,
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for DateOffset {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -472,8 +493,11 @@ impl<'de> Deserialize<'de> for DateOffset {
             Text(String),
         }
         match Raw::deserialize(d)? {
-            Raw::Seconds(n) => Ok(DateOffset::Seconds(n)),
-            Raw::Text(text) => DateOffset::parse(&text).ok_or_else(|| {
+            Raw::Seconds(n) if n.unsigned_abs() <= MAX_DATE_OFFSET_S => Ok(DateOffset::Seconds(n)),
+            Raw::Seconds(n) => Err(serde::de::Error::custom(format!(
+                "date_offset {n} is out of range: give seconds from -{MAX_DATE_OFFSET_S} to {MAX_DATE_OFFSET_S} (ten years)"
+            ))),
+            Raw::Text(text) => DateOffset::parse(&text).filter(|o| o.within_bounds()).ok_or_else(|| {
                 serde::de::Error::custom(format!("`{text}` is neither seconds nor `-window+N` / `window-N`"))
             }),
         }
@@ -538,6 +562,34 @@ mod tests {
         );
         assert_eq!(DateOffset::FromWindow { sign: 1, seconds: 0 }.seconds(u64::MAX), None, "out of range, no panic");
     }
+}
+
+/// Deserializes a whole number in `LO..=HI`, or says which range it must be in (the YAML
+/// loader puts the `file:line:col` in front): every number from outside is range-checked as it
+/// is read, so no later arithmetic can overflow and no wait or loop can run unbounded.
+pub fn in_range<'de, D, T, const LO: u64, const HI: u64>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    let n = u64::deserialize(d)?;
+    checked_range::<T, D::Error, LO, HI>(n)
+}
+
+/// As [`in_range`], for an optional field.
+pub fn opt_in_range<'de, D, T, const LO: u64, const HI: u64>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    Option::<u64>::deserialize(d)?.map(checked_range::<T, D::Error, LO, HI>).transpose()
+}
+
+fn checked_range<T: TryFrom<u64>, E: serde::de::Error, const LO: u64, const HI: u64>(n: u64) -> Result<T, E> {
+    if !(LO..=HI).contains(&n) {
+        return Err(E::custom(format!("{n} is out of range: give a whole number from {LO} to {HI}")));
+    }
+    T::try_from(n).map_err(|_| E::custom(format!("{n} is too large for this machine")))
 }
 
 /// An HTTP method as a raw step writes it (upper-cased; any RFC 9110 token).

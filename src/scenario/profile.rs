@@ -194,7 +194,9 @@ pub struct SignatureSettings {
     pub dialect: Dialect,
     /// The largest distance between a signed Date and the server's clock that the target
     /// accepts, in seconds. The texts leave it to the bank (Berlin Group and SMBC name none);
-    /// replay scenarios sign just inside it (`date_offset: -window+1`).
+    /// replay scenarios sign just inside it (`date_offset: -window+1`). At most a day.
+    #[serde(deserialize_with = "super::in_range::<_, u64, 1, 86_400>")]
+    #[schemars(range(min = 1, max = 86_400))]
     pub date_window_s: u64,
 }
 

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Outcome;
-use crate::scenario::{HttpMethod, Operation, Who};
+use crate::scenario::{in_range, HttpMethod, Operation, Who};
 use crate::signature::Mutation;
 
 /// A load profile (YAML in `load/`).
@@ -18,14 +18,30 @@ pub struct LoadProfile {
     /// The target profile (how to reach and talk to the target).
     #[serde(default = "reference")]
     pub target_profile: String,
+    #[serde(deserialize_with = "in_range::<_, usize, 1, 100_000>")]
+    #[schemars(range(min = 1, max = 100_000))]
     pub users: usize,
     /// Users started per second.
+    #[serde(deserialize_with = "positive_rate")]
     pub hatch_rate: f64,
-    /// Seconds the full set of users runs.
+    /// Seconds the full set of users runs (at least one; at most a day).
+    #[serde(deserialize_with = "in_range::<_, u64, 1, 86_400>")]
+    #[schemars(range(min = 1, max = 86_400))]
     pub run_time: u64,
     pub transactions: Vec<LoadTransaction>,
     #[serde(default)]
     pub thresholds: Thresholds,
+}
+
+/// Users started per second: above 0, at most 100,000.
+fn positive_rate<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let rate = f64::deserialize(d)?;
+    match rate.is_finite() && rate > 0.0 && rate <= 100_000.0 {
+        true => Ok(rate),
+        false => Err(serde::de::Error::custom(format!(
+            "hatch_rate {rate} is out of range: give a number above 0, at most 100000"
+        ))),
+    }
 }
 
 fn reference() -> String {
@@ -44,6 +60,8 @@ pub struct LoadTransaction {
     pub method: Option<HttpMethod>,
     #[serde(default)]
     pub path: Option<String>,
+    #[serde(deserialize_with = "in_range::<_, usize, 0, 1_000_000>")]
+    #[schemars(range(max = 1_000_000))]
     pub weight: usize,
     #[serde(default)]
     pub mutation: Option<Mutation>,

@@ -112,6 +112,9 @@ pub struct RecordedResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The body went on past the harness's limit and was cut there (`body` is what was read).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
 }
 
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize)]

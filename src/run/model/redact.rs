@@ -47,12 +47,12 @@ pub fn header_value(name: &str, value: &str) -> String {
 
 /// The body as text with secret JSON fields replaced; a non-JSON body is kept as text.
 pub fn body(body: &[u8]) -> String {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(mut json) => {
+    match crate::transport::parse_json(body) {
+        Some(mut json) => {
             json_in_place(&mut json);
             json.to_string()
         }
-        Err(_) => String::from_utf8_lossy(body).into_owned(),
+        None => String::from_utf8_lossy(body).into_owned(),
     }
 }
 
@@ -73,6 +73,85 @@ pub fn json_in_place(value: &mut Value) {
     }
 }
 
+/// The shortest value redacted wherever it appears: shorter ones would hide ordinary text.
+pub const MIN_SECRET_LEN: usize = 8;
+
+/// Every secret value the run has sent or been given (client secrets, registration access
+/// tokens, DCR credentials, access tokens), so that one is redacted wherever it turns up,
+/// not only under a field or header name known as secret: in a body that is not JSON, in an
+/// error text, under a profile's own header name. Shared by the sessions of a run.
+#[derive(Debug, Clone, Default)]
+pub struct SecretBook(std::sync::Arc<std::sync::RwLock<std::collections::BTreeSet<String>>>);
+
+impl SecretBook {
+    pub fn learn(&self, secret: &str) {
+        if secret.len() >= MIN_SECRET_LEN {
+            self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner).insert(secret.to_string());
+        }
+    }
+
+    /// Learns the value of every secret field in `json`, at any depth.
+    pub fn learn_json(&self, json: &Value) {
+        match json {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    match v.as_str() {
+                        Some(secret) if is_secret_field(k) => self.learn(secret),
+                        _ => self.learn_json(v),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| self.learn_json(v)),
+            _ => {}
+        }
+    }
+
+    /// Learns the secrets a request carries: under a secret header name or one of `also`
+    /// (the profile's credential headers), the bearer token, and secret JSON fields.
+    pub fn learn_request(&self, msg: &Message, also: &[&str]) {
+        for (name, value) in &msg.headers {
+            if is_secret_header(name) || also.iter().any(|a| a.eq_ignore_ascii_case(name)) {
+                self.learn(value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("Basic ")).unwrap_or(value));
+                self.learn(value);
+            }
+        }
+        if let Some(json) = crate::transport::parse_json(&msg.body) {
+            self.learn_json(&json);
+        }
+    }
+
+    /// `text` with every known secret replaced.
+    pub fn scrub(&self, text: &str) -> String {
+        let secrets = self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Longest first, so that a secret containing another is replaced whole.
+        let mut ordered: Vec<&String> = secrets.iter().filter(|s| text.contains(s.as_str())).collect();
+        ordered.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        ordered.into_iter().fold(text.to_string(), |text, secret| text.replace(secret.as_str(), REDACTED))
+    }
+
+    /// A recorded request with every known secret scrubbed.
+    pub fn scrub_request(&self, mut r: RecordedRequest) -> RecordedRequest {
+        r.url = self.scrub(&r.url);
+        r.headers.iter_mut().for_each(|(_, v)| *v = self.scrub(v));
+        r.body = self.scrub(&r.body);
+        r
+    }
+
+    /// A check outcome with every known secret scrubbed from what was expected and what came.
+    pub fn scrub_check(&self, mut c: super::CheckOutcome) -> super::CheckOutcome {
+        c.expected = self.scrub(&c.expected);
+        c.got = self.scrub(&c.got);
+        c
+    }
+
+    /// A recorded answer with every known secret scrubbed.
+    pub fn scrub_response(&self, mut r: RecordedResponse) -> RecordedResponse {
+        r.headers.iter_mut().for_each(|(_, v)| *v = self.scrub(v));
+        r.body = self.scrub(&r.body);
+        r
+    }
+}
+
 /// A request as the run model keeps it.
 pub fn request(base_url: &str, msg: &Message, tls: Option<&str>) -> RecordedRequest {
     RecordedRequest {
@@ -90,12 +169,31 @@ pub fn response(r: &Response) -> RecordedResponse {
         status: r.status,
         headers: r.headers.iter().map(|(n, v)| (n.clone(), header_value(n, v))).collect(),
         body: body(&r.body),
+        truncated: r.truncated,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_once_seen_is_redacted_wherever_it_turns_up() {
+        let book = SecretBook::default();
+        let mut msg = Message::new("POST", "/register", br#"{"client_secret":"sent-secret-1"}"#.to_vec());
+        msg.add_header("X-Api-Key", "profile-header-secret");
+        msg.add_header("Authorization", "Bearer rat-0123456789");
+        book.learn_request(&msg, &["x-api-key"]);
+        book.learn_json(&serde_json::json!({ "nested": [{ "registration_access_token": "rat-abcdefgh" }] }));
+        book.learn("short");
+        let text = "\u{feff}{bad json client_secret=sent-secret-1, key profile-header-secret, rat-0123456789, rat-abcdefgh, short}";
+        let scrubbed = book.scrub(text);
+        for secret in ["sent-secret-1", "profile-header-secret", "rat-0123456789", "rat-abcdefgh"] {
+            assert!(!scrubbed.contains(secret), "{secret} in {scrubbed}");
+        }
+        assert!(scrubbed.contains("short"), "values under the minimum length are ordinary text");
+        assert_eq!(book.scrub("nothing secret here"), "nothing secret here");
+    }
 
     #[test]
     fn secret_headers_are_known_by_name() {
