@@ -625,6 +625,7 @@ fn run_suite(args: &RunArgs) -> Result<Outcome, Error> {
         Some(spec) => crate::report::parse_specs(spec)?,
         None => Vec::new(),
     };
+    crate::report::check_writable(&reports)?;
     let known_failures = match &args.known_failures {
         Some(path) => crate::suite::load_known_failures(path)?,
         None => Default::default(),
@@ -703,11 +704,18 @@ fn run_suite(args: &RunArgs) -> Result<Outcome, Error> {
     } else {
         print(&crate::report::terminal::render_with(&run.result, &style))?;
     }
-    crate::report::write_all(&run.result, &reports)?;
     if let Some(handshakes) = run.handshakes {
         eprintln!("embedded server: {handshakes} TLS handshakes for {} requests", run.result.requests);
     }
-    Ok(run.result.outcome())
+    let outcome = run.result.outcome();
+    match crate::report::write_all(&run.result, &reports) {
+        // A report lost after the run does not hide its verdict: the verdict's code stands.
+        Err(e) if outcome != Outcome::Success => {
+            eprintln!("dcr-harness: error: {}", crate::diagnostic::chain(&e));
+            Ok(outcome)
+        }
+        written => written.map(|()| outcome),
+    }
 }
 
 fn list(args: &SelectArgs) -> Result<Outcome, Error> {

@@ -17,6 +17,58 @@ pub fn located(path: &Path, error: &serde_norway::Error) -> String {
     }
 }
 
+/// The largest YAML file read: 8 MiB (the shipped scenarios together are under 100 KiB).
+pub const MAX_YAML_BYTES: u64 = 8 * 1024 * 1024;
+/// The deepest nesting of YAML collections accepted (a scenario needs under ten).
+pub const MAX_YAML_DEPTH: usize = 64;
+
+/// Reads a YAML file for a loader, refusing what would cost the parser more than the file is
+/// worth: a file over [`MAX_YAML_BYTES`], or nesting deeper than [`MAX_YAML_DEPTH`] (the
+/// parser's own limit is reached only after seconds of work). Errors are `file:line:col`.
+pub fn read_yaml_text(path: &Path) -> Result<String, String> {
+    let size = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?.len();
+    if size > MAX_YAML_BYTES {
+        return Err(format!(
+            "{}: {size} bytes is over the {MAX_YAML_BYTES}-byte limit for a YAML file; split it",
+            path.display()
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    match too_deep(&text) {
+        Some((line, col)) => Err(format!(
+            "{}:{line}:{col}: nesting deeper than {MAX_YAML_DEPTH} levels; a scenario or profile needs far fewer",
+            path.display()
+        )),
+        None => Ok(text),
+    }
+}
+
+/// Where nesting first passes [`MAX_YAML_DEPTH`], in one pass: flow collections (`[`, `{`)
+/// inside a line, plus block indentation (every two columns, a level at most). Quoted text
+/// and comments are skipped.
+fn too_deep(text: &str) -> Option<(usize, usize)> {
+    let mut flow = 0usize;
+    for (i, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start_matches([' ', '-']).len();
+        let mut quote: Option<char> = None;
+        for (col, c) in line.char_indices() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '#') => break,
+                (None, '[' | '{') => flow += 1,
+                (None, ']' | '}') => flow = flow.saturating_sub(1),
+                _ => {}
+            }
+            if flow + indent / 2 > MAX_YAML_DEPTH {
+                return Some((i + 1, col + 1));
+            }
+        }
+    }
+    None
+}
+
 /// An error and its sources, `: `-joined, each cause once (a message that already quotes its
 /// cause does not repeat it).
 pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
@@ -36,6 +88,22 @@ pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nesting_is_measured_in_one_pass() {
+        let deep = |n: usize| format!("a: {}{}", "[".repeat(n), "]".repeat(n));
+        let cases: Vec<(String, Option<(usize, usize)>)> = vec![
+            ("a: [1, {b: [2]}]".into(), None),
+            (deep(MAX_YAML_DEPTH), None),
+            (deep(MAX_YAML_DEPTH + 1), Some((1, MAX_YAML_DEPTH + 4))),
+            (format!("a: '{}'", "[".repeat(500)), None),
+            (format!("a: 1 # {}", "{".repeat(500)), None),
+            (format!("ok: 1\n{}x: 1", " ".repeat(2 * MAX_YAML_DEPTH + 2)), Some((2, 1))),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(too_deep(&text), expected, "{}", &text[..text.len().min(40)]);
+        }
+    }
 
     #[derive(Debug, thiserror::Error)]
     #[error("outer")]

@@ -29,7 +29,7 @@ pub fn read_profile(name_or_path: &str, dir: &Path) -> Result<LoadProfile, Error
     let as_path = Path::new(name_or_path);
     let path =
         if as_path.extension().is_some() { as_path.to_path_buf() } else { dir.join(format!("{name_or_path}.yaml")) };
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::input(path.display().to_string(), e))?;
+    let text = crate::diagnostic::read_yaml_text(&path).map_err(|e| Error::input("load profile", e))?;
     let profile: LoadProfile = serde_norway::from_str(&text)
         .map_err(|e| Error::input("load profile", crate::diagnostic::located(&path, &e)))?;
     if profile.transactions.iter().all(|t| t.weight == 0) || profile.users == 0 {

@@ -264,7 +264,7 @@ async fn check_reachable(base_url: &str) -> Result<(), Error> {
 
 /// Reads a known-failures file: `scenario-id: reason` lines (YAML map).
 pub fn load_known_failures(path: &Path) -> Result<BTreeMap<String, String>, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::input(path.display().to_string(), e))?;
+    let text = crate::diagnostic::read_yaml_text(path).map_err(|e| Error::input("known failures", e))?;
     serde_norway::from_str(&text).map_err(|e| Error::input("known failures", crate::diagnostic::located(path, &e)))
 }
 

@@ -98,6 +98,18 @@ pub enum TransportError {
     Identity { identity: String, cause: String },
 }
 
+impl TransportError {
+    /// Whether the failure is the harness's side or its setup (it does not trust the server, the
+    /// target does not speak TLS where the URL says, an identity will not load): no evidence of
+    /// how the server judges a request.
+    pub fn is_setup(&self) -> bool {
+        matches!(
+            self,
+            TransportError::ServerUntrusted { .. } | TransportError::NotTls { .. } | TransportError::Identity { .. }
+        )
+    }
+}
+
 impl From<PkiError> for TransportError {
     fn from(e: PkiError) -> Self {
         TransportError::Identity { identity: String::new(), cause: e.to_string() }

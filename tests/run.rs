@@ -512,3 +512,38 @@ fn with_the_users_own_certificates_role_confusion_uses_them_and_test_pki_only_sc
     let scenarios = std::fs::read_to_string(dir.path().join("scenarios/transport.yaml")).expect("scenarios");
     assert!(scenarios.contains("tls: $sign"), "the QSEAL presented as QWAC is the profile's own");
 }
+
+/// A harness that does not trust the server learns nothing about how the server judges a
+/// client certificate: the scenario is an ERROR of the setup, never a PASS or a FAIL.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_harness_refusing_the_server_is_an_error_not_a_verdict() {
+    use dcr_harness::transport::{ServerTrust, Transport, TransportConfig};
+    let (profile, scenarios, pki) = suite::load(&layout(), "reference").expect("load");
+    let server = server::start(test_pki(), ServerConfig::default()).await.expect("server");
+    let trust = ServerTrust::Pem(vec![test_pki_dir().join("untrusted-root.pem")]);
+    let transport = Transport::new(&pki, TransportConfig { trust, ..TransportConfig::default() }).expect("transport");
+    let target = dcr_harness::run::Target::new(
+        server.url(),
+        std::sync::Arc::new(pki),
+        profile,
+        transport,
+        root().join("fixtures"),
+    );
+    let picked: Vec<_> = scenarios
+        .into_iter()
+        .filter(|s| {
+            ["transport-expired-qwac", "transport-no-client-cert", "metadata-minimal-registration"]
+                .contains(&s.id.as_str())
+        })
+        .collect();
+    assert_eq!(picked.len(), 3);
+    let result = dcr_harness::run::run(std::sync::Arc::new(target), picked, Default::default()).await;
+    for s in &result.scenarios {
+        assert_eq!(s.verdict, Verdict::Error, "{}: {:?}", s.id, s.steps.first().map(|st| &st.checks));
+        let error = s.error.as_ref().expect("the error says why");
+        assert_eq!(error.kind, dcr_harness::run::model::ErrorKind::Setup);
+        assert!(error.message.contains("not trusted"), "{}", error.message);
+    }
+    assert_eq!(result.outcome(), dcr_harness::run::Outcome::SetupError);
+    server.stop().await;
+}

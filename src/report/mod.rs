@@ -58,9 +58,33 @@ pub fn render(kind: Kind, run: &RunResult) -> String {
 }
 
 /// Writes every requested report, creating directories as needed.
+/// Writes every report; one that cannot be written does not stop the others. The first error
+/// is returned once all were tried.
 pub fn write_all(run: &RunResult, specs: &[(Kind, PathBuf)]) -> Result<(), Error> {
+    let mut first_error = None;
     for (kind, path) in specs {
-        write(path, &render(*kind, run))?;
+        if let Err(e) = write(path, &render(*kind, run)) {
+            first_error.get_or_insert(e);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// Checks, before a run, that every report path can be written: its directory made and the
+/// file opened for writing (a file that was not there is removed again). A run whose reports
+/// would be lost is not started.
+pub fn check_writable(specs: &[(Kind, PathBuf)]) -> Result<(), Error> {
+    // A path the user named that cannot be written is bad input (exit 2), found before the run.
+    let unwritable = |path: &Path, e: std::io::Error| Error::input(format!("--report {}", path.display()), e);
+    for (_, path) in specs {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| unwritable(dir, e))?;
+        }
+        let existed = path.exists();
+        std::fs::OpenOptions::new().append(true).create(true).open(path).map_err(|e| unwritable(path, e))?;
+        if !existed {
+            let _ = std::fs::remove_file(path);
+        }
     }
     Ok(())
 }

@@ -28,6 +28,9 @@ enum Ended {
     Unplannable { step: usize, error: PlanError },
     /// Stopped by an interrupt before its last step.
     Interrupted,
+    /// A request failed on the harness's side (it does not trust the server, ...): the step
+    /// says nothing about the server.
+    SetupFailed { step: usize, error: String },
 }
 
 /// Runs `scenario` against `target`; its clients are deleted at the end.
@@ -54,6 +57,13 @@ pub async fn run_scenario(target: Arc<Target>, scenario: Arc<Scenario>, options:
                     step + 1,
                     crate::diagnostic::chain(&error)
                 ),
+            });
+        }
+        Ok(Ended::SetupFailed { step, error }) => {
+            result.verdict = Verdict::Error;
+            result.error = Some(ScenarioError {
+                kind: ErrorKind::Setup,
+                message: format!("step {}: the harness could not test the server: {error}", step + 1),
             });
         }
         Ok(Ended::Interrupted) => result.verdict = Verdict::Skipped,
@@ -123,8 +133,12 @@ async fn run_steps(
                 Err(error) => return Ended::Unplannable { step: index, error },
             },
         };
-        let result = run_step(session, scenario, options, (index, step), &copies, before, started).await;
+        let (result, setup_error) = run_step(session, scenario, options, (index, step), &copies, before, started).await;
         previous = copies.into_iter().next();
+        if let Some(error) = setup_error {
+            results.push(result);
+            return Ended::SetupFailed { step: index, error };
+        }
         let passed = result.passed();
         results.push(result);
         if !passed {
@@ -142,10 +156,12 @@ async fn run_step(
     copies: &[super::plan::Planned],
     before: Option<(String, String)>,
     started: Instant,
-) -> StepResult {
+) -> (StepResult, Option<String>) {
     let secrets = session.target().secrets.clone();
     copies.iter().for_each(|copy| session.target().learn_secrets(&copy.msg));
     let sent = session.send_all(copies).await;
+    let setup_error =
+        sent.iter().find_map(|r| r.as_ref().err().filter(|e| e.is_setup())).map(|e| secrets.scrub(&e.to_string()));
     for response in sent.iter().flatten() {
         if let Some(json) = response.json() {
             secrets.learn_json(&json);
@@ -212,7 +228,7 @@ async fn run_step(
     }
     let first = copies.first();
     let base_url = first.and_then(|p| p.origin.as_deref()).unwrap_or(&session.target().base_url);
-    StepResult {
+    let result = StepResult {
         name: step.name.clone().unwrap_or_else(|| format!("step {}", index + 1)),
         request: secrets.scrub_request(
             first.map(|p| redact::request(base_url, &p.msg, p.tls.as_deref())).unwrap_or_else(nothing_sent),
@@ -222,7 +238,8 @@ async fn run_step(
         mutations: step.mutation.iter().map(|m| m.name().to_string()).collect(),
         checks: checks.into_iter().map(|c| secrets.scrub_check(c)).collect(),
         duration_ms: started.elapsed().as_millis() as u64,
-    }
+    };
+    (result, setup_error)
 }
 
 /// Waits `total`, in slices, so that an interrupt cuts the wait short; false if it did.

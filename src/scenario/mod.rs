@@ -57,19 +57,28 @@ pub fn load_files(files: &[PathBuf]) -> Result<Vec<Scenario>, LoadError> {
 }
 
 fn load_file(path: &Path) -> Result<Vec<Scenario>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = crate::diagnostic::read_yaml_text(path)?;
     let mut scenarios: Vec<Scenario> =
         serde_norway::from_str(&text).map_err(|e| crate::diagnostic::located(path, &e))?;
+    let lines = id_lines(&text);
     for s in &mut scenarios {
         s.file = path.to_path_buf();
-        s.line = line_of(&text, &format!("id: {}", s.id)).unwrap_or(1);
+        s.line = lines.get(s.id.as_str()).copied().unwrap_or(1);
     }
     Ok(scenarios)
 }
 
-/// The 1-based line where `needle` first appears.
-fn line_of(text: &str, needle: &str) -> Option<usize> {
-    text.lines().position(|l| l.contains(needle)).map(|i| i + 1)
+/// The 1-based line of each `id: X` (its first), found in one pass.
+fn id_lines(text: &str) -> BTreeMap<&str, usize> {
+    let mut lines = BTreeMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let rest = line.trim_start().trim_start_matches('-').trim_start();
+        if let Some(id) = rest.strip_prefix("id:") {
+            let id = id.trim().trim_matches(|c| c == '"' || c == '\'');
+            lines.entry(id).or_insert(i + 1);
+        }
+    }
+    lines
 }
 
 /// Checks what serde cannot: identities exist, clients and captures are defined before use,

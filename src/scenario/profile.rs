@@ -303,7 +303,7 @@ impl Profile {
             }
             candidate
         };
-        let text = std::fs::read_to_string(&path).map_err(|source| ProfileError::Io { path: path.clone(), source })?;
+        let text = crate::diagnostic::read_yaml_text(&path).map_err(ProfileError::Yaml)?;
         let mut profile: Profile =
             serde_norway::from_str(&text).map_err(|e| ProfileError::Yaml(crate::diagnostic::located(&path, &e)))?;
         profile.file = Some(path);

@@ -87,6 +87,9 @@ pub enum ErrorKind {
     Plan,
     /// The harness panicked.
     Panic,
+    /// A request failed on the harness's side or its setup's (the server's certificate not
+    /// trusted, no TLS where the URL says, an identity that will not load).
+    Setup,
 }
 
 /// What stopped the harness in a scenario.
@@ -236,7 +239,9 @@ impl RunResult {
 
 fn scenario_outcome(s: &ScenarioResult) -> Outcome {
     match (s.verdict, s.severity, &s.error) {
-        (Verdict::Error, _, Some(ScenarioError { kind: ErrorKind::Plan, .. })) => Outcome::SetupError,
+        (Verdict::Error, _, Some(ScenarioError { kind: ErrorKind::Plan | ErrorKind::Setup, .. })) => {
+            Outcome::SetupError
+        }
         (Verdict::Error, _, _) => Outcome::InternalError,
         (Verdict::Fail, _, _) | (Verdict::Skipped, Severity::Must, _) => Outcome::MustFailed,
         _ => Outcome::Success,
@@ -279,6 +284,7 @@ mod tests {
             (&[(Skipped, Must, None)], Outcome::MustFailed),
             (&[(Pass, Must, None), (Fail, Must, None)], Outcome::MustFailed),
             (&[(Fail, Must, None), (Error, Must, Some(ErrorKind::Plan))], Outcome::SetupError),
+            (&[(Pass, Must, None), (Error, Must, Some(ErrorKind::Setup))], Outcome::SetupError),
             (&[(Error, Must, Some(ErrorKind::Plan)), (Error, Should, Some(ErrorKind::Panic))], Outcome::InternalError),
         ];
         for (scenarios, expected) in cases {
