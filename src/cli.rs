@@ -648,6 +648,7 @@ fn run_suite(args: &RunArgs) -> Result<Outcome, Error> {
             flaws: parse_flaws(&args.flaws)?,
             variants: parse_variants(&args.variants)?,
         },
+        known_failures_file: args.known_failures.clone(),
     };
     let verbosity = match (args.verbose, args.quiet) {
         (true, _) => Verbosity::Verbose,

@@ -33,14 +33,48 @@ pub fn read_yaml_text(path: &Path) -> Result<String, String> {
             path.display()
         ));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    match too_deep(&text) {
-        Some((line, col)) => Err(format!(
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let (line, col) = line_col(&e.as_bytes()[..e.utf8_error().valid_up_to()]);
+        format!("{}:{line}:{col}: not UTF-8 text (a YAML file is UTF-8)", path.display())
+    })?;
+    if let Some((line, col)) = too_deep(&text) {
+        return Err(format!(
             "{}:{line}:{col}: nesting deeper than {MAX_YAML_DEPTH} levels; a scenario or profile needs far fewer",
             path.display()
-        )),
-        None => Ok(text),
+        ));
     }
+    if let Some(line) = second_document(&text) {
+        return Err(format!("{}:{line}:1: a second YAML document; a file holds one", path.display()));
+    }
+    Ok(text)
+}
+
+/// The 1-based line and column just after `prefix`.
+pub fn line_col(prefix: &[u8]) -> (usize, usize) {
+    let line = prefix.iter().filter(|b| **b == b'\n').count() + 1;
+    let col = prefix.len() - prefix.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1) + 1;
+    (line, col)
+}
+
+/// The line of a `---` that starts a second document (one after content).
+fn second_document(text: &str) -> Option<usize> {
+    let mut content = false;
+    for (i, line) in text.lines().enumerate() {
+        let start = line.starts_with("---") && line[3..].trim().is_empty();
+        if start && content {
+            return Some(i + 1);
+        }
+        content |= !start && !line.trim().is_empty() && !line.trim_start().starts_with('#');
+    }
+    None
+}
+
+/// The 1-based line where a mapping key `key:` first starts a line, if one does.
+pub fn line_of_key(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| l.trim_start().trim_start_matches("- ").strip_prefix(key).is_some_and(|r| r.starts_with(':')))
+        .map(|i| i + 1)
 }
 
 /// Where nesting first passes [`MAX_YAML_DEPTH`], in one pass: flow collections (`[`, `{`)
@@ -88,6 +122,17 @@ pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn positions_and_documents_are_found_in_one_pass() {
+        assert_eq!(line_col(b""), (1, 1));
+        assert_eq!(line_col(b"ab\ncd"), (2, 3));
+        assert_eq!(second_document("---\na: 1\n"), None);
+        assert_eq!(second_document("# c\n---\na: 1\n---\nb: 2\n"), Some(4));
+        assert_eq!(second_document("a: '---'\n"), None);
+        assert_eq!(line_of_key("a: 1\n  b: 2\n- c: 3\n", "c"), Some(3));
+        assert_eq!(line_of_key("ab: 1\n", "a"), None);
+    }
 
     #[test]
     fn nesting_is_measured_in_one_pass() {

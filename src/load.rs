@@ -32,10 +32,11 @@ pub fn read_profile(name_or_path: &str, dir: &Path) -> Result<LoadProfile, Error
     let text = crate::diagnostic::read_yaml_text(&path).map_err(|e| Error::input("load profile", e))?;
     let profile: LoadProfile = serde_norway::from_str(&text)
         .map_err(|e| Error::input("load profile", crate::diagnostic::located(&path, &e)))?;
-    if profile.transactions.iter().all(|t| t.weight == 0) || profile.users == 0 {
+    if profile.transactions.iter().all(|t| t.weight == 0) {
+        let line = crate::diagnostic::line_of_key(&text, "transactions").unwrap_or(1);
         return Err(Error::input(
-            path.display().to_string(),
-            "needs at least one user and one transaction with a weight",
+            "load profile",
+            format!("{}:{line}:1: needs at least one transaction with a weight above 0", path.display()),
         ));
     }
     Ok(profile)
@@ -465,7 +466,7 @@ mod tests {
         write("fine", &format!("name: x\nusers: 1\nhatch_rate: 1\nrun_time: 1\n{transaction}\n"));
         for bad in ["no-users", "no-weight"] {
             let err = read_profile(bad, dir.path()).expect_err(bad).to_string();
-            let said = ["needs at least one user", "out of range: give a whole number from 1"];
+            let said = ["needs at least one transaction", "out of range: give a whole number from 1"];
             assert!(said.iter().any(|s| err.contains(s)), "{bad}: {err}");
         }
         assert!(read_profile("fine", dir.path()).is_ok());

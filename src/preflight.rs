@@ -71,17 +71,24 @@ fn unset_environment(profile: &Profile, scenarios: &[Scenario], fixtures: &Path)
             }
         }
     };
+    // Where in the profile file a template is, so that the message points at a line.
+    let profile_text = profile.file.as_ref().and_then(|f| std::fs::read_to_string(f).ok()).unwrap_or_default();
+    let in_profile =
+        |template: &str, what: String| match (&profile.file, profile_text.lines().position(|l| l.contains(template))) {
+            (Some(file), Some(i)) => format!("{}:{}:1: profile {what}", file.display(), i + 1),
+            _ => format!("profile {what}"),
+        };
     for (tpp, o) in &profile.credentials.overrides {
-        let by = format!("profile credentials.overrides.{tpp}");
-        note(template::names(&o.client_id), &by);
-        note(template::names(&o.client_secret), &by);
+        for value in [&o.client_id, &o.client_secret] {
+            note(template::names(value), &in_profile(value, format!("credentials.overrides.{tpp}")));
+        }
     }
     if let Some(iat) = &profile.credentials.initial_access_token {
-        note(template::names(iat), "profile credentials.initial_access_token");
+        note(template::names(iat), &in_profile(iat, "credentials.initial_access_token".into()));
     }
     for s in scenarios {
         for (i, step) in s.steps.iter().enumerate() {
-            let by = format!("scenario `{}` step {}", s.id, i + 1);
+            let by = format!("{}:{}:1: scenario `{}` step {}", s.file.display(), s.line, s.id, i + 1);
             note(template::names_in_step(step), &by);
             if let Some(file) = &step.request.body_file {
                 if let Ok(text) = std::fs::read_to_string(fixtures.join(file)) {

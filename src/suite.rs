@@ -46,6 +46,8 @@ pub struct SuiteOptions {
     pub run: RunOptions,
     /// How the embedded server deviates from its default, when there is no target.
     pub embedded: Embedded,
+    /// The file `run.known_failures` came from, to point at a line in it.
+    pub known_failures_file: Option<PathBuf>,
 }
 
 /// How the embedded server deviates from its default: flaws (the suite proving it can fail)
@@ -200,7 +202,7 @@ pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Er
 async fn ready_to_run(layout: &Layout, options: &SuiteOptions, prepared: &Prepared) -> Result<Vec<Scenario>, Error> {
     let target = &prepared.target;
     let selected = select(&prepared.scenarios, &options.filter, &target.profile)?;
-    check_known_failures(&options.run.known_failures, &prepared.scenarios)?;
+    check_known_failures(&options.run.known_failures, options.known_failures_file.as_deref(), &prepared.scenarios)?;
     let problems = crate::preflight::offline(&target.profile, &target.pki, &selected, &layout.fixtures);
     if !problems.is_empty() {
         return Err(Error::input("preflight", problems.join("\n")));
@@ -235,12 +237,21 @@ pub fn select(scenarios: &[Scenario], filter: &Filter, profile: &Profile) -> Res
 }
 
 /// Every id of a known-failures list names a scenario.
-fn check_known_failures(known: &BTreeMap<String, String>, scenarios: &[Scenario]) -> Result<(), Error> {
+fn check_known_failures(
+    known: &BTreeMap<String, String>,
+    file: Option<&Path>,
+    scenarios: &[Scenario],
+) -> Result<(), Error> {
     let ids = || scenarios.iter().map(|s| s.id.as_str());
+    let text = file.and_then(|f| std::fs::read_to_string(f).ok()).unwrap_or_default();
+    let at = |id: &str| match (file, crate::diagnostic::line_of_key(&text, id)) {
+        (Some(file), Some(line)) => format!("{}:{line}:1: ", file.display()),
+        _ => String::new(),
+    };
     let problems: Vec<String> = known
         .keys()
         .filter(|id| !ids().any(|known| known == id.as_str()))
-        .map(|id| format!("`{id}`: no such scenario{}", scenario::did_you_mean(id, ids())))
+        .map(|id| format!("{}`{id}`: no such scenario{}", at(id), scenario::did_you_mean(id, ids())))
         .collect();
     match problems.is_empty() {
         true => Ok(()),

@@ -60,6 +60,9 @@ fn load_file(path: &Path) -> Result<Vec<Scenario>, String> {
     let text = crate::diagnostic::read_yaml_text(path)?;
     let mut scenarios: Vec<Scenario> =
         serde_norway::from_str(&text).map_err(|e| crate::diagnostic::located(path, &e))?;
+    if scenarios.is_empty() {
+        return Err(format!("{}:1:1: holds no scenarios (a scenario file is a list of them)", path.display()));
+    }
     let lines = id_lines(&text);
     for s in &mut scenarios {
         s.file = path.to_path_buf();
@@ -146,6 +149,14 @@ pub fn validate(
                     problems.push(at(i, format!("`unchanged: {name}` names no registered client")));
                 }
             }
+            for (name, predicate) in step.expect.json.iter().chain(&step.expect.headers) {
+                if let Some(problem) = predicate_problem(predicate) {
+                    problems.push(at(i, format!("`{name}`: {problem}")));
+                }
+            }
+            if step.mutation.is_some() && matches!(r.sign, Some(Who::Nobody)) {
+                problems.push(at(i, "a mutation bends a signature, and `sign: none` makes none".into()));
+            }
             if let Some(path) = &step.expect.or_substituted {
                 if step.expect.reject.is_none() || !path.starts_with('$') {
                     problems.push(at(i, format!("`or_substituted: {path}` needs `reject:` and a path starting `$`")));
@@ -171,6 +182,21 @@ pub fn validate(
         }
     }
     problems
+}
+
+/// The names of the tests a predicate may use.
+const TESTS: &[&str] = &["exists", "one_of", "not", "contains", "type", "at_least"];
+
+/// A predicate that reads as a test but is not one: `{exist: true}` or `{type: integer}` would
+/// otherwise be taken as a value to compare with, and fail at run time for no fault.
+fn predicate_problem(predicate: &Predicate) -> Option<String> {
+    let Predicate::Equals(serde_json::Value::Object(map)) = predicate else { return None };
+    let (key, value) = map.iter().next().filter(|_| map.len() == 1)?;
+    if TESTS.contains(&key.as_str()) {
+        return Some(format!("`{key}: {value}` is not a valid `{key}` test"));
+    }
+    let hint = did_you_mean(key, TESTS.iter().copied());
+    (!hint.is_empty()).then(|| format!("`{key}` is not a test{hint}"))
 }
 
 /// A policy named where the severity is not `policy`, missing where it is, or unknown.

@@ -50,7 +50,7 @@ pub struct Profile {
     pub rejections: BTreeMap<String, Rejection>,
     /// The policies this target holds, each at MUST or SHOULD (see `POLICIES`); scenarios of
     /// other policies do not apply.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "known_policies")]
     pub policies: BTreeMap<String, PolicyLevel>,
     /// Scenarios with any of these tags do not apply to this target.
     #[serde(default)]
@@ -285,6 +285,21 @@ pub enum ProfileError {
     Yaml(String),
     #[error("unknown profile `{name}`: not a file, and not one of {known}")]
     Unknown { name: String, known: String },
+}
+
+/// The `policies:` map, every name one of `POLICIES` (a misspelt policy would silently hold
+/// nothing).
+fn known_policies<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<String, PolicyLevel>, D::Error> {
+    let policies = BTreeMap::<String, PolicyLevel>::deserialize(d)?;
+    let known = || super::POLICIES.iter().map(|(name, _)| *name);
+    match policies.keys().find(|name| !known().any(|k| k == name.as_str())) {
+        Some(unknown) => Err(serde::de::Error::custom(format!(
+            "unknown policy `{unknown}`{}; known: {}",
+            super::did_you_mean(unknown, known()),
+            known().collect::<Vec<_>>().join(", ")
+        ))),
+        None => Ok(policies),
+    }
 }
 
 /// The profiles shipped in `profiles/`.
