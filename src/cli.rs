@@ -50,6 +50,8 @@ pub enum Command {
     /// Review or accept changed and new response snapshots.
     #[command(subcommand)]
     Snapshots(SnapshotCommand),
+    /// Delete the clients a run left on a target, as its ledger names them.
+    Cleanup(CleanupArgs),
     /// Print the JSON Schema of scenario files or target profiles (for editors).
     Schema {
         #[arg(value_enum)]
@@ -128,6 +130,18 @@ pub struct RunArgs {
     /// Show only what did not pass, and the summary.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CleanupArgs {
+    /// The ledger a run wrote (`.dcr-harness/ledgers/ledger-*.jsonl`; the run names it).
+    pub ledger: PathBuf,
+    /// Delete through this target profile instead of the one each client was registered under.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// The project directory holding profiles/ and fixtures/.
+    #[arg(long, default_value = ".")]
+    pub root: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -365,6 +379,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Validate(args) => validate(&args),
         Command::Snapshots(command) => snapshots(command),
         Command::Load(args) => load(&args),
+        Command::Cleanup(args) => cleanup(&args),
         Command::Schema { kind: SchemaKind::Scenario } => print(&crate::scenario::scenario_schema()),
         Command::Schema { kind: SchemaKind::Profile } => print(&crate::scenario::profile_schema()),
         Command::Schema { kind: SchemaKind::Report } => print(&crate::report::json::schema()),
@@ -763,6 +778,24 @@ fn snapshots(command: SnapshotCommand) -> Result<Outcome, Error> {
         }
     }
     Ok(Outcome::Success)
+}
+
+fn cleanup(args: &CleanupArgs) -> Result<Outcome, Error> {
+    let layout = crate::suite::Layout::at(&args.root);
+    let done = runtime()?.block_on(crate::suite::cleanup(&layout, &args.ledger, args.profile.as_deref()))?;
+    let mut out = String::new();
+    for r in &done.results {
+        let mark = if r.ok { "deleted" } else { "LEFT" };
+        out.push_str(&format!("{mark:<8} {} {}\n", r.client, crate::report::terminal::inert(&r.detail)));
+    }
+    let left = done.results.iter().filter(|r| !r.ok).count();
+    out.push_str(&format!("{} deleted, {left} left", done.results.len() - left));
+    match &done.ledger {
+        Some(ledger) => out.push_str(&format!("; the ledger {} still names them\n", ledger.display())),
+        None => out.push_str("; the ledger is removed\n"),
+    }
+    print(&out)?;
+    Ok(if done.ledger.is_some() { Outcome::ClientsLeft } else { Outcome::Success })
 }
 
 fn load(args: &LoadArgs) -> Result<Outcome, Error> {

@@ -24,6 +24,7 @@ fn outcome_code(outcome: Outcome) -> u8 {
     match outcome {
         Outcome::Success => 0,
         Outcome::MustFailed => 1,
+        Outcome::ClientsLeft => 6,
         Outcome::SetupError => 2,
         Outcome::ThresholdsBreached => 4,
         Outcome::InternalError => 5,

@@ -156,7 +156,16 @@ async fn probe_credentials(target: &Arc<Target>) -> Result<(), Error> {
         _ => match cleanup.iter().find(|c| !c.ok) {
             Some(left) => Err(Error::input(
                 "preflight",
-                format!("the probe registration's client {} could not be deleted: {}", left.client, left.detail),
+                format!(
+                    "the probe registration's client {} could not be deleted: {}{}",
+                    left.client,
+                    left.detail,
+                    target
+                        .ledger
+                        .path()
+                        .map(|l| format!("; `dcr-harness cleanup {}` deletes it once the target allows", l.display()))
+                        .unwrap_or_default()
+                ),
             )),
             None => Ok(()),
         },

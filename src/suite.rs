@@ -22,6 +22,8 @@ pub struct Layout {
     pub profiles: PathBuf,
     pub fixtures: PathBuf,
     pub pki: PathBuf,
+    /// Where a run against a foreign target keeps its ledger of registered clients.
+    pub ledgers: PathBuf,
 }
 
 impl Layout {
@@ -33,6 +35,7 @@ impl Layout {
             profiles: root.join("profiles"),
             fixtures: root.join("fixtures"),
             pki: root.join("fixtures").join("pki"),
+            ledgers: root.join(".dcr-harness").join("ledgers"),
         }
     }
 }
@@ -154,6 +157,10 @@ pub async fn prepare(
     let mut target = Target::new(base_url, pki, profile, transport, layout.fixtures.clone());
     if foreign {
         target.snapshot_key = Target::foreign_snapshot_key(&target.profile.name, &target.base_url);
+        let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let name = format!("ledger-{}-{}.jsonl", started.as_secs(), std::process::id());
+        target.ledger = crate::run::ledger::Ledger::create(&layout.ledgers.join(name))
+            .map_err(|e| Error::input("ledger of registered clients", e))?;
     }
     if target.profile.discover {
         target
@@ -170,6 +177,8 @@ pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Er
     let selected = match ready_to_run(layout, options, &prepared).await {
         Ok(selected) => selected,
         Err(e) => {
+            // An empty ledger goes; one naming a probe client stays, and the error names it.
+            prepared.target.ledger.finish();
             if let Some(server) = prepared.embedded {
                 server.stop().await;
             }
@@ -187,7 +196,12 @@ pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Er
     if run_options.jobs == 0 {
         run_options.jobs = std::thread::available_parallelism().map(|n| n.get() * 4).unwrap_or(8);
     }
-    let result = run::run(prepared.target.clone(), selected, run_options).await;
+    let mut result = run::run(prepared.target.clone(), selected, run_options).await;
+    result.ledger = prepared.target.ledger.finish().map(|p| p.display().to_string());
+    if let Some(error) = prepared.target.ledger.write_error() {
+        // A ledger that could not be written is no record to clean up from: say so loudly.
+        result.ledger = Some(format!("{} (incomplete: {error})", result.ledger.unwrap_or_default()));
+    }
     let handshakes =
         prepared.embedded.as_ref().map(|s| s.stats().handshakes.load(std::sync::atomic::Ordering::Relaxed));
     let clients_left = prepared.embedded.as_ref().map(|s| s.registered_clients());
@@ -195,6 +209,55 @@ pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Er
         server.stop().await;
     }
     Ok(SuiteRun { result, handshakes, clients_left })
+}
+
+/// What `cleanup` did with each client a ledger named.
+pub struct CleanupRun {
+    pub results: Vec<crate::run::model::CleanupResult>,
+    /// The ledger, if clients are still outstanding in it.
+    pub ledger: Option<PathBuf>,
+}
+
+/// The most deletions under way at once.
+const CLEANUP_PARALLELISM: usize = 8;
+
+/// Deletes every client `ledger` names as registered and not deleted, through the profile it
+/// was registered under (or `profile`), recording each deletion in the same file.
+pub async fn cleanup(layout: &Layout, ledger: &Path, profile: Option<&str>) -> Result<CleanupRun, Error> {
+    use futures_util::StreamExt;
+    let book = crate::run::ledger::Ledger::resume(ledger).map_err(|e| Error::input("ledger", e))?;
+    let mut groups: BTreeMap<(String, String), Vec<crate::run::ledger::Entry>> = BTreeMap::new();
+    for entry in book.outstanding() {
+        let profile = profile.map(str::to_string).unwrap_or_else(|| entry.profile.clone());
+        groups.entry((entry.target.clone(), profile)).or_default().push(entry);
+    }
+    let mut results = Vec::new();
+    for ((target, profile), entries) in groups {
+        let prepared = prepare(layout, &profile, Some(target), &Embedded::default()).await?;
+        let deletions = futures_util::stream::iter(entries).map(|entry| {
+            let target = prepared.target.clone();
+            async move {
+                let mut session = crate::run::session::Session::new(target);
+                let client = crate::run::plan::Client {
+                    id: entry.client_id.clone(),
+                    rat: entry.rat.clone(),
+                    uri: entry.uri.clone(),
+                    ..Default::default()
+                };
+                session.adopt("client", client);
+                session.cleanup().await
+            }
+        });
+        let done: Vec<_> = deletions.buffer_unordered(CLEANUP_PARALLELISM).collect().await;
+        for result in done.into_iter().flatten() {
+            if result.ok {
+                book.deleted(&result.client);
+            }
+            results.push(result);
+        }
+        prepared.target.ledger.finish();
+    }
+    Ok(CleanupRun { results, ledger: book.finish() })
 }
 
 /// The scenarios to run, once everything that can be checked before the first one holds: the

@@ -169,6 +169,8 @@ fn fixed_run() -> RunResult {
         ],
         duration_ms: 1234,
         requests: 12,
+        clients_left: vec!["left-behind-1".into()],
+        ledger: Some(".dcr-harness/ledgers/ledger-1-1.jsonl".into()),
     }
 }
 

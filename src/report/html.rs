@@ -85,6 +85,9 @@ pub fn render(run: &RunResult) -> String {
     let parts: Vec<String> =
         counts(run).iter().filter(|(_, n)| *n > 0).map(|(what, n)| format!("{n} {what}")).collect();
     let _ = writeln!(out, "<p>{}</p>", esc(&parts.join(", ")));
+    if let Some(notice) = super::clients_left_notice(run) {
+        let _ = writeln!(out, "<p class=\"verdict FAIL\">{}</p>", esc(&notice));
+    }
     summary_table(&mut out, run);
     let _ = writeln!(
         out,

@@ -66,6 +66,16 @@ pub fn render(run: &RunResult) -> String {
         }
         report.add_test_suite(suite);
     }
+    if let Some(notice) = super::clients_left_notice(run) {
+        // Not a scenario's verdict but the run's own: an error a CI gate cannot miss.
+        let mut suite = TestSuite::new("cleanup");
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status.set_message(notice).set_type("clients left");
+        let mut case = TestCase::new("every-registered-client-deleted", status);
+        case.set_classname(format!("{}.cleanup", run.profile));
+        suite.add_test_case(case);
+        report.add_test_suite(suite);
+    }
     without_suites_skipped(&report.to_string().unwrap_or_default())
 }
 

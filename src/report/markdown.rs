@@ -26,6 +26,9 @@ pub fn render(run: &RunResult) -> String {
     let parts: Vec<String> =
         counts(run).iter().filter(|(_, n)| *n > 0).map(|(what, n)| format!("{n} {what}")).collect();
     let _ = writeln!(out, "{}\n", parts.join(", "));
+    if let Some(notice) = super::clients_left_notice(run) {
+        let _ = writeln!(out, "**{notice}**\n");
+    }
     let _ = writeln!(
         out,
         "| area | passed | failed (MUST) | warnings (SHOULD) | other |\n| --- | ---: | ---: | ---: | ---: |"

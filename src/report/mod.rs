@@ -96,6 +96,22 @@ fn write(path: &Path, text: &str) -> Result<(), Error> {
     std::fs::write(path, text).map_err(|e| Error::output(path, e))
 }
 
+/// What every report says when the run left clients on the target: how many, which, and how
+/// to delete them.
+pub fn clients_left_notice(run: &RunResult) -> Option<String> {
+    if run.clients_left.is_empty() {
+        return None;
+    }
+    let shown: Vec<&str> = run.clients_left.iter().take(10).map(String::as_str).collect();
+    let more = run.clients_left.len() - shown.len();
+    let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+    let how = match &run.ledger {
+        Some(ledger) => format!("delete them with `dcr-harness cleanup {ledger}`"),
+        None => "they end with the embedded server".to_string(),
+    };
+    Some(format!("{} client(s) left on the target ({}{more}): {how}", run.clients_left.len(), shown.join(", ")))
+}
+
 /// Counts per verdict, shared by the summaries.
 pub(crate) fn counts(run: &RunResult) -> [(&'static str, usize); 8] {
     use crate::run::Verdict::*;

@@ -230,6 +230,9 @@ pub fn summary(run: &RunResult) -> String {
         run.target,
         run.profile
     );
+    if let Some(notice) = super::clients_left_notice(run) {
+        let _ = writeln!(out, "{notice}");
+    }
     out
 }
 

@@ -7,6 +7,7 @@
 //! here prints.
 
 pub mod check;
+pub mod ledger;
 pub mod model;
 pub mod plan;
 pub mod scenario;

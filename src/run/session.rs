@@ -187,9 +187,10 @@ impl Session {
     /// Returns a failed check where a server created a client the request expected refused,
     /// or a capture found nothing.
     pub fn absorb(&mut self, lesson: &Lesson<'_>, answer: Answer<'_>) -> Vec<CheckOutcome> {
-        let json: Option<Value> = serde_json::from_slice(answer.body).ok();
+        let json: Option<Value> = crate::transport::parse_json(answer.body);
         let mut out = Vec::new();
         if let Some(created) = json.as_ref().filter(|_| answer.status == 201).and_then(client_from) {
+            self.target.ledger.registered(self.ledger_entry(&created));
             if lesson.op == Operation::Register && lesson.creation_expected {
                 self.set_client_vars(lesson.register_as, &created);
                 // A concurrent or repeated registration under the same name: keep the earlier
@@ -216,6 +217,10 @@ impl Session {
                 _ => {}
             }
             let client = client.clone();
+            match client.deleted {
+                true => self.target.ledger.deleted(&client.id),
+                false => self.target.ledger.registered(self.ledger_entry(&client)),
+            }
             self.set_client_vars(lesson.client, &client);
         }
         for (var, path) in lesson.capture {
@@ -232,6 +237,22 @@ impl Session {
             }
         }
         out
+    }
+
+    /// Takes over a client registered elsewhere (a ledger's), to delete it with `cleanup`.
+    pub fn adopt(&mut self, name: &str, client: Client) {
+        self.set_client_vars(name, &client);
+        self.clients.insert(name.to_string(), client);
+    }
+
+    fn ledger_entry(&self, c: &Client) -> crate::run::ledger::Entry {
+        crate::run::ledger::Entry {
+            target: self.target.base_url.clone(),
+            profile: self.target.profile.name.clone(),
+            client_id: c.id.clone(),
+            uri: c.uri.clone(),
+            rat: c.rat.clone(),
+        }
     }
 
     fn set_client_vars(&mut self, name: &str, c: &Client) {
@@ -269,6 +290,7 @@ impl Session {
                 if let Some(c) = self.clients.get_mut(&name) {
                     c.deleted = true;
                 }
+                self.target.ledger.deleted(&client.id);
             }
             out.push(CleanupResult { client: client.id, ok, detail });
         }

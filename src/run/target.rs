@@ -30,6 +30,8 @@ pub struct Target {
     pub snapshot_key: String,
     /// Every secret the run has sent or been given, redacted wherever it turns up.
     pub secrets: crate::run::model::redact::SecretBook,
+    /// Every client registered and not yet deleted (a file for a foreign target).
+    pub ledger: crate::run::ledger::Ledger,
     dcr_tokens: Mutex<BTreeMap<String, String>>,
 }
 
@@ -63,6 +65,7 @@ impl Target {
             endpoints,
             snapshot_key,
             secrets: Default::default(),
+            ledger: crate::run::ledger::Ledger::in_memory(),
             dcr_tokens: Mutex::new(BTreeMap::new()),
         }
     }

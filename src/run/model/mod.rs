@@ -17,6 +17,8 @@ pub enum Outcome {
     Success,
     /// A MUST failed (or a MUST was never run).
     MustFailed,
+    /// The run could not delete every client it registered: the ledger names them.
+    ClientsLeft,
     /// Load thresholds were breached.
     ThresholdsBreached,
     /// A scenario could not be run as configured (a step the harness could not build).
@@ -211,6 +213,12 @@ pub struct RunResult {
     pub scenarios: Vec<ScenarioResult>,
     pub duration_ms: u64,
     pub requests: u64,
+    /// Clients the run registered and could not delete (their ids).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clients_left: Vec<String>,
+    /// The ledger file naming them, for `dcr-harness cleanup`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<String>,
 }
 
 impl RunResult {
@@ -222,7 +230,7 @@ impl RunResult {
     pub fn headline(&self) -> &'static str {
         match self.outcome() {
             Outcome::Success => "PASS",
-            Outcome::MustFailed | Outcome::ThresholdsBreached => "FAIL",
+            Outcome::MustFailed | Outcome::ThresholdsBreached | Outcome::ClientsLeft => "FAIL",
             Outcome::SetupError | Outcome::InternalError => "ERROR",
             Outcome::Interrupted => "INTERRUPTED",
         }
@@ -233,7 +241,8 @@ impl RunResult {
     /// fails the run.
     pub fn outcome(&self) -> Outcome {
         let start = if self.interrupted { Outcome::Interrupted } else { Outcome::Success };
-        self.scenarios.iter().map(scenario_outcome).fold(start, Outcome::worst)
+        let left = if self.clients_left.is_empty() { Outcome::Success } else { Outcome::ClientsLeft };
+        self.scenarios.iter().map(scenario_outcome).fold(start.worst(left), Outcome::worst)
     }
 }
 
@@ -295,6 +304,8 @@ mod tests {
                 scenarios: scenarios.iter().map(|(v, s, e)| scenario(*v, *s, *e)).collect(),
                 duration_ms: 0,
                 requests: 0,
+                clients_left: Vec::new(),
+                ledger: None,
             };
             assert_eq!(run.outcome(), *expected, "{scenarios:?}");
         }

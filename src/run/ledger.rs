@@ -1,0 +1,220 @@
+//! The ledger: every client a run registers, written down the moment the server answers, and
+//! every deletion, so that what a run leaves on a target is known even if the process is
+//! killed. Against a foreign target it is a file (JSON lines, owner-only permissions: it holds
+//! the registration access tokens needed to delete); `dcr-harness cleanup LEDGER` deletes what
+//! it names. A run that deletes everything removes its file. It records; it sends nothing.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+/// A client as the ledger keeps it: enough to delete it later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub target: String,
+    pub profile: String,
+    pub client_id: String,
+    /// RFC 7592 `registration_client_uri` (empty where the server gives none).
+    #[serde(default)]
+    pub uri: String,
+    /// RFC 7592 registration access token (empty where the server gives none).
+    #[serde(default)]
+    pub rat: String,
+}
+
+/// One line of the ledger file.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+enum Record {
+    Registered(Entry),
+    Deleted { client_id: String },
+}
+
+/// Why a ledger could not be kept or read.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("{}: {source}", .path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{}:{line}:1: not a ledger record: {source}", .path.display())]
+    Record { path: PathBuf, line: usize, source: serde_json::Error },
+}
+
+#[derive(Debug, Default)]
+struct State {
+    file: Option<std::fs::File>,
+    /// Registered and not (yet) deleted, by client id.
+    open: BTreeMap<String, Entry>,
+    /// The first write that failed: the run must say its ledger is incomplete.
+    write_error: Option<String>,
+}
+
+/// The clients of a run not yet deleted; with a file, written as it changes.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    path: Option<PathBuf>,
+    state: Mutex<State>,
+}
+
+impl Ledger {
+    /// A ledger kept in memory only (the embedded server's clients end with the process).
+    pub fn in_memory() -> Self {
+        Ledger::default()
+    }
+
+    /// A ledger written to `path` (created, owner-only).
+    pub fn create(path: &Path) -> Result<Self, LedgerError> {
+        let io = |source| LedgerError::Io { path: path.to_path_buf(), source };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(path).map_err(io)?;
+        Ok(Ledger { path: Some(path.to_path_buf()), state: Mutex::new(State { file: Some(file), ..State::default() }) })
+    }
+
+    /// Reopens a ledger file to go on recording in it: its outstanding clients are known.
+    pub fn resume(path: &Path) -> Result<Self, LedgerError> {
+        let outstanding = Ledger::read(path)?;
+        let ledger = Ledger::create(path)?;
+        ledger.lock().open = outstanding.into_iter().map(|e| (e.client_id.clone(), e)).collect();
+        Ok(ledger)
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// A client registered (or its token or URI replaced: the newest entry wins).
+    pub fn registered(&self, entry: Entry) {
+        let mut state = self.lock();
+        if state.open.get(&entry.client_id) == Some(&entry) {
+            return;
+        }
+        state.open.insert(entry.client_id.clone(), entry.clone());
+        write(&mut state, &Record::Registered(entry));
+    }
+
+    /// A client deleted.
+    pub fn deleted(&self, client_id: &str) {
+        let mut state = self.lock();
+        if state.open.remove(client_id).is_some() {
+            write(&mut state, &Record::Deleted { client_id: client_id.to_string() });
+        }
+    }
+
+    /// The clients registered and not deleted.
+    pub fn outstanding(&self) -> Vec<Entry> {
+        self.lock().open.values().cloned().collect()
+    }
+
+    /// Why the file is incomplete, if a write failed.
+    pub fn write_error(&self) -> Option<String> {
+        self.lock().write_error.clone()
+    }
+
+    /// Ends the ledger: its file is removed when nothing is outstanding and kept otherwise.
+    /// Returns the path of a kept file.
+    pub fn finish(&self) -> Option<PathBuf> {
+        let mut state = self.lock();
+        state.file = None;
+        let path = self.path.clone()?;
+        if state.open.is_empty() && state.write_error.is_none() {
+            let _ = std::fs::remove_file(&path);
+            return None;
+        }
+        Some(path)
+    }
+
+    /// The clients a ledger file names as registered and not deleted.
+    pub fn read(path: &Path) -> Result<Vec<Entry>, LedgerError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| LedgerError::Io { path: path.to_path_buf(), source })?;
+        let mut open: BTreeMap<String, Entry> = BTreeMap::new();
+        for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            let record = serde_json::from_str(line).map_err(|source| LedgerError::Record {
+                path: path.to_path_buf(),
+                line: i + 1,
+                source,
+            })?;
+            match record {
+                Record::Registered(entry) => {
+                    open.insert(entry.client_id.clone(), entry);
+                }
+                Record::Deleted { client_id } => {
+                    open.remove(&client_id);
+                }
+            }
+        }
+        Ok(open.into_values().collect())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Appends one record and flushes it to the OS, so that a killed process loses nothing.
+fn write(state: &mut State, record: &Record) {
+    let Some(file) = state.file.as_mut() else { return };
+    let line = serde_json::to_string(record).unwrap_or_default() + "\n";
+    if let Err(e) = file.write_all(line.as_bytes()).and_then(|()| file.flush()) {
+        state.write_error.get_or_insert(e.to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: &str, rat: &str) -> Entry {
+        Entry {
+            target: "https://127.0.0.1:1".into(),
+            profile: "p".into(),
+            client_id: id.into(),
+            uri: format!("https://127.0.0.1:1/register/{id}"),
+            rat: rat.into(),
+        }
+    }
+
+    #[test]
+    fn the_file_names_what_is_outstanding_at_every_moment() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sub/ledger.jsonl");
+        let ledger = Ledger::create(&path).expect("create");
+        ledger.registered(entry("a", "rat-1"));
+        ledger.registered(entry("b", "rat-2"));
+        ledger.registered(entry("a", "rat-3"));
+        ledger.deleted("b");
+        ledger.deleted("never-registered");
+        // What a killed process would leave: the file as it is now.
+        assert_eq!(Ledger::read(&path).expect("read"), vec![entry("a", "rat-3")]);
+        assert_eq!(ledger.outstanding(), vec![entry("a", "rat-3")]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o077, 0, "the ledger holds tokens: owner-only");
+        }
+        assert_eq!(ledger.finish(), Some(path.clone()), "kept while a client is outstanding");
+        let done = Ledger::create(&dir.path().join("done.jsonl")).expect("create");
+        done.registered(entry("c", "r"));
+        done.deleted("c");
+        assert_eq!(done.finish(), None);
+        assert!(!dir.path().join("done.jsonl").exists(), "removed when everything was deleted");
+    }
+
+    #[test]
+    fn a_broken_ledger_line_is_located() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("l.jsonl");
+        std::fs::write(&path, "{\"event\":\"deleted\",\"client_id\":\"x\"}\nnot json\n").expect("write");
+        let error = Ledger::read(&path).expect_err("broken").to_string();
+        assert!(error.contains("l.jsonl:2:1"), "{error}");
+    }
+}

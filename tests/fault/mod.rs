@@ -1,0 +1,204 @@
+//! A fault target: a plain RFC 7591/7592 server on loopback (plain HTTP) that misbehaves as
+//! told, for the harness to survive: registration answers with a byte order mark, deletes
+//! refused, reads that never end, reads never answered, connections reset. Written on raw
+//! TCP so that it can break HTTP as no well-behaved server library would.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// What the target gets wrong.
+#[derive(Debug)]
+pub struct Faults {
+    /// Registration answers start with a UTF-8 byte order mark.
+    pub bom: bool,
+    /// How many deletes are allowed; those after are answered 500 (`usize::MAX`: all).
+    pub allowed_deletes: AtomicUsize,
+    /// A read of a client answers 200 with a body that never ends.
+    pub endless_reads: bool,
+    /// A read of a client is never answered.
+    pub silent_reads: bool,
+    /// A read of a client gets its connection closed without an answer.
+    pub reset_reads: bool,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            bom: false,
+            allowed_deletes: AtomicUsize::new(usize::MAX),
+            endless_reads: false,
+            silent_reads: false,
+            reset_reads: false,
+        }
+    }
+}
+
+/// A running fault target.
+pub struct FaultTarget {
+    pub url: String,
+    pub faults: Arc<Faults>,
+    /// Registered clients: id to (secret, registration access token).
+    pub clients: Arc<Mutex<BTreeMap<String, (String, String)>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FaultTarget {
+    pub async fn start(faults: Faults) -> FaultTarget {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let faults = Arc::new(faults);
+        let clients = Arc::new(Mutex::new(BTreeMap::new()));
+        let task = tokio::spawn({
+            let (url, faults, clients) = (url.clone(), faults.clone(), clients.clone());
+            async move {
+                while let Ok((stream, _)) = listener.accept().await {
+                    let (url, faults, clients) = (url.clone(), faults.clone(), clients.clone());
+                    tokio::spawn(async move { serve(stream, &url, &faults, &clients).await });
+                }
+            }
+        });
+        FaultTarget { url, faults, clients, task }
+    }
+
+    pub fn registered(&self) -> usize {
+        self.clients.lock().expect("lock").len()
+    }
+
+    /// Every secret the target issued, to look for in the harness's output.
+    pub fn secrets(&self) -> Vec<String> {
+        self.clients.lock().expect("lock").values().flat_map(|(s, r)| [s.clone(), r.clone()]).collect()
+    }
+}
+
+impl Drop for FaultTarget {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn serve(mut stream: TcpStream, url: &str, faults: &Faults, clients: &Mutex<BTreeMap<String, (String, String)>>) {
+    loop {
+        let Some((method, path, headers, body)) = read_request(&mut stream).await else { return };
+        let bearer = headers.get("authorization").and_then(|v| v.strip_prefix("Bearer ")).map(str::to_string);
+        let client_of = |path: &str| path.strip_prefix("/register/").map(str::to_string);
+        let answer = match (method.as_str(), path.as_str()) {
+            ("GET", "/.well-known/oauth-authorization-server") => json(
+                200,
+                &format!(
+                    r#"{{"issuer":"{url}","registration_endpoint":"{url}/register","token_endpoint":"{url}/token"}}"#
+                ),
+            ),
+            ("POST", "/register") => match serde_json::from_slice::<serde_json::Value>(&body) {
+                Ok(serde_json::Value::Object(metadata)) => {
+                    let n = clients.lock().expect("lock").len() + rand_suffix();
+                    let (id, secret, rat) =
+                        (format!("c{n}"), format!("secret-{n}-xyzzy-plugh"), format!("rat-{n}-frobozz-magic"));
+                    clients.lock().expect("lock").insert(id.clone(), (secret.clone(), rat.clone()));
+                    let mut answer = metadata.clone();
+                    for (k, v) in [
+                        ("client_id", id.clone()),
+                        ("client_secret", secret),
+                        ("registration_access_token", rat),
+                        ("registration_client_uri", format!("{url}/register/{id}")),
+                    ] {
+                        answer.insert(k.into(), v.into());
+                    }
+                    answer.insert("client_secret_expires_at".into(), 0.into());
+                    let text = serde_json::Value::Object(answer).to_string();
+                    json(201, &if faults.bom { format!("\u{feff}{text}") } else { text })
+                }
+                _ => json(400, r#"{"error":"invalid_client_metadata"}"#),
+            },
+            (method, path) if client_of(path).is_some() => {
+                let id = client_of(path).unwrap_or_default();
+                let known = clients.lock().expect("lock").get(&id).cloned();
+                match (known, method) {
+                    (Some((_, rat)), _) if bearer.as_deref() != Some(rat.as_str()) => {
+                        json(401, r#"{"error":"invalid_token"}"#)
+                    }
+                    (None, _) => json(401, r#"{"error":"invalid_token"}"#),
+                    (Some(_), "GET") if faults.silent_reads => {
+                        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                        return;
+                    }
+                    (Some(_), "GET") if faults.reset_reads => return,
+                    (Some(_), "GET") if faults.endless_reads => {
+                        let head =
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+                        if stream.write_all(head.as_bytes()).await.is_err() {
+                            return;
+                        }
+                        let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, "x".repeat(64 * 1024));
+                        while stream.write_all(chunk.as_bytes()).await.is_ok() {}
+                        return;
+                    }
+                    (Some((secret, rat)), "GET") => json(
+                        200,
+                        &format!(
+                            r#"{{"client_id":"{id}","client_secret":"{secret}","registration_access_token":"{rat}","redirect_uris":["https://tpp.example/cb"]}}"#
+                        ),
+                    ),
+                    (Some(_), "DELETE")
+                        if faults
+                            .allowed_deletes
+                            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| match n {
+                                usize::MAX => Some(n),
+                                0 => None,
+                                n => Some(n - 1),
+                            })
+                            .is_err() =>
+                    {
+                        json(500, r#"{"error":"server_error"}"#)
+                    }
+                    (Some(_), "DELETE") => {
+                        clients.lock().expect("lock").remove(&id);
+                        "HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n".to_string()
+                    }
+                    _ => json(400, r#"{"error":"invalid_request"}"#),
+                }
+            }
+            _ => json(404, r#"{"error":"not_found"}"#),
+        };
+        if stream.write_all(answer.as_bytes()).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Distinct ids across deletes.
+fn rand_suffix() -> usize {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1000);
+    NEXT.fetch_add(1, Ordering::SeqCst)
+}
+
+fn json(status: u16, body: &str) -> String {
+    format!("HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}", body.len())
+}
+
+/// One request: method, path, lower-case headers, body (by Content-Length).
+async fn read_request(stream: &mut TcpStream) -> Option<(String, String, BTreeMap<String, String>, Vec<u8>)> {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).await.ok()? == 0 || buf.len() > 64 * 1024 {
+            return None;
+        }
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&buf).into_owned();
+    let mut lines = head.lines();
+    let mut first = lines.next()?.split(' ');
+    let (method, path) = (first.next()?.to_string(), first.next()?.to_string());
+    let headers: BTreeMap<String, String> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let length: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let mut body = vec![0u8; length.min(1024 * 1024)];
+    stream.read_exact(&mut body).await.ok()?;
+    Some((method, path, headers, body))
+}

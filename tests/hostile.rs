@@ -1,0 +1,151 @@
+//! The harness against a target that misbehaves (tests/fault): it recognises and deletes a
+//! client whose registration answer is odd, redacts its secrets by value everywhere, keeps a
+//! ledger of what it could not delete and fails the run for it, deletes it later with
+//! `cleanup`, and survives endless, silent and reset answers without ballooning or hanging.
+
+mod fault;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use dcr_harness::testing::{test_pki, test_pki_dir};
+use fault::{FaultTarget, Faults};
+
+fn project() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A project copy (profiles, scenarios, fixtures, test PKI) whose ledgers land in a temp dir.
+fn project_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let copy = |from: &Path, to: &Path| {
+        std::fs::create_dir_all(to).expect("mkdir");
+        for entry in std::fs::read_dir(from).expect("read").map(|e| e.expect("entry")) {
+            if entry.path().is_file() {
+                std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
+            }
+        }
+    };
+    for sub in ["profiles", "scenarios", "fixtures/metadata"] {
+        copy(&project().join(sub), &dir.path().join(sub));
+    }
+    copy(&test_pki_dir(), &dir.path().join("fixtures/pki"));
+    dir
+}
+
+/// Runs the binary off the async runtime (the fault target lives on it).
+async fn harness(args: Vec<String>) -> Output {
+    test_pki();
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_dcr-harness"))
+            .args(&args)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run dcr-harness")
+    })
+    .await
+    .expect("join")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+fn ledgers(root: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(root.join(".dcr-harness/ledgers"))
+        .map(|d| d.map(|e| e.expect("entry").path()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_odd_answer_is_recognised_redacted_and_what_cannot_be_deleted_is_ledgered_and_cleaned_up() {
+    let faults = Faults { bom: true, ..Faults::default() };
+    // The preflight's probe may be deleted; nothing after it.
+    faults.allowed_deletes.store(1, std::sync::atomic::Ordering::SeqCst);
+    let target = FaultTarget::start(faults).await;
+    let dir = project_copy();
+    let root = dir.path().display().to_string();
+    let report = dir.path().join("out/run.json");
+    let junit = dir.path().join("out/junit.xml");
+    let reports = format!("json={},junit={}", report.display(), junit.display());
+    let run = harness(args(&[
+        "run",
+        "--root",
+        &root,
+        "--profile",
+        "rfc7591-plain",
+        "--target",
+        &target.url,
+        "--scenario",
+        "metadata-minimal-registration",
+        "--scenario",
+        "lifecycle-read-returns-the-registration",
+        "--report",
+        &reports,
+    ]))
+    .await;
+    let said = text(&run);
+    assert_eq!(run.status.code(), Some(6), "clients left fail the run:\n{said}");
+    assert_eq!(target.registered(), 2, "both scenarios' clients are still there: the deletes were refused");
+    let ledger = ledgers(dir.path());
+    assert_eq!(ledger.len(), 1, "one ledger names them");
+    let ledger = ledger[0].display().to_string();
+    assert!(said.contains(&format!("dcr-harness cleanup {ledger}")), "the run says how to delete them:\n{said}");
+    let json = std::fs::read_to_string(&report).expect("json report");
+    let xml = std::fs::read_to_string(&junit).expect("junit report");
+    assert!(xml.contains("<error") && xml.contains("clients left"), "JUnit carries an error: {xml}");
+    for secret in target.secrets() {
+        for (what, output) in [("terminal", &said), ("JSON report", &json), ("JUnit report", &xml)] {
+            assert!(!output.contains(&secret), "{secret} leaked into the {what}");
+        }
+    }
+    let passed = json.matches("\"verdict\": \"pass\"").count() + json.matches("\"verdict\":\"pass\"").count();
+    assert_eq!(passed, 2, "a BOM before JSON is still the registration: {json}");
+
+    target.faults.allowed_deletes.store(usize::MAX, std::sync::atomic::Ordering::SeqCst);
+    let cleanup = harness(args(&["cleanup", &ledger, "--root", &root])).await;
+    assert_eq!(cleanup.status.code(), Some(0), "{}", text(&cleanup));
+    assert_eq!(target.registered(), 0, "cleanup deleted what the ledger named");
+    assert!(ledgers(dir.path()).is_empty(), "and removed the ledger");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn endless_silent_and_reset_reads_end_the_scenario_not_the_harness() {
+    for faults in [
+        Faults { endless_reads: true, ..Faults::default() },
+        Faults { silent_reads: true, ..Faults::default() },
+        Faults { reset_reads: true, ..Faults::default() },
+    ] {
+        let described = format!("{faults:?}");
+        let target = FaultTarget::start(faults).await;
+        let dir = project_copy();
+        let root = dir.path().display().to_string();
+        let report = dir.path().join("run.json");
+        let started = std::time::Instant::now();
+        let run = harness(args(&[
+            "run",
+            "--root",
+            &root,
+            "--profile",
+            "rfc7591-plain",
+            "--target",
+            &target.url,
+            "--scenario",
+            "lifecycle-read-returns-the-registration",
+            "--report",
+            &format!("json={}", report.display()),
+        ]))
+        .await;
+        let said = text(&run);
+        assert_eq!(run.status.code(), Some(1), "{described}: the read fails its MUST:\n{said}");
+        assert!(!said.contains("panicked"), "{described}: {said}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "{described}: took {:?}", started.elapsed());
+        assert_eq!(target.registered(), 0, "{described}: the client was deleted all the same");
+        let size = std::fs::metadata(&report).expect("report").len();
+        assert!(size < 2 * 1024 * 1024, "{described}: a {size}-byte report from an endless body");
+    }
+}
