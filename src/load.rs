@@ -200,10 +200,13 @@ pub async fn run(
     // a huge synthetic backlog.
     let all: Vec<UserSession> = std::mem::take(&mut *sessions.lock().await);
     futures_util::future::join_all(all.iter().map(|s| async move { s.0.lock().await.cleanup().await })).await;
+    let mut report = summarise(profile, &target.base_url, &metrics, &counts);
+    report.clients_left = target.ledger.outstanding().into_iter().map(|e| e.client_id).collect();
+    report.ledger = target.ledger.finish().map(|p| p.display().to_string());
     if let Some(server) = prepared.embedded {
         server.stop().await;
     }
-    Ok(summarise(profile, &target.base_url, &metrics, &counts))
+    Ok(report)
 }
 
 /// One registration and its deletion before goose starts, so that a target that refuses the
@@ -376,6 +379,8 @@ fn summarise(
         p99_ms: merged_percentile_ms(&all, 0.99),
         transactions,
         breaches: vec![],
+        clients_left: vec![],
+        ledger: None,
     };
     report.breaches = breaches(&profile.thresholds, &report);
     report
@@ -401,6 +406,13 @@ pub fn render(r: &LoadReport) -> String {
         out.push_str("\nthresholds: all met\n");
     } else {
         let _ = writeln!(out, "\nthresholds breached:\n- {}", r.breaches.join("\n- "));
+    }
+    if !r.clients_left.is_empty() {
+        let how = match &r.ledger {
+            Some(ledger) => format!("delete them with `dcr-harness cleanup {ledger}`"),
+            None => "they end with the embedded server".into(),
+        };
+        let _ = writeln!(out, "\n{} client(s) left on the target: {how}", r.clients_left.len());
     }
     out
 }

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -56,6 +57,9 @@ pub struct Response {
     pub elapsed: Duration,
     /// The body went on past the transport's limit; `body` holds what was read.
     pub truncated: bool,
+    /// With a TLS identity: whether the server has asked for its certificate (in this
+    /// connection's handshake or an earlier one).
+    pub certificate_requested: Option<bool>,
 }
 
 impl Response {
@@ -121,6 +125,31 @@ pub struct Transport {
     config: TransportConfig,
     roots: Arc<rustls::RootCertStore>,
     clients: Mutex<HashMap<Option<String>, reqwest::Client>>,
+    /// Per TLS identity: whether a server has asked for it in a handshake.
+    asked: Mutex<HashMap<String, Arc<AtomicBool>>>,
+}
+
+/// Presents an identity's certificate when a server asks, and remembers that one did: a
+/// server that never asks for a client certificate cannot have judged the one offered.
+#[derive(Debug)]
+struct RememberingResolver {
+    key: Arc<rustls::sign::CertifiedKey>,
+    asked: Arc<AtomicBool>,
+}
+
+impl rustls::client::ResolvesClientCert for RememberingResolver {
+    fn resolve(
+        &self,
+        _hints: &[&[u8]],
+        _schemes: &[rustls::SignatureScheme],
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        self.asked.store(true, Ordering::SeqCst);
+        Some(self.key.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
 }
 
 impl Transport {
@@ -137,7 +166,7 @@ impl Transport {
                 }
             }
         }
-        Ok(Transport { config, roots: Arc::new(roots), clients: Mutex::new(HashMap::new()) })
+        Ok(Transport { config, roots: Arc::new(roots), clients: Mutex::new(HashMap::new()), asked: Default::default() })
     }
 
     /// The client presenting `identity`'s certificate (or none).
@@ -172,9 +201,13 @@ impl Transport {
             None => builder.with_no_client_auth(),
             Some(name) => {
                 let id = pki.identity(name).map_err(|e| fail(e.to_string()))?;
-                builder
-                    .with_client_auth_cert(id.chain.clone(), id.key().to_rustls())
-                    .map_err(|e| fail(e.to_string()))?
+                let signing = crate::crypto::provider()
+                    .key_provider
+                    .load_private_key(id.key().to_rustls())
+                    .map_err(|e| fail(e.to_string()))?;
+                let key = Arc::new(rustls::sign::CertifiedKey::new(id.chain.clone(), signing));
+                let asked = self.asked_flag(name);
+                builder.with_client_cert_resolver(Arc::new(RememberingResolver { key, asked }))
             }
         };
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
@@ -184,6 +217,16 @@ impl Transport {
             .connect_timeout(self.config.connect_timeout)
             .timeout(self.config.request_timeout)
             .redirect(reqwest::redirect::Policy::none()))
+    }
+
+    fn asked_flag(&self, identity: &str) -> Arc<AtomicBool> {
+        let mut asked = self.asked.lock().unwrap_or_else(|p| p.into_inner());
+        asked.entry(identity.to_string()).or_default().clone()
+    }
+
+    /// Whether a server has asked for `identity`'s certificate in any handshake so far.
+    pub fn certificate_requested(&self, identity: &str) -> bool {
+        self.asked_flag(identity).load(Ordering::SeqCst)
     }
 
     /// The reqwest request for `msg` on `client`, headers and body as given.
@@ -225,7 +268,8 @@ impl Transport {
         let (body, truncated) = read_bounded(response, self.config.max_body_bytes)
             .await
             .map_err(|e| classify(&url, &e, self.config.request_timeout))?;
-        Ok(Response { status, headers, body, elapsed: started.elapsed(), truncated })
+        let certificate_requested = identity.map(|i| self.certificate_requested(i));
+        Ok(Response { status, headers, body, elapsed: started.elapsed(), truncated, certificate_requested })
     }
 }
 

@@ -547,3 +547,55 @@ async fn the_harness_refusing_the_server_is_an_error_not_a_verdict() {
     assert_eq!(result.outcome(), dcr_harness::run::Outcome::SetupError);
     server.stop().await;
 }
+
+/// A TLS server that never asks for a client certificate and refuses every request with 401:
+/// a refusal that looks like a judged certificate but is not one.
+async fn refuses_without_asking() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = test_pki().identity("server").expect("server identity");
+    let tls = rustls::ServerConfig::builder_with_provider(dcr_harness::crypto::provider())
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(server.chain.clone(), server.key().to_rustls())
+        .expect("certificate");
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(tls));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("https://127.0.0.1:{}", listener.local_addr().expect("addr").port());
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else { return };
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && tls.read(&mut byte).await.is_ok_and(|n| n == 1) {
+                    head.push(byte[0]);
+                }
+                let body = r#"{"tppMessages":[{"category":"ERROR","code":"CERTIFICATE_INVALID"}]}"#;
+                let answer = format!("HTTP/1.1 401 X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+                let _ = tls.write_all(answer.as_bytes()).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    url
+}
+
+/// A refusal "for the certificate" from a server that never asked for one is no evidence: the
+/// step fails instead of passing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_never_asks_for_a_client_certificate_has_not_refused_one() {
+    use dcr_harness::transport::{Transport, TransportConfig};
+    let (profile, scenarios, pki) = suite::load(&layout(), "reference").expect("load");
+    let url = refuses_without_asking().await;
+    let transport = Transport::new(&pki, TransportConfig::default()).expect("transport");
+    let target =
+        dcr_harness::run::Target::new(url, std::sync::Arc::new(pki), profile, transport, root().join("fixtures"));
+    let picked: Vec<_> = scenarios.into_iter().filter(|s| s.id == "transport-expired-qwac").collect();
+    let result = dcr_harness::run::run(std::sync::Arc::new(target), picked, Default::default()).await;
+    let scenario = &result.scenarios[0];
+    let said: Vec<&str> = scenario.steps.iter().flat_map(|s| &s.checks).map(|c| c.got.as_str()).collect();
+    assert_eq!(scenario.verdict, Verdict::Fail, "{said:?}");
+    assert!(said.iter().any(|g| g.contains("never asked for a client certificate")), "{said:?}");
+}

@@ -256,6 +256,7 @@ mod tests {
             body: br#"{"client_secret":"s3cr3t-value","client_id":"abc123","client_name":"dcr-harness Zx81q","nested":{"registration_access_token":"rat-x"},"client_secret_expires_at":1799999999}"#.to_vec(),
             elapsed: std::time::Duration::ZERO,
             truncated: false,
+            certificate_requested: None,
         };
         let vars = BTreeMap::from([("[unique]".to_string(), "Zx81q".to_string())]);
         let text = normalise(&response, &vars, &SnapshotRules::default());
@@ -276,6 +277,7 @@ mod tests {
             body: br#"{"software_statement_id":"ss-991","client_name":"x"}"#.to_vec(),
             elapsed: std::time::Duration::ZERO,
             truncated: false,
+            certificate_requested: None,
         };
         let rules =
             SnapshotRules { headers: vec!["X-Request-ID".into()], volatile: vec!["software_statement_id".into()] };

@@ -118,15 +118,18 @@ pub struct LoadReport {
     pub transactions: Vec<TransactionFigures>,
     /// Thresholds breached, one line each.
     pub breaches: Vec<String>,
+    /// Clients the load registered and could not delete, and the ledger naming them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub clients_left: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<String>,
 }
 
 impl LoadReport {
     pub fn outcome(&self) -> Outcome {
-        if self.breaches.is_empty() {
-            Outcome::Success
-        } else {
-            Outcome::ThresholdsBreached
-        }
+        let breached = if self.breaches.is_empty() { Outcome::Success } else { Outcome::ThresholdsBreached };
+        let left = if self.clients_left.is_empty() { Outcome::Success } else { Outcome::ClientsLeft };
+        breached.worst(left)
     }
 }
 
@@ -171,6 +174,8 @@ mod tests {
             synthetic_samples: 0,
             transactions: vec![],
             breaches: vec![],
+            clients_left: vec![],
+            ledger: None,
         }
     }
 
