@@ -669,4 +669,28 @@ mod tests {
     fn offset_or_panic(at: SystemTime, seconds: i64) -> SystemTime {
         offset(at, seconds).expect("in range")
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Any offset, body and header a scenario may hold plans to a signed request the
+        /// verifier takes, or to a typed error; never a panic.
+        #[test]
+        fn any_request_plans_or_is_a_typed_error(
+            offset in -400i64..400,
+            body in "\\PC{0,60}",
+            header in "[!-~]{0,20}",
+        ) {
+            let p = profile("signature: { enabled: true }");
+            let r = RequestSpec {
+                date_offset: DateOffset::Seconds(offset),
+                body_raw: Some(body),
+                headers: BTreeMap::from([("X-Extra".to_string(), header)]),
+                ..RequestSpec::of(Operation::Register)
+            };
+            if let Ok(planned) = plan_in(&p, &r, None) {
+                let policy = VerifyPolicy { max_skew: None, ..VerifyPolicy::default() };
+                proptest::prop_assert!(verify(&planned.msg, &policy, now()).is_ok());
+            }
+        }
+    }
 }

@@ -281,3 +281,29 @@ pub fn profile_schema() -> String {
     let schema = schemars::schema_for!(Profile);
     serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// Whatever a scenario file holds, loading it ends in scenarios or located problems,
+        /// never a panic; lines of YAML-ish text stress the parser, bytes the UTF-8 check.
+        #[test]
+        fn any_file_loads_or_is_refused_with_a_location(
+            lines in proptest::collection::vec("[ -~]{0,40}", 0..12),
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..64),
+        ) {
+            let dir = tempfile::tempdir().expect("tempdir");
+            for (name, content) in [("text.yaml", lines.join("\n").into_bytes()), ("bytes.yaml", bytes)] {
+                let path = dir.path().join(name);
+                std::fs::write(&path, &content).expect("write");
+                if let Err(e) = load_files(std::slice::from_ref(&path)) {
+                    for problem in &e.problems {
+                        proptest::prop_assert!(problem.contains(name), "{problem}");
+                    }
+                }
+            }
+        }
+    }
+}

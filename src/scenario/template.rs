@@ -134,4 +134,23 @@ mod tests {
         assert_eq!(names("a {{x}} b {{y.z}}"), vec!["x", "y.z"]);
         assert_eq!(render("no templates", &vars).expect("plain"), "no templates");
     }
+
+    proptest::proptest! {
+        /// Any text renders or names what is unbound; it never panics, and text without a
+        /// template renders to itself.
+        #[test]
+        fn rendering_any_text_ends_in_text_or_an_unbound_name(text in "\\PC{0,80}", value in "\\PC{0,12}") {
+            let vars = BTreeMap::from([("x".to_string(), value.clone())]);
+            let rendered = render(&text, &vars);
+            if !text.contains("{{") {
+                proptest::prop_assert_eq!(rendered.ok(), Some(text.clone()));
+            }
+            let _ = names(&text);
+            let filled = render(&format!("a{{{{x}}}}b{text}"), &vars);
+            if let Ok(filled) = filled {
+                let expected = format!("a{value}b");
+                proptest::prop_assert!(filled.starts_with(&expected));
+            }
+        }
+    }
 }
