@@ -412,18 +412,28 @@ fn pki_init(args: &PkiInitArgs) -> Result<Outcome, Error> {
         nca_name: args.nca_name.clone(),
         nca_id: args.nca_id.clone(),
     };
-    let pki = if args.force { Pki::rebuild(dir, &options)? } else { Pki::ensure(dir, &options)? };
+    let pki = if args.force { Pki::rebuild(dir, &options)? } else { ensure_pki(dir, &options)? };
     eprintln!("test PKI ready in {} ({} identities)", dir.display(), pki.identities().count());
     Ok(Outcome::Success)
 }
 
+/// The PKI in `dir`, made or brought up to date; a generated file found broken and made again
+/// is said on stderr, never replaced silently.
+fn ensure_pki(dir: &Path, options: &PkiOptions) -> Result<Pki, Error> {
+    let pki = Pki::ensure(dir, options)?;
+    for note in &pki.repaired {
+        eprintln!("dcr-harness: note: in the test PKI {}, {note}: made again", dir.display());
+    }
+    Ok(pki)
+}
+
 fn pki_show(dir: &Path) -> Result<Outcome, Error> {
-    let pki = Pki::ensure(dir, &PkiOptions::default())?;
+    let pki = ensure_pki(dir, &PkiOptions::default())?;
     print(&pki::describe(&pki))
 }
 
 fn sign(args: &SignArgs) -> Result<Outcome, Error> {
-    let pki = Pki::ensure(&args.pki, &PkiOptions::default())?;
+    let pki = ensure_pki(&args.pki, &PkiOptions::default())?;
     let identity = pki.identity(&args.identity)?;
     let mutation = args.mutation.as_deref().map(str::parse::<Mutation>).transpose()?;
     let url = reqwest::Url::parse(&args.url).map_err(|e| Error::input(format!("--url {}", args.url), e))?;
@@ -564,7 +574,7 @@ fn serve(args: &ServeArgs) -> Result<Outcome, Error> {
     if args.list_variants {
         return print(&listing(Variant::ALL, Variant::name, Variant::description));
     }
-    let pki = Pki::ensure(&args.pki, &PkiOptions::default())?;
+    let pki = ensure_pki(&args.pki, &PkiOptions::default())?;
     let config = ServerConfig {
         listen: args.listen,
         profile: args.profile.into(),
@@ -636,6 +646,7 @@ fn filter_of(select: &SelectArgs) -> Result<crate::scenario::Filter, Error> {
 
 fn run_suite(args: &RunArgs) -> Result<Outcome, Error> {
     let layout = crate::suite::Layout::at(&args.select.root);
+    ensure_pki(&layout.pki, &PkiOptions::default())?;
     let reports = match &args.report {
         Some(spec) => crate::report::parse_specs(spec)?,
         None => Vec::new(),

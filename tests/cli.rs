@@ -163,3 +163,20 @@ fn output_that_cannot_be_written_is_an_error_but_a_closed_pipe_is_not() {
     let out = child.wait_with_output().expect("wait");
     assert_eq!(out.status.code(), Some(0), "a reader that went away is not an error: {}", stderr(&out));
 }
+
+#[test]
+fn a_broken_generated_certificate_is_made_again_and_said_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for entry in std::fs::read_dir(test_pki_dir()).expect("read") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copy");
+    }
+    std::fs::write(dir.path().join("qwac-b.pem"), "-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n")
+        .expect("break");
+    let out = harness(&["pki", "show", "--dir", &dir.path().display().to_string()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(said.contains("qwac-b: its certificate is unreadable") && said.contains("made again"), "{said}");
+    let again = harness(&["pki", "show", "--dir", &dir.path().display().to_string()]);
+    assert!(!stderr(&again).contains("made again"), "once repaired, nothing more to say");
+}

@@ -99,7 +99,9 @@ pub fn catalog_names() -> impl Iterator<Item = &'static str> {
 const OTHER_ORG_ID: &str = "PSDGB-FCA-999999";
 const OTHER_ORG_NAME: &str = "Unrelated Org Ltd";
 
-pub(super) fn ensure(dir: &Path, options: &PkiOptions) -> Result<(), PkiError> {
+/// Generates what is missing or no longer in its intended state; returns the files that were
+/// there but broken (`name: why`), which the caller must report.
+pub(super) fn ensure(dir: &Path, options: &PkiOptions) -> Result<Vec<String>, PkiError> {
     std::fs::create_dir_all(dir).map_err(|source| PkiError::Io { path: dir.to_path_buf(), source })?;
     let mut manifest = match read_manifest(dir) {
         Ok(m) => m,
@@ -110,15 +112,19 @@ pub(super) fn ensure(dir: &Path, options: &PkiOptions) -> Result<(), PkiError> {
     let ca_stale = CATALOG
         .iter()
         .filter(|s| matches!(s.kind, Root | Issuing | UntrustedRoot))
-        .any(|s| needs_regeneration(dir, &manifest, s, now));
+        .any(|s| why_regenerate(dir, &manifest, s, now).is_some());
     let mut issuers = Issuers::default();
     let mut changed = false;
+    let mut repaired = Vec::new();
     for spec in CATALOG {
         if manifest.identities.get(spec.name).is_some_and(|e| e.external) {
             continue;
         }
-        let regenerate = ca_stale || needs_regeneration(dir, &manifest, spec, now);
-        if regenerate {
+        let why = why_regenerate(dir, &manifest, spec, now);
+        if let Some(Regenerate::Broken(why)) = &why {
+            repaired.push(format!("{}: {why}", spec.name));
+        }
+        if ca_stale || why.is_some() {
             generate_one(dir, &mut manifest, spec, &mut issuers, now)?;
             changed = true;
         }
@@ -126,7 +132,14 @@ pub(super) fn ensure(dir: &Path, options: &PkiOptions) -> Result<(), PkiError> {
     if changed || !dir.join(MANIFEST).exists() {
         write_manifest(dir, &manifest)?;
     }
-    Ok(())
+    Ok(repaired)
+}
+
+/// Why a generated identity is made again: never made, or out of its intended validity (the
+/// routine), or broken (to be reported).
+enum Regenerate {
+    Routine,
+    Broken(String),
 }
 
 pub(super) fn rebuild(dir: &Path, options: &PkiOptions) -> Result<(), PkiError> {
@@ -147,7 +160,7 @@ pub(super) fn rebuild(dir: &Path, options: &PkiOptions) -> Result<(), PkiError> 
     manifest.identities.extend(kept.external);
     std::fs::create_dir_all(dir).map_err(|source| PkiError::Io { path: dir.to_path_buf(), source })?;
     write_manifest(dir, &manifest)?;
-    ensure(dir, options)
+    ensure(dir, options).map(|_| ())
 }
 
 /// What a rebuild keeps of an old manifest, read entry by entry so that one broken entry (or a
@@ -224,27 +237,30 @@ fn new_manifest(options: &PkiOptions) -> Result<Manifest, PkiError> {
     })
 }
 
-fn needs_regeneration(dir: &Path, manifest: &Manifest, spec: &Spec, now: OffsetDateTime) -> bool {
+fn why_regenerate(dir: &Path, manifest: &Manifest, spec: &Spec, now: OffsetDateTime) -> Option<Regenerate> {
     let Some(entry) = manifest.identities.get(spec.name) else {
-        return true;
+        return Some(Regenerate::Routine);
     };
     if !dir.join(&entry.key).exists() {
-        return true;
+        return Some(Regenerate::Broken(format!("its key {} is missing", entry.key.display())));
     }
-    let Ok(certs) = read_certs(&dir.join(&entry.cert)) else {
-        return true;
+    let certs = match read_certs(&dir.join(&entry.cert)) {
+        Ok(certs) => certs,
+        Err(e) => return Some(Regenerate::Broken(format!("its certificate is unreadable ({e})"))),
     };
-    let Ok(info) = CertInfo::from_der(&certs[0]) else {
-        return true;
+    let info = match CertInfo::from_der(&certs[0]) {
+        Ok(info) => info,
+        Err(e) => return Some(Regenerate::Broken(format!("its certificate does not parse ({e})"))),
     };
     // A certificate must keep its intended state for at least a day of test runs.
     let soon = SystemTime::from(now + Duration::days(1));
     let now = SystemTime::from(now);
-    match spec.validity {
+    let stale = match spec.validity {
         Current => !(info.is_valid_at(now) && info.is_valid_at(soon)),
         Expired => info.not_after >= now,
         NotYetValid => info.not_before <= soon,
-    }
+    };
+    stale.then_some(Regenerate::Routine)
 }
 
 #[derive(Default)]

@@ -194,6 +194,9 @@ pub struct Pki {
     pub trust_anchor: CertificateDer<'static>,
     pub intermediates: Vec<CertificateDer<'static>>,
     identities: BTreeMap<String, Identity>,
+    /// Generated files `ensure` found broken and regenerated (`name: why`), for the caller to
+    /// say: a broken file is never replaced silently.
+    pub repaired: Vec<String>,
 }
 
 impl std::fmt::Debug for Pki {
@@ -217,8 +220,8 @@ impl Pki {
     /// Loads the PKI in `dir`, creating it on first use and regenerating whatever is missing or
     /// expired (identities the user brought are left alone).
     pub fn ensure(dir: &Path, options: &PkiOptions) -> Result<Pki, PkiError> {
-        generate::ensure(dir, options)?;
-        Pki::load(dir)
+        let repaired = generate::ensure(dir, options)?;
+        Ok(Pki { repaired, ..Pki::load(dir)? })
     }
 
     /// Throws away a PKI that may be broken in any way (manifest unreadable or of another
@@ -247,7 +250,7 @@ impl Pki {
             })?;
             identities.insert(name.clone(), identity);
         }
-        Ok(Pki { dir: dir.to_path_buf(), manifest, trust_anchor, intermediates, identities })
+        Ok(Pki { dir: dir.to_path_buf(), manifest, trust_anchor, intermediates, identities, repaired: Vec::new() })
     }
 
     pub fn identity(&self, name: &str) -> Result<&Identity, PkiError> {
@@ -327,11 +330,24 @@ pub fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, PkiError>
 /// Reads a PEM private key (PKCS#8, PKCS#1 or SEC1).
 pub fn read_key(path: &Path) -> Result<PrivateKey, PkiError> {
     let bytes = std::fs::read(path).map_err(|source| PkiError::Io { path: path.to_path_buf(), source })?;
+    if is_encrypted_pem(&bytes) {
+        return Err(PkiError::Pem {
+            path: path.to_path_buf(),
+            message: "the private key is encrypted; give the harness a decrypted copy (`openssl pkey -in KEY -out KEY.plain`), kept out of version control".into(),
+        });
+    }
     let der = PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| PkiError::Pem {
         path: path.to_path_buf(),
         message: format!("no usable PRIVATE KEY block (PKCS#8, PKCS#1 or SEC1): {e}"),
     })?;
     PrivateKey::from_der(der).map_err(|e| PkiError::Pem { path: path.to_path_buf(), message: e.to_string() })
+}
+
+/// Whether a PEM key is password-protected: PKCS#8 `ENCRYPTED PRIVATE KEY`, or the legacy
+/// OpenSSL `Proc-Type: 4,ENCRYPTED` header.
+fn is_encrypted_pem(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes);
+    text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") || text.contains("Proc-Type: 4,ENCRYPTED")
 }
 
 fn load_identity(dir: &Path, name: &str, entry: &IdentityEntry) -> Result<Identity, PkiError> {
@@ -460,4 +476,26 @@ pub fn describe(pki: &Pki) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_encrypted_key_is_named_as_such() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cases = [
+            ("pkcs8.pem", "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI\n-----END ENCRYPTED PRIVATE KEY-----\n", true),
+            ("legacy.pem", "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----\n", true),
+            ("garbage.pem", "-----BEGIN PRIVATE KEY-----\n!!!\n-----END PRIVATE KEY-----\n", false),
+        ];
+        for (name, text, encrypted) in cases {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).expect("write");
+            let error = read_key(&path).expect_err(name).to_string();
+            assert_eq!(error.contains("the private key is encrypted"), encrypted, "{name}: {error}");
+            assert!(error.contains(name), "{name}: the message names the file: {error}");
+        }
+    }
 }

@@ -47,6 +47,9 @@ pub struct Client {
     pub deleted: bool,
 }
 
+/// `registration_token: none`: send no registration access token, on purpose.
+pub const NO_TOKEN: &str = "none";
+
 /// A request ready to send: the signed message, the TLS identity to present, and where to send
 /// it when that is not the target's base URL (a `registration_client_uri` elsewhere).
 #[derive(Debug, Clone)]
@@ -83,6 +86,10 @@ pub struct SessionView<'a> {
 pub enum PlanError {
     #[error("no client `{name}` is registered at this point")]
     NoClient { name: String },
+    #[error(
+        "client `{name}` has no registration access token (its registration answer gave none), so it cannot be managed"
+    )]
+    NoRegistrationToken { name: String },
     #[error("{field}: {source}")]
     Template {
         field: &'static str,
@@ -243,11 +250,19 @@ pub fn plan(
             msg.add_header("Authorization", &basic(&client.id, &secret));
         }
         Auth::RegistrationToken => {
-            let token = match &r.registration_token {
-                Some(t) => fill("registration_token", t, view.vars)?,
-                None => client.map(|c| c.rat.clone()).unwrap_or_default(),
+            let token = match r.registration_token.as_deref() {
+                // On purpose: the request carries no token at all.
+                Some(NO_TOKEN) => None,
+                Some(t) => Some(fill("registration_token", t, view.vars)?),
+                None => match client.map(|c| c.rat.clone()) {
+                    Some(rat) if !rat.is_empty() => Some(rat),
+                    // Never an empty bearer by accident: the step cannot be built.
+                    _ => return Err(PlanError::NoRegistrationToken { name: r.client_name().to_string() }),
+                },
             };
-            msg.add_header("Authorization", &format!("Bearer {token}"));
+            if let Some(token) = token {
+                msg.add_header("Authorization", &format!("Bearer {token}"));
+            }
         }
         Auth::Dcr(None) => {}
         Auth::Dcr(Some(tpp)) => add_dcr_credentials(&mut msg, profile, env.pki, &tpp, view.dcr_token)?,
@@ -668,6 +683,31 @@ mod tests {
 
     fn offset_or_panic(at: SystemTime, seconds: i64) -> SystemTime {
         offset(at, seconds).expect("in range")
+    }
+
+    #[test]
+    fn a_registration_token_is_left_out_only_on_purpose() {
+        let p = profile(RFC7592);
+        let read = |token: Option<&str>| RequestSpec {
+            registration_token: token.map(str::to_string),
+            ..RequestSpec::of(Operation::Read)
+        };
+        let on_purpose = plan_in(&p, &read(Some(NO_TOKEN)), None).expect("plans");
+        assert_eq!(header(&on_purpose, "Authorization"), None);
+        let guessed = plan_in(&p, &read(Some("guessed")), None).expect("plans");
+        assert_eq!(header(&guessed, "Authorization"), Some("Bearer guessed"));
+        // A client whose registration gave no token: never an empty bearer.
+        let endpoints = Endpoints::of(&p);
+        let env = PlanEnv {
+            profile: &p,
+            pki: test_pki(),
+            endpoints: &endpoints,
+            fixtures: Path::new(env!("CARGO_MANIFEST_DIR")),
+            now: now(),
+        };
+        let clients = BTreeMap::from([("client".to_string(), Client { rat: String::new(), ..client() })]);
+        let view = SessionView { vars: &Vars::new(), clients: &clients, dcr_token: None };
+        assert!(matches!(plan(&read(None), None, &env, &view), Err(PlanError::NoRegistrationToken { .. })));
     }
 
     proptest::proptest! {

@@ -295,7 +295,8 @@ pub struct RequestSpec {
     /// `token` only: the secret to authenticate with (a template; default the client's current).
     #[serde(default)]
     pub secret: Option<String>,
-    /// Registration-token profiles: the bearer to manage with (a template; default the client's).
+    /// Registration-token profiles: the bearer to manage with (a template; default the client's),
+    /// or `none` to send no token at all.
     #[serde(default)]
     pub registration_token: Option<String>,
 }
