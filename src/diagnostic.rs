@@ -34,6 +34,11 @@ pub fn read_yaml_text(path: &Path) -> Result<String, String> {
         ));
     }
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    yaml_text(path, bytes)
+}
+
+/// The checks of [`read_yaml_text`] on bytes already read (`path` names them in messages).
+pub fn yaml_text(path: &Path, bytes: Vec<u8>) -> Result<String, String> {
     let text = String::from_utf8(bytes).map_err(|e| {
         let (line, col) = line_col(&e.as_bytes()[..e.utf8_error().valid_up_to()]);
         format!("{}:{line}:{col}: not UTF-8 text (a YAML file is UTF-8)", path.display())

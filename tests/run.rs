@@ -599,3 +599,33 @@ async fn a_server_that_never_asks_for_a_client_certificate_has_not_refused_one()
     assert_eq!(scenario.verdict, Verdict::Fail, "{said:?}");
     assert!(said.iter().any(|g| g.contains("never asked for a client certificate")), "{said:?}");
 }
+
+/// `--timeout` bounds the run, a long `wait_ms` included: the waiting scenario stops, deletes
+/// its client, and counts as a MUST that never ran (exit 1).
+#[test]
+fn the_deadline_cuts_a_long_wait_short() {
+    let dir = project_copy();
+    std::fs::write(
+        dir.path().join("scenarios/zz-long-wait.yaml"),
+        r#"- id: long-wait
+  title: a registration, then ten minutes of waiting
+  area: lifecycle
+  severity: MUST
+  source: 'RFC 7592 §2.1: "MUST"'
+  steps:
+    - request: { op: register, body_file: metadata/minimal.json }
+      expect: { status: 201 }
+    - request: { op: read }
+      wait_ms: 600000
+      expect: { status: 200 }
+"#,
+    )
+    .expect("write");
+    let started = std::time::Instant::now();
+    let out =
+        harness(&["run", "--root", &dir.path().display().to_string(), "--scenario", "long-wait", "--timeout", "2"]);
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "took {:?}", started.elapsed());
+    assert!(said.contains("skipped") || said.contains("SKIP"), "{said}");
+}

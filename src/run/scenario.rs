@@ -108,11 +108,11 @@ async fn run_steps(
 ) -> Ended {
     let mut previous = None;
     for (index, step) in scenario.steps.iter().enumerate() {
-        if options.interrupt.raised() {
+        if options.interrupt.raised() || options.stop_at.is_some_and(|at| Instant::now() >= at) {
             return Ended::Interrupted;
         }
         let started = Instant::now();
-        if step.wait_ms > 0 && !pause(Duration::from_millis(step.wait_ms), &options.interrupt).await {
+        if step.wait_ms > 0 && !pause(Duration::from_millis(step.wait_ms), options).await {
             return Ended::Interrupted;
         }
         if matches!(step.request.date_offset, DateOffset::FromWindow { .. }) && !step.replay_previous {
@@ -242,11 +242,15 @@ async fn run_step(
     (result, setup_error)
 }
 
-/// Waits `total`, in slices, so that an interrupt cuts the wait short; false if it did.
-async fn pause(total: Duration, interrupt: &super::schedule::Interrupt) -> bool {
+/// Waits `total`, in slices, so that an interrupt or the run's deadline cuts the wait short;
+/// false if one did.
+async fn pause(total: Duration, options: &RunOptions) -> bool {
     let slice = Duration::from_millis(100);
     let until = Instant::now() + total;
-    while !interrupt.raised() {
+    while !options.interrupt.raised() {
+        if options.stop_at.is_some_and(|at| Instant::now() >= at) {
+            return false;
+        }
         let left = until.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return true;

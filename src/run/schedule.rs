@@ -56,15 +56,19 @@ pub struct RunOptions {
     pub fail_fast: bool,
     /// Scenario id → why it is known to fail.
     pub known_failures: BTreeMap<String, String>,
-    /// No scenario starts after this much time; those left are reported as skipped.
+    /// No scenario starts after this much time; those left are reported as skipped, and one
+    /// still running stops before its next step (or wait) and cleans up.
     pub deadline: Option<Duration>,
+    /// The deadline as a moment, set when the run starts.
+    pub stop_at: Option<Instant>,
     /// Compare (or record) the answers of steps marked `snapshot: true`.
     pub snapshots: Option<crate::run::snapshot::SnapshotOptions>,
 }
 
 /// Runs `scenarios` against `target`.
-pub async fn run(target: Arc<Target>, scenarios: Vec<Scenario>, options: RunOptions) -> RunResult {
+pub async fn run(target: Arc<Target>, scenarios: Vec<Scenario>, mut options: RunOptions) -> RunResult {
     let started = Instant::now();
+    options.stop_at = options.deadline.and_then(|d| started.checked_add(d));
     let options = Arc::new(options);
     let run_one = {
         let (target, options) = (target.clone(), options.clone());

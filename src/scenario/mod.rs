@@ -57,13 +57,17 @@ pub fn load_files(files: &[PathBuf]) -> Result<Vec<Scenario>, LoadError> {
 }
 
 fn load_file(path: &Path) -> Result<Vec<Scenario>, String> {
-    let text = crate::diagnostic::read_yaml_text(path)?;
+    parse_file(path, &crate::diagnostic::read_yaml_text(path)?)
+}
+
+/// The scenarios of one file's text (`path` names it in messages and in each scenario).
+pub fn parse_file(path: &Path, text: &str) -> Result<Vec<Scenario>, String> {
     let mut scenarios: Vec<Scenario> =
-        serde_norway::from_str(&text).map_err(|e| crate::diagnostic::located(path, &e))?;
+        serde_norway::from_str(text).map_err(|e| crate::diagnostic::located(path, &e))?;
     if scenarios.is_empty() {
         return Err(format!("{}:1:1: holds no scenarios (a scenario file is a list of them)", path.display()));
     }
-    let lines = id_lines(&text);
+    let lines = id_lines(text);
     for s in &mut scenarios {
         s.file = path.to_path_buf();
         s.line = lines.get(s.id.as_str()).copied().unwrap_or(1);
