@@ -149,3 +149,51 @@ async fn endless_silent_and_reset_reads_end_the_scenario_not_the_harness() {
         assert!(size < 2 * 1024 * 1024, "{described}: a {size}-byte report from an endless body");
     }
 }
+
+/// SIGTERM in the middle of a scenario: the running step ends, the client is deleted, the
+/// run exits 130, and no ledger is left because nothing is left on the target.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_mid_scenario_deletes_what_was_registered() {
+    let target = FaultTarget::start(Faults::default()).await;
+    let dir = project_copy();
+    std::fs::write(
+        dir.path().join("scenarios/zz-waits.yaml"),
+        r#"- id: waits
+  title: a registration, then a long wait
+  area: lifecycle
+  tags: [rfc7592]
+  severity: MUST
+  source: 'RFC 7592 §2.1: "MUST"'
+  steps:
+    - request: { op: register, body_file: metadata/minimal.json }
+      expect: { status: 201 }
+    - request: { op: read }
+      wait_ms: 600000
+      expect: { status: 200 }
+"#,
+    )
+    .expect("write");
+    test_pki();
+    let root = dir.path().display().to_string();
+    let url = target.url.clone();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_dcr-harness"))
+        .args(["run", "--root", &root, "--profile", "rfc7591-plain", "--target", &url, "--scenario", "waits"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Registered (the preflight's probe is deleted at once), then waiting.
+    let started = std::time::Instant::now();
+    while target.registered() == 0 && started.elapsed() < std::time::Duration::from_secs(20) {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(target.registered(), 1, "the scenario registered its client");
+    // Into its wait (the probe's client of the preflight, if that was the one seen, is gone).
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let killed = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(killed.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().expect("wait")).await.expect("join");
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+    assert_eq!(target.registered(), 0, "the interrupted scenario deleted its client");
+    assert!(ledgers(dir.path()).is_empty(), "nothing left, so no ledger");
+}
