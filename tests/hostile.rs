@@ -55,6 +55,15 @@ fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
+/// `run` of the plain profile in the project copy `root` against the fault target, with more
+/// arguments.
+async fn run_plain(root: &Path, target: &FaultTarget, more: &[&str]) -> Output {
+    let root = root.display().to_string();
+    let mut all = args(&["run", "--root", &root, "--profile", "rfc7591-plain", "--target", &target.url]);
+    all.extend(args(more));
+    harness(all).await
+}
+
 fn ledgers(root: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(root.join(".dcr-harness/ledgers"))
         .map(|d| d.map(|e| e.expect("entry").path()).collect())
@@ -72,21 +81,18 @@ async fn an_odd_answer_is_recognised_redacted_and_what_cannot_be_deleted_is_ledg
     let report = dir.path().join("out/run.json");
     let junit = dir.path().join("out/junit.xml");
     let reports = format!("json={},junit={}", report.display(), junit.display());
-    let run = harness(args(&[
-        "run",
-        "--root",
-        &root,
-        "--profile",
-        "rfc7591-plain",
-        "--target",
-        &target.url,
-        "--scenario",
-        "metadata-minimal-registration",
-        "--scenario",
-        "lifecycle-read-returns-the-registration",
-        "--report",
-        &reports,
-    ]))
+    let run = run_plain(
+        dir.path(),
+        &target,
+        &[
+            "--scenario",
+            "metadata-minimal-registration",
+            "--scenario",
+            "lifecycle-read-returns-the-registration",
+            "--report",
+            &reports,
+        ],
+    )
     .await;
     let said = text(&run);
     assert_eq!(run.status.code(), Some(6), "clients left fail the run:\n{said}");
@@ -123,22 +129,14 @@ async fn endless_silent_and_reset_reads_end_the_scenario_not_the_harness() {
         let described = format!("{faults:?}");
         let target = FaultTarget::start(faults).await;
         let dir = project_copy();
-        let root = dir.path().display().to_string();
         let report = dir.path().join("run.json");
         let started = std::time::Instant::now();
-        let run = harness(args(&[
-            "run",
-            "--root",
-            &root,
-            "--profile",
-            "rfc7591-plain",
-            "--target",
-            &target.url,
-            "--scenario",
-            "lifecycle-read-returns-the-registration",
-            "--report",
-            &format!("json={}", report.display()),
-        ]))
+        let json = format!("json={}", report.display());
+        let run = run_plain(
+            dir.path(),
+            &target,
+            &["--scenario", "lifecycle-read-returns-the-registration", "--report", &json],
+        )
         .await;
         let said = text(&run);
         assert_eq!(run.status.code(), Some(1), "{described}: the read fails its MUST:\n{said}");
@@ -156,28 +154,13 @@ async fn endless_silent_and_reset_reads_end_the_scenario_not_the_harness() {
 async fn sigterm_mid_scenario_deletes_what_was_registered() {
     let target = FaultTarget::start(Faults::default()).await;
     let dir = project_copy();
-    std::fs::write(
-        dir.path().join("scenarios/zz-waits.yaml"),
-        r#"- id: waits
-  title: a registration, then a long wait
-  area: lifecycle
-  tags: [rfc7592]
-  severity: MUST
-  source: 'RFC 7592 §2.1: "MUST"'
-  steps:
-    - request: { op: register, body_file: metadata/minimal.json }
-      expect: { status: 201 }
-    - request: { op: read }
-      wait_ms: 600000
-      expect: { status: 200 }
-"#,
-    )
-    .expect("write");
+    std::fs::copy(project().join("fixtures/scenarios/long-wait.yaml"), dir.path().join("scenarios/zz-long-wait.yaml"))
+        .expect("copy");
     test_pki();
     let root = dir.path().display().to_string();
     let url = target.url.clone();
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_dcr-harness"))
-        .args(["run", "--root", &root, "--profile", "rfc7591-plain", "--target", &url, "--scenario", "waits"])
+        .args(["run", "--root", &root, "--profile", "rfc7591-plain", "--target", &url, "--scenario", "long-wait"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -605,22 +605,8 @@ async fn a_server_that_never_asks_for_a_client_certificate_has_not_refused_one()
 #[test]
 fn the_deadline_cuts_a_long_wait_short() {
     let dir = project_copy();
-    std::fs::write(
-        dir.path().join("scenarios/zz-long-wait.yaml"),
-        r#"- id: long-wait
-  title: a registration, then ten minutes of waiting
-  area: lifecycle
-  severity: MUST
-  source: 'RFC 7592 §2.1: "MUST"'
-  steps:
-    - request: { op: register, body_file: metadata/minimal.json }
-      expect: { status: 201 }
-    - request: { op: read }
-      wait_ms: 600000
-      expect: { status: 200 }
-"#,
-    )
-    .expect("write");
+    std::fs::copy(root().join("fixtures/scenarios/long-wait.yaml"), dir.path().join("scenarios/zz-long-wait.yaml"))
+        .expect("copy");
     let started = std::time::Instant::now();
     let out =
         harness(&["run", "--root", &dir.path().display().to_string(), "--scenario", "long-wait", "--timeout", "2"]);
