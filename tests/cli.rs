@@ -180,3 +180,26 @@ fn a_broken_generated_certificate_is_made_again_and_said_so() {
     let again = harness(&["pki", "show", "--dir", &dir.path().display().to_string()]);
     assert!(!stderr(&again).contains("made again"), "once repaired, nothing more to say");
 }
+
+/// Processes that make the same PKI at once take turns: none reads a half-written file, and
+/// all end with the same PKI.
+#[test]
+fn concurrent_processes_make_one_pki() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pki = dir.path().join("pki").display().to_string();
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_dcr-harness"))
+                .args(["pki", "show", "--dir", &pki])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    let outputs: Vec<Output> = children.into_iter().map(|c| c.wait_with_output().expect("wait")).collect();
+    for out in &outputs {
+        assert!(out.status.success(), "{}", stderr(out));
+    }
+    assert!(outputs.windows(2).all(|w| w[0].stdout == w[1].stdout), "every process saw the same PKI");
+}

@@ -69,6 +69,7 @@ fn project_for(case: &Case, scratch: &Path) -> PathBuf {
         }
     };
     copy_dir(&project().join("profiles"), &root.join("profiles"));
+    copy_dir(&project().join("load"), &root.join("load"));
     copy_dir(&project().join("fixtures/metadata"), &root.join("fixtures/metadata"));
     copy_dir(&test_pki_dir(), &root.join("fixtures/pki"));
     match case.kind.as_str() {
@@ -100,15 +101,17 @@ fn arguments(case: &Case, root: &Path) -> Vec<String> {
     args.iter().map(|a| a.to_string()).collect()
 }
 
-/// Runs the binary under the memory limit and the time limit: (exit code, stderr, time).
-fn run(args: &[String]) -> (Option<i32>, String, Duration) {
+/// Runs the binary in `cwd` under the memory limit and the time limit: (exit code, stderr,
+/// time). Each case has its own project copy: cases run in parallel, and none may touch the
+/// checkout (its `fixtures/pki`, its ledgers).
+fn run(args: &[String], cwd: &Path) -> (Option<i32>, String, Duration) {
     let mut command = Command::new("sh");
     command
         .arg("-c")
         .arg(format!("ulimit -v {MEMORY_LIMIT_KIB}; exec \"$0\" \"$@\""))
         .arg(env!("CARGO_BIN_EXE_dcr-harness"))
         .args(args)
-        .current_dir(project())
+        .current_dir(cwd)
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -138,7 +141,7 @@ fn run(args: &[String]) -> (Option<i32>, String, Duration) {
 fn judge(case: &Case, scratch: &Path) -> Option<String> {
     let root = project_for(case, scratch);
     let args = arguments(case, &root);
-    let (code, stderr, took) = run(&args);
+    let (code, stderr, took) = run(&args, &root);
     let name = format!("{}/{}", case.kind, case.path.file_name().expect("name").to_string_lossy());
     let mut wrong = Vec::new();
     match code {

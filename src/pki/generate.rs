@@ -103,6 +103,7 @@ const OTHER_ORG_NAME: &str = "Unrelated Org Ltd";
 /// there but broken (`name: why`), which the caller must report.
 pub(super) fn ensure(dir: &Path, options: &PkiOptions) -> Result<Vec<String>, PkiError> {
     std::fs::create_dir_all(dir).map_err(|source| PkiError::Io { path: dir.to_path_buf(), source })?;
+    let _lock = lock(dir)?;
     let mut manifest = match read_manifest(dir) {
         Ok(m) => m,
         Err(PkiError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => new_manifest(options)?,
@@ -143,24 +144,38 @@ enum Regenerate {
 }
 
 pub(super) fn rebuild(dir: &Path, options: &PkiOptions) -> Result<(), PkiError> {
-    let kept = salvage(dir);
-    for name in catalog_names() {
-        for ext in ["pem", "key"] {
-            remove_if_present(&dir.join(format!("{name}.{ext}")))?;
-        }
-    }
-    remove_if_present(&dir.join(MANIFEST))?;
-    let mut manifest = new_manifest(options)?;
-    for (name, old) in kept.tpps {
-        if let Some(tpp) = manifest.tpps.get_mut(&name) {
-            tpp.dcr_client_id = old.dcr_client_id;
-            tpp.dcr_client_secret = old.dcr_client_secret;
-        }
-    }
-    manifest.identities.extend(kept.external);
     std::fs::create_dir_all(dir).map_err(|source| PkiError::Io { path: dir.to_path_buf(), source })?;
-    write_manifest(dir, &manifest)?;
+    {
+        let _lock = lock(dir)?;
+        let kept = salvage(dir);
+        for name in catalog_names() {
+            for ext in ["pem", "key"] {
+                remove_if_present(&dir.join(format!("{name}.{ext}")))?;
+            }
+        }
+        remove_if_present(&dir.join(MANIFEST))?;
+        let mut manifest = new_manifest(options)?;
+        for (name, old) in kept.tpps {
+            if let Some(tpp) = manifest.tpps.get_mut(&name) {
+                tpp.dcr_client_id = old.dcr_client_id;
+                tpp.dcr_client_secret = old.dcr_client_secret;
+            }
+        }
+        manifest.identities.extend(kept.external);
+        write_manifest(dir, &manifest)?;
+    }
     ensure(dir, options).map(|_| ())
+}
+
+/// An exclusive lock on the PKI directory for as long as it is held: two processes that make
+/// or repair the same PKI at once (two CI jobs in one checkout, parallel tests) take turns,
+/// so that neither reads a file the other is half-way through writing.
+fn lock(dir: &Path) -> Result<std::fs::File, PkiError> {
+    let path = dir.join(".lock");
+    let io = |source| PkiError::Io { path: path.clone(), source };
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io)?;
+    file.lock().map_err(io)?;
+    Ok(file)
 }
 
 /// What a rebuild keeps of an old manifest, read entry by entry so that one broken entry (or a
