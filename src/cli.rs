@@ -152,6 +152,10 @@ pub struct LoadArgs {
     /// Base URL of the DCR server to load (default: the target profile's, else the embedded server).
     #[arg(long)]
     pub target: Option<String>,
+    /// The target profile (a name from profiles/ or a path), instead of the load profile's
+    /// `target_profile`: the identities, credentials and signature rules of a real target.
+    #[arg(long = "target-profile")]
+    pub target_profile: Option<String>,
     /// The project directory holding load/, profiles/, scenarios/ and fixtures/.
     #[arg(long, default_value = ".")]
     pub root: PathBuf,
@@ -815,7 +819,10 @@ fn load(args: &LoadArgs) -> Result<Outcome, Error> {
     if let Some(pki) = &args.pki {
         layout.pki = pki.clone();
     }
-    let profile = crate::load::read_profile(&args.profile, &args.root.join("load"))?;
+    let mut profile = crate::load::read_profile(&args.profile, &args.root.join("load"))?;
+    if let Some(target_profile) = &args.target_profile {
+        profile.target_profile = target_profile.clone();
+    }
     eprintln!("load `{}`: {} users for {} s ...", profile.name, profile.users, profile.run_time);
     let report =
         runtime()?.block_on(crate::load::run(&layout, &profile, args.target.clone(), args.goose_report.clone()))?;
