@@ -194,13 +194,26 @@ pub async fn run(
         let shared = Shared { target: target.clone(), sessions: sessions.clone(), counts: counts.clone() };
         attack = attack.register_scenario(goose_scenario(&shared, identity.as_deref(), transactions, weight)?);
     }
-    let metrics = attack.execute().await.map_err(|e| Error::Goose(Box::new(e)))?;
+    // goose stops gracefully on Ctrl-C by itself; SIGTERM (a CI runner's or Kubernetes' stop)
+    // is made to do the same, so that the clean-up below still runs.
+    let sigterm = tokio::spawn(async {
+        #[cfg(unix)]
+        if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            term.recv().await;
+            goose::trigger_killswitch("SIGTERM received");
+        }
+    });
+    let metrics = attack.execute().await.map_err(|e| Error::Goose(Box::new(e)));
+    sigterm.abort();
+    let metrics = metrics?;
+    let interrupted = goose::is_killswitch_triggered();
     // Cleanup after the attack, not in goose's on-stop: deleting thousands of clients inside a
     // user's last iteration would stretch its cadence and feed coordinated-omission mitigation
     // a huge synthetic backlog.
     let all: Vec<UserSession> = std::mem::take(&mut *sessions.lock().await);
     futures_util::future::join_all(all.iter().map(|s| async move { s.0.lock().await.cleanup().await })).await;
     let mut report = summarise(profile, &target.base_url, &metrics, &counts);
+    report.interrupted = interrupted;
     report.clients_left = target.ledger.outstanding().into_iter().map(|e| e.client_id).collect();
     report.ledger = target.ledger.finish().map(|p| p.display().to_string());
     if let Some(server) = prepared.embedded {
@@ -381,6 +394,7 @@ fn summarise(
         breaches: vec![],
         clients_left: vec![],
         ledger: None,
+        interrupted: false,
     };
     report.breaches = breaches(&profile.thresholds, &report);
     report
@@ -402,7 +416,9 @@ pub fn render(r: &LoadReport) -> String {
             t.name, t.requests, t.unexpected, t.p50_ms, t.p95_ms, t.p99_ms
         );
     }
-    if r.breaches.is_empty() {
+    if r.interrupted {
+        out.push_str("\ninterrupted: the figures above are partial, and no threshold is judged\n");
+    } else if r.breaches.is_empty() {
         out.push_str("\nthresholds: all met\n");
     } else {
         let _ = writeln!(out, "\nthresholds breached:\n- {}", r.breaches.join("\n- "));

@@ -93,3 +93,44 @@ fn a_broken_load_profile_names_file_line_and_column() {
     assert!(err.contains("bad.yaml:2:8"), "{err}");
     assert!(load::read_profile("smoke", &Path::new(env!("CARGO_MANIFEST_DIR")).join("load")).is_ok());
 }
+
+/// SIGTERM in the middle of a load against a target of its own (so the load keeps a ledger):
+/// goose stops, every client is deleted, the partial summary says it was interrupted, exit 130.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_stops_the_load_cleans_up_and_exits_130() {
+    let server = server::start(test_pki(), ServerConfig::default()).await.expect("server");
+    let root = tempfile::tempdir().expect("tempdir");
+    let copy = |from: &Path, to: &Path| {
+        std::fs::create_dir_all(to).expect("mkdir");
+        for entry in std::fs::read_dir(from).expect("read").map(|e| e.expect("entry")) {
+            if entry.path().is_file() {
+                std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
+            }
+        }
+    };
+    let project = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for sub in ["profiles", "scenarios", "load", "fixtures/metadata"] {
+        copy(&project.join(sub), &root.path().join(sub));
+    }
+    copy(&test_pki_dir(), &root.path().join("fixtures/pki"));
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_dcr-harness"))
+        .args(["load", "load/steady.yaml", "--root", &root.path().display().to_string(), "--target", &server.url()])
+        .current_dir(root.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert!(server.registered_clients() > 0, "the users registered their clients");
+    let killed = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(killed.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().expect("wait")).await.expect("join");
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(130), "{said}");
+    assert!(said.contains("interrupted"), "{said}");
+    assert_eq!(server.registered_clients(), 0, "every client the load registered was deleted");
+    let ledgers = root.path().join(".dcr-harness/ledgers");
+    let left = std::fs::read_dir(&ledgers).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(left, 0, "nothing left, so no ledger");
+    server.stop().await;
+}

@@ -123,11 +123,17 @@ pub struct LoadReport {
     pub clients_left: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ledger: Option<String>,
+    /// Stopped early by Ctrl-C or SIGTERM: partial figures, no threshold judged.
+    pub interrupted: bool,
 }
 
 impl LoadReport {
     pub fn outcome(&self) -> Outcome {
-        let breached = if self.breaches.is_empty() { Outcome::Success } else { Outcome::ThresholdsBreached };
+        let breached = match (self.interrupted, self.breaches.is_empty()) {
+            (true, _) => Outcome::Interrupted,
+            (false, true) => Outcome::Success,
+            (false, false) => Outcome::ThresholdsBreached,
+        };
         let left = if self.clients_left.is_empty() { Outcome::Success } else { Outcome::ClientsLeft };
         breached.worst(left)
     }
@@ -176,6 +182,7 @@ mod tests {
             breaches: vec![],
             clients_left: vec![],
             ledger: None,
+            interrupted: false,
         }
     }
 
