@@ -134,3 +134,42 @@ async fn sigterm_stops_the_load_cleans_up_and_exits_130() {
     assert_eq!(left, 0, "nothing left, so no ledger");
     server.stop().await;
 }
+
+/// A target that goes away in the middle of a load: the clients its users registered cannot
+/// be deleted, and the load says so, names the ledger that lists them, and exits 6 (not 0, and
+/// not hidden behind the thresholds its errors also breach).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_target_that_dies_mid_load_leaves_a_ledger_and_exit_6() {
+    let server = server::start(test_pki(), ServerConfig::default()).await.expect("server");
+    let root = tempfile::tempdir().expect("tempdir");
+    let copy = |from: &Path, to: &Path| {
+        std::fs::create_dir_all(to).expect("mkdir");
+        for entry in std::fs::read_dir(from).expect("read").map(|e| e.expect("entry")) {
+            if entry.path().is_file() {
+                std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
+            }
+        }
+    };
+    let project = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for sub in ["profiles", "scenarios", "load", "fixtures/metadata"] {
+        copy(&project.join(sub), &root.path().join(sub));
+    }
+    copy(&test_pki_dir(), &root.path().join("fixtures/pki"));
+    let url = server.url();
+    let dir = root.path().display().to_string();
+    let child = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_dcr-harness"))
+            .args(["load", "load/smoke.yaml", "--root", &dir, "--target", &url])
+            .output()
+            .expect("run")
+    });
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert!(server.registered_clients() > 0, "the users registered their clients");
+    server.stop().await;
+    let out = child.await.expect("join");
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(6), "{said}");
+    assert!(said.contains("client(s) left on the target: delete them with `dcr-harness cleanup"), "{said}");
+    let ledgers: Vec<_> = std::fs::read_dir(root.path().join(".dcr-harness/ledgers")).expect("ledgers").collect();
+    assert_eq!(ledgers.len(), 1, "one ledger names what is left");
+}

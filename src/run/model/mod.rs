@@ -17,10 +17,10 @@ pub enum Outcome {
     Success,
     /// A MUST failed (or a MUST was never run).
     MustFailed,
-    /// The run could not delete every client it registered: the ledger names them.
-    ClientsLeft,
     /// Load thresholds were breached.
     ThresholdsBreached,
+    /// The run could not delete every client it registered: the ledger names them.
+    ClientsLeft,
     /// A scenario could not be run as configured (a step the harness could not build).
     SetupError,
     /// The harness itself failed inside a scenario (a panic).
