@@ -151,8 +151,14 @@ pub async fn prepare(
     check_reachable(&base_url).await?;
     let trust =
         if profile.server_ca.is_empty() { ServerTrust::TestPki } else { ServerTrust::Pem(profile.server_ca.clone()) };
-    let transport = Transport::new(&pki, TransportConfig { trust, ..TransportConfig::default() })
-        .map_err(|e| Error::input("server trust", e))?;
+    let limits = &profile.limits;
+    let config = TransportConfig {
+        trust,
+        max_body_bytes: limits.response_body_kib * 1024,
+        request_timeout: std::time::Duration::from_secs(limits.request_timeout_s),
+        ..TransportConfig::default()
+    };
+    let transport = Transport::new(&pki, config).map_err(|e| Error::input("server trust", e))?;
     let foreign = embedded.is_none();
     let mut target = Target::new(base_url, pki, profile, transport, layout.fixtures.clone());
     if foreign {

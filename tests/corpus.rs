@@ -197,3 +197,26 @@ fn every_broken_input_gets_its_documented_exit_and_a_located_message() {
     });
     assert!(problems.is_empty(), "{} of {} cases wrong:\n{}", problems.len(), cases.len(), problems.join("\n"));
 }
+
+/// Not a broken input but a large one, generated here rather than committed: 20,000 scenarios
+/// in one file validate within the same limits (loading was quadratic in the file's size and
+/// took over two minutes; `cargo bench --bench loader` measures it).
+#[test]
+fn a_file_of_twenty_thousand_scenarios_loads_within_the_limits() {
+    test_pki();
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let big = scratch.path().join("big.yaml");
+    let text: String = (0..20_000)
+        .map(|i| {
+            format!(
+                "- id: s{i}\n  title: t\n  area: metadata\n  severity: SHOULD\n  source: x\n  steps:\n    - request: {{ op: register, body_file: metadata/minimal.json }}\n"
+            )
+        })
+        .collect();
+    std::fs::write(&big, text).expect("write");
+    let case = Case { kind: "scenarios".into(), path: big, exit: 0, says: None };
+    let root = project_for(&case, scratch.path());
+    let (code, stderr, took) = run(&arguments(&case, &root), &root);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(took < TIME_LIMIT, "took {took:?}");
+}

@@ -180,3 +180,23 @@ async fn sigterm_mid_scenario_deletes_what_was_registered() {
     assert_eq!(target.registered(), 0, "the interrupted scenario deleted its client");
     assert!(ledgers(dir.path()).is_empty(), "nothing left, so no ledger");
 }
+
+/// The profile's limits reach the transport: with `response_body_kib: 16` an endless body is
+/// cut at 16 KiB and the step says so.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_profiles_body_limit_cuts_an_endless_body() {
+    let target = FaultTarget::start(Faults { endless_reads: true, ..Faults::default() }).await;
+    let dir = project_copy();
+    let profile = dir.path().join("profiles/rfc7591-plain.yaml");
+    let limited = std::fs::read_to_string(&profile).expect("profile") + "limits: { response_body_kib: 16 }\n";
+    std::fs::write(&profile, limited).expect("write");
+    let report = dir.path().join("run.json");
+    let json = format!("json={}", report.display());
+    let run =
+        run_plain(dir.path(), &target, &["--scenario", "lifecycle-read-returns-the-registration", "--report", &json])
+            .await;
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    let written = std::fs::read_to_string(&report).expect("report");
+    assert!(written.contains("\"truncated\": true"), "the cut is recorded");
+    assert!(written.len() < 64 * 1024, "a {}-byte report from a 16 KiB limit", written.len());
+}

@@ -45,6 +45,10 @@ pub struct Profile {
     /// CA certificates (PEM) to trust for the target's server certificate; default the test PKI.
     #[serde(default)]
     pub server_ca: Vec<PathBuf>,
+    /// What the harness accepts from this target: the most of a response body it reads, and
+    /// how long one request may take.
+    #[serde(default)]
+    pub limits: Limits,
     /// Which statuses count for each kind of rejection a scenario may expect.
     #[serde(default = "default_rejections")]
     pub rejections: BTreeMap<String, Rejection>,
@@ -299,6 +303,27 @@ fn known_policies<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<Str
             known().collect::<Vec<_>>().join(", ")
         ))),
         None => Ok(policies),
+    }
+}
+
+/// What the harness accepts from a target, each bounded.
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// The most of a response body read, in KiB (1 to 65,536; default 1,024). The rest is
+    /// dropped and the step says the body was cut.
+    #[serde(deserialize_with = "super::in_range::<_, usize, 1, 65_536>")]
+    #[schemars(range(min = 1, max = 65_536))]
+    pub response_body_kib: usize,
+    /// Seconds one request may take, answer included (1 to 600; default 15).
+    #[serde(deserialize_with = "super::in_range::<_, u64, 1, 600>")]
+    #[schemars(range(min = 1, max = 600))]
+    pub request_timeout_s: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { response_body_kib: 1024, request_timeout_s: 15 }
     }
 }
 
