@@ -671,7 +671,6 @@ fn run_suite(args: &RunArgs) -> Result<Outcome, Error> {
             fail_fast: args.fail_fast,
             known_failures,
             deadline: args.timeout.map(std::time::Duration::from_secs),
-            stop_at: None,
             snapshots: (!args.no_snapshots)
                 .then(|| crate::run::snapshot::SnapshotOptions::new(layout.snapshots.clone(), args.update_snapshots)),
         },

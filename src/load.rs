@@ -424,10 +424,7 @@ pub fn render(r: &LoadReport) -> String {
         let _ = writeln!(out, "\nthresholds breached:\n- {}", r.breaches.join("\n- "));
     }
     if !r.clients_left.is_empty() {
-        let how = match &r.ledger {
-            Some(ledger) => format!("delete them with `dcr-harness cleanup {ledger}`"),
-            None => "they end with the embedded server".into(),
-        };
+        let how = crate::run::model::cleanup_hint(r.ledger.as_deref());
         let _ = writeln!(out, "\n{} client(s) left on the target: {how}", r.clients_left.len());
     }
     out

@@ -71,10 +71,15 @@ fn unset_environment(profile: &Profile, scenarios: &[Scenario], fixtures: &Path)
             }
         }
     };
-    // Where in the profile file a template is, so that the message points at a line.
-    let profile_text = profile.file.as_ref().and_then(|f| std::fs::read_to_string(f).ok()).unwrap_or_default();
+    // Where in the profile file a template is, so that the message points at a line; the file
+    // is read only if the profile has values to place.
+    let profile_text = std::cell::OnceCell::new();
+    let text = || {
+        profile_text
+            .get_or_init(|| profile.file.as_ref().and_then(|f| std::fs::read_to_string(f).ok()).unwrap_or_default())
+    };
     let in_profile =
-        |template: &str, what: String| match (&profile.file, profile_text.lines().position(|l| l.contains(template))) {
+        |template: &str, what: String| match (&profile.file, text().lines().position(|l| l.contains(template))) {
             (Some(file), Some(i)) => format!("{}:{}:1: profile {what}", file.display(), i + 1),
             _ => format!("profile {what}"),
         };

@@ -2,7 +2,7 @@
 //! generated on first use under `target/test-pki/` and reused by later runs (RSA key generation
 //! is the slow part of a cold test run). Not part of the supported API.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::pki::{Identity, KeyType, Pki, PkiOptions};
@@ -10,6 +10,28 @@ use crate::pki::{Identity, KeyType, Pki, PkiOptions};
 /// Where the shared test PKI lives.
 pub fn test_pki_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target").join("test-pki")
+}
+
+/// Copies the files (not the folders) of `from` into `to`, made if need be.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read").map(|e| e.expect("entry")) {
+        if entry.path().is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
+        }
+    }
+}
+
+/// A copy of the project into `into`: profiles, scenarios, load profiles, fixtures, and the
+/// shared test PKI as `fixtures/pki`. Tests that break files, keep ledgers or run processes in
+/// parallel work in one, never in the checkout.
+pub fn copy_project(into: &Path) {
+    let project = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for sub in ["profiles", "scenarios", "load", "fixtures/metadata", "fixtures/scenarios"] {
+        copy_dir(&project.join(sub), &into.join(sub));
+    }
+    test_pki();
+    copy_dir(&test_pki_dir(), &into.join("fixtures/pki"));
 }
 
 /// The shared test PKI, created or refreshed once per process.

@@ -124,10 +124,15 @@ impl From<PkiError> for TransportError {
 pub struct Transport {
     config: TransportConfig,
     roots: Arc<rustls::RootCertStore>,
-    clients: Mutex<HashMap<Option<String>, reqwest::Client>>,
+    /// Each with the flag its identity's certificate resolver sets, read on every answer.
+    clients: Mutex<HashMap<Option<String>, Pooled>>,
     /// Per TLS identity: whether a server has asked for it in a handshake.
     asked: Mutex<HashMap<String, Arc<AtomicBool>>>,
 }
+
+/// A client for one TLS identity and, with an identity, the flag its certificate resolver sets
+/// when a server asks for the certificate.
+type Pooled = (reqwest::Client, Option<Arc<AtomicBool>>);
 
 /// Presents an identity's certificate when a server asks, and remembers that one did: a
 /// server that never asks for a client certificate cannot have judged the one offered.
@@ -171,14 +176,19 @@ impl Transport {
 
     /// The client presenting `identity`'s certificate (or none).
     pub fn client(&self, pki: &Pki, identity: Option<&str>) -> Result<reqwest::Client, TransportError> {
+        self.client_and_flag(pki, identity).map(|(client, _)| client)
+    }
+
+    /// The client for `identity`, and whether a server has asked for its certificate so far.
+    fn client_and_flag(&self, pki: &Pki, identity: Option<&str>) -> Result<Pooled, TransportError> {
         let key = identity.map(str::to_string);
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(client) = clients.get(&key) {
-            return Ok(client.clone());
+        if let Some(cached) = clients.get(&key) {
+            return Ok(cached.clone());
         }
-        let client = self.build(pki, identity)?;
-        clients.insert(key, client.clone());
-        Ok(client)
+        let built = (self.build(pki, identity)?, identity.map(|name| self.asked_flag(name)));
+        clients.insert(key, built.clone());
+        Ok(built)
     }
 
     fn build(&self, pki: &Pki, identity: Option<&str>) -> Result<reqwest::Client, TransportError> {
@@ -224,11 +234,6 @@ impl Transport {
         asked.entry(identity.to_string()).or_default().clone()
     }
 
-    /// Whether a server has asked for `identity`'s certificate in any handshake so far.
-    pub fn certificate_requested(&self, identity: &str) -> bool {
-        self.asked_flag(identity).load(Ordering::SeqCst)
-    }
-
     /// The reqwest request for `msg` on `client`, headers and body as given.
     pub fn request(
         client: &reqwest::Client,
@@ -253,7 +258,7 @@ impl Transport {
         base_url: &str,
         msg: &Message,
     ) -> Result<Response, TransportError> {
-        let client = self.client(pki, identity)?;
+        let (client, asked) = self.client_and_flag(pki, identity)?;
         let url = format!("{}{}", base_url.trim_end_matches('/'), msg.target);
         let request = Self::request(&client, base_url, msg)?;
         let started = Instant::now();
@@ -268,7 +273,7 @@ impl Transport {
         let (body, truncated) = read_bounded(response, self.config.max_body_bytes)
             .await
             .map_err(|e| classify(&url, &e, self.config.request_timeout))?;
-        let certificate_requested = identity.map(|i| self.certificate_requested(i));
+        let certificate_requested = asked.map(|flag| flag.load(Ordering::SeqCst));
         Ok(Response { status, headers, body, elapsed: started.elapsed(), truncated, certificate_requested })
     }
 }

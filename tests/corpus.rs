@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use dcr_harness::testing::{test_pki, test_pki_dir};
+use dcr_harness::testing::{copy_dir, test_pki, test_pki_dir};
 
 /// No case may take longer than this (the slowest honest one takes well under a second).
 const TIME_LIMIT: Duration = Duration::from_secs(30);
@@ -59,15 +59,6 @@ fn cases() -> Vec<Case> {
 fn project_for(case: &Case, scratch: &Path) -> PathBuf {
     let name = case.path.file_stem().expect("name").to_string_lossy().into_owned();
     let root = scratch.join(format!("{}-{name}", case.kind));
-    let copy_dir = |from: &Path, to: &Path| {
-        std::fs::create_dir_all(to).expect("mkdir");
-        for entry in std::fs::read_dir(from).expect("read") {
-            let entry = entry.expect("entry");
-            if entry.path().is_file() {
-                std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
-            }
-        }
-    };
     copy_dir(&project().join("profiles"), &root.join("profiles"));
     copy_dir(&project().join("load"), &root.join("load"));
     copy_dir(&project().join("fixtures/metadata"), &root.join("fixtures/metadata"));

@@ -8,28 +8,17 @@ mod fault;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use dcr_harness::testing::{test_pki, test_pki_dir};
+use dcr_harness::testing::test_pki;
 use fault::{FaultTarget, Faults};
 
 fn project() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A project copy (profiles, scenarios, fixtures, test PKI) whose ledgers land in a temp dir.
+/// A project copy whose ledgers land in a temp dir.
 fn project_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    let copy = |from: &Path, to: &Path| {
-        std::fs::create_dir_all(to).expect("mkdir");
-        for entry in std::fs::read_dir(from).expect("read").map(|e| e.expect("entry")) {
-            if entry.path().is_file() {
-                std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
-            }
-        }
-    };
-    for sub in ["profiles", "scenarios", "fixtures/metadata"] {
-        copy(&project().join(sub), &dir.path().join(sub));
-    }
-    copy(&test_pki_dir(), &dir.path().join("fixtures/pki"));
+    dcr_harness::testing::copy_project(dir.path());
     dir
 }
 

@@ -100,19 +100,7 @@ fn a_broken_load_profile_names_file_line_and_column() {
 async fn sigterm_stops_the_load_cleans_up_and_exits_130() {
     let server = server::start(test_pki(), ServerConfig::default()).await.expect("server");
     let root = tempfile::tempdir().expect("tempdir");
-    let copy = |from: &Path, to: &Path| {
-        std::fs::create_dir_all(to).expect("mkdir");
-        for entry in std::fs::read_dir(from).expect("read").map(|e| e.expect("entry")) {
-            if entry.path().is_file() {
-                std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
-            }
-        }
-    };
-    let project = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for sub in ["profiles", "scenarios", "load", "fixtures/metadata"] {
-        copy(&project.join(sub), &root.path().join(sub));
-    }
-    copy(&test_pki_dir(), &root.path().join("fixtures/pki"));
+    dcr_harness::testing::copy_project(root.path());
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_dcr-harness"))
         .args(["load", "load/steady.yaml", "--root", &root.path().display().to_string(), "--target", &server.url()])
         .current_dir(root.path())
@@ -142,19 +130,7 @@ async fn sigterm_stops_the_load_cleans_up_and_exits_130() {
 async fn a_target_that_dies_mid_load_leaves_a_ledger_and_exit_6() {
     let server = server::start(test_pki(), ServerConfig::default()).await.expect("server");
     let root = tempfile::tempdir().expect("tempdir");
-    let copy = |from: &Path, to: &Path| {
-        std::fs::create_dir_all(to).expect("mkdir");
-        for entry in std::fs::read_dir(from).expect("read").map(|e| e.expect("entry")) {
-            if entry.path().is_file() {
-                std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
-            }
-        }
-    };
-    let project = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for sub in ["profiles", "scenarios", "load", "fixtures/metadata"] {
-        copy(&project.join(sub), &root.path().join(sub));
-    }
-    copy(&test_pki_dir(), &root.path().join("fixtures/pki"));
+    dcr_harness::testing::copy_project(root.path());
     let url = server.url();
     let dir = root.path().display().to_string();
     let child = tokio::task::spawn_blocking(move || {

@@ -33,20 +33,7 @@ fn stderr(o: &Output) -> String {
 /// A copy of the project's scenarios, profiles and fixtures to break.
 fn project_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    for sub in ["scenarios", "profiles", "fixtures/metadata"] {
-        let to = dir.path().join(sub);
-        std::fs::create_dir_all(&to).expect("mkdir");
-        for entry in std::fs::read_dir(root().join(sub)).expect("read") {
-            let entry = entry.expect("entry");
-            std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
-        }
-    }
-    let pki = dir.path().join("fixtures/pki");
-    std::fs::create_dir_all(&pki).expect("mkdir");
-    for entry in std::fs::read_dir(test_pki_dir()).expect("read") {
-        let entry = entry.expect("entry");
-        std::fs::copy(entry.path(), pki.join(entry.file_name())).expect("copy");
-    }
+    dcr_harness::testing::copy_project(dir.path());
     dir
 }
 

@@ -105,11 +105,12 @@ pub fn clients_left_notice(run: &RunResult) -> Option<String> {
     let shown: Vec<&str> = run.clients_left.iter().take(10).map(String::as_str).collect();
     let more = run.clients_left.len() - shown.len();
     let more = if more > 0 { format!(" and {more} more") } else { String::new() };
-    let how = match &run.ledger {
-        Some(ledger) => format!("delete them with `dcr-harness cleanup {ledger}`"),
-        None => "they end with the embedded server".to_string(),
-    };
-    Some(format!("{} client(s) left on the target ({}{more}): {how}", run.clients_left.len(), shown.join(", ")))
+    Some(format!(
+        "{} client(s) left on the target ({}{more}): {}",
+        run.clients_left.len(),
+        shown.join(", "),
+        crate::run::model::cleanup_hint(run.ledger.as_deref())
+    ))
 }
 
 /// Counts per verdict, shared by the summaries.

@@ -88,9 +88,6 @@ fn substituted(path: &str, sent: Option<&Value>, response: &Response) -> CheckOu
     )
 }
 
-/// The rejection kind that says a client certificate was judged and refused.
-const CERTIFICATE: &str = "certificate";
-
 fn check_status(expect: &Expect, observed: &Observed<'_>, profile: &Profile) -> CheckOutcome {
     let (allowed, handshake, expected) = match (&expect.reject, &expect.status) {
         (Some(kind), _) => match profile.rejection(kind) {
@@ -104,18 +101,14 @@ fn check_status(expect: &Expect, observed: &Observed<'_>, profile: &Profile) -> 
         (None, None) => ((200..300).collect(), false, "a 2xx answer".to_string()),
     };
     match observed {
-        // A refusal "for the certificate" from a server that never asked for one is no
-        // judgement of the certificate at all.
-        Observed::Answer(r)
-            if expect.reject.as_deref() == Some(CERTIFICATE) && r.certificate_requested == Some(false) =>
-        {
-            CheckOutcome::new(
-                "status",
-                false,
-                expected,
-                format!("{}, from a server that never asked for a client certificate", r.status),
-            )
-        }
+        // A rejection the handshake could give is one of the certificate: from a server that
+        // never asked for a certificate, it is no judgement of one at all.
+        Observed::Answer(r) if handshake && r.certificate_requested == Some(false) => CheckOutcome::new(
+            "status",
+            false,
+            expected,
+            format!("{}, from a server that never asked for a client certificate", r.status),
+        ),
         Observed::Answer(r) => CheckOutcome::new("status", allowed.contains(&r.status), expected, r.status.to_string()),
         Observed::Failed(TransportError::TlsRefused { cause, .. }) => {
             CheckOutcome::new("status", handshake, expected, format!("TLS handshake refused ({cause})"))

@@ -34,12 +34,19 @@ enum Ended {
 }
 
 /// Runs `scenario` against `target`; its clients are deleted at the end.
-pub async fn run_scenario(target: Arc<Target>, scenario: Arc<Scenario>, options: Arc<RunOptions>) -> ScenarioResult {
+/// `stop_at` is the run's deadline: the scenario stops before a step (or inside a wait) past it.
+pub async fn run_scenario(
+    target: Arc<Target>,
+    scenario: Arc<Scenario>,
+    options: Arc<RunOptions>,
+    stop_at: Option<Instant>,
+) -> ScenarioResult {
     let started = Instant::now();
     let mut session = Session::new(target);
     let mut steps = Vec::new();
-    let ran =
-        std::panic::AssertUnwindSafe(run_steps(&mut session, &scenario, &options, &mut steps)).catch_unwind().await;
+    let ran = std::panic::AssertUnwindSafe(run_steps(&mut session, &scenario, &options, stop_at, &mut steps))
+        .catch_unwind()
+        .await;
     let cleanup = session.cleanup().await;
     let mut result = ScenarioResult::not_run(&scenario);
     let known = options.known_failures.get(&scenario.id).cloned();
@@ -104,15 +111,16 @@ async fn run_steps(
     session: &mut Session,
     scenario: &Scenario,
     options: &RunOptions,
+    stop_at: Option<Instant>,
     results: &mut Vec<StepResult>,
 ) -> Ended {
     let mut previous = None;
     for (index, step) in scenario.steps.iter().enumerate() {
-        if options.interrupt.raised() || options.stop_at.is_some_and(|at| Instant::now() >= at) {
+        if options.interrupt.raised() || stop_at.is_some_and(|at| Instant::now() >= at) {
             return Ended::Interrupted;
         }
         let started = Instant::now();
-        if step.wait_ms > 0 && !pause(Duration::from_millis(step.wait_ms), options).await {
+        if step.wait_ms > 0 && !pause(Duration::from_millis(step.wait_ms), &options.interrupt, stop_at).await {
             return Ended::Interrupted;
         }
         if matches!(step.request.date_offset, DateOffset::FromWindow { .. }) && !step.replay_previous {
@@ -244,11 +252,11 @@ async fn run_step(
 
 /// Waits `total`, in slices, so that an interrupt or the run's deadline cuts the wait short;
 /// false if one did.
-async fn pause(total: Duration, options: &RunOptions) -> bool {
+async fn pause(total: Duration, interrupt: &super::schedule::Interrupt, stop_at: Option<Instant>) -> bool {
     let slice = Duration::from_millis(100);
     let until = Instant::now() + total;
-    while !options.interrupt.raised() {
-        if options.stop_at.is_some_and(|at| Instant::now() >= at) {
+    while !interrupt.raised() {
+        if stop_at.is_some_and(|at| Instant::now() >= at) {
             return false;
         }
         let left = until.saturating_duration_since(Instant::now());

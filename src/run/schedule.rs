@@ -59,20 +59,17 @@ pub struct RunOptions {
     /// No scenario starts after this much time; those left are reported as skipped, and one
     /// still running stops before its next step (or wait) and cleans up.
     pub deadline: Option<Duration>,
-    /// The deadline as a moment, set when the run starts.
-    pub stop_at: Option<Instant>,
     /// Compare (or record) the answers of steps marked `snapshot: true`.
     pub snapshots: Option<crate::run::snapshot::SnapshotOptions>,
 }
 
 /// Runs `scenarios` against `target`.
-pub async fn run(target: Arc<Target>, scenarios: Vec<Scenario>, mut options: RunOptions) -> RunResult {
+pub async fn run(target: Arc<Target>, scenarios: Vec<Scenario>, options: RunOptions) -> RunResult {
     let started = Instant::now();
-    options.stop_at = options.deadline.and_then(|d| started.checked_add(d));
     let options = Arc::new(options);
     let run_one = {
         let (target, options) = (target.clone(), options.clone());
-        move |scenario: Arc<Scenario>| run_scenario(target.clone(), scenario, options.clone())
+        move |scenario: Arc<Scenario>, stop_at| run_scenario(target.clone(), scenario, options.clone(), stop_at)
     };
     let scenarios = schedule(scenarios, &options, run_one).await;
     RunResult {
@@ -87,11 +84,11 @@ pub async fn run(target: Arc<Target>, scenarios: Vec<Scenario>, mut options: Run
     }
 }
 
-/// Runs each scenario through `run_one` as the options say; results come back in the order
-/// of `scenarios`, one for each.
+/// Runs each scenario through `run_one` as the options say, telling it the moment the run's
+/// deadline passes; results come back in the order of `scenarios`, one for each.
 pub async fn schedule<F, Fut>(scenarios: Vec<Scenario>, options: &RunOptions, run_one: F) -> Vec<ScenarioResult>
 where
-    F: Fn(Arc<Scenario>) -> Fut + Clone + Send + 'static,
+    F: Fn(Arc<Scenario>, Option<Instant>) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = ScenarioResult> + Send + 'static,
 {
     let started = Instant::now();
@@ -112,7 +109,7 @@ where
             }
             // A panic inside the scenario's own task would lose its index; caught here, it
             // becomes that scenario's ERROR.
-            let outcome = std::panic::AssertUnwindSafe(run_one(Arc::new(scenario))).catch_unwind().await;
+            let outcome = std::panic::AssertUnwindSafe(run_one(Arc::new(scenario), deadline)).catch_unwind().await;
             let result = match outcome {
                 Ok(result) => Ok(result),
                 Err(payload) => Err(panicked(payload.as_ref())),
@@ -167,7 +164,7 @@ mod tests {
         }
     }
 
-    async fn verdict_of(s: Arc<Scenario>) -> ScenarioResult {
+    async fn verdict_of(s: Arc<Scenario>, _stop_at: Option<Instant>) -> ScenarioResult {
         if s.id.starts_with("boom") {
             panic!("scenario {} blew up", s.id);
         }
@@ -207,11 +204,11 @@ mod tests {
     async fn after_an_interrupt_no_scenario_starts() {
         let options = RunOptions { jobs: 1, ..RunOptions::default() };
         let interrupt = options.interrupt.clone();
-        let run_one = move |s: Arc<Scenario>| {
+        let run_one = move |s: Arc<Scenario>, stop_at| {
             let interrupt = interrupt.clone();
             async move {
                 interrupt.raise();
-                verdict_of(s).await
+                verdict_of(s, stop_at).await
             }
         };
         let scenarios =

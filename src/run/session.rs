@@ -209,17 +209,22 @@ impl Session {
             }
         }
         if let Some(client) = self.clients.get_mut(lesson.client) {
-            match (lesson.op, answer.status, &json) {
+            // The ledger hears only of what changes how the client is deleted: a new token or
+            // URI, or the deletion itself (not every answer: load goes through here).
+            let relocated = match (lesson.op, answer.status, &json) {
                 (Operation::Read | Operation::Update | Operation::RefreshSecret, 200, Some(json)) => {
                     follow_rotation(client, json)
                 }
-                (Operation::Delete, 200 | 204, _) => client.deleted = true,
-                _ => {}
-            }
+                (Operation::Delete, 200 | 204, _) => {
+                    client.deleted = true;
+                    self.target.ledger.deleted(&client.id);
+                    false
+                }
+                _ => false,
+            };
             let client = client.clone();
-            match client.deleted {
-                true => self.target.ledger.deleted(&client.id),
-                false => self.target.ledger.registered(self.ledger_entry(&client)),
+            if relocated {
+                self.target.ledger.registered(self.ledger_entry(&client));
             }
             self.set_client_vars(lesson.client, &client);
         }
@@ -323,20 +328,25 @@ fn comparable(body: &[u8]) -> String {
 /// RFC 7592 §2.1, §2.2: a read or update answer may carry a new registration access token or
 /// client secret (and the refresh always does); the client MUST discard the old ones. An
 /// answer about another client teaches nothing.
-fn follow_rotation(client: &mut Client, json: &Value) {
+/// Returns whether the token or the URI the client is managed with changed.
+fn follow_rotation(client: &mut Client, json: &Value) -> bool {
     let field = |name: &str| text_field(json, name);
     if field("client_id").is_some_and(|id| id != client.id) {
-        return;
+        return false;
     }
-    if let Some(rat) = field("registration_access_token") {
+    let mut relocated = false;
+    if let Some(rat) = field("registration_access_token").filter(|rat| *rat != client.rat) {
         client.rat = rat.to_string();
+        relocated = true;
     }
-    if let Some(uri) = field("registration_client_uri") {
+    if let Some(uri) = field("registration_client_uri").filter(|uri| *uri != client.uri) {
         client.uri = uri.to_string();
+        relocated = true;
     }
     if let Some(secret) = field("client_secret").filter(|s| *s != client.secret) {
         client.previous_secret = std::mem::replace(&mut client.secret, secret.to_string());
     }
+    relocated
 }
 
 /// A non-empty string field of a JSON answer.

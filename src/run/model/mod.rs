@@ -73,6 +73,14 @@ pub enum Verdict {
     Info,
 }
 
+/// How clients a run or a load left on the target are deleted, as every report says it.
+pub fn cleanup_hint(ledger: Option<&str>) -> String {
+    match ledger {
+        Some(ledger) => format!("delete them with `dcr-harness cleanup {ledger}`"),
+        None => "they end with the embedded server".to_string(),
+    }
+}
+
 impl Verdict {
     /// A verdict against the server, or no verdict at all: anything but a pass or an
     /// observation the text allows.

@@ -111,8 +111,8 @@ impl SecretBook {
     pub fn learn_request(&self, msg: &Message, also: &[&str]) {
         for (name, value) in &msg.headers {
             if is_secret_header(name) || also.iter().any(|a| a.eq_ignore_ascii_case(name)) {
+                // The credential itself: scrubbing it scrubs any header value that carries it.
                 self.learn(value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("Basic ")).unwrap_or(value));
-                self.learn(value);
             }
         }
         if let Some(json) = crate::transport::parse_json(&msg.body) {
