@@ -20,7 +20,7 @@ fn layout() -> Layout {
 /// Flaws of rules only the plain profile has.
 fn profile_for(flaw: Flaw) -> &'static str {
     match flaw {
-        Flaw::AcceptBadRegistrationToken => "rfc7591-plain",
+        Flaw::AcceptBadRegistrationToken | Flaw::AcceptMissingRegistrationToken => "rfc7591-plain",
         _ => "reference",
     }
 }

@@ -313,17 +313,22 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
             format!("an unknown field: {}", register_observed(Call::post(REGISTER, &unknown)).await)
         }
         UnknownClientNot404 => outcome(&ctx.answer(Call::new("GET", &format!("{REGISTER}/never-issued"))).await),
-        AcceptBadRegistrationToken => {
+        AcceptBadRegistrationToken | AcceptMissingRegistrationToken => {
             let anonymous = |call: Call| call.tls(None).credentials(None).signer(None);
             let client = ctx.answer(anonymous(Call::post(REGISTER, &body))).await.json().expect("json");
             let path = format!("{REGISTER}/{}", str_of(&client, "client_id"));
-            outcome(&ctx.answer(anonymous(Call::new("GET", &path)).header("Authorization", "Bearer guessed")).await)
+            let read = anonymous(Call::new("GET", &path));
+            let read = match flaw {
+                AcceptBadRegistrationToken => read.header("Authorization", "Bearer guessed"),
+                _ => read,
+            };
+            outcome(&ctx.answer(read).await)
         }
     }
 }
 
 fn profile_for(flaw: Flaw) -> ServerProfile {
-    if flaw == Flaw::AcceptBadRegistrationToken {
+    if matches!(flaw, Flaw::AcceptBadRegistrationToken | Flaw::AcceptMissingRegistrationToken) {
         ServerProfile::Plain
     } else {
         ServerProfile::Smbc

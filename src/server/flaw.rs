@@ -45,6 +45,7 @@ named_catalog!(Flaw, UnknownFlaw, "flaw", "--list-flaws", {
     RefuseUnknownMetadata = "refuse-unknown-metadata", "metadata fields the server does not know are refused instead of ignored (RFC 7591 §2: MUST ignore)";
     UnknownClientNot404 = "unknown-client-not-404", "an unknown or another TPP's client is a 401, against the unknown-client-404 policy a profile may hold";
     AcceptBadRegistrationToken = "accept-bad-registration-token", "(plain profile) any bearer token manages any client";
+    AcceptMissingRegistrationToken = "accept-missing-registration-token", "(plain profile) a request without a registration access token manages the client";
 });
 
 #[cfg(test)]

@@ -366,13 +366,18 @@ fn plain(state: &State, parts: &Parts, body: &Bytes, route: Route) -> Answer {
         return invalid_token("use the registration_client_uri as given");
     }
     // RFC 7592 §2: a missing client and a wrong token get the same 401.
-    let Some(token) = bearer(&parts.headers) else {
+    let token = bearer(&parts.headers);
+    let missing_accepted = state.config.has(Flaw::AcceptMissingRegistrationToken);
+    if token.is_none() && !missing_accepted {
         return invalid_token("a registration access token is required");
-    };
+    }
     let Some(client) = state.store.get(id) else {
         return invalid_token("the registration access token is not valid for this client");
     };
-    let valid = client.registration_access_token.as_deref().is_some_and(|rat| constant_time_eq(rat, token));
+    let valid = match token {
+        Some(token) => client.registration_access_token.as_deref().is_some_and(|rat| constant_time_eq(rat, token)),
+        None => missing_accepted,
+    };
     if !valid && !state.config.has(Flaw::AcceptBadRegistrationToken) {
         return invalid_token("the registration access token is not valid for this client");
     }
