@@ -20,7 +20,9 @@ fn layout() -> Layout {
 /// Flaws of rules only the plain profile has.
 fn profile_for(flaw: Flaw) -> &'static str {
     match flaw {
-        Flaw::AcceptBadRegistrationToken | Flaw::AcceptMissingRegistrationToken => "rfc7591-plain",
+        Flaw::AcceptBadRegistrationToken
+        | Flaw::AcceptMissingRegistrationToken
+        | Flaw::AcceptAnotherClientsRegistrationToken => "rfc7591-plain",
         _ => "reference",
     }
 }

@@ -151,7 +151,12 @@ fn fixed_run() -> RunResult {
         known_failure_reason: (verdict == Verdict::KnownFailure || verdict == Verdict::FixedKnownFailure)
             .then(|| "ticket 7".into()),
         steps: vec![step("step 1", passed, (!passed).then_some("digest-wrong"))],
-        cleanup: vec![CleanupResult { client: "abc".into(), ok: true, detail: "deleted (204)".into() }],
+        cleanup: vec![CleanupResult {
+            client: "abc".into(),
+            ok: true,
+            stranded: false,
+            detail: "deleted (204)".into(),
+        }],
         duration_ms: 15,
         requests: 2,
     };
@@ -171,6 +176,7 @@ fn fixed_run() -> RunResult {
         requests: 12,
         clients_left: vec!["left-behind-1".into()],
         ledger: Some(".dcr-harness/ledgers/ledger-1-1.jsonl".into()),
+        clients_stranded: vec!["stranded-1".into()],
     }
 }
 

@@ -313,6 +313,7 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
             format!("an unknown field: {}", register_observed(Call::post(REGISTER, &unknown)).await)
         }
         UnknownClientNot404 => outcome(&ctx.answer(Call::new("GET", &format!("{REGISTER}/never-issued"))).await),
+        AcceptAnotherClientsRegistrationToken => format!("{}", lend_a_token(ctx).await.0),
         AcceptBadRegistrationToken | AcceptMissingRegistrationToken => {
             let anonymous = |call: Call| call.tls(None).credentials(None).signer(None);
             let client = ctx.answer(anonymous(Call::post(REGISTER, &body))).await.json().expect("json");
@@ -328,7 +329,12 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
 }
 
 fn profile_for(flaw: Flaw) -> ServerProfile {
-    if matches!(flaw, Flaw::AcceptBadRegistrationToken | Flaw::AcceptMissingRegistrationToken) {
+    if matches!(
+        flaw,
+        Flaw::AcceptBadRegistrationToken
+            | Flaw::AcceptMissingRegistrationToken
+            | Flaw::AcceptAnotherClientsRegistrationToken
+    ) {
         ServerProfile::Plain
     } else {
         ServerProfile::Smbc
@@ -369,6 +375,22 @@ async fn a_silent_client_is_disconnected_after_the_read_timeout() {
     assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "still connected: {read:?}");
     assert!(started.elapsed() < std::time::Duration::from_secs(3));
     server.stop().await;
+}
+
+/// One plain-profile client's token sent to read another: (the status of that read, the status
+/// of the lender's own read with its token afterwards).
+async fn lend_a_token(ctx: &Ctx) -> (u16, u16) {
+    let anonymous = |call: Call| call.tls(None).credentials(None).signer(None);
+    let mut clients = Vec::new();
+    for _ in 0..2 {
+        let client = ctx.answer(anonymous(Call::post(REGISTER, &registration_body()))).await.json().expect("json");
+        let path = format!("{REGISTER}/{}", str_of(&client, "client_id"));
+        clients.push((path, format!("Bearer {}", str_of(&client, "registration_access_token"))));
+    }
+    let [(lender, token), (borrower, _)] = &clients[..] else { unreachable!("two clients") };
+    let misuse = ctx.answer(anonymous(Call::new("GET", borrower)).header("Authorization", token)).await.status;
+    let own = ctx.answer(anonymous(Call::new("GET", lender)).header("Authorization", token)).await.status;
+    (misuse, own)
 }
 
 /// What a read and an update do to a plain-profile client's token and secret under a variant:
@@ -484,6 +506,18 @@ async fn each_variant_really_behaves_as_it_says_and_the_default_does_not() {
                 let relative = ctx.answer(Call::post(REGISTER, &json!({ "redirect_uris": ["/cb"] }))).await;
                 assert_eq!(relative.status, 400, "a relative URI has no substitute: {}", outcome(&relative));
                 ctx.server.stop().await;
+            }
+            Variant::RatRevokedOnMisuse => {
+                for (variants, expected) in [(vec![], (401, 200)), (vec![variant], (401, 401))] {
+                    let config = ServerConfig {
+                        profile: ServerProfile::Plain,
+                        variants: variants.into_iter().collect(),
+                        ..ServerConfig::default()
+                    };
+                    let ctx = Ctx::start(config).await;
+                    assert_eq!(lend_a_token(&ctx).await, expected, "{variant}");
+                    ctx.server.stop().await;
+                }
             }
             Variant::OpaqueClientUri => {
                 let config = ServerConfig {

@@ -40,7 +40,7 @@ const STYLE: &str = r#"
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;color:#1d2330;background:#fafbfc}
 h1{margin:0 0 .3rem}h2{margin-top:2rem}
 .verdict{display:inline-block;padding:.15rem .6rem;border-radius:4px;font-weight:700;color:#fff}
-.verdict.PASS{background:#1f883d}.verdict.FAIL{background:#cf222e}
+.verdict.PASS{background:#1f883d}.verdict.FAIL{background:#cf222e}.verdict.WARN{background:#9a6700}
 table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #d0d7de;padding:.25rem .6rem;text-align:left;vertical-align:top}
 th{background:#f0f3f6}
 .tag{display:inline-block;min-width:3.6rem;text-align:center;border-radius:3px;padding:0 .3rem;font-weight:600;font-size:12px;color:#fff}
@@ -87,6 +87,9 @@ pub fn render(run: &RunResult) -> String {
     let _ = writeln!(out, "<p>{}</p>", esc(&parts.join(", ")));
     if let Some(notice) = super::clients_left_notice(run) {
         let _ = writeln!(out, "<p class=\"verdict FAIL\">{}</p>", esc(&notice));
+    }
+    if let Some(notice) = super::clients_stranded_notice(run) {
+        let _ = writeln!(out, "<p class=\"verdict WARN\">{}</p>", esc(&notice));
     }
     summary_table(&mut out, run);
     let _ = writeln!(

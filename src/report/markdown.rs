@@ -29,6 +29,9 @@ pub fn render(run: &RunResult) -> String {
     if let Some(notice) = super::clients_left_notice(run) {
         let _ = writeln!(out, "**{notice}**\n");
     }
+    if let Some(notice) = super::clients_stranded_notice(run) {
+        let _ = writeln!(out, "{notice}\n");
+    }
     let _ = writeln!(
         out,
         "| area | passed | failed (MUST) | warnings (SHOULD) | other |\n| --- | ---: | ---: | ---: | ---: |"

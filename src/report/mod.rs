@@ -99,18 +99,32 @@ fn write(path: &Path, text: &str) -> Result<(), Error> {
 /// What every report says when the run left clients on the target: how many, which, and how
 /// to delete them.
 pub fn clients_left_notice(run: &RunResult) -> Option<String> {
-    if run.clients_left.is_empty() {
-        return None;
+    let hint = crate::run::model::cleanup_hint(run.ledger.as_deref());
+    (!run.clients_left.is_empty()).then(|| {
+        format!("{} client(s) left on the target ({}): {hint}", run.clients_left.len(), first_ten(&run.clients_left))
+    })
+}
+
+/// The clients the server itself made undeletable (RFC 7592 §2.1's revocation): not a fault,
+/// but the user must know they are there.
+pub fn clients_stranded_notice(run: &RunResult) -> Option<String> {
+    (!run.clients_stranded.is_empty()).then(|| {
+        format!(
+            "{} client(s) stranded on the target ({}): {}",
+            run.clients_stranded.len(),
+            first_ten(&run.clients_stranded),
+            crate::run::session::STRANDED
+        )
+    })
+}
+
+/// Up to ten ids, and how many more.
+fn first_ten(ids: &[String]) -> String {
+    let shown: Vec<&str> = ids.iter().take(10).map(String::as_str).collect();
+    match ids.len() - shown.len() {
+        0 => shown.join(", "),
+        more => format!("{} and {more} more", shown.join(", ")),
     }
-    let shown: Vec<&str> = run.clients_left.iter().take(10).map(String::as_str).collect();
-    let more = run.clients_left.len() - shown.len();
-    let more = if more > 0 { format!(" and {more} more") } else { String::new() };
-    Some(format!(
-        "{} client(s) left on the target ({}{more}): {}",
-        run.clients_left.len(),
-        shown.join(", "),
-        crate::run::model::cleanup_hint(run.ledger.as_deref())
-    ))
 }
 
 /// Counts per verdict, shared by the summaries.

@@ -156,7 +156,8 @@ fn detail(s: &ScenarioResult, style: &Style, every_step: bool) -> String {
         let _ = writeln!(out, "      known failure: {reason}");
     }
     for c in s.cleanup.iter().filter(|c| !c.ok) {
-        let _ = writeln!(out, "      cleanup of client {} failed: {}", c.client, c.detail);
+        let how = if c.stranded { "stranded" } else { "failed" };
+        let _ = writeln!(out, "      cleanup of client {} {how}: {}", c.client, c.detail);
     }
     out
 }
@@ -230,7 +231,7 @@ pub fn summary(run: &RunResult) -> String {
         run.target,
         run.profile
     );
-    if let Some(notice) = super::clients_left_notice(run) {
+    for notice in [super::clients_left_notice(run), super::clients_stranded_notice(run)].into_iter().flatten() {
         let _ = writeln!(out, "{notice}");
     }
     out

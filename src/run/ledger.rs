@@ -30,7 +30,13 @@ pub struct Entry {
 #[serde(tag = "event", rename_all = "kebab-case")]
 enum Record {
     Registered(Entry),
-    Deleted { client_id: String },
+    Deleted {
+        client_id: String,
+    },
+    /// Left on the server by a revocation the RFC allows: nothing a later cleanup can delete.
+    Stranded {
+        client_id: String,
+    },
 }
 
 /// Why a ledger could not be kept or read.
@@ -47,6 +53,8 @@ struct State {
     file: Option<std::fs::File>,
     /// Registered and not (yet) deleted, by client id.
     open: BTreeMap<String, Entry>,
+    /// Taken out of `open`: the server revoked the means to delete them (RFC 7592 §2.1).
+    stranded: Vec<String>,
     /// The first write that failed: the run must say its ledger is incomplete.
     write_error: Option<String>,
 }
@@ -108,6 +116,23 @@ impl Ledger {
         }
     }
 
+    /// A client that cannot be deleted because the server revoked its token after it was used
+    /// for another client, as RFC 7592 §2.1 allows. Returns whether the ledger knew it.
+    pub fn stranded(&self, client_id: &str) -> bool {
+        let mut state = self.lock();
+        let known = state.open.remove(client_id).is_some();
+        if known {
+            state.stranded.push(client_id.to_string());
+            write(&mut state, &Record::Stranded { client_id: client_id.to_string() });
+        }
+        known
+    }
+
+    /// The clients stranded so far.
+    pub fn stranded_clients(&self) -> Vec<String> {
+        self.lock().stranded.clone()
+    }
+
     /// The clients registered and not deleted.
     pub fn outstanding(&self) -> Vec<Entry> {
         self.lock().open.values().cloned().collect()
@@ -146,7 +171,7 @@ impl Ledger {
                 Record::Registered(entry) => {
                     open.insert(entry.client_id.clone(), entry);
                 }
-                Record::Deleted { client_id } => {
+                Record::Deleted { client_id } | Record::Stranded { client_id } => {
                     open.remove(&client_id);
                 }
             }
@@ -207,6 +232,22 @@ mod tests {
         done.deleted("c");
         assert_eq!(done.finish(), None);
         assert!(!dir.path().join("done.jsonl").exists(), "removed when everything was deleted");
+    }
+
+    #[test]
+    fn a_stranded_client_is_named_but_no_longer_outstanding() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("ledger.jsonl");
+        let ledger = Ledger::create(&path).expect("create");
+        ledger.registered(entry("lender", "rat-1"));
+        ledger.registered(entry("kept", "rat-2"));
+        assert!(ledger.stranded("lender"));
+        assert!(!ledger.stranded("never-registered"));
+        assert_eq!(ledger.stranded_clients(), vec!["lender".to_string()]);
+        assert_eq!(ledger.outstanding(), vec![entry("kept", "rat-2")]);
+        assert_eq!(Ledger::read(&path).expect("read"), vec![entry("kept", "rat-2")], "a cleanup would not retry it");
+        ledger.deleted("kept");
+        assert_eq!(ledger.finish(), None, "nothing a cleanup could delete: no file kept");
     }
 
     #[test]

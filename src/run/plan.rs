@@ -45,6 +45,9 @@ pub struct Client {
     /// RFC 7592 `registration_client_uri`.
     pub uri: String,
     pub deleted: bool,
+    /// Its registration access token was sent for another client: RFC 7592 §2.1 lets the
+    /// server revoke it then, and the client may no longer be deletable.
+    pub lent: bool,
 }
 
 /// `registration_token: none`: send no registration access token, on purpose.
@@ -426,7 +429,7 @@ mod tests {
             previous_secret: String::new(),
             rat: "rat-1".into(),
             uri: "https://bank.example/other/c-1?x=1".into(),
-            deleted: false,
+            ..Client::default()
         }
     }
 

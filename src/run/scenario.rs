@@ -166,7 +166,10 @@ async fn run_step(
     started: Instant,
 ) -> (StepResult, Option<String>) {
     let secrets = session.target().secrets.clone();
-    copies.iter().for_each(|copy| session.target().learn_secrets(&copy.msg));
+    for copy in copies {
+        session.target().learn_secrets(&copy.msg);
+        session.note_lent_tokens(&step.request, copy);
+    }
     let sent = session.send_all(copies).await;
     let setup_error =
         sent.iter().find_map(|r| r.as_ref().err().filter(|e| e.is_setup())).map(|e| secrets.scrub(&e.to_string()));

@@ -81,6 +81,7 @@ pub async fn run(target: Arc<Target>, scenarios: Vec<Scenario>, options: RunOpti
         duration_ms: started.elapsed().as_millis() as u64,
         clients_left: target.ledger.outstanding().into_iter().map(|e| e.client_id).collect(),
         ledger: target.ledger.path().map(|p| p.display().to_string()),
+        clients_stranded: target.ledger.stranded_clients(),
     }
 }
 

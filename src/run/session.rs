@@ -183,6 +183,18 @@ impl Session {
         }
     }
 
+    /// Marks every client whose registration access token `planned` carries for another client.
+    pub fn note_lent_tokens(&mut self, r: &RequestSpec, planned: &Planned) {
+        let Some(token) = planned.msg.header("authorization").and_then(|v| v.strip_prefix("Bearer ")) else {
+            return;
+        };
+        for (name, client) in &mut self.clients {
+            if name != r.client_name() && !client.rat.is_empty() && client.rat == token {
+                client.lent = true;
+            }
+        }
+    }
+
     /// What an answer teaches: registered clients, refreshed secrets, deletions, captures.
     /// Returns a failed check where a server created a client the request expected refused,
     /// or a capture found nothing.
@@ -283,13 +295,16 @@ impl Session {
         for (name, client) in pending {
             self.clients.insert(name.clone(), client.clone());
             let delete = owner_request(Operation::Delete, &name);
-            let (ok, detail) = match self.plan(&delete, None).await {
+            let (ok, mut stranded, detail) = match self.plan(&delete, None).await {
                 Ok(planned) => match self.send(&planned).await {
-                    Ok(r) if (200..300).contains(&r.status) => (true, format!("deleted ({})", r.status)),
-                    Ok(r) => (false, format!("delete answered {}", r.status)),
-                    Err(e) => (false, e.to_string()),
+                    Ok(r) if (200..300).contains(&r.status) => (true, false, format!("deleted ({})", r.status)),
+                    Ok(r) if r.status == 401 && client.lent => {
+                        (false, true, format!("delete answered 401: {STRANDED}"))
+                    }
+                    Ok(r) => (false, false, format!("delete answered {}", r.status)),
+                    Err(e) => (false, false, e.to_string()),
                 },
-                Err(e) => (false, format!("the delete request could not be built: {e}")),
+                Err(e) => (false, false, format!("the delete request could not be built: {e}")),
             };
             if ok {
                 if let Some(c) = self.clients.get_mut(&name) {
@@ -297,11 +312,17 @@ impl Session {
                 }
                 self.target.ledger.deleted(&client.id);
             }
-            out.push(CleanupResult { client: client.id, ok, detail });
+            if stranded {
+                stranded = self.target.ledger.stranded(&client.id);
+            }
+            out.push(CleanupResult { client: client.id, ok, stranded, detail });
         }
         out
     }
 }
+
+/// Why a client whose token was lent may stay on the server, through no fault of anyone's.
+pub const STRANDED: &str = "its registration access token was used for another client, and RFC 7592 §2.1 says such a token \"SHOULD be immediately revoked\": the server did, and only its operator can delete the client now";
 
 /// A lesson's captures when there are none.
 static NO_CAPTURE: BTreeMap<String, String> = BTreeMap::new();
@@ -369,5 +390,6 @@ fn client_from(json: &Value) -> Option<Client> {
         rat: field("registration_access_token"),
         uri: field("registration_client_uri"),
         deleted: false,
+        lent: false,
     })
 }

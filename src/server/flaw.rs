@@ -46,6 +46,7 @@ named_catalog!(Flaw, UnknownFlaw, "flaw", "--list-flaws", {
     UnknownClientNot404 = "unknown-client-not-404", "an unknown or another TPP's client is a 401, against the unknown-client-404 policy a profile may hold";
     AcceptBadRegistrationToken = "accept-bad-registration-token", "(plain profile) any bearer token manages any client";
     AcceptMissingRegistrationToken = "accept-missing-registration-token", "(plain profile) a request without a registration access token manages the client";
+    AcceptAnotherClientsRegistrationToken = "accept-another-clients-registration-token", "(plain profile) a registration access token manages every client, not only the one it was issued for";
 });
 
 #[cfg(test)]

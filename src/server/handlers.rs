@@ -371,15 +371,25 @@ fn plain(state: &State, parts: &Parts, body: &Bytes, route: Route) -> Answer {
     if token.is_none() && !missing_accepted {
         return invalid_token("a registration access token is required");
     }
+    let not_valid = || {
+        if let Some(holder) = token.filter(|_| state.config.varies(Variant::RatRevokedOnMisuse)) {
+            revoke_registration_token_of(state, holder);
+        }
+        invalid_token("the registration access token is not valid for this client")
+    };
     let Some(client) = state.store.get(id) else {
-        return invalid_token("the registration access token is not valid for this client");
+        return not_valid();
     };
     let valid = match token {
-        Some(token) => client.registration_access_token.as_deref().is_some_and(|rat| constant_time_eq(rat, token)),
+        Some(token) => {
+            client.registration_access_token.as_deref().is_some_and(|rat| constant_time_eq(rat, token))
+                || (state.config.has(Flaw::AcceptAnotherClientsRegistrationToken)
+                    && state.store.holder_of_registration_token(token).is_some())
+        }
         None => missing_accepted,
     };
     if !valid && !state.config.has(Flaw::AcceptBadRegistrationToken) {
-        return invalid_token("the registration access token is not valid for this client");
+        return not_valid();
     }
     lifecycle(state, parts, body, route, &client.owner)
 }
@@ -454,6 +464,14 @@ fn new_registration_token() -> String {
 }
 
 /// Issues the client a new registration access token (if it has one: the plain profile's).
+/// RFC 7592 §2.1: a token presented where it does not belong "SHOULD be immediately revoked";
+/// its client keeps no token that works.
+fn revoke_registration_token_of(state: &State, token: &str) {
+    if let Some(holder) = state.store.holder_of_registration_token(token) {
+        state.store.update(&holder, |c| c.registration_access_token = Some(new_registration_token()));
+    }
+}
+
 fn rotate_registration_token(c: &mut Client) {
     if c.registration_access_token.is_some() {
         c.registration_access_token = Some(new_registration_token());

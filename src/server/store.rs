@@ -56,6 +56,14 @@ impl Store {
         ok.then(|| client.clone())
     }
 
+    /// The id of the client whose registration access token this is.
+    pub fn holder_of_registration_token(&self, token: &str) -> Option<String> {
+        let clients = self.read();
+        let holds =
+            |c: &&Client| c.registration_access_token.as_deref().is_some_and(|rat| constant_time_eq(rat, token));
+        clients.values().find(holds).map(|c| c.client_id.clone())
+    }
+
     #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> usize {
         self.read().len()

@@ -151,6 +151,10 @@ impl StepResult {
 pub struct CleanupResult {
     pub client: String,
     pub ok: bool,
+    /// Not deleted because the server revoked its token as RFC 7592 §2.1 allows (not a fault,
+    /// and not counted among the clients left).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stranded: bool,
     pub detail: String,
 }
 
@@ -227,6 +231,9 @@ pub struct RunResult {
     /// The ledger file naming them, for `dcr-harness cleanup`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ledger: Option<String>,
+    /// Clients the server made undeletable by revoking their token as RFC 7592 §2.1 allows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clients_stranded: Vec<String>,
 }
 
 impl RunResult {
@@ -314,6 +321,7 @@ mod tests {
                 requests: 0,
                 clients_left: Vec::new(),
                 ledger: None,
+                clients_stranded: Vec::new(),
             };
             assert_eq!(run.outcome(), *expected, "{scenarios:?}");
         }
