@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# The load figures of the README, measured in one run on this machine (127.0.0.1 only):
-#  1. the harness's goose load of signed mTLS POSTs vs a hand-written tokio+reqwest loop, same
-#     server and keys;
-#  2. goose on an unsigned GET vs wrk (installed from Debian if missing), same server;
-#  3. peak RSS of a 60 s load run, at its start and its end.
+# The load figures of the README, measured in one run on this machine (127.0.0.1 only), each
+# beside its reference from the same run, as a ratio:
+#  1. fresh-signed mTLS POSTs through `load` vs a hand-written tokio+reqwest loop (same server,
+#     keys and connections), with client CPU per request for both;
+#  2. per-second signature reuse vs unsigned mTLS GETs through `load`, and vs fresh signing;
+#  3. `load` wall time vs the profile's run time, cleanup included;
+#  4. unsigned GETs through `load` vs wrk (installed from Debian if missing);
+#  5. RSS of a 60 s load at 5 s and at 59 s;
+#  6. three shards merged vs one process with the same users.
+# The server runs in its own process (`serve`), so every CPU figure is the client's alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q wrk; }
@@ -11,6 +16,8 @@ cargo build --release -q
 cargo bench --bench server_throughput --no-run -q 2>/dev/null
 bin=target/release/dcr-harness
 pki=target/test-pki
+out=target/bench-load
+mkdir -p "$out"
 $bin pki init --dir "$pki" >/dev/null 2>&1
 $bin serve --pki "$pki" --listen 127.0.0.1:18443 >/dev/null 2>&1 &
 server=$!
@@ -18,20 +25,51 @@ trap 'kill $server 2>/dev/null || true' EXIT
 sleep 1
 url=https://127.0.0.1:18443
 
-echo "== signed mTLS POSTs, 8 connections, 10 s"
-$bin load load/signed-post.yaml --pki "$pki" --target "$url" | grep '^load'
-SECONDS=10 CONNECTIONS=8 TARGET=$url cargo bench -q --bench server_throughput 2>/dev/null | tail -1
+# Requests per second and client CPU microseconds per request of a `load` run.
+load_figures() { # profile name
+    /usr/bin/time -f "%e %U %S" -o "$out/$2.time" $bin load "$1" --pki "$pki" --target "$url" --json "$out/$2.json" >/dev/null 2>"$out/$2.err"
+    python3 - "$out/$2.json" "$out/$2.time" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); wall, user, sys_ = map(float, open(sys.argv[2]).read().split()[-3:])
+print(f"{r['throughput']:.0f} {(user + sys_) * 1e6 / max(r['requests'], 1):.0f} {wall:.2f} {r['duration_s']:.2f} {r['requests']} {r['latency']['p99_us']}")
+PY
+}
+ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 
-echo "== unsigned GET, 8 connections, 10 s"
-$bin load load/unsigned-get.yaml --pki "$pki" --target "$url" | grep '^load'
-wrk -t2 -c8 -d10s "$url/.well-known/oauth-authorization-server" | grep -E 'Requests/sec|Latency'
+read -r fresh fresh_cpu fresh_wall fresh_run _ _ < <(load_figures load/signed-post.yaml fresh)
+hand_line=$( { /usr/bin/time -f "%U %S" -o "$out/hand.time" env SECONDS=10 CONNECTIONS=8 TARGET=$url cargo bench -q --bench server_throughput 2>/dev/null; } | tail -1)
+hand=$(echo "$hand_line" | grep -oE '[0-9]+ requests/s' | grep -oE '[0-9]+' || echo 0)
+hand_requests=$(echo "$hand_line" | grep -oE '[0-9]+ ok' | grep -oE '[0-9]+' || echo 1)
+hand_cpu=$(python3 -c "u,s=map(float,open('$out/hand.time').read().split()[-2:]); print(f'{(u+s)*1e6/max($hand_requests,1):.0f}')")
+read -r reuse reuse_cpu _ _ _ _ < <(load_figures load/signed-post-per-second.yaml reuse)
+read -r get get_cpu _ _ _ _ < <(load_figures load/unsigned-get.yaml get)
+wrk_rate=$(wrk -t2 -c8 -d10s "$url/.well-known/oauth-authorization-server" | awk '/Requests\/sec/ {print int($2)}')
 
-echo "== memory of a 60 s load run (embedded server in the same process)"
+echo "| figure | measured | reference (same run) | ratio |"
+echo "| --- | ---: | ---: | ---: |"
+echo "| fresh-signed POSTs through load | $fresh/s | hand loop $hand/s | $(ratio "$fresh" "$hand")x |"
+echo "| client CPU per fresh-signed POST | $fresh_cpu us | hand loop $hand_cpu us | $(ratio "$fresh_cpu" "$hand_cpu")x |"
+echo "| per-second signature reuse | $reuse/s | unsigned mTLS GETs through load $get/s | $(ratio "$reuse" "$get")x |"
+echo "| per-second signature reuse | $reuse/s | fresh-signed through load $fresh/s | $(ratio "$reuse" "$fresh")x |"
+echo "| load wall time, cleanup included | $fresh_wall s | profile run time 10 s | $(ratio "$fresh_wall" 10)x |"
+echo "| unsigned mTLS GETs through load | $get/s | wrk -t2 -c8 (no client certificate) $wrk_rate/s | $(ratio "$get" "$wrk_rate")x |"
+echo "| client CPU per unsigned GET | $get_cpu us | | |"
+
+# Three shards as processes against the same server, started together, merged; then one
+# process with all the users.
+start=$(( $(date +%s) + 3 ))
+for i in 0 1 2; do
+    $bin load load/signed-post.yaml --pki "$pki" --target "$url" --shard "$i/3" --start-at "$start" --out "$out/shard-$i.json" >/dev/null 2>&1 &
+done
+wait %2 %3 %4 2>/dev/null || wait
+$bin load merge "$out"/shard-{0,1,2}.json --json "$out/merged.json" >/dev/null
+merged=$(python3 -c "import json; print(f\"{json.load(open('$out/merged.json'))['throughput']:.0f}\")")
+echo "| 3 shards of signed-post, merged | $merged/s | one process, same users $fresh/s | $(ratio "$merged" "$fresh")x |"
+
 kill $server 2>/dev/null || true
-$bin load load/steady.yaml > /tmp/steady.txt &
+$bin load load/steady.yaml > "$out/steady.txt" 2>/dev/null &
 load=$!
-sleep 5; start=$(ps -o rss= -p $load)
-sleep 54; end=$(ps -o rss= -p $load)
+sleep 5; rss_start=$(ps -o rss= -p $load)
+sleep 54; rss_end=$(ps -o rss= -p $load)
 wait $load || true
-grep '^load' /tmp/steady.txt
-echo "RSS at 5 s: ${start} KiB; at 59 s: ${end} KiB"
+echo "| RSS of a 60 s load (embedded server in the process) | $rss_end KiB at 59 s | $rss_start KiB at 5 s | $(ratio "$rss_end" "$rss_start")x |"

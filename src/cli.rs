@@ -45,7 +45,8 @@ pub enum Command {
     List(SelectArgs),
     /// Check scenario and profile files without running them.
     Validate(SelectArgs),
-    /// Load the target with a load profile (goose): both paths of signature verification.
+    /// Load the target with a load profile: both paths of signature verification
+    /// (`load merge FILE...` combines the figures of shards).
     Load(LoadArgs),
     /// Review or accept changed and new response snapshots.
     #[command(subcommand)]
@@ -145,7 +146,45 @@ pub struct CleanupArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct LoadArgs {
+    #[command(subcommand)]
+    pub command: Option<LoadCommand>,
+    #[command(flatten)]
+    pub run: LoadRunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LoadCommand {
+    /// Combine shard files (`load --out`) into one summary; thresholds judged on the whole.
+    Merge(LoadMergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LoadMergeArgs {
+    /// The shard files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub reports: LoadReportArgs,
+}
+
+/// Where a load's reports go besides the terminal.
+#[derive(Debug, Args)]
+pub struct LoadReportArgs {
+    /// The summary as Markdown, for a CI job page.
+    #[arg(long)]
+    pub md: Option<PathBuf>,
+    /// The report as JSON.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// The self-contained HTML report, with charts.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LoadRunArgs {
     /// A load profile: a name from load/ or a path.
     #[arg(default_value = "smoke")]
     pub profile: String,
@@ -159,15 +198,21 @@ pub struct LoadArgs {
     /// The project directory holding load/, profiles/, scenarios/ and fixtures/.
     #[arg(long, default_value = ".")]
     pub root: PathBuf,
-    /// goose's own HTML report.
-    #[arg(long)]
-    pub goose_report: Option<PathBuf>,
-    /// Our summary as Markdown, for a CI job page.
-    #[arg(long)]
-    pub md: Option<PathBuf>,
     /// The PKI directory (default fixtures/pki under --root).
     #[arg(long)]
     pub pki: Option<PathBuf>,
+    #[command(flatten)]
+    pub reports: LoadReportArgs,
+    /// This process is shard I of N (users and rates divided); default from a Kubernetes
+    /// Indexed Job's JOB_COMPLETION_INDEX and DCR_HARNESS_SHARDS.
+    #[arg(long)]
+    pub shard: Option<String>,
+    /// Start the attack at this UNIX time (seconds), so that shards begin together.
+    #[arg(long = "start-at")]
+    pub start_at: Option<u64>,
+    /// Write this shard's figures (HDR histograms and counts) for `load merge`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -460,7 +505,7 @@ fn sign(args: &SignArgs) -> Result<Outcome, Error> {
         msg.add_header(name.trim(), value.trim());
     }
     let other = pki.identity(pki::names::QSEAL_B).ok();
-    let ctx = MutationContext { other_identity: other };
+    let ctx = MutationContext { other_identity: other, memo: None };
     let signed = signature::sign_mutated(identity, &Dialect::default(), &mut msg, date, mutation, &ctx)?;
     if args.json {
         let headers: serde_json::Map<String, serde_json::Value> =
@@ -814,6 +859,16 @@ fn cleanup(args: &CleanupArgs) -> Result<Outcome, Error> {
 }
 
 fn load(args: &LoadArgs) -> Result<Outcome, Error> {
+    match &args.command {
+        Some(LoadCommand::Merge(merge)) => {
+            let (_, report) = crate::load::merge(&merge.files)?;
+            write_load_reports(&report, &merge.reports)
+        }
+        None => load_run(&args.run),
+    }
+}
+
+fn load_run(args: &LoadRunArgs) -> Result<Outcome, Error> {
     let mut layout = crate::suite::Layout::at(&args.root);
     if let Some(pki) = &args.pki {
         layout.pki = pki.clone();
@@ -822,13 +877,80 @@ fn load(args: &LoadArgs) -> Result<Outcome, Error> {
     if let Some(target_profile) = &args.target_profile {
         profile.target_profile = target_profile.clone();
     }
-    eprintln!("load `{}`: {} users for {} s ...", profile.name, profile.users, profile.run_time);
-    let report =
-        runtime()?.block_on(crate::load::run(&layout, &profile, args.target.clone(), args.goose_report.clone()))?;
-    let text = crate::load::render(&report);
+    let shard = match &args.shard {
+        Some(text) => text.parse().map_err(|e: String| Error::input("--shard", e))?,
+        None => {
+            let env = |name| std::env::var(name).ok();
+            crate::load::Shard::from_job(env("JOB_COMPLETION_INDEX").as_deref(), env("DCR_HARNESS_SHARDS").as_deref())
+                .map_err(|e| Error::input("--shard", e))?
+                .unwrap_or_default()
+        }
+    };
+    let start_at = args.start_at.map(|s| std::time::UNIX_EPOCH + std::time::Duration::from_secs(s));
+    let options = crate::load::LoadOptions { target: args.target.clone(), shard, start_at, stop: Default::default() };
+    let pacing = profile.pacing().map_err(|p| Error::input("load profile", p))?;
+    let shard_note = if shard.count > 1 { format!(" (shard {}/{})", shard.index, shard.count) } else { String::new() };
+    eprintln!("load `{}`: {}{shard_note}, signing {:?} ...", profile.name, pacing.describe(), profile.signing);
+    let stop = options.stop.clone();
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let (measurement, report) = runtime()?.block_on(async {
+        // The first Ctrl-C or SIGTERM ends the load and deletes its clients; a second stops at once.
+        tokio::spawn(async move {
+            wait_for_stop_signal().await;
+            eprintln!("\ndcr-harness: interrupted: stopping the users and deleting their clients (again to stop now)");
+            stop.raise();
+            wait_for_stop_signal().await;
+            std::process::exit(130);
+        });
+        let on_tick = move |p: &crate::load::engine::Progress| {
+            let line = format!(
+                "{:>4}/{} s  {} requests  {}/s  p99 {:.1} ms  {} unexpected",
+                p.elapsed_s,
+                p.run_time_s,
+                p.requests,
+                p.last_second,
+                p.last_p99_us as f64 / 1000.0,
+                p.unexpected
+            );
+            // On a terminal one line kept up to date; elsewhere (CI logs) a line every 10 s.
+            if tty {
+                eprint!("\r\x1b[K{line}");
+            } else if p.elapsed_s.is_multiple_of(10) {
+                eprintln!("{line}");
+            }
+        };
+        let on_cleanup = move |done: usize, total: usize| {
+            if tty {
+                eprint!("\r\x1b[Kdeleting the clients registered: {done}/{total}");
+            } else if done == total || done.is_multiple_of(1000) {
+                eprintln!("deleting the clients registered: {done}/{total}");
+            }
+        };
+        crate::load::run(&layout, &profile, &options, on_tick, on_cleanup).await
+    })?;
+    if tty {
+        eprintln!();
+    }
+    if let Some(path) = &args.out {
+        let json = serde_json::to_string(&measurement).map_err(|e| Error::output(path, std::io::Error::other(e)))?;
+        std::fs::write(path, json).map_err(|e| Error::output(path, e))?;
+    }
+    write_load_reports(&report, &args.reports)
+}
+
+/// Prints the summary and writes the reports asked for; the outcome is the report's.
+fn write_load_reports(report: &crate::load::LoadReport, to: &LoadReportArgs) -> Result<Outcome, Error> {
+    let text = crate::load::render(report);
     print(&text)?;
-    if let Some(path) = &args.md {
-        std::fs::write(path, &text).map_err(|e| Error::output(path, e))?;
+    let json = || serde_json::to_string_pretty(report).unwrap_or_default();
+    for (path, content) in [
+        (&to.md, text.clone()),
+        (&to.html, to.html.as_ref().map(|_| crate::load::render::html(report)).unwrap_or_default()),
+        (&to.json, to.json.as_ref().map(|_| json()).unwrap_or_default()),
+    ] {
+        if let Some(path) = path {
+            std::fs::write(path, content).map_err(|e| Error::output(path, e))?;
+        }
     }
     Ok(report.outcome())
 }

@@ -54,9 +54,6 @@ pub enum Error {
     /// The async runtime could not start.
     #[error("the async runtime could not start: {0}")]
     Runtime(#[source] std::io::Error),
-    /// goose refused its configuration or failed during the attack.
-    #[error("goose: {0}")]
-    Goose(#[source] Box<goose::GooseError>),
 }
 
 impl Error {
@@ -76,9 +73,7 @@ impl Error {
                 ErrorKind::BadInput
             }
             Error::Unreachable { .. } => ErrorKind::Unreachable,
-            Error::Serve(_) | Error::Output { .. } | Error::Stdout(_) | Error::Runtime(_) | Error::Goose(_) => {
-                ErrorKind::Internal
-            }
+            Error::Serve(_) | Error::Output { .. } | Error::Stdout(_) | Error::Runtime(_) => ErrorKind::Internal,
         }
     }
 }

@@ -128,6 +128,95 @@ pub struct Transport {
     clients: Mutex<HashMap<Option<String>, Pooled>>,
     /// Per TLS identity: whether a server has asked for it in a handshake.
     asked: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    /// Every client's TLS sessions, counted (handshakes, resumptions offered, the group).
+    sessions: Arc<CountingSessionStore>,
+}
+
+/// What the TLS layer did so far, for every client of a transport.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TlsFigures {
+    /// Handshakes started (one per connection opened).
+    pub handshakes: u64,
+    /// Of those, how many offered a session ticket to resume (TLS 1.3 PSK or a TLS 1.2 session).
+    pub resumptions_offered: u64,
+    /// The key-exchange group the server chose last (`X25519MLKEM768`, say).
+    pub group: Option<String>,
+}
+
+/// rustls's in-memory session cache, counting how it is used: rustls asks it for a ticket at
+/// the start of every handshake and tells it the group the server chose at the end.
+#[derive(Debug)]
+struct CountingSessionStore {
+    inner: rustls::client::ClientSessionMemoryCache,
+    handshakes: std::sync::atomic::AtomicU64,
+    resumptions_offered: std::sync::atomic::AtomicU64,
+    group: Mutex<Option<rustls::NamedGroup>>,
+}
+
+impl Default for CountingSessionStore {
+    fn default() -> Self {
+        CountingSessionStore {
+            inner: rustls::client::ClientSessionMemoryCache::new(256),
+            handshakes: Default::default(),
+            resumptions_offered: Default::default(),
+            group: Default::default(),
+        }
+    }
+}
+
+impl rustls::client::ClientSessionStore for CountingSessionStore {
+    fn set_kx_hint(&self, server_name: rustls_pki_types::ServerName<'static>, group: rustls::NamedGroup) {
+        *self.group.lock().unwrap_or_else(|p| p.into_inner()) = Some(group);
+        self.inner.set_kx_hint(server_name, group)
+    }
+
+    fn kx_hint(&self, server_name: &rustls_pki_types::ServerName<'_>) -> Option<rustls::NamedGroup> {
+        self.inner.kx_hint(server_name)
+    }
+
+    fn set_tls12_session(
+        &self,
+        server_name: rustls_pki_types::ServerName<'static>,
+        value: rustls::client::Tls12ClientSessionValue,
+    ) {
+        self.inner.set_tls12_session(server_name, value)
+    }
+
+    fn tls12_session(
+        &self,
+        server_name: &rustls_pki_types::ServerName<'_>,
+    ) -> Option<rustls::client::Tls12ClientSessionValue> {
+        let found = self.inner.tls12_session(server_name);
+        if found.is_some() {
+            self.resumptions_offered.fetch_add(1, Ordering::Relaxed);
+        }
+        found
+    }
+
+    fn remove_tls12_session(&self, server_name: &rustls_pki_types::ServerName<'static>) {
+        self.inner.remove_tls12_session(server_name)
+    }
+
+    fn insert_tls13_ticket(
+        &self,
+        server_name: rustls_pki_types::ServerName<'static>,
+        value: rustls::client::Tls13ClientSessionValue,
+    ) {
+        self.inner.insert_tls13_ticket(server_name, value)
+    }
+
+    fn take_tls13_ticket(
+        &self,
+        server_name: &rustls_pki_types::ServerName<'static>,
+    ) -> Option<rustls::client::Tls13ClientSessionValue> {
+        // rustls looks for a ticket first thing in every handshake.
+        self.handshakes.fetch_add(1, Ordering::Relaxed);
+        let found = self.inner.take_tls13_ticket(server_name);
+        if found.is_some() {
+            self.resumptions_offered.fetch_add(1, Ordering::Relaxed);
+        }
+        found
+    }
 }
 
 /// A client for one TLS identity and, with an identity, the flag its certificate resolver sets
@@ -171,7 +260,23 @@ impl Transport {
                 }
             }
         }
-        Ok(Transport { config, roots: Arc::new(roots), clients: Mutex::new(HashMap::new()), asked: Default::default() })
+        Ok(Transport {
+            config,
+            roots: Arc::new(roots),
+            clients: Mutex::new(HashMap::new()),
+            asked: Default::default(),
+            sessions: Default::default(),
+        })
+    }
+
+    /// What the TLS layer of every client has done so far.
+    pub fn tls_figures(&self) -> TlsFigures {
+        let group = *self.sessions.group.lock().unwrap_or_else(|p| p.into_inner());
+        TlsFigures {
+            handshakes: self.sessions.handshakes.load(Ordering::Relaxed),
+            resumptions_offered: self.sessions.resumptions_offered.load(Ordering::Relaxed),
+            group: group.map(|g| format!("{g:?}")),
+        }
     }
 
     /// The client presenting `identity`'s certificate (or none).
@@ -198,9 +303,8 @@ impl Transport {
             .map_err(|e| TransportError::Identity { identity: name, cause: e.to_string() })
     }
 
-    /// A client builder presenting `identity` (for tools that build their own clients, such as
-    /// goose, which builds one per user).
-    pub fn builder(&self, pki: &Pki, identity: Option<&str>) -> Result<reqwest::ClientBuilder, TransportError> {
+    /// A client builder presenting `identity`.
+    fn builder(&self, pki: &Pki, identity: Option<&str>) -> Result<reqwest::ClientBuilder, TransportError> {
         let name = identity.unwrap_or("none").to_string();
         let fail = |cause: String| TransportError::Identity { identity: name.clone(), cause };
         let builder = rustls::ClientConfig::builder_with_provider(crate::crypto::provider())
@@ -221,6 +325,7 @@ impl Transport {
             }
         };
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        tls.resumption = rustls::client::Resumption::store(self.sessions.clone());
         Ok(reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
             .http1_only()

@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
-use dcr_harness::load::{self, LoadProfile, LoadTransaction, Thresholds};
+use dcr_harness::load::{self, LoadOptions, LoadProfile, LoadReport, LoadTransaction, Signing, Thresholds};
 use dcr_harness::scenario::{Operation, Who};
-use dcr_harness::server::{self, ServerConfig};
+use dcr_harness::server::{self, ServerConfig, ServerProfile};
 use dcr_harness::signature::Mutation;
 use dcr_harness::suite::Layout;
 use dcr_harness::testing::{test_pki, test_pki_dir};
@@ -38,7 +38,11 @@ fn profile(thresholds: Thresholds) -> LoadProfile {
         target_profile: "reference".into(),
         users: 3,
         hatch_rate: 10.0,
-        run_time: 2,
+        run_time: Some(2),
+        rate: None,
+        stages: vec![],
+        signing: Signing::Fresh,
+        bodies: 1,
         transactions: vec![
             transaction("read", Operation::Read, None, None, 200),
             transaction("refresh", Operation::RefreshSecret, None, None, 200),
@@ -51,37 +55,143 @@ fn profile(thresholds: Thresholds) -> LoadProfile {
     }
 }
 
+fn layout() -> Layout {
+    test_pki();
+    Layout { pki: test_pki_dir(), ..Layout::at(Path::new(env!("CARGO_MANIFEST_DIR"))) }
+}
+
+async fn load_against(url: &str, profile: &LoadProfile) -> LoadReport {
+    let options = LoadOptions { target: Some(url.to_string()), ..LoadOptions::default() };
+    let (_, report) = load::run(&layout(), profile, &options, |_| {}, |_, _| {}).await.expect("load");
+    report
+}
+
+fn transaction_named<'a>(report: &'a LoadReport, name: &str) -> &'a load::TransactionFigures {
+    report.transactions.iter().find(|t| t.name == name).unwrap_or_else(|| panic!("{name} ran"))
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn a_short_load_adds_up_and_cleans_up() {
-    let pki = test_pki();
-    let layout = Layout { pki: test_pki_dir(), ..Layout::at(Path::new(env!("CARGO_MANIFEST_DIR"))) };
-    let server = server::start(pki, ServerConfig::default()).await.expect("server");
-    let report = load::run(
-        &layout,
-        &profile(Thresholds { max_unexpected_share: Some(0.0), ..Thresholds::default() }),
-        Some(server.url()),
-        None,
-    )
-    .await
-    .expect("load");
+async fn a_short_load_adds_up_honours_weights_across_identities_and_cleans_up() {
+    let server = server::start(test_pki(), ServerConfig::default()).await.expect("server");
+    let report =
+        load_against(&server.url(), &profile(Thresholds { max_unexpected_share: Some(0.0), ..Thresholds::default() }))
+            .await;
     assert!(report.requests > 50, "{report:?}");
     assert_eq!(report.requests, report.answered, "every request was answered");
-    assert_eq!(report.transactions.iter().map(|t| t.requests).sum::<usize>(), report.requests, "transactions add up");
+    assert_eq!(report.transactions.iter().map(|t| t.requests).sum::<u64>(), report.requests, "transactions add up");
     assert_eq!(report.unexpected, 0, "{}", load::render(&report));
-    for name in ["bad-signature", "stale-date", "untrusted-qwac", "read", "refresh", "register"] {
-        let t = report.transactions.iter().find(|t| t.name == name).unwrap_or_else(|| panic!("{name} ran"));
-        assert!(t.requests > 0, "{name} ran");
+    for t in &report.transactions {
+        // Six transactions of weight 1, one of them under another TLS identity: a sixth each,
+        // to within the users' unfinished cycles.
+        let share = t.requests as f64 / report.requests as f64;
+        assert!((share - 1.0 / 6.0).abs() < 0.02, "{}: {share:.3} of the requests", t.name);
+        let statuses: u64 = t.statuses.values().sum();
+        assert_eq!(statuses, t.requests, "{}: every request has a status", t.name);
     }
-    assert!(report.breaches.is_empty(), "{:?}", report.breaches);
-    assert!(report.p50_ms > 0.0 && report.p50_ms <= report.p99_ms);
+    assert_eq!(transaction_named(&report, "untrusted-qwac").statuses.keys().collect::<Vec<_>>(), vec!["401"]);
+    assert!(report.thresholds.iter().all(|t| t.met), "{:?}", report.thresholds);
+    let l = &report.latency;
+    assert!(l.min_us > 0 && l.min_us <= l.p50_us && l.p50_us <= l.p99_us && l.p99_us <= l.max_us, "{l:?}");
+    assert!(report.tls.handshakes >= 2, "two identities, at least two connections: {:?}", report.tls);
+    assert!(report.tls.group.is_some(), "the key-exchange group is named");
+    assert_eq!(
+        report.clients_deleted as u64,
+        transaction_named(&report, "register").requests + 3,
+        "every registration and each user's own client"
+    );
     assert_eq!(server.registered_clients(), 0, "users delete what they registered");
-    assert!(server.stats().requests.load(std::sync::atomic::Ordering::Relaxed) as usize >= report.requests);
+    assert!(server.stats().requests.load(std::sync::atomic::Ordering::Relaxed) as u64 >= report.requests);
 
     let impossible = Thresholds { min_throughput: Some(1e9), p99_ms: Some(0.0), ..Thresholds::default() };
     let mut short = profile(impossible);
-    short.run_time = 1;
-    let breached = load::run(&layout, &short, Some(server.url()), None).await.expect("load");
-    assert_eq!(breached.breaches.len(), 2, "{:?}", breached.breaches);
+    short.run_time = Some(1);
+    let breached = load_against(&server.url(), &short).await;
+    let shown: Vec<(&str, bool)> = breached.thresholds.iter().map(|t| (t.name.as_str(), t.met)).collect();
+    assert_eq!(shown, vec![("p99 latency", false), ("throughput", false)]);
+    assert!(load::render(&breached).contains("BREACHED throughput:"), "{}", load::render(&breached));
+    server.stop().await;
+}
+
+fn registrations(signing: Signing, seconds: u64) -> LoadProfile {
+    LoadProfile {
+        signing,
+        bodies: 2,
+        run_time: Some(seconds),
+        users: 4,
+        transactions: vec![transaction("register", Operation::Register, None, None, 201)],
+        ..profile(Thresholds::default())
+    }
+}
+
+/// Per-second signing makes each distinct registration's signature once per Date second (two
+/// bodies here) and reuses it; a target that refuses a repeated signature shows up as unexpected
+/// answers, named.
+#[tokio::test(flavor = "multi_thread")]
+async fn per_second_signing_reuses_signatures_and_a_replay_guard_is_a_finding() {
+    let server = server::start(test_pki(), ServerConfig::default()).await.expect("server");
+    let report = load_against(&server.url(), &registrations(Signing::PerSecond, 2)).await;
+    assert_eq!(report.unexpected, 0, "{}", load::render(&report));
+    let users_own_clients = 4;
+    assert_eq!(
+        report.signatures_made + report.signatures_reused,
+        report.requests + users_own_clients,
+        "one signature per request"
+    );
+    // Two bodies over two or three Date seconds (and a few made twice at a second's turn).
+    assert!(report.signatures_made <= 2 * 3 * 4, "{} made", report.signatures_made);
+    assert!(report.signatures_reused > report.signatures_made * 5, "{} reused", report.signatures_reused);
+    assert!(load::render(&report).contains("signing: per-second"), "the mode is in the first lines");
+    server.stop().await;
+
+    let guarded = ServerConfig {
+        variants: [dcr_harness::server::Variant::SignatureReplayRefused].into(),
+        ..ServerConfig::default()
+    };
+    let server = server::start(test_pki(), guarded).await.expect("server");
+    let report = load_against(&server.url(), &registrations(Signing::PerSecond, 1)).await;
+    let register = transaction_named(&report, "register");
+    assert!(register.unexpected > 0, "{}", load::render(&report));
+    assert!(register.unexpected_answers.keys().all(|k| k.starts_with("401")), "{:?}", register.unexpected_answers);
+    assert_eq!(server.registered_clients(), 0);
+    server.stop().await;
+}
+
+/// The open model starts requests on schedule whatever the answers' pace: 150/s for 2 s is 300
+/// requests, and the achieved rate is reported beside the one asked for.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_open_model_load_keeps_its_schedule() {
+    let server = server::start(test_pki(), ServerConfig::default()).await.expect("server");
+    let open = LoadProfile {
+        rate: Some(150.0),
+        transactions: vec![transaction("read", Operation::Read, None, None, 200)],
+        ..profile(Thresholds::default())
+    };
+    let report = load_against(&server.url(), &open).await;
+    assert_eq!(report.requests, 300, "{}", load::render(&report));
+    let asked = report.scheduled_rate.expect("scheduled");
+    assert!((asked - 150.0).abs() < 20.0 && (report.throughput - 150.0).abs() < 20.0, "{}", load::render(&report));
+    assert!(report.model.starts_with("open model"), "{}", report.model);
+    server.stop().await;
+}
+
+/// The plain profile: no TLS identity, no signature, registration access tokens.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_plain_profile_loads_an_rfc7592_server() {
+    let config = ServerConfig { profile: ServerProfile::Plain, ..ServerConfig::default() };
+    let server = server::start(test_pki(), config).await.expect("server");
+    let plain = LoadProfile {
+        target_profile: "rfc7591-plain".into(),
+        run_time: Some(1),
+        transactions: vec![
+            transaction("register", Operation::Register, None, None, 201),
+            transaction("read", Operation::Read, None, None, 200),
+            transaction("update", Operation::Update, None, None, 200),
+        ],
+        ..profile(Thresholds::default())
+    };
+    let report = load_against(&server.url(), &plain).await;
+    assert!(report.requests > 30 && report.unexpected == 0, "{}", load::render(&report));
+    assert_eq!(server.registered_clients(), 0);
     server.stop().await;
 }
 
@@ -95,7 +205,7 @@ fn a_broken_load_profile_names_file_line_and_column() {
 }
 
 /// SIGTERM in the middle of a load against a target of its own (so the load keeps a ledger):
-/// goose stops, every client is deleted, the partial summary says it was interrupted, exit 130.
+/// the users stop, every client is deleted, the partial summary says it was interrupted, exit 130.
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_stops_the_load_cleans_up_and_exits_130() {
     let server = server::start(test_pki(), ServerConfig::default()).await.expect("server");
@@ -148,4 +258,69 @@ async fn a_target_that_dies_mid_load_leaves_a_ledger_and_exit_6() {
     assert!(said.contains("client(s) left on the target: delete them with `dcr-harness cleanup"), "{said}");
     let ledgers: Vec<_> = std::fs::read_dir(root.path().join(".dcr-harness/ledgers")).expect("ledgers").collect();
     assert_eq!(ledgers.len(), 1, "one ledger names what is left");
+}
+
+/// Three shards as processes, started together, against one server: `load merge` gives counts
+/// equal to the sum of the shards' and percentiles equal to one histogram fed every sample.
+#[tokio::test(flavor = "multi_thread")]
+async fn three_shards_merge_into_the_figures_of_one_load() {
+    use dcr_harness::load::figures::Hdr;
+    let server = server::start(test_pki(), ServerConfig::default()).await.expect("server");
+    let root = tempfile::tempdir().expect("tempdir");
+    dcr_harness::testing::copy_project(root.path());
+    let profile = "name: sharded\nusers: 3\nhatch_rate: 30\nrun_time: 2\nthresholds: { max_unexpected_share: 0.0 }\ntransactions:\n  - { name: read, op: read, weight: 2, expect: [200] }\n  - { name: bad, op: register, mutation: signed-by-another-key, weight: 1, expect: [401] }\n";
+    std::fs::write(root.path().join("load/sharded.yaml"), profile).expect("write");
+    let dir = root.path().display().to_string();
+    let start_at =
+        (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() + 3).to_string();
+    let shards: Vec<_> = (0..3)
+        .map(|i| {
+            let args = [
+                "load",
+                "sharded",
+                "--root",
+                &dir,
+                "--target",
+                &server.url(),
+                "--shard",
+                &format!("{i}/3"),
+                "--start-at",
+                &start_at,
+                "--out",
+                &format!("{dir}/shard-{i}.json"),
+            ]
+            .map(str::to_string);
+            tokio::task::spawn_blocking(move || {
+                std::process::Command::new(env!("CARGO_BIN_EXE_dcr-harness")).args(args).output().expect("run")
+            })
+        })
+        .collect();
+    for shard in shards {
+        let out = shard.await.expect("join");
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let files: Vec<String> = (0..3).map(|i| format!("{dir}/shard-{i}.json")).collect();
+    let merged_json = format!("{dir}/merged.json");
+    let mut args = vec!["load".to_string(), "merge".into()];
+    args.extend(files.iter().cloned());
+    args.extend(["--json".into(), merged_json.clone()]);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dcr-harness")).args(&args).output().expect("merge");
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{printed}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(printed.contains("3 shards merged"), "{printed}");
+    let merged: LoadReport = serde_json::from_str(&std::fs::read_to_string(&merged_json).expect("read")).expect("json");
+    let shards: Vec<load::Measurement> = files
+        .iter()
+        .map(|f| serde_json::from_str(&std::fs::read_to_string(f).expect("read")).expect("shard"))
+        .collect();
+    let sum: u64 = shards.iter().map(|s| s.report().requests).sum();
+    assert_eq!((merged.requests, merged.users, merged.shards), (sum, 3, 3));
+    let mut one = Hdr::default();
+    for t in shards.iter().flat_map(|s| &s.transactions) {
+        one.add(&t.latency);
+    }
+    let q = |p: f64| one.0.value_at_quantile(p);
+    assert_eq!((merged.latency.p50_us, merged.latency.p99_us, merged.latency.max_us), (q(0.5), q(0.99), one.0.max()));
+    assert_eq!(server.registered_clients(), 0);
+    server.stop().await;
 }

@@ -72,6 +72,8 @@ pub struct PlanEnv<'a> {
     pub fixtures: &'a Path,
     /// The moment to sign at (before `date_offset`).
     pub now: SystemTime,
+    /// Per-second signature reuse (load's `signing: per-second`); none signs every request.
+    pub memo: Option<&'a crate::signature::SignatureMemo>,
 }
 
 /// What the session knows at the moment of planning.
@@ -283,7 +285,14 @@ pub fn plan(
             Some(date_form) => &crate::signature::Dialect { date_form, ..profile.signature.dialect.clone() },
             None => &profile.signature.dialect,
         };
-        sign_mutated(identity, dialect, &mut msg, date, mutation, &MutationContext { other_identity: other })?;
+        sign_mutated(
+            identity,
+            dialect,
+            &mut msg,
+            date,
+            mutation,
+            &MutationContext { other_identity: other, memo: env.memo },
+        )?;
     }
     Ok(Planned { msg, tls: tls_of(r, profile), origin })
 }
@@ -441,6 +450,7 @@ mod tests {
             endpoints: &endpoints,
             fixtures: Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").leak(),
             now: now(),
+            memo: None,
         };
         let clients = BTreeMap::from([("client".to_string(), client())]);
         let vars = Vars::from([("x".to_string(), "filled".to_string())]);
@@ -707,6 +717,7 @@ mod tests {
             endpoints: &endpoints,
             fixtures: Path::new(env!("CARGO_MANIFEST_DIR")),
             now: now(),
+            memo: None,
         };
         let clients = BTreeMap::from([("client".to_string(), Client { rat: String::new(), ..client() })]);
         let view = SessionView { vars: &Vars::new(), clients: &clients, dcr_token: None };

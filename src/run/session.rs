@@ -2,7 +2,7 @@
 //! variables, the clients it registered (by name, and those it no longer names), and the count
 //! of requests it sent. It plans through [`super::plan`], learns from answers ([`Session::absorb`]),
 //! reads a client for `unchanged`, and deletes every client it registered ([`Session::cleanup`]).
-//! Built from a target alone: it knows nothing of scenarios, steps or goose.
+//! Built from a target alone: it knows nothing of scenarios, steps or load users.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -26,6 +26,8 @@ pub struct Session {
     /// under a name in use); deleted at the end.
     retired: Vec<Client>,
     requests: u64,
+    /// Per-second signature reuse, shared by a load's users; none signs every request afresh.
+    memo: Option<Arc<crate::signature::SignatureMemo>>,
 }
 
 /// What an answer may teach the session: the operation it answered, the client it was about,
@@ -69,7 +71,13 @@ impl Session {
         if let Ok((id, _)) = plan::credentials_of(&target.profile, &target.pki, &target.profile.identities.tpp) {
             vars.insert(builtin::DCR_CLIENT_ID.into(), id);
         }
-        Session { target, vars, clients: BTreeMap::new(), retired: Vec::new(), requests: 0 }
+        Session { target, vars, clients: BTreeMap::new(), retired: Vec::new(), requests: 0, memo: None }
+    }
+
+    /// Signs through `memo` from now on: a signature made this second for the same signing
+    /// string is used again.
+    pub fn reuse_signatures(&mut self, memo: Arc<crate::signature::SignatureMemo>) {
+        self.memo = Some(memo);
     }
 
     pub fn target(&self) -> &Arc<Target> {
@@ -133,6 +141,7 @@ impl Session {
             endpoints: &target.endpoints,
             fixtures: &target.fixtures,
             now,
+            memo: self.memo.as_deref(),
         };
         let view = SessionView { vars, clients: &self.clients, dcr_token: dcr_token.as_deref() };
         plan::plan(r, mutation, &env, &view)
@@ -254,6 +263,12 @@ impl Session {
             }
         }
         out
+    }
+
+    /// Hands over every client not yet deleted (to delete them elsewhere, several at a time).
+    pub fn take_clients(&mut self) -> Vec<Client> {
+        let named = std::mem::take(&mut self.clients).into_values();
+        named.chain(self.retired.drain(..)).filter(|c| !c.deleted).collect()
     }
 
     /// Takes over a client registered elsewhere (a ledger's), to delete it with `cleanup`.

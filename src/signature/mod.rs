@@ -9,6 +9,7 @@
 //! (keys come from `pki`).
 
 mod dialect;
+mod memo;
 mod message;
 pub mod mutation;
 mod verify;
@@ -19,6 +20,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 
 pub use dialect::{AlgorithmLabel, DateForm, Dialect, DigestEncoding, HeaderCase, KeyIdStyle, MethodCase};
+pub use memo::SignatureMemo;
 pub use message::{request_target, Message};
 pub use mutation::{Mutation, MutationContext};
 pub use verify::{
@@ -110,6 +112,8 @@ pub(crate) struct SignInputs<'a> {
     pub headers: Vec<String>,
     pub algorithm: String,
     pub key_id: String,
+    /// Where a signature made this second may be taken again (load's per-second signing).
+    pub memo: Option<&'a SignatureMemo>,
 }
 
 impl<'a> SignInputs<'a> {
@@ -125,6 +129,7 @@ impl<'a> SignInputs<'a> {
             headers: dialect.header_names(),
             algorithm: dialect.algorithm.label(identity.key().kind()).to_string(),
             key_id: dialect.key_id_for(&identity.info),
+            memo: None,
         }
     }
 
@@ -137,11 +142,11 @@ impl<'a> SignInputs<'a> {
                 msg.header_values(name)
             })
             .map_err(SignError::HeaderAbsent)?;
-        let signature = self
-            .key_identity
-            .key()
-            .sign(string.as_bytes())
-            .map_err(|source| SignError::Key { identity: self.key_identity.name.clone(), source })?;
+        let signature = match self.memo {
+            Some(memo) => memo.sign(self.key_identity, &string),
+            None => self.key_identity.key().sign(string.as_bytes()),
+        }
+        .map_err(|source| SignError::Key { identity: self.key_identity.name.clone(), source })?;
         let value = format!(
             "keyId=\"{}\",algorithm=\"{}\",headers=\"{}\",signature=\"{}\"",
             self.key_id,
@@ -175,7 +180,7 @@ pub fn sign_mutated(
     ctx: &MutationContext<'_>,
 ) -> Result<Signed, SignError> {
     match mutation {
-        None => sign(identity, dialect, msg, date),
+        None => SignInputs { memo: ctx.memo, ..SignInputs::correct(identity, dialect, msg, date) }.apply(dialect, msg),
         Some(m) => m.apply(identity, dialect, msg, date, ctx),
     }
 }

@@ -18,6 +18,8 @@ use crate::pki::Identity;
 #[derive(Default, Clone, Copy)]
 pub struct MutationContext<'a> {
     pub other_identity: Option<&'a Identity>,
+    /// Per-second signature reuse (load only).
+    pub memo: Option<&'a super::SignatureMemo>,
 }
 
 macro_rules! catalog {
@@ -136,7 +138,7 @@ impl Mutation {
         if self == RequestTargetWithoutQuery && !msg.target.contains('?') {
             msg.target.push_str("?dcr-harness=query");
         }
-        let mut inputs = SignInputs::correct(identity, dialect, msg, date);
+        let mut inputs = SignInputs { memo: ctx.memo, ..SignInputs::correct(identity, dialect, msg, date) };
         let hour = Duration::from_secs(3600);
         match self {
             DigestWrong => {

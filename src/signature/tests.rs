@@ -147,7 +147,7 @@ fn keyid_serial_with_leading_zeros_and_lower_case_still_matches() {
 fn every_mutation_is_rejected_for_the_rule_it_breaks() {
     let pki = test_pki();
     let identity = pki.identity("qseal").expect("qseal");
-    let ctx = MutationContext { other_identity: Some(pki.identity("qseal-b").expect("qseal-b")) };
+    let ctx = MutationContext { other_identity: Some(pki.identity("qseal-b").expect("qseal-b")), memo: None };
     let now = SystemTime::now();
     for (method, target, body) in [
         ("POST", "/client/v1/register", br#"{"client_name":"x"}"#.to_vec()),

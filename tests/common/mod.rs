@@ -57,7 +57,7 @@ impl Ctx {
                 &mut msg,
                 SystemTime::now(),
                 call.mutation,
-                &MutationContext { other_identity: other },
+                &MutationContext { other_identity: other, memo: None },
             )
             .expect("signs");
         }

@@ -1,12 +1,17 @@
-//! The models of a load run: the load profile (YAML in `load/`) with its weighted transactions
-//! and thresholds, and the report of what was measured. Plain data; `crate::load` reads the
-//! files and drives goose.
+//! The models of a load: the load profile (YAML in `load/`) with its weighted transactions,
+//! its pacing (closed: users looping; open: an arrival rate, constant or ramped in stages), its
+//! signing mode and thresholds; and the report of what was measured, with every threshold's
+//! value and limit. Plain data and the pure judgement of thresholds; `crate::load` reads the
+//! files, drives the users and measures.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::Outcome;
-use crate::scenario::{in_range, HttpMethod, Operation, Who};
+use crate::scenario::{in_range, opt_in_range, HttpMethod, Operation, Who};
 use crate::signature::Mutation;
+use crate::transport::TlsFigures;
 
 /// A load profile (YAML in `load/`).
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
@@ -18,34 +23,185 @@ pub struct LoadProfile {
     /// The target profile (how to reach and talk to the target).
     #[serde(default = "reference")]
     pub target_profile: String,
+    /// Closed model: users looping. Open model (`rate` or `stages`): the most requests in flight.
     #[serde(deserialize_with = "in_range::<_, usize, 1, 100_000>")]
     #[schemars(range(min = 1, max = 100_000))]
     pub users: usize,
-    /// Users started per second.
-    #[serde(deserialize_with = "positive_rate")]
+    /// Closed model: users started per second.
+    #[serde(default = "one_per_second", deserialize_with = "positive_rate")]
     pub hatch_rate: f64,
-    /// Seconds the full set of users runs (at least one; at most a day).
-    #[serde(deserialize_with = "in_range::<_, u64, 1, 86_400>")]
+    /// Seconds the load runs, ramp included (at least one; at most a day). Not with `stages`.
+    #[serde(default, deserialize_with = "opt_in_range::<_, u64, 1, 86_400>")]
     #[schemars(range(min = 1, max = 86_400))]
-    pub run_time: u64,
+    pub run_time: Option<u64>,
+    /// Open model: requests started per second, whatever the answers' pace (with `run_time`).
+    #[serde(default, deserialize_with = "opt_positive_rate")]
+    pub rate: Option<f64>,
+    /// Open model in stages: from the rate before (0 at first), the rate moves in a straight
+    /// line to each stage's `rate` over its `duration_s`.
+    #[serde(default)]
+    pub stages: Vec<Stage>,
+    /// `fresh`: every request signed anew. `per-second`: each distinct signing string (method,
+    /// target, body and Date) signed once and reused within its second (every report says so).
+    #[serde(default)]
+    pub signing: Signing,
+    /// Registrations draw their body from this many distinct bodies (the signatures a
+    /// per-second load makes each second for registrations).
+    #[serde(default = "one_body", deserialize_with = "in_range::<_, usize, 1, 10_000>")]
+    #[schemars(range(min = 1, max = 10_000))]
+    pub bodies: usize,
     pub transactions: Vec<LoadTransaction>,
     #[serde(default)]
     pub thresholds: Thresholds,
 }
 
-/// Users started per second: above 0, at most 100,000.
-fn positive_rate<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    let rate = f64::deserialize(d)?;
-    match rate.is_finite() && rate > 0.0 && rate <= 100_000.0 {
-        true => Ok(rate),
-        false => Err(serde::de::Error::custom(format!(
-            "hatch_rate {rate} is out of range: give a number above 0, at most 100000"
-        ))),
+fn reference() -> String {
+    "reference".into()
+}
+
+fn one_per_second() -> f64 {
+    1.0
+}
+
+fn one_body() -> usize {
+    1
+}
+
+/// How requests are signed under load.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Signing {
+    #[default]
+    Fresh,
+    PerSecond,
+}
+
+impl Signing {
+    /// What the mode means, for the first line of every report.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Signing::Fresh => "fresh (every request signed anew)",
+            Signing::PerSecond => {
+                "per-second (each distinct request signed once per Date second and the signature reused: not fresh-signed load)"
+            }
+        }
     }
 }
 
-fn reference() -> String {
-    "reference".into()
+/// One stage of an open-model ramp.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Stage {
+    #[serde(deserialize_with = "in_range::<_, u64, 1, 86_400>")]
+    #[schemars(range(min = 1, max = 86_400))]
+    pub duration_s: u64,
+    /// Requests per second at the stage's end (0 to 1,000,000).
+    #[serde(deserialize_with = "rate_or_zero")]
+    pub rate: f64,
+}
+
+/// How a profile paces its requests.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pacing {
+    /// `users` loop, each sending its next request when the last is answered.
+    Closed { users: usize, hatch_rate: f64, run_time_s: u64 },
+    /// Requests start on a schedule, at most `users` in flight: `stages` are (seconds, rate at
+    /// their end), the first of length 0 giving the starting rate; the rate moves in a straight
+    /// line through each.
+    Open { users: usize, stages: Vec<(u64, f64)> },
+}
+
+impl Pacing {
+    pub fn run_time_s(&self) -> u64 {
+        match self {
+            Pacing::Closed { run_time_s, .. } => *run_time_s,
+            Pacing::Open { stages, .. } => stages.iter().map(|(d, _)| d).sum(),
+        }
+    }
+
+    /// In a few words, for reports.
+    pub fn describe(&self) -> String {
+        match self {
+            Pacing::Closed { users, .. } => format!("closed model, {users} users looping"),
+            Pacing::Open { users, stages } => {
+                let rates: Vec<String> = stages.iter().skip(1).map(|(d, r)| format!("to {r}/s over {d} s")).collect();
+                format!("open model, {} (at most {users} in flight)", rates.join(", then "))
+            }
+        }
+    }
+
+    /// This shard's part of the pacing: users and rates divided among `shards`.
+    pub fn share(&self, index: usize, shards: usize) -> Pacing {
+        let users_of = |users: usize| users / shards + usize::from(index < users % shards);
+        match self {
+            Pacing::Closed { users, hatch_rate, run_time_s } => Pacing::Closed {
+                users: users_of(*users).max(1),
+                hatch_rate: hatch_rate / shards as f64,
+                run_time_s: *run_time_s,
+            },
+            Pacing::Open { users, stages } => Pacing::Open {
+                users: users_of(*users).max(1),
+                stages: stages.iter().map(|(d, r)| (*d, r / shards as f64)).collect(),
+            },
+        }
+    }
+}
+
+impl LoadProfile {
+    /// The pacing the profile asks for, or what is inconsistent in it (and the key to point at).
+    pub fn pacing(&self) -> Result<Pacing, PacingError> {
+        let users = self.users;
+        let wrong = |key, problem: &str| Err(PacingError { key, problem: problem.to_string() });
+        match (self.rate, self.stages.is_empty(), self.run_time) {
+            (None, true, Some(run_time_s)) => Ok(Pacing::Closed { users, hatch_rate: self.hatch_rate, run_time_s }),
+            (None, true, None) => wrong("name", "needs `run_time` (seconds), or `stages`"),
+            (Some(rate), true, Some(run_time_s)) => {
+                Ok(Pacing::Open { users, stages: vec![(0, rate), (run_time_s, rate)] })
+            }
+            (Some(_), true, None) => wrong("rate", "`rate` needs `run_time` (seconds)"),
+            // The ramp starts from nothing: a zero-length first stage at rate 0.
+            (None, false, None) => Ok(Pacing::Open {
+                users,
+                stages: std::iter::once((0, 0.0)).chain(self.stages.iter().map(|s| (s.duration_s, s.rate))).collect(),
+            }),
+            (Some(_), false, _) => wrong("rate", "give `rate` or `stages`, not both"),
+            (None, false, Some(_)) => wrong("run_time", "`stages` set the run time: drop `run_time`"),
+        }
+    }
+}
+
+/// Why a profile's pacing is inconsistent, and the key to point at.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{problem}")]
+pub struct PacingError {
+    pub key: &'static str,
+    pub problem: String,
+}
+
+/// Users started per second: above 0, at most 100,000.
+fn positive_rate<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    checked_rate("hatch_rate", f64::deserialize(d)?, false, 100_000.0).map_err(serde::de::Error::custom)
+}
+
+/// Requests started per second: above 0, at most 1,000,000.
+fn opt_positive_rate<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    checked_rate("rate", f64::deserialize(d)?, false, 1_000_000.0).map(Some).map_err(serde::de::Error::custom)
+}
+
+/// A stage's rate: 0 (a ramp down to nothing) to 1,000,000.
+fn rate_or_zero<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    checked_rate("rate", f64::deserialize(d)?, true, 1_000_000.0).map_err(serde::de::Error::custom)
+}
+
+fn checked_rate(name: &str, rate: f64, zero_allowed: bool, most: f64) -> Result<f64, String> {
+    let low_ok = if zero_allowed { rate >= 0.0 } else { rate > 0.0 };
+    match rate.is_finite() && low_ok && rate <= most {
+        true => Ok(rate),
+        false => {
+            let low = if zero_allowed { "from 0" } else { "above 0" };
+            Err(format!("{name} {rate} is out of range: give a number {low}, at most {most}"))
+        }
+    }
 }
 
 /// One weighted transaction.
@@ -75,8 +231,8 @@ pub struct LoadTransaction {
     pub expect: Vec<u16>,
 }
 
-/// Limits that fail the run (exit 4).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+/// Limits that fail the load (exit 4).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Thresholds {
     pub p50_ms: Option<f64>,
@@ -88,48 +244,101 @@ pub struct Thresholds {
     pub min_throughput: Option<f64>,
 }
 
-/// The figures of one transaction.
-#[derive(Debug, Clone, Serialize)]
-pub struct TransactionFigures {
-    pub name: String,
-    pub requests: usize,
-    pub unexpected: usize,
-    pub p50_ms: f64,
-    pub p95_ms: f64,
-    pub p99_ms: f64,
+/// Latencies in microseconds, from an HDR histogram.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Latency {
+    pub min_us: u64,
+    pub mean_us: u64,
+    pub p50_us: u64,
+    pub p90_us: u64,
+    pub p95_us: u64,
+    pub p99_us: u64,
+    pub p999_us: u64,
+    pub max_us: u64,
 }
 
-/// What a load run measured.
-#[derive(Debug, Clone, Serialize)]
+/// The figures of one transaction.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TransactionFigures {
+    pub name: String,
+    pub requests: u64,
+    /// Requests per second.
+    pub rate: f64,
+    /// Answers by status (`201`), and `no answer` for requests that got none.
+    pub statuses: BTreeMap<String, u64>,
+    pub unexpected: u64,
+    /// The unexpected answers by status and error code (`401 invalid_token`).
+    pub unexpected_answers: BTreeMap<String, u64>,
+    pub latency: Latency,
+}
+
+/// One threshold: its limit, the value measured, and whether it held.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThresholdCheck {
+    pub name: String,
+    pub limit: String,
+    pub value: String,
+    pub met: bool,
+}
+
+/// One second of the load, for the charts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TimelinePoint {
+    pub t_s: u64,
+    pub requests: u64,
+    pub unexpected: u64,
+    pub p50_us: u64,
+    pub p99_us: u64,
+}
+
+/// What a load measured.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LoadReport {
     pub profile: String,
     pub target: String,
-    pub duration_s: f64,
+    pub signing: Signing,
+    /// Signatures made, and signatures reused (per-second signing).
+    pub signatures_made: u64,
+    pub signatures_reused: u64,
+    /// The pacing in words (closed or open model, users, rates).
+    pub model: String,
     pub users: usize,
-    pub requests: usize,
-    pub answered: usize,
-    pub unexpected: usize,
+    /// Processes whose figures this report merges (1 for a single run).
+    pub shards: usize,
+    pub tls: TlsFigures,
+    pub http_version: String,
+    pub duration_s: f64,
+    pub requests: u64,
+    pub answered: u64,
+    pub unexpected: u64,
     pub throughput: f64,
-    pub p50_ms: f64,
-    pub p95_ms: f64,
-    pub p99_ms: f64,
-    /// Latency samples goose added for coordinated omission (not requests).
-    pub synthetic_samples: usize,
-    pub transactions: Vec<TransactionFigures>,
-    /// Thresholds breached, one line each.
-    pub breaches: Vec<String>,
-    /// Clients the load registered and could not delete, and the ledger naming them.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub clients_left: Vec<String>,
+    /// Open model: the rate asked for on average, and how many requests started late (more than
+    /// a millisecond behind their schedule, every user being busy) and by how much at most.
+    /// Their latency counts from the moment they were due (coordinated omission corrected).
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduled_rate: Option<f64>,
+    pub late_starts: u64,
+    pub max_lag_ms: f64,
+    pub latency: Latency,
+    pub transactions: Vec<TransactionFigures>,
+    pub thresholds: Vec<ThresholdCheck>,
+    pub timeline: Vec<TimelinePoint>,
+    /// The latency distribution: (percentile, microseconds), for the percentile curve.
+    pub percentiles: Vec<(f64, u64)>,
+    /// Clients the load registered and could not delete, and the ledger naming them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clients_left: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ledger: Option<String>,
+    /// Clients deleted after the load.
+    pub clients_deleted: usize,
     /// Stopped early by Ctrl-C or SIGTERM: partial figures, no threshold judged.
     pub interrupted: bool,
 }
 
 impl LoadReport {
     pub fn outcome(&self) -> Outcome {
-        let breached = match (self.interrupted, self.breaches.is_empty()) {
+        let breached = match (self.interrupted, self.thresholds.iter().all(|t| t.met)) {
             (true, _) => Outcome::Interrupted,
             (false, true) => Outcome::Success,
             (false, false) => Outcome::ThresholdsBreached,
@@ -137,25 +346,54 @@ impl LoadReport {
         let left = if self.clients_left.is_empty() { Outcome::Success } else { Outcome::ClientsLeft };
         breached.worst(left)
     }
+
+    /// The thresholds breached.
+    pub fn breaches(&self) -> Vec<&ThresholdCheck> {
+        self.thresholds.iter().filter(|t| !t.met).collect()
+    }
 }
 
-/// Each threshold `r` breaches, one line each.
-pub fn breaches(t: &Thresholds, r: &LoadReport) -> Vec<String> {
+/// Every threshold `t` sets, judged on the figures.
+pub fn judge(
+    t: &Thresholds,
+    requests: u64,
+    unexpected: u64,
+    throughput: f64,
+    latency: &Latency,
+) -> Vec<ThresholdCheck> {
     let mut out = Vec::new();
-    let mut over = |name: &str, limit: Option<f64>, got: f64| {
-        if let Some(limit) = limit.filter(|l| got > *l) {
-            out.push(format!("{name} {got:.1} ms is over {limit} ms"));
+    let ms = |us: u64| us as f64 / 1000.0;
+    for (name, limit, got) in [
+        ("p50", t.p50_ms, ms(latency.p50_us)),
+        ("p95", t.p95_ms, ms(latency.p95_us)),
+        ("p99", t.p99_ms, ms(latency.p99_us)),
+    ] {
+        if let Some(limit) = limit {
+            out.push(ThresholdCheck {
+                name: format!("{name} latency"),
+                limit: format!("<= {limit} ms"),
+                value: format!("{got:.2} ms"),
+                met: got <= limit,
+            });
         }
-    };
-    over("p50", t.p50_ms, r.p50_ms);
-    over("p95", t.p95_ms, r.p95_ms);
-    over("p99", t.p99_ms, r.p99_ms);
-    let share = if r.requests == 0 { 1.0 } else { r.unexpected as f64 / r.requests as f64 };
-    if let Some(max) = t.max_unexpected_share.filter(|m| share > *m) {
-        out.push(format!("unexpected answers {:.2}% are over {:.2}%", share * 100.0, max * 100.0));
     }
-    if let Some(min) = t.min_throughput.filter(|m| r.throughput < *m) {
-        out.push(format!("throughput {:.0} requests/s is under {min}", r.throughput));
+    if let Some(max) = t.max_unexpected_share {
+        // No request at all is no evidence that the answers were right.
+        let share = if requests == 0 { 1.0 } else { unexpected as f64 / requests as f64 };
+        out.push(ThresholdCheck {
+            name: "unexpected answers".into(),
+            limit: format!("<= {:.2}%", max * 100.0),
+            value: format!("{:.2}%", share * 100.0),
+            met: share <= max,
+        });
+    }
+    if let Some(min) = t.min_throughput {
+        out.push(ThresholdCheck {
+            name: "throughput".into(),
+            limit: format!(">= {min} requests/s"),
+            value: format!("{throughput:.0} requests/s"),
+            met: throughput >= min,
+        });
     }
     out
 }
@@ -164,26 +402,8 @@ pub fn breaches(t: &Thresholds, r: &LoadReport) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn report(requests: usize, unexpected: usize, p95_ms: f64, throughput: f64) -> LoadReport {
-        LoadReport {
-            profile: "p".into(),
-            target: "t".into(),
-            duration_s: 1.0,
-            users: 1,
-            requests,
-            answered: requests,
-            unexpected,
-            throughput,
-            p50_ms: 1.0,
-            p95_ms,
-            p99_ms: p95_ms,
-            synthetic_samples: 0,
-            transactions: vec![],
-            breaches: vec![],
-            clients_left: vec![],
-            ledger: None,
-            interrupted: false,
-        }
+    fn latency(p95_us: u64) -> Latency {
+        Latency { p50_us: 1000, p95_us, p99_us: p95_us, ..Latency::default() }
     }
 
     #[test]
@@ -195,15 +415,63 @@ mod tests {
             ..Thresholds::default()
         };
         let cases = [
-            (report(1000, 0, 5.0, 200.0), 0),
-            (report(1000, 0, 11.0, 200.0), 1),
-            (report(1000, 20, 5.0, 200.0), 1),
-            (report(1000, 0, 5.0, 50.0), 1),
-            (report(0, 0, 5.0, 0.0), 2),
+            ((1000, 0, 200.0, latency(5_000)), 0),
+            ((1000, 0, 200.0, latency(11_000)), 1),
+            ((1000, 20, 200.0, latency(5_000)), 1),
+            ((1000, 0, 50.0, latency(5_000)), 1),
+            ((0, 0, 0.0, latency(5_000)), 2),
         ];
-        for (r, n) in cases {
-            assert_eq!(breaches(&t, &r).len(), n, "{r:?}");
+        for ((requests, unexpected, throughput, latency), breached) in cases {
+            let checks = judge(&t, requests, unexpected, throughput, &latency);
+            assert_eq!(checks.len(), 3, "every threshold is shown, met or not");
+            assert_eq!(checks.iter().filter(|c| !c.met).count(), breached, "{checks:?}");
         }
-        assert!(breaches(&Thresholds::default(), &report(0, 0, 1e9, 0.0)).is_empty());
+        assert!(judge(&Thresholds::default(), 0, 0, 0.0, &latency(1_000_000_000)).is_empty());
+    }
+
+    fn profile(extra: &str) -> Result<Pacing, String> {
+        let text = format!("name: p\nusers: 4\ntransactions: []\n{extra}");
+        serde_norway::from_str::<LoadProfile>(&text).map_err(|e| e.to_string())?.pacing().map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_pacing_is_closed_open_or_staged_and_never_ambiguous() {
+        assert_eq!(profile("run_time: 5"), Ok(Pacing::Closed { users: 4, hatch_rate: 1.0, run_time_s: 5 }));
+        assert_eq!(
+            profile("run_time: 5\nrate: 100"),
+            Ok(Pacing::Open { users: 4, stages: vec![(0, 100.0), (5, 100.0)] })
+        );
+        assert_eq!(
+            profile("stages: [{ duration_s: 2, rate: 10 }, { duration_s: 3, rate: 10 }]"),
+            Ok(Pacing::Open { users: 4, stages: vec![(0, 0.0), (2, 10.0), (3, 10.0)] })
+        );
+        for bad in [
+            "",
+            "rate: 10",
+            "rate: 10\nstages: [{ duration_s: 1, rate: 1 }]",
+            "run_time: 1\nstages: [{ duration_s: 1, rate: 1 }]",
+        ] {
+            assert!(profile(bad).is_err(), "{bad:?}");
+        }
+        for out_of_range in
+            ["run_time: 1\nrate: 0", "run_time: 1\nrate: -3", "run_time: 0", "stages: [{ duration_s: 1, rate: 1e9 }]"]
+        {
+            let error = profile(out_of_range).expect_err(out_of_range);
+            assert!(error.contains("out of range"), "{out_of_range:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn shards_divide_users_and_rates_and_keep_the_run_time() {
+        let closed = Pacing::Closed { users: 8, hatch_rate: 8.0, run_time_s: 10 };
+        let users: Vec<usize> = (0..3)
+            .map(|i| match closed.share(i, 3) {
+                Pacing::Closed { users, run_time_s: 10, .. } => users,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(users, vec![3, 3, 2]);
+        let open = Pacing::Open { users: 3, stages: vec![(0, 0.0), (10, 300.0)] };
+        assert_eq!(open.share(2, 3), Pacing::Open { users: 1, stages: vec![(0, 0.0), (10, 100.0)] });
     }
 }

@@ -1,0 +1,361 @@
+//! The users of a load, on tokio. Each user has its own [`Session`] (and so its own registered
+//! client, rotation followed), picks transactions by weight across every TLS identity (the
+//! transport keeps one pooled client per identity, shared by all users), plans and signs each
+//! request at send time (or takes the signature of this second from the memo), and tallies the
+//! answer in its own figures: no lock on the hot path but its own, which the once-a-second
+//! ticker takes for the timeline. Closed model: users loop until the run time is over. Open
+//! model: requests fall due on the [`Schedule`]; a user that starts late counts the latency from
+//! when the request was due, so a slow server cannot hide behind the users it keeps busy
+//! (coordinated omission). It measures; it does not judge thresholds or print.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::figures::{Outcome, Tally, Tick};
+use super::pace::{Picker, Schedule};
+use crate::preflight::registration_body;
+use crate::run::model::load::{LoadTransaction, Pacing};
+use crate::run::schedule::Interrupt;
+use crate::run::session::{Answer, Lesson, Session};
+use crate::run::Target;
+use crate::scenario::{Operation, RequestSpec, DEFAULT_CLIENT};
+use crate::signature::SignatureMemo;
+
+/// The name under which a user's extra registrations are kept (each retires the one before,
+/// so every one is deleted after the load).
+const EXTRA_CLIENT: &str = "extra";
+
+/// A transaction ready to plan: its requests (registrations have one per body of the pool).
+pub struct Prepared {
+    pub transaction: LoadTransaction,
+    pub requests: Vec<RequestSpec>,
+}
+
+impl Prepared {
+    pub fn new(t: &LoadTransaction, bodies: usize) -> Self {
+        let requests = match t.op {
+            Operation::Register => {
+                (0..bodies).map(|i| request_of(t, Some(registration_body(&format!("load {i}"))))).collect()
+            }
+            Operation::Update => vec![request_of(
+                t,
+                Some(
+                    serde_json::json!({"client_id": "{{client.id}}", "redirect_uris": ["https://tpp.example/updated"]}),
+                ),
+            )],
+            _ => vec![request_of(t, None)],
+        };
+        Prepared { transaction: t.clone(), requests }
+    }
+}
+
+/// A transaction's request in scenario terms, about the user's own client.
+fn request_of(t: &LoadTransaction, body: Option<serde_json::Value>) -> RequestSpec {
+    RequestSpec {
+        method: t.method.clone(),
+        path: t.path.clone(),
+        body,
+        tls: t.tls.clone(),
+        sign: t.sign.clone(),
+        ..RequestSpec::of(t.op)
+    }
+}
+
+/// What the users share.
+pub struct Attack {
+    pub target: Arc<Target>,
+    pub transactions: Vec<Prepared>,
+    pub pacing: Pacing,
+    pub memo: Option<Arc<SignatureMemo>>,
+    pub stop: Interrupt,
+}
+
+/// What the ticker tells the caller every second.
+pub struct Progress {
+    pub elapsed_s: u64,
+    pub run_time_s: u64,
+    pub requests: u64,
+    pub unexpected: u64,
+    pub last_second: u64,
+    pub last_p99_us: u64,
+}
+
+/// What the attack measured, and the sessions whose clients are to be deleted.
+pub struct Attacked {
+    pub tallies: Vec<Tally>,
+    pub timeline: Vec<Tick>,
+    pub sessions: Vec<Session>,
+    pub duration_s: f64,
+    pub scheduled: Option<u64>,
+    pub late_starts: u64,
+    pub max_lag_us: u64,
+    /// Why users could not register their own client (each user once).
+    pub setup_failures: Vec<String>,
+}
+
+struct Shared {
+    attack: Attack,
+    start: Instant,
+    deadline: Instant,
+    schedule: Option<Schedule>,
+    next: AtomicU64,
+    late: AtomicU64,
+    max_lag_us: AtomicU64,
+    weights: Vec<usize>,
+}
+
+/// One user's figures as it goes: the ticker takes `tick` every second.
+struct Live {
+    tick: Mutex<Tick>,
+}
+
+/// Runs the attack to its end (or the stop), calling `on_tick` every second.
+pub async fn attack(attack: Attack, mut on_tick: impl FnMut(&Progress) + Send) -> Attacked {
+    let run_time = Duration::from_secs(attack.pacing.run_time_s());
+    let start = Instant::now();
+    let (users, schedule) = match &attack.pacing {
+        Pacing::Closed { users, .. } => (*users, None),
+        Pacing::Open { users, stages } => (*users, Some(Schedule::new(stages))),
+    };
+    let scheduled = schedule.as_ref().map(Schedule::total);
+    let weights = attack.transactions.iter().map(|t| t.transaction.weight).collect();
+    let shared = Arc::new(Shared {
+        attack,
+        start,
+        deadline: start + run_time,
+        schedule,
+        next: AtomicU64::new(0),
+        late: AtomicU64::new(0),
+        max_lag_us: AtomicU64::new(0),
+        weights,
+    });
+    let lives: Vec<Arc<Live>> = (0..users).map(|_| Arc::new(Live { tick: Mutex::new(Tick::default()) })).collect();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, live) in lives.iter().enumerate() {
+        let delay = match &shared.attack.pacing {
+            Pacing::Closed { hatch_rate, .. } => Duration::from_secs_f64(index as f64 / hatch_rate),
+            Pacing::Open { .. } => Duration::ZERO,
+        };
+        tasks.spawn(user(shared.clone(), index, delay, live.clone()));
+    }
+    let mut timeline = Vec::new();
+    let mut users_done = Vec::new();
+    let mut interval = tokio::time::interval_at(
+        tokio::time::Instant::from_std(start) + Duration::from_secs(1),
+        Duration::from_secs(1),
+    );
+    let (mut requests, mut unexpected) = (0, 0);
+    loop {
+        tokio::select! {
+            joined = tasks.join_next() => match joined {
+                Some(Ok(done)) => users_done.push(done),
+                Some(Err(_)) => {} // a user that panicked; its session is lost, its clients in the ledger
+                None => break,
+            },
+            _ = interval.tick() => {
+                let tick = take_ticks(&lives);
+                requests += tick.requests;
+                unexpected += tick.unexpected;
+                on_tick(&Progress {
+                    elapsed_s: start.elapsed().as_secs(),
+                    run_time_s: run_time.as_secs(),
+                    requests,
+                    unexpected,
+                    last_second: tick.requests,
+                    last_p99_us: tick.latency.0.value_at_quantile(0.99),
+                });
+                timeline.push(tick);
+            }
+        }
+    }
+    let duration_s = start.elapsed().as_secs_f64();
+    let last = take_ticks(&lives);
+    if last.requests > 0 {
+        timeline.push(last);
+    }
+    let mut tallies: Vec<Tally> =
+        shared.attack.transactions.iter().map(|t| Tally::named(&t.transaction.name)).collect();
+    let mut sessions = Vec::new();
+    let mut setup_failures = Vec::new();
+    for done in users_done {
+        for (mine, theirs) in tallies.iter_mut().zip(&done.tallies) {
+            mine.add(theirs);
+        }
+        sessions.push(done.session);
+        setup_failures.extend(done.setup_failure);
+    }
+    Attacked {
+        tallies,
+        timeline,
+        sessions,
+        duration_s,
+        scheduled,
+        late_starts: shared.late.load(Relaxed),
+        max_lag_us: shared.max_lag_us.load(Relaxed),
+        setup_failures,
+    }
+}
+
+fn take_ticks(lives: &[Arc<Live>]) -> Tick {
+    let mut tick = Tick::default();
+    for live in lives {
+        let mine = std::mem::take(&mut *live.tick.lock().unwrap_or_else(|p| p.into_inner()));
+        tick.add(&mine);
+    }
+    tick
+}
+
+struct UserDone {
+    tallies: Vec<Tally>,
+    session: Session,
+    setup_failure: Option<String>,
+}
+
+async fn user(shared: Arc<Shared>, index: usize, delay: Duration, live: Arc<Live>) -> UserDone {
+    let attack = &shared.attack;
+    let mut session = Session::new(attack.target.clone());
+    if let Some(memo) = &attack.memo {
+        session.reuse_signatures(memo.clone());
+    }
+    let mut tallies: Vec<Tally> = attack.transactions.iter().map(|t| Tally::named(&t.transaction.name)).collect();
+    if !sleep_unless_stopped(Instant::now() + delay, &attack.stop).await || Instant::now() >= shared.deadline {
+        return UserDone { tallies, session, setup_failure: None };
+    }
+    if let Err(e) = crate::preflight::register_client(&mut session, "load {{unique}}").await {
+        return UserDone { tallies, session, setup_failure: Some(e.to_string()) };
+    }
+    let mut picker = Picker::new(&shared.weights);
+    // Users start at different places of the cycle, so that they do not all send the same.
+    for _ in 0..index % shared.weights.iter().sum::<usize>().max(1) {
+        picker.next_index();
+    }
+    let mut sent = index;
+    loop {
+        let Some(due) = next_due(&shared).await else { break };
+        let i = picker.next_index();
+        let prepared = &attack.transactions[i];
+        let request = &prepared.requests[sent % prepared.requests.len()];
+        sent += 1;
+        let (answer, code, expected) = send_one(&mut session, &prepared.transaction, request).await;
+        let latency_us = due.elapsed().as_micros().min(u64::MAX.into()) as u64;
+        let outcome = Outcome {
+            answer: answer.as_ref().map(|s| *s).map_err(String::as_str),
+            expected,
+            code: code.as_deref(),
+            latency_us,
+        };
+        tallies[i].record(&outcome);
+        let mut tick = live.tick.lock().unwrap_or_else(|p| p.into_inner());
+        tick.requests += 1;
+        tick.unexpected += u64::from(!expected);
+        tick.latency.record(latency_us);
+    }
+    UserDone { tallies, session, setup_failure: None }
+}
+
+/// When the user's next request is due: now (closed model, before the run time is over), or
+/// the next slot of the schedule (open model); none when the load is over or stopped.
+async fn next_due(shared: &Shared) -> Option<Instant> {
+    let stop = &shared.attack.stop;
+    if stop.raised() {
+        return None;
+    }
+    let Some(schedule) = &shared.schedule else {
+        return (Instant::now() < shared.deadline).then(Instant::now);
+    };
+    let k = shared.next.fetch_add(1, Relaxed);
+    let due = shared.start + Duration::from_secs_f64(schedule.due(k)?);
+    if !sleep_unless_stopped(due, stop).await {
+        return None;
+    }
+    let lag = Instant::now().saturating_duration_since(due);
+    if lag > Duration::from_millis(1) {
+        shared.late.fetch_add(1, Relaxed);
+        shared.max_lag_us.fetch_max(lag.as_micros() as u64, Relaxed);
+    }
+    Some(due)
+}
+
+/// Sleeps until `until`, looking at the stop flag every 100 ms; false if stopped.
+async fn sleep_unless_stopped(until: Instant, stop: &Interrupt) -> bool {
+    loop {
+        if stop.raised() {
+            return false;
+        }
+        let now = Instant::now();
+        if now >= until {
+            return true;
+        }
+        tokio::time::sleep((until - now).min(Duration::from_millis(100))).await;
+    }
+}
+
+/// Plans, signs, sends, learns: the status (or why there was none), the error code of an
+/// unexpected answer, and whether the answer was expected.
+async fn send_one(
+    session: &mut Session,
+    t: &LoadTransaction,
+    request: &RequestSpec,
+) -> (Result<u16, String>, Option<String>, bool) {
+    let planned = match session.plan(request, t.mutation).await {
+        Ok(planned) => planned,
+        Err(e) => return (Err(format!("not sent: {}", crate::diagnostic::chain(&e))), None, false),
+    };
+    match session.send(&planned).await {
+        Ok(response) => {
+            let lesson = Lesson::without_capture(t.op, DEFAULT_CLIENT, EXTRA_CLIENT, t.expect.contains(&201));
+            session.absorb(&lesson, Answer::from(&response));
+            let expected = t.expect.contains(&response.status);
+            let code = if expected { None } else { crate::run::check::error_code(&response) };
+            (Ok(response.status), code, expected)
+        }
+        Err(e) => (Err(short_reason(&e)), None, false),
+    }
+}
+
+/// A transport failure in a few words, so that failures of a kind count together.
+fn short_reason(e: &crate::transport::TransportError) -> String {
+    use crate::transport::TransportError::*;
+    match e {
+        TlsRefused { .. } => "TLS handshake refused",
+        ServerUntrusted { .. } => "server certificate not trusted",
+        NotTls { .. } => "not TLS",
+        Unreachable { .. } => "cannot connect",
+        Timeout { .. } => "timeout",
+        Other { .. } => "connection error",
+        Identity { .. } => "TLS identity would not load",
+    }
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Who;
+
+    #[test]
+    fn a_transaction_is_a_request_about_the_users_own_client() {
+        let t = LoadTransaction {
+            name: "t".into(),
+            op: Operation::Update,
+            method: None,
+            path: None,
+            weight: 1,
+            mutation: None,
+            tls: Some(Who::Named("qwac-untrusted".into())),
+            sign: Some(Who::Nobody),
+            expect: vec![200],
+        };
+        let update = Prepared::new(&t, 5);
+        let [r] = &update.requests[..] else { panic!("one update request") };
+        assert_eq!((r.op, r.client_name()), (Operation::Update, DEFAULT_CLIENT));
+        assert_eq!(r.body.as_ref().and_then(|b| b.get("client_id")), Some(&serde_json::json!("{{client.id}}")));
+        assert_eq!((&r.tls, &r.sign), (&t.tls, &Some(Who::Nobody)));
+        let register = Prepared::new(&LoadTransaction { op: Operation::Register, ..t.clone() }, 3);
+        let names: Vec<_> =
+            register.requests.iter().filter_map(|r| r.body.as_ref()?.get("client_name").cloned()).collect();
+        assert_eq!(names, vec!["load 0", "load 1", "load 2"], "one registration body per body of the pool");
+        assert_eq!(Prepared::new(&LoadTransaction { op: Operation::Read, ..t }, 3).requests[0].body, None);
+    }
+}

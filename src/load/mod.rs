@@ -1,0 +1,266 @@
+//! The load command: a load profile ([`LoadProfile`]) driven against a target by the harness's
+//! own users ([`engine`]), measured in HDR histograms ([`figures`]), and summarised
+//! ([`render`]). Weighted transactions are requests in scenario terms (valid register, read,
+//! update, refresh; and broken ones, so that both the accept and the reject paths of signature
+//! verification are loaded), planned by the same [`plan`](crate::run::plan) and sent through the
+//! same transport as a run's scenarios. A transaction's expected statuses decide success: a bad
+//! signature correctly refused is a success. Before the load, the run's preflight; after it,
+//! every client the users registered is deleted, concurrently. A load may be one shard of
+//! several (`--shard I/N`), each writing its [`Measurement`] for `load merge`.
+//!
+//! It owns no policy about verdicts: thresholds are the profile's, judged in `run::model::load`.
+
+pub mod engine;
+pub mod figures;
+pub mod pace;
+pub mod render;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use futures_util::StreamExt;
+
+use crate::error::Error;
+pub use crate::run::model::load::{
+    LoadProfile, LoadReport, LoadTransaction, Pacing, Signing, Stage, Thresholds, TransactionFigures,
+};
+use crate::run::schedule::Interrupt;
+use crate::run::session::Session;
+use crate::run::Target;
+use crate::suite::{self, Layout};
+pub use figures::Measurement;
+pub use render::render;
+
+/// Reads a load profile by name (from `dir`) or by path.
+pub fn read_profile(name_or_path: &str, dir: &Path) -> Result<LoadProfile, Error> {
+    let as_path = Path::new(name_or_path);
+    let path =
+        if as_path.extension().is_some() { as_path.to_path_buf() } else { dir.join(format!("{name_or_path}.yaml")) };
+    let text = crate::diagnostic::read_yaml_text(&path).map_err(|e| Error::input("load profile", e))?;
+    let profile: LoadProfile = serde_norway::from_str(&text)
+        .map_err(|e| Error::input("load profile", crate::diagnostic::located(&path, &e)))?;
+    let at = |key: &str, problem: String| {
+        let line = crate::diagnostic::line_of_key(&text, key).unwrap_or(1);
+        Error::input("load profile", format!("{}:{line}:1: {problem}", path.display()))
+    };
+    if profile.transactions.iter().all(|t| t.weight == 0) {
+        return Err(at("transactions", "needs at least one transaction with a weight above 0".into()));
+    }
+    if let Err(e) = profile.pacing() {
+        return Err(at(e.key, e.problem));
+    }
+    Ok(profile)
+}
+
+/// One shard of a load run as several processes: `index` of `count`, from 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Default for Shard {
+    fn default() -> Self {
+        Shard { index: 0, count: 1 }
+    }
+}
+
+/// The most shards a load may be split into.
+pub const MOST_SHARDS: usize = 1000;
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    /// `I/N`, with 0 <= I < N <= 1000.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}`: give the shard as I/N, with 0 <= I < N <= {MOST_SHARDS} (0/3, 1/3, 2/3)");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count) =
+            (i.trim().parse::<usize>().map_err(|_| bad())?, n.trim().parse::<usize>().map_err(|_| bad())?);
+        match index < count && count <= MOST_SHARDS {
+            true => Ok(Shard { index, count }),
+            false => Err(bad()),
+        }
+    }
+}
+
+impl Shard {
+    /// From a Kubernetes Indexed Job: the pod's `JOB_COMPLETION_INDEX` and the completions count.
+    pub fn from_job(index: Option<&str>, count: Option<&str>) -> Result<Option<Shard>, String> {
+        match (index, count) {
+            (Some(i), Some(n)) => format!("{i}/{n}").parse().map(Some),
+            (Some(_), None) => {
+                Err("JOB_COMPLETION_INDEX is set but DCR_HARNESS_SHARDS is not: set it to the Job's completions".into())
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+/// How to run a load besides its profile.
+#[derive(Default)]
+pub struct LoadOptions {
+    pub target: Option<String>,
+    pub shard: Shard,
+    /// Start the attack at this moment (shards start together), after the preflight.
+    pub start_at: Option<SystemTime>,
+    pub stop: Interrupt,
+}
+
+/// The furthest ahead `--start-at` may be.
+pub const MOST_START_DELAY: Duration = Duration::from_secs(3600);
+
+/// Runs a load profile against the target (the embedded server when there is none); every
+/// second `on_tick` hears how it goes, and `on_cleanup` how the deletion goes.
+pub async fn run(
+    layout: &Layout,
+    profile: &LoadProfile,
+    options: &LoadOptions,
+    on_tick: impl FnMut(&engine::Progress) + Send,
+    on_cleanup: impl FnMut(usize, usize),
+) -> Result<(Measurement, LoadReport), Error> {
+    let pacing = profile.pacing().map_err(|p| Error::input("load profile", p))?;
+    let pacing = pacing.share(options.shard.index, options.shard.count);
+    let prepared = suite::prepare(layout, &profile.target_profile, options.target.clone(), &Default::default()).await?;
+    let target = prepared.target.clone();
+    preflight(&target).await?;
+    if let Some(at) = options.start_at {
+        wait_until(at, &options.stop).await?;
+    }
+    let memo = (profile.signing == Signing::PerSecond).then(|| Arc::new(crate::signature::SignatureMemo::new()));
+    let attack = engine::Attack {
+        target: target.clone(),
+        transactions: profile.transactions.iter().map(|t| engine::Prepared::new(t, profile.bodies)).collect(),
+        pacing: pacing.clone(),
+        memo: memo.clone(),
+        stop: options.stop.clone(),
+    };
+    let users = match &pacing {
+        Pacing::Closed { users, .. } | Pacing::Open { users, .. } => *users,
+    };
+    let attacked = engine::attack(attack, on_tick).await;
+    let interrupted = options.stop.raised();
+    let deleted = cleanup(&target, attacked.sessions, users, on_cleanup).await;
+    let (made, reused) = memo.map_or((0, 0), |m| m.counts());
+    let measurement = Measurement {
+        format: figures::FORMAT,
+        profile: profile.name.clone(),
+        target: target.base_url.clone(),
+        signing: profile.signing,
+        signatures_made: made,
+        signatures_reused: reused,
+        model: pacing.describe(),
+        users,
+        shards: 1,
+        tls: target.transport.tls_figures(),
+        duration_s: attacked.duration_s,
+        scheduled: attacked.scheduled,
+        late_starts: attacked.late_starts,
+        max_lag_us: attacked.max_lag_us,
+        transactions: attacked.tallies,
+        timeline: attacked.timeline,
+        thresholds: profile.thresholds.clone(),
+        interrupted,
+    };
+    let mut report = measurement.report();
+    report.clients_deleted = deleted;
+    report.clients_left = target.ledger.outstanding().into_iter().map(|e| e.client_id).collect();
+    report.ledger = target.ledger.finish().map(|p| p.display().to_string());
+    if let Some(failure) = attacked.setup_failures.first() {
+        // Users without a client measured nothing of what the profile asked: not a threshold
+        // matter but a setup one (the preflight's registration worked, so the target changed).
+        report.thresholds.push(crate::run::model::load::ThresholdCheck {
+            name: "every user registered its client".into(),
+            limit: "all".into(),
+            value: format!("{} could not: {failure}", attacked.setup_failures.len()),
+            met: false,
+        });
+    }
+    if let Some(server) = prepared.embedded {
+        server.stop().await;
+    }
+    Ok((measurement, report))
+}
+
+/// Waits for `--start-at`, refusing a moment too far ahead (a typo) and starting at once for one
+/// just past (a slow pod).
+async fn wait_until(at: SystemTime, stop: &Interrupt) -> Result<(), Error> {
+    let now = SystemTime::now();
+    let Ok(ahead) = at.duration_since(now) else { return Ok(()) };
+    if ahead > MOST_START_DELAY {
+        return Err(Error::input(
+            "--start-at",
+            format!("{} s from now is more than an hour ahead: give a moment within the hour", ahead.as_secs()),
+        ));
+    }
+    let until = std::time::Instant::now() + ahead;
+    while std::time::Instant::now() < until && !stop.raised() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
+/// One registration and its deletion before the load, so that a target that refuses the
+/// profile's identities or credentials fails the load at once, with the reason.
+async fn preflight(target: &Arc<Target>) -> Result<(), Error> {
+    use crate::preflight::RegistrationError;
+    let mut session = Session::new(target.clone());
+    let registered = crate::preflight::register_client(&mut session, "load preflight {{unique}}").await;
+    session.cleanup().await;
+    let what = || format!("load against {}", target.base_url);
+    match registered {
+        Ok(()) => Ok(()),
+        Err(RegistrationError::NoAnswer(e)) => {
+            Err(Error::Unreachable { target: target.base_url.clone(), cause: e.into() })
+        }
+        Err(e) => Err(Error::input(what(), format!("{e}, so the load would measure nothing"))),
+    }
+}
+
+/// Deletes every client the users registered, several at a time (each delete is signed, and
+/// signing is the client's bound); returns how many were deleted.
+async fn cleanup(
+    target: &Arc<Target>,
+    sessions: Vec<Session>,
+    users: usize,
+    mut on_progress: impl FnMut(usize, usize),
+) -> usize {
+    let clients: Vec<_> = sessions.into_iter().flat_map(|mut s| s.take_clients()).collect();
+    let total = clients.len();
+    let at_once = users.clamp(4, 64);
+    let mut deletions = futures_util::stream::iter(clients.into_iter().enumerate().map(|(i, client)| {
+        let target = target.clone();
+        async move {
+            let mut session = Session::new(target);
+            session.adopt(&format!("load-{i}"), client);
+            session.cleanup().await.iter().filter(|c| c.ok).count()
+        }
+    }))
+    .buffer_unordered(at_once);
+    let (mut done, mut deleted) = (0usize, 0);
+    while let Some(n) = deletions.next().await {
+        done += 1;
+        deleted += n;
+        if done.is_multiple_of(100) || done == total {
+            on_progress(done, total);
+        }
+    }
+    deleted
+}
+
+/// Merges shard files into one measurement and its report (thresholds judged on the whole).
+pub fn merge(files: &[std::path::PathBuf]) -> Result<(Measurement, LoadReport), Error> {
+    let mut shards = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| Error::input("load merge", format!("{}: {e}", file.display())))?;
+        let m: Measurement = serde_json::from_str(&text).map_err(|e| {
+            Error::input("load merge", format!("{}:{}:{}: not a shard file: {e}", file.display(), e.line(), e.column()))
+        })?;
+        shards.push((file.display().to_string(), m));
+    }
+    let merged = Measurement::merge(shards).map_err(|e| Error::input("load merge", e))?;
+    let report = merged.report();
+    Ok((merged, report))
+}
