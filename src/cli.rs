@@ -193,7 +193,7 @@ pub struct LoadRunArgs {
     pub target: Option<String>,
     /// The target profile (a name from profiles/ or a path), instead of the load profile's
     /// `target_profile`: the identities, credentials and signature rules of a real target.
-    #[arg(long = "target-profile")]
+    #[arg(long = "target-profile", visible_alias = "profile")]
     pub target_profile: Option<String>,
     /// The project directory holding load/, profiles/, scenarios/ and fixtures/.
     #[arg(long, default_value = ".")]

@@ -324,3 +324,72 @@ async fn three_shards_merge_into_the_figures_of_one_load() {
     assert_eq!(server.registered_clients(), 0);
     server.stop().await;
 }
+
+/// A fixed measurement rendered: the summary says first what was measured (the signing mode
+/// above all), then figures in microseconds, the unexpected answers by code, and every
+/// threshold with its value and limit; the HTML page draws its four charts inline.
+#[test]
+fn a_summary_says_first_what_was_measured() {
+    use dcr_harness::load::figures::{Measurement, Outcome, Tally, Tick, FORMAT};
+    let mut register = Tally::named("register");
+    let mut read = Tally::named("read");
+    let tick = Tick { requests: 1000, unexpected: 4, p50_us: 1700, p99_us: 2700 };
+    for i in 0..1000u64 {
+        let us = 800 + (i * 37) % 2000;
+        let refused = i % 250 == 0;
+        let answer = if refused { Ok(401) } else { Ok(201) };
+        let code = refused.then_some("invalid_signature");
+        register.record(&Outcome { answer, expected: !refused, code, latency_us: us });
+        read.record(&Outcome { answer: Ok(200), expected: true, code: None, latency_us: us / 2 });
+    }
+    read.record(&Outcome { answer: Err("timeout"), expected: false, code: None, latency_us: 15_000_000 });
+    let measurement = Measurement {
+        format: FORMAT,
+        profile: "fixed".into(),
+        target: "https://127.0.0.1:8443".into(),
+        signing: Signing::PerSecond,
+        signatures_made: 10,
+        signatures_reused: 990,
+        model: "open model, to 200/s over 10 s (at most 8 in flight)".into(),
+        users: 8,
+        shards: 1,
+        tls: dcr_harness::transport::TlsFigures {
+            handshakes: 9,
+            resumptions_offered: 1,
+            group: Some("X25519MLKEM768".into()),
+        },
+        duration_s: 10.0,
+        scheduled: Some(2000),
+        late_starts: 3,
+        max_lag_us: 4200,
+        cpu_s: Some(0.5),
+        transactions: vec![register, read],
+        timeline: vec![tick.clone(), tick],
+        thresholds: Thresholds { p99_ms: Some(2.0), max_unexpected_share: Some(0.001), ..Thresholds::default() },
+        interrupted: false,
+    };
+    let report = measurement.report();
+    insta::assert_snapshot!("load_summary", load::render(&report));
+    let page = load::render::html(&report);
+    assert_eq!(page.matches("<svg").count(), 3, "throughput, latency over time, percentile curve");
+    for part in ["Status mix per transaction", "class=\"seg bad\"", "BREACHED", "per-second", "X25519MLKEM768"] {
+        assert!(page.contains(part), "{part}");
+    }
+    assert!(!page.contains("<script src") && !page.contains("href=\"http"), "self-contained");
+}
+
+/// The run's preflight comes before the load: a transaction naming an identity the PKI does not
+/// have stops it with what to fix, before any user registers anything.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_load_with_an_unknown_identity_stops_before_it_starts() {
+    let server = server::start(test_pki(), ServerConfig::default()).await.expect("server");
+    let typo = LoadProfile {
+        transactions: vec![transaction("read", Operation::Read, None, Some("qwac-nowhere"), 200)],
+        ..profile(Thresholds::default())
+    };
+    let options = LoadOptions { target: Some(server.url()), ..LoadOptions::default() };
+    let error = load::run(&layout(), &typo, &options, |_| {}, |_, _| {}).await.expect_err("refused").to_string();
+    assert!(error.contains("transaction `read`: identity `qwac-nowhere` is not in the PKI"), "{error}");
+    assert_eq!(server.stats().requests.load(std::sync::atomic::Ordering::Relaxed), 0, "no request sent");
+    server.stop().await;
+}

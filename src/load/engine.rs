@@ -92,6 +92,8 @@ pub struct Attacked {
     pub max_lag_us: u64,
     /// Why users could not register their own client (each user once).
     pub setup_failures: Vec<String>,
+    /// CPU seconds of the process during the attack.
+    pub cpu_s: Option<f64>,
 }
 
 struct Shared {
@@ -105,9 +107,15 @@ struct Shared {
     weights: Vec<usize>,
 }
 
-/// One user's figures as it goes: the ticker takes `tick` every second.
+/// One user's figures as it goes: the ticker reads and resets them every second.
 struct Live {
-    tick: Mutex<Tick>,
+    tick: Mutex<LiveTick>,
+}
+
+struct LiveTick {
+    requests: u64,
+    unexpected: u64,
+    latency: hdrhistogram::Histogram<u64>,
 }
 
 /// Runs the attack to its end (or the stop), calling `on_tick` every second.
@@ -130,7 +138,13 @@ pub async fn attack(attack: Attack, mut on_tick: impl FnMut(&Progress) + Send) -
         max_lag_us: AtomicU64::new(0),
         weights,
     });
-    let lives: Vec<Arc<Live>> = (0..users).map(|_| Arc::new(Live { tick: Mutex::new(Tick::default()) })).collect();
+    let lives: Vec<Arc<Live>> = (0..users)
+        .map(|_| {
+            let tick = LiveTick { requests: 0, unexpected: 0, latency: super::figures::second_histogram() };
+            Arc::new(Live { tick: Mutex::new(tick) })
+        })
+        .collect();
+    let cpu_at_start = process_cpu_s();
     let mut tasks = tokio::task::JoinSet::new();
     for (index, live) in lives.iter().enumerate() {
         let delay = match &shared.attack.pacing {
@@ -140,6 +154,7 @@ pub async fn attack(attack: Attack, mut on_tick: impl FnMut(&Progress) + Send) -
         tasks.spawn(user(shared.clone(), index, delay, live.clone()));
     }
     let mut timeline = Vec::new();
+    let mut second = super::figures::second_histogram();
     let mut users_done = Vec::new();
     let mut interval = tokio::time::interval_at(
         tokio::time::Instant::from_std(start) + Duration::from_secs(1),
@@ -154,7 +169,7 @@ pub async fn attack(attack: Attack, mut on_tick: impl FnMut(&Progress) + Send) -
                 None => break,
             },
             _ = interval.tick() => {
-                let tick = take_ticks(&lives);
+                let tick = take_ticks(&lives, &mut second);
                 requests += tick.requests;
                 unexpected += tick.unexpected;
                 on_tick(&Progress {
@@ -163,14 +178,15 @@ pub async fn attack(attack: Attack, mut on_tick: impl FnMut(&Progress) + Send) -
                     requests,
                     unexpected,
                     last_second: tick.requests,
-                    last_p99_us: tick.latency.0.value_at_quantile(0.99),
+                    last_p99_us: tick.p99_us,
                 });
                 timeline.push(tick);
             }
         }
     }
     let duration_s = start.elapsed().as_secs_f64();
-    let last = take_ticks(&lives);
+    let cpu_s = process_cpu_s().zip(cpu_at_start).map(|(end, start)| end - start);
+    let last = take_ticks(&lives, &mut second);
     if last.requests > 0 {
         timeline.push(last);
     }
@@ -194,16 +210,38 @@ pub async fn attack(attack: Attack, mut on_tick: impl FnMut(&Progress) + Send) -
         late_starts: shared.late.load(Relaxed),
         max_lag_us: shared.max_lag_us.load(Relaxed),
         setup_failures,
+        cpu_s,
     }
 }
 
-fn take_ticks(lives: &[Arc<Live>]) -> Tick {
+/// Every user's last second, summed, and each user's figures reset for the next.
+fn take_ticks(lives: &[Arc<Live>], second: &mut hdrhistogram::Histogram<u64>) -> Tick {
     let mut tick = Tick::default();
+    second.reset();
     for live in lives {
-        let mine = std::mem::take(&mut *live.tick.lock().unwrap_or_else(|p| p.into_inner()));
-        tick.add(&mine);
+        let mut mine = live.tick.lock().unwrap_or_else(|p| p.into_inner());
+        tick.requests += mine.requests;
+        tick.unexpected += mine.unexpected;
+        let _ = second.add(&mine.latency);
+        mine.requests = 0;
+        mine.unexpected = 0;
+        mine.latency.reset();
+    }
+    if !second.is_empty() {
+        tick.p50_us = second.value_at_quantile(0.5);
+        tick.p99_us = second.value_at_quantile(0.99);
     }
     tick
+}
+
+/// CPU seconds this process has used (user and system), from /proc on Linux; none elsewhere.
+fn process_cpu_s() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) in parentheses: utime and stime are
+    // the 12th and 13th, in clock ticks of 1/100 s on Linux.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+    Some((ticks(11)? + ticks(12)?) as f64 / 100.0)
 }
 
 struct UserDone {
@@ -249,7 +287,7 @@ async fn user(shared: Arc<Shared>, index: usize, delay: Duration, live: Arc<Live
         let mut tick = live.tick.lock().unwrap_or_else(|p| p.into_inner());
         tick.requests += 1;
         tick.unexpected += u64::from(!expected);
-        tick.latency.record(latency_us);
+        tick.latency.saturating_record(latency_us.max(1));
     }
     UserDone { tallies, session, setup_failure: None }
 }

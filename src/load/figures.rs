@@ -142,20 +142,33 @@ impl Tally {
 /// The status column of requests that got no answer.
 pub const NO_ANSWER: &str = "no answer";
 
-/// One second of the load.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// One second of the load: counts, and the percentiles of that second. Points, not histograms,
+/// so that a day-long load's timeline costs bytes per second, not kilobytes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tick {
     pub requests: u64,
     pub unexpected: u64,
-    pub latency: Hdr,
+    pub p50_us: u64,
+    pub p99_us: u64,
 }
 
 impl Tick {
+    /// Another shard's same second: counts add; the percentiles are the slower shard's (a
+    /// second's histograms are not kept, so this is the conservative reading).
     pub fn add(&mut self, other: &Tick) {
         self.requests += other.requests;
         self.unexpected += other.unexpected;
-        self.latency.add(&other.latency);
+        self.p50_us = self.p50_us.max(other.p50_us);
+        self.p99_us = self.p99_us.max(other.p99_us);
     }
+}
+
+/// A histogram for one second of one user: two significant figures up to a minute (what a
+/// timeline point needs), reset rather than reallocated every second.
+pub fn second_histogram() -> Histogram<u64> {
+    // Constant bounds that hdrhistogram accepts.
+    #[allow(clippy::expect_used)]
+    Histogram::new_with_bounds(1, 60_000_000, 2).expect("constant bounds are valid")
 }
 
 /// What one process measured (or several, merged): the shard file's content.
@@ -177,6 +190,8 @@ pub struct Measurement {
     pub late_starts: u64,
     pub max_lag_us: u64,
     pub transactions: Vec<Tally>,
+    /// CPU seconds the process spent during the attack (not the cleanup), where the system says.
+    pub cpu_s: Option<f64>,
     /// Second by second, from the start.
     pub timeline: Vec<Tick>,
     pub thresholds: Thresholds,
@@ -242,6 +257,7 @@ impl Measurement {
             (a, b) => a.or(b),
         };
         self.late_starts += m.late_starts;
+        self.cpu_s = self.cpu_s.zip(m.cpu_s).map(|(a, b)| a + b);
         self.max_lag_us = self.max_lag_us.max(m.max_lag_us);
         for (mine, theirs) in self.transactions.iter_mut().zip(&m.transactions) {
             mine.add(theirs);
@@ -288,15 +304,12 @@ impl Measurement {
             .timeline
             .iter()
             .enumerate()
-            .map(|(t, tick)| {
-                let l = tick.latency.latency();
-                TimelinePoint {
-                    t_s: t as u64 + 1,
-                    requests: tick.requests,
-                    unexpected: tick.unexpected,
-                    p50_us: l.p50_us,
-                    p99_us: l.p99_us,
-                }
+            .map(|(t, tick)| TimelinePoint {
+                t_s: t as u64 + 1,
+                requests: tick.requests,
+                unexpected: tick.unexpected,
+                p50_us: tick.p50_us,
+                p99_us: tick.p99_us,
             })
             .collect();
         LoadReport {
@@ -317,6 +330,7 @@ impl Measurement {
             throughput,
             scheduled_rate: self.scheduled.map(|n| n as f64 / duration),
             late_starts: self.late_starts,
+            cpu_us_per_request: self.cpu_s.filter(|_| requests > 0).map(|s| s * 1e6 / requests as f64),
             max_lag_ms: self.max_lag_us as f64 / 1000.0,
             latency,
             transactions,
@@ -398,6 +412,7 @@ mod tests {
             scheduled: None,
             late_starts: 0,
             max_lag_us: 0,
+            cpu_s: None,
             transactions: vec![t],
             timeline: vec![],
             thresholds: Thresholds::default(),

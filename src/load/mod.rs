@@ -124,6 +124,7 @@ pub async fn run(
     let pacing = pacing.share(options.shard.index, options.shard.count);
     let prepared = suite::prepare(layout, &profile.target_profile, options.target.clone(), &Default::default()).await?;
     let target = prepared.target.clone();
+    run_preflight(layout, profile, &target).await?;
     preflight(&target).await?;
     if let Some(at) = options.start_at {
         wait_until(at, &options.stop).await?;
@@ -158,6 +159,7 @@ pub async fn run(
         scheduled: attacked.scheduled,
         late_starts: attacked.late_starts,
         max_lag_us: attacked.max_lag_us,
+        cpu_s: attacked.cpu_s,
         transactions: attacked.tallies,
         timeline: attacked.timeline,
         thresholds: profile.thresholds.clone(),
@@ -199,6 +201,25 @@ async fn wait_until(at: SystemTime, stop: &Interrupt) -> Result<(), Error> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Ok(())
+}
+
+/// The run's preflight (identities load, environment variables set, the target's certificate
+/// trusted, the scheme right), and every identity a transaction names exists.
+async fn run_preflight(layout: &Layout, profile: &LoadProfile, target: &Arc<Target>) -> Result<(), Error> {
+    let mut problems = crate::preflight::offline(&target.profile, &target.pki, &[], &layout.fixtures);
+    for t in &profile.transactions {
+        for who in [&t.tls, &t.sign].into_iter().flatten() {
+            if let crate::scenario::Who::Named(name) = who {
+                if target.pki.identity(name).is_err() {
+                    problems.push(format!("transaction `{}`: identity `{name}` is not in the PKI", t.name));
+                }
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::input("preflight", problems.join("\n")));
+    }
+    crate::preflight::online(target).await
 }
 
 /// One registration and its deletion before the load, so that a target that refuses the

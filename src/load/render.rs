@@ -62,6 +62,9 @@ pub fn render(r: &LoadReport) -> String {
         r.throughput,
         count(r.unexpected)
     );
+    if let Some(cpu) = r.cpu_us_per_request {
+        let _ = writeln!(out, "client CPU: {cpu:.0} us per request during the load (the whole process)");
+    }
     if let Some(rate) = r.scheduled_rate {
         let _ = writeln!(
             out,

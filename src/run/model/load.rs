@@ -319,6 +319,10 @@ pub struct LoadReport {
     pub scheduled_rate: Option<f64>,
     pub late_starts: u64,
     pub max_lag_ms: f64,
+    /// CPU time of the load process per request during the attack (the embedded server's too,
+    /// when it runs in the same process).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_us_per_request: Option<f64>,
     pub latency: Latency,
     pub transactions: Vec<TransactionFigures>,
     pub thresholds: Vec<ThresholdCheck>,
