@@ -31,7 +31,8 @@ load_figures() { # profile name
     python3 - "$out/$2.json" "$out/$2.time" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1])); wall, user, sys_ = map(float, open(sys.argv[2]).read().split()[-3:])
-print(f"{r['throughput']:.0f} {(user + sys_) * 1e6 / max(r['requests'], 1):.0f} {wall:.2f} {r['duration_s']:.2f} {r['requests']} {r['latency']['p99_us']}")
+cpu = r.get('cpu_us_per_request') or (user + sys_) * 1e6 / max(r['requests'], 1)
+print(f"{r['throughput']:.0f} {cpu:.0f} {wall:.2f} {r['duration_s']:.2f} {r['requests']} {r['latency']['p99_us']}")
 PY
 }
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
@@ -51,7 +52,7 @@ echo "| fresh-signed POSTs through load | $fresh/s | hand loop $hand/s | $(ratio
 echo "| client CPU per fresh-signed POST | $fresh_cpu us | hand loop $hand_cpu us | $(ratio "$fresh_cpu" "$hand_cpu")x |"
 echo "| per-second signature reuse | $reuse/s | unsigned mTLS GETs through load $get/s | $(ratio "$reuse" "$get")x |"
 echo "| per-second signature reuse | $reuse/s | fresh-signed through load $fresh/s | $(ratio "$reuse" "$fresh")x |"
-echo "| load wall time, cleanup included | $fresh_wall s | profile run time 10 s | $(ratio "$fresh_wall" 10)x |"
+echo "| load wall time of signed-post (every request a registration), cleanup included | $fresh_wall s | profile run time 10 s | $(ratio "$fresh_wall" 10)x |"
 echo "| unsigned mTLS GETs through load | $get/s | wrk -t2 -c8 (no client certificate) $wrk_rate/s | $(ratio "$get" "$wrk_rate")x |"
 echo "| client CPU per unsigned GET | $get_cpu us | | |"
 
@@ -66,10 +67,14 @@ $bin load merge "$out"/shard-{0,1,2}.json --json "$out/merged.json" >/dev/null
 merged=$(python3 -c "import json; print(f\"{json.load(open('$out/merged.json'))['throughput']:.0f}\")")
 echo "| 3 shards of signed-post, merged | $merged/s | one process, same users $fresh/s | $(ratio "$merged" "$fresh")x |"
 
+read -r _ _ smoke_wall _ _ _ < <(load_figures load/smoke.yaml smoke)
+echo "| load wall time of smoke (2 in 13 requests a registration), cleanup included | $smoke_wall s | profile run time 5 s | $(ratio "$smoke_wall" 5)x |"
+
 kill $server 2>/dev/null || true
-$bin load load/steady.yaml > "$out/steady.txt" 2>/dev/null &
-load=$!
-sleep 5; rss_start=$(ps -o rss= -p $load)
+/usr/bin/time -f "%e" -o "$out/steady.time" $bin load load/steady.yaml > "$out/steady.txt" 2>/dev/null &
+timed=$!
+sleep 5; load=$(pgrep -n -f 'dcr-harness load load/steady.yaml'); rss_start=$(ps -o rss= -p $load)
 sleep 54; rss_end=$(ps -o rss= -p $load)
-wait $load || true
+wait $timed || true
+echo "| load wall time of steady (no registrations), cleanup and the embedded server's start included | $(tail -1 "$out/steady.time") s | profile run time 60 s | $(ratio "$(tail -1 "$out/steady.time")" 60)x |"
 echo "| RSS of a 60 s load (embedded server in the process) | $rss_end KiB at 59 s | $rss_start KiB at 5 s | $(ratio "$rss_end" "$rss_start")x |"
