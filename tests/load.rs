@@ -393,3 +393,29 @@ async fn a_load_with_an_unknown_identity_stops_before_it_starts() {
     assert_eq!(server.stats().requests.load(std::sync::atomic::Ordering::Relaxed), 0, "no request sent");
     server.stop().await;
 }
+
+/// Registrations paired with deletions: each `delete` removes the user's latest registration, so
+/// the target's client count stays flat and only each user's last clients remain for cleanup.
+#[tokio::test(flavor = "multi_thread")]
+async fn deletions_paired_with_registrations_leave_almost_nothing_to_clean_up() {
+    let server = server::start(test_pki(), ServerConfig::default()).await.expect("server");
+    let paired = LoadProfile {
+        transactions: vec![
+            transaction("register", Operation::Register, None, None, 201),
+            transaction("delete", Operation::Delete, None, None, 204),
+        ],
+        ..profile(Thresholds::default())
+    };
+    let report = load_against(&server.url(), &paired).await;
+    assert_eq!(report.unexpected, 0, "{}", load::render(&report));
+    let (registered, deleted) =
+        (transaction_named(&report, "register").requests, transaction_named(&report, "delete").requests);
+    assert!(registered > 20 && registered - deleted <= 3, "{registered} registered, {deleted} deleted");
+    assert!(
+        report.clients_deleted <= 2 * 3,
+        "each user's own client and its last registration: {}",
+        report.clients_deleted
+    );
+    assert_eq!(server.registered_clients(), 0);
+    server.stop().await;
+}

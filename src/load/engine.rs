@@ -19,12 +19,12 @@ use crate::run::model::load::{LoadTransaction, Pacing};
 use crate::run::schedule::Interrupt;
 use crate::run::session::{Answer, Lesson, Session};
 use crate::run::Target;
-use crate::scenario::{Operation, RequestSpec, DEFAULT_CLIENT};
+use crate::scenario::{Operation, RequestSpec};
 use crate::signature::SignatureMemo;
 
 /// The name under which a user's extra registrations are kept (each retires the one before,
-/// so every one is deleted after the load).
-const EXTRA_CLIENT: &str = "extra";
+/// so every one is deleted after the load, unless a `delete` transaction deleted it first).
+pub const EXTRA_CLIENT: &str = "extra";
 
 /// A transaction ready to plan: its requests (registrations have one per body of the pool).
 pub struct Prepared {
@@ -44,6 +44,11 @@ impl Prepared {
                     serde_json::json!({"client_id": "{{client.id}}", "redirect_uris": ["https://tpp.example/updated"]}),
                 ),
             )],
+            // The user's latest extra registration, never its own client: a profile that pairs
+            // registrations with deletions keeps the target's client count flat.
+            Operation::Delete => {
+                vec![RequestSpec { client: Some(EXTRA_CLIENT.to_string()), ..request_of(t, None) }]
+            }
             _ => vec![request_of(t, None)],
         };
         Prepared { transaction: t.clone(), requests }
@@ -271,7 +276,7 @@ async fn user(shared: Arc<Shared>, index: usize, delay: Duration, live: Arc<Live
     let mut sent = index;
     loop {
         let Some(due) = next_due(&shared).await else { break };
-        let i = picker.next_index();
+        let i = next_sendable(&mut picker, &attack.transactions, &session);
         let prepared = &attack.transactions[i];
         let request = &prepared.requests[sent % prepared.requests.len()];
         sent += 1;
@@ -290,6 +295,20 @@ async fn user(shared: Arc<Shared>, index: usize, delay: Duration, live: Arc<Live
         tick.latency.saturating_record(latency_us.max(1));
     }
     UserDone { tallies, session, setup_failure: None }
+}
+
+/// The next transaction by weight that has something to act on: a `delete` waits for a
+/// registration to delete (the profile gives registrations at least as much weight).
+fn next_sendable(picker: &mut Picker, transactions: &[Prepared], session: &Session) -> usize {
+    let nothing_to_delete = || session.client(EXTRA_CLIENT).is_none_or(|c| c.deleted);
+    let mut i = picker.next_index();
+    for _ in 0..transactions.len() {
+        if transactions[i].transaction.op != Operation::Delete || !nothing_to_delete() {
+            break;
+        }
+        i = picker.next_index();
+    }
+    i
 }
 
 /// When the user's next request is due: now (closed model, before the run time is over), or
@@ -342,7 +361,7 @@ async fn send_one(
     };
     match session.send(&planned).await {
         Ok(response) => {
-            let lesson = Lesson::without_capture(t.op, DEFAULT_CLIENT, EXTRA_CLIENT, t.expect.contains(&201));
+            let lesson = Lesson::without_capture(t.op, request.client_name(), EXTRA_CLIENT, t.expect.contains(&201));
             session.absorb(&lesson, Answer::from(&response));
             let expected = t.expect.contains(&response.status);
             let code = if expected { None } else { crate::run::check::error_code(&response) };
@@ -370,7 +389,7 @@ fn short_reason(e: &crate::transport::TransportError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::Who;
+    use crate::scenario::{Who, DEFAULT_CLIENT};
 
     #[test]
     fn a_transaction_is_a_request_about_the_users_own_client() {

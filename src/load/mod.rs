@@ -47,6 +47,17 @@ pub fn read_profile(name_or_path: &str, dir: &Path) -> Result<LoadProfile, Error
     if profile.transactions.iter().all(|t| t.weight == 0) {
         return Err(at("transactions", "needs at least one transaction with a weight above 0".into()));
     }
+    let weight_of = |op| {
+        profile.transactions.iter().filter(|t| t.op == op && t.mutation.is_none()).map(|t| t.weight).sum::<usize>()
+    };
+    let (deletes, registers) =
+        (weight_of(crate::scenario::Operation::Delete), weight_of(crate::scenario::Operation::Register));
+    if deletes > registers {
+        return Err(at(
+            "transactions",
+            format!("`delete` transactions (weight {deletes}) delete the user's latest registration: give `register` (valid, weight {registers}) at least as much weight"),
+        ));
+    }
     if let Err(e) = profile.pacing() {
         return Err(at(e.key, e.problem));
     }

@@ -209,7 +209,8 @@ fn checked_rate(name: &str, rate: f64, zero_allowed: bool, most: f64) -> Result<
 #[serde(deny_unknown_fields)]
 pub struct LoadTransaction {
     pub name: String,
-    /// `register`, `read`, `update` or `refresh-secret` (the user's own client), or `raw`.
+    /// `register`, `read`, `update` or `refresh-secret` (the user's own client), `delete` (the
+    /// user's latest registration), or `raw`.
     pub op: Operation,
     /// `raw` only: method and path.
     #[serde(default)]
