@@ -191,10 +191,9 @@ pub async fn attack(attack: Attack, mut on_tick: impl FnMut(&Progress) + Send) -
     }
     let duration_s = start.elapsed().as_secs_f64();
     let cpu_s = process_cpu_s().zip(cpu_at_start).map(|(end, start)| end - start);
-    let last = take_ticks(&lives, &mut second);
-    if last.requests > 0 {
-        timeline.push(last);
-    }
+    // The part-second after the last tick is counted in the totals, not drawn as a second of
+    // its own (it would show as a collapse of throughput at the end).
+    let _ = take_ticks(&lives, &mut second);
     let mut tallies: Vec<Tally> =
         shared.attack.transactions.iter().map(|t| Tally::named(&t.transaction.name)).collect();
     let mut sessions = Vec::new();
