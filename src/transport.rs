@@ -128,8 +128,16 @@ pub struct Transport {
     clients: Mutex<HashMap<Option<String>, Pooled>>,
     /// Per TLS identity: whether a server has asked for it in a handshake.
     asked: Mutex<HashMap<String, Arc<AtomicBool>>>,
-    /// Every client's TLS sessions, counted (handshakes, resumptions offered, the group).
-    sessions: Arc<CountingSessionStore>,
+    /// What every client's TLS layer did (handshakes, resumptions offered, the group).
+    tls_counts: Arc<TlsCounts>,
+}
+
+/// Counts shared by the session stores of all of a transport's clients.
+#[derive(Debug, Default)]
+struct TlsCounts {
+    handshakes: std::sync::atomic::AtomicU64,
+    resumptions_offered: std::sync::atomic::AtomicU64,
+    group: Mutex<Option<rustls::NamedGroup>>,
 }
 
 /// What the TLS layer did so far, for every client of a transport.
@@ -143,30 +151,24 @@ pub struct TlsFigures {
     pub group: Option<String>,
 }
 
-/// rustls's in-memory session cache, counting how it is used: rustls asks it for a ticket at
+/// rustls's in-memory session cache, one per client (so per TLS identity: a session is never
+/// offered under another certificate), counting how it is used: rustls asks it for a ticket at
 /// the start of every handshake and tells it the group the server chose at the end.
 #[derive(Debug)]
 struct CountingSessionStore {
     inner: rustls::client::ClientSessionMemoryCache,
-    handshakes: std::sync::atomic::AtomicU64,
-    resumptions_offered: std::sync::atomic::AtomicU64,
-    group: Mutex<Option<rustls::NamedGroup>>,
+    counts: Arc<TlsCounts>,
 }
 
-impl Default for CountingSessionStore {
-    fn default() -> Self {
-        CountingSessionStore {
-            inner: rustls::client::ClientSessionMemoryCache::new(256),
-            handshakes: Default::default(),
-            resumptions_offered: Default::default(),
-            group: Default::default(),
-        }
+impl CountingSessionStore {
+    fn new(counts: Arc<TlsCounts>) -> Self {
+        CountingSessionStore { inner: rustls::client::ClientSessionMemoryCache::new(256), counts }
     }
 }
 
 impl rustls::client::ClientSessionStore for CountingSessionStore {
     fn set_kx_hint(&self, server_name: rustls_pki_types::ServerName<'static>, group: rustls::NamedGroup) {
-        *self.group.lock().unwrap_or_else(|p| p.into_inner()) = Some(group);
+        *self.counts.group.lock().unwrap_or_else(|p| p.into_inner()) = Some(group);
         self.inner.set_kx_hint(server_name, group)
     }
 
@@ -188,7 +190,7 @@ impl rustls::client::ClientSessionStore for CountingSessionStore {
     ) -> Option<rustls::client::Tls12ClientSessionValue> {
         let found = self.inner.tls12_session(server_name);
         if found.is_some() {
-            self.resumptions_offered.fetch_add(1, Ordering::Relaxed);
+            self.counts.resumptions_offered.fetch_add(1, Ordering::Relaxed);
         }
         found
     }
@@ -210,10 +212,10 @@ impl rustls::client::ClientSessionStore for CountingSessionStore {
         server_name: &rustls_pki_types::ServerName<'static>,
     ) -> Option<rustls::client::Tls13ClientSessionValue> {
         // rustls looks for a ticket first thing in every handshake.
-        self.handshakes.fetch_add(1, Ordering::Relaxed);
+        self.counts.handshakes.fetch_add(1, Ordering::Relaxed);
         let found = self.inner.take_tls13_ticket(server_name);
         if found.is_some() {
-            self.resumptions_offered.fetch_add(1, Ordering::Relaxed);
+            self.counts.resumptions_offered.fetch_add(1, Ordering::Relaxed);
         }
         found
     }
@@ -265,16 +267,17 @@ impl Transport {
             roots: Arc::new(roots),
             clients: Mutex::new(HashMap::new()),
             asked: Default::default(),
-            sessions: Default::default(),
+            tls_counts: Default::default(),
         })
     }
 
     /// What the TLS layer of every client has done so far.
     pub fn tls_figures(&self) -> TlsFigures {
-        let group = *self.sessions.group.lock().unwrap_or_else(|p| p.into_inner());
+        let counts = &self.tls_counts;
+        let group = *counts.group.lock().unwrap_or_else(|p| p.into_inner());
         TlsFigures {
-            handshakes: self.sessions.handshakes.load(Ordering::Relaxed),
-            resumptions_offered: self.sessions.resumptions_offered.load(Ordering::Relaxed),
+            handshakes: counts.handshakes.load(Ordering::Relaxed),
+            resumptions_offered: counts.resumptions_offered.load(Ordering::Relaxed),
             group: group.map(|g| format!("{g:?}")),
         }
     }
@@ -325,7 +328,8 @@ impl Transport {
             }
         };
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-        tls.resumption = rustls::client::Resumption::store(self.sessions.clone());
+        tls.resumption =
+            rustls::client::Resumption::store(Arc::new(CountingSessionStore::new(self.tls_counts.clone())));
         Ok(reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
             .http1_only()
