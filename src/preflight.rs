@@ -116,6 +116,12 @@ fn unset_environment(profile: &Profile, scenarios: &[Scenario], fixtures: &Path)
 
 /// The checks that need the target: TLS as the URL says, trust both ways, credentials.
 pub async fn online(target: &Arc<Target>) -> Result<(), Error> {
+    reachable_and_trusted(target).await?;
+    probe_credentials(target).await
+}
+
+/// The target answers over TLS as the URL says, trusts the profile's QWAC and is trusted.
+pub async fn reachable_and_trusted(target: &Arc<Target>) -> Result<(), Error> {
     let tls = target.profile.identities.tls.name();
     let probe = Message::new("GET", "/.well-known/oauth-authorization-server", Vec::new());
     match target.send(tls, &probe).await {
@@ -135,7 +141,7 @@ pub async fn online(target: &Arc<Target>) -> Result<(), Error> {
         }
         Err(other) => return Err(Error::input("preflight", other)),
     }
-    probe_credentials(target).await
+    Ok(())
 }
 
 /// One valid registration (deleted at once) with the profile's identities and credentials: a

@@ -230,7 +230,9 @@ async fn run_preflight(layout: &Layout, profile: &LoadProfile, target: &Arc<Targ
     if !problems.is_empty() {
         return Err(Error::input("preflight", problems.join("\n")));
     }
-    crate::preflight::online(target).await
+    // The credentials are probed by the load's own registration (stricter: any refusal stops
+    // it), not registered twice.
+    crate::preflight::reachable_and_trusted(target).await
 }
 
 /// One registration and its deletion before the load, so that a target that refuses the

@@ -6,6 +6,7 @@
 
 use std::fmt::Write;
 
+use crate::report::html::esc;
 use crate::run::model::load::{Latency, LoadReport, Signing};
 
 /// Thousands separated, as people read counts.
@@ -129,10 +130,6 @@ pub fn render(r: &LoadReport) -> String {
         let _ = writeln!(out, "{} client(s) left on the target: {how}", r.clients_left.len());
     }
     out
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// A chart's series: name, colour, (x, y) points.

@@ -8,7 +8,8 @@ use super::{by_area, counts};
 use crate::run::{RunResult, ScenarioResult, StepResult, Verdict};
 use crate::scenario::Severity;
 
-fn esc(text: &str) -> String {
+/// Text made safe inside HTML elements and attribute values.
+pub(crate) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
