@@ -114,8 +114,10 @@ pub async fn prepare(
     profile: &str,
     target: Option<String>,
     embedded_as: &Embedded,
+    adjust: impl FnOnce(&mut Profile),
 ) -> Result<Prepared, Error> {
     let (mut profile, scenarios, pki) = load(layout, profile)?;
+    adjust(&mut profile);
     let pki = Arc::new(pki);
     let remote = target.or_else(|| profile.base_url.clone());
     if let (Some(url), false) = (&remote, embedded_as.flaws.is_empty() && embedded_as.variants.is_empty()) {
@@ -179,7 +181,7 @@ pub async fn prepare(
 
 /// Runs the suite as `options` say.
 pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Error> {
-    let prepared = prepare(layout, &options.profile, options.target.clone(), &options.embedded).await?;
+    let prepared = prepare(layout, &options.profile, options.target.clone(), &options.embedded, |_| {}).await?;
     let selected = match ready_to_run(layout, options, &prepared).await {
         Ok(selected) => selected,
         Err(e) => {
@@ -239,7 +241,7 @@ pub async fn cleanup(layout: &Layout, ledger: &Path, profile: Option<&str>) -> R
     }
     let mut results = Vec::new();
     for ((target, profile), entries) in groups {
-        let prepared = prepare(layout, &profile, Some(target), &Embedded::default()).await?;
+        let prepared = prepare(layout, &profile, Some(target), &Embedded::default(), |_| {}).await?;
         let deletions = futures_util::stream::iter(entries).map(|entry| {
             let target = prepared.target.clone();
             async move {

@@ -221,9 +221,14 @@ impl rustls::client::ClientSessionStore for CountingSessionStore {
     }
 }
 
-/// A client for one TLS identity and, with an identity, the flag its certificate resolver sets
-/// when a server asks for the certificate.
-type Pooled = (reqwest::Client, Option<Arc<AtomicBool>>);
+/// A client for one TLS identity, its TLS configuration (for a handshake probe), and, with an
+/// identity, the flag its certificate resolver sets when a server asks for the certificate.
+#[derive(Clone)]
+struct Pooled {
+    client: reqwest::Client,
+    tls: Arc<rustls::ClientConfig>,
+    asked: Option<Arc<AtomicBool>>,
+}
 
 /// Presents an identity's certificate when a server asks, and remembers that one did: a
 /// server that never asks for a client certificate cannot have judged the one offered.
@@ -284,7 +289,7 @@ impl Transport {
 
     /// The client presenting `identity`'s certificate (or none).
     pub fn client(&self, pki: &Pki, identity: Option<&str>) -> Result<reqwest::Client, TransportError> {
-        self.client_and_flag(pki, identity).map(|(client, _)| client)
+        self.client_and_flag(pki, identity).map(|pooled| pooled.client)
     }
 
     /// The client for `identity`, and whether a server has asked for its certificate so far.
@@ -294,20 +299,25 @@ impl Transport {
         if let Some(cached) = clients.get(&key) {
             return Ok(cached.clone());
         }
-        let built = (self.build(pki, identity)?, identity.map(|name| self.asked_flag(name)));
+        let tls = Arc::new(self.tls_config(pki, identity)?);
+        let client = reqwest::Client::builder()
+            .tls_backend_preconfigured((*tls).clone())
+            .http1_only()
+            .connect_timeout(self.config.connect_timeout)
+            .timeout(self.config.request_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| TransportError::Identity {
+                identity: identity.unwrap_or("none").into(),
+                cause: e.to_string(),
+            })?;
+        let built = Pooled { client, tls, asked: identity.map(|name| self.asked_flag(name)) };
         clients.insert(key, built.clone());
         Ok(built)
     }
 
-    fn build(&self, pki: &Pki, identity: Option<&str>) -> Result<reqwest::Client, TransportError> {
-        let name = identity.unwrap_or("none").to_string();
-        self.builder(pki, identity)?
-            .build()
-            .map_err(|e| TransportError::Identity { identity: name, cause: e.to_string() })
-    }
-
-    /// A client builder presenting `identity`.
-    fn builder(&self, pki: &Pki, identity: Option<&str>) -> Result<reqwest::ClientBuilder, TransportError> {
+    /// The TLS configuration presenting `identity`.
+    fn tls_config(&self, pki: &Pki, identity: Option<&str>) -> Result<rustls::ClientConfig, TransportError> {
         let name = identity.unwrap_or("none").to_string();
         let fail = |cause: String| TransportError::Identity { identity: name.clone(), cause };
         let builder = rustls::ClientConfig::builder_with_provider(crate::crypto::provider())
@@ -330,12 +340,7 @@ impl Transport {
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
         tls.resumption =
             rustls::client::Resumption::store(Arc::new(CountingSessionStore::new(self.tls_counts.clone())));
-        Ok(reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .http1_only()
-            .connect_timeout(self.config.connect_timeout)
-            .timeout(self.config.request_timeout)
-            .redirect(reqwest::redirect::Policy::none()))
+        Ok(tls)
     }
 
     fn asked_flag(&self, identity: &str) -> Arc<AtomicBool> {
@@ -367,12 +372,15 @@ impl Transport {
         base_url: &str,
         msg: &Message,
     ) -> Result<Response, TransportError> {
-        let (client, asked) = self.client_and_flag(pki, identity)?;
+        let Pooled { client, tls, asked } = self.client_and_flag(pki, identity)?;
         let url = format!("{}{}", base_url.trim_end_matches('/'), msg.target);
         let request = Self::request(&client, base_url, msg)?;
         let started = Instant::now();
         let result = request.send().await;
-        let response = result.map_err(|e| classify(&url, &e, self.config.request_timeout))?;
+        let response = match result {
+            Ok(response) => response,
+            Err(e) => return Err(self.diagnose(&url, &e, tls).await),
+        };
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -385,6 +393,62 @@ impl Transport {
         let certificate_requested = asked.map(|flag| flag.load(Ordering::SeqCst));
         Ok(Response { status, headers, body, elapsed: started.elapsed(), truncated, certificate_requested })
     }
+}
+
+impl Transport {
+    /// Sorts a failed request, asking the server again when the connection closed before any
+    /// answer: a TLS 1.3 server judges the client certificate after the client's handshake is
+    /// over, so its refusal (an alert) may arrive after the request was already given up, and
+    /// the error then says only that the connection closed. A second handshake, reading the
+    /// server's first word, tells a refusal apart from a connection that merely died.
+    async fn diagnose(&self, url: &str, error: &reqwest::Error, tls: Arc<rustls::ClientConfig>) -> TransportError {
+        let first = classify(url, error, self.config.request_timeout);
+        let closed_unanswered = matches!(&first, TransportError::Other { cause, .. }
+            if CLOSED_UNANSWERED.iter().any(|words| cause.contains(words)));
+        if !closed_unanswered {
+            return first;
+        }
+        let wait = self.config.connect_timeout.min(Duration::from_secs(1));
+        match handshake_refusal(url, tls, wait).await {
+            Some(alert) => TransportError::TlsRefused {
+                url: url.to_string(),
+                cause: format!("the server closed the connection unanswered; a second handshake shows why: {alert}"),
+            },
+            None => first,
+        }
+    }
+}
+
+/// How hyper says a connection closed before any answer came.
+const CLOSED_UNANSWERED: [&str; 3] =
+    ["connection was not ready", "connection closed before message completed", "IncompleteMessage"];
+
+/// Connects to `url`'s host with `tls` (no session resumed, so the certificate is sent) and
+/// reads the server's first bytes: the TLS alert of a refused handshake, or `None` if the server
+/// accepted it, said nothing within the wait, or could not be reached at all.
+async fn handshake_refusal(url: &str, tls: Arc<rustls::ClientConfig>, wait: Duration) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let parsed = reqwest::Url::parse(url).ok()?;
+    let host = parsed.host_str()?.trim_start_matches('[').trim_end_matches(']').to_string();
+    let port = parsed.port_or_known_default()?;
+    let mut config = (*tls).clone();
+    config.resumption = rustls::client::Resumption::disabled();
+    let name = rustls::pki_types::ServerName::try_from(host.clone()).ok()?;
+    let probe = async {
+        let tcp = tokio::net::TcpStream::connect((host.as_str(), port)).await.ok()?;
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        let mut stream = match connector.connect(name, tcp).await {
+            Ok(stream) => stream,
+            Err(e) => return Some(e.to_string()),
+        };
+        // An HTTP server says nothing until asked; a refusing TLS 1.3 server sends its alert.
+        let mut byte = [0u8; 1];
+        match tokio::time::timeout(wait, stream.read(&mut byte)).await {
+            Ok(Err(e)) => Some(e.to_string()),
+            _ => None,
+        }
+    };
+    tokio::time::timeout(wait * 2, probe).await.ok().flatten()
 }
 
 /// Reads at most `limit` bytes of the body, chunk by chunk; true if there was more. What is
@@ -422,4 +486,29 @@ fn classify(url: &str, error: &reqwest::Error, timeout: Duration) -> TransportEr
         return TransportError::Unreachable { url: url.to_string(), cause: chain };
     }
     TransportError::Other { url: url.to_string(), cause: chain }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::{self, CertCheck, ServerConfig};
+
+    /// The probe behind [`Transport::diagnose`], against a server that judges certificates in
+    /// the handshake: it hears the refusal of an expired QWAC and of no certificate at all, and
+    /// nothing from an accepted one.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_second_handshake_hears_the_alert_of_a_refused_certificate() {
+        let pki = crate::testing::test_pki();
+        let config = ServerConfig { cert_check: CertCheck::Handshake, ..ServerConfig::default() };
+        let server = server::start(pki, config).await.expect("server");
+        let transport = Transport::new(pki, TransportConfig::default()).expect("transport");
+        let url = format!("{}/client/v1/register", server.url());
+        let wait = Duration::from_secs(1);
+        for (identity, refused) in [(Some("qwac-expired"), true), (None, true), (Some("qwac"), false)] {
+            let tls = transport.client_and_flag(pki, identity).expect("client").tls;
+            let heard = handshake_refusal(&url, tls, wait).await;
+            assert_eq!(heard.is_some(), refused, "{identity:?}: {heard:?}");
+        }
+        server.stop().await;
+    }
 }

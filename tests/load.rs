@@ -43,6 +43,7 @@ fn profile(thresholds: Thresholds) -> LoadProfile {
         stages: vec![],
         signing: Signing::Fresh,
         bodies: 1,
+        shard_tpps: Default::default(),
         transactions: vec![
             transaction("read", Operation::Read, None, None, 200),
             transaction("refresh", Operation::RefreshSecret, None, None, 200),
@@ -321,6 +322,20 @@ async fn three_shards_merge_into_the_figures_of_one_load() {
     }
     let q = |p: f64| one.0.value_at_quantile(p);
     assert_eq!((merged.latency.p50_us, merged.latency.p99_us, merged.latency.max_us), (q(0.5), q(0.99), one.0.max()));
+    // Odd shards speak as the profile's other TPP: the server saw both organisations register
+    // (each user its client, the preflight one more), and the merged report names both.
+    let speakers: Vec<&str> = shards.iter().flat_map(|s| &s.speaking_as).map(String::as_str).collect();
+    assert_eq!(
+        speakers,
+        ["tpp-a (QWAC qwac, QSEAL qseal)", "tpp-b (QWAC qwac-b, QSEAL qseal-b)", "tpp-a (QWAC qwac, QSEAL qseal)"]
+    );
+    assert_eq!(merged.speaking_as.len(), 2, "{:?}", merged.speaking_as);
+    let by_owner = server.stats().registrations_by_owner();
+    assert_eq!(
+        (by_owner.get("PSDGB-FCA-123456"), by_owner.get("PSDGB-FCA-654321")),
+        (Some(&(2 + 2)), Some(&(1 + 1))),
+        "{by_owner:?}"
+    );
     assert_eq!(server.registered_clients(), 0);
     server.stop().await;
 }
@@ -353,6 +368,7 @@ fn a_summary_says_first_what_was_measured() {
         model: "open model, to 200/s over 10 s (at most 8 in flight)".into(),
         users: 8,
         shards: 1,
+        speaking_as: vec!["tpp-a (QWAC qwac, QSEAL qseal)".into()],
         tls: dcr_harness::transport::TlsFigures {
             handshakes: 9,
             resumptions_offered: 1,

@@ -184,6 +184,9 @@ pub struct Measurement {
     pub model: String,
     pub users: usize,
     pub shards: usize,
+    /// The TPPs the load spoke as, with their QWAC and QSEAL (shards may speak as different ones).
+    #[serde(default)]
+    pub speaking_as: Vec<String>,
     pub tls: TlsFigures,
     pub duration_s: f64,
     pub scheduled: Option<u64>,
@@ -246,6 +249,11 @@ impl Measurement {
         self.signatures_reused += m.signatures_reused;
         self.users += m.users;
         self.shards += m.shards;
+        for tpp in &m.speaking_as {
+            if !self.speaking_as.contains(tpp) {
+                self.speaking_as.push(tpp.clone());
+            }
+        }
         self.tls.handshakes += m.tls.handshakes;
         self.tls.resumptions_offered += m.tls.resumptions_offered;
         if self.tls.group.is_none() {
@@ -321,6 +329,7 @@ impl Measurement {
             model: self.model.clone(),
             users: self.users,
             shards: self.shards,
+            speaking_as: self.speaking_as.clone(),
             tls: self.tls.clone(),
             http_version: "HTTP/1.1".into(),
             duration_s: self.duration_s,
@@ -407,6 +416,7 @@ mod tests {
             model: "m".into(),
             users: 1,
             shards: 1,
+            speaking_as: vec![],
             tls: TlsFigures::default(),
             duration_s: 1.0,
             scheduled: None,

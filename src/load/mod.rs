@@ -133,7 +133,14 @@ pub async fn run(
 ) -> Result<(Measurement, LoadReport), Error> {
     let pacing = profile.pacing().map_err(|p| Error::input("load profile", p))?;
     let pacing = pacing.share(options.shard.index, options.shard.count);
-    let prepared = suite::prepare(layout, &profile.target_profile, options.target.clone(), &Default::default()).await?;
+    let as_other = profile.shard_tpps.as_other(options.shard.index);
+    let prepared =
+        suite::prepare(layout, &profile.target_profile, options.target.clone(), &Default::default(), |target| {
+            if as_other {
+                target.identities = target.identities.exchanged();
+            }
+        })
+        .await?;
     let target = prepared.target.clone();
     run_preflight(layout, profile, &target).await?;
     preflight(&target).await?;
@@ -165,6 +172,7 @@ pub async fn run(
         model: pacing.describe(),
         users,
         shards: 1,
+        speaking_as: vec![target.profile.identities.describe()],
         tls: target.transport.tls_figures(),
         duration_s: attacked.duration_s,
         scheduled: attacked.scheduled,

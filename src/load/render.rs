@@ -31,6 +31,9 @@ fn what_was_measured(r: &LoadReport) -> Vec<String> {
     }
     let shards = if r.shards > 1 { format!(", {} shards merged", r.shards) } else { String::new() };
     out.push(format!("model: {}; {} users; {:.1} s{shards}", r.model, r.users, r.duration_s));
+    if !r.speaking_as.is_empty() {
+        out.push(format!("speaking as: {}", r.speaking_as.join("; ")));
+    }
     out.push(format!(
         "connections: {} TLS handshakes ({} offering resumption), key exchange {}, {}",
         count(r.tls.handshakes),

@@ -18,6 +18,8 @@ pub struct CertInfo {
     pub issuer: String,
     /// Attributes of the issuer DN as (short type, value), in certificate order.
     pub issuer_attributes: Vec<(String, String)>,
+    /// The issuer DN in RFC 4514 order, built once: every SerialAndCa keyId carries it.
+    issuer_rfc4514: String,
     pub organization_identifier: Option<String>,
     /// Serial number as big-endian bytes without leading zeros.
     pub serial: Vec<u8>,
@@ -75,10 +77,12 @@ impl CertInfo {
             .find(|ext| ext.oid.iter().is_some_and(|arcs| arcs.eq(QC_STATEMENTS_EXTENSION.iter().copied())))
             .map(|ext| QcStatements::from_der(ext.value).map_err(|e| e.to_string()));
         use sha2::Digest;
+        let issuer_attributes = name_attributes(&tbs.issuer);
         Ok(CertInfo {
             subject: tbs.subject.to_string(),
             issuer: tbs.issuer.to_string(),
-            issuer_attributes: name_attributes(&tbs.issuer),
+            issuer_rfc4514: rfc4514(&issuer_attributes),
+            issuer_attributes,
             organization_identifier: name_attributes(&tbs.subject)
                 .into_iter()
                 .find(|(ty, _)| ty == ORGANIZATION_IDENTIFIER || ty == "organizationIdentifier")
@@ -114,13 +118,8 @@ impl CertInfo {
 
     /// The issuer DN in RFC 4514 order (most specific first), as Berlin Group keyIds carry it:
     /// `CN=Test QTSP Issuing CA,O=Test QTSP,C=GB`.
-    pub fn issuer_rfc4514(&self) -> String {
-        self.issuer_attributes
-            .iter()
-            .rev()
-            .map(|(ty, value)| format!("{ty}={}", escape_dn_value(value)))
-            .collect::<Vec<_>>()
-            .join(",")
+    pub fn issuer_rfc4514(&self) -> &str {
+        &self.issuer_rfc4514
     }
 
     /// The qcStatements, if present and well-formed.
@@ -138,6 +137,11 @@ fn escape_dn_value(value: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// A DN's attributes (certificate order) in RFC 4514 order, most specific first.
+fn rfc4514(attributes: &[(String, String)]) -> String {
+    attributes.iter().rev().map(|(ty, value)| format!("{ty}={}", escape_dn_value(value))).collect::<Vec<_>>().join(",")
 }
 
 fn strip_leading_zeros(bytes: &[u8]) -> Vec<u8> {

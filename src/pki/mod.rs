@@ -154,6 +154,9 @@ pub struct Identity {
     pub key_path: PathBuf,
     /// The leaf's facts, read once at load.
     pub info: CertInfo,
+    /// The leaf's DER in standard base64, as certificate headers carry it: encoded once, not
+    /// per signed request.
+    leaf_base64: String,
     key: PrivateKey,
 }
 
@@ -180,6 +183,10 @@ impl Identity {
 
     pub fn leaf(&self) -> &CertificateDer<'static> {
         &self.chain[0]
+    }
+
+    pub fn leaf_base64(&self) -> &str {
+        &self.leaf_base64
     }
 
     pub fn key(&self) -> &PrivateKey {
@@ -363,8 +370,11 @@ fn load_identity(dir: &Path, name: &str, entry: &IdentityEntry) -> Result<Identi
     if leaf.public_key != key.public_key_bits() {
         return Err(PkiError::KeyMismatch { name: name.to_string(), key: key_path, cert: cert_path });
     }
+    use base64::Engine;
+    let leaf_base64 = base64::engine::general_purpose::STANDARD.encode(&chain[0]);
     Ok(Identity {
         info: leaf,
+        leaf_base64,
         name: name.to_string(),
         tpp: entry.tpp.clone(),
         description: entry.description.clone(),

@@ -4,7 +4,7 @@
 //! the registration access tokens needed to delete); `dcr-harness cleanup LEDGER` deletes what
 //! it names. A run that deletes everything removes its file. It records; it sends nothing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -51,8 +51,9 @@ pub enum LedgerError {
 #[derive(Debug, Default)]
 struct State {
     file: Option<std::fs::File>,
-    /// Registered and not (yet) deleted, by client id.
-    open: BTreeMap<String, Entry>,
+    /// Registered and not (yet) deleted, by client id. Hashed, not ordered: a load registers
+    /// tens of thousands whose ids share long prefixes; `outstanding` sorts.
+    open: HashMap<String, Entry>,
     /// Taken out of `open`: the server revoked the means to delete them (RFC 7592 §2.1).
     stranded: Vec<String>,
     /// The first write that failed: the run must say its ledger is incomplete.
@@ -135,7 +136,9 @@ impl Ledger {
 
     /// The clients registered and not deleted.
     pub fn outstanding(&self) -> Vec<Entry> {
-        self.lock().open.values().cloned().collect()
+        let mut entries: Vec<Entry> = self.lock().open.values().cloned().collect();
+        entries.sort_by(|a, b| a.client_id.cmp(&b.client_id));
+        entries
     }
 
     /// Why the file is incomplete, if a write failed.

@@ -224,6 +224,27 @@ pub struct Identities {
     pub other_sign: Who,
 }
 
+impl Identities {
+    /// The same identities with the main and the other TPP exchanged: a shard that speaks as the
+    /// other TPP keeps a third party for its cross-TPP requests.
+    pub fn exchanged(&self) -> Identities {
+        Identities {
+            tpp: self.other_tpp.clone(),
+            tls: self.other_tls.clone(),
+            sign: self.other_sign.clone(),
+            other_tpp: self.tpp.clone(),
+            other_tls: self.tls.clone(),
+            other_sign: self.sign.clone(),
+        }
+    }
+
+    /// The TPP and its identities, in words: `tpp-a (QWAC qwac, QSEAL qseal)`.
+    pub fn describe(&self) -> String {
+        let name = |who: &Who| who.name().unwrap_or("none").to_string();
+        format!("{} (QWAC {}, QSEAL {})", self.tpp, name(&self.tls), name(&self.sign))
+    }
+}
+
 impl Default for Identities {
     fn default() -> Self {
         let named = |name: &str| Who::Named(name.into());

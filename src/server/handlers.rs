@@ -508,6 +508,9 @@ fn register(state: &State, parts: &Parts, body: &Bytes, owner: &str) -> Answer {
         registration_access_token: plain.then(new_registration_token),
     };
     state.store.insert(client.clone());
+    if !plain {
+        state.stats.registered_by(owner);
+    }
     secret_answer(state, StatusCode::CREATED, &client)
 }
 

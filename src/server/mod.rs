@@ -18,7 +18,7 @@ mod store;
 mod tls;
 pub mod variant;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -141,6 +141,21 @@ struct KnownTpp {
 pub struct Stats {
     pub handshakes: AtomicU64,
     pub requests: AtomicU64,
+    /// Registrations by owner (the TPP's organizationIdentifier; the client itself on a plain
+    /// server): which TPPs a load spoke as.
+    registrations: std::sync::Mutex<BTreeMap<String, u64>>,
+}
+
+impl Stats {
+    pub(crate) fn registered_by(&self, owner: &str) {
+        let mut by = self.registrations.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *by.entry(owner.to_string()).or_default() += 1;
+    }
+
+    /// How many registrations each owner made.
+    pub fn registrations_by_owner(&self) -> BTreeMap<String, u64> {
+        self.registrations.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
 }
 
 /// The server's signature rules in one piece: the verifier with the policy its flaws leave,

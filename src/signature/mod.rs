@@ -155,7 +155,7 @@ impl<'a> SignInputs<'a> {
             B64.encode(signature)
         );
         msg.set_header(headers::SIGNATURE, &value);
-        msg.set_header(headers::CERTIFICATE, &B64.encode(self.cert_identity.leaf()));
+        msg.set_header(headers::CERTIFICATE, self.cert_identity.leaf_base64());
         let written = [headers::DATE, headers::DIGEST, headers::SIGNATURE, headers::CERTIFICATE]
             .iter()
             .map(|name| (name.to_string(), msg.header(name).unwrap_or_default().to_string()))

@@ -50,9 +50,30 @@ pub struct LoadProfile {
     #[serde(default = "one_body", deserialize_with = "in_range::<_, usize, 1, 10_000>")]
     #[schemars(range(min = 1, max = 10_000))]
     pub bodies: usize,
+    /// Which TPP each shard of a sharded load speaks as: `alternate` (the default) gives odd
+    /// shards the target profile's other TPP (`identities.other_*`), so that shards load the
+    /// server as different TPPs; `same` keeps the main TPP everywhere.
+    #[serde(default)]
+    pub shard_tpps: ShardTpps,
     pub transactions: Vec<LoadTransaction>,
     #[serde(default)]
     pub thresholds: Thresholds,
+}
+
+/// Which TPP each shard speaks as.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ShardTpps {
+    #[default]
+    Alternate,
+    Same,
+}
+
+impl ShardTpps {
+    /// Whether shard `index` speaks as the profile's other TPP.
+    pub fn as_other(self, index: usize) -> bool {
+        self == ShardTpps::Alternate && index % 2 == 1
+    }
 }
 
 fn reference() -> String {
@@ -306,6 +327,9 @@ pub struct LoadReport {
     pub users: usize,
     /// Processes whose figures this report merges (1 for a single run).
     pub shards: usize,
+    /// The TPPs the load spoke as, each with its QWAC and QSEAL.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub speaking_as: Vec<String>,
     pub tls: TlsFigures,
     pub http_version: String,
     pub duration_s: f64,
