@@ -30,6 +30,13 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write a starter project here (or in DIR): settings, a target profile to edit, a
+    /// known-failures file, a CI workflow and the JSON Schemas. Nothing is overwritten.
+    Init {
+        /// The directory (default: this one).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
     /// Create or inspect the test PKI (test QTSP, QWACs, QSEALs, bad certificates).
     #[command(subcommand)]
     Pki(PkiCommand),
@@ -84,9 +91,10 @@ pub struct SelectArgs {
     /// Leave this scenario out (repeatable).
     #[arg(long)]
     pub skip: Vec<String>,
-    /// The project directory holding scenarios/, profiles/ and fixtures/.
-    #[arg(long, default_value = ".")]
-    pub root: PathBuf,
+    /// The project directory (default: the nearest with a dcr-harness.toml, else the built-in
+    /// suite alone).
+    #[arg(long, env = "DCR_HARNESS_ROOT")]
+    pub root: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -140,9 +148,10 @@ pub struct CleanupArgs {
     /// Delete through this target profile instead of the one each client was registered under.
     #[arg(long)]
     pub profile: Option<String>,
-    /// The project directory holding profiles/ and fixtures/.
-    #[arg(long, default_value = ".")]
-    pub root: PathBuf,
+    /// The project directory (default: the nearest with a dcr-harness.toml, else the built-in
+    /// suite alone).
+    #[arg(long, env = "DCR_HARNESS_ROOT")]
+    pub root: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -195,9 +204,10 @@ pub struct LoadRunArgs {
     /// `target_profile`: the identities, credentials and signature rules of a real target.
     #[arg(long = "target-profile", visible_alias = "profile")]
     pub target_profile: Option<String>,
-    /// The project directory holding load/, profiles/, scenarios/ and fixtures/.
-    #[arg(long, default_value = ".")]
-    pub root: PathBuf,
+    /// The project directory (default: the nearest with a dcr-harness.toml, else the built-in
+    /// suite alone).
+    #[arg(long, env = "DCR_HARNESS_ROOT")]
+    pub root: Option<PathBuf>,
     /// The PKI directory (default fixtures/pki under --root).
     #[arg(long)]
     pub pki: Option<PathBuf>,
@@ -424,6 +434,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Sign(args) => sign(&args),
         Command::Serve(args) => serve(&args),
         Command::Run(args) => run_suite(&args),
+        Command::Init { dir } => init(&dir),
         Command::List(args) => list(&args),
         Command::Validate(args) => validate(&args),
         Command::Snapshots(command) => snapshots(command),
@@ -693,8 +704,16 @@ fn filter_of(select: &SelectArgs) -> Result<crate::scenario::Filter, Error> {
     })
 }
 
+/// The directories of the project a command works in (see `project`).
+fn layout_of(root: Option<&Path>) -> Result<crate::suite::Layout, Error> {
+    let cwd = std::env::current_dir().map_err(|e| Error::input("the working directory", e))?;
+    let project = crate::project::Project::find(root, &cwd, crate::assets::home().as_deref())
+        .map_err(|e| Error::input("project", e))?;
+    Ok(project.layout())
+}
+
 fn run_suite(args: &RunArgs) -> Result<Outcome, Error> {
-    let layout = crate::suite::Layout::at(&args.select.root);
+    let layout = layout_of(args.select.root.as_deref())?;
     ensure_pki(&layout.pki, &PkiOptions::default())?;
     let reports = match &args.report {
         Some(spec) => crate::report::parse_specs(spec)?,
@@ -716,8 +735,12 @@ fn run_suite(args: &RunArgs) -> Result<Outcome, Error> {
             fail_fast: args.fail_fast,
             known_failures,
             deadline: args.timeout.map(std::time::Duration::from_secs),
-            snapshots: (!args.no_snapshots)
-                .then(|| crate::run::snapshot::SnapshotOptions::new(layout.snapshots.clone(), args.update_snapshots)),
+            snapshots: (!args.no_snapshots).then(|| {
+                crate::run::snapshot::SnapshotOptions::new(
+                    layout.snapshots_for(&args.select.profile),
+                    args.update_snapshots,
+                )
+            }),
         },
         embedded: crate::suite::Embedded {
             flaws: parse_flaws(&args.flaws)?,
@@ -794,8 +817,18 @@ fn run_suite(args: &RunArgs) -> Result<Outcome, Error> {
     }
 }
 
+fn init(dir: &Path) -> Result<Outcome, Error> {
+    let written = crate::init::init(dir).map_err(|e| Error::input("init", e))?;
+    let mut out = String::new();
+    for path in &written {
+        out.push_str(&format!("wrote {}\n", path.display()));
+    }
+    out.push_str("next: add your QWAC and QSEAL (dcr-harness pki init, then `external: true` entries in fixtures/pki/manifest.yaml), edit profiles/my-bank.yaml, then: dcr-harness run --profile my-bank\n");
+    print(&out)
+}
+
 fn list(args: &SelectArgs) -> Result<Outcome, Error> {
-    let layout = crate::suite::Layout::at(&args.root);
+    let layout = layout_of(args.root.as_deref())?;
     let (profile, scenarios, _) = crate::suite::load(&layout, &args.profile)?;
     let selected = crate::suite::select(&scenarios, &filter_of(args)?, &profile)?;
     let mut out = String::new();
@@ -806,7 +839,7 @@ fn list(args: &SelectArgs) -> Result<Outcome, Error> {
 }
 
 fn validate(args: &SelectArgs) -> Result<Outcome, Error> {
-    let layout = crate::suite::Layout::at(&args.root);
+    let layout = layout_of(args.root.as_deref())?;
     let (profile, scenarios, pki) = crate::suite::load(&layout, &args.profile)?;
     let selected = crate::suite::select(&scenarios, &filter_of(args)?, &profile)?;
     let problems = crate::preflight::offline(&profile, &pki, &selected, &layout.fixtures);
@@ -841,7 +874,7 @@ fn snapshots(command: SnapshotCommand) -> Result<Outcome, Error> {
 }
 
 fn cleanup(args: &CleanupArgs) -> Result<Outcome, Error> {
-    let layout = crate::suite::Layout::at(&args.root);
+    let layout = layout_of(args.root.as_deref())?;
     let done = runtime()?.block_on(crate::suite::cleanup(&layout, &args.ledger, args.profile.as_deref()))?;
     let mut out = String::new();
     for r in &done.results {
@@ -869,11 +902,11 @@ fn load(args: &LoadArgs) -> Result<Outcome, Error> {
 }
 
 fn load_run(args: &LoadRunArgs) -> Result<Outcome, Error> {
-    let mut layout = crate::suite::Layout::at(&args.root);
+    let mut layout = layout_of(args.root.as_deref())?;
     if let Some(pki) = &args.pki {
         layout.pki = pki.clone();
     }
-    let mut profile = crate::load::read_profile(&args.profile, &args.root.join("load"))?;
+    let mut profile = crate::load::read_profile(&args.profile, &layout.load)?;
     if let Some(target_profile) = &args.target_profile {
         profile.target_profile = target_profile.clone();
     }
@@ -999,7 +1032,7 @@ mod tests {
             area: vec!["digest".into(), "nowhere".into()],
             scenario: vec![],
             skip: vec![],
-            root: ".".into(),
+            root: None,
         };
         let err = filter_of(&select).expect_err("unknown area");
         assert_eq!(err.kind(), crate::error::ErrorKind::BadInput);

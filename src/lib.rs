@@ -5,13 +5,16 @@
 //! The library holds everything; `main.rs` only parses arguments and maps errors to exit codes.
 //! See `docs/architecture.md` for the code map and the invariants.
 
+pub mod assets;
 pub mod cli;
 pub mod crypto;
 pub mod diagnostic;
 pub mod error;
+pub mod init;
 pub mod load;
 pub mod pki;
 pub mod preflight;
+pub mod project;
 pub mod protocol;
 pub mod report;
 pub mod run;

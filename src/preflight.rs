@@ -7,7 +7,8 @@
 //! it never decides a verdict.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+
+use crate::scenario::Fixtures;
 use std::sync::Arc;
 
 use crate::error::Error;
@@ -20,7 +21,7 @@ use crate::signature::Message;
 use crate::transport::TransportError;
 
 /// Every setup problem that needs no network, one line each.
-pub fn offline(profile: &Profile, pki: &Pki, scenarios: &[Scenario], fixtures: &Path) -> Vec<String> {
+pub fn offline(profile: &Profile, pki: &Pki, scenarios: &[Scenario], fixtures: &Fixtures) -> Vec<String> {
     let mut problems = identity_problems(profile, pki);
     problems.extend(unset_environment(profile, scenarios, fixtures));
     problems
@@ -62,7 +63,7 @@ fn identity_problems(profile: &Profile, pki: &Pki) -> Vec<String> {
 }
 
 /// `env.X` names used by the profile and the scenarios, each with where it is used.
-fn unset_environment(profile: &Profile, scenarios: &[Scenario], fixtures: &Path) -> Vec<String> {
+fn unset_environment(profile: &Profile, scenarios: &[Scenario], fixtures: &Fixtures) -> Vec<String> {
     let mut users: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut note = |names: Vec<String>, by: &str| {
         for name in names {
@@ -96,7 +97,7 @@ fn unset_environment(profile: &Profile, scenarios: &[Scenario], fixtures: &Path)
             let by = format!("{}:{}:1: scenario `{}` step {}", s.file.display(), s.line, s.id, i + 1);
             note(template::names_in_step(step), &by);
             if let Some(file) = &step.request.body_file {
-                if let Ok(text) = std::fs::read_to_string(fixtures.join(file)) {
+                if let Ok(text) = std::fs::read_to_string(fixtures.path(file)) {
                     note(template::names(&text), &by);
                 }
             }
@@ -228,7 +229,7 @@ mod tests {
 
     #[test]
     fn unknown_identities_and_unset_variables_are_named_with_their_users() {
-        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let fixtures = Fixtures::at(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"));
         let p = profile(
             "identities: { tls: qwack }\ncredentials: { overrides: { tpp-a: { client_id: '{{env.DCR_HARNESS_UNSET_A}}', client_secret: s } } }",
         );

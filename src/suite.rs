@@ -17,26 +17,42 @@ use crate::transport::{ServerTrust, Transport, TransportConfig};
 /// Where the suite's files are.
 #[derive(Debug, Clone)]
 pub struct Layout {
-    pub scenarios: PathBuf,
-    pub snapshots: PathBuf,
-    pub profiles: PathBuf,
-    pub fixtures: PathBuf,
+    /// Scenario directories; a later one's file replaces an earlier one's of the same name.
+    pub scenarios: Vec<PathBuf>,
+    /// Snapshot directories: the first is written; a profile's snapshots are read from the
+    /// first that has them.
+    pub snapshots: Vec<PathBuf>,
+    /// Target-profile and load-profile directories: the first holding a name wins.
+    pub profiles: Vec<PathBuf>,
+    pub load: Vec<PathBuf>,
+    pub fixtures: crate::scenario::Fixtures,
     pub pki: PathBuf,
     /// Where a run against a foreign target keeps its ledger of registered clients.
     pub ledgers: PathBuf,
+    /// Where files a command writes by default go (the project, or the built-in suite).
+    pub root: PathBuf,
 }
 
 impl Layout {
-    /// The project's own layout, relative to `root`.
+    /// A whole suite of its own at `root` (this repository, or a copy of it).
     pub fn at(root: &Path) -> Self {
         Layout {
-            scenarios: root.join("scenarios"),
-            snapshots: root.join("snapshots"),
-            profiles: root.join("profiles"),
-            fixtures: root.join("fixtures"),
+            scenarios: vec![root.join("scenarios")],
+            snapshots: vec![root.join("snapshots")],
+            profiles: vec![root.join("profiles")],
+            load: vec![root.join("load")],
+            fixtures: crate::scenario::Fixtures::at(root.join("fixtures")),
             pki: root.join("fixtures").join("pki"),
             ledgers: root.join(".dcr-harness").join("ledgers"),
+            root: root.to_path_buf(),
         }
+    }
+
+    /// Where `profile`'s snapshots are: the first snapshot directory that has them, else the
+    /// first (where new ones are written).
+    pub fn snapshots_for(&self, profile: &str) -> PathBuf {
+        let first = self.snapshots.first().cloned().unwrap_or_default();
+        self.snapshots.iter().find(|d| d.join(profile).is_dir()).cloned().unwrap_or(first)
     }
 }
 
@@ -73,7 +89,7 @@ pub struct SuiteRun {
 /// Loads the profile, the scenarios (strictly) and the PKI, and validates them together.
 pub fn load(layout: &Layout, profile: &str) -> Result<(Profile, Vec<Scenario>, Pki), Error> {
     let mut profile = Profile::load(profile, &layout.profiles)?;
-    let scenarios = scenario::load_dir(&layout.scenarios).map_err(|e| Error::input("scenarios", e))?;
+    let scenarios = scenario::load_dirs(&layout.scenarios).map_err(|e| Error::input("scenarios", e))?;
     let pki_dir = profile.pki.clone().unwrap_or_else(|| layout.pki.clone());
     let pki = Pki::ensure(&pki_dir, &PkiOptions::default())?;
     if uses_own_certificates(&profile, &pki) && !profile.exclude_tags.iter().any(|t| t == TEST_PKI_ONLY_TAG) {

@@ -30,6 +30,8 @@ pub fn copy_project(into: &Path) {
     for sub in ["profiles", "scenarios", "load", "fixtures/metadata", "fixtures/scenarios"] {
         copy_dir(&project.join(sub), &into.join(sub));
     }
+    // The marker, so that a command run inside the copy finds it as its project.
+    let _ = std::fs::copy(project.join(crate::project::MARKER), into.join(crate::project::MARKER));
     test_pki();
     copy_dir(&test_pki_dir(), &into.join("fixtures/pki"));
 }

@@ -200,9 +200,9 @@ async fn the_plain_profile_loads_an_rfc7592_server() {
 fn a_broken_load_profile_names_file_line_and_column() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("bad.yaml"), "name: bad\nusers: lots\n").expect("write");
-    let err = load::read_profile("bad", dir.path()).expect_err("broken").to_string();
+    let err = load::read_profile("bad", &[dir.path().to_path_buf()]).expect_err("broken").to_string();
     assert!(err.contains("bad.yaml:2:8"), "{err}");
-    assert!(load::read_profile("smoke", &Path::new(env!("CARGO_MANIFEST_DIR")).join("load")).is_ok());
+    assert!(load::read_profile("smoke", &[Path::new(env!("CARGO_MANIFEST_DIR")).join("load")]).is_ok());
 }
 
 /// SIGTERM in the middle of a load against a target of its own (so the load keeps a ledger):

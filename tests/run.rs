@@ -514,7 +514,7 @@ async fn the_harness_refusing_the_server_is_an_error_not_a_verdict() {
         std::sync::Arc::new(pki),
         profile,
         transport,
-        root().join("fixtures"),
+        dcr_harness::scenario::Fixtures::at(root().join("fixtures")),
     );
     let picked: Vec<_> = scenarios
         .into_iter()
@@ -577,8 +577,13 @@ async fn a_server_that_never_asks_for_a_client_certificate_has_not_refused_one()
     let (profile, scenarios, pki) = suite::load(&layout(), "reference").expect("load");
     let url = refuses_without_asking().await;
     let transport = Transport::new(&pki, TransportConfig::default()).expect("transport");
-    let target =
-        dcr_harness::run::Target::new(url, std::sync::Arc::new(pki), profile, transport, root().join("fixtures"));
+    let target = dcr_harness::run::Target::new(
+        url,
+        std::sync::Arc::new(pki),
+        profile,
+        transport,
+        dcr_harness::scenario::Fixtures::at(root().join("fixtures")),
+    );
     let picked: Vec<_> = scenarios.into_iter().filter(|s| s.id == "transport-expired-qwac").collect();
     let result = dcr_harness::run::run(std::sync::Arc::new(target), picked, Default::default()).await;
     let scenario = &result.scenarios[0];

@@ -15,7 +15,6 @@ pub mod figures;
 pub mod pace;
 pub mod render;
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -32,11 +31,18 @@ use crate::suite::{self, Layout};
 pub use figures::Measurement;
 pub use render::render;
 
-/// Reads a load profile by name (from `dir`) or by path.
-pub fn read_profile(name_or_path: &str, dir: &Path) -> Result<LoadProfile, Error> {
-    let as_path = Path::new(name_or_path);
-    let path =
-        if as_path.extension().is_some() { as_path.to_path_buf() } else { dir.join(format!("{name_or_path}.yaml")) };
+/// Reads a load profile by path, or by name from the first of `dirs` that has it.
+pub fn read_profile(name_or_path: &str, dirs: &[std::path::PathBuf]) -> Result<LoadProfile, Error> {
+    let path = crate::scenario::profile::find_named(name_or_path, dirs).map_err(|known| {
+        Error::input(
+            "load profile",
+            format!(
+                "unknown load profile `{name_or_path}`: not a file, and not one of {}{}",
+                known.join(", "),
+                crate::scenario::did_you_mean(name_or_path, known.iter().map(String::as_str))
+            ),
+        )
+    })?;
     let text = crate::diagnostic::read_yaml_text(&path).map_err(|e| Error::input("load profile", e))?;
     let profile: LoadProfile = serde_norway::from_str(&text)
         .map_err(|e| Error::input("load profile", crate::diagnostic::located(&path, &e)))?;

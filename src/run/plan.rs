@@ -5,7 +5,7 @@
 //! sends, reads files other than a step's `body_file`, or keeps state.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use base64::engine::general_purpose::STANDARD as B64;
@@ -69,7 +69,7 @@ pub struct PlanEnv<'a> {
     pub pki: &'a Pki,
     pub endpoints: &'a Endpoints,
     /// Where `body_file` paths are relative to.
-    pub fixtures: &'a Path,
+    pub fixtures: &'a crate::scenario::Fixtures,
     /// The moment to sign at (before `date_offset`).
     pub now: SystemTime,
     /// Per-second signature reuse (load's `signing: per-second`); none signs every request.
@@ -378,7 +378,11 @@ fn opaque(uri: &str) -> (String, Option<String>) {
     }
 }
 
-fn body(r: &RequestSpec, fixtures: &Path, vars: &Vars) -> Result<(Vec<u8>, Option<String>), PlanError> {
+fn body(
+    r: &RequestSpec,
+    fixtures: &crate::scenario::Fixtures,
+    vars: &Vars,
+) -> Result<(Vec<u8>, Option<String>), PlanError> {
     let json = Some("application/json".to_string());
     if r.op == Operation::Token {
         return Ok((b"grant_type=client_credentials".to_vec(), Some("application/x-www-form-urlencoded".into())));
@@ -388,7 +392,7 @@ fn body(r: &RequestSpec, fixtures: &Path, vars: &Vars) -> Result<(Vec<u8>, Optio
         return Ok((value.to_string().into_bytes(), json));
     }
     if let Some(file) = &r.body_file {
-        let path = fixtures.join(file);
+        let path = fixtures.path(file);
         let text = std::fs::read_to_string(&path).map_err(|source| PlanError::BodyFile { path, source })?;
         return Ok((fill("body_file", &text, vars)?.into_bytes(), json));
     }
@@ -448,7 +452,9 @@ mod tests {
             profile,
             pki: test_pki(),
             endpoints: &endpoints,
-            fixtures: Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").leak(),
+            fixtures: Box::leak(Box::new(crate::scenario::Fixtures::at(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+            ))),
             now: now(),
             memo: None,
         };
@@ -715,7 +721,7 @@ mod tests {
             profile: &p,
             pki: test_pki(),
             endpoints: &endpoints,
-            fixtures: Path::new(env!("CARGO_MANIFEST_DIR")),
+            fixtures: &crate::scenario::Fixtures::at(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).into()),
             now: now(),
             memo: None,
         };

@@ -3,7 +3,6 @@
 //! (once per run and TPP). Sessions share one target; it holds no per-scenario state.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -21,7 +20,7 @@ pub struct Target {
     pub pki: Arc<Pki>,
     pub profile: Profile,
     pub transport: Transport,
-    pub fixtures: PathBuf,
+    pub fixtures: crate::scenario::Fixtures,
     /// The endpoints, after discovery.
     pub endpoints: Endpoints,
     /// Whose answers the stored snapshots are: the embedded server's are kept under the
@@ -53,7 +52,13 @@ pub enum DiscoveryError {
 const METADATA_DOCUMENTS: [&str; 2] = ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"];
 
 impl Target {
-    pub fn new(base_url: String, pki: Arc<Pki>, profile: Profile, transport: Transport, fixtures: PathBuf) -> Self {
+    pub fn new(
+        base_url: String,
+        pki: Arc<Pki>,
+        profile: Profile,
+        transport: Transport,
+        fixtures: crate::scenario::Fixtures,
+    ) -> Self {
         let endpoints = Endpoints::of(&profile);
         let snapshot_key = profile.name.clone();
         Target {

@@ -20,17 +20,60 @@ pub struct LoadError {
     pub problems: Vec<String>,
 }
 
+/// Where `body_file` paths are looked up: the first directory holding the file wins (a
+/// project's own fixtures, then the built-in suite's).
+#[derive(Debug, Clone, Default)]
+pub struct Fixtures(pub Vec<PathBuf>);
+
+impl Fixtures {
+    pub fn at(dir: PathBuf) -> Fixtures {
+        Fixtures(vec![dir])
+    }
+
+    /// The file's path in the first directory that has it (in the first directory if none
+    /// does, so that the error names where it was expected).
+    pub fn path(&self, file: impl AsRef<Path>) -> PathBuf {
+        let file = file.as_ref();
+        let mut candidates = self.0.iter().map(|dir| dir.join(file));
+        let first = candidates.next().unwrap_or_else(|| file.to_path_buf());
+        std::iter::once(first.clone()).chain(candidates).find(|p| p.exists()).unwrap_or(first)
+    }
+}
+
+/// Loads every `*.yaml` of every directory, a later directory's file replacing an earlier
+/// one's of the same name (a project overriding the built-in suite file by file).
+pub fn load_dirs(dirs: &[PathBuf]) -> Result<Vec<Scenario>, LoadError> {
+    let mut by_name: BTreeMap<std::ffi::OsString, PathBuf> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for dir in dirs {
+        match yaml_files(dir) {
+            Ok(files) => {
+                for file in files {
+                    by_name.insert(file.file_name().unwrap_or_default().to_os_string(), file);
+                }
+            }
+            Err(problem) => problems.push(problem),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(LoadError { problems });
+    }
+    load_files(&by_name.into_values().collect::<Vec<_>>())
+}
+
+fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
 /// Loads every `*.yaml` under `dir` (sorted), each a list of scenarios.
 pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, LoadError> {
-    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(entries) => entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-            .collect(),
-        Err(e) => return Err(LoadError { problems: vec![format!("{}: {e}", dir.display())] }),
-    };
-    files.sort();
-    load_files(&files)
+    load_dirs(&[dir.to_path_buf()])
 }
 
 pub fn load_files(files: &[PathBuf]) -> Result<Vec<Scenario>, LoadError> {

@@ -348,22 +348,39 @@ impl Default for Limits {
     }
 }
 
-/// The profiles shipped in `profiles/`.
-pub const BUILT_IN: &[&str] = &["reference", "smbc-sandbox", "rfc7591-plain"];
+/// A file named `name` (by path, or `NAME.yaml` in the first directory that has it), or the
+/// names the directories offer.
+pub fn find_named(name: &str, dirs: &[PathBuf]) -> Result<PathBuf, Vec<String>> {
+    let as_path = Path::new(name);
+    if as_path.extension().is_some() || as_path.components().count() > 1 {
+        return Ok(as_path.to_path_buf());
+    }
+    if let Some(found) = dirs.iter().map(|d| d.join(format!("{name}.yaml"))).find(|p| p.exists()) {
+        return Ok(found);
+    }
+    let mut known: Vec<String> = dirs
+        .iter()
+        .filter_map(|d| std::fs::read_dir(d).ok())
+        .flatten()
+        .filter_map(|e| e.ok()?.path().file_stem()?.to_str().map(str::to_string))
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    known.sort();
+    known.dedup();
+    Err(known)
+}
 
 impl Profile {
-    /// Loads a profile by name (from `profiles_dir`) or by path.
-    pub fn load(name_or_path: &str, profiles_dir: &Path) -> Result<Profile, ProfileError> {
-        let as_path = Path::new(name_or_path);
-        let path = if as_path.extension().is_some() || as_path.components().count() > 1 {
-            as_path.to_path_buf()
-        } else {
-            let candidate = profiles_dir.join(format!("{name_or_path}.yaml"));
-            if !candidate.exists() {
-                return Err(ProfileError::Unknown { name: name_or_path.into(), known: BUILT_IN.join(", ") });
-            }
-            candidate
-        };
+    /// Loads a profile by path, or by name from the first of `dirs` that has it.
+    pub fn load(name_or_path: &str, dirs: &[PathBuf]) -> Result<Profile, ProfileError> {
+        let path = find_named(name_or_path, dirs).map_err(|known| ProfileError::Unknown {
+            name: name_or_path.into(),
+            known: format!(
+                "{}{}",
+                known.join(", "),
+                crate::scenario::did_you_mean(name_or_path, known.iter().map(String::as_str))
+            ),
+        })?;
         let text = crate::diagnostic::read_yaml_text(&path).map_err(ProfileError::Yaml)?;
         let mut profile: Profile =
             serde_norway::from_str(&text).map_err(|e| ProfileError::Yaml(crate::diagnostic::located(&path, &e)))?;

@@ -1,0 +1,64 @@
+//! The binary outside this repository: from an empty directory it runs the built-in suite (kept
+//! under DCR_HARNESS_HOME), and in a project written by `init` the project's files add to it.
+//! Every command here talks only to the embedded server on 127.0.0.1, or to nothing.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn harness(cwd: &Path, home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dcr-harness"))
+        .args(args)
+        .current_dir(cwd)
+        .env("DCR_HARNESS_HOME", home)
+        .env_remove("DCR_HARNESS_ROOT")
+        .env_remove("CI")
+        .output()
+        .expect("run dcr-harness")
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn from_an_empty_directory_the_built_in_suite_runs() {
+    let (empty, home) = (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"));
+    let list = harness(empty.path(), home.path(), &["list"]);
+    assert_eq!(list.status.code(), Some(0), "{}", text(&list));
+    assert!(String::from_utf8_lossy(&list.stdout).contains("metadata-minimal-registration"));
+    let run = harness(empty.path(), home.path(), &["run", "--scenario", "metadata-minimal-registration"]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+    assert!(String::from_utf8_lossy(&run.stdout).contains("verdict: PASS"), "{}", text(&run));
+    assert!(home.path().join("pki/manifest.yaml").is_file(), "the PKI is kept in the home, not the working directory");
+    assert_eq!(std::fs::read_dir(empty.path()).expect("list").count(), 0, "nothing written where it ran");
+}
+
+#[test]
+fn a_project_from_init_adds_its_scenarios_and_profiles_to_the_built_in_ones() {
+    let (project, home) = (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"));
+    let init = harness(project.path(), home.path(), &["init"]);
+    assert_eq!(init.status.code(), Some(0), "{}", text(&init));
+    let again = harness(project.path(), home.path(), &["init"]);
+    assert_eq!(again.status.code(), Some(2), "init never overwrites: {}", text(&again));
+
+    let own = "- id: own-minimal-registration\n  title: our own check\n  area: metadata\n  severity: MUST\n  source: RFC 7591 §3.2.1\n  steps:\n    - request: { op: register, body_file: metadata/minimal.json }\n      expect: { status: 201 }\n";
+    std::fs::create_dir_all(project.path().join("scenarios")).expect("mkdir");
+    std::fs::write(project.path().join("scenarios/own.yaml"), own).expect("write");
+    let below = project.path().join("deep/below");
+    std::fs::create_dir_all(&below).expect("mkdir");
+    let list = harness(&below, home.path(), &["list"]);
+    let listed = String::from_utf8_lossy(&list.stdout);
+    assert_eq!(list.status.code(), Some(0), "{}", text(&list));
+    assert!(
+        listed.contains("own-minimal-registration") && listed.contains("metadata-minimal-registration"),
+        "{listed}"
+    );
+    // The project's scenario runs, its body file found among the built-in fixtures.
+    let run = harness(&below, home.path(), &["run", "--scenario", "own-minimal-registration"]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+
+    // The starter profile names identities the PKI does not have yet: a setup error, offline.
+    let validate = harness(project.path(), home.path(), &["validate", "--profile", "my-bank"]);
+    assert_eq!(validate.status.code(), Some(2), "{}", text(&validate));
+    assert!(text(&validate).contains("my-qwac"), "{}", text(&validate));
+}
