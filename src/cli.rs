@@ -341,15 +341,23 @@ pub struct SignArgs {
     /// File holding the body (none: empty body).
     #[arg(long)]
     pub body: Option<PathBuf>,
-    /// The PKI directory (created on first use).
-    #[arg(long, default_value = "fixtures/pki")]
-    pub pki: PathBuf,
-    /// Signing identity (a QSEAL).
-    #[arg(long, default_value = "qseal")]
-    pub identity: String,
-    /// TLS identity for `--curl` (a QWAC).
-    #[arg(long, default_value = "qwac")]
-    pub tls_identity: String,
+    /// The PKI directory (created on first use; default: the project's, see `--root`).
+    #[arg(long, env = "DCR_HARNESS_PKI")]
+    pub pki: Option<PathBuf>,
+    /// Sign as this target profile would: its signature dialect, identities and DCR-service
+    /// credentials.
+    #[arg(long, env = "DCR_HARNESS_PROFILE")]
+    pub profile: Option<String>,
+    /// The project directory (default: the nearest with a dcr-harness.toml, else the built-in
+    /// suite alone).
+    #[arg(long, env = "DCR_HARNESS_ROOT")]
+    pub root: Option<PathBuf>,
+    /// Signing identity (a QSEAL; default: the profile's, else `qseal`).
+    #[arg(long)]
+    pub identity: Option<String>,
+    /// TLS identity for `--curl` (a QWAC; default: the profile's, else `qwac`).
+    #[arg(long)]
+    pub tls_identity: Option<String>,
     /// Apply one mutation from the catalog (`dcr-harness mutations` lists them).
     #[arg(long)]
     pub mutation: Option<String>,
@@ -359,9 +367,14 @@ pub struct SignArgs {
     /// Extra header `Name: value` (repeatable); sent, and signed if the dialect lists it.
     #[arg(long = "header", short = 'H')]
     pub headers: Vec<String>,
-    /// How the DCR-service credentials of the TLS identity's TPP go into `--curl`.
-    #[arg(long, value_enum, default_value_t = CurlCredentials::ApiKey)]
-    pub credentials: CurlCredentials,
+    /// How the DCR-service credentials go into `--curl` (default: as the profile says, else
+    /// api-key).
+    #[arg(long, value_enum)]
+    pub credentials: Option<CurlCredentials>,
+    /// Print the DCR-service credentials in `--curl` instead of `$DCR_CLIENT_ID` and
+    /// `$DCR_CLIENT_SECRET` references.
+    #[arg(long, requires = "curl")]
+    pub show_secrets: bool,
     /// Print one JSON object (`signing_string`, `headers`).
     #[arg(long, conflicts_with = "curl")]
     pub json: bool,
@@ -492,9 +505,40 @@ fn pki_show(dir: &Path) -> Result<Outcome, Error> {
     print(&pki::describe(&pki))
 }
 
+/// What `sign` signs as: the profile's choices, or the test PKI's defaults.
+struct Signer {
+    profile: Option<crate::scenario::Profile>,
+    dialect: Dialect,
+    sign: String,
+    tls: String,
+    /// The TPP whose DCR-service credentials go into `--curl`.
+    tpp: Option<String>,
+}
+
+fn signer(args: &SignArgs) -> Result<(Signer, Pki), Error> {
+    let layout = layout_of(args.root.as_deref())?;
+    let profile =
+        args.profile.as_deref().map(|name| crate::scenario::Profile::load(name, &layout.profiles)).transpose()?;
+    let pki_dir =
+        args.pki.clone().or_else(|| profile.as_ref().and_then(|p| p.pki.clone())).unwrap_or_else(|| layout.pki.clone());
+    let pki = ensure_pki(&pki_dir, &PkiOptions::default())?;
+    let named = |who: &crate::scenario::Who, fallback: &str| who.name().unwrap_or(fallback).to_string();
+    let (dialect, sign, tls) = match &profile {
+        Some(p) => (p.signature.dialect.clone(), named(&p.identities.sign, "qseal"), named(&p.identities.tls, "qwac")),
+        None => (Dialect::default(), pki::names::QSEAL.to_string(), pki::names::QWAC.to_string()),
+    };
+    let sign = args.identity.clone().unwrap_or(sign);
+    let tls = args.tls_identity.clone().unwrap_or(tls);
+    let tpp = match &profile {
+        Some(p) => Some(p.identities.tpp.clone()),
+        None => pki.identity(&tls)?.tpp.clone(),
+    };
+    Ok((Signer { profile, dialect, sign, tls, tpp }, pki))
+}
+
 fn sign(args: &SignArgs) -> Result<Outcome, Error> {
-    let pki = ensure_pki(&args.pki, &PkiOptions::default())?;
-    let identity = pki.identity(&args.identity)?;
+    let (signer, pki) = signer(args)?;
+    let identity = pki.identity(&signer.sign)?;
     let mutation = args.mutation.as_deref().map(str::parse::<Mutation>).transpose()?;
     let url = reqwest::Url::parse(&args.url).map_err(|e| Error::input(format!("--url {}", args.url), e))?;
     let target = signature::request_target(&url);
@@ -517,7 +561,7 @@ fn sign(args: &SignArgs) -> Result<Outcome, Error> {
     }
     let other = pki.identity(pki::names::QSEAL_B).ok();
     let ctx = MutationContext { other_identity: other, memo: None };
-    let signed = signature::sign_mutated(identity, &Dialect::default(), &mut msg, date, mutation, &ctx)?;
+    let signed = signature::sign_mutated(identity, &signer.dialect, &mut msg, date, mutation, &ctx)?;
     if args.json {
         let headers: serde_json::Map<String, serde_json::Value> =
             msg.headers.iter().map(|(n, v)| (n.clone(), serde_json::Value::String(v.clone()))).collect();
@@ -525,7 +569,7 @@ fn sign(args: &SignArgs) -> Result<Outcome, Error> {
         return print(&format!("{out:#}\n"));
     }
     if args.curl {
-        return print(&format!("{}\n", curl_command(&pki, args, &msg)?));
+        return print(&format!("{}\n", curl_command(&pki, &signer, args, &msg)?));
     }
     let mut out = format!("{}\n\n", signed.signing_string);
     for (name, value) in &msg.headers {
@@ -538,10 +582,34 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-fn curl_command(pki: &Pki, args: &SignArgs, msg: &Message) -> Result<String, Error> {
-    let tls = pki.identity(&args.tls_identity)?;
+/// The environment variables a printed command refers to for the DCR-service credentials (they
+/// are secrets): the profile's own where it reads them from one (`{{env.NAME}}`), else
+/// `DCR_CLIENT_ID` and `DCR_CLIENT_SECRET`.
+fn credential_variables(profile: Option<&crate::scenario::Profile>, tpp: &str) -> (String, String) {
+    let from_env = |template: &str| {
+        let name = template.trim().strip_prefix("{{")?.strip_suffix("}}")?.trim().strip_prefix("env.")?;
+        Some(name.to_string())
+    };
+    let overrides = profile.and_then(|p| p.credentials.overrides.get(tpp));
+    (
+        overrides.and_then(|o| from_env(&o.client_id)).unwrap_or_else(|| "DCR_CLIENT_ID".into()),
+        overrides.and_then(|o| from_env(&o.client_secret)).unwrap_or_else(|| "DCR_CLIENT_SECRET".into()),
+    )
+}
+
+/// Quotes for the shell, keeping `${VAR}` references live (double quotes) when there are any.
+fn shell_quote_expanding(s: &str, expands: bool) -> String {
+    match expands {
+        true => format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"").replace('`', "\\`")),
+        false => shell_quote(s),
+    }
+}
+
+fn curl_command(pki: &Pki, signer: &Signer, args: &SignArgs, msg: &Message) -> Result<String, Error> {
+    let tls = pki.identity(&signer.tls)?;
     let mut parts = vec![
         "curl".to_string(),
+        "-sS".into(),
         "--cert".into(),
         shell_quote(&tls.cert_path.display().to_string()),
         "--key".into(),
@@ -551,24 +619,53 @@ fn curl_command(pki: &Pki, args: &SignArgs, msg: &Message) -> Result<String, Err
         "-X".into(),
         msg.method.clone(),
     ];
-    let mut headers = msg.headers.clone();
-    if let Some(tpp) = tls.tpp.as_deref().map(|t| pki.tpp(t)).transpose()? {
-        match args.credentials {
-            CurlCredentials::ApiKey => {
-                headers.push((CLIENT_ID_HEADER.into(), tpp.dcr_client_id.clone()));
-                headers.push((CLIENT_SECRET_HEADER.into(), tpp.dcr_client_secret.clone()));
+    let mut headers: Vec<(String, String, bool)> =
+        msg.headers.iter().map(|(n, v)| (n.clone(), v.clone(), false)).collect();
+    let kind = args.credentials.unwrap_or(match signer.profile.as_ref().map(|p| p.credentials.kind) {
+        Some(crate::scenario::profile::CredentialKind::Basic) => CurlCredentials::Basic,
+        Some(crate::scenario::profile::CredentialKind::ApiKey) | None => CurlCredentials::ApiKey,
+        Some(_) => CurlCredentials::None,
+    });
+    let (id_header, secret_header) = match &signer.profile {
+        Some(p) => (p.credentials.client_id_header.clone(), p.credentials.client_secret_header.clone()),
+        None => (CLIENT_ID_HEADER.to_string(), CLIENT_SECRET_HEADER.to_string()),
+    };
+    let show = args.show_secrets;
+    match (kind, &signer.tpp) {
+        (CurlCredentials::None, _) => {}
+        (_, None) => eprintln!(
+            "dcr-harness: warning: identity `{}` belongs to no TPP in the PKI manifest, so the command carries no DCR-service credentials",
+            signer.tls
+        ),
+        (kind, Some(tpp)) => {
+            let (id_var, secret_var) = credential_variables(signer.profile.as_ref(), tpp);
+            let (id, secret) = match (show, &signer.profile) {
+                (false, _) => (format!("${{{id_var}}}"), format!("${{{secret_var}}}")),
+                (true, Some(p)) => {
+                    crate::run::plan::credentials_of(p, pki, tpp).map_err(|e| Error::input("--profile", e))?
+                }
+                (true, None) => pki.tpp(tpp).map(|t| (t.dcr_client_id.clone(), t.dcr_client_secret.clone()))?,
+            };
+            if !show {
+                eprintln!("dcr-harness: note: the DCR-service credentials are ${id_var} and ${secret_var} in the command: export them, or add --show-secrets");
             }
-            CurlCredentials::Basic => parts
-                .extend(["--user".into(), shell_quote(&format!("{}:{}", tpp.dcr_client_id, tpp.dcr_client_secret))]),
-            CurlCredentials::None => {}
+            match kind {
+                CurlCredentials::Basic => {
+                    parts.extend(["--user".into(), shell_quote_expanding(&format!("{id}:{secret}"), !show)])
+                }
+                _ => {
+                    headers.push((id_header, id, !show));
+                    headers.push((secret_header, secret, !show));
+                }
+            }
         }
     }
     if !msg.body.is_empty() {
-        headers.push(("Content-Type".into(), "application/json".into()));
+        headers.push(("Content-Type".into(), "application/json".into(), false));
     }
-    for (name, value) in headers {
+    for (name, value, expands) in headers {
         parts.push("-H".into());
-        parts.push(shell_quote(&format!("{name}: {value}")));
+        parts.push(shell_quote_expanding(&format!("{name}: {value}"), expands));
     }
     if !msg.body.is_empty() {
         parts.push("--data-binary".into());

@@ -87,7 +87,7 @@ fn sign_json_and_curl_forms() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     for part in [
-        "curl --cert ",
+        "curl -sS --cert ",
         "qwac.pem",
         "--key ",
         "--cacert ",
@@ -99,6 +99,42 @@ fn sign_json_and_curl_forms() {
         assert!(text.contains(part), "{part} missing in {text}");
     }
     assert!(text.contains("/client/v1/register?dcr-harness=query'"), "mutated target shown: {text}");
+    // Quiet, and no DCR-service secret unless asked: shell references instead.
+    let secret = test_pki().tpp("tpp-a").expect("tpp").dcr_client_secret.clone();
+    assert!(text.starts_with("curl -sS "), "{text}");
+    assert!(!text.contains(&secret) && text.contains("\"X-IBM-Client-Secret: ${DCR_CLIENT_SECRET}\""), "{text}");
+    curl_args.push("--show-secrets");
+    let shown = stdout(&harness(&curl_args));
+    assert!(shown.contains(&format!("'X-IBM-Client-Secret: {secret}'")), "{shown}");
+}
+
+/// `sign --profile` signs as a run under that profile would: its dialect (here upper-case
+/// method and a bare hex digest) and its identities.
+#[test]
+fn sign_with_a_profile_applies_its_dialect() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let profile = tmp.path().join("upper.yaml");
+    let yaml = "name: upper\nsignature: { dialect: { method_case: upper, digest: hex } }\nidentities: { sign: qseal-b, tls: qwac-b, tpp: tpp-b }\n";
+    std::fs::write(&profile, yaml).expect("write");
+    let body = kat_body();
+    let url = "https://127.0.0.1:8443/client/v1/register";
+    let out = harness(&[
+        "sign",
+        "--url",
+        url,
+        "--body",
+        &body,
+        "--pki",
+        &pki_dir(),
+        "--profile",
+        &profile.display().to_string(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("(request-target): POST /client/v1/register\n"), "{text}");
+    assert!(text.contains("\ndigest: dd9023"), "a bare hex digest: {text}");
+    let qseal_b = test_pki().identity("qseal-b").expect("qseal-b").info.serial_hex();
+    assert!(text.contains(&format!("keyId=\"SN={qseal_b}")), "signed with the profile's QSEAL: {text}");
 }
 
 #[test]
