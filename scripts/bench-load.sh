@@ -18,7 +18,7 @@ bin=target/release/dcr-harness
 pki=target/test-pki
 out=target/bench-load
 mkdir -p "$out"
-$bin pki init --dir "$pki" >/dev/null 2>&1
+$bin pki init --pki "$pki" >/dev/null 2>&1
 $bin serve --pki "$pki" --listen 127.0.0.1:18443 >/dev/null 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT

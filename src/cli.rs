@@ -5,6 +5,8 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use clap::{Args, Parser, Subcommand};
@@ -26,6 +28,55 @@ use std::ops::Not;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// How much the terminal shows, and in colour or not: the same in every command.
+#[derive(Debug, Args, Clone, Copy, Default)]
+pub struct OutputArgs {
+    /// Show more: every step's checks of passing scenarios.
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+    /// Show only what did not pass, and the summary.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Colour: auto (a terminal without NO_COLOR), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, env = "DCR_HARNESS_COLOR")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// Where a command finds its project and its PKI: the same flags in every command that reads
+/// them.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Place {
+    /// The project directory (default: the nearest with a dcr-harness.toml, else the built-in
+    /// suite alone).
+    #[arg(long, env = "DCR_HARNESS_ROOT")]
+    pub root: Option<PathBuf>,
+    /// The PKI directory (default: the project's fixtures/pki, else the one under
+    /// DCR_HARNESS_HOME); created on first use.
+    #[arg(long, env = "DCR_HARNESS_PKI")]
+    pub pki: Option<PathBuf>,
+}
+
+impl Place {
+    /// The project's directories, with `--pki` in place of its PKI.
+    fn layout(&self) -> Result<crate::suite::Layout, Error> {
+        let mut layout = layout_of(self.root.as_deref())?;
+        if let Some(pki) = &self.pki {
+            layout.pki = pki.clone();
+        }
+        Ok(layout)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,7 +128,7 @@ pub enum SchemaKind {
 #[derive(Debug, Args, Clone)]
 pub struct SelectArgs {
     /// Target profile: a name from profiles/ or a path.
-    #[arg(long, default_value = "reference")]
+    #[arg(long, default_value = "reference", env = "DCR_HARNESS_PROFILE")]
     pub profile: String,
     /// Only scenarios with this tag (repeatable).
     #[arg(long)]
@@ -91,10 +142,8 @@ pub struct SelectArgs {
     /// Leave this scenario out (repeatable).
     #[arg(long)]
     pub skip: Vec<String>,
-    /// The project directory (default: the nearest with a dcr-harness.toml, else the built-in
-    /// suite alone).
-    #[arg(long, env = "DCR_HARNESS_ROOT")]
-    pub root: Option<PathBuf>,
+    #[command(flatten)]
+    pub place: Place,
 }
 
 #[derive(Debug, Args)]
@@ -102,14 +151,14 @@ pub struct RunArgs {
     #[command(flatten)]
     pub select: SelectArgs,
     /// Base URL of the DCR server under test (default: the profile's, else the embedded server).
-    #[arg(long)]
+    #[arg(long, env = "DCR_HARNESS_TARGET")]
     pub target: Option<String>,
     /// Stop starting scenarios after the first MUST failure.
     #[arg(long)]
     pub fail_fast: bool,
-    /// Scenarios at once, up to 1024 (default: cores x 4).
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1024))]
-    pub jobs: u16,
+    /// Scenarios at once, 1 to 1024 (default: four per core).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub jobs: Option<u16>,
     /// YAML map of scenario id to reason: failures listed there do not fail the run.
     #[arg(long)]
     pub known_failures: Option<PathBuf>,
@@ -133,12 +182,6 @@ pub struct RunArgs {
     /// Do not compare or write snapshots.
     #[arg(long, conflicts_with = "update_snapshots")]
     pub no_snapshots: bool,
-    /// Also show every step's checks of passing scenarios.
-    #[arg(short, long, conflicts_with = "quiet")]
-    pub verbose: bool,
-    /// Show only what did not pass, and the summary.
-    #[arg(short, long)]
-    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -148,10 +191,8 @@ pub struct CleanupArgs {
     /// Delete through this target profile instead of the one each client was registered under.
     #[arg(long)]
     pub profile: Option<String>,
-    /// The project directory (default: the nearest with a dcr-harness.toml, else the built-in
-    /// suite alone).
-    #[arg(long, env = "DCR_HARNESS_ROOT")]
-    pub root: Option<PathBuf>,
+    #[command(flatten)]
+    pub place: Place,
 }
 
 #[derive(Debug, Args)]
@@ -198,19 +239,14 @@ pub struct LoadRunArgs {
     #[arg(default_value = "smoke")]
     pub profile: String,
     /// Base URL of the DCR server to load (default: the target profile's, else the embedded server).
-    #[arg(long)]
+    #[arg(long, env = "DCR_HARNESS_TARGET")]
     pub target: Option<String>,
     /// The target profile (a name from profiles/ or a path), instead of the load profile's
     /// `target_profile`: the identities, credentials and signature rules of a real target.
-    #[arg(long = "target-profile", visible_alias = "profile")]
+    #[arg(long = "profile", visible_alias = "target-profile", env = "DCR_HARNESS_PROFILE")]
     pub target_profile: Option<String>,
-    /// The project directory (default: the nearest with a dcr-harness.toml, else the built-in
-    /// suite alone).
-    #[arg(long, env = "DCR_HARNESS_ROOT")]
-    pub root: Option<PathBuf>,
-    /// The PKI directory (default fixtures/pki under --root).
-    #[arg(long)]
-    pub pki: Option<PathBuf>,
+    #[command(flatten)]
+    pub place: Place,
     #[command(flatten)]
     pub reports: LoadReportArgs,
     /// This process is shard I of N (users and rates divided); default from a Kubernetes
@@ -250,14 +286,15 @@ pub struct SnapshotDir {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The PKI directory (created on first use).
-    #[arg(long, default_value = "fixtures/pki")]
-    pub pki: PathBuf,
+    #[command(flatten)]
+    pub place: Place,
     /// Address to listen on (port 0: any free port).
     #[arg(long, default_value = "127.0.0.1:8443")]
     pub listen: std::net::SocketAddr,
+    /// What the server speaks: SMBC-style PSD2 DCR (mTLS, API-key credentials, signatures) or
+    /// plain RFC 7591/7592 (registration access tokens).
     #[arg(long, value_enum, default_value_t = ServerKindArg::Smbc)]
-    pub profile: ServerKindArg,
+    pub mode: ServerKindArg,
     /// Switch off one rule (repeatable); `--list-flaws` names them.
     #[arg(long = "flaw")]
     pub flaws: Vec<String>,
@@ -297,9 +334,22 @@ pub enum PkiCommand {
 
 #[derive(Debug, Args)]
 pub struct PkiDirArg {
-    /// The PKI directory.
-    #[arg(long = "dir", visible_alias = "pki", default_value = "fixtures/pki")]
-    pub dir: PathBuf,
+    /// The PKI directory (default: the project's fixtures/pki, else the one under
+    /// DCR_HARNESS_HOME).
+    #[arg(long = "pki", visible_alias = "dir", env = "DCR_HARNESS_PKI")]
+    pub dir: Option<PathBuf>,
+    /// The project directory (default: the nearest with a dcr-harness.toml).
+    #[arg(long, env = "DCR_HARNESS_ROOT")]
+    pub root: Option<PathBuf>,
+}
+
+impl PkiDirArg {
+    fn dir(&self) -> Result<PathBuf, Error> {
+        match &self.dir {
+            Some(dir) => Ok(dir.clone()),
+            None => Ok(layout_of(self.root.as_deref())?.pki),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -341,17 +391,12 @@ pub struct SignArgs {
     /// File holding the body (none: empty body).
     #[arg(long)]
     pub body: Option<PathBuf>,
-    /// The PKI directory (created on first use; default: the project's, see `--root`).
-    #[arg(long, env = "DCR_HARNESS_PKI")]
-    pub pki: Option<PathBuf>,
+    #[command(flatten)]
+    pub place: Place,
     /// Sign as this target profile would: its signature dialect, identities and DCR-service
     /// credentials.
     #[arg(long, env = "DCR_HARNESS_PROFILE")]
     pub profile: Option<String>,
-    /// The project directory (default: the nearest with a dcr-harness.toml, else the built-in
-    /// suite alone).
-    #[arg(long, env = "DCR_HARNESS_ROOT")]
-    pub root: Option<PathBuf>,
     /// Signing identity (a QSEAL; default: the profile's, else `qseal`).
     #[arg(long)]
     pub identity: Option<String>,
@@ -443,10 +488,10 @@ value_enum!(
 pub fn run(cli: Cli) -> Result<Outcome, Error> {
     match cli.command {
         Command::Pki(PkiCommand::Init(args)) => pki_init(&args),
-        Command::Pki(PkiCommand::Show(args)) => pki_show(&args.dir),
+        Command::Pki(PkiCommand::Show(args)) => pki_show(&args.dir()?),
         Command::Sign(args) => sign(&args),
         Command::Serve(args) => serve(&args),
-        Command::Run(args) => run_suite(&args),
+        Command::Run(args) => run_suite(&args, cli.output),
         Command::Init { dir } => init(&dir),
         Command::List(args) => list(&args),
         Command::Validate(args) => validate(&args),
@@ -476,7 +521,7 @@ fn print(text: &str) -> Result<Outcome, Error> {
 }
 
 fn pki_init(args: &PkiInitArgs) -> Result<Outcome, Error> {
-    let dir = &args.dir.dir;
+    let dir = &args.dir.dir()?;
     let options = PkiOptions {
         key_type: args.key_type.into(),
         organization_identifier: args.org_id.clone(),
@@ -516,11 +561,15 @@ struct Signer {
 }
 
 fn signer(args: &SignArgs) -> Result<(Signer, Pki), Error> {
-    let layout = layout_of(args.root.as_deref())?;
+    let layout = layout_of(args.place.root.as_deref())?;
     let profile =
         args.profile.as_deref().map(|name| crate::scenario::Profile::load(name, &layout.profiles)).transpose()?;
-    let pki_dir =
-        args.pki.clone().or_else(|| profile.as_ref().and_then(|p| p.pki.clone())).unwrap_or_else(|| layout.pki.clone());
+    let pki_dir = args
+        .place
+        .pki
+        .clone()
+        .or_else(|| profile.as_ref().and_then(|p| p.pki.clone()))
+        .unwrap_or_else(|| layout.pki.clone());
     let pki = ensure_pki(&pki_dir, &PkiOptions::default())?;
     let named = |who: &crate::scenario::Who, fallback: &str| who.name().unwrap_or(fallback).to_string();
     let (dialect, sign, tls) = match &profile {
@@ -731,10 +780,10 @@ fn serve(args: &ServeArgs) -> Result<Outcome, Error> {
     if args.list_variants {
         return print(&listing(Variant::ALL, Variant::name, Variant::description));
     }
-    let pki = ensure_pki(&args.pki, &PkiOptions::default())?;
+    let pki = ensure_pki(&args.place.layout()?.pki, &PkiOptions::default())?;
     let config = ServerConfig {
         listen: args.listen,
-        profile: args.profile.into(),
+        profile: args.mode.into(),
         flaws: parse_flaws(&args.flaws)?,
         variants: parse_variants(&args.variants)?,
         cert_check: args.cert_check.into(),
@@ -754,8 +803,8 @@ fn serve(args: &ServeArgs) -> Result<Outcome, Error> {
         let server = crate::server::start(&pki, config).await.map_err(Error::Serve)?;
         print(&format!("{}\n", server.url()))?;
         eprintln!(
-            "reference DCR server ({:?} profile{}) on {}; Ctrl-C stops it",
-            args.profile,
+            "reference DCR server ({:?} mode{}) on {}; Ctrl-C stops it",
+            args.mode,
             if deviations.is_empty() { String::new() } else { format!(", {}", deviations.join(", ")) },
             server.url()
         );
@@ -809,14 +858,25 @@ fn layout_of(root: Option<&Path>) -> Result<crate::suite::Layout, Error> {
     Ok(project.layout())
 }
 
-fn run_suite(args: &RunArgs) -> Result<Outcome, Error> {
-    let layout = layout_of(args.select.root.as_deref())?;
+fn run_suite(args: &RunArgs, output: OutputArgs) -> Result<Outcome, Error> {
+    let layout = args.select.place.layout()?;
     ensure_pki(&layout.pki, &PkiOptions::default())?;
     let reports = match &args.report {
         Some(spec) => crate::report::parse_specs(spec)?,
         None => Vec::new(),
     };
     crate::report::check_writable(&reports)?;
+    // A report on stdout (`json=-`) is the only data there: the terminal report goes to stderr.
+    let to_stderr = reports.iter().any(|(_, path)| path == Path::new("-"));
+    let say = move |text: &str| -> Result<(), Error> {
+        match to_stderr {
+            true => {
+                eprint!("{text}");
+                Ok(())
+            }
+            false => print(text).map(drop),
+        }
+    };
     let known_failures = match &args.known_failures {
         Some(path) => crate::suite::load_known_failures(path)?,
         None => Default::default(),
@@ -828,7 +888,7 @@ fn run_suite(args: &RunArgs) -> Result<Outcome, Error> {
         run: crate::run::RunOptions {
             interrupt: Default::default(),
             progress: None,
-            jobs: usize::from(args.jobs),
+            jobs: args.jobs.map_or(0, usize::from),
             fail_fast: args.fail_fast,
             known_failures,
             deadline: args.timeout.map(std::time::Duration::from_secs),
@@ -845,34 +905,45 @@ fn run_suite(args: &RunArgs) -> Result<Outcome, Error> {
         },
         known_failures_file: args.known_failures.clone(),
     };
-    let verbosity = match (args.verbose, args.quiet) {
+    let verbosity = match (output.verbose, output.quiet) {
         (true, _) => Verbosity::Verbose,
         (_, true) => Verbosity::Quiet,
         _ => Verbosity::Normal,
     };
-    let style = Style::detect(verbosity);
+    let color = match output.color {
+        ColorChoice::Auto => None,
+        ColorChoice::Always => Some(true),
+        ColorChoice::Never => Some(false),
+    };
+    let style = Style::detect(verbosity, color);
     let mut options = options;
-    // On a terminal, a progress bar while running and the ordered report after; elsewhere (CI
-    // logs), each scenario's line as soon as it is done, then the summary.
-    let bar = style.color.then(|| {
+    // On a terminal (colour or not), a progress bar on stderr while running and the ordered
+    // report after; elsewhere (CI logs), each scenario's line as soon as it is done, then the
+    // summary.
+    let bar = (std::io::stderr().is_terminal() && std::io::stdout().is_terminal() && !to_stderr).then(|| {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} scenarios, {elapsed} {msg}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         bar
     });
+    let (passed, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let streamed = bar.is_none() && std::io::stdout().is_terminal().not();
     options.run.progress = Some(crate::run::Progress(std::sync::Arc::new({
         let bar = bar.clone();
         move |scenario, done, total| match &bar {
             Some(bar) => {
+                let failing = matches!(scenario.verdict, crate::run::Verdict::Fail | crate::run::Verdict::Error);
+                let tally = if failing { &failed } else { &passed };
+                tally.fetch_add(1, Ordering::Relaxed);
                 bar.set_length(total as u64);
                 bar.set_position(done as u64);
-                bar.set_message(scenario.id.clone());
+                let (p, f) = (passed.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
+                bar.set_message(format!("({p} passed, {f} failed) {}", scenario.id));
             }
             None if streamed => {
-                let _ = print(&crate::report::terminal::scenario_block(scenario, &style));
+                let _ = say(&crate::report::terminal::scenario_block(scenario, &style));
             }
             None => {}
         }
@@ -896,9 +967,9 @@ fn run_suite(args: &RunArgs) -> Result<Outcome, Error> {
         bar.finish_and_clear();
     }
     if streamed {
-        print(&crate::report::terminal::summary(&run.result))?;
+        say(&crate::report::terminal::summary(&run.result))?;
     } else {
-        print(&crate::report::terminal::render_with(&run.result, &style))?;
+        say(&crate::report::terminal::render_with(&run.result, &style))?;
     }
     if let Some(handshakes) = run.handshakes {
         eprintln!("embedded server: {handshakes} TLS handshakes for {} requests", run.result.requests);
@@ -925,7 +996,7 @@ fn init(dir: &Path) -> Result<Outcome, Error> {
 }
 
 fn list(args: &SelectArgs) -> Result<Outcome, Error> {
-    let layout = layout_of(args.root.as_deref())?;
+    let layout = args.place.layout()?;
     let (profile, scenarios, _) = crate::suite::load(&layout, &args.profile)?;
     let selected = crate::suite::select(&scenarios, &filter_of(args)?, &profile)?;
     let mut out = String::new();
@@ -936,7 +1007,7 @@ fn list(args: &SelectArgs) -> Result<Outcome, Error> {
 }
 
 fn validate(args: &SelectArgs) -> Result<Outcome, Error> {
-    let layout = layout_of(args.root.as_deref())?;
+    let layout = args.place.layout()?;
     let (profile, scenarios, pki) = crate::suite::load(&layout, &args.profile)?;
     let selected = crate::suite::select(&scenarios, &filter_of(args)?, &profile)?;
     let problems = crate::preflight::offline(&profile, &pki, &selected, &layout.fixtures);
@@ -971,7 +1042,7 @@ fn snapshots(command: SnapshotCommand) -> Result<Outcome, Error> {
 }
 
 fn cleanup(args: &CleanupArgs) -> Result<Outcome, Error> {
-    let layout = layout_of(args.root.as_deref())?;
+    let layout = args.place.layout()?;
     let done = runtime()?.block_on(crate::suite::cleanup(&layout, &args.ledger, args.profile.as_deref()))?;
     let mut out = String::new();
     for r in &done.results {
@@ -999,10 +1070,7 @@ fn load(args: &LoadArgs) -> Result<Outcome, Error> {
 }
 
 fn load_run(args: &LoadRunArgs) -> Result<Outcome, Error> {
-    let mut layout = layout_of(args.root.as_deref())?;
-    if let Some(pki) = &args.pki {
-        layout.pki = pki.clone();
-    }
+    let layout = args.place.layout()?;
     let mut profile = crate::load::read_profile(&args.profile, &layout.load)?;
     if let Some(target_profile) = &args.target_profile {
         profile.target_profile = target_profile.clone();
@@ -1129,7 +1197,7 @@ mod tests {
             area: vec!["digest".into(), "nowhere".into()],
             scenario: vec![],
             skip: vec![],
-            root: None,
+            place: Place::default(),
         };
         let err = filter_of(&select).expect_err("unknown area");
         assert_eq!(err.kind(), crate::error::ErrorKind::BadInput);

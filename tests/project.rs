@@ -62,3 +62,21 @@ fn a_project_from_init_adds_its_scenarios_and_profiles_to_the_built_in_ones() {
     assert_eq!(validate.status.code(), Some(2), "{}", text(&validate));
     assert!(text(&validate).contains("my-qwac"), "{}", text(&validate));
 }
+
+/// `--report json=-` makes the JSON report the whole of stdout (the terminal report goes to
+/// stderr), with the verdict, the counts, the start time and the tool version up front.
+#[test]
+fn a_json_report_on_stdout_is_the_only_data_there() {
+    let (empty, home) = (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"));
+    let args = ["run", "--scenario", "metadata-minimal-registration", "--report", "json=-"];
+    let out = harness(empty.path(), home.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    assert_eq!(report["verdict"], "PASS");
+    assert_eq!((report["counts"]["scenarios"].as_u64(), report["counts"]["passed"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(report["tool_version"], env!("CARGO_PKG_VERSION"));
+    assert!(report["run"]["started_at"].as_str().is_some_and(|t| t.ends_with('Z') && t.len() == 20), "{report}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("verdict: PASS"), "the terminal report on stderr");
+    let two = harness(empty.path(), home.path(), &["run", "--report", "json=-,md=-"]);
+    assert_eq!(two.status.code(), Some(2), "{}", text(&two));
+}

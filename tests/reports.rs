@@ -164,6 +164,7 @@ fn fixed_run() -> RunResult {
         interrupted: false,
         target: "https://127.0.0.1:8443".into(),
         profile: "reference".into(),
+        started_at: "2026-12-02T06:10:00Z".into(),
         scenarios: vec![
             scenario("digest-wrong", "digest", Severity::Must, Verdict::Fail, false),
             scenario("digest-sha1", "digest", Severity::Must, Verdict::Pass, true),
@@ -244,4 +245,9 @@ fn junit_keeps_to_the_strict_schema() {
         assert!(!body.contains("<properties>"), "a testcase with properties: {body}");
     }
     assert!(xml.contains("severity: MUST"), "severity is still said");
+    // ISO8601_DATETIME_PATTERN: no fraction, no zone.
+    for stamp in xml.split("timestamp=\"").skip(1).map(|rest| &rest[..rest.find('"').unwrap_or(0)]) {
+        assert_eq!(stamp, "2026-12-02T06:10:00", "{xml}");
+    }
+    assert_eq!(xml.matches("timestamp=").count(), 4, "the testsuites and each testsuite");
 }

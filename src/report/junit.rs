@@ -13,8 +13,18 @@ use crate::run::{RunResult, Verdict};
 pub fn render(run: &RunResult) -> String {
     let mut report = Report::new("dcr-harness");
     report.set_time(Duration::from_millis(run.duration_ms));
+    let started = chrono::DateTime::parse_from_rfc3339(&run.started_at).ok();
+    if let Some(at) = started {
+        report.set_timestamp(at);
+    }
     for (area, scenarios) in by_area(run) {
         let mut suite = TestSuite::new(area);
+        // Scenarios run concurrently: a suite's time is the sum of its cases', and every suite
+        // started with the run.
+        suite.set_time(scenarios.iter().map(|s| Duration::from_millis(s.duration_ms)).sum());
+        if let Some(at) = started {
+            suite.set_timestamp(at);
+        }
         suite.add_property(Property::new("target", run.target.as_str()));
         suite.add_property(Property::new("profile", run.profile.as_str()));
         for s in scenarios {
@@ -76,7 +86,13 @@ pub fn render(run: &RunResult) -> String {
         suite.add_test_case(case);
         report.add_test_suite(suite);
     }
-    without_suites_skipped(&report.to_string().unwrap_or_default())
+    zoneless_timestamps(&without_suites_skipped(&report.to_string().unwrap_or_default()))
+}
+
+/// The JUnit schema's timestamps carry no fraction and no zone (`2026-12-02T06:10:00`); ours are
+/// UTC, which quick-junit writes as `.000+00:00`.
+fn zoneless_timestamps(xml: &str) -> String {
+    xml.replace(".000+00:00\"", "\"")
 }
 
 /// quick-junit counts skipped tests on `<testsuites>` too, which the xUnit plugin's JUnit schema

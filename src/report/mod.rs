@@ -24,6 +24,14 @@ pub enum Kind {
 
 /// Parses `junit=PATH,json=PATH,html=PATH,md=PATH`.
 pub fn parse_specs(spec: &str) -> Result<Vec<(Kind, PathBuf)>, Error> {
+    let specs = parse_each(spec)?;
+    if specs.iter().filter(|(_, path)| path == Path::new("-")).count() > 1 {
+        return Err(Error::input(format!("--report {spec}"), "only one report can go to standard output (`-`)"));
+    }
+    Ok(specs)
+}
+
+fn parse_each(spec: &str) -> Result<Vec<(Kind, PathBuf)>, Error> {
     spec.split(',')
         .filter(|p| !p.trim().is_empty())
         .map(|part| {
@@ -76,7 +84,7 @@ pub fn write_all(run: &RunResult, specs: &[(Kind, PathBuf)]) -> Result<(), Error
 pub fn check_writable(specs: &[(Kind, PathBuf)]) -> Result<(), Error> {
     // A path the user named that cannot be written is bad input (exit 2), found before the run.
     let unwritable = |path: &Path, e: std::io::Error| Error::input(format!("--report {}", path.display()), e);
-    for (_, path) in specs {
+    for (_, path) in specs.iter().filter(|(_, p)| p != Path::new("-")) {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| unwritable(dir, e))?;
         }
@@ -89,7 +97,12 @@ pub fn check_writable(specs: &[(Kind, PathBuf)]) -> Result<(), Error> {
     Ok(())
 }
 
+/// `-` is standard output.
 fn write(path: &Path, text: &str) -> Result<(), Error> {
+    if path == Path::new("-") {
+        use std::io::Write;
+        return std::io::stdout().lock().write_all(text.as_bytes()).map_err(Error::Stdout);
+    }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
     }

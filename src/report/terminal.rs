@@ -28,11 +28,15 @@ pub struct Style {
 
 impl Style {
     /// Colour when stdout is a terminal and neither `NO_COLOR` nor `CLICOLOR=0` says otherwise.
-    pub fn detect(verbosity: Verbosity) -> Style {
+    /// `choice` is `--color always|never`; none (auto) means colour on a terminal unless
+    /// NO_COLOR or CLICOLOR=0 says otherwise.
+    pub fn detect(verbosity: Verbosity, choice: Option<bool>) -> Style {
         use std::io::IsTerminal;
-        let color = std::io::stdout().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            && std::env::var("CLICOLOR").map_or(true, |v| v != "0");
+        let color = choice.unwrap_or_else(|| {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var("CLICOLOR").map_or(true, |v| v != "0")
+        });
         Style { color, verbosity }
     }
 

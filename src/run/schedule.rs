@@ -66,6 +66,7 @@ pub struct RunOptions {
 /// Runs `scenarios` against `target`.
 pub async fn run(target: Arc<Target>, scenarios: Vec<Scenario>, options: RunOptions) -> RunResult {
     let started = Instant::now();
+    let started_at = crate::run::model::rfc3339(std::time::SystemTime::now());
     let options = Arc::new(options);
     let run_one = {
         let (target, options) = (target.clone(), options.clone());
@@ -76,6 +77,7 @@ pub async fn run(target: Arc<Target>, scenarios: Vec<Scenario>, options: RunOpti
         interrupted: options.interrupt.raised(),
         target: target.base_url.clone(),
         profile: target.profile.name.clone(),
+        started_at,
         requests: scenarios.iter().map(|s| s.requests).sum(),
         scenarios,
         duration_ms: started.elapsed().as_millis() as u64,

@@ -222,6 +222,9 @@ pub struct RunResult {
     pub interrupted: bool,
     pub target: String,
     pub profile: String,
+    /// When the run started: RFC 3339, UTC, to the second.
+    #[serde(default)]
+    pub started_at: String,
     pub scenarios: Vec<ScenarioResult>,
     pub duration_ms: u64,
     pub requests: u64,
@@ -234,6 +237,11 @@ pub struct RunResult {
     /// Clients the server made undeletable by revoking their token as RFC 7592 §2.1 allows.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub clients_stranded: Vec<String>,
+}
+
+/// A moment as RFC 3339 in UTC, to the second (`2026-12-02T06:10:00Z`).
+pub fn rfc3339(at: std::time::SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(at).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 impl RunResult {
@@ -316,6 +324,7 @@ mod tests {
                 interrupted: false,
                 target: String::new(),
                 profile: String::new(),
+                started_at: String::new(),
                 scenarios: scenarios.iter().map(|(v, s, e)| scenario(*v, *s, *e)).collect(),
                 duration_ms: 0,
                 requests: 0,
