@@ -111,6 +111,13 @@ pub enum Command {
     Snapshots(SnapshotCommand),
     /// Delete the clients a run left on a target, as its ledger names them.
     Cleanup(CleanupArgs),
+    /// Print a shell completion script (`dcr-harness completions bash > /etc/bash_completion.d/dcr-harness`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `dcr-harness man > dcr-harness.1`.
+    Man,
     /// Print the JSON Schema of scenario files or target profiles (for editors).
     Schema {
         #[arg(value_enum)]
@@ -493,6 +500,16 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Serve(args) => serve(&args),
         Command::Run(args) => run_suite(&args, cli.output),
         Command::Init { dir } => init(&dir),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "dcr-harness", &mut script);
+            print(&String::from_utf8_lossy(&script))
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut page).map_err(Error::Stdout)?;
+            print(&String::from_utf8_lossy(&page))
+        }
         Command::List(args) => list(&args),
         Command::Validate(args) => validate(&args),
         Command::Snapshots(command) => snapshots(command),

@@ -239,3 +239,19 @@ fn concurrent_processes_make_one_pki() {
     }
     assert!(outputs.windows(2).all(|w| w[0].stdout == w[1].stdout), "every process saw the same PKI");
 }
+
+/// Completions and the man page come from the clap definitions, so they name every command.
+#[test]
+fn completions_and_man_page_name_every_command() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = harness(&["completions", shell]);
+        assert!(out.status.success(), "{shell}: {}", stderr(&out));
+        let script = stdout(&out);
+        for command in ["run", "load", "init", "sign", "serve"] {
+            assert!(script.contains(command), "{shell} completion lacks `{command}`");
+        }
+    }
+    let man = stdout(&harness(&["man"]));
+    assert!(man.starts_with(".ie") && man.contains(".TH dcr-harness 1"), "{man}");
+    assert!(man.contains("completions") && man.contains("init"), "{man}");
+}
