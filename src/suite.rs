@@ -142,6 +142,9 @@ pub async fn prepare(
             format!("they change the embedded reference server, and this run targets {url}: drop them, or the target"),
         ));
     }
+    if let Some(problem) = remote.as_deref().and_then(|url| target_url_problem(url, &profile.paths)) {
+        return Err(Error::input("target", problem));
+    }
     let mut embedded = None;
     let base_url = match remote {
         Some(url) => url,
@@ -347,6 +350,48 @@ fn check_known_failures(
 }
 
 /// Fails fast, naming the target, when nothing listens there.
+/// What is wrong with a target URL as written, with what was likely meant: a missing scheme or
+/// `//`, another scheme, an endpoint's path where the base URL belongs, a query or fragment.
+pub fn target_url_problem(text: &str, paths: &crate::scenario::profile::Paths) -> Option<String> {
+    let text = text.trim();
+    let url = match reqwest::Url::parse(text) {
+        Ok(url) => url,
+        Err(url::ParseError::RelativeUrlWithoutBase) => {
+            return Some(format!("`{text}` has no scheme: did you mean https://{text}?"))
+        }
+        Err(e) => return Some(format!("`{text}` is not a URL: {e}")),
+    };
+    if !matches!(url.scheme(), "https" | "http") {
+        return Some(format!("`{text}`: the scheme must be https (or http for a plain server on loopback)"));
+    }
+    let after_scheme = &text[url.scheme().len() + 1..];
+    if !after_scheme.starts_with("//") {
+        let rest = after_scheme.trim_start_matches('/');
+        return Some(format!(
+            "`{text}` lacks the `//` after `{}:`: did you mean {}://{rest}?",
+            url.scheme(),
+            url.scheme()
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Some(format!("`{text}`: a target is a base URL, without query or fragment"));
+    }
+    let path = url.path().trim_end_matches('/');
+    let endpoint = [Some(&paths.register), Some(&paths.client), paths.secret.as_ref(), Some(&paths.token)]
+        .into_iter()
+        .flatten()
+        .map(|p| p.split("/{").next().unwrap_or(p).trim_end_matches('/'))
+        .filter(|p| !p.is_empty())
+        .find(|p| path.ends_with(p));
+    if let Some(endpoint) = endpoint {
+        let base = format!("{}{}", url.origin().ascii_serialization(), &path[..path.len() - endpoint.len()]);
+        return Some(format!(
+            "`{text}` ends with the endpoint path `{endpoint}`, which the profile adds itself: give the base URL, {base}"
+        ));
+    }
+    None
+}
+
 async fn check_reachable(base_url: &str) -> Result<(), Error> {
     let unreachable = |cause: crate::error::BoxError| Error::Unreachable { target: base_url.to_string(), cause };
     let url = reqwest::Url::parse(base_url).map_err(|e| Error::input(format!("target {base_url}"), e))?;
@@ -370,6 +415,33 @@ pub fn load_known_failures(path: &Path) -> Result<BTreeMap<String, String>, Erro
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
+
+    #[test]
+    fn target_url_mistakes_are_named_with_what_was_meant() {
+        let paths = crate::scenario::profile::Paths::default();
+        let cases = [
+            ("https://bank.example", None),
+            ("https://bank.example/dcr/", None),
+            ("http://127.0.0.1:8080", None),
+            ("bank.example", Some("has no scheme: did you mean https://bank.example?")),
+            ("https:bank.example", Some("lacks the `//` after `https:`: did you mean https://bank.example?")),
+            ("https:/bank.example", Some("did you mean https://bank.example?")),
+            ("ftp://bank.example", Some("the scheme must be https")),
+            ("https://bank.example/?x=1", Some("without query or fragment")),
+            (
+                "https://bank.example/dcr/client/v1/register",
+                Some("ends with the endpoint path `/client/v1/register`, which the profile adds itself: give the base URL, https://bank.example/dcr"),
+            ),
+            ("https://bank.example/client/v1/register/", Some("give the base URL, https://bank.example")),
+        ];
+        for (text, says) in cases {
+            let problem = target_url_problem(text, &paths);
+            match says {
+                None => assert_eq!(problem, None, "{text}"),
+                Some(says) => assert!(problem.as_deref().is_some_and(|p| p.contains(says)), "{text}: {problem:?}"),
+            }
+        }
+    }
 
     #[tokio::test]
     async fn a_target_that_cannot_be_reached_says_why() {

@@ -141,6 +141,7 @@ fn fixed_run() -> RunResult {
     let scenario = |id: &str, area: &str, severity: Severity, verdict: Verdict, passed: bool| ScenarioResult {
         id: id.into(),
         title: format!("title of {id}"),
+        location: format!("scenarios/{area}.yaml:{}", id.len()),
         area: area.parse().expect("area"),
         error: None,
         policy: None,

@@ -200,7 +200,43 @@ pub fn scenario_block(s: &ScenarioResult, style: &Style) -> String {
     out
 }
 
-/// Counts by area, then the verdict line.
+/// What did not pass, one entry each, after all the scenario lines: what failed first, where
+/// the scenario is written, and the command that runs it again.
+fn recap(run: &RunResult) -> String {
+    let notable: Vec<&ScenarioResult> = run
+        .scenarios
+        .iter()
+        .filter(|s| matches!(s.verdict, Verdict::Fail | Verdict::Error | Verdict::Warn | Verdict::FixedKnownFailure))
+        .collect();
+    if notable.is_empty() {
+        return String::new();
+    }
+    let profile = match run.profile.as_str() {
+        "reference" => String::new(),
+        other => format!(" --profile {other}"),
+    };
+    let mut out = format!("\n{} not passed:\n", notable.len());
+    for s in notable {
+        let what = match s.verdict {
+            Verdict::FixedKnownFailure => "passes now: remove it from the known failures".to_string(),
+            _ => super::first_failure(s).unwrap_or_default(),
+        };
+        let _ = writeln!(out, "  {:<5} {}  {}", label(s.verdict), s.id, s.location);
+        let _ = writeln!(out, "        {}", inert(&cut(&what, 200)));
+        let _ = writeln!(out, "        again: dcr-harness run{profile} --scenario {}", s.id);
+    }
+    out
+}
+
+/// At most `limit` characters, cut at a character boundary, with the length said when cut.
+fn cut(text: &str, limit: usize) -> String {
+    match text.char_indices().nth(limit) {
+        Some((at, _)) => format!("{}… ({} characters)", &text[..at], text.chars().count()),
+        None => text.to_string(),
+    }
+}
+
+/// The recap of what did not pass, counts by area, then the verdict line.
 pub fn summary(run: &RunResult) -> String {
     let mut by_area: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for s in &run.scenarios {
@@ -210,7 +246,8 @@ pub fn summary(run: &RunResult) -> String {
             entry.0 += 1;
         }
     }
-    let mut out = String::from("\nby area:");
+    let mut out = recap(run);
+    out.push_str("\nby area:");
     for (area, (passed, total)) in &by_area {
         let _ = write!(out, " {area} {passed}/{total};");
     }
@@ -223,7 +260,7 @@ pub fn summary(run: &RunResult) -> String {
     let verdict = run.headline();
     let _ = writeln!(
         out,
-        "\n\nverdict: {verdict}: {} scenarios, {} passed, {} failed (MUST), {} warnings (SHOULD), {} known failures, {} skipped{errors}; {} requests in {:.2} s against {} (profile {})",
+        "\n\nverdict: {verdict}: {} scenarios, {} passed, {} failed (MUST), {} warnings (SHOULD), {} known failures, {} skipped{errors}\n{} requests in {:.2} s against {} (profile {})",
         run.scenarios.len(),
         run.count(Verdict::Pass) + run.count(Verdict::FixedKnownFailure),
         failed,

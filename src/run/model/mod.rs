@@ -162,6 +162,10 @@ pub struct CleanupResult {
 pub struct ScenarioResult {
     pub id: String,
     pub title: String,
+    /// Where it is written: `scenarios/digest.yaml:27` (relative to the working directory when
+    /// it is below it).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub location: String,
     pub area: Area,
     /// The level it counted at (a policy's, as the profile holds it).
     pub severity: Severity,
@@ -182,9 +186,12 @@ pub struct ScenarioResult {
 impl ScenarioResult {
     /// A scenario's result before anything ran (its verdict `skipped` until told otherwise).
     pub fn not_run(s: &crate::scenario::Scenario) -> Self {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let file = s.file.strip_prefix(&cwd).unwrap_or(&s.file);
         ScenarioResult {
             id: s.id.clone(),
             title: s.title.clone(),
+            location: format!("{}:{}", file.display(), s.line),
             area: s.area,
             severity: s.severity,
             policy: s.policy.clone(),
@@ -288,6 +295,7 @@ mod tests {
         ScenarioResult {
             id: "s".into(),
             title: String::new(),
+            location: String::new(),
             area: Area::Lifecycle,
             severity,
             policy: None,
