@@ -4,17 +4,62 @@
 
 use std::path::Path;
 
-/// `file:line:col: message` for a YAML error, without serde's own trailing "at line X column Y".
-pub fn located(path: &Path, error: &serde_norway::Error) -> String {
+/// `file:line:col: message` for a YAML error of `source` (the file's text), without serde's own
+/// trailing "at line X column Y", with a suggestion for a misspelt key or value, then the line
+/// itself with a caret under the place.
+pub fn located(path: &Path, source: &str, error: &serde_norway::Error) -> String {
     let text = error.to_string();
     let message = match text.rfind(" at line ") {
         Some(at) => text[..at].to_string(),
         None => text,
     };
+    let message = format!("{message}{}", suggestion(&message));
     match error.location() {
-        Some(loc) => format!("{}:{}:{}: {message}", path.display(), loc.line(), loc.column()),
+        Some(loc) => format!(
+            "{}:{}:{}: {message}{}",
+            path.display(),
+            loc.line(),
+            loc.column(),
+            snippet(source, loc.line(), loc.column())
+        ),
         None => format!("{}: {message}", path.display()),
     }
+}
+
+/// `; did you mean `x`?` when serde names what it expected (`unknown field `mutation`, expected
+/// one of `mutations`, ...`) and one is close to what was written.
+fn suggestion(message: &str) -> String {
+    let quoted = |s: &str| -> Vec<String> { s.split('`').skip(1).step_by(2).map(str::to_string).collect() };
+    let Some((found, expected)) = message.split_once(", expected") else { return String::new() };
+    let (Some(written), candidates) = (quoted(found).pop(), quoted(expected)) else { return String::new() };
+    candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(&written, c), c))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| format!("; did you mean `{c}`?"))
+        .unwrap_or_default()
+}
+
+/// The line `line` of `source` with a caret under column `col` (1-based), as annotate-snippets
+/// draws it, on the lines after a message.
+pub fn snippet(source: &str, line: usize, col: usize) -> String {
+    use annotate_snippets::{Level, Renderer, Snippet};
+    let Some(text) = source.lines().nth(line.saturating_sub(1)) else { return String::new() };
+    // Control characters would drive the terminal; a YAML line is shown as inert text.
+    let text: String = text.chars().map(|c| if c.is_control() && c != '\t' { '\u{fffd}' } else { c }).collect();
+    let at = text.char_indices().nth(col.saturating_sub(1)).map_or(text.len(), |(i, _)| i);
+    let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+    let message = Level::Error
+        .title("")
+        .snippet(Snippet::source(&text).line_start(line).annotation(Level::Error.span(at..end.max(at))));
+    let rendered = Renderer::plain().render(message).to_string();
+    // The title line is the message already said: keep the drawing only.
+    let mut drawing: Vec<&str> = rendered.lines().skip(1).collect();
+    while drawing.last().is_some_and(|l| l.trim() == "|" || l.trim().is_empty()) {
+        drawing.pop();
+    }
+    format!("\n{}", drawing.join("\n"))
 }
 
 /// The largest YAML file read: 8 MiB (the shipped scenarios together are under 100 KiB).
@@ -173,8 +218,29 @@ mod tests {
     fn yaml_errors_are_located() {
         let error =
             serde_norway::from_str::<std::collections::BTreeMap<String, u8>>("a: 1\nb: lots\n").expect_err("bad");
-        let text = located(Path::new("f.yaml"), &error);
+        let text = located(Path::new("f.yaml"), "a: 1\nb: lots\n", &error);
         assert!(text.starts_with("f.yaml:2:4: "), "{text}");
         assert!(!text.contains(" at line "), "{text}");
+        assert!(text.ends_with("\n  |\n2 | b: lots\n  |    ^"), "the line, a caret under column 4: {text}");
+    }
+
+    #[test]
+    fn a_misspelt_key_or_value_gets_the_nearest_expected_one() {
+        let cases = [
+            ("unknown field `mutaton`, expected one of `op`, `mutation`, `body`", "; did you mean `mutation`?"),
+            ("unknown variant `regster`, expected one of `register`, `read`", "; did you mean `register`?"),
+            ("unknown field `zzz`, expected one of `op`, `body`", ""),
+            ("invalid type: string, expected a map", ""),
+        ];
+        for (message, says) in cases {
+            assert_eq!(suggestion(message), says, "{message}");
+        }
+    }
+
+    #[test]
+    fn a_snippet_never_carries_control_characters() {
+        let drawn = snippet("key: \u{1b}[31mred\n", 1, 6);
+        assert!(!drawn.contains('\u{1b}') && drawn.contains('\u{fffd}'), "{drawn:?}");
+        assert_eq!(snippet("one line\n", 5, 1), "", "a line past the end draws nothing");
     }
 }

@@ -408,7 +408,8 @@ async fn check_reachable(base_url: &str) -> Result<(), Error> {
 /// Reads a known-failures file: `scenario-id: reason` lines (YAML map).
 pub fn load_known_failures(path: &Path) -> Result<BTreeMap<String, String>, Error> {
     let text = crate::diagnostic::read_yaml_text(path).map_err(|e| Error::input("known failures", e))?;
-    serde_norway::from_str(&text).map_err(|e| Error::input("known failures", crate::diagnostic::located(path, &e)))
+    serde_norway::from_str(&text)
+        .map_err(|e| Error::input("known failures", crate::diagnostic::located(path, &text, &e)))
 }
 
 #[cfg(test)]

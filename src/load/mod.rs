@@ -45,7 +45,7 @@ pub fn read_profile(name_or_path: &str, dirs: &[std::path::PathBuf]) -> Result<L
     })?;
     let text = crate::diagnostic::read_yaml_text(&path).map_err(|e| Error::input("load profile", e))?;
     let profile: LoadProfile = serde_norway::from_str(&text)
-        .map_err(|e| Error::input("load profile", crate::diagnostic::located(&path, &e)))?;
+        .map_err(|e| Error::input("load profile", crate::diagnostic::located(&path, &text, &e)))?;
     let at = |key: &str, problem: String| {
         let line = crate::diagnostic::line_of_key(&text, key).unwrap_or(1);
         Error::input("load profile", format!("{}:{line}:1: {problem}", path.display()))

@@ -294,7 +294,7 @@ fn read_manifest(dir: &Path) -> Result<Manifest, PkiError> {
     let path = dir.join(MANIFEST);
     let text = std::fs::read_to_string(&path).map_err(|source| PkiError::Io { path: path.clone(), source })?;
     let manifest: Manifest =
-        serde_norway::from_str(&text).map_err(|e| PkiError::Yaml(crate::diagnostic::located(&path, &e)))?;
+        serde_norway::from_str(&text).map_err(|e| PkiError::Yaml(crate::diagnostic::located(&path, &text, &e)))?;
     if manifest.version != MANIFEST_VERSION {
         return Err(PkiError::Manifest {
             path,

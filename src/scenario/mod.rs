@@ -106,7 +106,7 @@ fn load_file(path: &Path) -> Result<Vec<Scenario>, String> {
 /// The scenarios of one file's text (`path` names it in messages and in each scenario).
 pub fn parse_file(path: &Path, text: &str) -> Result<Vec<Scenario>, String> {
     let mut scenarios: Vec<Scenario> =
-        serde_norway::from_str(text).map_err(|e| crate::diagnostic::located(path, &e))?;
+        serde_norway::from_str(text).map_err(|e| crate::diagnostic::located(path, text, &e))?;
     if scenarios.is_empty() {
         return Err(format!("{}:1:1: holds no scenarios (a scenario file is a list of them)", path.display()));
     }

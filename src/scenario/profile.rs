@@ -382,8 +382,8 @@ impl Profile {
             ),
         })?;
         let text = crate::diagnostic::read_yaml_text(&path).map_err(ProfileError::Yaml)?;
-        let mut profile: Profile =
-            serde_norway::from_str(&text).map_err(|e| ProfileError::Yaml(crate::diagnostic::located(&path, &e)))?;
+        let mut profile: Profile = serde_norway::from_str(&text)
+            .map_err(|e| ProfileError::Yaml(crate::diagnostic::located(&path, &text, &e)))?;
         profile.file = Some(path);
         Ok(profile)
     }
