@@ -207,6 +207,10 @@ fn html_report_of_a_fixed_run() {
     let html = report::render(Kind::Html, &fixed_run());
     assert!(!html.contains("<b>"), "HTML is escaped");
     assert!(!html.contains("http://") || !html.contains("src=\"http"), "no external assets");
+    let at = |id: &str| html.find(&format!("<code>{id}</code>")).unwrap_or(usize::MAX);
+    assert!(at("digest-wrong") < at("metadata-response-not-cached"), "the failure first");
+    assert!(at("metadata-response-not-cached") < at("digest-sha1"), "warnings before passes");
+    assert!(html.contains("started 2026-12-02T06:10:00Z · dcr-harness "), "date and version in the header");
     insta::assert_snapshot!(html);
 }
 

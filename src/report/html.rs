@@ -76,9 +76,11 @@ pub fn render(run: &RunResult) -> String {
     let _ = writeln!(out, "<h1>dcr-harness <span class=\"verdict {verdict}\">{verdict}</span></h1>");
     let _ = writeln!(
         out,
-        "<p class=\"meta\">target <code>{}</code> · profile <code>{}</code> · {} scenarios · {} requests · {:.2} s</p>",
+        "<p class=\"meta\">target <code>{}</code> · profile <code>{}</code> · started {} · dcr-harness {} · {} scenarios · {} requests · {:.2} s</p>",
         esc(&run.target),
         esc(&run.profile),
+        esc(&run.started_at),
+        env!("CARGO_PKG_VERSION"),
         run.scenarios.len(),
         run.requests,
         run.duration_ms as f64 / 1000.0
@@ -97,7 +99,15 @@ pub fn render(run: &RunResult) -> String {
         out,
         "<h2>Scenarios</h2><div id=\"filters\"><button class=\"on\" data-filter=\"\">all</button><button data-filter=\"fail\">failed</button><button data-filter=\"warn\">warnings</button><button data-filter=\"other\">known / skipped</button><button data-filter=\"pass\">passed</button></div>"
     );
-    for s in &run.scenarios {
+    // What needs reading first: failures and errors, then warnings and the rest, each in run order.
+    let rank = |s: &&ScenarioResult| match s.verdict {
+        Verdict::Fail | Verdict::Error => 0,
+        Verdict::Warn | Verdict::FixedKnownFailure => 1,
+        _ => 2,
+    };
+    let mut ordered: Vec<&ScenarioResult> = run.scenarios.iter().collect();
+    ordered.sort_by_key(rank);
+    for s in ordered {
         scenario(&mut out, s);
     }
     let _ = write!(out, "<script>{SCRIPT}</script>\n</body></html>\n");
@@ -150,7 +160,13 @@ fn scenario(out: &mut String, s: &ScenarioResult) {
         s.severity.name(),
         s.duration_ms
     );
-    let _ = writeln!(out, "<p class=\"meta\">source: {} · tags: {}</p>", esc(&s.source), esc(&s.tags.join(", ")));
+    let _ = writeln!(
+        out,
+        "<p class=\"meta\">{} · source: {} · tags: {}</p>",
+        esc(&s.location),
+        esc(&s.source),
+        esc(&s.tags.join(", "))
+    );
     if let Some(reason) = &s.known_failure_reason {
         let _ = writeln!(out, "<p>known failure: {}</p>", esc(reason));
     }
