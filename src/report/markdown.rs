@@ -57,7 +57,7 @@ pub fn render(run: &RunResult) -> String {
             out,
             "\n| verdict | scenario | severity | first failing check | source |\n| --- | --- | --- | --- | --- |"
         );
-        for s in notable {
+        for s in &notable {
             let check = first_failure(s).unwrap_or_else(|| "passes now: remove from known failures".into());
             let verdict = match s.verdict {
                 Verdict::Fail => "FAIL",
@@ -74,6 +74,20 @@ pub fn render(run: &RunResult) -> String {
                 s.severity.name(),
                 cell(&check),
                 cell(&s.source)
+            );
+        }
+        // The whole of each failure (diffs included) folded under its scenario: a table cell
+        // cannot hold a diff.
+        for s in notable.iter().filter(|s| matches!(s.verdict, Verdict::Fail | Verdict::Warn | Verdict::Error)) {
+            let detail = super::terminal::failure_detail(s);
+            let fence = if detail.contains("```") { "~~~~" } else { "```" };
+            let lang = if detail.lines().any(|l| l.starts_with(['+', '-'])) { "diff" } else { "text" };
+            let _ = writeln!(
+                out,
+                "\n<details><summary><code>{}</code> ({})</summary>\n\n{fence}{lang}\n{}\n{fence}\n\n</details>",
+                s.id,
+                s.location,
+                detail.trim_end()
             );
         }
     }
