@@ -226,13 +226,12 @@ async fn run_step(
         && sent.iter().any(|r| r.as_ref().is_ok_and(|r| (200..300).contains(&r.status)));
     if let (Some(client), Some(before), false) = (&step.expect.unchanged, before, substituted) {
         let after = session.read_client(client).await;
-        let show = |(status, body): &(String, String)| format!("{status} {body}");
-        checks.push(CheckOutcome::new(
-            format!("client `{client}` unchanged"),
-            before == after,
-            show(&before),
-            show(&after),
-        ));
+        let unchanged = before == after;
+        let (expected, got) = match unchanged {
+            true => ("as before the step".to_string(), format!("{} {}", after.0, after.1)),
+            false => ("as before the step".to_string(), what_changed(&before, &after)),
+        };
+        checks.push(CheckOutcome::new(format!("client `{client}` unchanged"), unchanged, expected, got));
     }
     if let (true, Some(snapshots), Some(Ok(response))) = (step.snapshot, &options.snapshots, sent.first()) {
         checks.push(snapshot(session, scenario, snapshots, index, response));
@@ -315,4 +314,35 @@ fn snapshot(
     let file = scenario.file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
     let source = format!("scenarios/{file}");
     crate::run::snapshot::check(options, &target.snapshot_key, &scenario.id, &source, index, &text)
+}
+
+/// How a client's read differs from the one before the step: the status if it moved, and a
+/// unified diff of the bodies pretty-printed (a JSON body field by field).
+fn what_changed(before: &(String, String), after: &(String, String)) -> String {
+    let pretty = |body: &str| match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(json) => serde_json::to_string_pretty(&json).unwrap_or_else(|_| body.to_string()) + "\n",
+        Err(_) => format!("{body}\n"),
+    };
+    let status = match before.0 == after.0 {
+        true => String::new(),
+        false => format!("read answered {} before, {} after\n", before.0, after.0),
+    };
+    let body = crate::run::snapshot::diff(&pretty(&before.1), &pretty(&after.1));
+    format!("{status}{}", body.replace("--- stored\n+++ now\n", "--- before the step\n+++ after\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_changed_client_is_shown_as_a_diff_of_its_fields() {
+        let before = ("200".to_string(), r#"{"client_name":"a","redirect_uris":["https://a/cb"]}"#.to_string());
+        let after = ("200".to_string(), r#"{"client_name":"b","redirect_uris":["https://a/cb"]}"#.to_string());
+        let shown = what_changed(&before, &after);
+        assert!(shown.starts_with("--- before the step\n+++ after\n"), "{shown}");
+        assert!(shown.contains("-  \"client_name\": \"a\",\n+  \"client_name\": \"b\","), "{shown}");
+        let gone = what_changed(&before, &("404".to_string(), "not found".to_string()));
+        assert!(gone.starts_with("read answered 200 before, 404 after\n"), "{gone}");
+    }
 }
