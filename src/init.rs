@@ -66,6 +66,12 @@ mod tests {
         assert_eq!(written.len(), files().len());
         let profile = crate::scenario::Profile::load("my-bank", &[dir.path().join("profiles")]).expect("profile");
         assert_eq!(profile.name, "my-bank");
+        for yaml in [".github/workflows/dcr-harness.yml", "known-failures.yaml"] {
+            let text = std::fs::read_to_string(dir.path().join(yaml)).expect("read");
+            serde_norway::from_str::<serde_norway::Value>(&text).unwrap_or_else(|e| panic!("{yaml}: {e}"));
+        }
+        let settings = std::fs::read_to_string(dir.path().join(crate::project::MARKER)).expect("read");
+        assert!(toml::from_str::<crate::project::Settings>(&settings).expect("settings").builtin);
         let again = init(dir.path()).expect_err("exists").to_string();
         assert!(again.contains("dcr-harness.toml") && again.contains("nothing written"), "{again}");
     }
