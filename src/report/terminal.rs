@@ -123,6 +123,9 @@ pub fn inert(text: &str) -> String {
 
 fn detail(s: &ScenarioResult, style: &Style, every_step: bool) -> String {
     let mut out = String::new();
+    if !s.location.is_empty() && (every_step || s.verdict.is_adverse()) {
+        let _ = writeln!(out, "      written at {}", s.location);
+    }
     for step in s.steps.iter().filter(|st| every_step || !st.passed()) {
         let _ = writeln!(out, "      step `{}` ({})", step.name, s.source);
         if !step.mutations.is_empty() {
@@ -141,9 +144,12 @@ fn detail(s: &ScenarioResult, style: &Style, every_step: bool) -> String {
             r.url,
             r.tls_identity.as_deref().unwrap_or("none")
         );
+        for (name, value) in signed_headers(&r.headers) {
+            let _ = writeln!(out, "          {name}: {}", inert(&value));
+        }
         match (&step.response, &step.transport_error) {
             (Some(resp), _) => {
-                let body: String = inert(&resp.body.chars().take(300).collect::<String>());
+                let body = inert(&cut_at_token(&resp.body, 300));
                 let cut = if resp.truncated { " [body cut at the harness's limit]" } else { "" };
                 let _ = writeln!(out, "        response: {} {body}{cut}", resp.status);
             }
@@ -164,6 +170,35 @@ fn detail(s: &ScenarioResult, style: &Style, every_step: bool) -> String {
         let _ = writeln!(out, "      cleanup of client {} {how}: {}", c.client, c.detail);
     }
     out
+}
+
+/// The headers that decide a signature's fate, as sent: Date, Digest and Signature (its value
+/// shortened: keyId, algorithm and the signed header list are what a reader checks).
+fn signed_headers(headers: &[(String, String)]) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .filter(|(name, _)| ["date", "digest", "signature"].contains(&name.to_ascii_lowercase().as_str()))
+        .map(|(name, value)| {
+            let value = match value.find("signature=\"") {
+                Some(at) if value.len() > at + 11 + 16 => {
+                    let start = at + 11;
+                    let length = value[start..].find('"').unwrap_or(value.len() - start);
+                    format!("{}{}…\" ({length} characters)", &value[..start], &value[start..start + 16])
+                }
+                _ => value.clone(),
+            };
+            (name.clone(), value)
+        })
+        .collect()
+}
+
+/// At most about `limit` characters of a body, cut after a JSON token (a comma, a closing
+/// bracket, a space) rather than inside one, saying how long it was.
+fn cut_at_token(text: &str, limit: usize) -> String {
+    let Some((hard, _)) = text.char_indices().nth(limit) else { return text.to_string() };
+    let at = text[..hard].rfind([',', ' ', '}', ']']).map_or(hard, |i| i + 1);
+    let at = if at < hard / 2 { hard } else { at };
+    format!("{}… ({} bytes in all)", &text[..at], text.len())
 }
 
 /// The whole report, plain.
@@ -281,6 +316,39 @@ pub fn summary(run: &RunResult) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_bodies_are_cut_between_tokens_and_say_their_length() {
+        let body = format!(r#"{{"client_id":"abc","redirect_uris":["{}"]}}"#, "x".repeat(400));
+        let cut = cut_at_token(&body, 300);
+        assert!(
+            cut.starts_with(r#"{"client_id":"abc","#) && cut.ends_with(&format!("… ({} bytes in all)", body.len()))
+        );
+        assert_eq!(cut_at_token("short", 300), "short");
+        let tokens = "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]";
+        assert_eq!(cut_at_token(tokens, 10), format!("[1, 2, 3, … ({} bytes in all)", tokens.len()));
+    }
+
+    #[test]
+    fn a_failure_shows_the_signed_headers_with_the_signature_shortened() {
+        let headers = vec![
+            ("Date".to_string(), "Wed, 02 Dec 2026 06:10:00 GMT".to_string()),
+            ("Content-Type".to_string(), "application/json".to_string()),
+            (
+                "Signature".to_string(),
+                format!(
+                    r#"keyId="SN=1,CA=CN=Q",algorithm="rsa-sha256",headers="date",signature="{}""#,
+                    "A".repeat(344)
+                ),
+            ),
+        ];
+        let shown = signed_headers(&headers);
+        assert_eq!(shown.len(), 2, "{shown:?}");
+        assert_eq!(
+            shown[1].1,
+            r#"keyId="SN=1,CA=CN=Q",algorithm="rsa-sha256",headers="date",signature="AAAAAAAAAAAAAAAA…" (344 characters)"#
+        );
+    }
 
     #[test]
     fn target_bytes_cannot_drive_the_terminal() {
