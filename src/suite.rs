@@ -134,6 +134,12 @@ pub async fn prepare(
 ) -> Result<Prepared, Error> {
     let (mut profile, scenarios, pki) = load(layout, profile)?;
     adjust(&mut profile);
+    // What is wrong on this side (identities, the profile's environment) is said before the
+    // network is tried: a starter profile's placeholder URL must not hide its missing QWAC.
+    let problems = crate::preflight::offline(&profile, &pki, &[], &layout.fixtures);
+    if !problems.is_empty() {
+        return Err(Error::input("preflight", problems.join("\n")));
+    }
     let pki = Arc::new(pki);
     let remote = target.or_else(|| profile.base_url.clone());
     if let (Some(url), false) = (&remote, embedded_as.flaws.is_empty() && embedded_as.variants.is_empty()) {
