@@ -80,6 +80,11 @@ fn a_json_report_on_stdout_is_the_only_data_there() {
     assert_eq!(report["tool_version"], env!("CARGO_PKG_VERSION"));
     assert!(report["run"]["started_at"].as_str().is_some_and(|t| t.ends_with('Z') && t.len() == 20), "{report}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("verdict: PASS"), "the terminal report on stderr");
+    let certificates = report["run"]["certificates"].as_array().expect("the certificates used");
+    let roles: Vec<&str> = certificates.iter().filter_map(|c| c["role"].as_str()).collect();
+    assert_eq!(roles, ["QWAC", "QSEAL"]);
+    assert!(certificates.iter().all(|c| c["subject"].as_str().is_some_and(|s| s.contains("Test TPP A"))));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("PRIVATE KEY"));
     let two = harness(empty.path(), home.path(), &["run", "--report", "json=-,md=-"]);
     assert_eq!(two.status.code(), Some(2), "{}", text(&two));
 }

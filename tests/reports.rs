@@ -179,6 +179,11 @@ fn fixed_run() -> RunResult {
         clients_left: vec!["left-behind-1".into()],
         ledger: Some(".dcr-harness/ledgers/ledger-1-1.jsonl".into()),
         clients_stranded: vec!["stranded-1".into()],
+        certificates: vec![dcr_harness::run::model::CertificateNote {
+            role: "QWAC".into(),
+            identity: "qwac".into(),
+            subject: "C=GB, O=Test TPP A Ltd, CN=Test TPP A Ltd QWAC".into(),
+        }],
     }
 }
 

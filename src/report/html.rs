@@ -85,6 +85,15 @@ pub fn render(run: &RunResult) -> String {
         run.requests,
         run.duration_ms as f64 / 1000.0
     );
+    for c in &run.certificates {
+        let _ = writeln!(
+            out,
+            "<p class=\"meta\">{} <code>{}</code>: {}</p>",
+            esc(&c.role),
+            esc(&c.identity),
+            esc(&c.subject)
+        );
+    }
     let parts: Vec<String> =
         counts(run).iter().filter(|(_, n)| *n > 0).map(|(what, n)| format!("{n} {what}")).collect();
     let _ = writeln!(out, "<p>{}</p>", esc(&parts.join(", ")));

@@ -84,7 +84,24 @@ pub async fn run(target: Arc<Target>, scenarios: Vec<Scenario>, options: RunOpti
         clients_left: target.ledger.outstanding().into_iter().map(|e| e.client_id).collect(),
         ledger: target.ledger.path().map(|p| p.display().to_string()),
         clients_stranded: target.ledger.stranded_clients(),
+        certificates: certificates(&target),
     }
+}
+
+/// The profile's QWAC and QSEAL, by subject.
+fn certificates(target: &Target) -> Vec<crate::run::model::CertificateNote> {
+    let ids = &target.profile.identities;
+    [("QWAC", &ids.tls), ("QSEAL", &ids.sign)]
+        .into_iter()
+        .filter_map(|(role, who)| {
+            let identity = target.pki.identity(who.name()?).ok()?;
+            Some(crate::run::model::CertificateNote {
+                role: role.to_string(),
+                identity: identity.name.clone(),
+                subject: identity.info.subject.clone(),
+            })
+        })
+        .collect()
 }
 
 /// Runs each scenario through `run_one` as the options say, telling it the moment the run's

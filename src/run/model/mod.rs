@@ -244,6 +244,19 @@ pub struct RunResult {
     /// Clients the server made undeletable by revoking their token as RFC 7592 §2.1 allows.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub clients_stranded: Vec<String>,
+    /// The certificates the run presented and signed with (subjects only: no key, no secret).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificates: Vec<CertificateNote>,
+}
+
+/// A certificate the run used, as a report names it.
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CertificateNote {
+    /// `QWAC` (mutual TLS) or `QSEAL` (signatures).
+    pub role: String,
+    /// The identity's name in the PKI manifest.
+    pub identity: String,
+    pub subject: String,
 }
 
 /// A moment as RFC 3339 in UTC, to the second (`2026-12-02T06:10:00Z`).
@@ -339,6 +352,7 @@ mod tests {
                 clients_left: Vec::new(),
                 ledger: None,
                 clients_stranded: Vec::new(),
+                certificates: Vec::new(),
             };
             assert_eq!(run.outcome(), *expected, "{scenarios:?}");
         }
