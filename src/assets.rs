@@ -49,8 +49,12 @@ fn collect(dir: &'static Dir<'static>, at: &Path, out: &mut Vec<(PathBuf, &'stat
 /// A short digest of every embedded path and byte: a suite directory is named by it, so that a
 /// build with other scenarios never reads an older build's.
 pub fn fingerprint() -> String {
+    fingerprint_of(&files())
+}
+
+fn fingerprint_of(files: &[(PathBuf, &'static [u8])]) -> String {
     let mut hash = sha2::Sha256::new();
-    for (path, contents) in files() {
+    for (path, contents) in files {
         hash.update(path.to_string_lossy().as_bytes());
         hash.update([0]);
         hash.update((contents.len() as u64).to_be_bytes());
@@ -71,7 +75,9 @@ pub struct MaterializeError {
 /// The shipped suite as a directory under `home` (written on first use, then reused): its
 /// `scenarios/`, `profiles/`, `load/`, `fixtures/` and `snapshots/`.
 pub fn materialize(home: &Path) -> Result<PathBuf, MaterializeError> {
-    let dir = home.join(format!("suite-{}-{}", env!("CARGO_PKG_VERSION"), fingerprint()));
+    let files = files();
+    let fingerprint = fingerprint_of(&files);
+    let dir = home.join(format!("suite-{}-{fingerprint}", env!("CARGO_PKG_VERSION")));
     if dir.join(COMPLETE).exists() {
         return Ok(dir);
     }
@@ -83,14 +89,14 @@ pub fn materialize(home: &Path) -> Result<PathBuf, MaterializeError> {
     // writing at the same moment, never leaves a partial suite under the final name.
     let staging = home.join(format!(".suite-staging-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
-    for (path, contents) in files() {
+    for (path, contents) in files {
         let file = staging.join(&path);
         if let Some(parent) = file.parent() {
             std::fs::create_dir_all(parent).map_err(fail(parent))?;
         }
         std::fs::write(&file, contents).map_err(fail(&file))?;
     }
-    std::fs::write(staging.join(COMPLETE), fingerprint()).map_err(fail(&staging))?;
+    std::fs::write(staging.join(COMPLETE), fingerprint).map_err(fail(&staging))?;
     match std::fs::rename(&staging, &dir) {
         Ok(()) => Ok(dir),
         // Another process got there first: its copy is as good.

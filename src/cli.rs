@@ -590,7 +590,11 @@ fn signer(args: &SignArgs) -> Result<(Signer, Pki), Error> {
     let pki = ensure_pki(&pki_dir, &PkiOptions::default())?;
     let named = |who: &crate::scenario::Who, fallback: &str| who.name().unwrap_or(fallback).to_string();
     let (dialect, sign, tls) = match &profile {
-        Some(p) => (p.signature.dialect.clone(), named(&p.identities.sign, "qseal"), named(&p.identities.tls, "qwac")),
+        Some(p) => (
+            p.signature.dialect.clone(),
+            named(&p.identities.sign, pki::names::QSEAL),
+            named(&p.identities.tls, pki::names::QWAC),
+        ),
         None => (Dialect::default(), pki::names::QSEAL.to_string(), pki::names::QWAC.to_string()),
     };
     let sign = args.identity.clone().unwrap_or(sign);

@@ -128,9 +128,7 @@ fn located(text: &str, e: &toml::de::Error) -> String {
     let message = e.message().to_string();
     match e.span() {
         Some(span) => {
-            let before = &text[..span.start.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            let (line, col) = crate::diagnostic::line_col(&text.as_bytes()[..span.start.min(text.len())]);
             format!("{line}:{col}: {message}")
         }
         None => message,

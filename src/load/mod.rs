@@ -36,11 +36,7 @@ pub fn read_profile(name_or_path: &str, dirs: &[std::path::PathBuf]) -> Result<L
     let path = crate::scenario::profile::find_named(name_or_path, dirs).map_err(|known| {
         Error::input(
             "load profile",
-            format!(
-                "unknown load profile `{name_or_path}`: not a file, and not one of {}{}",
-                known.join(", "),
-                crate::scenario::did_you_mean(name_or_path, known.iter().map(String::as_str))
-            ),
+            format!("unknown load profile {}", crate::scenario::profile::not_one_of(name_or_path, &known)),
         )
     })?;
     let text = crate::diagnostic::read_yaml_text(&path).map_err(|e| Error::input("load profile", e))?;
@@ -148,7 +144,7 @@ pub async fn run(
         })
         .await?;
     let target = prepared.target.clone();
-    run_preflight(layout, profile, &target).await?;
+    run_preflight(profile, &target).await?;
     preflight(&target).await?;
     if let Some(at) = options.start_at {
         wait_until(at, &options.stop).await?;
@@ -228,10 +224,11 @@ async fn wait_until(at: SystemTime, stop: &Interrupt) -> Result<(), Error> {
     Ok(())
 }
 
-/// The run's preflight (identities load, environment variables set, the target's certificate
-/// trusted, the scheme right), and every identity a transaction names exists.
-async fn run_preflight(layout: &Layout, profile: &LoadProfile, target: &Arc<Target>) -> Result<(), Error> {
-    let mut problems = crate::preflight::offline(&target.profile, &target.pki, &[], &layout.fixtures);
+/// The rest of the run's preflight (`suite::prepare` checked the profile's identities and
+/// environment): every identity a transaction names exists, the target's certificate is
+/// trusted and the scheme right.
+async fn run_preflight(profile: &LoadProfile, target: &Arc<Target>) -> Result<(), Error> {
+    let mut problems = Vec::new();
     for t in &profile.transactions {
         for who in [&t.tls, &t.sign].into_iter().flatten() {
             if let crate::scenario::Who::Named(name) = who {

@@ -34,9 +34,8 @@ impl Fixtures {
     /// does, so that the error names where it was expected).
     pub fn path(&self, file: impl AsRef<Path>) -> PathBuf {
         let file = file.as_ref();
-        let mut candidates = self.0.iter().map(|dir| dir.join(file));
-        let first = candidates.next().unwrap_or_else(|| file.to_path_buf());
-        std::iter::once(first.clone()).chain(candidates).find(|p| p.exists()).unwrap_or(first)
+        let candidates = || self.0.iter().map(|dir| dir.join(file));
+        candidates().find(|p| p.exists()).or_else(|| candidates().next()).unwrap_or_else(|| file.to_path_buf())
     }
 }
 

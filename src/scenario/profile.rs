@@ -308,8 +308,8 @@ pub enum ProfileError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("{0}")]
     Yaml(String),
-    #[error("unknown profile `{name}`: not a file, and not one of {known}")]
-    Unknown { name: String, known: String },
+    #[error("unknown profile {why}")]
+    Unknown { why: String },
 }
 
 /// The `policies:` map, every name one of `POLICIES` (a misspelt policy would silently hold
@@ -348,6 +348,15 @@ impl Default for Limits {
     }
 }
 
+/// ``name`: not a file, and not one of a, b; did you mean `a`?`: what an unknown name is told.
+pub fn not_one_of(name: &str, known: &[String]) -> String {
+    format!(
+        "`{name}`: not a file, and not one of {}{}",
+        known.join(", "),
+        crate::scenario::did_you_mean(name, known.iter().map(String::as_str))
+    )
+}
+
 /// A file named `name` (by path, or `NAME.yaml` in the first directory that has it), or the
 /// names the directories offer.
 pub fn find_named(name: &str, dirs: &[PathBuf]) -> Result<PathBuf, Vec<String>> {
@@ -373,14 +382,8 @@ pub fn find_named(name: &str, dirs: &[PathBuf]) -> Result<PathBuf, Vec<String>> 
 impl Profile {
     /// Loads a profile by path, or by name from the first of `dirs` that has it.
     pub fn load(name_or_path: &str, dirs: &[PathBuf]) -> Result<Profile, ProfileError> {
-        let path = find_named(name_or_path, dirs).map_err(|known| ProfileError::Unknown {
-            name: name_or_path.into(),
-            known: format!(
-                "{}{}",
-                known.join(", "),
-                crate::scenario::did_you_mean(name_or_path, known.iter().map(String::as_str))
-            ),
-        })?;
+        let path = find_named(name_or_path, dirs)
+            .map_err(|known| ProfileError::Unknown { why: not_one_of(name_or_path, &known) })?;
         let text = crate::diagnostic::read_yaml_text(&path).map_err(ProfileError::Yaml)?;
         let mut profile: Profile = serde_norway::from_str(&text)
             .map_err(|e| ProfileError::Yaml(crate::diagnostic::located(&path, &text, &e)))?;

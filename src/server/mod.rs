@@ -149,7 +149,12 @@ pub struct Stats {
 impl Stats {
     pub(crate) fn registered_by(&self, owner: &str) {
         let mut by = self.registrations.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        *by.entry(owner.to_string()).or_default() += 1;
+        match by.get_mut(owner) {
+            Some(count) => *count += 1,
+            None => {
+                by.insert(owner.to_string(), 1);
+            }
+        }
     }
 
     /// How many registrations each owner made.
