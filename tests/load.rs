@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
-use dcr_harness::load::{self, LoadOptions, LoadProfile, LoadReport, LoadTransaction, Signing, Thresholds};
+use dcr_harness::load::{
+    self, KeepClients, LoadOptions, LoadProfile, LoadReport, LoadTransaction, Signing, Thresholds,
+};
 use dcr_harness::scenario::{Operation, Who};
 use dcr_harness::server::{self, ServerConfig, ServerProfile};
 use dcr_harness::signature::Mutation;
@@ -44,6 +46,7 @@ fn profile(thresholds: Thresholds) -> LoadProfile {
         signing: Signing::Fresh,
         bodies: 1,
         shard_tpps: Default::default(),
+        keep_clients: KeepClients::All,
         transactions: vec![
             transaction("read", Operation::Read, None, None, 200),
             transaction("refresh", Operation::RefreshSecret, None, None, 200),
@@ -407,6 +410,30 @@ async fn a_load_with_an_unknown_identity_stops_before_it_starts() {
     let error = load::run(&layout(), &typo, &options, |_| {}, |_, _| {}).await.expect_err("refused").to_string();
     assert!(error.contains("transaction `read`: identity `qwac-nowhere` is not in the PKI"), "{error}");
     assert_eq!(server.stats().requests.load(std::sync::atomic::Ordering::Relaxed), 0, "no request sent");
+    server.stop().await;
+}
+
+/// By default a user keeps a few registrations and deletes its oldest beyond them while the load
+/// runs, measured on a line of its own: the target's client count stays bounded, and only what
+/// the users keep is left to delete after the run time.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rolling_cleanup_keeps_the_targets_clients_bounded() {
+    let server = server::start(test_pki(), ServerConfig::default()).await.expect("server");
+    let keep = 5;
+    let rolling = LoadProfile { keep_clients: KeepClients::Most(keep), ..registrations(Signing::Fresh, 2) };
+    let report = load_against(&server.url(), &rolling).await;
+    assert_eq!(report.unexpected, 0, "{}", load::render(&report));
+    let registered = transaction_named(&report, "register").requests;
+    let rolled = transaction_named(&report, load::ROLLING_CLEANUP).requests;
+    let users = rolling.users as u64;
+    assert!(registered > 10 * users * keep as u64, "enough registrations to roll: {registered}");
+    assert!(registered - rolled <= users * (keep as u64 + 1), "{registered} registered, {rolled} deleted during");
+    assert!(report.clients_deleted as u64 <= users * (keep as u64 + 2), "left for after: {}", report.clients_deleted);
+    let bound = rolling.users * (keep + 2) + 1;
+    assert!(server.peak_registered_clients() <= bound, "peak {} > {bound}", server.peak_registered_clients());
+    assert_eq!(server.registered_clients(), 0);
+    let rendered = load::render(&report);
+    assert!(rendered.contains(load::ROLLING_CLEANUP), "{rendered}");
     server.stop().await;
 }
 

@@ -73,7 +73,27 @@ pub struct Attack {
     pub transactions: Vec<Prepared>,
     pub pacing: Pacing,
     pub memo: Option<Arc<SignatureMemo>>,
+    /// The registrations a user keeps (beside its own client) before deleting its oldest; none
+    /// keeps all.
+    pub keep: Option<usize>,
     pub stop: Interrupt,
+}
+
+/// The name of the line that measures the deletions of the rolling cleanup.
+pub const ROLLING_CLEANUP: &str = "cleanup (delete beyond keep_clients)";
+
+impl Attack {
+    /// The keep limit, where a transaction registers clients to keep in check.
+    fn rolling_cleanup(&self) -> Option<usize> {
+        self.keep.filter(|_| self.transactions.iter().any(|t| t.transaction.op == Operation::Register))
+    }
+
+    /// An empty tally per transaction, and one for the rolling cleanup where there is one.
+    fn empty_tallies(&self) -> Vec<Tally> {
+        let names = self.transactions.iter().map(|t| t.transaction.name.as_str());
+        let cleanup = self.rolling_cleanup().map(|_| ROLLING_CLEANUP);
+        names.chain(cleanup).map(Tally::named).collect()
+    }
 }
 
 /// What the ticker tells the caller every second.
@@ -121,6 +141,15 @@ struct LiveTick {
     requests: u64,
     unexpected: u64,
     latency: hdrhistogram::Histogram<u64>,
+}
+
+impl Live {
+    fn count(&self, latency_us: u64, expected: bool) {
+        let mut tick = self.tick.lock().unwrap_or_else(|p| p.into_inner());
+        tick.requests += 1;
+        tick.unexpected += u64::from(!expected);
+        tick.latency.saturating_record(latency_us.max(1));
+    }
 }
 
 /// Runs the attack to its end (or the stop), calling `on_tick` every second.
@@ -194,8 +223,7 @@ pub async fn attack(attack: Attack, mut on_tick: impl FnMut(&Progress) + Send) -
     // The part-second after the last tick is counted in the totals, not drawn as a second of
     // its own (it would show as a collapse of throughput at the end).
     let _ = take_ticks(&lives, &mut second);
-    let mut tallies: Vec<Tally> =
-        shared.attack.transactions.iter().map(|t| Tally::named(&t.transaction.name)).collect();
+    let mut tallies = shared.attack.empty_tallies();
     let mut sessions = Vec::new();
     let mut setup_failures = Vec::new();
     for done in users_done {
@@ -260,7 +288,8 @@ async fn user(shared: Arc<Shared>, index: usize, delay: Duration, live: Arc<Live
     if let Some(memo) = &attack.memo {
         session.reuse_signatures(memo.clone());
     }
-    let mut tallies: Vec<Tally> = attack.transactions.iter().map(|t| Tally::named(&t.transaction.name)).collect();
+    let mut tallies = attack.empty_tallies();
+    let keep = attack.rolling_cleanup();
     if !sleep_unless_stopped(Instant::now() + delay, &attack.stop).await || Instant::now() >= shared.deadline {
         return UserDone { tallies, session, setup_failure: None };
     }
@@ -288,10 +317,22 @@ async fn user(shared: Arc<Shared>, index: usize, delay: Duration, live: Arc<Live
             latency_us,
         };
         tallies[i].record(&outcome);
-        let mut tick = live.tick.lock().unwrap_or_else(|p| p.into_inner());
-        tick.requests += 1;
-        tick.unexpected += u64::from(!expected);
-        tick.latency.saturating_record(latency_us.max(1));
+        live.count(latency_us, expected);
+        // The current registration and the retired ones: beyond `keep`, the oldest goes.
+        if keep.is_some_and(|keep| session.retired_count() >= keep) {
+            let started = Instant::now();
+            if let Some((deleted, status)) = session.delete_oldest_retired().await {
+                let latency_us = started.elapsed().as_micros().min(u64::MAX.into()) as u64;
+                let answer = status.as_ref().map(|s| *s).map_err(String::as_str);
+                tallies[attack.transactions.len()].record(&Outcome {
+                    answer,
+                    expected: deleted.ok,
+                    code: None,
+                    latency_us,
+                });
+                live.count(latency_us, deleted.ok);
+            }
+        }
     }
     UserDone { tallies, session, setup_failure: None }
 }

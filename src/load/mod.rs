@@ -22,12 +22,13 @@ use futures_util::StreamExt;
 
 use crate::error::Error;
 pub use crate::run::model::load::{
-    LoadProfile, LoadReport, LoadTransaction, Pacing, Signing, Stage, Thresholds, TransactionFigures,
+    KeepClients, LoadProfile, LoadReport, LoadTransaction, Pacing, Signing, Stage, Thresholds, TransactionFigures,
 };
 use crate::run::schedule::Interrupt;
 use crate::run::session::Session;
 use crate::run::Target;
 use crate::suite::{self, Layout};
+pub use engine::ROLLING_CLEANUP;
 pub use figures::Measurement;
 pub use render::render;
 
@@ -155,6 +156,7 @@ pub async fn run(
         transactions: profile.transactions.iter().map(|t| engine::Prepared::new(t, profile.bodies)).collect(),
         pacing: pacing.clone(),
         memo: memo.clone(),
+        keep: profile.keep_clients.limit(),
         stop: options.stop.clone(),
     };
     let users = match &pacing {

@@ -127,12 +127,23 @@ pub fn render(r: &LoadReport) -> String {
             let _ = writeln!(out, "  {mark} {}: {} (limit {})", t.name, t.value, t.limit);
         }
     }
-    let _ = writeln!(out, "\nclients: {} deleted after the load", count(r.clients_deleted as u64));
+    let _ = writeln!(out, "\n{}", clients_deleted(r));
     if !r.clients_left.is_empty() {
         let how = crate::run::model::cleanup_hint(r.ledger.as_deref());
         let _ = writeln!(out, "{} client(s) left on the target: {how}", r.clients_left.len());
     }
     out
+}
+
+/// How many clients were deleted during the load (the rolling cleanup) and after it.
+fn clients_deleted(r: &LoadReport) -> String {
+    let after = count(r.clients_deleted as u64);
+    match r.transactions.iter().find(|t| t.name == super::engine::ROLLING_CLEANUP) {
+        Some(rolling) => {
+            format!("clients: {} deleted during the load, {after} after it", count(rolling.requests - rolling.unexpected))
+        }
+        None => format!("clients: {after} deleted after the load"),
+    }
 }
 
 /// A chart's series: name, colour, (x, y) points.
@@ -354,7 +365,7 @@ pub fn html(r: &LoadReport) -> String {
         }
         out.push_str("</table>");
     }
-    let _ = write!(out, "<p>clients: {} deleted after the load", count(r.clients_deleted as u64));
+    let _ = write!(out, "<p>{}", esc(&clients_deleted(r)));
     if !r.clients_left.is_empty() {
         let _ = write!(
             out,

@@ -217,7 +217,9 @@ impl Session {
                 // A concurrent or repeated registration under the same name: keep the earlier
                 // client for cleanup.
                 if let Some(earlier) = self.clients.insert(lesson.register_as.to_string(), created) {
-                    self.retired.push(earlier);
+                    if !earlier.deleted {
+                        self.retired.push(earlier);
+                    }
                 }
             } else {
                 out.push(CheckOutcome::new(
@@ -308,31 +310,63 @@ impl Session {
         );
         let mut out = Vec::new();
         for (name, client) in pending {
-            self.clients.insert(name.clone(), client.clone());
-            let delete = owner_request(Operation::Delete, &name);
-            let (ok, mut stranded, detail) = match self.plan(&delete, None).await {
-                Ok(planned) => match self.send(&planned).await {
-                    Ok(r) if (200..300).contains(&r.status) => (true, false, format!("deleted ({})", r.status)),
-                    Ok(r) if r.status == 401 && client.lent => {
-                        (false, true, format!("delete answered 401: {STRANDED}"))
-                    }
-                    Ok(r) => (false, false, format!("delete answered {}", r.status)),
-                    Err(e) => (false, false, e.to_string()),
-                },
-                Err(e) => (false, false, format!("the delete request could not be built: {e}")),
-            };
-            if ok {
-                if let Some(c) = self.clients.get_mut(&name) {
-                    c.deleted = true;
-                }
-                self.target.ledger.deleted(&client.id);
-            }
-            if stranded {
-                stranded = self.target.ledger.stranded(&client.id);
-            }
-            out.push(CleanupResult { client: client.id, ok, stranded, detail });
+            out.push(self.delete(&name, client).await.0);
         }
         out
+    }
+
+    /// Clients this session registered and no longer names, not yet deleted.
+    pub fn retired_count(&self) -> usize {
+        self.retired.len()
+    }
+
+    /// Deletes the oldest client this session no longer names (a load's rolling cleanup); one
+    /// that could not be deleted is kept for the final cleanup. None when there is none; the
+    /// status is the delete's answer, or why there was none.
+    pub async fn delete_oldest_retired(&mut self) -> Option<(CleanupResult, Result<u16, String>)> {
+        if self.retired.is_empty() {
+            return None;
+        }
+        let client = self.retired.remove(0);
+        let name = "retired-rolling";
+        let (result, status) = self.delete(name, client.clone()).await;
+        self.clients.remove(name);
+        if !result.ok && !result.stranded {
+            self.retired.push(client);
+        }
+        Some((result, status))
+    }
+
+    /// Deletes one client under `name` (RFC 7592 §2.3), telling the ledger; with the answer's
+    /// status, or why there was none.
+    async fn delete(&mut self, name: &str, client: Client) -> (CleanupResult, Result<u16, String>) {
+        self.clients.insert(name.to_string(), client.clone());
+        let delete = owner_request(Operation::Delete, name);
+        let (ok, mut stranded, detail, status) = match self.plan(&delete, None).await {
+            Ok(planned) => match self.send(&planned).await {
+                Ok(r) if (200..300).contains(&r.status) => {
+                    (true, false, format!("deleted ({})", r.status), Ok(r.status))
+                }
+                Ok(r) if r.status == 401 && client.lent => {
+                    (false, true, format!("delete answered 401: {STRANDED}"), Ok(r.status))
+                }
+                Ok(r) => (false, false, format!("delete answered {}", r.status), Ok(r.status)),
+                Err(e) => (false, false, e.to_string(), Err("no answer".to_string())),
+            },
+            Err(e) => {
+                (false, false, format!("the delete request could not be built: {e}"), Err("not sent".to_string()))
+            }
+        };
+        if ok {
+            if let Some(c) = self.clients.get_mut(name) {
+                c.deleted = true;
+            }
+            self.target.ledger.deleted(&client.id);
+        }
+        if stranded {
+            stranded = self.target.ledger.stranded(&client.id);
+        }
+        (CleanupResult { client: client.id, ok, stranded, detail }, status)
     }
 }
 

@@ -288,6 +288,11 @@ impl RunningServer {
         self.state.store.len()
     }
 
+    /// The most clients that were registered at once since the server started.
+    pub fn peak_registered_clients(&self) -> usize {
+        self.state.store.peak()
+    }
+
     /// Stops accepting, closes open connections, and waits for the accept loop to end.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);

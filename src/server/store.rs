@@ -24,11 +24,20 @@ pub struct Client {
 #[derive(Default)]
 pub struct Store {
     clients: RwLock<HashMap<String, Client>>,
+    /// The most clients registered at once (what a load's rolling cleanup keeps bounded).
+    peak: std::sync::atomic::AtomicUsize,
 }
 
 impl Store {
     pub fn insert(&self, client: Client) {
-        self.write().insert(client.client_id.clone(), client);
+        let mut clients = self.write();
+        clients.insert(client.client_id.clone(), client);
+        self.peak.fetch_max(clients.len(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The most clients that were registered at once.
+    pub fn peak(&self) -> usize {
+        self.peak.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn get(&self, client_id: &str) -> Option<Client> {

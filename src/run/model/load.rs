@@ -55,6 +55,13 @@ pub struct LoadProfile {
     /// server as different TPPs; `same` keeps the main TPP everywhere.
     #[serde(default)]
     pub shard_tpps: ShardTpps,
+    /// How many clients registered by its transactions each user keeps on the target (its own
+    /// client aside): beyond this, a user deletes its oldest during the load (a rolling cleanup, measured as its own
+    /// line), so the target's client count stays bounded and little is left to delete after
+    /// the run time. `all` keeps every one until the load is over (then deleted several at a
+    /// time): the register-only figure, at the cost of a cleanup after the run time.
+    #[serde(default)]
+    pub keep_clients: KeepClients,
     pub transactions: Vec<LoadTransaction>,
     #[serde(default)]
     pub thresholds: Thresholds,
@@ -73,6 +80,79 @@ impl ShardTpps {
     /// Whether shard `index` speaks as the profile's other TPP.
     pub fn as_other(self, index: usize) -> bool {
         self == ShardTpps::Alternate && index % 2 == 1
+    }
+}
+
+/// How many registered clients a user keeps while the load runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeepClients {
+    Most(usize),
+    All,
+}
+
+impl KeepClients {
+    /// The most a user keeps by default: a handful per user, not tens of thousands on a target.
+    pub const DEFAULT: usize = 8;
+    pub const MOST: usize = 100_000;
+
+    /// The number beyond which a user deletes during the load; none keeps all.
+    pub fn limit(self) -> Option<usize> {
+        match self {
+            KeepClients::Most(n) => Some(n),
+            KeepClients::All => None,
+        }
+    }
+}
+
+impl Default for KeepClients {
+    fn default() -> Self {
+        KeepClients::Most(Self::DEFAULT)
+    }
+}
+
+impl Serialize for KeepClients {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            KeepClients::Most(n) => s.serialize_u64(*n as u64),
+            KeepClients::All => s.serialize_str("all"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for KeepClients {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Spelled {
+            Number(i64),
+            Word(String),
+        }
+        let wrong =
+            || serde::de::Error::custom(format!("keep_clients is a number from 1 to {} or `all`", KeepClients::MOST));
+        match Spelled::deserialize(d).map_err(|_| wrong())? {
+            Spelled::Number(n) => usize::try_from(n)
+                .ok()
+                .filter(|n| (1..=KeepClients::MOST).contains(n))
+                .map(KeepClients::Most)
+                .ok_or_else(wrong),
+            Spelled::Word(w) if w == "all" => Ok(KeepClients::All),
+            Spelled::Word(_) => Err(wrong()),
+        }
+    }
+}
+
+impl schemars::JsonSchema for KeepClients {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "KeepClients".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "clients a user keeps during the load (default 8; beyond, it deletes its oldest), or `all` to delete after the load",
+            "oneOf": [
+                { "type": "integer", "minimum": 1, "maximum": KeepClients::MOST },
+                { "const": "all" }
+            ]
+        })
     }
 }
 
@@ -502,5 +582,29 @@ mod tests {
         assert_eq!(users, vec![3, 3, 2]);
         let open = Pacing::Open { users: 3, stages: vec![(0, 0.0), (10, 300.0)] };
         assert_eq!(open.share(2, 3), Pacing::Open { users: 1, stages: vec![(0, 0.0), (10, 100.0)] });
+    }
+
+    #[test]
+    fn keep_clients_is_a_number_in_range_or_all() {
+        let keep = |extra: &str| {
+            let text = format!("name: p\nusers: 4\ntransactions: []\n{extra}");
+            serde_norway::from_str::<LoadProfile>(&text).map(|p| p.keep_clients).map_err(|e| e.to_string())
+        };
+        let cases: [(&str, Result<KeepClients, ()>); 7] = [
+            ("", Ok(KeepClients::Most(KeepClients::DEFAULT))),
+            ("keep_clients: 1", Ok(KeepClients::Most(1))),
+            ("keep_clients: all", Ok(KeepClients::All)),
+            ("keep_clients: 0", Err(())),
+            ("keep_clients: -3", Err(())),
+            ("keep_clients: 100001", Err(())),
+            ("keep_clients: some", Err(())),
+        ];
+        for (extra, expected) in cases {
+            match (keep(extra), expected) {
+                (Ok(got), Ok(want)) => assert_eq!(got, want, "{extra}"),
+                (Err(e), Err(())) => assert!(e.contains("keep_clients is a number from 1 to 100000 or `all`"), "{e}"),
+                (got, _) => panic!("{extra}: {got:?}"),
+            }
+        }
     }
 }
