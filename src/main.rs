@@ -8,6 +8,9 @@ use dcr_harness::cli::{run, Cli};
 use dcr_harness::error::{chain, ErrorKind};
 use dcr_harness::run::Outcome;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     ExitCode::from(match run(cli) {
