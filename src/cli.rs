@@ -939,8 +939,8 @@ fn run_suite(args: &RunArgs, output: OutputArgs) -> Result<Outcome, Error> {
     let style = Style::detect(verbosity, color);
     let mut options = options;
     // On a terminal (colour or not), a progress bar on stderr while running and the ordered
-    // report after; elsewhere (CI logs), each scenario's line as soon as it is done, then the
-    // summary.
+    // report after; elsewhere (CI logs), each scenario's line as soon as it and those before it
+    // in the plan are done (so two logs diff), then the summary.
     let bar = (std::io::stderr().is_terminal() && std::io::stdout().is_terminal() && !to_stderr).then(|| {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
@@ -951,20 +951,25 @@ fn run_suite(args: &RunArgs, output: OutputArgs) -> Result<Outcome, Error> {
     });
     let (passed, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let streamed = bar.is_none() && std::io::stdout().is_terminal().not();
+    let in_order = std::sync::Mutex::new(crate::report::terminal::InOrder::default());
     options.run.progress = Some(crate::run::Progress(std::sync::Arc::new({
         let bar = bar.clone();
-        move |scenario, done, total| match &bar {
+        move |scenario, at: crate::run::Done| match &bar {
             Some(bar) => {
                 let failing = matches!(scenario.verdict, crate::run::Verdict::Fail | crate::run::Verdict::Error);
                 let tally = if failing { &failed } else { &passed };
                 tally.fetch_add(1, Ordering::Relaxed);
-                bar.set_length(total as u64);
-                bar.set_position(done as u64);
+                bar.set_length(at.total as u64);
+                bar.set_position(at.done as u64);
                 let (p, f) = (passed.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
                 bar.set_message(format!("({p} passed, {f} failed) {}", scenario.id));
             }
             None if streamed => {
-                let _ = say(&crate::report::terminal::scenario_block(scenario, &style));
+                let block = crate::report::terminal::scenario_block(scenario, &style);
+                let due = in_order.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(at.index, block);
+                for block in due {
+                    let _ = say(&block);
+                }
             }
             None => {}
         }

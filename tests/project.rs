@@ -88,3 +88,24 @@ fn a_json_report_on_stdout_is_the_only_data_there() {
     let two = harness(empty.path(), home.path(), &["run", "--report", "json=-,md=-"]);
     assert_eq!(two.status.code(), Some(2), "{}", text(&two));
 }
+
+/// Outside a terminal (a CI log) each scenario's line comes as soon as it and those before it are
+/// done, in the order `list` gives, however many run at once: two logs of one suite diff.
+#[test]
+fn a_ci_log_lists_scenarios_in_the_plans_order() {
+    let (empty, home) = (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"));
+    let ids = |out: &Output, column: usize| -> Vec<String> {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_uppercase()))
+            .filter_map(|l| l.split_whitespace().nth(column).map(str::to_string))
+            .filter(|id| id.starts_with("sig-"))
+            .collect()
+    };
+    let list = harness(empty.path(), home.path(), &["list", "--area", "signature"]);
+    let planned = ids(&list, 0);
+    assert!(planned.len() > 10, "{}", text(&list));
+    let run = harness(empty.path(), home.path(), &["run", "--area", "signature", "--jobs", "32"]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+    assert_eq!(ids(&run, 1), planned, "{}", text(&run));
+}

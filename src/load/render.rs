@@ -140,7 +140,10 @@ fn clients_deleted(r: &LoadReport) -> String {
     let after = count(r.clients_deleted as u64);
     match r.transactions.iter().find(|t| t.name == super::engine::ROLLING_CLEANUP) {
         Some(rolling) => {
-            format!("clients: {} deleted during the load, {after} after it", count(rolling.requests - rolling.unexpected))
+            format!(
+                "clients: {} deleted during the load, {after} after it",
+                count(rolling.requests - rolling.unexpected)
+            )
         }
         None => format!("clients: {after} deleted after the load"),
     }

@@ -85,6 +85,27 @@ fn label(v: Verdict) -> &'static str {
     }
 }
 
+/// Blocks finished in any order, given out in the plan's: a CI log streams as the run goes and
+/// still reads the same from one run to the next (a block waits only for those before it).
+#[derive(Debug, Default)]
+pub struct InOrder {
+    next: usize,
+    waiting: BTreeMap<usize, String>,
+}
+
+impl InOrder {
+    /// Takes the block of plan place `index`; returns every block now due, in order.
+    pub fn push(&mut self, index: usize, block: String) -> Vec<String> {
+        self.waiting.insert(index, block);
+        let mut due = Vec::new();
+        while let Some(block) = self.waiting.remove(&self.next) {
+            due.push(block);
+            self.next += 1;
+        }
+        due
+    }
+}
+
 /// One line for a scenario.
 pub fn scenario_line(s: &ScenarioResult) -> String {
     styled_line(s, &Style::default())
@@ -316,6 +337,24 @@ pub fn summary(run: &RunResult) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blocks_come_out_in_the_plans_order_as_soon_as_those_before_are_done() {
+        let cases: [(&[usize], &[&[&str]]); 3] = [
+            (&[0, 1, 2], &[&["0"], &["1"], &["2"]]),
+            (&[2, 0, 1], &[&[], &["0"], &["1", "2"]]),
+            (&[1, 2, 3, 0], &[&[], &[], &[], &["0", "1", "2", "3"]]),
+        ];
+        for (arrivals, expected) in cases {
+            let mut in_order = InOrder::default();
+            let given: Vec<Vec<String>> = arrivals.iter().map(|i| in_order.push(*i, i.to_string())).collect();
+            assert_eq!(
+                given,
+                expected.iter().map(|d| d.iter().map(|s| s.to_string()).collect::<Vec<_>>()).collect::<Vec<_>>(),
+                "{arrivals:?}"
+            );
+        }
+    }
 
     #[test]
     fn long_bodies_are_cut_between_tokens_and_say_their_length() {

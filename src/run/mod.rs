@@ -17,5 +17,5 @@ pub mod snapshot;
 pub mod target;
 
 pub use model::{Outcome, RunResult, ScenarioResult, StepResult, Verdict};
-pub use schedule::{run, Progress, RunOptions};
+pub use schedule::{run, Done, Progress, RunOptions};
 pub use target::Target;

@@ -17,8 +17,8 @@ use super::scenario::{panicked, run_scenario};
 use super::target::Target;
 use crate::scenario::Scenario;
 
-/// A finished scenario, how many are done, and of how many.
-pub type ProgressFn = dyn Fn(&ScenarioResult, usize, usize) + Send + Sync;
+/// A finished scenario, and where it stands.
+pub type ProgressFn = dyn Fn(&ScenarioResult, Done) + Send + Sync;
 
 /// Called as each scenario finishes.
 #[derive(Clone)]
@@ -61,6 +61,14 @@ pub struct RunOptions {
     pub deadline: Option<Duration>,
     /// Compare (or record) the answers of steps marked `snapshot: true`.
     pub snapshots: Option<crate::run::snapshot::SnapshotOptions>,
+}
+
+/// Where a finished scenario stands: its place in the plan, and how many of how many are done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Done {
+    pub index: usize,
+    pub done: usize,
+    pub total: usize,
 }
 
 /// Runs `scenarios` against `target`.
@@ -157,7 +165,7 @@ where
         }
         done += 1;
         if let Some(Progress(progress)) = &options.progress {
-            progress(slot, done, total);
+            progress(slot, Done { index, done, total });
         }
     }
     results
@@ -243,8 +251,8 @@ mod tests {
         let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
         let progress = {
             let seen = seen.clone();
-            Progress(Arc::new(move |r: &ScenarioResult, done, total| {
-                seen.lock().expect("lock").push((r.id.clone(), done, total));
+            Progress(Arc::new(move |r: &ScenarioResult, d: Done| {
+                seen.lock().expect("lock").push((r.id.clone(), d.done, d.total));
             }))
         };
         let scenarios = vec![scenario("a", Severity::Must), scenario("boom", Severity::Must)];
