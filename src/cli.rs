@@ -1167,11 +1167,15 @@ fn write_load_reports(report: &crate::load::LoadReport, to: &LoadReportArgs) -> 
     let text = crate::load::render(report);
     print(&text)?;
     let json = || serde_json::to_string_pretty(report).unwrap_or_default();
-    for (path, content) in [
-        (&to.md, text.clone()),
-        (&to.html, to.html.as_ref().map(|_| crate::load::render::html(report)).unwrap_or_default()),
-        (&to.json, to.json.as_ref().map(|_| json()).unwrap_or_default()),
-    ] {
+    let html = match &to.html {
+        Some(_) => {
+            crate::load::render::html(report).map_err(|source| Error::Template { report: "HTML load", source })?
+        }
+        None => String::new(),
+    };
+    for (path, content) in
+        [(&to.md, text.clone()), (&to.html, html), (&to.json, to.json.as_ref().map(|_| json()).unwrap_or_default())]
+    {
         if let Some(path) = path {
             std::fs::write(path, content).map_err(|e| Error::output(path, e))?;
         }

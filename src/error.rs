@@ -54,6 +54,13 @@ pub enum Error {
     /// The async runtime could not start.
     #[error("the async runtime could not start: {0}")]
     Runtime(#[source] std::io::Error),
+    /// A report's template failed (a defect of this program: the templates are built in).
+    #[error("the {report} report could not be rendered: {source}")]
+    Template {
+        report: &'static str,
+        #[source]
+        source: minijinja::Error,
+    },
 }
 
 impl Error {
@@ -73,7 +80,9 @@ impl Error {
                 ErrorKind::BadInput
             }
             Error::Unreachable { .. } => ErrorKind::Unreachable,
-            Error::Serve(_) | Error::Output { .. } | Error::Stdout(_) | Error::Runtime(_) => ErrorKind::Internal,
+            Error::Serve(_) | Error::Output { .. } | Error::Stdout(_) | Error::Runtime(_) | Error::Template { .. } => {
+                ErrorKind::Internal
+            }
         }
     }
 }

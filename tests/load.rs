@@ -389,7 +389,7 @@ fn a_summary_says_first_what_was_measured() {
     };
     let report = measurement.report();
     insta::assert_snapshot!("load_summary", load::render(&report));
-    let page = load::render::html(&report);
+    let page = load::render::html(&report).expect("rendered");
     assert_eq!(page.matches("<svg").count(), 3, "throughput, latency over time, percentile curve");
     for part in ["Status mix per transaction", "class=\"seg bad\"", "BREACHED", "per-second", "X25519MLKEM768"] {
         assert!(page.contains(part), "{part}");

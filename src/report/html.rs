@@ -1,28 +1,13 @@
 //! One self-contained HTML page an auditor can open and keep: no external assets. A summary by
 //! area and severity, a filter by verdict, and each scenario expandable to its steps, checks,
-//! request and response (redacted when recorded).
+//! request and response (redacted when recorded), failures first. The markup is a template
+//! (`templates/report/run.html`) that the engine escapes; this module only shapes the data.
 
-use std::fmt::Write;
+use serde::Serialize;
 
 use super::{by_area, counts};
-use crate::run::{RunResult, ScenarioResult, StepResult, Verdict};
+use crate::run::{RunResult, ScenarioResult, Verdict};
 use crate::scenario::Severity;
-
-/// Text made safe inside HTML elements and attribute values.
-pub(crate) fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
 
 fn verdict_class(v: Verdict) -> &'static str {
     match v {
@@ -51,6 +36,10 @@ details.scenario>summary{cursor:pointer}
 .meta{color:#57606a;font-size:12px}
 pre{background:#f6f8fa;padding:.5rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all;font-size:12px}
 td.ok{color:#1f883d}td.no{color:#cf222e;font-weight:600}
+.http{background:#f6f8fa;padding:.5rem;margin:.4rem 0;font:12px ui-monospace,monospace;word-break:break-all}
+.http pre{padding:0;margin:.4rem 0 0}.header{padding-left:1em;text-indent:-1em}
+details.long{display:inline}details.long>summary{display:inline;cursor:pointer}details.long[open]>summary{display:none}
+p.error{color:#82071e;font-weight:600}
 #filters button{margin-right:.3rem;padding:.2rem .7rem;border:1px solid #d0d7de;border-radius:4px;background:#fff;cursor:pointer}
 #filters button.on{background:#0969da;color:#fff;border-color:#0969da}
 body.only-fail details.scenario:not(.fail){display:none}
@@ -65,50 +54,86 @@ document.body.className=b.dataset.filter?'only-'+b.dataset.filter:'';
 document.querySelectorAll('#filters button').forEach(function(x){x.classList.toggle('on',x===b)});});});
 "#;
 
-pub fn render(run: &RunResult) -> String {
-    let verdict = run.headline();
-    let mut out = String::new();
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>dcr-harness {verdict}: {}</title><style>{STYLE}</style></head><body>\n",
-        esc(&run.target)
-    );
-    let _ = writeln!(out, "<h1>dcr-harness <span class=\"verdict {verdict}\">{verdict}</span></h1>");
-    let _ = writeln!(
-        out,
-        "<p class=\"meta\">target <code>{}</code> · profile <code>{}</code> · started {} · dcr-harness {} · {} scenarios · {} requests · {:.2} s</p>",
-        esc(&run.target),
-        esc(&run.profile),
-        esc(&run.started_at),
-        env!("CARGO_PKG_VERSION"),
-        run.scenarios.len(),
-        run.requests,
-        run.duration_ms as f64 / 1000.0
-    );
-    for c in &run.certificates {
-        let _ = writeln!(
-            out,
-            "<p class=\"meta\">{} <code>{}</code>: {}</p>",
-            esc(&c.role),
-            esc(&c.identity),
-            esc(&c.subject)
-        );
-    }
-    let parts: Vec<String> =
-        counts(run).iter().filter(|(_, n)| *n > 0).map(|(what, n)| format!("{n} {what}")).collect();
-    let _ = writeln!(out, "<p>{}</p>", esc(&parts.join(", ")));
-    if let Some(notice) = super::clients_left_notice(run) {
-        let _ = writeln!(out, "<p class=\"verdict FAIL\">{}</p>", esc(&notice));
-    }
-    if let Some(notice) = super::clients_stranded_notice(run) {
-        let _ = writeln!(out, "<p class=\"verdict WARN\">{}</p>", esc(&notice));
-    }
-    summary_table(&mut out, run);
-    let _ = writeln!(
-        out,
-        "<h2>Scenarios</h2><div id=\"filters\"><button class=\"on\" data-filter=\"\">all</button><button data-filter=\"fail\">failed</button><button data-filter=\"warn\">warnings</button><button data-filter=\"other\">known / skipped</button><button data-filter=\"pass\">passed</button></div>"
-    );
-    // What needs reading first: failures and errors, then warnings and the rest, each in run order.
+/// Values longer than this fold to their first `FOLD_KEEP` characters (a certificate header,
+/// a signature); bodies longer than `FOLD_BODY_AT` fold whole.
+const FOLD_AT: usize = 160;
+const FOLD_KEEP: usize = 72;
+const FOLD_BODY_AT: usize = 2_000;
+
+#[derive(Serialize)]
+struct Page<'a> {
+    headline: &'a str,
+    version: &'static str,
+    seconds: String,
+    counts: String,
+    notices: Vec<Notice>,
+    areas: Vec<AreaRow<'a>>,
+    scenarios: Vec<ScenarioView<'a>>,
+    style: &'static str,
+    script: &'static str,
+}
+
+#[derive(Serialize)]
+struct Notice {
+    class: &'static str,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct AreaRow<'a> {
+    area: &'a str,
+    must_passed: usize,
+    must_failed: usize,
+    should_passed: usize,
+    should_not_met: usize,
+    other: usize,
+}
+
+#[derive(Serialize)]
+struct ScenarioView<'a> {
+    scenario: &'a ScenarioResult,
+    class: &'static str,
+    open: bool,
+    area: &'static str,
+    severity: &'static str,
+}
+
+/// Renders the page; an error is the template's (a defect of this program, which the report
+/// tests catch), never the run's.
+pub fn render(run: &RunResult) -> Result<String, minijinja::Error> {
+    let mut env = minijinja::Environment::new();
+    env.add_template("run.html", include_str!("../../templates/report/run.html"))?;
+    let page = Page {
+        headline: run.headline(),
+        version: env!("CARGO_PKG_VERSION"),
+        seconds: format!("{:.2}", run.duration_ms as f64 / 1000.0),
+        counts: counts(run)
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(what, n)| format!("{n} {what}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        notices: [("FAIL", super::clients_left_notice(run)), ("WARN", super::clients_stranded_notice(run))]
+            .into_iter()
+            .filter_map(|(class, text)| Some(Notice { class, text: text? }))
+            .collect(),
+        areas: by_area(run).into_iter().map(|(area, scenarios)| area_row(area, &scenarios)).collect(),
+        scenarios: failures_first(run).into_iter().map(scenario_view).collect(),
+        style: STYLE,
+        script: SCRIPT,
+    };
+    use minijinja::value::{Serde, Value};
+    env.get_template("run.html")?.render(minijinja::context! {
+        page => Value::from(Serde(&page)),
+        run => Value::from(Serde(run)),
+        fold_at => FOLD_AT,
+        fold_keep => FOLD_KEEP,
+        fold_body_at => FOLD_BODY_AT,
+    })
+}
+
+/// What needs reading first: failures and errors, then warnings and the rest, each in run order.
+fn failures_first(run: &RunResult) -> Vec<&ScenarioResult> {
     let rank = |s: &&ScenarioResult| match s.verdict {
         Verdict::Fail | Verdict::Error => 0,
         Verdict::Warn | Verdict::FixedKnownFailure => 1,
@@ -116,125 +141,33 @@ pub fn render(run: &RunResult) -> String {
     };
     let mut ordered: Vec<&ScenarioResult> = run.scenarios.iter().collect();
     ordered.sort_by_key(rank);
-    for s in ordered {
-        scenario(&mut out, s);
-    }
-    let _ = write!(out, "<script>{SCRIPT}</script>\n</body></html>\n");
-    out
+    ordered
 }
 
-fn summary_table(out: &mut String, run: &RunResult) {
-    let _ = writeln!(out, "<h2>By area and severity</h2><table><tr><th>area</th><th>MUST passed</th><th>MUST failed</th><th>SHOULD passed</th><th>SHOULD not met</th><th>other</th></tr>");
-    for (area, scenarios) in by_area(run) {
-        let count = |sev: Severity, ok: bool| {
-            scenarios
-                .iter()
-                .filter(|s| s.severity == sev)
-                .filter(|s| {
-                    if ok {
-                        matches!(s.verdict, Verdict::Pass | Verdict::FixedKnownFailure)
-                    } else {
-                        matches!(s.verdict, Verdict::Fail | Verdict::Warn)
-                    }
-                })
-                .count()
-        };
-        let other = scenarios
+fn area_row<'a>(area: &'a str, scenarios: &[&ScenarioResult]) -> AreaRow<'a> {
+    let count = |sev: Severity, verdicts: &[Verdict]| {
+        scenarios.iter().filter(|s| s.severity == sev && verdicts.contains(&s.verdict)).count()
+    };
+    let (passed, not_met) = ([Verdict::Pass, Verdict::FixedKnownFailure], [Verdict::Fail, Verdict::Warn]);
+    AreaRow {
+        area,
+        must_passed: count(Severity::Must, &passed),
+        must_failed: count(Severity::Must, &not_met),
+        should_passed: count(Severity::Should, &passed),
+        should_not_met: count(Severity::Should, &not_met),
+        other: scenarios
             .iter()
             .filter(|s| matches!(s.verdict, Verdict::KnownFailure | Verdict::Skipped | Verdict::Error))
-            .count();
-        let _ = writeln!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{other}</td></tr>",
-            esc(area),
-            count(Severity::Must, true),
-            count(Severity::Must, false),
-            count(Severity::Should, true),
-            count(Severity::Should, false)
-        );
+            .count(),
     }
-    out.push_str("</table>\n");
 }
 
-fn scenario(out: &mut String, s: &ScenarioResult) {
-    let class = verdict_class(s.verdict);
-    let open = if matches!(s.verdict, Verdict::Fail | Verdict::Error) { " open" } else { "" };
-    let _ = writeln!(
-        out,
-        "<details class=\"scenario {class}\"{open}><summary><span class=\"tag {class}\">{}</span> <code>{}</code> {} <span class=\"meta\">{} · {} · {} ms</span></summary>",
-        class.to_uppercase(),
-        esc(&s.id),
-        esc(&s.title),
-        esc(s.area.name()),
-        s.severity.name(),
-        s.duration_ms
-    );
-    let _ = writeln!(
-        out,
-        "<p class=\"meta\">{} · source: {} · tags: {}</p>",
-        esc(&s.location),
-        esc(&s.source),
-        esc(&s.tags.join(", "))
-    );
-    if let Some(reason) = &s.known_failure_reason {
-        let _ = writeln!(out, "<p>known failure: {}</p>", esc(reason));
-    }
-    for step in &s.steps {
-        self::step(out, step);
-    }
-    for c in &s.cleanup {
-        let _ = writeln!(
-            out,
-            "<p class=\"meta\">cleanup of client <code>{}</code>: {}</p>",
-            esc(&c.client),
-            esc(&c.detail)
-        );
-    }
-    out.push_str("</details>\n");
-}
-
-fn step(out: &mut String, step: &StepResult) {
-    let _ = writeln!(
-        out,
-        "<h4>{}{}</h4>",
-        esc(&step.name),
-        if step.mutations.is_empty() {
-            String::new()
-        } else {
-            format!(" — mutation <code>{}</code>", esc(&step.mutations.join(", ")))
-        }
-    );
-    out.push_str("<table><tr><th>check</th><th>expected</th><th>got</th><th></th></tr>");
-    for c in &step.checks {
-        let (class, mark) = if c.passed { ("ok", "✓") } else { ("no", "✗") };
-        let _ = write!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{mark}</td></tr>",
-            esc(&c.check),
-            esc(&c.expected),
-            esc(&c.got)
-        );
-    }
-    out.push_str("</table>\n");
-    let r = &step.request;
-    let headers: String = r.headers.iter().map(|(n, v)| format!("{n}: {v}\n")).collect();
-    let _ = writeln!(
-        out,
-        "<pre>{} {}\n(TLS identity: {})\n{}\n{}</pre>",
-        esc(&r.method),
-        esc(&r.url),
-        esc(r.tls_identity.as_deref().unwrap_or("none")),
-        esc(&headers),
-        esc(&r.body)
-    );
-    match (&step.response, &step.transport_error) {
-        (Some(resp), _) => {
-            let headers: String = resp.headers.iter().map(|(n, v)| format!("{n}: {v}\n")).collect();
-            let _ = writeln!(out, "<pre>{}\n{}\n{}</pre>", resp.status, esc(&headers), esc(&resp.body));
-        }
-        (None, Some(e)) => {
-            let _ = writeln!(out, "<pre>no answer: {}</pre>", esc(e));
-        }
-        _ => {}
+fn scenario_view(s: &ScenarioResult) -> ScenarioView<'_> {
+    ScenarioView {
+        scenario: s,
+        class: verdict_class(s.verdict),
+        open: matches!(s.verdict, Verdict::Fail | Verdict::Error),
+        area: s.area.name(),
+        severity: s.severity.name(),
     }
 }

@@ -56,13 +56,13 @@ fn parse_each(spec: &str) -> Result<Vec<(Kind, PathBuf)>, Error> {
 }
 
 /// Renders one report.
-pub fn render(kind: Kind, run: &RunResult) -> String {
-    match kind {
+pub fn render(kind: Kind, run: &RunResult) -> Result<String, Error> {
+    Ok(match kind {
         Kind::Junit => junit::render(run),
         Kind::Json => json::render(run),
-        Kind::Html => html::render(run),
+        Kind::Html => html::render(run).map_err(|source| Error::Template { report: "HTML", source })?,
         Kind::Markdown => markdown::render(run),
-    }
+    })
 }
 
 /// Writes every requested report, creating directories as needed.
@@ -71,7 +71,7 @@ pub fn render(kind: Kind, run: &RunResult) -> String {
 pub fn write_all(run: &RunResult, specs: &[(Kind, PathBuf)]) -> Result<(), Error> {
     let mut first_error = None;
     for (kind, path) in specs {
-        if let Err(e) = write(path, &render(*kind, run)) {
+        if let Err(e) = render(*kind, run).and_then(|text| write(path, &text)) {
             first_error.get_or_insert(e);
         }
     }
