@@ -109,3 +109,26 @@ fn a_ci_log_lists_scenarios_in_the_plans_order() {
     assert_eq!(run.status.code(), Some(0), "{}", text(&run));
     assert_eq!(ids(&run, 1), planned, "{}", text(&run));
 }
+
+/// Colour follows the conventions anstream reads: CLICOLOR_FORCE colours even a pipe, NO_COLOR
+/// wins over it, and `--color` over both.
+#[test]
+fn colour_follows_clicolor_force_no_color_and_the_flag() {
+    let (empty, home) = (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"));
+    let run = |env: &[(&str, &str)], extra: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_dcr-harness"));
+        command.args(["run", "--scenario", "metadata-minimal-registration"]).args(extra);
+        command.current_dir(empty.path()).env("DCR_HARNESS_HOME", home.path());
+        for name in ["NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "DCR_HARNESS_COLOR", "DCR_HARNESS_ROOT"] {
+            command.env_remove(name);
+        }
+        command.envs(env.iter().copied());
+        let out = command.output().expect("run dcr-harness");
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        String::from_utf8_lossy(&out.stdout).contains('\u{1b}')
+    };
+    assert!(!run(&[], &[]), "a pipe gets no colour");
+    assert!(run(&[("CLICOLOR_FORCE", "1")], &[]), "CLICOLOR_FORCE colours a pipe");
+    assert!(!run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")], &[]), "NO_COLOR wins");
+    assert!(run(&[("NO_COLOR", "1")], &["--color", "always"]), "the flag wins over both");
+}

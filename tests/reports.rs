@@ -260,7 +260,9 @@ fn terminal_styles_colour_quiet_and_verbose() {
     use dcr_harness::report::terminal::{render_with, Style, Verbosity};
     let run = fixed_run();
     let coloured = render_with(&run, &Style { color: true, verbosity: Verbosity::Normal });
-    assert!(coloured.contains("\x1b[1;31mFAIL \x1b[0m"), "FAIL in red");
+    let red = dcr_harness::report::terminal::verdict_style(dcr_harness::run::Verdict::Fail);
+    assert!(coloured.contains(&format!("{red}FAIL {red:#}")), "FAIL in red");
+    assert!(red.get_fg_color().is_some() && red.get_effects().contains(anstyle::Effects::BOLD));
     let plain = render_with(&run, &Style { color: false, verbosity: Verbosity::Normal });
     assert!(!plain.contains('\x1b'), "no escape codes without colour (NO_COLOR, not a terminal)");
     let quiet = render_with(&run, &Style { color: false, verbosity: Verbosity::Quiet });

@@ -27,48 +27,51 @@ pub struct Style {
 }
 
 impl Style {
-    /// Colour when stdout is a terminal and neither `NO_COLOR` nor `CLICOLOR=0` says otherwise.
-    /// `choice` is `--color always|never`; none (auto) means colour on a terminal unless
-    /// NO_COLOR or CLICOLOR=0 says otherwise.
+    /// `choice` is `--color always|never`; none (auto) leaves it to anstream: colour on a
+    /// terminal unless NO_COLOR, CLICOLOR=0 or TERM=dumb say otherwise (CLICOLOR_FORCE forces it).
     pub fn detect(verbosity: Verbosity, choice: Option<bool>) -> Style {
-        use std::io::IsTerminal;
-        let color = choice.unwrap_or_else(|| {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::env::var("CLICOLOR").map_or(true, |v| v != "0")
-        });
+        let color =
+            choice.unwrap_or_else(|| anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never);
         Style { color, verbosity }
     }
 
-    fn paint(&self, code: &str, text: &str) -> String {
+    fn paint(&self, style: anstyle::Style, text: &str) -> String {
         if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
+            format!("{style}{text}{style:#}")
         } else {
             text.to_string()
         }
     }
 
     fn verdict(&self, v: Verdict) -> String {
-        let code = match v {
-            Verdict::Pass | Verdict::FixedKnownFailure => "32",
-            Verdict::Fail | Verdict::Error => "1;31",
-            Verdict::Warn => "33",
-            Verdict::KnownFailure | Verdict::Skipped => "2",
-            Verdict::Info => "34",
-        };
-        self.paint(code, &format!("{:<5}", label(v)))
+        self.paint(verdict_style(v), &format!("{:<5}", label(v)))
     }
 
     /// Diff lines in colour: removed red, added green.
     fn diff(&self, text: &str) -> String {
         text.lines()
             .map(|l| match l.chars().next() {
-                Some('-') if !l.starts_with("---") => self.paint("31", l),
-                Some('+') if !l.starts_with("+++") => self.paint("32", l),
+                Some('-') if !l.starts_with("---") => self.paint(REMOVED, l),
+                Some('+') if !l.starts_with("+++") => self.paint(ADDED, l),
                 _ => l.to_string(),
             })
             .collect::<Vec<_>>()
             .join("\n")
+    }
+}
+
+const REMOVED: anstyle::Style = anstyle::AnsiColor::Red.on_default();
+const ADDED: anstyle::Style = anstyle::AnsiColor::Green.on_default();
+
+/// The colour of a verdict: failures bold red, warnings yellow, what needs no reading dimmed.
+pub fn verdict_style(v: Verdict) -> anstyle::Style {
+    use anstyle::AnsiColor::*;
+    match v {
+        Verdict::Pass | Verdict::FixedKnownFailure => Green.on_default(),
+        Verdict::Fail | Verdict::Error => Red.on_default().bold(),
+        Verdict::Warn => Yellow.on_default(),
+        Verdict::KnownFailure | Verdict::Skipped => anstyle::Style::new().dimmed(),
+        Verdict::Info => Blue.on_default(),
     }
 }
 
