@@ -259,15 +259,22 @@ fn report_specs_parse_and_bad_ones_name_the_culprit() {
 fn terminal_styles_colour_quiet_and_verbose() {
     use dcr_harness::report::terminal::{render_with, Style, Verbosity};
     let run = fixed_run();
-    let coloured = render_with(&run, &Style { color: true, verbosity: Verbosity::Normal });
+    let coloured = render_with(&run, &Style { color: true, verbosity: Verbosity::Normal, width: None });
     let red = dcr_harness::report::terminal::verdict_style(dcr_harness::run::Verdict::Fail);
     assert!(coloured.contains(&format!("{red}FAIL {red:#}")), "FAIL in red");
     assert!(red.get_fg_color().is_some() && red.get_effects().contains(anstyle::Effects::BOLD));
-    let plain = render_with(&run, &Style { color: false, verbosity: Verbosity::Normal });
+    let plain = render_with(&run, &Style { color: false, verbosity: Verbosity::Normal, width: None });
     assert!(!plain.contains('\x1b'), "no escape codes without colour (NO_COLOR, not a terminal)");
-    let quiet = render_with(&run, &Style { color: false, verbosity: Verbosity::Quiet });
+    let mut long = fixed_run();
+    long.scenarios[0].title =
+        "A registration whose Digest header does not match its body is refused by the server".into();
+    let narrow = render_with(&long, &Style { color: false, verbosity: Verbosity::Normal, width: Some(110) });
+    let line = narrow.lines().find(|l| l.starts_with("FAIL  digest-wrong")).expect("the failure's line");
+    assert!(console::measure_text_width(line) <= 110 && line.ends_with('…'), "cut to the width: {line}");
+    assert!(narrow.lines().all(|l| !l.starts_with("PASS") || console::measure_text_width(l) <= 110));
+    let quiet = render_with(&run, &Style { color: false, verbosity: Verbosity::Quiet, width: None });
     assert!(!quiet.contains("PASS  digest-sha1") && quiet.contains("FAIL  digest-wrong"));
-    let verbose = render_with(&run, &Style { color: false, verbosity: Verbosity::Verbose });
+    let verbose = render_with(&run, &Style { color: false, verbosity: Verbosity::Verbose, width: None });
     assert!(verbose.contains("ok status: expected signature rejection"), "passing checks shown: {verbose}");
 }
 

@@ -24,6 +24,9 @@ pub enum Verbosity {
 pub struct Style {
     pub color: bool,
     pub verbosity: Verbosity,
+    /// The terminal's width: a scenario line's title is cut to it. None (a pipe, a file, a
+    /// CI log) keeps every line whole.
+    pub width: Option<usize>,
 }
 
 impl Style {
@@ -32,7 +35,9 @@ impl Style {
     pub fn detect(verbosity: Verbosity, choice: Option<bool>) -> Style {
         let color =
             choice.unwrap_or_else(|| anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never);
-        Style { color, verbosity }
+        let term = console::Term::stdout();
+        let width = term.is_term().then(|| term.size_checked()).flatten().map(|(_, columns)| usize::from(columns));
+        Style { color, verbosity, width }
     }
 
     fn paint(&self, style: anstyle::Style, text: &str) -> String {
@@ -115,15 +120,13 @@ pub fn scenario_line(s: &ScenarioResult) -> String {
 }
 
 fn styled_line(s: &ScenarioResult, style: &Style) -> String {
-    format!(
-        "{} {:<44} {:<16} {:<6} {:>6} ms  {}",
-        style.verdict(s.verdict),
-        s.id,
-        s.area,
-        s.severity.name(),
-        s.duration_ms,
-        s.title
-    )
+    let head = format!("{:<44} {:<16} {:<6} {:>6} ms  ", s.id, s.area, s.severity.name(), s.duration_ms);
+    let title = match style.width {
+        // The verdict and its space take six columns; a title keeps at least a few words.
+        Some(width) => console::truncate_str(&s.title, width.saturating_sub(6 + head.chars().count()).max(16), "…"),
+        None => std::borrow::Cow::Borrowed(s.title.as_str()),
+    };
+    format!("{} {head}{title}", style.verdict(s.verdict)).trim_end().to_string()
 }
 
 /// What went wrong in a scenario, indented under its line.
