@@ -17,6 +17,6 @@ trap 'rm -rf "$profile"' EXIT
 # The background-networking flags keep Chromium from reaching out on a closed network.
 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
   --disable-background-networking --disable-component-update --disable-sync \
-  --user-data-dir="$profile" --window-size=1280,1400 --screenshot="$out" "file://$PWD/$report"
+  --user-data-dir="$profile" --window-size=1280,1400 --screenshot="$out" "file://$(realpath "$report")"
 test -s "$out"
 echo "screenshot: $out"

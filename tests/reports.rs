@@ -244,6 +244,12 @@ fn html_folds_long_values_and_keeps_them_whole() {
     assert!(html.contains(&format!("body, {} characters", body.chars().count())), "a long body folds whole");
     let short = report::render(Kind::Html, &fixed_run()).expect("rendered");
     assert!(!short.contains("class=\"long\""), "short values stay as they are");
+    // A passing scenario's long values are cut, not kept: the page of a passing run stays small.
+    let passing = run.scenarios.iter().position(|s| s.verdict == Verdict::Pass).expect("a pass");
+    run.scenarios[passing].steps[0].request.headers.push(("TPP-Signature-Certificate".into(), "MIIG".repeat(500)));
+    let html = report::render(Kind::Html, &run).expect("rendered");
+    assert!(!html.contains(&"MIIG".repeat(30)), "cut");
+    assert!(html.contains("(2000 characters, whole in the JSON report)"));
 }
 
 #[test]

@@ -94,6 +94,8 @@ struct ScenarioView<'a> {
     scenario: &'a ScenarioResult,
     class: &'static str,
     open: bool,
+    /// Long values kept whole (folded) rather than cut: what a reader must be able to read.
+    whole: bool,
     area: &'static str,
     severity: &'static str,
 }
@@ -167,6 +169,7 @@ fn scenario_view(s: &ScenarioResult) -> ScenarioView<'_> {
         scenario: s,
         class: verdict_class(s.verdict),
         open: matches!(s.verdict, Verdict::Fail | Verdict::Error),
+        whole: s.verdict.is_adverse(),
         area: s.area.name(),
         severity: s.severity.name(),
     }
