@@ -132,3 +132,21 @@ fn colour_follows_clicolor_force_no_color_and_the_flag() {
     assert!(!run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")], &[]), "NO_COLOR wins");
     assert!(run(&[("NO_COLOR", "1")], &["--color", "always"]), "the flag wins over both");
 }
+
+/// A failure says what was sent and signed: the signed headers, the signing string (whose
+/// digest line is the Digest header sent), where the scenario is written, and how to run it again.
+#[test]
+fn a_failure_shows_what_was_signed_where_it_is_written_and_how_to_run_it_again() {
+    let (empty, home) = (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"));
+    let args = ["run", "--flaw", "skip-digest-check", "--scenario", "digest-wrong"];
+    let out = harness(empty.path(), home.path(), &args);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let printed = String::from_utf8_lossy(&out.stdout);
+    let line_after =
+        |prefix: &str| printed.lines().map(str::trim).find_map(|l| l.strip_prefix(prefix)).map(str::to_string);
+    let sent = line_after("Digest: ").expect("the Digest sent");
+    assert_eq!(line_after("digest: "), Some(sent), "the signing string signs the Digest sent: {printed}");
+    assert!(printed.contains("signing string:\n          (request-target): post /client/v1/register\n"), "{printed}");
+    assert!(printed.contains("scenarios/digest.yaml:"), "where it is written: {printed}");
+    assert!(printed.contains("again: dcr-harness run --scenario digest-wrong"), "{printed}");
+}

@@ -125,6 +125,9 @@ fn fixed_run() -> RunResult {
             ("X-IBM-Client-Secret".into(), "[redacted]".into()),
         ],
         body: r#"{"client_name":"a <b> & \"c\"","redirect_uris":["https://tpp.example/cb"]}"#.into(),
+        signing_string: Some(
+            "(request-target): post /client/v1/register\ndate: Wed, 02 Dec 2026 06:10:00 GMT\ndigest: SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=".into(),
+        ),
     };
     let response = RecordedResponse {
         status: 201,

@@ -174,6 +174,12 @@ fn detail(s: &ScenarioResult, style: &Style, every_step: bool) -> String {
         for (name, value) in signed_headers(&r.headers) {
             let _ = writeln!(out, "          {name}: {}", inert(&value));
         }
+        if let Some(signed) = &r.signing_string {
+            let _ = writeln!(out, "        signing string:");
+            for line in signed.lines() {
+                let _ = writeln!(out, "          {}", inert(line));
+            }
+        }
         match (&step.response, &step.transport_error) {
             (Some(resp), _) => {
                 let body = inert(&cut_at_token(&resp.body, 300));

@@ -59,6 +59,8 @@ pub const NO_TOKEN: &str = "none";
 pub struct Planned {
     pub msg: Message,
     pub tls: Option<String>,
+    /// What was signed (none for an unsigned request): a failure shows it.
+    pub signing_string: Option<String>,
     /// The origin (`scheme://host:port`) to send to instead of the target's.
     pub origin: Option<String>,
 }
@@ -275,6 +277,7 @@ pub fn plan(
     for (name, value) in &r.headers {
         msg.add_header(name, &fill("headers", value, view.vars)?);
     }
+    let mut signing_string = None;
     if let Some(signer) = signer_of(r, &method, profile) {
         let identity = env.pki.identity(&signer)?;
         let other = profile.identities.other_sign.name().and_then(|name| env.pki.identity(name).ok());
@@ -285,7 +288,7 @@ pub fn plan(
             Some(date_form) => &crate::signature::Dialect { date_form, ..profile.signature.dialect.clone() },
             None => &profile.signature.dialect,
         };
-        sign_mutated(
+        let signed = sign_mutated(
             identity,
             dialect,
             &mut msg,
@@ -293,8 +296,9 @@ pub fn plan(
             mutation,
             &MutationContext { other_identity: other, memo: env.memo },
         )?;
+        signing_string = Some(signed.signing_string);
     }
-    Ok(Planned { msg, tls: tls_of(r, profile), origin })
+    Ok(Planned { msg, tls: tls_of(r, profile), origin, signing_string })
 }
 
 fn add_dcr_credentials(

@@ -241,7 +241,9 @@ async fn run_step(
     let result = StepResult {
         name: step.name.clone().unwrap_or_else(|| format!("step {}", index + 1)),
         request: secrets.scrub_request(
-            first.map(|p| redact::request(base_url, &p.msg, p.tls.as_deref())).unwrap_or_else(nothing_sent),
+            first
+                .map(|p| redact::request(base_url, &p.msg, p.tls.as_deref(), p.signing_string.as_deref()))
+                .unwrap_or_else(nothing_sent),
         ),
         response: sent.first().and_then(|r| r.as_ref().ok()).map(|r| secrets.scrub_response(redact::response(r))),
         transport_error: sent.first().and_then(|r| r.as_ref().err()).map(|e| secrets.scrub(&e.to_string())),
@@ -296,6 +298,7 @@ fn nothing_sent() -> RecordedRequest {
         tls_identity: None,
         headers: vec![],
         body: String::new(),
+        signing_string: None,
     }
 }
 

@@ -117,6 +117,10 @@ pub struct RecordedRequest {
     pub tls_identity: Option<String>,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The signing string the harness signed, a line per signed header (values redacted as the
+    /// headers are); absent for an unsigned request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_string: Option<String>,
 }
 
 /// An answer as received, with secrets redacted.

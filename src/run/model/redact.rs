@@ -133,6 +133,7 @@ impl SecretBook {
     pub fn scrub_request(&self, mut r: RecordedRequest) -> RecordedRequest {
         r.url = self.scrub(&r.url);
         r.headers.iter_mut().for_each(|(_, v)| *v = self.scrub(v));
+        r.signing_string = r.signing_string.map(|s| self.scrub(&s));
         r.body = self.scrub(&r.body);
         r
     }
@@ -153,14 +154,27 @@ impl SecretBook {
 }
 
 /// A request as the run model keeps it.
-pub fn request(base_url: &str, msg: &Message, tls: Option<&str>) -> RecordedRequest {
+pub fn request(base_url: &str, msg: &Message, tls: Option<&str>, signing_string: Option<&str>) -> RecordedRequest {
     RecordedRequest {
         method: msg.method.clone(),
         url: format!("{base_url}{}", msg.target),
         tls_identity: tls.map(str::to_string),
         headers: msg.headers.iter().map(|(n, v)| (n.clone(), header_value(n, v))).collect(),
         body: body(&msg.body),
+        signing_string: signing_string.map(signing_string_redacted),
     }
+}
+
+/// A signing string with each line's value redacted as its header's would be (a profile may
+/// sign a credential header).
+fn signing_string_redacted(text: &str) -> String {
+    text.lines()
+        .map(|line| match line.split_once(": ") {
+            Some((name, value)) => format!("{name}: {}", header_value(name, value)),
+            None => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// An answer as the run model keeps it.
