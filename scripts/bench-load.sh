@@ -4,7 +4,8 @@
 #  1. fresh-signed mTLS POSTs through `load` vs a hand-written tokio+reqwest loop (same server,
 #     keys and connections), with client CPU per request for both;
 #  2. per-second signature reuse vs unsigned mTLS GETs through `load`, and vs fresh signing;
-#  3. `load` wall time vs the profile's run time, cleanup included;
+#  3. `load` wall time vs the profile's run time, cleanup included (smoke and register-and-delete
+#     with the default rolling cleanup; signed-post keeping every client to the end);
 #  4. unsigned GETs through `load` vs wrk (installed from Debian if missing);
 #  5. RSS of a 60 s load at 5 s and at 59 s;
 #  6. three shards merged vs one process with the same users.
@@ -37,22 +38,35 @@ PY
 }
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 
-read -r fresh fresh_cpu fresh_wall fresh_run _ _ < <(load_figures load/signed-post.yaml fresh)
-hand_line=$( { /usr/bin/time -f "%U %S" -o "$out/hand.time" env SECONDS=10 CONNECTIONS=8 TARGET=$url cargo bench -q --bench server_throughput 2>/dev/null; } | tail -1)
-hand=$(echo "$hand_line" | grep -oE '[0-9]+ requests/s' | grep -oE '[0-9]+' || echo 0)
-hand_requests=$(echo "$hand_line" | grep -oE '[0-9]+ ok' | grep -oE '[0-9]+' || echo 1)
-hand_cpu=$(python3 -c "u,s=map(float,open('$out/hand.time').read().split()[-2:]); print(f'{(u+s)*1e6/max($hand_requests,1):.0f}')")
+# Fresh-signed load and the hand loop take turns three times (the machine is noisy: a ratio
+# of two runs minutes apart says little); the figures are the medians, the ratio theirs.
+hand_figures() { # name
+    local line requests
+    line=$( { /usr/bin/time -f "%U %S" -o "$out/$1.time" env SECONDS=10 CONNECTIONS=8 TARGET=$url cargo bench -q --bench server_throughput 2>/dev/null; } | tail -1)
+    requests=$(echo "$line" | grep -oE '[0-9]+ ok' | grep -oE '[0-9]+' || echo 1)
+    python3 -c "u,s=map(float,open('$out/$1.time').read().split()[-2:]); print(f\"$(echo "$line" | grep -oE '[0-9]+ requests/s' | grep -oE '[0-9]+' || echo 0) {(u+s)*1e6/max($requests,1):.0f}\")"
+}
+median() { python3 -c "import statistics,sys; print(f'{statistics.median(map(float, sys.argv[1:])):.0f}')" "$@"; }
+fresh_all=(); fresh_cpu_all=(); hand_all=(); hand_cpu_all=(); turns=""
+for turn in 1 2 3; do
+    read -r f fc fw _ _ _ < <(load_figures load/signed-post.yaml "fresh-$turn")
+    read -r h hc < <(hand_figures "hand-$turn")
+    fresh_all+=("$f"); fresh_cpu_all+=("$fc"); hand_all+=("$h"); hand_cpu_all+=("$hc")
+    fresh_wall=$fw; turns="$turns $f/$h"
+done
+fresh=$(median "${fresh_all[@]}"); fresh_cpu=$(median "${fresh_cpu_all[@]}")
+hand=$(median "${hand_all[@]}"); hand_cpu=$(median "${hand_cpu_all[@]}")
 read -r reuse reuse_cpu _ _ _ _ < <(load_figures load/signed-post-per-second.yaml reuse)
 read -r get get_cpu _ _ _ _ < <(load_figures load/unsigned-get.yaml get)
 wrk_rate=$(wrk -t2 -c8 -d10s "$url/.well-known/oauth-authorization-server" | awk '/Requests\/sec/ {print int($2)}')
 
 echo "| figure | measured | reference (same run) | ratio |"
 echo "| --- | ---: | ---: | ---: |"
-echo "| fresh-signed POSTs through load | $fresh/s | hand loop $hand/s | $(ratio "$fresh" "$hand")x |"
+echo "| fresh-signed POSTs through load (median of 3 turns: load/hand$turns) | $fresh/s | hand loop $hand/s | $(ratio "$fresh" "$hand")x |"
 echo "| client CPU per fresh-signed POST | $fresh_cpu us | hand loop $hand_cpu us | $(ratio "$fresh_cpu" "$hand_cpu")x |"
 echo "| per-second signature reuse | $reuse/s | unsigned mTLS GETs through load $get/s | $(ratio "$reuse" "$get")x |"
 echo "| per-second signature reuse | $reuse/s | fresh-signed through load $fresh/s | $(ratio "$reuse" "$fresh")x |"
-echo "| load wall time of signed-post (every request a registration), cleanup included | $fresh_wall s | profile run time 10 s | $(ratio "$fresh_wall" 10)x |"
+echo "| load wall time of signed-post (every request a registration, keep_clients: all), cleanup included | $fresh_wall s | profile run time 10 s | $(ratio "$fresh_wall" 10)x |"
 echo "| unsigned mTLS GETs through load | $get/s | wrk -t2 -c8 (no client certificate) $wrk_rate/s | $(ratio "$get" "$wrk_rate")x |"
 echo "| client CPU per unsigned GET | $get_cpu us | | |"
 
@@ -68,7 +82,9 @@ merged=$(python3 -c "import json; print(f\"{json.load(open('$out/merged.json'))[
 echo "| 3 shards of signed-post, merged | $merged/s | one process, same users $fresh/s | $(ratio "$merged" "$fresh")x |"
 
 read -r _ _ smoke_wall _ _ _ < <(load_figures load/smoke.yaml smoke)
-echo "| load wall time of smoke (2 in 13 requests a registration), cleanup included | $smoke_wall s | profile run time 5 s | $(ratio "$smoke_wall" 5)x |"
+echo "| load wall time of smoke (2 in 13 requests a registration, rolling cleanup), cleanup included | $smoke_wall s | profile run time 5 s | $(ratio "$smoke_wall" 5)x |"
+read -r _ _ paired_wall _ _ _ < <(load_figures load/register-and-delete.yaml paired)
+echo "| load wall time of register-and-delete, cleanup included | $paired_wall s | profile run time 10 s | $(ratio "$paired_wall" 10)x |"
 
 kill $server 2>/dev/null || true
 /usr/bin/time -f "%e" -o "$out/steady.time" $bin load load/steady.yaml > "$out/steady.txt" 2>/dev/null &
