@@ -1138,14 +1138,16 @@ fn load_run(args: &LoadRunArgs) -> Result<Outcome, Error> {
             );
             // On a terminal one line kept up to date; elsewhere (CI logs) a line every 10 s.
             if tty {
-                eprint!("\r\x1b[K{line}");
+                let _ = console::Term::stderr().clear_line();
+                eprint!("{line}");
             } else if p.elapsed_s.is_multiple_of(10) {
                 eprintln!("{line}");
             }
         };
         let on_cleanup = move |done: usize, total: usize| {
             if tty {
-                eprint!("\r\x1b[Kdeleting the clients registered: {done}/{total}");
+                let _ = console::Term::stderr().clear_line();
+                eprint!("deleting the clients registered: {done}/{total}");
             } else if done == total || done.is_multiple_of(1000) {
                 eprintln!("deleting the clients registered: {done}/{total}");
             }
