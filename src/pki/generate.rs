@@ -130,6 +130,10 @@ pub(super) fn ensure(dir: &Path, options: &PkiOptions) -> Result<Vec<String>, Pk
             changed = true;
         }
     }
+    if directory::stale(dir, &manifest, now, changed) {
+        directory::generate(dir, &mut manifest, now)?;
+        changed = true;
+    }
     if changed || !dir.join(MANIFEST).exists() {
         write_manifest(dir, &manifest)?;
     }
@@ -249,6 +253,7 @@ fn new_manifest(options: &PkiOptions) -> Result<Manifest, PkiError> {
         intermediates: vec!["issuing-ca.pem".into()],
         tpps,
         identities: BTreeMap::new(),
+        directory: None,
     })
 }
 

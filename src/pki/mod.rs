@@ -7,6 +7,7 @@
 //! This module owns key generation and key files. It must not sign HTTP requests (that is
 //! `signature`) nor open connections (that is `transport`).
 
+pub mod directory;
 pub mod inspect;
 pub mod keys;
 pub mod qcstatements;
@@ -110,6 +111,9 @@ pub struct Manifest {
     #[serde(default)]
     pub tpps: BTreeMap<String, TppEntry>,
     pub identities: BTreeMap<String, IdentityEntry>,
+    /// The test directory: the software-statement issuer and its statements.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory: Option<directory::DirectoryEntry>,
 }
 
 /// A TPP: its organisation and its credentials for the DCR service itself.
@@ -428,6 +432,22 @@ pub fn describe(pki: &Pki) -> String {
             roles.join(", "),
             tpp.dcr_client_id
         );
+    }
+    if let Some(directory) = &pki.manifest.directory {
+        let _ = writeln!(
+            out,
+            "directory {} (public keys in {}), software statements:",
+            directory.issuer,
+            directory.jwks.display()
+        );
+        for (name, s) in &directory.statements {
+            let flaw = s
+                .flaw
+                .map(|f| format!(", {}", serde_json::to_value(f).unwrap_or_default().as_str().unwrap_or_default()))
+                .unwrap_or_default();
+            let _ =
+                writeln!(out, "  {name:<24} {} for {}, {}{flaw} — {}", s.file.display(), s.tpp, s.alg, s.description);
+        }
     }
     for identity in pki.identities() {
         let info = &identity.info;

@@ -1,0 +1,362 @@
+//! The test directory: a software-statement issuer beside the test QTSP, as an Open Banking UK
+//! or FAPI ecosystem's directory would be (RFC 7591 §2.3). Its signing keys (PS256 and ES256,
+//! and one no server trusts), its public JWKS, and software statements issued per TPP: a good
+//! one per algorithm, and the bad ones, each wrong in exactly one way (the table
+//! [`STATEMENTS`]). It writes files under the PKI directory; it sends nothing and judges no
+//! statement (that is the reference server's and the scenarios' work).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use base64::Engine;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+
+use super::{names, write_file, Manifest, PkiError};
+
+/// The directory's issuer name (`iss` of every good statement).
+pub const ISSUER: &str = "https://directory.dcr-harness.test";
+/// The issuer of statements signed by a key nobody trusts.
+pub const UNKNOWN_ISSUER: &str = "https://unknown-directory.example";
+/// The redirect URI every good statement allows (the one the scenarios register with).
+pub const REDIRECT_URI: &str = "https://tpp.example/cb";
+/// The public keys of the directory, as a server configures its trust in it.
+pub const JWKS_FILE: &str = "directory-jwks.json";
+
+/// How long a good statement is valid, and how close to its end it is made anew.
+const VALID_DAYS: i64 = 365;
+const RENEW_DAYS: i64 = 30;
+
+/// The directory's keys: the key id, the algorithm it signs with, its file, and whether the
+/// directory's JWKS publishes it.
+const KEYS: &[(&str, Algorithm, &str, bool)] = &[
+    ("directory-ps256", Algorithm::PS256, "directory-ps256.key", true),
+    ("directory-es256", Algorithm::ES256, "directory-es256.key", true),
+    ("unknown-directory", Algorithm::PS256, "unknown-directory.key", false),
+];
+
+/// The one way a software statement differs from a good one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StatementFlaw {
+    /// `exp` in the past.
+    Expired,
+    /// `iat` and `nbf` a year ahead.
+    NotYetValid,
+    /// Signed by a key the directory's JWKS does not hold, under another `iss`.
+    UnknownIssuer,
+    /// The signature's bytes altered after signing.
+    BadSignature,
+    /// `alg: none` and no signature.
+    AlgNone,
+    /// RS256 (PKCS#1 v1.5) where PS256 is required.
+    Rs256,
+    /// `software_redirect_uris` without the URI the scenarios register with.
+    RedirectUriNotInStatement,
+}
+
+struct StatementSpec {
+    name: &'static str,
+    tpp: &'static str,
+    key: &'static str,
+    flaw: Option<StatementFlaw>,
+    description: &'static str,
+}
+
+const fn statement(
+    name: &'static str,
+    tpp: &'static str,
+    key: &'static str,
+    flaw: Option<StatementFlaw>,
+    description: &'static str,
+) -> StatementSpec {
+    StatementSpec { name, tpp, key, flaw, description }
+}
+
+use StatementFlaw::*;
+const PS: &str = "directory-ps256";
+const A: &str = names::TPP_A;
+const B: &str = names::TPP_B;
+
+/// Every software statement the test directory issues.
+const STATEMENTS: &[StatementSpec] = &[
+    statement("ssa", A, PS, None, "software statement of TPP A, PS256"),
+    statement("ssa-es256", A, "directory-es256", None, "software statement of TPP A, ES256"),
+    statement("ssa-b", B, PS, None, "software statement of TPP B, PS256"),
+    statement("ssa-expired", A, PS, Some(Expired), "TPP A's statement, expired"),
+    statement("ssa-not-yet-valid", A, PS, Some(NotYetValid), "TPP A's statement, not yet valid"),
+    statement(
+        "ssa-unknown-issuer",
+        A,
+        "unknown-directory",
+        Some(UnknownIssuer),
+        "TPP A's statement from an unknown issuer",
+    ),
+    statement("ssa-bad-signature", A, PS, Some(BadSignature), "TPP A's statement with a broken signature"),
+    statement("ssa-alg-none", A, PS, Some(AlgNone), "TPP A's statement with alg none, unsigned"),
+    statement("ssa-rs256", A, PS, Some(Rs256), "TPP A's statement signed RS256 where PS256 is required"),
+    statement(
+        "ssa-redirect-elsewhere",
+        A,
+        PS,
+        Some(RedirectUriNotInStatement),
+        "TPP A's statement whose redirect URIs exclude the one registered",
+    ),
+];
+
+/// The directory as the manifest records it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryEntry {
+    pub issuer: String,
+    /// The public keys of the directory (a JWKS file).
+    pub jwks: PathBuf,
+    /// Every software statement, by name.
+    pub statements: BTreeMap<String, StatementEntry>,
+}
+
+/// One software statement: a compact JWS in its own file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StatementEntry {
+    pub file: PathBuf,
+    pub tpp: String,
+    /// The `alg` of its header.
+    pub alg: String,
+    /// The one way it is wrong; none for a good statement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flaw: Option<StatementFlaw>,
+    /// Its `exp` (Unix seconds).
+    pub expires: i64,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// The names of every statement, in table order.
+pub fn statement_names() -> impl Iterator<Item = &'static str> {
+    STATEMENTS.iter().map(|s| s.name)
+}
+
+/// Whether the directory must be made (again): absent, a file missing, a good statement near its
+/// end, or the identities it vouches for made anew (`identities_changed`).
+pub(super) fn stale(dir: &Path, manifest: &Manifest, now: OffsetDateTime, identities_changed: bool) -> bool {
+    let Some(directory) = &manifest.directory else { return true };
+    let renew_by = (now + time::Duration::days(RENEW_DAYS)).unix_timestamp();
+    identities_changed
+        || !dir.join(&directory.jwks).is_file()
+        || KEYS.iter().any(|(_, _, file, _)| !dir.join(file).is_file())
+        || STATEMENTS.iter().any(|spec| match directory.statements.get(spec.name) {
+            None => true,
+            Some(entry) => !dir.join(&entry.file).is_file() || (entry.flaw.is_none() && entry.expires < renew_by),
+        })
+}
+
+/// Makes the directory: its keys (kept where they exist), its JWKS and every statement.
+pub(super) fn generate(dir: &Path, manifest: &mut Manifest, now: OffsetDateTime) -> Result<(), PkiError> {
+    let fail = |name: &str, message: String| PkiError::Generate { name: name.to_string(), message };
+    let mut public_keys = Vec::new();
+    let mut encoding = BTreeMap::new();
+    for (kid, alg, file, published) in KEYS {
+        let pem = key_pem(dir, file, *alg).map_err(|m| fail(kid, m))?;
+        let key = match alg {
+            Algorithm::ES256 => EncodingKey::from_ec_pem(pem.as_bytes()),
+            _ => EncodingKey::from_rsa_pem(pem.as_bytes()),
+        }
+        .map_err(|e| fail(kid, e.to_string()))?;
+        encoding.insert(*kid, (key, *alg));
+        if *published {
+            let private = super::read_key(&dir.join(file))?;
+            public_keys.push(jwk(&private, kid, alg_name(*alg)).map_err(|m| fail(kid, m))?);
+        }
+    }
+    let jwks = serde_json::to_string_pretty(&json!({ "keys": public_keys })).unwrap_or_default();
+    write_file(&dir.join(JWKS_FILE), jwks.as_bytes(), false)?;
+    let mut statements = BTreeMap::new();
+    for spec in STATEMENTS {
+        let tpp = manifest.tpps.get(spec.tpp).ok_or(PkiError::UnknownTpp { name: spec.tpp.into() })?;
+        let signing_key = tpp_signing_key(dir, manifest, spec.tpp).map_err(|m| fail(spec.name, m))?;
+        let claims = claims(spec, tpp, signing_key, now);
+        let expires = claims["exp"].as_i64().unwrap_or_default();
+        let (key, alg) = encoding.get(spec.key).ok_or_else(|| fail(spec.name, format!("no key {}", spec.key)))?;
+        let (jws, alg) = sign(spec, &claims, key, *alg).map_err(|m| fail(spec.name, m))?;
+        let file = PathBuf::from(format!("{}.jwt", spec.name));
+        write_file(&dir.join(&file), jws.as_bytes(), false)?;
+        statements.insert(
+            spec.name.to_string(),
+            StatementEntry {
+                file,
+                tpp: spec.tpp.to_string(),
+                alg: alg.to_string(),
+                flaw: spec.flaw,
+                expires,
+                description: spec.description.to_string(),
+            },
+        );
+    }
+    manifest.directory = Some(DirectoryEntry { issuer: ISSUER.into(), jwks: JWKS_FILE.into(), statements });
+    Ok(())
+}
+
+/// The PEM of a directory key: read if it is there, else generated and written.
+fn key_pem(dir: &Path, file: &str, alg: Algorithm) -> Result<String, String> {
+    let path = dir.join(file);
+    if let Ok(pem) = std::fs::read_to_string(&path) {
+        return Ok(pem);
+    }
+    let key = match alg {
+        Algorithm::ES256 => rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256),
+        _ => rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048),
+    }
+    .map_err(|e| e.to_string())?;
+    let pem = key.serialize_pem();
+    write_file(&path, pem.as_bytes(), true).map_err(|e| e.to_string())?;
+    Ok(pem)
+}
+
+/// The TPP's signing key (its QSEAL's), which its statement carries as `jwks`.
+fn tpp_signing_key(dir: &Path, manifest: &Manifest, tpp: &str) -> Result<Value, String> {
+    let name = if tpp == B { names::QSEAL_B } else { names::QSEAL };
+    let entry = manifest.identities.get(name).ok_or_else(|| format!("no identity {name}"))?;
+    let key = super::read_key(&dir.join(&entry.key)).map_err(|e| e.to_string())?;
+    let alg = match key.kind() {
+        super::KeyKind::EcdsaP256 => "ES256",
+        super::KeyKind::Rsa { .. } => "PS256",
+    };
+    jwk(&key, name, alg)
+}
+
+/// The public JWK of a key (RFC 7517; RSA `n`/`e`, EC P-256 `x`/`y`), with its `kid` and `alg`.
+pub fn jwk(key: &super::PrivateKey, kid: &str, alg: &str) -> Result<Value, String> {
+    let bits = key.public_key_bits();
+    match key.kind() {
+        super::KeyKind::EcdsaP256 => {
+            // The uncompressed point: 0x04, then x and y of 32 bytes each.
+            if bits.len() != 65 || bits[0] != 4 {
+                return Err("not an uncompressed P-256 point".into());
+            }
+            Ok(json!({
+                "kty": "EC", "crv": "P-256", "kid": kid, "alg": alg, "use": "sig",
+                "x": B64URL.encode(&bits[1..33]), "y": B64URL.encode(&bits[33..]),
+            }))
+        }
+        super::KeyKind::Rsa { .. } => {
+            use rsa::pkcs1::DecodeRsaPublicKey;
+            use rsa::traits::PublicKeyParts;
+            let public = rsa::RsaPublicKey::from_pkcs1_der(&bits).map_err(|e| e.to_string())?;
+            Ok(json!({
+                "kty": "RSA", "kid": kid, "alg": alg, "use": "sig",
+                "n": B64URL.encode(public.n().to_bytes_be()), "e": B64URL.encode(public.e().to_bytes_be()),
+            }))
+        }
+    }
+}
+
+/// A statement's claims (RFC 7591 §2.3, with the Open Banking UK names for the organisation).
+fn claims(spec: &StatementSpec, tpp: &super::TppEntry, signing_key: Value, now: OffsetDateTime) -> Value {
+    let day = 86_400;
+    let now = now.unix_timestamp();
+    let (iat, exp) = match spec.flaw {
+        Some(Expired) => (now - 2 * VALID_DAYS * day, now - VALID_DAYS * day),
+        Some(NotYetValid) => (now + VALID_DAYS * day, now + 2 * VALID_DAYS * day),
+        _ => (now, now + VALID_DAYS * day),
+    };
+    let iss = if spec.flaw == Some(UnknownIssuer) { UNKNOWN_ISSUER } else { ISSUER };
+    let redirect = match spec.flaw {
+        Some(RedirectUriNotInStatement) => "https://elsewhere.example/cb",
+        _ => REDIRECT_URI,
+    };
+    let roles: Vec<&str> = tpp.roles.iter().map(|r| r.name()).collect();
+    json!({
+        "iss": iss,
+        "iat": iat,
+        "nbf": iat,
+        "exp": exp,
+        "jti": super::generate_token("", 16),
+        "software_id": format!("{}-app", spec.tpp),
+        "software_client_name": format!("{} app", tpp.organization_name),
+        "software_version": "1.0",
+        "software_redirect_uris": [redirect],
+        "software_roles": roles,
+        "org_id": tpp.organization_identifier,
+        "org_name": tpp.organization_name,
+        "jwks": { "keys": [signing_key] },
+    })
+}
+
+/// Signs the claims as the spec says (or, for `alg: none`, does not); returns the compact JWS
+/// and the `alg` of its header.
+fn sign(
+    spec: &StatementSpec,
+    claims: &Value,
+    key: &EncodingKey,
+    alg: Algorithm,
+) -> Result<(String, &'static str), String> {
+    let kid = spec.key.to_string();
+    match spec.flaw {
+        Some(AlgNone) => {
+            let header = json!({ "alg": "none", "typ": "JWT", "kid": kid });
+            let part = |v: &Value| B64URL.encode(v.to_string());
+            Ok((format!("{}.{}.", part(&header), part(claims)), "none"))
+        }
+        Some(Rs256) => Ok((encode(Algorithm::RS256, kid, claims, key)?, "RS256")),
+        Some(BadSignature) => {
+            let jws = encode(alg, kid, claims, key)?;
+            Ok((broken(&jws), alg_name(alg)))
+        }
+        _ => Ok((encode(alg, kid, claims, key)?, alg_name(alg))),
+    }
+}
+
+fn encode(alg: Algorithm, kid: String, claims: &Value, key: &EncodingKey) -> Result<String, String> {
+    let header = Header { kid: Some(kid), typ: Some("JWT".into()), ..Header::new(alg) };
+    jsonwebtoken::encode(&header, claims, key).map_err(|e| e.to_string())
+}
+
+/// The JWS with the first byte of its signature changed: still well-formed, no longer valid.
+fn broken(jws: &str) -> String {
+    let Some((signed, signature)) = jws.rsplit_once('.') else { return jws.to_string() };
+    let mut bytes = B64URL.decode(signature).unwrap_or_default();
+    if let Some(first) = bytes.first_mut() {
+        *first ^= 0x01;
+    }
+    format!("{signed}.{}", B64URL.encode(bytes))
+}
+
+fn alg_name(alg: Algorithm) -> &'static str {
+    match alg {
+        Algorithm::PS256 => "PS256",
+        Algorithm::ES256 => "ES256",
+        Algorithm::RS256 => "RS256",
+        _ => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statement_names_are_unique_and_each_bad_one_is_wrong_one_way() {
+        let mut names: Vec<&str> = statement_names().collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), STATEMENTS.len());
+        let flaws: Vec<StatementFlaw> = STATEMENTS.iter().filter_map(|s| s.flaw).collect();
+        let mut distinct = flaws.clone();
+        distinct.dedup();
+        assert_eq!(flaws, distinct, "one statement per flaw");
+        assert!(STATEMENTS.iter().all(|s| KEYS.iter().any(|(kid, ..)| *kid == s.key)), "every key exists");
+    }
+
+    #[test]
+    fn a_broken_signature_is_still_base64url_and_differs() {
+        let jws = "aGVhZA.Ym9keQ.AAECAw";
+        let bad = broken(jws);
+        assert_ne!(bad, jws);
+        assert!(bad.starts_with("aGVhZA.Ym9keQ."));
+        assert_eq!(B64URL.decode(bad.rsplit_once('.').map(|p| p.1).unwrap_or_default()).map(|b| b.len()), Ok(4));
+    }
+}

@@ -1,0 +1,87 @@
+//! The test directory in the PKI: every good software statement verifies against the
+//! directory's published keys, and each bad one fails in exactly its own way (decoded here with
+//! jsonwebtoken's validation; `tests/jose_interop.rs` checks them with a library nobody here
+//! wrote).
+
+use dcr_harness::pki::directory::{StatementFlaw, ISSUER, REDIRECT_URI};
+use dcr_harness::testing::{test_pki, test_pki_dir};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
+use serde_json::Value;
+
+/// The directory's published key of this id, and the one algorithm it is allowed for.
+fn directory_key(kid: &str) -> Option<(DecodingKey, Algorithm)> {
+    let jwks: Value =
+        serde_json::from_str(&std::fs::read_to_string(test_pki_dir().join("directory-jwks.json")).ok()?).ok()?;
+    let key = jwks["keys"].as_array()?.iter().find(|k| k["kid"] == kid)?;
+    match key["kty"].as_str()? {
+        "RSA" => {
+            Some((DecodingKey::from_rsa_components(key["n"].as_str()?, key["e"].as_str()?).ok()?, Algorithm::PS256))
+        }
+        "EC" => Some((DecodingKey::from_ec_components(key["x"].as_str()?, key["y"].as_str()?).ok()?, Algorithm::ES256)),
+        _ => None,
+    }
+}
+
+/// What a strict verifier makes of a statement: its claims, or why it refused it.
+fn verify(jws: &str) -> Result<Value, ErrorKind> {
+    let header = decode_header(jws).map_err(|e| e.into_kind())?;
+    let (key, alg) = header.kid.as_deref().and_then(directory_key).ok_or(ErrorKind::InvalidSignature)?;
+    let mut validation = Validation::new(alg);
+    validation.set_issuer(&[ISSUER]);
+    validation.validate_nbf = true;
+    validation.set_required_spec_claims(&["iss", "iat", "exp"]);
+    decode::<Value>(jws, &key, &validation).map(|d| d.claims).map_err(|e| e.into_kind())
+}
+
+/// `{"alg":"none"` in base64url: the header of an unsigned statement, which no verifier parses
+/// as an algorithm it knows.
+const NONE_HEADER_START: &str = "eyJhbGciOiJub25lIi";
+
+#[test]
+fn good_statements_verify_and_each_bad_one_fails_its_own_way() {
+    let pki = test_pki();
+    let directory = pki.manifest.directory.as_ref().expect("the PKI has a directory");
+    assert!(directory.statements.len() >= 10, "{:?}", directory.statements.keys());
+    for (name, entry) in &directory.statements {
+        let jws = std::fs::read_to_string(test_pki_dir().join(&entry.file)).expect("statement file");
+        let verdict = verify(jws.trim());
+        match entry.flaw {
+            None => {
+                let claims = verdict.unwrap_or_else(|e| panic!("{name}: {e:?}"));
+                assert_eq!(claims["software_redirect_uris"][0], REDIRECT_URI, "{name}");
+                let org = &pki.tpp(&entry.tpp).expect("tpp").organization_identifier;
+                assert_eq!(claims["org_id"].as_str(), Some(org.as_str()), "{name}");
+                assert!(claims["jwks"]["keys"][0]["n"].is_string() || claims["jwks"]["keys"][0]["x"].is_string());
+            }
+            Some(StatementFlaw::RedirectUriNotInStatement) => {
+                let claims = verdict.unwrap_or_else(|e| panic!("{name}: {e:?}"));
+                assert!(!claims["software_redirect_uris"].to_string().contains(REDIRECT_URI), "{name}");
+            }
+            Some(flaw) => {
+                let refused = verdict.expect_err(name);
+                let expected = match flaw {
+                    StatementFlaw::Expired => matches!(refused, ErrorKind::ExpiredSignature),
+                    StatementFlaw::NotYetValid => matches!(refused, ErrorKind::ImmatureSignature),
+                    StatementFlaw::Rs256 => matches!(refused, ErrorKind::InvalidAlgorithm),
+                    StatementFlaw::UnknownIssuer | StatementFlaw::BadSignature => {
+                        matches!(refused, ErrorKind::InvalidSignature)
+                    }
+                    StatementFlaw::AlgNone => matches!(refused, ErrorKind::Json(_)) && jws.contains(NONE_HEADER_START),
+                    StatementFlaw::RedirectUriNotInStatement => unreachable!(),
+                };
+                assert!(expected, "{name}: refused for {refused:?}, not for being {flaw:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn pki_show_lists_the_directory_and_its_statements() {
+    let listing = dcr_harness::pki::describe(test_pki());
+    assert!(listing.contains(&format!("directory {ISSUER}")), "{listing}");
+    for name in dcr_harness::pki::directory::statement_names() {
+        assert!(listing.contains(&format!("  {name} ")), "{name}: {listing}");
+    }
+    assert!(listing.contains("ssa-expired") && listing.contains("expired — "), "{listing}");
+}

@@ -1,0 +1,82 @@
+//! Software statements made here against a JOSE library nobody here wrote: PyJWT (with
+//! `cryptography`), installed into `target/python-jose` from the hash-pinned
+//! `tests/python/requirements.txt`. PyJWT verifies every good statement with the directory's
+//! published keys and refuses each bad one for its own reason; a statement PyJWT signs with the
+//! directory's key verifies here. Needs python3 with venv and pip (CI has them).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use dcr_harness::pki::directory::{StatementFlaw, ISSUER};
+use dcr_harness::testing::{test_pki, test_pki_dir};
+use serde_json::Value;
+
+/// The virtual environment with PyJWT, made once per checkout and once per test binary.
+fn python() -> PathBuf {
+    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PYTHON.get_or_init(make_venv).clone()
+}
+
+fn make_venv() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let venv = root.join("target/python-jose");
+    let python = venv.join("bin/python");
+    let ready = venv.join(".installed");
+    if ready.is_file() {
+        return python;
+    }
+    let run = |command: &mut Command| {
+        let out = command.output().expect("python3 can be started");
+        assert!(out.status.success(), "{:?}: {}", command, String::from_utf8_lossy(&out.stderr));
+    };
+    run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
+    run(Command::new(&python)
+        .args(["-m", "pip", "install", "-q", "--require-hashes", "--only-binary=:all:", "-r"])
+        .arg(root.join("tests/python/requirements.txt")));
+    std::fs::write(&ready, "").expect("mark the environment ready");
+    python
+}
+
+fn pyjwt(command: &str) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/verify_statements.py");
+    let out = Command::new(python()).arg(script).arg(command).arg(test_pki_dir()).output().expect("run PyJWT");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn pyjwt_verifies_the_good_statements_and_refuses_each_bad_one_for_its_reason() {
+    let pki = test_pki();
+    let directory = pki.manifest.directory.as_ref().expect("a directory");
+    let verdicts: Value = serde_json::from_str(&pyjwt("verify")).expect("PyJWT's verdicts as JSON");
+    for (name, entry) in &directory.statements {
+        let verdict = verdicts[name.as_str()].as_str().unwrap_or_else(|| panic!("{name}: no verdict in {verdicts}"));
+        let expected = match entry.flaw {
+            None => "ok [\"https://tpp.example/cb\"]",
+            Some(StatementFlaw::RedirectUriNotInStatement) => "ok [\"https://elsewhere.example/cb\"]",
+            Some(StatementFlaw::Expired) => "refused: ExpiredSignatureError",
+            Some(StatementFlaw::NotYetValid) => "refused: ImmatureSignatureError",
+            Some(StatementFlaw::BadSignature) => "refused: InvalidSignatureError",
+            Some(StatementFlaw::AlgNone) | Some(StatementFlaw::Rs256) => "refused: InvalidAlgorithmError",
+            Some(StatementFlaw::UnknownIssuer) => "refused: LookupError",
+        };
+        assert_eq!(verdict, expected, "{name}");
+    }
+}
+
+#[test]
+fn a_statement_pyjwt_signs_with_the_directory_key_verifies_here() {
+    test_pki();
+    let jws = pyjwt("sign");
+    let jwks: Value =
+        serde_json::from_str(&std::fs::read_to_string(test_pki_dir().join("directory-jwks.json")).expect("jwks"))
+            .expect("json");
+    let key = jwks["keys"].as_array().and_then(|k| k.iter().find(|k| k["kid"] == "directory-ps256")).expect("key");
+    let decoding =
+        jsonwebtoken::DecodingKey::from_rsa_components(key["n"].as_str().expect("n"), key["e"].as_str().expect("e"))
+            .expect("RSA key");
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::PS256);
+    validation.set_issuer(&[ISSUER]);
+    let claims = jsonwebtoken::decode::<Value>(&jws, &decoding, &validation).expect("PyJWT's statement verifies");
+    assert_eq!(claims.claims["jti"], "signed-by-pyjwt");
+}
