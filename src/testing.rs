@@ -12,6 +12,19 @@ pub fn test_pki_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target").join("test-pki")
 }
 
+/// The home the binary keeps its built-in suite, PKI and ledgers in when tests run it: under the
+/// target directory, never the user's own (which another version of the tool may be using).
+pub fn test_home() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target").join("test-home")
+}
+
+/// The binary at `path` (a test's `CARGO_BIN_EXE_dcr-harness`) with its home set to [`test_home`].
+pub fn binary(path: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(path);
+    command.env("DCR_HARNESS_HOME", test_home());
+    command
+}
+
 /// Copies the files (not the folders) of `from` into `to`, made if need be.
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");

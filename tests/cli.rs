@@ -1,13 +1,13 @@
 //! The binary as a user runs it: `pki init`, `pki show`, `sign` in its three output forms, and
 //! exit code 2 with a message naming the culprit for bad input.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use dcr_harness::testing::{test_pki, test_pki_dir};
 
 fn harness(args: &[&str]) -> Output {
     test_pki();
-    Command::new(env!("CARGO_BIN_EXE_dcr-harness")).args(args).output().expect("run dcr-harness")
+    dcr_harness::testing::binary(env!("CARGO_BIN_EXE_dcr-harness")).args(args).output().expect("run dcr-harness")
 }
 
 fn stdout(o: &Output) -> String {
@@ -181,7 +181,7 @@ fn unreadable_pem_exits_2_with_the_file_name() {
 fn output_that_cannot_be_written_is_an_error_but_a_closed_pipe_is_not() {
     test_pki();
     let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
-    let out = Command::new(env!("CARGO_BIN_EXE_dcr-harness"))
+    let out = dcr_harness::testing::binary(env!("CARGO_BIN_EXE_dcr-harness"))
         .args(["mutations"])
         .stdout(full)
         .output()
@@ -189,7 +189,7 @@ fn output_that_cannot_be_written_is_an_error_but_a_closed_pipe_is_not() {
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
     assert!(stderr(&out).contains("cannot write to standard output"), "{}", stderr(&out));
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dcr-harness"))
+    let mut child = dcr_harness::testing::binary(env!("CARGO_BIN_EXE_dcr-harness"))
         .args(["mutations"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -225,7 +225,7 @@ fn concurrent_processes_make_one_pki() {
     let pki = dir.path().join("pki").display().to_string();
     let children: Vec<_> = (0..4)
         .map(|_| {
-            std::process::Command::new(env!("CARGO_BIN_EXE_dcr-harness"))
+            dcr_harness::testing::binary(env!("CARGO_BIN_EXE_dcr-harness"))
                 .args(["pki", "show", "--dir", &pki])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())

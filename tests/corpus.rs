@@ -103,6 +103,7 @@ fn run(args: &[String], cwd: &Path) -> (Option<i32>, String, Duration) {
         .arg(env!("CARGO_BIN_EXE_dcr-harness"))
         .args(args)
         .current_dir(cwd)
+        .env("DCR_HARNESS_HOME", dcr_harness::testing::test_home())
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -26,7 +26,7 @@ fn project_copy() -> tempfile::TempDir {
 async fn harness(args: Vec<String>) -> Output {
     test_pki();
     tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_dcr-harness"))
+        dcr_harness::testing::binary(env!("CARGO_BIN_EXE_dcr-harness"))
             .args(&args)
             .env("NO_COLOR", "1")
             .output()
@@ -148,7 +148,7 @@ async fn sigterm_mid_scenario_deletes_what_was_registered() {
     test_pki();
     let root = dir.path().display().to_string();
     let url = target.url.clone();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_dcr-harness"))
+    let child = dcr_harness::testing::binary(env!("CARGO_BIN_EXE_dcr-harness"))
         .args(["run", "--root", &root, "--profile", "rfc7591-plain", "--target", &url, "--scenario", "long-wait"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -215,7 +215,7 @@ async fn sigterm_stops_the_load_cleans_up_and_exits_130() {
     let server = server::start(test_pki(), ServerConfig::default()).await.expect("server");
     let root = tempfile::tempdir().expect("tempdir");
     dcr_harness::testing::copy_project(root.path());
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_dcr-harness"))
+    let child = dcr_harness::testing::binary(env!("CARGO_BIN_EXE_dcr-harness"))
         .args(["load", "load/steady.yaml", "--root", &root.path().display().to_string(), "--target", &server.url()])
         .current_dir(root.path())
         .stdout(std::process::Stdio::piped())
@@ -248,7 +248,7 @@ async fn a_target_that_dies_mid_load_leaves_a_ledger_and_exit_6() {
     let url = server.url();
     let dir = root.path().display().to_string();
     let child = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_dcr-harness"))
+        dcr_harness::testing::binary(env!("CARGO_BIN_EXE_dcr-harness"))
             .args(["load", "load/smoke.yaml", "--root", &dir, "--target", &url])
             .output()
             .expect("run")
@@ -295,7 +295,7 @@ async fn three_shards_merge_into_the_figures_of_one_load() {
             ]
             .map(str::to_string);
             tokio::task::spawn_blocking(move || {
-                std::process::Command::new(env!("CARGO_BIN_EXE_dcr-harness")).args(args).output().expect("run")
+                dcr_harness::testing::binary(env!("CARGO_BIN_EXE_dcr-harness")).args(args).output().expect("run")
             })
         })
         .collect();
@@ -308,7 +308,7 @@ async fn three_shards_merge_into_the_figures_of_one_load() {
     let mut args = vec!["load".to_string(), "merge".into()];
     args.extend(files.iter().cloned());
     args.extend(["--json".into(), merged_json.clone()]);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dcr-harness")).args(&args).output().expect("merge");
+    let out = dcr_harness::testing::binary(env!("CARGO_BIN_EXE_dcr-harness")).args(&args).output().expect("merge");
     let printed = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{printed}{}", String::from_utf8_lossy(&out.stderr));
     assert!(printed.contains("3 shards merged"), "{printed}");

@@ -23,7 +23,7 @@ fn layout() -> Layout {
 
 fn harness(args: &[&str]) -> Output {
     test_pki();
-    Command::new(env!("CARGO_BIN_EXE_dcr-harness")).args(args).output().expect("run dcr-harness")
+    dcr_harness::testing::binary(env!("CARGO_BIN_EXE_dcr-harness")).args(args).output().expect("run dcr-harness")
 }
 
 fn stderr(o: &Output) -> String {
@@ -312,7 +312,7 @@ async fn an_initial_access_token_from_the_environment_registers_with_a_plain_ser
     let root = dir.path().display().to_string();
     let url = server.url();
     let run = |iat: Option<&str>| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_dcr-harness"));
+        let mut command = dcr_harness::testing::binary(env!("CARGO_BIN_EXE_dcr-harness"));
         command.args([
             "run",
             "--root",
@@ -370,7 +370,7 @@ async fn an_interrupted_run_deletes_its_clients_writes_its_reports_and_exits_130
         "--report",
         &report,
     ];
-    let child = Command::new(env!("CARGO_BIN_EXE_dcr-harness"))
+    let child = dcr_harness::testing::binary(env!("CARGO_BIN_EXE_dcr-harness"))
         .args(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
