@@ -85,3 +85,25 @@ fn pki_show_lists_the_directory_and_its_statements() {
     }
     assert!(listing.contains("ssa-expired") && listing.contains("expired — "), "{listing}");
 }
+
+/// A PKI made before the directory existed gets one on its next use, and a statement file that
+/// went missing is made again; the directory's keys are kept, so its JWKS does not change.
+#[test]
+fn an_older_pki_gains_the_directory_and_a_lost_statement_is_made_again() {
+    test_pki();
+    let dir = tempfile::tempdir().expect("tempdir");
+    dcr_harness::testing::copy_dir(&test_pki_dir(), dir.path());
+    let manifest_path = dir.path().join(dcr_harness::pki::MANIFEST);
+    let manifest = std::fs::read_to_string(&manifest_path).expect("manifest");
+    let without = &manifest[..manifest.find("\ndirectory:").expect("a directory entry") + 1];
+    std::fs::write(&manifest_path, without).expect("an older manifest");
+    let jwks_before = std::fs::read_to_string(dir.path().join("directory-jwks.json")).expect("jwks");
+    std::fs::remove_file(dir.path().join("ssa-expired.jwt")).expect("lose a statement");
+    let options = dcr_harness::pki::PkiOptions::default();
+    let pki = dcr_harness::pki::Pki::ensure(dir.path(), &options).expect("the PKI is made whole");
+    let directory = pki.manifest.directory.as_ref().expect("the directory is back in the manifest");
+    assert_eq!(directory.statements.len(), dcr_harness::pki::directory::statement_names().count());
+    assert!(dir.path().join("ssa-expired.jwt").is_file(), "the lost statement is made again");
+    let jwks_after = std::fs::read_to_string(dir.path().join("directory-jwks.json")).expect("jwks");
+    assert_eq!(jwks_before, jwks_after, "the directory's keys are kept");
+}
