@@ -464,6 +464,8 @@ value_enum!(
         Smbc,
         /// A plain RFC 7591/7592 server: registration access tokens, no mTLS, no signatures.
         Plain,
+        /// RFC 7591/7592 with a software statement from the test directory in every registration.
+        Fapi,
     }
 );
 value_enum!(

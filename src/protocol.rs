@@ -20,6 +20,7 @@ pub mod policy {
     pub const BODY_SIZE_LIMIT: &str = "body-size-limit";
     pub const PSD2_ROLES: &str = "psd2-roles";
     pub const SECRET_REFRESH: &str = "secret-refresh";
+    pub const SOFTWARE_STATEMENT: &str = "software-statement";
 }
 
 /// Which kind of DCR server to be.
@@ -31,6 +32,9 @@ pub enum ServerProfile {
     Smbc,
     /// A plain RFC 7591/7592 server: registration access tokens, no mTLS, no signatures.
     Plain,
+    /// An RFC 7591/7592 server of a FAPI or Open Banking ecosystem: registration access tokens,
+    /// and a software statement from the test directory in every registration.
+    Fapi,
 }
 
 /// Where client certificates are judged.

@@ -1,5 +1,5 @@
-//! The suite proves itself: against the clean reference server every scenario passes (both
-//! profiles), and for every named flaw at least one scenario fails. A flaw no scenario catches
+//! The suite proves itself: against the clean reference server every scenario passes (every
+//! mode's profile), and for every named flaw at least one scenario fails. A flaw no scenario catches
 //! is named in the failure message.
 
 use std::collections::BTreeMap;
@@ -23,6 +23,13 @@ fn profile_for(flaw: Flaw) -> &'static str {
         Flaw::AcceptBadRegistrationToken
         | Flaw::AcceptMissingRegistrationToken
         | Flaw::AcceptAnotherClientsRegistrationToken => "rfc7591-plain",
+        Flaw::StatementOptional
+        | Flaw::SkipStatementSignature
+        | Flaw::AcceptAnyStatementAlg
+        | Flaw::AcceptExpiredStatement
+        | Flaw::StatementNotPrecedent
+        | Flaw::SkipStatementRedirectCheck
+        | Flaw::OmitStatementEcho => "fapi-dcr",
         _ => "reference",
     }
 }
@@ -42,7 +49,7 @@ fn not_passed(result: &RunResult) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_clean_reference_server_passes_every_scenario_in_both_profiles() {
-    for profile in ["reference", "rfc7591-plain"] {
+    for profile in ["reference", "rfc7591-plain", "fapi-dcr"] {
         let result = run(profile, &[]).await;
         assert!(result.scenarios.len() >= 30, "{profile}: only {} scenarios ran", result.scenarios.len());
         let failing = not_passed(&result);

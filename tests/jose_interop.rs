@@ -2,7 +2,8 @@
 //! `cryptography`), installed into `target/python-jose` from the hash-pinned
 //! `tests/python/requirements.txt`. PyJWT verifies every good statement with the directory's
 //! published keys and refuses each bad one for its own reason; a statement PyJWT signs with the
-//! directory's key verifies here. Needs python3 with venv and pip (CI has them).
+//! directory's key verifies here and registers a client with the reference server's `fapi` mode.
+//! Needs python3 with venv and pip (CI has them).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -79,4 +80,36 @@ fn a_statement_pyjwt_signs_with_the_directory_key_verifies_here() {
     validation.set_issuer(&[ISSUER]);
     let claims = jsonwebtoken::decode::<Value>(&jws, &decoding, &validation).expect("PyJWT's statement verifies");
     assert_eq!(claims.claims["jti"], "signed-by-pyjwt");
+}
+
+/// The reference server's `fapi` mode registers a client with a statement PyJWT signed, over
+/// the harness's own transport, and returns the statement unmodified (RFC 7591 §3.2.1).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_reference_server_accepts_a_statement_pyjwt_signed() {
+    use dcr_harness::server::{self, ServerConfig, ServerProfile};
+    use dcr_harness::transport::{Transport, TransportConfig};
+    let pki = test_pki();
+    let jws = tokio::task::spawn_blocking(|| pyjwt("sign")).await.expect("PyJWT");
+    let config = ServerConfig { profile: ServerProfile::Fapi, ..ServerConfig::default() };
+    let server = server::start(pki, config).await.expect("server");
+    let transport = Transport::new(pki, TransportConfig::default()).expect("transport");
+    let body = serde_json::json!({ "redirect_uris": ["https://tpp.example/cb"], "software_statement": jws });
+    let mut msg = dcr_harness::signature::Message::new("POST", "/client/v1/register", body.to_string().into_bytes());
+    msg.add_header("Content-Type", "application/json");
+    let answer = transport.send(pki, None, &server.url(), &msg).await.expect("an answer");
+    let text = String::from_utf8_lossy(&answer.body).to_string();
+    assert_eq!(answer.status, 201, "{text}");
+    let json: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(json["software_statement"].as_str(), Some(jws.as_str()), "returned unmodified");
+    assert_eq!(json["software_id"], "pyjwt-app", "the statement's claims are the client's");
+    // One character in the middle of the signature changed: whole bytes differ, not padding.
+    let at = jws.len() - 20;
+    let swapped = if jws.as_bytes()[at] == b'A' { "B" } else { "A" };
+    let forged = format!("{}{swapped}{}", &jws[..at], &jws[at + 1..]);
+    let body = serde_json::json!({ "redirect_uris": ["https://tpp.example/cb"], "software_statement": forged });
+    let mut msg = dcr_harness::signature::Message::new("POST", "/client/v1/register", body.to_string().into_bytes());
+    msg.add_header("Content-Type", "application/json");
+    let refused = transport.send(pki, None, &server.url(), &msg).await.expect("an answer");
+    assert_eq!(refused.status, 400, "a statement altered after PyJWT signed it is refused");
+    server.stop().await;
 }

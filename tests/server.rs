@@ -325,6 +325,33 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
             };
             outcome(&ctx.answer(read).await)
         }
+        StatementOptional
+        | SkipStatementSignature
+        | AcceptAnyStatementAlg
+        | AcceptExpiredStatement
+        | StatementNotPrecedent
+        | SkipStatementRedirectCheck
+        | OmitStatementEcho => {
+            let statement = match flaw {
+                StatementOptional => None,
+                SkipStatementSignature => Some("ssa-bad-signature"),
+                AcceptAnyStatementAlg => Some("ssa-rs256"),
+                AcceptExpiredStatement => Some("ssa-expired"),
+                SkipStatementRedirectCheck => Some("ssa-redirect-elsewhere"),
+                _ => Some("ssa"),
+            };
+            let mut body = json!({ "redirect_uris": ["https://tpp.example/cb"], "client_name": "the request's" });
+            if let Some(name) = statement {
+                body["software_statement"] = json!(ctx.pki.statement(name).expect("a statement of the test directory"));
+            }
+            let answer = ctx.answer(Call::post(REGISTER, &body).tls(None).credentials(None).signer(None)).await;
+            let json = answer.json().unwrap_or_default();
+            match flaw {
+                StatementNotPrecedent => format!("client_name {}", json["client_name"]),
+                OmitStatementEcho => format!("statement returned: {}", json.get("software_statement").is_some()),
+                _ => outcome(&answer),
+            }
+        }
     }
 }
 
@@ -336,6 +363,8 @@ fn profile_for(flaw: Flaw) -> ServerProfile {
             | Flaw::AcceptAnotherClientsRegistrationToken
     ) {
         ServerProfile::Plain
+    } else if flaw.name().contains("statement") {
+        ServerProfile::Fapi
     } else {
         ServerProfile::Smbc
     }

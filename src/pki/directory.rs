@@ -107,10 +107,16 @@ const STATEMENTS: &[StatementSpec] = &[
     ),
 ];
 
+/// The version of the statements' claims: statements made under another are made again.
+const FORMAT: u32 = 1;
+
 /// The directory as the manifest records it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct DirectoryEntry {
+    /// The version of the statements' claims ([`FORMAT`]); 0 for the first ones.
+    #[serde(default)]
+    pub format: u32,
     pub issuer: String,
     /// The public keys of the directory (a JWKS file).
     pub jwks: PathBuf,
@@ -146,6 +152,7 @@ pub(super) fn stale(dir: &Path, manifest: &Manifest, now: OffsetDateTime, identi
     let Some(directory) = &manifest.directory else { return true };
     let renew_by = (now + time::Duration::days(RENEW_DAYS)).unix_timestamp();
     identities_changed
+        || directory.format != FORMAT
         || !dir.join(&directory.jwks).is_file()
         || KEYS.iter().any(|(_, _, file, _)| !dir.join(file).is_file())
         || STATEMENTS.iter().any(|spec| match directory.statements.get(spec.name) {
@@ -196,7 +203,8 @@ pub(super) fn generate(dir: &Path, manifest: &mut Manifest, now: OffsetDateTime)
             },
         );
     }
-    manifest.directory = Some(DirectoryEntry { issuer: ISSUER.into(), jwks: JWKS_FILE.into(), statements });
+    manifest.directory =
+        Some(DirectoryEntry { format: FORMAT, issuer: ISSUER.into(), jwks: JWKS_FILE.into(), statements });
     Ok(())
 }
 
@@ -269,6 +277,7 @@ fn claims(spec: &StatementSpec, tpp: &super::TppEntry, signing_key: Value, now: 
         _ => REDIRECT_URI,
     };
     let roles: Vec<&str> = tpp.roles.iter().map(|r| r.name()).collect();
+    let client_name = format!("{} app", tpp.organization_name);
     json!({
         "iss": iss,
         "iat": iat,
@@ -276,7 +285,9 @@ fn claims(spec: &StatementSpec, tpp: &super::TppEntry, signing_key: Value, now: 
         "exp": exp,
         "jti": super::generate_token("", 16),
         "software_id": format!("{}-app", spec.tpp),
-        "software_client_name": format!("{} app", tpp.organization_name),
+        "software_client_name": client_name,
+        // Client metadata (RFC 7591 §2) the statement fixes: it takes precedence over the request's.
+        "client_name": client_name,
         "software_version": "1.0",
         "software_redirect_uris": [redirect],
         "software_roles": roles,

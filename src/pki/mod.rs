@@ -205,6 +205,8 @@ pub struct Pki {
     pub trust_anchor: CertificateDer<'static>,
     pub intermediates: Vec<CertificateDer<'static>>,
     identities: BTreeMap<String, Identity>,
+    /// The directory's software statements (compact JWS), by name.
+    statements: BTreeMap<String, String>,
     /// Generated files `ensure` found broken and regenerated (`name: why`), for the caller to
     /// say: a broken file is never replaced silently.
     pub repaired: Vec<String>,
@@ -261,7 +263,21 @@ impl Pki {
             })?;
             identities.insert(name.clone(), identity);
         }
-        Ok(Pki { dir: dir.to_path_buf(), manifest, trust_anchor, intermediates, identities, repaired: Vec::new() })
+        let mut statements = BTreeMap::new();
+        for (name, entry) in manifest.directory.iter().flat_map(|d| &d.statements) {
+            let path = dir.join(&entry.file);
+            let jws = std::fs::read_to_string(&path).map_err(|source| PkiError::Io { path, source })?;
+            statements.insert(name.clone(), jws.trim().to_string());
+        }
+        Ok(Pki {
+            dir: dir.to_path_buf(),
+            manifest,
+            trust_anchor,
+            intermediates,
+            identities,
+            statements,
+            repaired: Vec::new(),
+        })
     }
 
     pub fn identity(&self, name: &str) -> Result<&Identity, PkiError> {
@@ -270,6 +286,16 @@ impl Pki {
             dir: self.dir.clone(),
             known: self.identities.keys().cloned().collect::<Vec<_>>().join(", "),
         })
+    }
+
+    /// The directory's software statement of this name (compact JWS).
+    pub fn statement(&self, name: &str) -> Option<&str> {
+        self.statements.get(name).map(String::as_str)
+    }
+
+    /// The directory's software statements (name, compact JWS).
+    pub fn statements(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.statements.iter()
     }
 
     pub fn identities(&self) -> impl Iterator<Item = &Identity> {

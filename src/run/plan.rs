@@ -243,6 +243,10 @@ pub fn plan(
         target.push_str(&fill("query", query, view.vars)?);
     }
     let (body, default_type) = body(r, env.fixtures, view.vars)?;
+    let body = match r.op {
+        Operation::Register => with_registration_fields(body, &profile.registration_fields, view.vars)?,
+        _ => body,
+    };
     let mut msg = Message::new(method.as_str(), &target, body);
     if let Some(ct) = r.content_type.clone().or(default_type) {
         msg.add_header("Content-Type", &ct);
@@ -406,6 +410,35 @@ fn body(
     Ok((Vec::new(), None))
 }
 
+/// A registration body with the profile's registration fields added where it lacks them, and
+/// taken out where it sets them to `null`; a body that is no JSON object is left as it is.
+fn with_registration_fields(
+    body: Vec<u8>,
+    fields: &serde_json::Map<String, serde_json::Value>,
+    vars: &Vars,
+) -> Result<Vec<u8>, PlanError> {
+    if fields.is_empty() {
+        return Ok(body);
+    }
+    let Ok(serde_json::Value::Object(mut object)) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return Ok(body);
+    };
+    for (name, value) in fields {
+        match object.get(name) {
+            Some(serde_json::Value::Null) => {
+                object.remove(name);
+            }
+            Some(_) => {}
+            None => {
+                let value = render_value(value, vars)
+                    .map_err(|source| PlanError::Template { field: "registration_fields", source })?;
+                object.insert(name.clone(), value);
+            }
+        }
+    }
+    Ok(serde_json::Value::Object(object).to_string().into_bytes())
+}
+
 /// `at` moved by `seconds`, or `None` where that leaves the clock's range.
 fn offset(at: SystemTime, seconds: i64) -> Option<SystemTime> {
     let by = Duration::from_secs(seconds.unsigned_abs());
@@ -421,6 +454,27 @@ mod tests {
     use std::time::UNIX_EPOCH;
 
     use super::*;
+
+    #[test]
+    fn registration_fields_fill_what_a_body_lacks_and_null_takes_them_out() {
+        let fields: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(r#"{"software_statement":"{{ssa}}"}"#).expect("fields");
+        let vars: Vars = [("ssa".to_string(), "eyJ.x.y".to_string())].into();
+        let cases = [
+            (r#"{"client_name":"a"}"#, r#"{"client_name":"a","software_statement":"eyJ.x.y"}"#),
+            (r#"{"software_statement":"mine"}"#, r#"{"software_statement":"mine"}"#),
+            (r#"{"software_statement":null}"#, r#"{}"#),
+            ("not json", "not json"),
+            ("[1]", "[1]"),
+        ];
+        for (body, sent) in cases {
+            let out = with_registration_fields(body.as_bytes().to_vec(), &fields, &vars).expect("filled");
+            assert_eq!(String::from_utf8_lossy(&out), sent, "{body}");
+        }
+        let unbound: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(r#"{"software_statement":"{{nowhere}}"}"#).expect("fields");
+        assert!(with_registration_fields(b"{}".to_vec(), &unbound, &vars).is_err(), "an unbound template is an error");
+    }
     use crate::scenario::{DateOffset, Who};
     use crate::signature::{verify, VerifyPolicy};
     use crate::testing::test_pki;

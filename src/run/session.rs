@@ -66,6 +66,9 @@ impl Session {
         vars.insert(builtin::REGISTER_PATH.into(), target.endpoints.register.clone());
         vars.insert(builtin::TOKEN_PATH.into(), target.endpoints.token.clone());
         vars.insert(builtin::UNIQUE.into(), crate::pki::generate_token("", 6));
+        for (name, jws) in target.pki.statements() {
+            vars.insert(format!("{}{name}", crate::scenario::template::DIRECTORY), jws.clone());
+        }
         // Unset when the credentials cannot be resolved: a template that uses it then fails
         // to plan, naming the variable.
         if let Ok((id, _)) = plan::credentials_of(&target.profile, &target.pki, &target.profile.identities.tpp) {

@@ -214,6 +214,7 @@ pub fn validate(
             for name in template::names_in_step(step) {
                 let known = vars.contains(&name)
                     || name.starts_with("env.")
+                    || template::is_directory_statement(&name)
                     || name
                         .split_once('.')
                         .is_some_and(|(c, field)| clients.contains(c) && template::CLIENT_FIELDS.contains(&field));

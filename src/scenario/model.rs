@@ -25,10 +25,11 @@ pub enum Area {
     ManagementAuthz,
     Replay,
     Concurrency,
+    SoftwareStatement,
 }
 
 impl Area {
-    pub const ALL: [Area; 11] = [
+    pub const ALL: [Area; 12] = [
         Area::Transport,
         Area::Auth,
         Area::Signature,
@@ -40,6 +41,7 @@ impl Area {
         Area::ManagementAuthz,
         Area::Replay,
         Area::Concurrency,
+        Area::SoftwareStatement,
     ];
 
     pub fn name(self) -> &'static str {
@@ -55,6 +57,7 @@ impl Area {
             Area::ManagementAuthz => "management-authz",
             Area::Replay => "replay",
             Area::Concurrency => "concurrency",
+            Area::SoftwareStatement => "software-statement",
         }
     }
 }
@@ -138,6 +141,7 @@ pub const POLICIES: &[(&str, &str)] = &[
     (policy::BODY_SIZE_LIMIT, "bodies over the server's limit (64 KiB for the reference server) are refused with 413"),
     (policy::PSD2_ROLES, "only a QWAC with an account-information or payment-initiation role (PSP_AI, PSP_PI) may manage clients"),
     (policy::SECRET_REFRESH, "the bank's secret refresh replaces the secret: a new one with its expiry, and the old one stops working"),
+    (policy::SOFTWARE_STATEMENT, "every registration carries a software statement from the ecosystem's directory (RFC 7591 §2.3 makes it optional; Open Banking UK and FAPI ecosystems require it)"),
 ];
 
 /// The most copies a `concurrent:` step sends at once.

@@ -62,6 +62,11 @@ pub struct Profile {
     /// Extra template variables.
     #[serde(default)]
     pub vars: BTreeMap<String, String>,
+    /// Fields every registration body gets where it lacks them (templates), as an ecosystem
+    /// requires of each registration: `software_statement: "{{directory.ssa}}"`. A scenario's
+    /// body that sets one to `null` is sent without it.
+    #[serde(default)]
+    pub registration_fields: serde_json::Map<String, serde_json::Value>,
     /// Client secrets can be checked at the token endpoint (client-credentials grant).
     #[serde(default = "yes")]
     pub token_endpoint: bool,

@@ -33,6 +33,15 @@ pub mod client_field {
 pub const CLIENT_FIELDS: &[&str] =
     &[client_field::ID, client_field::SECRET, client_field::PREVIOUS_SECRET, client_field::RAT, client_field::URI];
 
+/// Where the test directory's software statements are: `{{directory.ssa}}` is the statement
+/// named `ssa` (compact JWS).
+pub const DIRECTORY: &str = "directory.";
+
+/// Whether `name` is one of the directory's statements (`directory.ssa-expired`).
+pub fn is_directory_statement(name: &str) -> bool {
+    name.strip_prefix(DIRECTORY).is_some_and(|s| crate::pki::directory::statement_names().any(|n| n == s))
+}
+
 /// The template variable of a registered client's field: `client.id`.
 pub fn client_var(client: &str, field: &str) -> String {
     format!("{client}.{field}")

@@ -47,6 +47,13 @@ named_catalog!(Flaw, UnknownFlaw, "flaw", "--list-flaws", {
     AcceptBadRegistrationToken = "accept-bad-registration-token", "(plain profile) any bearer token manages any client";
     AcceptMissingRegistrationToken = "accept-missing-registration-token", "(plain profile) a request without a registration access token manages the client";
     AcceptAnotherClientsRegistrationToken = "accept-another-clients-registration-token", "(plain profile) a registration access token manages every client, not only the one it was issued for";
+    StatementOptional = "statement-optional", "(fapi profile) a registration without a software statement is accepted";
+    SkipStatementSignature = "skip-statement-signature", "(fapi profile) a software statement's signature and issuer are not checked";
+    AcceptAnyStatementAlg = "accept-any-statement-alg", "(fapi profile) a software statement may be signed with any algorithm, none included";
+    AcceptExpiredStatement = "accept-expired-statement", "(fapi profile) a software statement's exp and nbf are not checked";
+    StatementNotPrecedent = "statement-not-precedent", "(fapi profile) the request's metadata wins over the software statement's";
+    SkipStatementRedirectCheck = "skip-statement-redirect-check", "(fapi profile) redirect URIs need not be among the software statement's";
+    OmitStatementEcho = "omit-statement-echo", "(fapi profile) the registration response leaves out the software statement";
 });
 
 #[cfg(test)]

@@ -104,7 +104,7 @@ pub(super) async fn handle(state: &State, peer: &Peer, request: Request<Incoming
         Route::Token => token(state, &parts, &body),
         _ => match state.config.profile {
             ServerProfile::Smbc => smbc(state, peer, &parts, body, route),
-            ServerProfile::Plain => plain(state, &parts, &body, route),
+            ServerProfile::Plain | ServerProfile::Fapi => plain(state, &parts, &body, route),
         },
     }
 }
@@ -490,11 +490,19 @@ fn register(state: &State, parts: &Parts, body: &Bytes, owner: &str) -> Answer {
     if let Err(answer) = json_content_type(state, parts) {
         return answer;
     }
-    let metadata = match validate_metadata(state, body) {
+    let mut metadata = match validate_metadata(state, body) {
         Ok(m) => m,
         Err(e) => return metadata_answer(e),
     };
-    let plain = state.config.profile == ServerProfile::Plain;
+    if state.config.profile == ServerProfile::Fapi {
+        // The body is well-formed metadata first (its own error codes), then the statement.
+        let admitted = super::statement::admit(state.directory.as_ref(), body, &flaw(state))
+            .and_then(|admitted| admitted.map_or(Ok(()), |a| a.apply_to(&mut metadata, &flaw(state))));
+        if let Err(refusal) = admitted {
+            return oauth_error(StatusCode::BAD_REQUEST, refusal.code, &refusal.text);
+        }
+    }
+    let plain = matches!(state.config.profile, ServerProfile::Plain | ServerProfile::Fapi);
     let client_id = generate_token("", 16);
     let issued_at = now_secs();
     let client = Client {

@@ -14,6 +14,7 @@ pub mod flaw;
 mod handlers;
 pub mod metadata;
 mod response;
+mod statement;
 mod store;
 mod tls;
 pub mod variant;
@@ -257,6 +258,8 @@ struct State {
     updating: std::sync::Mutex<std::collections::HashSet<String>>,
     base_url: String,
     stats: Arc<Stats>,
+    /// The test directory whose software statements the `fapi` mode accepts.
+    directory: Option<statement::Directory>,
 }
 
 /// A running reference server.
@@ -328,6 +331,7 @@ pub async fn start(pki: &Pki, config: ServerConfig) -> Result<RunningServer, Ser
         updating: Default::default(),
         base_url: url.clone(),
         stats: stats.clone(),
+        directory: statement::Directory::from_pki(pki),
     });
     let (shutdown, watcher) = watch::channel(false);
     let task = tokio::spawn(accept_loop(listener, acceptor, state.clone(), watcher));
