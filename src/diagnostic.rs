@@ -46,8 +46,18 @@ fn suggestion(message: &str) -> String {
 pub fn snippet(source: &str, line: usize, col: usize) -> String {
     use annotate_snippets::{Level, Renderer, Snippet};
     let Some(text) = source.lines().nth(line.saturating_sub(1)) else { return String::new() };
-    // Control characters would drive the terminal; a YAML line is shown as inert text.
-    let text: String = text.chars().map(|c| if c.is_control() && c != '\t' { '\u{fffd}' } else { c }).collect();
+    // Control characters would drive the terminal; a YAML line is shown as inert text. A tab
+    // becomes one space: annotate-snippets widens tabs itself and, past the terminal's width,
+    // its margin arithmetic overflowed (found by fuzzing); one character for one keeps the caret
+    // under the column the parser named.
+    let text: String = text
+        .chars()
+        .map(|c| match c {
+            '\t' => ' ',
+            c if c.is_control() => '\u{fffd}',
+            c => c,
+        })
+        .collect();
     let at = text.char_indices().nth(col.saturating_sub(1)).map_or(text.len(), |(i, _)| i);
     let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
     let message = Level::Error
@@ -242,5 +252,33 @@ mod tests {
         let drawn = snippet("key: \u{1b}[31mred\n", 1, 6);
         assert!(!drawn.contains('\u{1b}') && drawn.contains('\u{fffd}'), "{drawn:?}");
         assert_eq!(snippet("one line\n", 5, 1), "", "a line past the end draws nothing");
+    }
+
+    proptest::proptest! {
+        /// Any line, at any column, draws without a panic (tabs, controls, wide characters).
+        #[test]
+        fn a_snippet_of_any_line_at_any_column_draws(
+            chars in proptest::collection::vec(proptest::sample::select(vec!['\t', '\u{1}', '\u{1b}', 'a', ' ', '{', '\u{3042}', '\u{fffd}']), 0..400),
+            col in 0usize..500,
+        ) {
+            let line: String = chars.into_iter().collect();
+            let _ = snippet(&line, 1, col);
+        }
+    }
+
+    /// A line of tabs and control characters (found by fuzzing the loaders) drew a margin that
+    /// overflowed inside annotate-snippets: every column of it draws.
+    #[test]
+    fn a_snippet_of_tabs_and_control_characters_draws_at_every_column() {
+        let line = format!(
+            "\t\t\t\t\x11{}\x00A\x11{}{}\t`\t\t\t\t{{\"clirnt_\"ma:\"neKATb \"]}}",
+            "\t".repeat(9),
+            "\t".repeat(19),
+            "\x06".repeat(74)
+        );
+        for col in 1..=line.chars().count() + 2 {
+            let drawn = snippet(&line, 1, col);
+            assert!(drawn.contains('^'), "column {col}: {drawn:?}");
+        }
     }
 }
