@@ -485,6 +485,23 @@ async fn each_variant_really_behaves_as_it_says_and_the_default_does_not() {
                 assert_eq!(rotation_under(Some(variant)).await, (false, false, true, false))
             }
             Variant::GrantTypesEnforced => assert_eq!(token_grants_under(Some(variant)).await, (400, 200)),
+            Variant::StatementRefusalsUnapproved => {
+                let expired = |variants: Vec<Variant>| async move {
+                    let config = ServerConfig {
+                        profile: ServerProfile::Fapi,
+                        variants: variants.into_iter().collect(),
+                        ..ServerConfig::default()
+                    };
+                    let ctx = Ctx::start(config).await;
+                    let statement = ctx.pki.statement("ssa-expired").expect("the expired statement");
+                    let body = json!({ "redirect_uris": ["https://tpp.example/cb"], "software_statement": statement });
+                    let answer = ctx.answer(Call::post(REGISTER, &body).tls(None).credentials(None).signer(None)).await;
+                    ctx.server.stop().await;
+                    outcome(&answer)
+                };
+                assert_eq!(expired(vec![]).await, "400 invalid_software_statement");
+                assert_eq!(expired(vec![variant]).await, "400 unapproved_software_statement");
+            }
             Variant::SignatureReplayRefused => {
                 for (variants, again) in [(vec![], 201), (vec![variant], 401)] {
                     let ctx = Ctx::start(ServerConfig {

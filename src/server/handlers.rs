@@ -499,7 +499,11 @@ fn register(state: &State, parts: &Parts, body: &Bytes, owner: &str) -> Answer {
         let admitted = super::statement::admit(state.directory.as_ref(), body, &flaw(state))
             .and_then(|admitted| admitted.map_or(Ok(()), |a| a.apply_to(&mut metadata, &flaw(state))));
         if let Err(refusal) = admitted {
-            return oauth_error(StatusCode::BAD_REQUEST, refusal.code, &refusal.text);
+            let code = match state.config.varies(Variant::StatementRefusalsUnapproved) {
+                true if refusal.code == super::statement::INVALID => super::statement::UNAPPROVED,
+                _ => refusal.code,
+            };
+            return oauth_error(StatusCode::BAD_REQUEST, code, &refusal.text);
         }
     }
     let plain = matches!(state.config.profile, ServerProfile::Plain | ServerProfile::Fapi);

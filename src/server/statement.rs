@@ -17,9 +17,9 @@ use super::Flaw;
 use crate::pki::Pki;
 
 /// RFC 7591 §3.2.2: the statement is not valid.
-const INVALID: &str = "invalid_software_statement";
+pub const INVALID: &str = "invalid_software_statement";
 /// RFC 7591 §3.2.2: the statement is not approved for use by this server.
-const UNAPPROVED: &str = "unapproved_software_statement";
+pub const UNAPPROVED: &str = "unapproved_software_statement";
 
 /// JWT claims about the token itself, which are no client metadata.
 const TOKEN_CLAIMS: &[&str] = &["iss", "sub", "aud", "exp", "nbf", "iat", "jti"];

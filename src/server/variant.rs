@@ -19,6 +19,7 @@ named_catalog!(Variant, UnknownVariant, "variant", "--list-variants", {
     SignatureReplayRefused = "signature-replay-refused", "a signature seen before within the Date window is refused (no text requires it; a bank may guard against replays so)";
     ConcurrentUpdate409 = "concurrent-update-409", "an update that arrives while another update of the same client is in progress is refused with 409 Conflict (RFC 9110 §15.5.10); each update takes 50 ms";
     RatRevokedOnMisuse = "rat-revoked-on-misuse", "(plain profile) a registration access token presented for a client it was not issued for (or one that does not exist) is revoked at once, stranding its own client (RFC 7592 §2.1: SHOULD be immediately revoked)";
+    StatementRefusalsUnapproved = "statement-refusals-unapproved", "(fapi profile) every refused software statement is answered unapproved_software_statement, never invalid_software_statement (RFC 7591 §3.2.2 defines both and leaves the reading to the server)";
     SecretRotatedOnUpdate = "secret-rotated-on-update", "every update answers with a new client secret; the old one stops working (RFC 7592 §2.2: the client MUST discard the old)";
 });
 
