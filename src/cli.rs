@@ -1140,16 +1140,14 @@ fn load_run(args: &LoadRunArgs) -> Result<Outcome, Error> {
             );
             // On a terminal one line kept up to date; elsewhere (CI logs) a line every 10 s.
             if tty {
-                let _ = console::Term::stderr().clear_line();
-                eprint!("{line}");
+                redraw(&line);
             } else if p.elapsed_s.is_multiple_of(10) {
                 eprintln!("{line}");
             }
         };
         let on_cleanup = move |done: usize, total: usize| {
             if tty {
-                let _ = console::Term::stderr().clear_line();
-                eprint!("deleting the clients registered: {done}/{total}");
+                redraw(&format!("deleting the clients registered: {done}/{total}"));
             } else if done == total || done.is_multiple_of(1000) {
                 eprintln!("deleting the clients registered: {done}/{total}");
             }
@@ -1164,6 +1162,12 @@ fn load_run(args: &LoadRunArgs) -> Result<Outcome, Error> {
         std::fs::write(path, json).map_err(|e| Error::output(path, e))?;
     }
     write_load_reports(&report, &args.reports)
+}
+
+/// Replaces the terminal's current line on stderr with `line` (a progress line kept up to date).
+fn redraw(line: &str) {
+    let _ = console::Term::stderr().clear_line();
+    eprint!("{line}");
 }
 
 /// Prints the summary and writes the reports asked for; the outcome is the report's.

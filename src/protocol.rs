@@ -37,6 +37,14 @@ pub enum ServerProfile {
     Fapi,
 }
 
+impl ServerProfile {
+    /// Whether clients are managed with their RFC 7592 registration access token (and owned by
+    /// it), rather than by a TPP's certificate and DCR credentials.
+    pub fn manages_by_registration_token(self) -> bool {
+        matches!(self, ServerProfile::Plain | ServerProfile::Fapi)
+    }
+}
+
 /// Where client certificates are judged.
 #[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -25,6 +25,13 @@ pub fn binary(path: &str) -> std::process::Command {
     command
 }
 
+/// The test directory's published keys (its JWKS), by key id, each with its algorithm.
+pub fn directory_keys() -> std::collections::HashMap<String, (jsonwebtoken::DecodingKey, jsonwebtoken::Algorithm)> {
+    test_pki();
+    let text = std::fs::read_to_string(test_pki_dir().join(crate::pki::directory::JWKS_FILE)).expect("the JWKS");
+    crate::pki::directory::published_keys(&serde_json::from_str(&text).expect("JSON"))
+}
+
 /// Copies the files (not the folders) of `from` into `to`, made if need be.
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");

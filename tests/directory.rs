@@ -4,34 +4,22 @@
 //! wrote).
 
 use dcr_harness::pki::directory::{StatementFlaw, ISSUER, REDIRECT_URI};
-use dcr_harness::testing::{test_pki, test_pki_dir};
+use std::collections::HashMap;
+
+use dcr_harness::testing::{directory_keys, test_pki, test_pki_dir};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 use serde_json::Value;
 
-/// The directory's published key of this id, and the one algorithm it is allowed for.
-fn directory_key(kid: &str) -> Option<(DecodingKey, Algorithm)> {
-    let jwks: Value =
-        serde_json::from_str(&std::fs::read_to_string(test_pki_dir().join("directory-jwks.json")).ok()?).ok()?;
-    let key = jwks["keys"].as_array()?.iter().find(|k| k["kid"] == kid)?;
-    match key["kty"].as_str()? {
-        "RSA" => {
-            Some((DecodingKey::from_rsa_components(key["n"].as_str()?, key["e"].as_str()?).ok()?, Algorithm::PS256))
-        }
-        "EC" => Some((DecodingKey::from_ec_components(key["x"].as_str()?, key["y"].as_str()?).ok()?, Algorithm::ES256)),
-        _ => None,
-    }
-}
-
 /// What a strict verifier makes of a statement: its claims, or why it refused it.
-fn verify(jws: &str) -> Result<Value, ErrorKind> {
+fn verify(keys: &HashMap<String, (DecodingKey, Algorithm)>, jws: &str) -> Result<Value, ErrorKind> {
     let header = decode_header(jws).map_err(|e| e.into_kind())?;
-    let (key, alg) = header.kid.as_deref().and_then(directory_key).ok_or(ErrorKind::InvalidSignature)?;
-    let mut validation = Validation::new(alg);
+    let (key, alg) = header.kid.as_ref().and_then(|kid| keys.get(kid)).ok_or(ErrorKind::InvalidSignature)?;
+    let mut validation = Validation::new(*alg);
     validation.set_issuer(&[ISSUER]);
     validation.validate_nbf = true;
     validation.set_required_spec_claims(&["iss", "iat", "exp"]);
-    decode::<Value>(jws, &key, &validation).map(|d| d.claims).map_err(|e| e.into_kind())
+    decode::<Value>(jws, key, &validation).map(|d| d.claims).map_err(|e| e.into_kind())
 }
 
 /// `{"alg":"none"` in base64url: the header of an unsigned statement, which no verifier parses
@@ -43,9 +31,10 @@ fn good_statements_verify_and_each_bad_one_fails_its_own_way() {
     let pki = test_pki();
     let directory = pki.manifest.directory.as_ref().expect("the PKI has a directory");
     assert!(directory.statements.len() >= 10, "{:?}", directory.statements.keys());
+    let keys = directory_keys();
     for (name, entry) in &directory.statements {
-        let jws = std::fs::read_to_string(test_pki_dir().join(&entry.file)).expect("statement file");
-        let verdict = verify(jws.trim());
+        let jws = pki.statement(name).expect("the PKI read the statement");
+        let verdict = verify(&keys, jws);
         match entry.flaw {
             None => {
                 let claims = verdict.unwrap_or_else(|e| panic!("{name}: {e:?}"));

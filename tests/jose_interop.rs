@@ -69,16 +69,11 @@ fn pyjwt_verifies_the_good_statements_and_refuses_each_bad_one_for_its_reason() 
 fn a_statement_pyjwt_signs_with_the_directory_key_verifies_here() {
     test_pki();
     let jws = pyjwt("sign");
-    let jwks: Value =
-        serde_json::from_str(&std::fs::read_to_string(test_pki_dir().join("directory-jwks.json")).expect("jwks"))
-            .expect("json");
-    let key = jwks["keys"].as_array().and_then(|k| k.iter().find(|k| k["kid"] == "directory-ps256")).expect("key");
-    let decoding =
-        jsonwebtoken::DecodingKey::from_rsa_components(key["n"].as_str().expect("n"), key["e"].as_str().expect("e"))
-            .expect("RSA key");
+    let keys = dcr_harness::testing::directory_keys();
+    let (decoding, _) = keys.get("directory-ps256").expect("the directory's PS256 key");
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::PS256);
     validation.set_issuer(&[ISSUER]);
-    let claims = jsonwebtoken::decode::<Value>(&jws, &decoding, &validation).expect("PyJWT's statement verifies");
+    let claims = jsonwebtoken::decode::<Value>(&jws, decoding, &validation).expect("PyJWT's statement verifies");
     assert_eq!(claims.claims["jti"], "signed-by-pyjwt");
 }
 

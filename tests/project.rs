@@ -5,15 +5,30 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use tempfile::TempDir;
+
+/// The binary in `cwd` with its own home, as a new user meets it (no project root or CI taken
+/// from the test's environment).
+fn command(cwd: &Path, home: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dcr-harness"));
+    command.args(args).current_dir(cwd).env("DCR_HARNESS_HOME", home).env_remove("DCR_HARNESS_ROOT").env_remove("CI");
+    command
+}
+
 fn harness(cwd: &Path, home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dcr-harness"))
-        .args(args)
-        .current_dir(cwd)
-        .env("DCR_HARNESS_HOME", home)
-        .env_remove("DCR_HARNESS_ROOT")
-        .env_remove("CI")
-        .output()
-        .expect("run dcr-harness")
+    command(cwd, home, args).output().expect("run dcr-harness")
+}
+
+/// Runs `command`, which must exit with `code` (else everything it printed is shown).
+fn exits(mut command: Command, code: i32) -> Output {
+    let out = command.output().expect("run dcr-harness");
+    assert_eq!(out.status.code(), Some(code), "{}", text(&out));
+    out
+}
+
+/// An empty working directory and a home of its own.
+fn fresh() -> (TempDir, TempDir) {
+    (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"))
 }
 
 fn text(out: &Output) -> String {
@@ -22,12 +37,10 @@ fn text(out: &Output) -> String {
 
 #[test]
 fn from_an_empty_directory_the_built_in_suite_runs() {
-    let (empty, home) = (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"));
-    let list = harness(empty.path(), home.path(), &["list"]);
-    assert_eq!(list.status.code(), Some(0), "{}", text(&list));
+    let (empty, home) = fresh();
+    let list = exits(command(empty.path(), home.path(), &["list"]), 0);
     assert!(String::from_utf8_lossy(&list.stdout).contains("metadata-minimal-registration"));
-    let run = harness(empty.path(), home.path(), &["run", "--scenario", "metadata-minimal-registration"]);
-    assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+    let run = exits(command(empty.path(), home.path(), &["run", "--scenario", "metadata-minimal-registration"]), 0);
     assert!(String::from_utf8_lossy(&run.stdout).contains("verdict: PASS"), "{}", text(&run));
     assert!(home.path().join("pki/manifest.yaml").is_file(), "the PKI is kept in the home, not the working directory");
     assert_eq!(std::fs::read_dir(empty.path()).expect("list").count(), 0, "nothing written where it ran");
@@ -35,9 +48,8 @@ fn from_an_empty_directory_the_built_in_suite_runs() {
 
 #[test]
 fn a_project_from_init_adds_its_scenarios_and_profiles_to_the_built_in_ones() {
-    let (project, home) = (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"));
-    let init = harness(project.path(), home.path(), &["init"]);
-    assert_eq!(init.status.code(), Some(0), "{}", text(&init));
+    let (project, home) = fresh();
+    exits(command(project.path(), home.path(), &["init"]), 0);
     let again = harness(project.path(), home.path(), &["init"]);
     assert_eq!(again.status.code(), Some(2), "init never overwrites: {}", text(&again));
 
@@ -54,15 +66,13 @@ fn a_project_from_init_adds_its_scenarios_and_profiles_to_the_built_in_ones() {
         "{listed}"
     );
     // The project's scenario runs, its body file found among the built-in fixtures.
-    let run = harness(&below, home.path(), &["run", "--scenario", "own-minimal-registration"]);
-    assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+    exits(command(&below, home.path(), &["run", "--scenario", "own-minimal-registration"]), 0);
 
     // The starter profile names identities the PKI does not have yet: a setup error, said
     // offline by `validate`, and by `run` before it tries the placeholder URL.
-    for command in ["validate", "run"] {
-        let out = harness(project.path(), home.path(), &[command, "--profile", "my-bank"]);
-        assert_eq!(out.status.code(), Some(2), "{command}: {}", text(&out));
-        assert!(text(&out).contains("my-qwac"), "{command}: {}", text(&out));
+    for verb in ["validate", "run"] {
+        let out = exits(command(project.path(), home.path(), &[verb, "--profile", "my-bank"]), 2);
+        assert!(text(&out).contains("my-qwac"), "{verb}: {}", text(&out));
     }
 }
 
@@ -70,10 +80,9 @@ fn a_project_from_init_adds_its_scenarios_and_profiles_to_the_built_in_ones() {
 /// stderr), with the verdict, the counts, the start time and the tool version up front.
 #[test]
 fn a_json_report_on_stdout_is_the_only_data_there() {
-    let (empty, home) = (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"));
+    let (empty, home) = fresh();
     let args = ["run", "--scenario", "metadata-minimal-registration", "--report", "json=-"];
-    let out = harness(empty.path(), home.path(), &args);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = exits(command(empty.path(), home.path(), &args), 0);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
     assert_eq!(report["verdict"], "PASS");
     assert_eq!((report["counts"]["scenarios"].as_u64(), report["counts"]["passed"].as_u64()), (Some(1), Some(1)));
@@ -85,15 +94,14 @@ fn a_json_report_on_stdout_is_the_only_data_there() {
     assert_eq!(roles, ["QWAC", "QSEAL"]);
     assert!(certificates.iter().all(|c| c["subject"].as_str().is_some_and(|s| s.contains("Test TPP A"))));
     assert!(!String::from_utf8_lossy(&out.stdout).contains("PRIVATE KEY"));
-    let two = harness(empty.path(), home.path(), &["run", "--report", "json=-,md=-"]);
-    assert_eq!(two.status.code(), Some(2), "{}", text(&two));
+    exits(command(empty.path(), home.path(), &["run", "--report", "json=-,md=-"]), 2);
 }
 
 /// Outside a terminal (a CI log) each scenario's line comes as soon as it and those before it are
 /// done, in the order `list` gives, however many run at once: two logs of one suite diff.
 #[test]
 fn a_ci_log_lists_scenarios_in_the_plans_order() {
-    let (empty, home) = (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"));
+    let (empty, home) = fresh();
     let ids = |out: &Output, column: usize| -> Vec<String> {
         String::from_utf8_lossy(&out.stdout)
             .lines()
@@ -105,8 +113,7 @@ fn a_ci_log_lists_scenarios_in_the_plans_order() {
     let list = harness(empty.path(), home.path(), &["list", "--area", "signature"]);
     let planned = ids(&list, 0);
     assert!(planned.len() > 10, "{}", text(&list));
-    let run = harness(empty.path(), home.path(), &["run", "--area", "signature", "--jobs", "32"]);
-    assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+    let run = exits(command(empty.path(), home.path(), &["run", "--area", "signature", "--jobs", "32"]), 0);
     assert_eq!(ids(&run, 1), planned, "{}", text(&run));
 }
 
@@ -114,18 +121,15 @@ fn a_ci_log_lists_scenarios_in_the_plans_order() {
 /// wins over it, and `--color` over both.
 #[test]
 fn colour_follows_clicolor_force_no_color_and_the_flag() {
-    let (empty, home) = (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"));
+    let (empty, home) = fresh();
     let run = |env: &[(&str, &str)], extra: &[&str]| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_dcr-harness"));
-        command.args(["run", "--scenario", "metadata-minimal-registration"]).args(extra);
-        command.current_dir(empty.path()).env("DCR_HARNESS_HOME", home.path());
-        for name in ["NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "DCR_HARNESS_COLOR", "DCR_HARNESS_ROOT"] {
-            command.env_remove(name);
+        let mut run = command(empty.path(), home.path(), &["run", "--scenario", "metadata-minimal-registration"]);
+        run.args(extra);
+        for name in ["NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "DCR_HARNESS_COLOR"] {
+            run.env_remove(name);
         }
-        command.envs(env.iter().copied());
-        let out = command.output().expect("run dcr-harness");
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-        String::from_utf8_lossy(&out.stdout).contains('\u{1b}')
+        run.envs(env.iter().copied());
+        String::from_utf8_lossy(&exits(run, 0).stdout).contains('\u{1b}')
     };
     assert!(!run(&[], &[]), "a pipe gets no colour");
     assert!(run(&[("CLICOLOR_FORCE", "1")], &[]), "CLICOLOR_FORCE colours a pipe");
@@ -137,10 +141,9 @@ fn colour_follows_clicolor_force_no_color_and_the_flag() {
 /// digest line is the Digest header sent), where the scenario is written, and how to run it again.
 #[test]
 fn a_failure_shows_what_was_signed_where_it_is_written_and_how_to_run_it_again() {
-    let (empty, home) = (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"));
+    let (empty, home) = fresh();
     let args = ["run", "--flaw", "skip-digest-check", "--scenario", "digest-wrong"];
-    let out = harness(empty.path(), home.path(), &args);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let out = exits(command(empty.path(), home.path(), &args), 1);
     let printed = String::from_utf8_lossy(&out.stdout);
     let line_after =
         |prefix: &str| printed.lines().map(str::trim).find_map(|l| l.strip_prefix(prefix)).map(str::to_string);

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
@@ -56,6 +56,13 @@ pub enum StatementFlaw {
     Rs256,
     /// `software_redirect_uris` without the URI the scenarios register with.
     RedirectUriNotInStatement,
+}
+
+impl StatementFlaw {
+    /// Its name as the manifest spells it (`not-yet-valid`).
+    pub fn name(self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    }
 }
 
 struct StatementSpec {
@@ -175,17 +182,26 @@ pub(super) fn generate(dir: &Path, manifest: &mut Manifest, now: OffsetDateTime)
         .map_err(|e| fail(kid, e.to_string()))?;
         encoding.insert(*kid, (key, *alg));
         if *published {
-            let private = super::read_key(&dir.join(file))?;
+            use rustls_pki_types::pem::PemObject;
+            let der = rustls_pki_types::PrivateKeyDer::from_pem_slice(pem.as_bytes())
+                .map_err(|e| fail(kid, e.to_string()))?;
+            let private = super::PrivateKey::from_der(der).map_err(|e| fail(kid, e.to_string()))?;
             public_keys.push(jwk(&private, kid, alg_name(*alg)).map_err(|m| fail(kid, m))?);
         }
     }
     let jwks = serde_json::to_string_pretty(&json!({ "keys": public_keys })).unwrap_or_default();
     write_file(&dir.join(JWKS_FILE), jwks.as_bytes(), false)?;
+    // Each TPP's signing key, read once for all its statements.
+    let mut signing_keys = BTreeMap::new();
+    for tpp in STATEMENTS.iter().map(|s| s.tpp) {
+        if !signing_keys.contains_key(tpp) {
+            signing_keys.insert(tpp, tpp_signing_key(dir, manifest, tpp).map_err(|m| fail(tpp, m))?);
+        }
+    }
     let mut statements = BTreeMap::new();
     for spec in STATEMENTS {
         let tpp = manifest.tpps.get(spec.tpp).ok_or(PkiError::UnknownTpp { name: spec.tpp.into() })?;
-        let signing_key = tpp_signing_key(dir, manifest, spec.tpp).map_err(|m| fail(spec.name, m))?;
-        let claims = claims(spec, tpp, signing_key, now);
+        let claims = claims(spec, tpp, signing_keys[spec.tpp].clone(), now);
         let expires = claims["exp"].as_i64().unwrap_or_default();
         let (key, alg) = encoding.get(spec.key).ok_or_else(|| fail(spec.name, format!("no key {}", spec.key)))?;
         let (jws, alg) = sign(spec, &claims, key, *alg).map_err(|m| fail(spec.name, m))?;
@@ -336,13 +352,29 @@ fn broken(jws: &str) -> String {
     format!("{signed}.{}", B64URL.encode(bytes))
 }
 
-fn alg_name(alg: Algorithm) -> &'static str {
+/// The `alg` a JWS header names for `alg` (RFC 7518 §3.1).
+pub fn alg_name(alg: Algorithm) -> &'static str {
     match alg {
         Algorithm::PS256 => "PS256",
         Algorithm::ES256 => "ES256",
         Algorithm::RS256 => "RS256",
         _ => "other",
     }
+}
+
+/// The keys of a JWKS (the directory's `directory-jwks.json`) by key id, each with the one
+/// algorithm it signs with: PS256 for RSA, ES256 for P-256. Keys of other types are left out.
+pub fn published_keys(jwks: &Value) -> std::collections::HashMap<String, (DecodingKey, Algorithm)> {
+    let key = |jwk: &Value| -> Option<(String, (DecodingKey, Algorithm))> {
+        let text = |name: &str| jwk[name].as_str();
+        let key = match text("kty")? {
+            "RSA" => (DecodingKey::from_rsa_components(text("n")?, text("e")?).ok()?, Algorithm::PS256),
+            "EC" => (DecodingKey::from_ec_components(text("x")?, text("y")?).ok()?, Algorithm::ES256),
+            _ => return None,
+        };
+        Some((text("kid")?.to_string(), key))
+    };
+    jwks["keys"].as_array().into_iter().flatten().filter_map(key).collect()
 }
 
 #[cfg(test)]

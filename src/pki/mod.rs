@@ -467,10 +467,7 @@ pub fn describe(pki: &Pki) -> String {
             directory.jwks.display()
         );
         for (name, s) in &directory.statements {
-            let flaw = s
-                .flaw
-                .map(|f| format!(", {}", serde_json::to_value(f).unwrap_or_default().as_str().unwrap_or_default()))
-                .unwrap_or_default();
+            let flaw = s.flaw.map(|f| format!(", {}", f.name())).unwrap_or_default();
             let _ =
                 writeln!(out, "  {name:<24} {} for {}, {}{flaw} — {}", s.file.display(), s.tpp, s.alg, s.description);
         }

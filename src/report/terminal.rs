@@ -210,7 +210,7 @@ fn detail(s: &ScenarioResult, style: &Style, every_step: bool) -> String {
 fn signed_headers(headers: &[(String, String)]) -> Vec<(String, String)> {
     headers
         .iter()
-        .filter(|(name, _)| ["date", "digest", "signature"].contains(&name.to_ascii_lowercase().as_str()))
+        .filter(|(name, _)| ["date", "digest", "signature"].iter().any(|h| name.eq_ignore_ascii_case(h)))
         .map(|(name, value)| {
             let value = match value.find("signature=\"") {
                 Some(at) if value.len() > at + 11 + 16 => {

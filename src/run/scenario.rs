@@ -227,11 +227,11 @@ async fn run_step(
     if let (Some(client), Some(before), false) = (&step.expect.unchanged, before, substituted) {
         let after = session.read_client(client).await;
         let unchanged = before == after;
-        let (expected, got) = match unchanged {
-            true => ("as before the step".to_string(), format!("{} {}", after.0, after.1)),
-            false => ("as before the step".to_string(), what_changed(&before, &after)),
+        let got = match unchanged {
+            true => format!("{} {}", after.0, after.1),
+            false => what_changed(&before, &after),
         };
-        checks.push(CheckOutcome::new(format!("client `{client}` unchanged"), unchanged, expected, got));
+        checks.push(CheckOutcome::new(format!("client `{client}` unchanged"), unchanged, "as before the step", got));
     }
     if let (true, Some(snapshots), Some(Ok(response))) = (step.snapshot, &options.snapshots, sent.first()) {
         checks.push(snapshot(session, scenario, snapshots, index, response));
@@ -330,8 +330,8 @@ fn what_changed(before: &(String, String), after: &(String, String)) -> String {
         true => String::new(),
         false => format!("read answered {} before, {} after\n", before.0, after.0),
     };
-    let body = crate::run::snapshot::diff(&pretty(&before.1), &pretty(&after.1));
-    format!("{status}{}", body.replace("--- stored\n+++ now\n", "--- before the step\n+++ after\n"))
+    let body = crate::run::snapshot::diff_of("before the step", &pretty(&before.1), "after", &pretty(&after.1));
+    format!("{status}{body}")
 }
 
 #[cfg(test)]

@@ -172,7 +172,12 @@ pub fn check(
 
 /// A unified diff of two snapshot texts.
 pub fn diff(old: &str, new: &str) -> String {
-    similar::TextDiff::from_lines(old, new).unified_diff().context_radius(3).header("stored", "now").to_string()
+    diff_of("stored", old, "now", new)
+}
+
+/// A unified diff of two texts under the names given for each.
+pub fn diff_of(old_name: &str, old: &str, new_name: &str, new: &str) -> String {
+    similar::TextDiff::from_lines(old, new).unified_diff().context_radius(3).header(old_name, new_name).to_string()
 }
 
 /// Every pending snapshot under `dir` (optionally of one scenario), sorted.

@@ -102,9 +102,9 @@ pub(super) async fn handle(state: &State, peer: &Peer, request: Request<Incoming
     match route {
         Route::WellKnown => well_known(state),
         Route::Token => token(state, &parts, &body),
-        _ => match state.config.profile {
-            ServerProfile::Smbc => smbc(state, peer, &parts, body, route),
-            ServerProfile::Plain | ServerProfile::Fapi => plain(state, &parts, &body, route),
+        _ => match state.config.profile.manages_by_registration_token() {
+            false => smbc(state, peer, &parts, body, route),
+            true => plain(state, &parts, &body, route),
         },
     }
 }
@@ -496,7 +496,7 @@ fn register(state: &State, parts: &Parts, body: &Bytes, owner: &str) -> Answer {
     };
     if state.config.profile == ServerProfile::Fapi {
         // The body is well-formed metadata first (its own error codes), then the statement.
-        let admitted = super::statement::admit(state.directory.as_ref(), body, &flaw(state))
+        let admitted = super::statement::admit(state.directory.as_ref(), &metadata, &flaw(state))
             .and_then(|admitted| admitted.map_or(Ok(()), |a| a.apply_to(&mut metadata, &flaw(state))));
         if let Err(refusal) = admitted {
             let code = match state.config.varies(Variant::StatementRefusalsUnapproved) {
@@ -506,7 +506,7 @@ fn register(state: &State, parts: &Parts, body: &Bytes, owner: &str) -> Answer {
             return oauth_error(StatusCode::BAD_REQUEST, code, &refusal.text);
         }
     }
-    let plain = matches!(state.config.profile, ServerProfile::Plain | ServerProfile::Fapi);
+    let plain = state.config.profile.manages_by_registration_token();
     let client_id = generate_token("", 16);
     let issued_at = now_secs();
     let client = Client {

@@ -14,6 +14,7 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::{Map, Value};
 
 use super::Flaw;
+use crate::pki::directory::{alg_name, published_keys};
 use crate::pki::Pki;
 
 /// RFC 7591 §3.2.2: the statement is not valid.
@@ -36,20 +37,8 @@ impl Directory {
         let entry = pki.manifest.directory.as_ref()?;
         let text = std::fs::read_to_string(pki.dir.join(&entry.jwks)).ok()?;
         let jwks: Value = serde_json::from_str(&text).ok()?;
-        let keys = jwks["keys"].as_array()?.iter().filter_map(decoding_key).collect();
-        Some(Directory { issuer: entry.issuer.clone(), keys })
+        Some(Directory { issuer: entry.issuer.clone(), keys: published_keys(&jwks) })
     }
-}
-
-/// A JWK's id, its key, and the one algorithm it may sign with.
-fn decoding_key(jwk: &Value) -> Option<(String, (DecodingKey, Algorithm))> {
-    let text = |name: &str| jwk[name].as_str();
-    let key = match text("kty")? {
-        "RSA" => (DecodingKey::from_rsa_components(text("n")?, text("e")?).ok()?, Algorithm::PS256),
-        "EC" => (DecodingKey::from_ec_components(text("x")?, text("y")?).ok()?, Algorithm::ES256),
-        _ => return None,
-    };
-    Some((text("kid")?.to_string(), key))
 }
 
 /// Why a statement was refused: the RFC 7591 §3.2.2 code and a description.
@@ -69,15 +58,14 @@ pub struct Admitted {
     claims: Map<String, Value>,
 }
 
-/// Judges the statement a registration body carries; none when the flaw lets a registration
-/// go without one.
+/// Judges the statement a registration's metadata carries; none when the flaw lets a
+/// registration go without one.
 pub fn admit(
     directory: Option<&Directory>,
-    body: &[u8],
+    metadata: &Map<String, Value>,
     flaw: &dyn Fn(Flaw) -> bool,
 ) -> Result<Option<Admitted>, Refusal> {
-    let json: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-    let Some(statement) = json.get("software_statement").and_then(Value::as_str) else {
+    let Some(statement) = metadata.get("software_statement").and_then(Value::as_str) else {
         if flaw(Flaw::StatementOptional) {
             return Ok(None);
         }
@@ -118,7 +106,8 @@ fn verified_claims(
             }
             let unsigned_accepted = any_alg && alg == "none";
             if !trust_unchecked && !unsigned_accepted {
-                let used = algorithm(alg).ok_or_else(|| refuse(INVALID, format!("alg `{alg}` is not supported")))?;
+                let used: Algorithm =
+                    alg.parse().map_err(|_| refuse(INVALID, format!("alg `{alg}` is not supported")))?;
                 let message = format!("{header}.{payload}");
                 if !jsonwebtoken::crypto::verify(signature, message.as_bytes(), key, used).unwrap_or(false) {
                     return Err(refuse(INVALID, "the signature does not verify with the directory's key"));
@@ -148,23 +137,6 @@ fn within_validity(claims: &Map<String, Value>) -> Result<(), Refusal> {
         return Err(refuse(INVALID, "the software statement is not valid yet"));
     }
     Ok(())
-}
-
-fn algorithm(alg: &str) -> Option<Algorithm> {
-    match alg {
-        "PS256" => Some(Algorithm::PS256),
-        "ES256" => Some(Algorithm::ES256),
-        "RS256" => Some(Algorithm::RS256),
-        _ => None,
-    }
-}
-
-fn alg_name(alg: Algorithm) -> &'static str {
-    match alg {
-        Algorithm::ES256 => "ES256",
-        Algorithm::RS256 => "RS256",
-        _ => "PS256",
-    }
 }
 
 impl Admitted {
