@@ -466,6 +466,9 @@ value_enum!(
         Plain,
         /// RFC 7591/7592 with a software statement from the test directory in every registration.
         Fapi,
+        /// Open Banking UK: mTLS, signed request objects with a statement, management with the
+        /// client's own access token.
+        Obuk,
     }
 );
 value_enum!(
@@ -612,6 +615,10 @@ fn sign(args: &SignArgs) -> Result<Outcome, Error> {
     let (signer, pki) = signer(args)?;
     let identity = pki.identity(&signer.sign)?;
     let mutation = args.mutation.as_deref().map(str::parse::<Mutation>).transpose()?;
+    if let Some(m) = mutation.filter(|m| m.bends_request_object()) {
+        let why = format!("`{m}` bends a request object; `sign` signs HTTP requests (a scenario step applies it)");
+        return Err(Error::input("--mutation", why));
+    }
     let url = reqwest::Url::parse(&args.url).map_err(|e| Error::input(format!("--url {}", args.url), e))?;
     let target = signature::request_target(&url);
     let body = match &args.body {

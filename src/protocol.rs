@@ -21,6 +21,9 @@ pub mod policy {
     pub const PSD2_ROLES: &str = "psd2-roles";
     pub const SECRET_REFRESH: &str = "secret-refresh";
     pub const SOFTWARE_STATEMENT: &str = "software-statement";
+    pub const REQUEST_OBJECT: &str = "request-object";
+    pub const CLIENT_TOKEN_MANAGEMENT: &str = "client-token-management";
+    pub const OBUK_DCR: &str = "obuk-dcr";
 }
 
 /// Which kind of DCR server to be.
@@ -35,6 +38,10 @@ pub enum ServerProfile {
     /// An RFC 7591/7592 server of a FAPI or Open Banking ecosystem: registration access tokens,
     /// and a software statement from the test directory in every registration.
     Fapi,
+    /// An Open Banking UK DCR server: mTLS, registrations as signed request objects carrying a
+    /// statement from the test directory, clients managed with their own client-credentials
+    /// access token.
+    Obuk,
 }
 
 impl ServerProfile {

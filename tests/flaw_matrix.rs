@@ -30,6 +30,15 @@ fn profile_for(flaw: Flaw) -> &'static str {
         | Flaw::StatementNotPrecedent
         | Flaw::SkipStatementRedirectCheck
         | Flaw::OmitStatementEcho => "fapi-dcr",
+        Flaw::AcceptJsonRegistration
+        | Flaw::SkipRequestObjectSignature
+        | Flaw::AcceptAnyRequestObjectAlg
+        | Flaw::AcceptExpiredRequestObject
+        | Flaw::SkipRequestObjectAudience
+        | Flaw::SkipRequestObjectIssuer
+        | Flaw::AcceptAnotherClientsToken
+        | Flaw::AcceptAnyResponseTypes
+        | Flaw::AcceptAnyAuthSigningAlg => "obuk",
         _ => "reference",
     }
 }
@@ -49,7 +58,7 @@ fn not_passed(result: &RunResult) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_clean_reference_server_passes_every_scenario_in_both_profiles() {
-    for profile in ["reference", "rfc7591-plain", "fapi-dcr"] {
+    for profile in ["reference", "rfc7591-plain", "fapi-dcr", "obuk"] {
         let result = run(profile, &[]).await;
         assert!(result.scenarios.len() >= 30, "{profile}: only {} scenarios ran", result.scenarios.len());
         let failing = not_passed(&result);

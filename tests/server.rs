@@ -166,7 +166,7 @@ async fn each_rule_is_rejected_with_its_status_and_code() {
     oversized.body =
         format!(r#"{{"redirect_uris":["https://a.example/cb"],"pad":"{}"}}"#, "x".repeat(70 * 1024)).into_bytes();
     assert_eq!(ctx.answer(oversized).await.status, 413);
-    for mutation in Mutation::ALL {
+    for mutation in Mutation::ALL.iter().filter(|m| !m.bends_request_object()) {
         let response = ctx.answer(reg().mutation(*mutation)).await;
         assert!(matches!(response.status, 400 | 401), "{mutation}: {}", outcome(&response));
     }
@@ -325,6 +325,39 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
             };
             outcome(&ctx.answer(read).await)
         }
+        AcceptJsonRegistration => {
+            let mut body = registration_body();
+            body["software_statement"] = json!(ctx.pki.statement("ssa").expect("ssa"));
+            register_observed(Call::post(REGISTER, &body).credentials(None).signer(None)).await
+        }
+        SkipRequestObjectSignature => {
+            register_observed(obuk_registration(ctx, json!({}), Some(Mutation::RequestObjectBadSignature))).await
+        }
+        AcceptAnyRequestObjectAlg => {
+            register_observed(obuk_registration(ctx, json!({}), Some(Mutation::RequestObjectRs256))).await
+        }
+        AcceptExpiredRequestObject => {
+            register_observed(obuk_registration(ctx, json!({}), Some(Mutation::RequestObjectExpired))).await
+        }
+        SkipRequestObjectAudience => {
+            register_observed(obuk_registration(ctx, json!({}), Some(Mutation::RequestObjectWrongAudience))).await
+        }
+        SkipRequestObjectIssuer => {
+            register_observed(obuk_registration(ctx, json!({}), Some(Mutation::RequestObjectWrongIssuer))).await
+        }
+        AcceptAnyResponseTypes => {
+            // DCR-011's response types, consistent with their grant (RFC 7591 §2.1).
+            let implicit = json!({ "response_types": ["id_token", "token"], "grant_types": ["implicit"] });
+            register_observed(obuk_registration(ctx, implicit, None)).await
+        }
+        AcceptAnyAuthSigningAlg => {
+            register_observed(obuk_registration(ctx, json!({ "token_endpoint_auth_signing_alg": "RS256" }), None)).await
+        }
+        AcceptAnotherClientsToken => {
+            let (path, _) = obuk_client(ctx).await;
+            let (_, other_bearer) = obuk_client(ctx).await;
+            outcome(&ctx.answer(obuk_call("GET", &path).header("Authorization", &other_bearer)).await)
+        }
         StatementOptional
         | SkipStatementSignature
         | AcceptAnyStatementAlg
@@ -340,14 +373,14 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
                 SkipStatementRedirectCheck => Some("ssa-redirect-elsewhere"),
                 _ => Some("ssa"),
             };
-            let mut body = json!({ "redirect_uris": ["https://tpp.example/cb"], "client_name": "the request's" });
+            let mut body = json!({ "redirect_uris": ["https://tpp.example/cb"], "software_version": "the request's" });
             if let Some(name) = statement {
                 body["software_statement"] = json!(ctx.pki.statement(name).expect("a statement of the test directory"));
             }
             let answer = ctx.answer(Call::post(REGISTER, &body).tls(None).credentials(None).signer(None)).await;
             let json = answer.json().unwrap_or_default();
             match flaw {
-                StatementNotPrecedent => format!("client_name {}", json["client_name"]),
+                StatementNotPrecedent => format!("software_version {}", json["software_version"]),
                 OmitStatementEcho => format!("statement returned: {}", json.get("software_statement").is_some()),
                 _ => outcome(&answer),
             }
@@ -355,7 +388,74 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
     }
 }
 
+/// An `obuk` call: over the QWAC, no DCR credentials, no HTTP signature.
+fn obuk_call(method: &'static str, path: &str) -> Call {
+    Call::new(method, path).credentials(None).signer(None)
+}
+
+/// Metadata with TPP A's statement and `extra`, as a request object signed by its QSEAL (with
+/// `mutation`), posted to register.
+fn obuk_registration(ctx: &Ctx, extra: Value, mutation: Option<Mutation>) -> Call {
+    use dcr_harness::signature::request_object::{sign_request_object, statement_software_id, RequestObjectClaims};
+    let mut metadata = json!({ "redirect_uris": ["https://tpp.example/cb"], "software_version": "the request's" });
+    metadata["software_statement"] = json!(ctx.pki.statement("ssa").expect("ssa"));
+    for (name, value) in extra.as_object().into_iter().flatten() {
+        metadata[name] = value.clone();
+    }
+    let metadata = metadata.as_object().cloned().unwrap_or_default();
+    let issuer = statement_software_id(&metadata).expect("the statement names its software");
+    let url = ctx.server.url();
+    let claims = RequestObjectClaims { issuer: &issuer, audience: &url, lifetime: std::time::Duration::from_secs(300) };
+    let signer = ctx.pki.identity("qseal").expect("qseal");
+    let other = ctx.pki.identity("qseal-b").ok();
+    let jws = sign_request_object(&metadata, &claims, signer, other, std::time::SystemTime::now(), mutation)
+        .expect("a request object");
+    let mut call = obuk_call("POST", REGISTER).content_type("application/jose");
+    call.body = jws.into_bytes();
+    call
+}
+
+/// Registers through the `obuk` mode; returns the client's path and a bearer of its own token.
+async fn obuk_client(ctx: &Ctx) -> (String, String) {
+    let created = ctx.answer(obuk_registration(ctx, json!({}), None)).await;
+    assert_eq!(created.status, 201, "{}", outcome(&created));
+    let client = created.json().expect("json");
+    let (id, secret) = (str_of(&client, "client_id"), str_of(&client, "client_secret"));
+    let mut call = obuk_call("POST", "/oauth/token")
+        .header("Authorization", &basic(id, secret))
+        .content_type("application/x-www-form-urlencoded");
+    call.body = b"grant_type=client_credentials".to_vec();
+    let token = ctx.answer(call).await.json().expect("json");
+    (format!("{REGISTER}/{id}"), format!("Bearer {}", str_of(&token, "access_token")))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn obuk_lifecycle_with_request_objects_and_the_clients_own_token() {
+    let ctx = Ctx::start(ServerConfig { profile: ServerProfile::Obuk, ..ServerConfig::default() }).await;
+    let (path, bearer) = obuk_client(&ctx).await;
+    let read = ctx.answer(obuk_call("GET", &path).header("Authorization", &bearer)).await;
+    assert_eq!(read.status, 200, "{}", outcome(&read));
+    let client = read.json().expect("json");
+    assert_eq!(client["software_version"], "1.0", "the statement's claims take precedence");
+    assert!(client.get("registration_access_token").is_none(), "managed by access token, not RAT");
+    assert_eq!(outcome(&ctx.answer(obuk_call("GET", &path)).await), "401 invalid_token");
+    let (other_path, other_bearer) = obuk_client(&ctx).await;
+    let borrowed = ctx.answer(obuk_call("GET", &path).header("Authorization", &other_bearer)).await;
+    assert_eq!(outcome(&borrowed), "401 invalid_token", "another client's token");
+    let json_body = Call::post(REGISTER, &registration_body()).credentials(None).signer(None);
+    assert_eq!(ctx.answer(json_body).await.status, 415, "JSON where a request object is required");
+    assert_eq!(ctx.answer(obuk_call("DELETE", &path).header("Authorization", &bearer)).await.status, 204);
+    let gone = ctx.answer(obuk_call("GET", &path).header("Authorization", &bearer)).await;
+    assert_eq!(outcome(&gone), "401 invalid_token", "a deleted client's token manages nothing");
+    ctx.answer(obuk_call("DELETE", &other_path).header("Authorization", &other_bearer)).await;
+    assert_eq!(ctx.server.registered_clients(), 0);
+    ctx.server.stop().await;
+}
+
 fn profile_for(flaw: Flaw) -> ServerProfile {
+    if OBUK_FLAWS.contains(&flaw) {
+        return ServerProfile::Obuk;
+    }
     if matches!(
         flaw,
         Flaw::AcceptBadRegistrationToken
@@ -369,6 +469,19 @@ fn profile_for(flaw: Flaw) -> ServerProfile {
         ServerProfile::Smbc
     }
 }
+
+/// Flaws of rules only the `obuk` mode has.
+const OBUK_FLAWS: &[Flaw] = &[
+    Flaw::AcceptJsonRegistration,
+    Flaw::SkipRequestObjectSignature,
+    Flaw::AcceptAnyRequestObjectAlg,
+    Flaw::AcceptExpiredRequestObject,
+    Flaw::SkipRequestObjectAudience,
+    Flaw::SkipRequestObjectIssuer,
+    Flaw::AcceptAnotherClientsToken,
+    Flaw::AcceptAnyResponseTypes,
+    Flaw::AcceptAnyAuthSigningAlg,
+];
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_flaw_switches_its_rule_off_and_only_with_the_flaw() {

@@ -10,11 +10,13 @@ use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, EncodingKey};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
+use super::jws;
+pub use super::jws::{alg_name, published_keys};
 use super::{names, write_file, Manifest, PkiError};
 
 /// The directory's issuer name (`iss` of every good statement).
@@ -23,6 +25,17 @@ pub const ISSUER: &str = "https://directory.dcr-harness.test";
 pub const UNKNOWN_ISSUER: &str = "https://unknown-directory.example";
 /// The redirect URI every good statement allows (the one the scenarios register with).
 pub const REDIRECT_URI: &str = "https://tpp.example/cb";
+/// The redirect URIs every good statement allows: the one registered, and those the suite's
+/// updates move a client to (a server bound by statements refuses any other).
+pub const REDIRECT_URIS: &[&str] = &[
+    REDIRECT_URI,
+    "https://tpp.example/new",
+    "https://tpp.example/changed",
+    "https://tpp.example/cb-0",
+    "https://tpp.example/cb-1",
+];
+/// The `software_version` every statement fixes (RFC 7591 §2 client metadata).
+pub const SOFTWARE_VERSION: &str = "1.0";
 /// The public keys of the directory, as a server configures its trust in it.
 pub const JWKS_FILE: &str = "directory-jwks.json";
 
@@ -115,7 +128,7 @@ const STATEMENTS: &[StatementSpec] = &[
 ];
 
 /// The version of the statements' claims: statements made under another are made again.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 3;
 
 /// The directory as the manifest records it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -288,9 +301,9 @@ fn claims(spec: &StatementSpec, tpp: &super::TppEntry, signing_key: Value, now: 
         _ => (now, now + VALID_DAYS * day),
     };
     let iss = if spec.flaw == Some(UnknownIssuer) { UNKNOWN_ISSUER } else { ISSUER };
-    let redirect = match spec.flaw {
-        Some(RedirectUriNotInStatement) => "https://elsewhere.example/cb",
-        _ => REDIRECT_URI,
+    let redirects = match spec.flaw {
+        Some(RedirectUriNotInStatement) => &["https://elsewhere.example/cb"][..],
+        _ => REDIRECT_URIS,
     };
     let roles: Vec<&str> = tpp.roles.iter().map(|r| r.name()).collect();
     let client_name = format!("{} app", tpp.organization_name);
@@ -302,10 +315,10 @@ fn claims(spec: &StatementSpec, tpp: &super::TppEntry, signing_key: Value, now: 
         "jti": super::generate_token("", 16),
         "software_id": format!("{}-app", spec.tpp),
         "software_client_name": client_name,
-        // Client metadata (RFC 7591 §2) the statement fixes: it takes precedence over the request's.
-        "client_name": client_name,
-        "software_version": "1.0",
-        "software_redirect_uris": [redirect],
+        // Client metadata (RFC 7591 §2) the statement fixes: it takes precedence over the
+        // request's. Not client_name: a client may rename itself in an update.
+        "software_version": SOFTWARE_VERSION,
+        "software_redirect_uris": redirects,
         "software_roles": roles,
         "org_id": tpp.organization_identifier,
         "org_name": tpp.organization_name,
@@ -321,60 +334,13 @@ fn sign(
     key: &EncodingKey,
     alg: Algorithm,
 ) -> Result<(String, &'static str), String> {
-    let kid = spec.key.to_string();
+    let kid = spec.key;
     match spec.flaw {
-        Some(AlgNone) => {
-            let header = json!({ "alg": "none", "typ": "JWT", "kid": kid });
-            let part = |v: &Value| B64URL.encode(v.to_string());
-            Ok((format!("{}.{}.", part(&header), part(claims)), "none"))
-        }
-        Some(Rs256) => Ok((encode(Algorithm::RS256, kid, claims, key)?, "RS256")),
-        Some(BadSignature) => {
-            let jws = encode(alg, kid, claims, key)?;
-            Ok((broken(&jws), alg_name(alg)))
-        }
-        _ => Ok((encode(alg, kid, claims, key)?, alg_name(alg))),
+        Some(AlgNone) => Ok((jws::unsigned(kid, claims), "none")),
+        Some(Rs256) => Ok((jws::encode(Algorithm::RS256, kid, claims, key)?, "RS256")),
+        Some(BadSignature) => Ok((jws::broken(&jws::encode(alg, kid, claims, key)?), alg_name(alg))),
+        _ => Ok((jws::encode(alg, kid, claims, key)?, alg_name(alg))),
     }
-}
-
-fn encode(alg: Algorithm, kid: String, claims: &Value, key: &EncodingKey) -> Result<String, String> {
-    let header = Header { kid: Some(kid), typ: Some("JWT".into()), ..Header::new(alg) };
-    jsonwebtoken::encode(&header, claims, key).map_err(|e| e.to_string())
-}
-
-/// The JWS with the first byte of its signature changed: still well-formed, no longer valid.
-fn broken(jws: &str) -> String {
-    let Some((signed, signature)) = jws.rsplit_once('.') else { return jws.to_string() };
-    let mut bytes = B64URL.decode(signature).unwrap_or_default();
-    if let Some(first) = bytes.first_mut() {
-        *first ^= 0x01;
-    }
-    format!("{signed}.{}", B64URL.encode(bytes))
-}
-
-/// The `alg` a JWS header names for `alg` (RFC 7518 §3.1).
-pub fn alg_name(alg: Algorithm) -> &'static str {
-    match alg {
-        Algorithm::PS256 => "PS256",
-        Algorithm::ES256 => "ES256",
-        Algorithm::RS256 => "RS256",
-        _ => "other",
-    }
-}
-
-/// The keys of a JWKS (the directory's `directory-jwks.json`) by key id, each with the one
-/// algorithm it signs with: PS256 for RSA, ES256 for P-256. Keys of other types are left out.
-pub fn published_keys(jwks: &Value) -> std::collections::HashMap<String, (DecodingKey, Algorithm)> {
-    let key = |jwk: &Value| -> Option<(String, (DecodingKey, Algorithm))> {
-        let text = |name: &str| jwk[name].as_str();
-        let key = match text("kty")? {
-            "RSA" => (DecodingKey::from_rsa_components(text("n")?, text("e")?).ok()?, Algorithm::PS256),
-            "EC" => (DecodingKey::from_ec_components(text("x")?, text("y")?).ok()?, Algorithm::ES256),
-            _ => return None,
-        };
-        Some((text("kid")?.to_string(), key))
-    };
-    jwks["keys"].as_array().into_iter().flatten().filter_map(key).collect()
 }
 
 #[cfg(test)]
@@ -392,14 +358,5 @@ mod tests {
         distinct.dedup();
         assert_eq!(flaws, distinct, "one statement per flaw");
         assert!(STATEMENTS.iter().all(|s| KEYS.iter().any(|(kid, ..)| *kid == s.key)), "every key exists");
-    }
-
-    #[test]
-    fn a_broken_signature_is_still_base64url_and_differs() {
-        let jws = "aGVhZA.Ym9keQ.AAECAw";
-        let bad = broken(jws);
-        assert_ne!(bad, jws);
-        assert!(bad.starts_with("aGVhZA.Ym9keQ."));
-        assert_eq!(B64URL.decode(bad.rsplit_once('.').map(|p| p.1).unwrap_or_default()).map(|b| b.len()), Ok(4));
     }
 }

@@ -107,6 +107,32 @@ impl PrivateKey {
         }
     }
 
+    /// The key as jsonwebtoken signs with it, and the JWS algorithm it signs with: PS256 for
+    /// RSA (a caller may choose RS256 with the same key), ES256 for P-256.
+    pub fn jws_key(&self) -> Result<(jsonwebtoken::EncodingKey, jsonwebtoken::Algorithm), KeyError> {
+        use jsonwebtoken::{Algorithm, EncodingKey};
+        use rsa::pkcs1::EncodeRsaPrivateKey;
+        let pkcs1 = |k: &rsa::RsaPrivateKey| k.to_pkcs1_der().map(|d| d.as_bytes().to_vec());
+        match (&self.inner, &self.der) {
+            (Inner::Ecdsa(_), PrivateKeyDer::Pkcs8(p)) => {
+                Ok((EncodingKey::from_ec_der(p.secret_pkcs8_der()), Algorithm::ES256))
+            }
+            (Inner::Ecdsa(_), _) => Err(KeyError::Unsupported),
+            (Inner::WeakRsa(k), _) => {
+                Ok((EncodingKey::from_rsa_der(&pkcs1(k).map_err(|_| KeyError::Unsupported)?), Algorithm::PS256))
+            }
+            (Inner::Rsa(_), PrivateKeyDer::Pkcs1(p)) => {
+                Ok((EncodingKey::from_rsa_der(p.secret_pkcs1_der()), Algorithm::PS256))
+            }
+            (Inner::Rsa(_), PrivateKeyDer::Pkcs8(p)) => {
+                let key =
+                    rsa::RsaPrivateKey::from_pkcs8_der(p.secret_pkcs8_der()).map_err(|_| KeyError::Unsupported)?;
+                Ok((EncodingKey::from_rsa_der(&pkcs1(&key).map_err(|_| KeyError::Unsupported)?), Algorithm::PS256))
+            }
+            (Inner::Rsa(_), _) => Err(KeyError::Unsupported),
+        }
+    }
+
     /// The key as rustls wants it for a TLS client identity.
     pub fn to_rustls(&self) -> PrivateKeyDer<'static> {
         self.der.clone_key()

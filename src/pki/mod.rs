@@ -9,6 +9,7 @@
 
 pub mod directory;
 pub mod inspect;
+pub mod jws;
 pub mod keys;
 pub mod qcstatements;
 

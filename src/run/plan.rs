@@ -15,6 +15,7 @@ use crate::pki::{Pki, PkiError};
 use crate::scenario::profile::{CredentialKind, Management};
 use crate::scenario::template::{render, render_value, Unbound};
 use crate::scenario::{Actor, Operation, Profile, RequestSpec, Role, Who};
+use crate::signature::request_object::{sign_request_object, statement_software_id, RequestObjectClaims};
 use crate::signature::{sign_mutated, Message, Mutation, MutationContext, SignError};
 
 /// Template variables by name.
@@ -86,6 +87,9 @@ pub struct SessionView<'a> {
     /// The DCR-service bearer token of the TPP the request speaks for, when the profile's
     /// credentials are `bearer` (see [`dcr_token_needed`]).
     pub dcr_token: Option<&'a str>,
+    /// The client's own access token, under `client-token` management (see
+    /// [`client_token_needed`]).
+    pub client_token: Option<&'a str>,
 }
 
 /// Why a request could not be built.
@@ -129,6 +133,10 @@ pub enum PlanError {
     DateOutOfRange { offset: crate::scenario::DateOffset },
     #[error("signing: {0}")]
     Sign(#[from] SignError),
+    #[error("the profile sends request objects, and this request has no signing identity to sign one (`sign: none`, or the profile's `identities.sign` is none)")]
+    NoRequestObjectSigner,
+    #[error("no access token for client `{name}`: {message}")]
+    ClientToken { name: String, message: String },
 }
 
 /// How a request authenticates besides its TLS certificate.
@@ -138,6 +146,8 @@ enum Auth {
     ClientSecret,
     /// RFC 7592 management: the registration access token as a bearer.
     RegistrationToken,
+    /// Open Banking UK management: the client's own access token as a bearer.
+    ClientToken,
     /// The TPP's DCR-service credentials, or none.
     Dcr(Option<String>),
 }
@@ -148,6 +158,8 @@ fn auth_of(r: &RequestSpec, profile: &Profile) -> Auth {
         Auth::ClientSecret
     } else if profile.management == Management::RegistrationToken && rfc7592_management {
         Auth::RegistrationToken
+    } else if profile.management == Management::ClientToken && rfc7592_management {
+        Auth::ClientToken
     } else {
         let ids = &profile.identities;
         let actor_tpp = match r.actor {
@@ -168,6 +180,12 @@ pub fn dcr_token_needed(r: &RequestSpec, profile: &Profile) -> Option<(String, O
         (Auth::Dcr(Some(tpp)), CredentialKind::Bearer) => Some((tpp, tls_of(r, profile))),
         _ => None,
     }
+}
+
+/// The client whose own access token the request needs (`client-token` management, a
+/// management request that names no token of its own): the session gets it before planning.
+pub fn client_token_needed<'r>(r: &'r RequestSpec, profile: &Profile) -> Option<&'r str> {
+    (auth_of(r, profile) == Auth::ClientToken && r.registration_token.is_none()).then(|| r.client_name())
 }
 
 /// The client-credentials request that gets a TPP a DCR-service bearer token.
@@ -243,10 +261,19 @@ pub fn plan(
         target.push_str(&fill("query", query, view.vars)?);
     }
     let (body, default_type) = body(r, env.fixtures, view.vars)?;
-    let body = match r.op {
-        Operation::Register => with_registration_fields(body, &profile.registration_fields, view.vars)?,
+    // Request objects carry the registration fields (the statement) in updates too.
+    let body = match (r.op, &profile.request_object) {
+        (Operation::Register, _) | (Operation::Update, Some(_)) => {
+            with_registration_fields(body, &profile.registration_fields, view.vars)?
+        }
         _ => body,
     };
+    let (body, default_type) = match as_request_object(&body, r, mutation, env, view.vars)? {
+        Some((jws, content_type)) => (jws.into_bytes(), Some(content_type)),
+        None => (body, default_type),
+    };
+    // A request-object mutation was spent on the body; the HTTP signature stays whole.
+    let mutation = mutation.filter(|m| !m.bends_request_object());
     let mut msg = Message::new(method.as_str(), &target, body);
     if let Some(ct) = r.content_type.clone().or(default_type) {
         msg.add_header("Content-Type", &ct);
@@ -260,16 +287,12 @@ pub fn plan(
             };
             msg.add_header("Authorization", &basic(&client.id, &secret));
         }
-        Auth::RegistrationToken => {
+        Auth::RegistrationToken | Auth::ClientToken => {
             let token = match r.registration_token.as_deref() {
                 // On purpose: the request carries no token at all.
                 Some(NO_TOKEN) => None,
                 Some(t) => Some(fill("registration_token", t, view.vars)?),
-                None => match client.map(|c| c.rat.clone()) {
-                    Some(rat) if !rat.is_empty() => Some(rat),
-                    // Never an empty bearer by accident: the step cannot be built.
-                    _ => return Err(PlanError::NoRegistrationToken { name: r.client_name().to_string() }),
-                },
+                None => Some(own_token(r, client, view)?),
             };
             if let Some(token) = token {
                 msg.add_header("Authorization", &format!("Bearer {token}"));
@@ -303,6 +326,67 @@ pub fn plan(
         signing_string = Some(signed.signing_string);
     }
     Ok(Planned { msg, tls: tls_of(r, profile), origin, signing_string })
+}
+
+/// The JSON a request body sends: the body itself, or the claims of a request object.
+pub fn sent_metadata(body: &[u8]) -> Option<serde_json::Value> {
+    if let Ok(json) = serde_json::from_slice(body) {
+        return Some(json);
+    }
+    let text = std::str::from_utf8(body).ok()?;
+    Some(serde_json::Value::Object(crate::pki::jws::parts(text.trim())?.claims))
+}
+
+/// The bearer a management request carries by default: the client's registration access
+/// token, or under `client-token` management its access token. Never an empty bearer by
+/// accident: without one the step cannot be built.
+fn own_token(r: &RequestSpec, client: Option<&Client>, view: &SessionView<'_>) -> Result<String, PlanError> {
+    let name = || r.client_name().to_string();
+    match view.client_token {
+        Some(token) => Ok(token.to_string()),
+        None => match client.map(|c| c.rat.clone()) {
+            Some(rat) if !rat.is_empty() => Ok(rat),
+            _ => Err(PlanError::NoRegistrationToken { name: name() }),
+        },
+    }
+}
+
+/// A registration or update body as the signed request object the profile asks for (with a
+/// request-object mutation, if the step has one), and its media type; none where the profile
+/// sends JSON, the operation sends no metadata, or the body is no JSON object (sent as written).
+fn as_request_object(
+    body: &[u8],
+    r: &RequestSpec,
+    mutation: Option<Mutation>,
+    env: &PlanEnv<'_>,
+    vars: &Vars,
+) -> Result<Option<(String, String)>, PlanError> {
+    let profile = env.profile;
+    let Some(settings) = &profile.request_object else { return Ok(None) };
+    if !matches!(r.op, Operation::Register | Operation::Update) || r.body_raw.is_some() {
+        return Ok(None);
+    }
+    let Ok(serde_json::Value::Object(metadata)) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Ok(None);
+    };
+    let signer = r.sign.clone().unwrap_or_else(|| actor_identity(r.actor, Role::Sign));
+    let name = signer.resolve(&profile.identities).ok_or(PlanError::NoRequestObjectSigner)?;
+    let identity = env.pki.identity(name)?;
+    let other = profile.identities.other_sign.name().and_then(|name| env.pki.identity(name).ok());
+    // The statement names the software; without one (a body that leaves it out on purpose) the
+    // TPP's name stands in, and the server refuses the missing statement first.
+    let issuer = match &settings.issuer {
+        Some(template) => fill("request_object.issuer", template, vars)?,
+        None => statement_software_id(&metadata).or_else(|| identity.tpp.clone()).unwrap_or_default(),
+    };
+    let claims = RequestObjectClaims {
+        issuer: &issuer,
+        audience: &fill("request_object.audience", &settings.audience, vars)?,
+        lifetime: Duration::from_secs(settings.lifetime_s.into()),
+    };
+    let mutation = mutation.filter(|m| m.bends_request_object());
+    let jws = sign_request_object(&metadata, &claims, identity, other, env.now, mutation)?;
+    Ok(Some((jws, settings.content_type.clone())))
 }
 
 fn add_dcr_credentials(
@@ -518,7 +602,7 @@ mod tests {
         };
         let clients = BTreeMap::from([("client".to_string(), client())]);
         let vars = Vars::from([("x".to_string(), "filled".to_string())]);
-        plan(r, None, &env, &SessionView { vars: &vars, clients: &clients, dcr_token })
+        plan(r, None, &env, &SessionView { vars: &vars, clients: &clients, dcr_token, client_token: None })
     }
 
     fn header<'a>(p: &'a Planned, name: &str) -> Option<&'a str> {
@@ -587,6 +671,70 @@ mod tests {
             assert_eq!(planned.tls, None, "{op:?} presents no certificate");
             let elsewhere = path.starts_with("/other");
             assert_eq!(planned.origin.as_deref(), elsewhere.then_some("https://bank.example"), "{op:?}: the URI whole");
+        }
+    }
+
+    const OBUK: &str = "management: client-token\ncredentials: { kind: none }\nsignature: { enabled: false }\nrequest_object: { audience: 'https://bank.example' }\nregistration_fields: { software_statement: '{{statement}}' }";
+
+    /// Plans `r` under `p` with the test directory's statement bound and `mutation`.
+    fn plan_obuk(p: &Profile, r: &RequestSpec, mutation: Option<Mutation>, client_token: Option<&str>) -> Planned {
+        let endpoints = Endpoints::of(p);
+        let fixtures = crate::scenario::Fixtures::at(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"));
+        let env =
+            PlanEnv { profile: p, pki: test_pki(), endpoints: &endpoints, fixtures: &fixtures, now: now(), memo: None };
+        let clients = BTreeMap::from([("client".to_string(), client())]);
+        let statement = test_pki().statement("ssa").expect("ssa").to_string();
+        let vars = Vars::from([("statement".to_string(), statement)]);
+        let view = SessionView { vars: &vars, clients: &clients, dcr_token: None, client_token };
+        plan(r, mutation, &env, &view).expect("plans")
+    }
+
+    #[test]
+    fn request_objects_carry_the_metadata_signed_and_management_the_clients_own_token() {
+        let p = profile(OBUK);
+        let mut register = RequestSpec::of(Operation::Register);
+        register.body = Some(serde_json::json!({ "redirect_uris": ["https://tpp.example/cb"] }));
+        let planned = plan_obuk(&p, &register, None, None);
+        assert_eq!(header(&planned, "Content-Type"), Some("application/jose"));
+        let jws = String::from_utf8(planned.msg.body.clone()).expect("text");
+        let parts = crate::pki::jws::parts(&jws).expect("a compact JWS");
+        assert_eq!((parts.alg(), parts.kid()), ("PS256", "qseal"));
+        for (claim, expected) in [("iss", "tpp-a-app"), ("aud", "https://bank.example")] {
+            assert_eq!(parts.claims[claim], expected, "{claim}");
+        }
+        assert!(parts.claims["software_statement"].is_string(), "the profile's registration field is inside");
+        assert_eq!(
+            sent_metadata(&planned.msg.body).map(|m| m["redirect_uris"].clone()),
+            Some(register.body.clone().unwrap_or_default()["redirect_uris"].clone())
+        );
+        assert!(header(&planned, "Signature").is_none(), "no HTTP signature in this profile");
+
+        let unsigned = plan_obuk(&p, &register, Some(Mutation::RequestObjectAlgNone), None);
+        let jws = String::from_utf8(unsigned.msg.body.clone()).expect("text");
+        assert_eq!(crate::pki::jws::parts(&jws).map(|p| p.alg().to_string()).as_deref(), Some("none"));
+
+        let mut update = RequestSpec::of(Operation::Update);
+        update.body = Some(serde_json::json!({ "client_id": "c-1" }));
+        let planned = plan_obuk(&p, &update, None, Some("at-1"));
+        assert_eq!(auth(&planned), "bearer at-1");
+        assert_eq!((planned.msg.method.as_str(), planned.msg.target.as_str()), ("PUT", "/client/v1/register/c-1"));
+        assert_eq!(header(&planned, "Content-Type"), Some("application/jose"), "an update is a request object too");
+        assert_eq!(client_token_needed(&update, &p), Some("client"));
+        update.registration_token = Some("chosen".into());
+        assert_eq!(client_token_needed(&update, &p), None, "a step's own token needs none fetched");
+    }
+
+    #[test]
+    fn what_a_request_sends_is_its_json_or_its_request_objects_claims() {
+        let jws = crate::pki::jws::unsigned("k", &serde_json::json!({ "client_name": "x" }));
+        let cases: [(&[u8], Option<serde_json::Value>); 4] = [
+            (br#"{"a":1}"#, Some(serde_json::json!({ "a": 1 }))),
+            (jws.as_bytes(), Some(serde_json::json!({ "client_name": "x" }))),
+            (b"not json, no jws", None),
+            (b"", None),
+        ];
+        for (body, expected) in cases {
+            assert_eq!(sent_metadata(body), expected, "{}", String::from_utf8_lossy(body));
         }
     }
 
@@ -784,7 +932,7 @@ mod tests {
             memo: None,
         };
         let clients = BTreeMap::from([("client".to_string(), Client { rat: String::new(), ..client() })]);
-        let view = SessionView { vars: &Vars::new(), clients: &clients, dcr_token: None };
+        let view = SessionView { vars: &Vars::new(), clients: &clients, dcr_token: None, client_token: None };
         assert!(matches!(plan(&read(None), None, &env, &view), Err(PlanError::NoRegistrationToken { .. })));
     }
 

@@ -193,7 +193,7 @@ async fn run_step(
     let rotated = sent.len() > 1
         && session.client(step.request.client_name()).is_some_and(|c| issued.iter().any(|t| *t != c.rat));
     for (result, copy) in sent.iter().zip(copies) {
-        let body: Option<serde_json::Value> = serde_json::from_slice(&copy.msg.body).ok();
+        let body = super::plan::sent_metadata(&copy.msg.body);
         let observed = match result {
             Ok(r) => Observed::Answer(r),
             Err(e) => Observed::Failed(e),

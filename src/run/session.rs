@@ -28,6 +28,9 @@ pub struct Session {
     requests: u64,
     /// Per-second signature reuse, shared by a load's users; none signs every request afresh.
     memo: Option<Arc<crate::signature::SignatureMemo>>,
+    /// Under `client-token` management, each client's access token by client id: fetched once
+    /// while the client exists, and still sent after it is deleted (as its owner would).
+    client_tokens: std::sync::Mutex<BTreeMap<String, String>>,
 }
 
 /// What an answer may teach the session: the operation it answered, the client it was about,
@@ -74,7 +77,15 @@ impl Session {
         if let Ok((id, _)) = plan::credentials_of(&target.profile, &target.pki, &target.profile.identities.tpp) {
             vars.insert(builtin::DCR_CLIENT_ID.into(), id);
         }
-        Session { target, vars, clients: BTreeMap::new(), retired: Vec::new(), requests: 0, memo: None }
+        Session {
+            target,
+            vars,
+            clients: BTreeMap::new(),
+            retired: Vec::new(),
+            requests: 0,
+            memo: None,
+            client_tokens: Default::default(),
+        }
     }
 
     /// Signs through `memo` from now on: a signature made this second for the same signing
@@ -146,8 +157,32 @@ impl Session {
             now,
             memo: self.memo.as_deref(),
         };
-        let view = SessionView { vars, clients: &self.clients, dcr_token: dcr_token.as_deref() };
+        let mut view =
+            SessionView { vars, clients: &self.clients, dcr_token: dcr_token.as_deref(), client_token: None };
+        let client_token = match plan::client_token_needed(r, &target.profile) {
+            Some(name) => Some(self.client_token(name, &env, &view).await?),
+            None => None,
+        };
+        view.client_token = client_token.as_deref();
         plan::plan(r, mutation, &env, &view)
+    }
+
+    /// The access token of client `name` from the token endpoint (client-credentials grant, as
+    /// the client authenticates there), fetched once per client.
+    async fn client_token(&self, name: &str, env: &PlanEnv<'_>, view: &SessionView<'_>) -> Result<String, PlanError> {
+        let id = self.clients.get(name).map(|c| c.id.clone()).unwrap_or_default();
+        let cached = self.client_tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&id).cloned();
+        if let Some(token) = cached {
+            return Ok(token);
+        }
+        let fail = |message: String| PlanError::ClientToken { name: name.to_string(), message };
+        let planned = plan::plan(&owner_request(Operation::Token, name), None, env, view)?;
+        let answer = self.target.send_planned(&planned).await.map_err(|e| fail(e.to_string()))?;
+        let token = crate::transport::parse_json(&answer.body)
+            .and_then(|json: Value| json.get("access_token")?.as_str().map(str::to_string))
+            .ok_or_else(|| fail(format!("the token endpoint answered {} without an access_token", answer.status)))?;
+        self.client_tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(id, token.clone());
+        Ok(token)
     }
 
     /// Sends a planned request, counting it.

@@ -200,7 +200,11 @@ pub fn validate(
                     problems.push(at(i, format!("`{name}`: {problem}")));
                 }
             }
-            if step.mutation.is_some() && matches!(r.sign, Some(Who::Nobody)) {
+            let bends_body = step.mutation.is_some_and(|m| m.bends_request_object());
+            if bends_body && !matches!(r.op, Operation::Register | Operation::Update) {
+                problems.push(at(i, "a request-object mutation bends a registration or update body".into()));
+            }
+            if step.mutation.is_some() && !bends_body && matches!(r.sign, Some(Who::Nobody)) {
                 problems.push(at(i, "a mutation bends a signature, and `sign: none` makes none".into()));
             }
             if let Some(path) = &step.expect.or_substituted {

@@ -26,10 +26,12 @@ pub enum Area {
     Replay,
     Concurrency,
     SoftwareStatement,
+    RequestObject,
+    OpenBankingUk,
 }
 
 impl Area {
-    pub const ALL: [Area; 12] = [
+    pub const ALL: [Area; 14] = [
         Area::Transport,
         Area::Auth,
         Area::Signature,
@@ -42,6 +44,8 @@ impl Area {
         Area::Replay,
         Area::Concurrency,
         Area::SoftwareStatement,
+        Area::RequestObject,
+        Area::OpenBankingUk,
     ];
 
     pub fn name(self) -> &'static str {
@@ -58,6 +62,8 @@ impl Area {
             Area::Replay => "replay",
             Area::Concurrency => "concurrency",
             Area::SoftwareStatement => "software-statement",
+            Area::RequestObject => "request-object",
+            Area::OpenBankingUk => "open-banking-uk",
         }
     }
 }
@@ -142,6 +148,9 @@ pub const POLICIES: &[(&str, &str)] = &[
     (policy::PSD2_ROLES, "only a QWAC with an account-information or payment-initiation role (PSP_AI, PSP_PI) may manage clients"),
     (policy::SECRET_REFRESH, "the bank's secret refresh replaces the secret: a new one with its expiry, and the old one stops working"),
     (policy::SOFTWARE_STATEMENT, "every registration carries a software statement from the ecosystem's directory (RFC 7591 §2.3 makes it optional; Open Banking UK and FAPI ecosystems require it)"),
+    (policy::REQUEST_OBJECT, "registrations and updates are signed request objects (application/jose) carrying the software statement, signed by a key it publishes (Open Banking UK DCR v3.x)"),
+    (policy::CLIENT_TOKEN_MANAGEMENT, "clients are managed with their own client-credentials access token, and only their own (Open Banking UK DCR v3.x; RFC 7592 uses a registration access token)"),
+    (policy::OBUK_DCR, "Open Banking UK DCR v3.x rules beyond RFC 7591: the registration endpoint in the OpenID discovery document, response_types code or code id_token, token_endpoint_auth_signing_alg PS256 or ES256 (as its conformance suite checks)"),
 ];
 
 /// The most copies a `concurrent:` step sends at once.

@@ -63,10 +63,15 @@ pub struct Profile {
     #[serde(default)]
     pub vars: BTreeMap<String, String>,
     /// Fields every registration body gets where it lacks them (templates), as an ecosystem
-    /// requires of each registration: `software_statement: "{{directory.ssa}}"`. A scenario's
-    /// body that sets one to `null` is sent without it.
+    /// requires of each registration: `software_statement: "{{directory.ssa}}"`; every update
+    /// body too where the profile sends request objects. A scenario's body that sets one to
+    /// `null` is sent without it.
     #[serde(default)]
     pub registration_fields: serde_json::Map<String, serde_json::Value>,
+    /// Registration and update bodies go as signed request objects (`application/jose`), as
+    /// Open Banking UK requires; absent, they go as JSON.
+    #[serde(default)]
+    pub request_object: Option<RequestObjectSettings>,
     /// Client secrets can be checked at the token endpoint (client-credentials grant).
     #[serde(default = "yes")]
     pub token_endpoint: bool,
@@ -79,6 +84,34 @@ pub struct Profile {
 
 fn yes() -> bool {
     true
+}
+
+/// How a registration request is signed as a request object.
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RequestObjectSettings {
+    /// The media type the signed body is sent as (`application/jose`; some banks say
+    /// `application/jwt`).
+    pub content_type: String,
+    /// `aud` (a template): the server's issuer.
+    pub audience: String,
+    /// `iss` (a template); absent, the `software_id` of the statement the body carries.
+    pub issuer: Option<String>,
+    /// Seconds from `iat` to `exp`, 1 to 3600.
+    #[serde(deserialize_with = "super::in_range::<_, u32, 1, 3600>")]
+    #[schemars(range(min = 1, max = 3600))]
+    pub lifetime_s: u32,
+}
+
+impl Default for RequestObjectSettings {
+    fn default() -> Self {
+        RequestObjectSettings {
+            content_type: "application/jose".into(),
+            audience: "{{base_url}}".into(),
+            issuer: None,
+            lifetime_s: 300,
+        }
+    }
 }
 
 /// Snapshot normalisation for a target: which headers to keep, and which JSON fields change on
@@ -147,6 +180,9 @@ pub enum Management {
     Dcr,
     /// RFC 7592: `registration_client_uri` with `Authorization: Bearer <registration_access_token>`.
     RegistrationToken,
+    /// Open Banking UK: the client's own access token from the token endpoint
+    /// (client-credentials grant), on the profile's client path.
+    ClientToken,
 }
 
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize)]

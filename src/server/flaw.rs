@@ -54,6 +54,15 @@ named_catalog!(Flaw, UnknownFlaw, "flaw", "--list-flaws", {
     StatementNotPrecedent = "statement-not-precedent", "(fapi profile) the request's metadata wins over the software statement's";
     SkipStatementRedirectCheck = "skip-statement-redirect-check", "(fapi profile) redirect URIs need not be among the software statement's";
     OmitStatementEcho = "omit-statement-echo", "(fapi profile) the registration response leaves out the software statement";
+    AcceptJsonRegistration = "accept-json-registration", "(obuk profile) a plain JSON registration is accepted where a signed request object is required";
+    SkipRequestObjectSignature = "skip-request-object-signature", "(obuk profile) a request object's signature is not verified (alg none, a broken signature or another TPP's key pass)";
+    AcceptAnyRequestObjectAlg = "accept-any-request-object-alg", "(obuk profile) a request object may be signed RS256 where PS256 is required";
+    AcceptExpiredRequestObject = "accept-expired-request-object", "(obuk profile) a request object's exp is not checked";
+    SkipRequestObjectAudience = "skip-request-object-audience", "(obuk profile) a request object's aud need not name this server";
+    SkipRequestObjectIssuer = "skip-request-object-issuer", "(obuk profile) a request object's iss need not be its statement's software_id";
+    AcceptAnotherClientsToken = "accept-another-clients-token", "(obuk profile) any registered client's access token manages every client";
+    AcceptAnyResponseTypes = "accept-any-response-types", "(obuk profile) response_types other than code and code id_token are registered";
+    AcceptAnyAuthSigningAlg = "accept-any-auth-signing-alg", "(obuk profile) token_endpoint_auth_signing_alg other than PS256 and ES256 is registered";
 });
 
 #[cfg(test)]

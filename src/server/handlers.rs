@@ -99,13 +99,12 @@ pub(super) async fn handle(state: &State, peer: &Peer, request: Request<Incoming
         },
         _ => None,
     };
-    match route {
-        Route::WellKnown => well_known(state),
-        Route::Token => token(state, &parts, &body),
-        _ => match state.config.profile.manages_by_registration_token() {
-            false => smbc(state, peer, &parts, body, route),
-            true => plain(state, &parts, &body, route),
-        },
+    match (route, state.config.profile) {
+        (Route::WellKnown, _) => well_known(state),
+        (Route::Token, _) => token(state, &parts, &body),
+        (route, ServerProfile::Smbc) => smbc(state, peer, &parts, body, route),
+        (route, ServerProfile::Plain | ServerProfile::Fapi) => plain(state, &parts, &body, route),
+        (route, ServerProfile::Obuk) => obuk(state, peer, &parts, &body, route),
     }
 }
 
@@ -176,16 +175,19 @@ async fn read_body(state: &State, parts: &Parts, mut body: Incoming) -> Result<B
 }
 
 fn well_known(state: &State) -> Answer {
-    json(
-        StatusCode::OK,
-        &json!({
-            "issuer": state.base_url,
-            "registration_endpoint": format!("{}{REGISTER_PATH}", state.base_url),
-            "token_endpoint": format!("{}{TOKEN_PATH}", state.base_url),
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "grant_types_supported": ["authorization_code", "implicit", "client_credentials", "refresh_token"],
-        }),
-    )
+    let mut config = json!({
+        "issuer": state.base_url,
+        "registration_endpoint": format!("{}{REGISTER_PATH}", state.base_url),
+        "token_endpoint": format!("{}{TOKEN_PATH}", state.base_url),
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "grant_types_supported": ["authorization_code", "implicit", "client_credentials", "refresh_token"],
+    });
+    if state.config.profile == ServerProfile::Obuk {
+        config["request_object_signing_alg_values_supported"] = json!(OBUK_SIGNING_ALGS);
+        config["token_endpoint_auth_signing_alg_values_supported"] = json!(OBUK_SIGNING_ALGS);
+        config["response_types_supported"] = json!(OBUK_RESPONSE_TYPES);
+    }
+    json(StatusCode::OK, &config)
 }
 
 // ---- profile smbc -------------------------------------------------------------------------
@@ -394,7 +396,66 @@ fn plain(state: &State, parts: &Parts, body: &Bytes, route: Route) -> Answer {
     lifecycle(state, parts, body, route, &client.owner)
 }
 
-// ---- the lifecycle, shared by both profiles ------------------------------------------------
+// ---- profile obuk -------------------------------------------------------------------------
+
+/// The algorithms Open Banking UK allows for request objects and client assertions.
+const OBUK_SIGNING_ALGS: &[&str] = &["PS256", "ES256"];
+/// The response types Open Banking UK allows.
+const OBUK_RESPONSE_TYPES: &[&str] = &["code", "code id_token"];
+
+/// Open Banking UK: every call over mTLS with a transport certificate the QTSP issued;
+/// registration by signed request object; a client managed with its own access token.
+fn obuk(state: &State, peer: &Peer, parts: &Parts, body: &Bytes, route: Route) -> Answer {
+    let flaws = flaw(state);
+    if !(peer.chain.is_empty() && flaws(Flaw::SkipClientCert)) {
+        if let Err(problem) = qwac_of(state, peer, SystemTime::now(), &flaws) {
+            return cert_answer(problem);
+        }
+    }
+    let id = match &route {
+        Route::Register => return lifecycle(state, parts, body, route, ""),
+        Route::Client(id) => id.clone(),
+        _ => return oauth_error(StatusCode::NOT_FOUND, "not_found", "no such endpoint"),
+    };
+    // An unknown (or deleted) client and another client's token get the same 401.
+    let holder = bearer(&parts.headers).and_then(|token| client_of_token(state, token));
+    let allowed = match holder {
+        Some(holder) => holder == id || flaws(Flaw::AcceptAnotherClientsToken),
+        None => false,
+    };
+    match state.store.get(&id) {
+        Some(client) if allowed => lifecycle(state, parts, body, route, &client.owner),
+        _ => invalid_token("an access token of this client, from the token endpoint, is required"),
+    }
+}
+
+/// The client an unexpired access token was issued to.
+fn client_of_token(state: &State, token: &str) -> Option<String> {
+    let tokens = state.client_tokens.lock().unwrap_or_else(|p| p.into_inner());
+    tokens.get(token).filter(|(_, expires)| *expires > SystemTime::now()).map(|(id, _)| id.clone())
+}
+
+/// Open Banking UK's metadata rules beyond RFC 7591: response types and the signing algorithm
+/// of client assertions.
+fn obuk_metadata_rules(state: &State, metadata: &Map<String, Value>) -> Result<(), Answer> {
+    let refused = |text: String| Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_client_metadata", &text));
+    if !state.config.has(Flaw::AcceptAnyResponseTypes) {
+        let types = metadata.get("response_types").and_then(Value::as_array).cloned().unwrap_or_default();
+        if let Some(other) = types.iter().find(|t| !t.as_str().is_some_and(|t| OBUK_RESPONSE_TYPES.contains(&t))) {
+            return refused(format!("response_types {other} is not one of {OBUK_RESPONSE_TYPES:?}"));
+        }
+    }
+    if !state.config.has(Flaw::AcceptAnyAuthSigningAlg) {
+        if let Some(alg) = metadata.get("token_endpoint_auth_signing_alg") {
+            if !alg.as_str().is_some_and(|a| OBUK_SIGNING_ALGS.contains(&a)) {
+                return refused(format!("token_endpoint_auth_signing_alg {alg} is not one of {OBUK_SIGNING_ALGS:?}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+// ---- the lifecycle, shared by all profiles -------------------------------------------------
 
 fn lifecycle(state: &State, parts: &Parts, body: &Bytes, route: Route, owner: &str) -> Answer {
     match (route, &parts.method) {
@@ -486,41 +547,77 @@ fn validate_metadata(state: &State, body: &Bytes) -> Result<serde_json::Map<Stri
     }
 }
 
-fn register(state: &State, parts: &Parts, body: &Bytes, owner: &str) -> Answer {
-    if let Err(answer) = json_content_type(state, parts) {
-        return answer;
-    }
-    let mut metadata = match validate_metadata(state, body) {
-        Ok(m) => m,
-        Err(e) => return metadata_answer(e),
-    };
-    if state.config.profile == ServerProfile::Fapi {
-        // The body is well-formed metadata first (its own error codes), then the statement.
-        let admitted = super::statement::admit(state.directory.as_ref(), &metadata, &flaw(state))
-            .and_then(|admitted| admitted.map_or(Ok(()), |a| a.apply_to(&mut metadata, &flaw(state))));
-        if let Err(refusal) = admitted {
-            let code = match state.config.varies(Variant::StatementRefusalsUnapproved) {
-                true if refusal.code == super::statement::INVALID => super::statement::UNAPPROVED,
-                _ => refusal.code,
-            };
-            return oauth_error(StatusCode::BAD_REQUEST, code, &refusal.text);
+/// The metadata a registration (or update) asks for, as the server's mode reads its body: JSON,
+/// with a software statement in the `fapi` mode's registrations; a signed request object
+/// carrying one in the `obuk` mode.
+fn requested_metadata(
+    state: &State,
+    parts: &Parts,
+    body: &Bytes,
+    registering: bool,
+) -> Result<Map<String, Value>, Answer> {
+    let profile = state.config.profile;
+    let sends_request_object = super::request_object::is_request_object(header(&parts.headers, "content-type"));
+    // With the flaw, the obuk mode takes a JSON body as the fapi mode does.
+    let json_let_through = state.config.has(Flaw::AcceptJsonRegistration) && !sends_request_object;
+    let signed = profile == ServerProfile::Obuk && !json_let_through;
+    if !signed {
+        json_content_type(state, parts)?;
+        let mut metadata = validate_metadata(state, body).map_err(metadata_answer)?;
+        if profile == ServerProfile::Fapi && registering || profile == ServerProfile::Obuk {
+            // The body is well-formed metadata first (its own error codes), then the statement.
+            super::statement::admit(state.directory.as_ref(), &metadata, &flaw(state))
+                .and_then(|admitted| admitted.map_or(Ok(()), |a| a.apply_to(&mut metadata, &flaw(state))))
+                .map_err(|refusal| statement_answer(state, refusal))?;
         }
+        return Ok(metadata);
     }
-    let plain = state.config.profile.manages_by_registration_token();
+    if !sends_request_object {
+        let text =
+            format!("the body must be a signed request object ({})", super::request_object::MEDIA_TYPES.join(" or "));
+        return Err(oauth_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "invalid_request", &text));
+    }
+    let (claims, admitted) = super::request_object::open(state.directory.as_ref(), body, &state.base_url, &flaw(state))
+        .map_err(|refusal| statement_answer(state, refusal))?;
+    let claims = Bytes::from(Value::Object(claims).to_string());
+    let mut metadata = validate_metadata(state, &claims).map_err(metadata_answer)?;
+    obuk_metadata_rules(state, &metadata)?;
+    if let Some(admitted) = admitted {
+        admitted.apply_to(&mut metadata, &flaw(state)).map_err(|refusal| statement_answer(state, refusal))?;
+    }
+    Ok(metadata)
+}
+
+/// A refused statement or request object: 400 with its code, which the variant may read as
+/// unapproved.
+fn statement_answer(state: &State, refusal: super::statement::Refusal) -> Answer {
+    let code = match state.config.varies(Variant::StatementRefusalsUnapproved) {
+        true if refusal.code == super::statement::INVALID => super::statement::UNAPPROVED,
+        _ => refusal.code,
+    };
+    oauth_error(StatusCode::BAD_REQUEST, code, &refusal.text)
+}
+
+fn register(state: &State, parts: &Parts, body: &Bytes, owner: &str) -> Answer {
+    let metadata = match requested_metadata(state, parts, body, true) {
+        Ok(metadata) => metadata,
+        Err(answer) => return answer,
+    };
+    let owned_by_itself = state.config.profile != ServerProfile::Smbc;
     let client_id = generate_token("", 16);
     let issued_at = now_secs();
     let client = Client {
-        owner: if plain { client_id.clone() } else { owner.to_string() },
+        owner: if owned_by_itself { client_id.clone() } else { owner.to_string() },
         client_id,
         metadata: strip_server_fields(metadata),
         secret: new_secret(),
         old_secrets: vec![],
         issued_at,
         secret_expires_at: issued_at + state.config.secret_lifetime.as_secs(),
-        registration_access_token: plain.then(new_registration_token),
+        registration_access_token: state.config.profile.manages_by_registration_token().then(new_registration_token),
     };
     state.store.insert(client.clone());
-    if !plain {
+    if !owned_by_itself {
         state.stats.registered_by(owner);
     }
     secret_answer(state, StatusCode::CREATED, &client)
@@ -556,12 +653,9 @@ const SERVER_FIELDS: &[(&str, InUpdate)] = &[
 ];
 
 fn update(state: &State, parts: &Parts, body: &Bytes, client: Client) -> Answer {
-    if let Err(answer) = json_content_type(state, parts) {
-        return answer;
-    }
-    let metadata = match validate_metadata(state, body) {
-        Ok(m) => m,
-        Err(e) => return metadata_answer(e),
+    let metadata = match requested_metadata(state, parts, body, false) {
+        Ok(metadata) => metadata,
+        Err(answer) => return answer,
     };
     // RFC 7592 §2.2: client_id must be there and match; server-set fields must not be sent. The
     // text puts these MUSTs on the client and names no error, so any client error code will do.
@@ -656,6 +750,9 @@ const OPAQUE_QUERY: &str = "v=2";
 
 // ---- token endpoint -----------------------------------------------------------------------
 
+/// How many client access tokens the server keeps before it forgets spent ones.
+const MAX_CLIENT_TOKENS: usize = 100_000;
+
 /// RFC 6749 client-credentials grant, for the DCR service's own credentials (a bearer token for
 /// `--dcr-auth bearer`) and for registered clients (which is how a suite proves a secret works).
 fn token(state: &State, parts: &Parts, body: &Bytes) -> Answer {
@@ -677,6 +774,14 @@ fn token(state: &State, parts: &Parts, body: &Bytes) -> Answer {
         let Some(client) = state.store.authenticate(&id, &secret) else {
             return invalid_client("unknown client or wrong secret");
         };
+        let expires = SystemTime::now() + Duration::from_secs(3600);
+        let mut tokens = state.client_tokens.lock().unwrap_or_else(|p| p.into_inner());
+        // Bounded under load: past the bound, the tokens of expired or deleted clients go.
+        if tokens.len() >= MAX_CLIENT_TOKENS {
+            let now = SystemTime::now();
+            tokens.retain(|_, (holder, until)| *until > now && state.store.get(holder).is_some());
+        }
+        tokens.insert(token.clone(), (id.clone(), expires));
         let granted = || {
             let grants = client.metadata.get("grant_types").and_then(Value::as_array);
             grants.is_some_and(|grants| grants.iter().any(|g| g.as_str() == Some("client_credentials")))

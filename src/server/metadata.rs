@@ -37,7 +37,7 @@ const GRANT_TYPES: &[&str] = &[
     "urn:ietf:params:oauth:grant-type:jwt-bearer",
     "urn:ietf:params:oauth:grant-type:saml2-bearer",
 ];
-const RESPONSE_TYPES: &[&str] = &["code", "token"];
+const RESPONSE_TYPES: &[&str] = &["code", "token", "id_token"];
 const AUTH_METHODS: &[&str] = &["client_secret_basic", "client_secret_post", "private_key_jwt", "tls_client_auth"];
 const STRING_FIELDS: &[&str] = &[
     "client_name",
@@ -203,10 +203,17 @@ fn check_grants(grant_types: &[String], response_types: &[String]) -> Result<(),
     if let Some(unknown) = grant_types.iter().find(|g| !GRANT_TYPES.contains(&g.as_str())) {
         return Err(invalid_field("grant_types", format!("grant type `{unknown}` is not supported")));
     }
-    if let Some(unknown) = response_types.iter().find(|r| !RESPONSE_TYPES.contains(&r.as_str())) {
+    // A response type is a space-separated set (OAuth 2.0 Multiple Response Type Encoding
+    // Practices: `code id_token`), each part known.
+    let parts = |r: &String| r.split(' ').map(str::to_string).collect::<Vec<_>>();
+    if let Some(unknown) =
+        response_types.iter().find(|r| !parts(r).iter().all(|p| RESPONSE_TYPES.contains(&p.as_str())))
+    {
         return Err(invalid_field("response_types", format!("response type `{unknown}` is not supported")));
     }
     // RFC 7591 §2.1: code goes with authorization_code, token with implicit.
+    let response_types: Vec<String> = response_types.iter().flat_map(parts).collect();
+    let response_types = response_types.as_slice();
     let has = |list: &[String], x: &str| list.iter().any(|v| v == x);
     if has(response_types, "code") != has(grant_types, "authorization_code") {
         return Err(invalid_field(

@@ -13,6 +13,7 @@ mod certs;
 pub mod flaw;
 mod handlers;
 pub mod metadata;
+mod request_object;
 mod response;
 mod statement;
 mod store;
@@ -254,6 +255,9 @@ struct State {
     tpps: Vec<KnownTpp>,
     store: store::Store,
     tokens: std::sync::Mutex<std::collections::HashMap<String, (String, std::time::SystemTime)>>,
+    /// Access tokens issued to registered clients (client-credentials grant): the client id and
+    /// expiry of each; the `obuk` mode manages clients with them.
+    client_tokens: std::sync::Mutex<std::collections::HashMap<String, (String, std::time::SystemTime)>>,
     /// Clients with an update in progress (the concurrent-update-409 variant).
     updating: std::sync::Mutex<std::collections::HashSet<String>>,
     base_url: String,
@@ -328,6 +332,7 @@ pub async fn start(pki: &Pki, config: ServerConfig) -> Result<RunningServer, Ser
         tpps,
         store: store::Store::default(),
         tokens: Default::default(),
+        client_tokens: Default::default(),
         updating: Default::default(),
         base_url: url.clone(),
         stats: stats.clone(),

@@ -8,13 +8,11 @@
 
 use std::collections::HashMap;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
-use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::{Map, Value};
 
 use super::Flaw;
-use crate::pki::directory::{alg_name, published_keys};
+use crate::pki::jws::{self, alg_name, published_keys};
 use crate::pki::Pki;
 
 /// RFC 7591 §3.2.2: the statement is not valid.
@@ -80,21 +78,11 @@ pub fn admit(
 /// (as far as the flaws leave the rules on).
 fn verified_claims(
     directory: &Directory,
-    jws: &str,
+    statement: &str,
     flaw: &dyn Fn(Flaw) -> bool,
 ) -> Result<Map<String, Value>, Refusal> {
-    let malformed = || refuse(INVALID, "not a compact JWS (header.payload.signature)");
-    let mut parts = jws.split('.');
-    let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(malformed());
-    };
-    let decode = |part: &str| -> Option<Map<String, Value>> {
-        serde_json::from_slice::<Value>(&B64URL.decode(part).ok()?).ok()?.as_object().cloned()
-    };
-    let (header_json, claims) = decode(header).zip(decode(payload)).ok_or_else(malformed)?;
-    let alg = header_json.get("alg").and_then(Value::as_str).unwrap_or_default();
-    let kid = header_json.get("kid").and_then(Value::as_str).unwrap_or_default();
+    let parts = jws::parts(statement).ok_or_else(|| refuse(INVALID, "not a compact JWS (header.payload.signature)"))?;
+    let (alg, kid) = (parts.alg(), parts.kid());
     let trust_unchecked = flaw(Flaw::SkipStatementSignature);
     match directory.keys.get(kid) {
         None if !trust_unchecked => return Err(refuse(UNAPPROVED, format!("no key `{kid}` in the directory's JWKS"))),
@@ -108,13 +96,13 @@ fn verified_claims(
             if !trust_unchecked && !unsigned_accepted {
                 let used: Algorithm =
                     alg.parse().map_err(|_| refuse(INVALID, format!("alg `{alg}` is not supported")))?;
-                let message = format!("{header}.{payload}");
-                if !jsonwebtoken::crypto::verify(signature, message.as_bytes(), key, used).unwrap_or(false) {
+                if !jsonwebtoken::crypto::verify(parts.signature, parts.signed.as_bytes(), key, used).unwrap_or(false) {
                     return Err(refuse(INVALID, "the signature does not verify with the directory's key"));
                 }
             }
         }
     }
+    let claims = parts.claims;
     if !trust_unchecked && claims.get("iss").and_then(Value::as_str) != Some(directory.issuer.as_str()) {
         return Err(refuse(UNAPPROVED, format!("not issued by {}", directory.issuer)));
     }
@@ -125,7 +113,7 @@ fn verified_claims(
 }
 
 /// `exp` is ahead and `nbf` (or else `iat`) not, with a minute's leeway for clocks.
-fn within_validity(claims: &Map<String, Value>) -> Result<(), Refusal> {
+pub(super) fn within_validity(claims: &Map<String, Value>) -> Result<(), Refusal> {
     let now = jsonwebtoken::get_current_timestamp() as i64;
     let leeway = 60;
     let exp = claims.get("exp").and_then(Value::as_i64).ok_or_else(|| refuse(INVALID, "no exp"))?;
@@ -140,6 +128,11 @@ fn within_validity(claims: &Map<String, Value>) -> Result<(), Refusal> {
 }
 
 impl Admitted {
+    /// A claim of the statement.
+    pub fn claim(&self, name: &str) -> Option<&Value> {
+        self.claims.get(name)
+    }
+
     /// Applies the statement to the registered metadata: the request's redirect URIs must be
     /// among the statement's, its claims replace the request's, and it is kept to be returned.
     pub fn apply_to(self, metadata: &mut Map<String, Value>, flaw: &dyn Fn(Flaw) -> bool) -> Result<(), Refusal> {

@@ -12,6 +12,7 @@ mod dialect;
 mod memo;
 mod message;
 pub mod mutation;
+pub mod request_object;
 mod verify;
 
 use std::time::SystemTime;

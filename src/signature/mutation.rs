@@ -83,6 +83,22 @@ catalog! {
     CertificateMissing = "certificate-missing", "certificate-missing", "the TPP-Signature-Certificate header is left out";
     CertificateOther = "certificate-other", "keyid-mismatch", "TPP-Signature-Certificate carries another TPP's certificate";
     SignatureReplayedFromOtherMethod = "signature-replayed-from-other-method", "bad-signature", "Date, Digest and Signature of the same request with another method, replayed";
+    RequestObjectExpired = "request-object-expired", "request-object", "the request object's exp is an hour past (iat two hours)";
+    RequestObjectWrongAudience = "request-object-wrong-aud", "request-object", "the request object's aud names another server";
+    RequestObjectWrongIssuer = "request-object-wrong-iss", "request-object", "the request object's iss is not the software_id of its statement";
+    RequestObjectAlgNone = "request-object-alg-none", "request-object", "the request object is `alg: none`, without a signature";
+    RequestObjectRs256 = "request-object-rs256", "request-object", "the request object is signed RS256 (PKCS#1 v1.5) where PS256 is required";
+    RequestObjectBadSignature = "request-object-bad-signature", "request-object", "a byte of the request object's signature is changed after signing";
+    RequestObjectSignedByAnotherKey = "request-object-signed-by-another-key", "request-object", "the request object is signed with another TPP's key under this TPP's kid";
+    RequestObjectWithoutStatement = "request-object-without-statement", "request-object", "the request object leaves the software statement out";
+}
+
+impl Mutation {
+    /// Whether it breaks a signed registration request (a request object) rather than the
+    /// HTTP signature: it applies where a profile sends request objects, before any signing.
+    pub fn bends_request_object(self) -> bool {
+        self.rejected_as() == "request-object"
+    }
 }
 
 /// An unknown mutation name.

@@ -1,0 +1,98 @@
+//! Signed registration requests ("request objects"): the client metadata as the claims of a JWT
+//! signed by the TPP's signing key, with `iss`, `aud`, `iat`, `exp` and `jti`, sent as
+//! `application/jose` (Open Banking UK DCR v3.x, FAPI ecosystems built on it); and the request-
+//! object mutations of the catalog, each breaking exactly one of its properties. The key id is
+//! the identity's name, which is how the test directory's statements publish the TPP's key. It
+//! signs; it does not send, and does not judge a request object.
+
+use std::time::{Duration, SystemTime};
+
+use jsonwebtoken::Algorithm;
+use serde_json::{Map, Value};
+
+use super::{Mutation, SignError};
+use crate::pki::{jws, Identity};
+
+/// What a request object says besides the metadata.
+#[derive(Debug, Clone)]
+pub struct RequestObjectClaims<'a> {
+    /// `iss`: the TPP's software id (Open Banking UK), or what the profile says.
+    pub issuer: &'a str,
+    /// `aud`: the server's issuer.
+    pub audience: &'a str,
+    /// From `iat` to `exp`.
+    pub lifetime: Duration,
+}
+
+/// The `software_id` of the software statement `metadata` carries, read without verifying it
+/// (the server verifies; the client only names itself as the statement does).
+pub fn statement_software_id(metadata: &Map<String, Value>) -> Option<String> {
+    let statement = metadata.get("software_statement")?.as_str()?;
+    jws::parts(statement)?.claims.get("software_id")?.as_str().map(str::to_string)
+}
+
+/// `metadata` as a compact JWS signed by `identity` (PS256 for RSA, ES256 for P-256), with
+/// `mutation` (a request-object one) breaking one thing; `other` is another TPP's identity, for
+/// the mutation that signs with another key.
+pub fn sign_request_object(
+    metadata: &Map<String, Value>,
+    claims: &RequestObjectClaims<'_>,
+    identity: &Identity,
+    other: Option<&Identity>,
+    now: SystemTime,
+    mutation: Option<Mutation>,
+) -> Result<String, SignError> {
+    use Mutation::*;
+    let key_error = |source| SignError::Key { identity: identity.name.clone(), source };
+    let (key, alg) = identity.key().jws_key().map_err(key_error)?;
+    let now = now.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_secs() as i64;
+    let hour = 3600;
+    let (iat, exp) = match mutation {
+        Some(RequestObjectExpired) => (now - 2 * hour, now - hour),
+        _ => (now, now + claims.lifetime.as_secs() as i64),
+    };
+    let mut body = metadata.clone();
+    if mutation == Some(RequestObjectWithoutStatement) {
+        body.remove("software_statement");
+    }
+    let issuer = match mutation {
+        Some(RequestObjectWrongIssuer) => "not-this-software",
+        _ => claims.issuer,
+    };
+    let audience = match mutation {
+        Some(RequestObjectWrongAudience) => "https://another-bank.example",
+        _ => claims.audience,
+    };
+    for (name, value) in [
+        ("iss", Value::from(issuer)),
+        ("aud", Value::from(audience)),
+        ("iat", Value::from(iat)),
+        ("exp", Value::from(exp)),
+        ("jti", Value::from(crate::pki::generate_token("", 16))),
+    ] {
+        body.insert(name.into(), value);
+    }
+    let body = Value::Object(body);
+    let kid = identity.name.as_str();
+    let encode = |alg: Algorithm, key: &jsonwebtoken::EncodingKey| {
+        jws::encode(alg, kid, &body, key).map_err(|_| key_error(crate::pki::keys::KeyError::SigningFailed))
+    };
+    match mutation {
+        Some(RequestObjectAlgNone) => Ok(jws::unsigned(kid, &body)),
+        Some(RequestObjectBadSignature) => Ok(jws::broken(&encode(alg, &key)?)),
+        Some(RequestObjectRs256) if alg == Algorithm::PS256 => encode(Algorithm::RS256, &key),
+        Some(RequestObjectRs256) => {
+            Err(SignError::MutationNeeds { mutation: "request-object-rs256", needs: "an RSA signing key" })
+        }
+        Some(RequestObjectSignedByAnotherKey) => {
+            let other = other.ok_or(SignError::MutationNeeds {
+                mutation: "request-object-signed-by-another-key",
+                needs: "another TPP's identity (qseal-b)",
+            })?;
+            let (other_key, other_alg) =
+                other.key().jws_key().map_err(|source| SignError::Key { identity: other.name.clone(), source })?;
+            encode(other_alg, &other_key)
+        }
+        _ => encode(alg, &key),
+    }
+}
