@@ -615,8 +615,8 @@ fn sign(args: &SignArgs) -> Result<Outcome, Error> {
     let (signer, pki) = signer(args)?;
     let identity = pki.identity(&signer.sign)?;
     let mutation = args.mutation.as_deref().map(str::parse::<Mutation>).transpose()?;
-    if let Some(m) = mutation.filter(|m| m.bends_request_object()) {
-        let why = format!("`{m}` bends a request object; `sign` signs HTTP requests (a scenario step applies it)");
+    if let Some(m) = mutation.filter(|m| !m.bends_http_signature()) {
+        let why = format!("`{m}` bends a JWT in the body; `sign` signs HTTP requests (a scenario step applies it)");
         return Err(Error::input("--mutation", why));
     }
     let url = reqwest::Url::parse(&args.url).map_err(|e| Error::input(format!("--url {}", args.url), e))?;

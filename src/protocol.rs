@@ -24,6 +24,10 @@ pub mod policy {
     pub const REQUEST_OBJECT: &str = "request-object";
     pub const CLIENT_TOKEN_MANAGEMENT: &str = "client-token-management";
     pub const OBUK_DCR: &str = "obuk-dcr";
+    pub const CLIENT_SECRET_POST: &str = "client-secret-post";
+    pub const TLS_CLIENT_AUTH: &str = "tls-client-auth";
+    pub const PRIVATE_KEY_JWT: &str = "private-key-jwt";
+    pub const ASSERTION_REPLAY: &str = "assertion-replay";
 }
 
 /// Which kind of DCR server to be.
@@ -74,4 +78,43 @@ pub enum DcrAuth {
     Basic,
     /// `Authorization: Bearer` with a token from the server's client-credentials token endpoint.
     Bearer,
+}
+
+/// How a registered client proves itself at the token endpoint (RFC 7591 §2
+/// `token_endpoint_auth_method`; RFC 8705 §2.1; RFC 7523 §2.2).
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenAuthMethod {
+    /// The secret in HTTP Basic (the default).
+    ClientSecretBasic,
+    /// The secret in the form.
+    ClientSecretPost,
+    /// The TLS client certificate, whose subject DN the client registered.
+    TlsClientAuth,
+    /// A JWT the client signs with a key of its registered JWKS.
+    PrivateKeyJwt,
+}
+
+impl TokenAuthMethod {
+    pub const ALL: [TokenAuthMethod; 4] = [
+        TokenAuthMethod::ClientSecretBasic,
+        TokenAuthMethod::ClientSecretPost,
+        TokenAuthMethod::TlsClientAuth,
+        TokenAuthMethod::PrivateKeyJwt,
+    ];
+
+    /// Its name in client metadata.
+    pub fn name(self) -> &'static str {
+        match self {
+            TokenAuthMethod::ClientSecretBasic => "client_secret_basic",
+            TokenAuthMethod::ClientSecretPost => "client_secret_post",
+            TokenAuthMethod::TlsClientAuth => "tls_client_auth",
+            TokenAuthMethod::PrivateKeyJwt => "private_key_jwt",
+        }
+    }
+
+    /// The method a name in client metadata names; none for a method the harness cannot use.
+    pub fn from_name(name: &str) -> Option<TokenAuthMethod> {
+        TokenAuthMethod::ALL.into_iter().find(|m| m.name() == name)
+    }
 }

@@ -38,7 +38,13 @@ fn profile_for(flaw: Flaw) -> &'static str {
         | Flaw::SkipRequestObjectIssuer
         | Flaw::AcceptAnotherClientsToken
         | Flaw::AcceptAnyResponseTypes
-        | Flaw::AcceptAnyAuthSigningAlg => "obuk",
+        | Flaw::AcceptAnyAuthSigningAlg
+        | Flaw::TokenAuthMethodNotEnforced
+        | Flaw::SkipTlsClientAuthDnMatch
+        | Flaw::SkipClientAssertionSignature
+        | Flaw::SkipClientAssertionAudience
+        | Flaw::AcceptExpiredClientAssertion
+        | Flaw::AcceptReplayedClientAssertion => "obuk",
         _ => "reference",
     }
 }

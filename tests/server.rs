@@ -166,7 +166,7 @@ async fn each_rule_is_rejected_with_its_status_and_code() {
     oversized.body =
         format!(r#"{{"redirect_uris":["https://a.example/cb"],"pad":"{}"}}"#, "x".repeat(70 * 1024)).into_bytes();
     assert_eq!(ctx.answer(oversized).await.status, 413);
-    for mutation in Mutation::ALL.iter().filter(|m| !m.bends_request_object()) {
+    for mutation in Mutation::ALL.iter().filter(|m| m.bends_http_signature()) {
         let response = ctx.answer(reg().mutation(*mutation)).await;
         assert!(matches!(response.status, 400 | 401), "{mutation}: {}", outcome(&response));
     }
@@ -358,6 +358,29 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
             let (_, other_bearer) = obuk_client(ctx).await;
             outcome(&ctx.answer(obuk_call("GET", &path).header("Authorization", &other_bearer)).await)
         }
+        TokenAuthMethodNotEnforced => {
+            let (id, secret) = obuk_client_with(ctx, tls_client_auth(ctx, "qwac")).await;
+            outcome(&ctx.answer(token_call("").header("Authorization", &basic(&id, &secret))).await)
+        }
+        SkipTlsClientAuthDnMatch => {
+            let (id, _) = obuk_client_with(ctx, tls_client_auth(ctx, "qwac-b")).await;
+            outcome(&ctx.answer(token_call(&format!("&client_id={id}"))).await)
+        }
+        SkipClientAssertionSignature | SkipClientAssertionAudience | AcceptExpiredClientAssertion => {
+            let mutation = match flaw {
+                SkipClientAssertionSignature => Mutation::ClientAssertionSignedByAnotherKey,
+                SkipClientAssertionAudience => Mutation::ClientAssertionWrongAudience,
+                _ => Mutation::ClientAssertionExpired,
+            };
+            let (id, _) = obuk_client_with(ctx, json!({ "token_endpoint_auth_method": "private_key_jwt" })).await;
+            outcome(&ctx.answer(token_call(&assertion_form(ctx, &id, Some(mutation)))).await)
+        }
+        AcceptReplayedClientAssertion => {
+            let (id, _) = obuk_client_with(ctx, json!({ "token_endpoint_auth_method": "private_key_jwt" })).await;
+            let form = assertion_form(ctx, &id, None);
+            let first = ctx.answer(token_call(&form)).await.status;
+            format!("first {first}, again {}", outcome(&ctx.answer(token_call(&form)).await))
+        }
         StatementOptional
         | SkipStatementSignature
         | AcceptAnyStatementAlg
@@ -429,6 +452,43 @@ async fn obuk_client(ctx: &Ctx) -> (String, String) {
     (format!("{REGISTER}/{id}"), format!("Bearer {}", str_of(&token, "access_token")))
 }
 
+/// Registers through the `obuk` mode with `extra` metadata; returns the client's id and secret.
+async fn obuk_client_with(ctx: &Ctx, extra: Value) -> (String, String) {
+    let created = ctx.answer(obuk_registration(ctx, extra, None)).await;
+    assert_eq!(created.status, 201, "{}", outcome(&created));
+    let client = created.json().expect("json");
+    (str_of(&client, "client_id").to_string(), str_of(&client, "client_secret").to_string())
+}
+
+/// Metadata of a tls_client_auth client whose registered subject DN is `identity`'s.
+fn tls_client_auth(ctx: &Ctx, identity: &str) -> Value {
+    let subject = ctx.pki.identity(identity).expect("identity").info.subject.clone();
+    json!({ "token_endpoint_auth_method": "tls_client_auth", "tls_client_auth_subject_dn": subject })
+}
+
+/// A client-credentials token request over the QWAC, with `more` form fields (`&k=v...`).
+fn token_call(more: &str) -> Call {
+    let mut call = obuk_call("POST", "/oauth/token").content_type("application/x-www-form-urlencoded");
+    call.body = format!("grant_type=client_credentials{more}").into_bytes();
+    call
+}
+
+/// The form fields of a private_key_jwt assertion for client `id`, signed by TPP A's QSEAL.
+fn assertion_form(ctx: &Ctx, id: &str, mutation: Option<Mutation>) -> String {
+    let audience = format!("{}/oauth/token", ctx.server.url());
+    let (signer, other) = (ctx.pki.identity("qseal").expect("qseal"), ctx.pki.identity("qseal-b").ok());
+    let jws = dcr_harness::signature::request_object::sign_client_assertion(
+        id,
+        &audience,
+        signer,
+        other,
+        std::time::SystemTime::now(),
+        mutation,
+    )
+    .expect("an assertion");
+    format!("&client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer&client_assertion={jws}")
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn obuk_lifecycle_with_request_objects_and_the_clients_own_token() {
     let ctx = Ctx::start(ServerConfig { profile: ServerProfile::Obuk, ..ServerConfig::default() }).await;
@@ -481,6 +541,12 @@ const OBUK_FLAWS: &[Flaw] = &[
     Flaw::AcceptAnotherClientsToken,
     Flaw::AcceptAnyResponseTypes,
     Flaw::AcceptAnyAuthSigningAlg,
+    Flaw::TokenAuthMethodNotEnforced,
+    Flaw::SkipTlsClientAuthDnMatch,
+    Flaw::SkipClientAssertionSignature,
+    Flaw::SkipClientAssertionAudience,
+    Flaw::AcceptExpiredClientAssertion,
+    Flaw::AcceptReplayedClientAssertion,
 ];
 
 #[tokio::test(flavor = "multi_thread")]

@@ -15,7 +15,9 @@ use crate::pki::{Pki, PkiError};
 use crate::scenario::profile::{CredentialKind, Management};
 use crate::scenario::template::{render, render_value, Unbound};
 use crate::scenario::{Actor, Operation, Profile, RequestSpec, Role, Who};
-use crate::signature::request_object::{sign_request_object, statement_software_id, RequestObjectClaims};
+use crate::signature::request_object::{
+    sign_client_assertion, sign_request_object, statement_software_id, RequestObjectClaims,
+};
 use crate::signature::{sign_mutated, Message, Mutation, MutationContext, SignError};
 
 /// Template variables by name.
@@ -49,6 +51,9 @@ pub struct Client {
     /// Its registration access token was sent for another client: RFC 7592 §2.1 lets the
     /// server revoke it then, and the client may no longer be deletable.
     pub lent: bool,
+    /// How it proves itself at the token endpoint, as its registration answer said (empty:
+    /// `client_secret_basic`, RFC 7591 §2's default).
+    pub auth_method: String,
 }
 
 /// `registration_token: none`: send no registration access token, on purpose.
@@ -133,7 +138,7 @@ pub enum PlanError {
     DateOutOfRange { offset: crate::scenario::DateOffset },
     #[error("signing: {0}")]
     Sign(#[from] SignError),
-    #[error("the profile sends request objects, and this request has no signing identity to sign one (`sign: none`, or the profile's `identities.sign` is none)")]
+    #[error("this request needs a signed JWT (a request object or a client assertion), and has no signing identity to sign one (`sign: none`, or the profile's `identities.sign` is none)")]
     NoRequestObjectSigner,
     #[error("no access token for client `{name}`: {message}")]
     ClientToken { name: String, message: String },
@@ -273,7 +278,8 @@ pub fn plan(
         None => (body, default_type),
     };
     // A request-object mutation was spent on the body; the HTTP signature stays whole.
-    let mutation = mutation.filter(|m| !m.bends_request_object());
+    let (assertion_mutation, mutation) =
+        (mutation.filter(|m| m.bends_client_assertion()), mutation.filter(|m| m.bends_http_signature()));
     let mut msg = Message::new(method.as_str(), &target, body);
     if let Some(ct) = r.content_type.clone().or(default_type) {
         msg.add_header("Content-Type", &ct);
@@ -281,11 +287,7 @@ pub fn plan(
     match auth_of(r, profile) {
         Auth::ClientSecret => {
             let client = client.ok_or_else(|| PlanError::NoClient { name: r.client_name().to_string() })?;
-            let secret = match &r.secret {
-                Some(s) => fill("secret", s, view.vars)?,
-                None => client.secret.clone(),
-            };
-            msg.add_header("Authorization", &basic(&client.id, &secret));
+            authenticate_client(&mut msg, r, client, assertion_mutation, env, view.vars)?;
         }
         Auth::RegistrationToken | Auth::ClientToken => {
             let token = match r.registration_token.as_deref() {
@@ -327,6 +329,50 @@ pub fn plan(
     }
     Ok(Planned { msg, tls: tls_of(r, profile), origin, signing_string })
 }
+
+/// A token request proving `client` with the method the step names, else the one it registered
+/// (RFC 7591 §2): its secret in Basic or in the form, its TLS certificate (the step's TLS
+/// identity) with its id in the form, or a client assertion signed by the step's signer.
+fn authenticate_client(
+    msg: &mut Message,
+    r: &RequestSpec,
+    client: &Client,
+    mutation: Option<Mutation>,
+    env: &PlanEnv<'_>,
+    vars: &Vars,
+) -> Result<(), PlanError> {
+    use crate::protocol::TokenAuthMethod::*;
+    let method = r.token_auth.or_else(|| crate::protocol::TokenAuthMethod::from_name(&client.auth_method));
+    let secret = match &r.secret {
+        Some(s) => fill("secret", s, vars)?,
+        None => client.secret.clone(),
+    };
+    let mut form = form_urlencoded::Serializer::new(String::from_utf8_lossy(&msg.body).into_owned());
+    match method.unwrap_or(ClientSecretBasic) {
+        ClientSecretBasic => {
+            msg.add_header("Authorization", &basic(&client.id, &secret));
+            return Ok(());
+        }
+        ClientSecretPost => form.append_pair("client_id", &client.id).append_pair("client_secret", &secret),
+        TlsClientAuth => form.append_pair("client_id", &client.id),
+        PrivateKeyJwt => {
+            let signer = r.sign.clone().unwrap_or_else(|| actor_identity(r.actor, Role::Sign));
+            let name = signer.resolve(&env.profile.identities).ok_or(PlanError::NoRequestObjectSigner)?;
+            let identity = env.pki.identity(name)?;
+            let other = env.profile.identities.other_sign.name().and_then(|name| env.pki.identity(name).ok());
+            let base = vars.get(crate::scenario::template::builtin::BASE_URL).map_or("", String::as_str);
+            let token = &env.endpoints.token;
+            let audience = if token.starts_with("http") { token.clone() } else { format!("{base}{token}") };
+            let assertion = sign_client_assertion(&client.id, &audience, identity, other, env.now, mutation)?;
+            form.append_pair("client_assertion_type", JWT_BEARER).append_pair("client_assertion", &assertion)
+        }
+    };
+    msg.body = form.finish().into_bytes();
+    Ok(())
+}
+
+/// RFC 7523 §2.2: the `client_assertion_type` of a JWT client assertion.
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// The JSON a request body sends: the body itself, or the claims of a request object.
 pub fn sent_metadata(body: &[u8]) -> Option<serde_json::Value> {
@@ -722,6 +768,44 @@ mod tests {
         assert_eq!(client_token_needed(&update, &p), Some("client"));
         update.registration_token = Some("chosen".into());
         assert_eq!(client_token_needed(&update, &p), None, "a step's own token needs none fetched");
+    }
+
+    #[test]
+    fn a_token_request_proves_the_client_by_the_method_it_registered() {
+        let p = profile(OBUK);
+        let cases = [
+            ("", "basic", &[][..]),
+            ("client_secret_post", "none", &["client_id=c-1", "client_secret=s3cret"][..]),
+            ("tls_client_auth", "none", &["client_id=c-1"][..]),
+            ("private_key_jwt", "none", &["client_assertion_type=urn%3Aietf", "client_assertion=ey"][..]),
+        ];
+        for (method, expected_auth, in_form) in cases {
+            let endpoints = Endpoints::of(&p);
+            let fixtures =
+                crate::scenario::Fixtures::at(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"));
+            let env = PlanEnv {
+                profile: &p,
+                pki: test_pki(),
+                endpoints: &endpoints,
+                fixtures: &fixtures,
+                now: now(),
+                memo: None,
+            };
+            let registered = Client { auth_method: method.into(), ..client() };
+            let clients = BTreeMap::from([("client".to_string(), registered)]);
+            let view = SessionView { vars: &Vars::new(), clients: &clients, dcr_token: None, client_token: None };
+            let planned = plan(&RequestSpec::of(Operation::Token), None, &env, &view).expect("plans");
+            let form = String::from_utf8_lossy(&planned.msg.body).to_string();
+            assert_eq!(auth(&planned), expected_auth, "{method}");
+            assert!(form.starts_with("grant_type=client_credentials"), "{method}: {form}");
+            for field in in_form {
+                assert!(form.contains(field), "{method}: {field} in {form}");
+            }
+            assert!(
+                !form.contains("client_secret=") || method == "client_secret_post",
+                "{method}: no secret in the form"
+            );
+        }
     }
 
     #[test]

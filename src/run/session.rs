@@ -74,6 +74,12 @@ impl Session {
         }
         // Unset when the credentials cannot be resolved: a template that uses it then fails
         // to plan, naming the variable.
+        let ids = &target.profile.identities;
+        for (var, who) in [(builtin::TLS_SUBJECT_DN, &ids.tls), (builtin::OTHER_TLS_SUBJECT_DN, &ids.other_tls)] {
+            if let Some(identity) = who.name().and_then(|name| target.pki.identity(name).ok()) {
+                vars.insert(var.into(), identity.info.subject.clone());
+            }
+        }
         if let Ok((id, _)) = plan::credentials_of(&target.profile, &target.pki, &target.profile.identities.tpp) {
             vars.insert(builtin::DCR_CLIENT_ID.into(), id);
         }
@@ -478,5 +484,6 @@ fn client_from(json: &Value) -> Option<Client> {
         uri: field("registration_client_uri"),
         deleted: false,
         lent: false,
+        auth_method: field("token_endpoint_auth_method"),
     })
 }

@@ -204,7 +204,10 @@ pub fn validate(
             if bends_body && !matches!(r.op, Operation::Register | Operation::Update) {
                 problems.push(at(i, "a request-object mutation bends a registration or update body".into()));
             }
-            if step.mutation.is_some() && !bends_body && matches!(r.sign, Some(Who::Nobody)) {
+            if step.mutation.is_some_and(|m| m.bends_client_assertion()) && r.op != Operation::Token {
+                problems.push(at(i, "a client-assertion mutation bends a token request".into()));
+            }
+            if step.mutation.is_some_and(|m| m.bends_http_signature()) && matches!(r.sign, Some(Who::Nobody)) {
                 problems.push(at(i, "a mutation bends a signature, and `sign: none` makes none".into()));
             }
             if let Some(path) = &step.expect.or_substituted {

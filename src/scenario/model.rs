@@ -28,10 +28,11 @@ pub enum Area {
     SoftwareStatement,
     RequestObject,
     OpenBankingUk,
+    TokenAuth,
 }
 
 impl Area {
-    pub const ALL: [Area; 14] = [
+    pub const ALL: [Area; 15] = [
         Area::Transport,
         Area::Auth,
         Area::Signature,
@@ -46,6 +47,7 @@ impl Area {
         Area::SoftwareStatement,
         Area::RequestObject,
         Area::OpenBankingUk,
+        Area::TokenAuth,
     ];
 
     pub fn name(self) -> &'static str {
@@ -64,6 +66,7 @@ impl Area {
             Area::SoftwareStatement => "software-statement",
             Area::RequestObject => "request-object",
             Area::OpenBankingUk => "open-banking-uk",
+            Area::TokenAuth => "token-auth",
         }
     }
 }
@@ -150,6 +153,10 @@ pub const POLICIES: &[(&str, &str)] = &[
     (policy::SOFTWARE_STATEMENT, "every registration carries a software statement from the ecosystem's directory (RFC 7591 §2.3 makes it optional; Open Banking UK and FAPI ecosystems require it)"),
     (policy::REQUEST_OBJECT, "registrations and updates are signed request objects (application/jose) carrying the software statement, signed by a key it publishes (Open Banking UK DCR v3.x)"),
     (policy::CLIENT_TOKEN_MANAGEMENT, "clients are managed with their own client-credentials access token, and only their own (Open Banking UK DCR v3.x; RFC 7592 uses a registration access token)"),
+    (policy::CLIENT_SECRET_POST, "clients may register client_secret_post and send their secret in the token request's form (RFC 6749 §2.3.1; RFC 7591 §2)"),
+    (policy::TLS_CLIENT_AUTH, "clients may register tls_client_auth and prove themselves with the certificate whose subject DN they registered (RFC 8705 §2.1; Open Banking UK, FAPI)"),
+    (policy::PRIVATE_KEY_JWT, "clients may register private_key_jwt and prove themselves with a JWT signed by a key of their registered JWKS (RFC 7523 §2.2; Open Banking UK, FAPI)"),
+    (policy::ASSERTION_REPLAY, "a client assertion's jti is accepted once (RFC 7523 §3 leaves it to the server: it MAY refuse a replay)"),
     (policy::OBUK_DCR, "Open Banking UK DCR v3.x rules beyond RFC 7591: the registration endpoint in the OpenID discovery document, response_types code or code id_token, token_endpoint_auth_signing_alg PS256 or ES256 (as its conformance suite checks)"),
 ];
 
@@ -308,6 +315,9 @@ pub struct RequestSpec {
     /// `token` only: the secret to authenticate with (a template; default the client's current).
     #[serde(default)]
     pub secret: Option<String>,
+    /// `token` only: how the client proves itself (default the method it registered).
+    #[serde(default)]
+    pub token_auth: Option<crate::protocol::TokenAuthMethod>,
     /// Registration-token profiles: the bearer to manage with (a template; default the client's),
     /// or `none` to send no token at all.
     #[serde(default)]
@@ -335,6 +345,7 @@ impl RequestSpec {
             date_offset: DateOffset::Seconds(0),
             date_form: None,
             secret: None,
+            token_auth: None,
             registration_token: None,
         }
     }

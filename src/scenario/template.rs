@@ -17,7 +17,12 @@ pub mod builtin {
     pub const DCR_CLIENT_ID: &str = "dcr_client_id";
     /// 0..N-1 across the copies of a `concurrent: N` step.
     pub const ITERATION: &str = "iteration";
-    pub const ALL: &[&str] = &[BASE_URL, REGISTER_PATH, TOKEN_PATH, UNIQUE, DCR_CLIENT_ID, ITERATION];
+    /// The subject DN of the profile's TLS identity, and of its other TPP's (RFC 8705
+    /// `tls_client_auth_subject_dn`).
+    pub const TLS_SUBJECT_DN: &str = "tls_subject_dn";
+    pub const OTHER_TLS_SUBJECT_DN: &str = "other_tls_subject_dn";
+    pub const ALL: &[&str] =
+        &[BASE_URL, REGISTER_PATH, TOKEN_PATH, UNIQUE, DCR_CLIENT_ID, ITERATION, TLS_SUBJECT_DN, OTHER_TLS_SUBJECT_DN];
 }
 
 /// The fields every registered client has (`{{client.id}}`, ...).

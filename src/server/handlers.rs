@@ -15,7 +15,8 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use serde_json::{json, Map, Value};
 
-use super::certs::{judge_qwac, CertProblem};
+use super::certs::{check_qwac_chain, judge_qwac, CertProblem};
+use super::client_auth::{self, Proof};
 use super::flaw::Flaw;
 use super::metadata::{self, MetadataError};
 use super::response::{empty, invalid_client, invalid_token, json, no_store, oauth_error, tpp_message, Answer};
@@ -101,7 +102,7 @@ pub(super) async fn handle(state: &State, peer: &Peer, request: Request<Incoming
     };
     match (route, state.config.profile) {
         (Route::WellKnown, _) => well_known(state),
-        (Route::Token, _) => token(state, &parts, &body),
+        (Route::Token, _) => token(state, peer, &parts, &body),
         (route, ServerProfile::Smbc) => smbc(state, peer, &parts, body, route),
         (route, ServerProfile::Plain | ServerProfile::Fapi) => plain(state, &parts, &body, route),
         (route, ServerProfile::Obuk) => obuk(state, peer, &parts, &body, route),
@@ -755,46 +756,76 @@ const MAX_CLIENT_TOKENS: usize = 100_000;
 
 /// RFC 6749 client-credentials grant, for the DCR service's own credentials (a bearer token for
 /// `--dcr-auth bearer`) and for registered clients (which is how a suite proves a secret works).
-fn token(state: &State, parts: &Parts, body: &Bytes) -> Answer {
+fn token(state: &State, peer: &Peer, parts: &Parts, body: &Bytes) -> Answer {
     let form: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
     let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     if field("grant_type").as_deref() != Some("client_credentials") {
         return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "only client_credentials is offered");
     }
-    let credentials =
-        basic_credentials(&parts.headers).or_else(|| Some((field("client_id")?, field("client_secret")?)));
-    let Some((id, secret)) = credentials else {
+    let Some(proof) = Proof::of(basic_credentials(&parts.headers), &field) else {
         return invalid_client("client authentication is required");
     };
     let token = generate_token("at-", 32);
-    if let Some(org) = tpp_by_credentials(state, &id, &secret) {
-        let expires = SystemTime::now() + Duration::from_secs(3600);
-        state.tokens.lock().unwrap_or_else(|p| p.into_inner()).insert(token.clone(), (org, expires));
-    } else {
-        let Some(client) = state.store.authenticate(&id, &secret) else {
-            return invalid_client("unknown client or wrong secret");
-        };
-        let expires = SystemTime::now() + Duration::from_secs(3600);
-        let mut tokens = state.client_tokens.lock().unwrap_or_else(|p| p.into_inner());
-        // Bounded under load: past the bound, the tokens of expired or deleted clients go.
-        if tokens.len() >= MAX_CLIENT_TOKENS {
-            let now = SystemTime::now();
-            tokens.retain(|_, (holder, until)| *until > now && state.store.get(holder).is_some());
-        }
-        tokens.insert(token.clone(), (id.clone(), expires));
-        let granted = || {
-            let grants = client.metadata.get("grant_types").and_then(Value::as_array);
-            grants.is_some_and(|grants| grants.iter().any(|g| g.as_str() == Some("client_credentials")))
-        };
-        if state.config.varies(Variant::GrantTypesEnforced) && !granted() {
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
-                "unauthorized_client",
-                "this client was not registered for the client_credentials grant",
-            );
+    let expires = SystemTime::now() + Duration::from_secs(3600);
+    if let Proof::Secret { id, secret, .. } = &proof {
+        if let Some(org) = tpp_by_credentials(state, id, secret) {
+            state.tokens.lock().unwrap_or_else(|p| p.into_inner()).insert(token.clone(), (org, expires));
+            return token_answer(&token);
         }
     }
+    let client = match authenticate_client(state, peer, &proof) {
+        Ok(client) => client,
+        Err(why) => return invalid_client(&why),
+    };
+    let granted = || {
+        let grants = client.metadata.get("grant_types").and_then(Value::as_array);
+        grants.is_some_and(|grants| grants.iter().any(|g| g.as_str() == Some("client_credentials")))
+    };
+    if state.config.varies(Variant::GrantTypesEnforced) && !granted() {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            "this client was not registered for the client_credentials grant",
+        );
+    }
+    let mut tokens = state.client_tokens.lock().unwrap_or_else(|p| p.into_inner());
+    // Bounded under load: past the bound, the tokens of expired or deleted clients go.
+    if tokens.len() >= MAX_CLIENT_TOKENS {
+        let now = SystemTime::now();
+        tokens.retain(|_, (holder, until)| *until > now && state.store.get(holder).is_some());
+    }
+    tokens.insert(token.clone(), (client.client_id.clone(), expires));
+    token_answer(&token)
+}
+
+fn token_answer(token: &str) -> Answer {
     no_store(json(StatusCode::OK, &json!({ "access_token": token, "token_type": "Bearer", "expires_in": 3600 })))
+}
+
+/// The registered client a token request proves itself as, with the method it registered.
+fn authenticate_client(state: &State, peer: &Peer, proof: &Proof) -> Result<Client, String> {
+    let unknown = || "unknown client or wrong credentials".to_string();
+    let client = state.store.get(proof.client_id()).ok_or_else(unknown)?;
+    let registered = client_auth::registered_method(&client.metadata).to_string();
+    let secret_allowed = state.config.has(Flaw::TokenAuthMethodNotEnforced) && matches!(proof, Proof::Secret { .. });
+    if proof.method() != registered && !secret_allowed {
+        return Err(format!("this client authenticates with {registered}, not {}", proof.method()));
+    }
+    let flaws = flaw(state);
+    match proof {
+        Proof::Secret { id, secret, .. } => state.store.authenticate(id, secret).ok_or_else(unknown),
+        Proof::Certificate { .. } => {
+            let leaf = check_qwac_chain(&state.trust, &peer.chain, SystemTime::now(), &flaws).map_err(|p| p.text())?;
+            client_auth::check_subject_dn(&client.metadata, &leaf, &flaws)?;
+            Ok(client)
+        }
+        Proof::Assertion { id, jws } => {
+            let endpoint = format!("{}{TOKEN_PATH}", state.base_url);
+            let audiences = [state.base_url.as_str(), endpoint.as_str()];
+            client_auth::check_assertion(id, &client.metadata, jws, &audiences, &state.seen_assertions, &flaws)?;
+            Ok(client)
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,13 +3,17 @@
 //! handlers see the peer's certificate chain), mTLS with QWAC and PSD2-role checks, DCR-service
 //! credentials (API-key headers, HTTP Basic, or a bearer token from its own token endpoint),
 //! QSEAL signature verification with a bounded clock skew, RFC 7591/7592 validation and the
-//! whole client lifecycle with secret refresh. Named flaws ([`Flaw`]) each switch off one rule.
+//! whole client lifecycle with secret refresh. Other modes play other families: `plain` (RFC
+//! 7592 registration access tokens), `fapi` (a software statement in every registration),
+//! `obuk` (Open Banking UK: signed request objects, management with the client's own token).
+//! Named flaws ([`Flaw`]) each switch off one rule.
 //!
 //! It owns no key material of its own beyond the server certificate it is handed, and must not
 //! be used by the harness's client side except as a target.
 
 mod catalog;
 mod certs;
+mod client_auth;
 pub mod flaw;
 mod handlers;
 pub mod metadata;
@@ -258,6 +262,8 @@ struct State {
     /// Access tokens issued to registered clients (client-credentials grant): the client id and
     /// expiry of each; the `obuk` mode manages clients with them.
     client_tokens: std::sync::Mutex<std::collections::HashMap<String, (String, std::time::SystemTime)>>,
+    /// The jti of every client assertion accepted and not yet expired.
+    seen_assertions: client_auth::SeenAssertions,
     /// Clients with an update in progress (the concurrent-update-409 variant).
     updating: std::sync::Mutex<std::collections::HashSet<String>>,
     base_url: String,
@@ -333,6 +339,7 @@ pub async fn start(pki: &Pki, config: ServerConfig) -> Result<RunningServer, Ser
         store: store::Store::default(),
         tokens: Default::default(),
         client_tokens: Default::default(),
+        seen_assertions: Default::default(),
         updating: Default::default(),
         base_url: url.clone(),
         stats: stats.clone(),

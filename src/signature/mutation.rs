@@ -91,6 +91,9 @@ catalog! {
     RequestObjectBadSignature = "request-object-bad-signature", "request-object", "a byte of the request object's signature is changed after signing";
     RequestObjectSignedByAnotherKey = "request-object-signed-by-another-key", "request-object", "the request object is signed with another TPP's key under this TPP's kid";
     RequestObjectWithoutStatement = "request-object-without-statement", "request-object", "the request object leaves the software statement out";
+    ClientAssertionExpired = "client-assertion-expired", "client-assertion", "the private_key_jwt client assertion's exp is an hour past";
+    ClientAssertionWrongAudience = "client-assertion-wrong-aud", "client-assertion", "the client assertion's aud names another server";
+    ClientAssertionSignedByAnotherKey = "client-assertion-signed-by-another-key", "client-assertion", "the client assertion is signed with another TPP's key under this client's kid";
 }
 
 impl Mutation {
@@ -98,6 +101,16 @@ impl Mutation {
     /// HTTP signature: it applies where a profile sends request objects, before any signing.
     pub fn bends_request_object(self) -> bool {
         self.rejected_as() == "request-object"
+    }
+
+    /// Whether it breaks a `private_key_jwt` client assertion of a token request.
+    pub fn bends_client_assertion(self) -> bool {
+        self.rejected_as() == "client-assertion"
+    }
+
+    /// Whether it breaks the HTTP signature (as the verifier's rule names).
+    pub fn bends_http_signature(self) -> bool {
+        !self.bends_request_object() && !self.bends_client_assertion()
     }
 }
 

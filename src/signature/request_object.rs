@@ -1,9 +1,11 @@
-//! Signed registration requests ("request objects"): the client metadata as the claims of a JWT
+//! JWTs a client signs in a request body. Signed registration requests ("request objects"):
+//! the client metadata as the claims of a JWT
 //! signed by the TPP's signing key, with `iss`, `aud`, `iat`, `exp` and `jti`, sent as
 //! `application/jose` (Open Banking UK DCR v3.x, FAPI ecosystems built on it); and the request-
 //! object mutations of the catalog, each breaking exactly one of its properties. The key id is
-//! the identity's name, which is how the test directory's statements publish the TPP's key. It
-//! signs; it does not send, and does not judge a request object.
+//! the identity's name, which is how the test directory's statements publish the TPP's key. And
+//! `private_key_jwt` client assertions (RFC 7523) with the client-assertion mutations. It signs;
+//! it does not send, and does not judge a JWT.
 
 use std::time::{Duration, SystemTime};
 
@@ -43,8 +45,6 @@ pub fn sign_request_object(
     mutation: Option<Mutation>,
 ) -> Result<String, SignError> {
     use Mutation::*;
-    let key_error = |source| SignError::Key { identity: identity.name.clone(), source };
-    let (key, alg) = identity.key().jws_key().map_err(key_error)?;
     let now = now.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_secs() as i64;
     let hour = 3600;
     let (iat, exp) = match mutation {
@@ -72,13 +72,56 @@ pub fn sign_request_object(
     ] {
         body.insert(name.into(), value);
     }
-    let body = Value::Object(body);
+    sign_jwt(Value::Object(body), identity, other, mutation)
+}
+
+/// A `private_key_jwt` client assertion (RFC 7523 §2.2 and §3): `iss` and `sub` the client id,
+/// `aud` the token endpoint, an `exp` a minute ahead and a fresh `jti`, signed by `identity`
+/// (with a client-assertion `mutation` breaking one thing).
+pub fn sign_client_assertion(
+    client_id: &str,
+    audience: &str,
+    identity: &Identity,
+    other: Option<&Identity>,
+    now: SystemTime,
+    mutation: Option<Mutation>,
+) -> Result<String, SignError> {
+    use Mutation::*;
+    let now = now.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_secs() as i64;
+    let (iat, exp) = match mutation {
+        Some(ClientAssertionExpired) => (now - 7200, now - 3600),
+        _ => (now, now + 60),
+    };
+    let audience = match mutation {
+        Some(ClientAssertionWrongAudience) => "https://another-bank.example/token",
+        _ => audience,
+    };
+    let claims = serde_json::json!({
+        "iss": client_id, "sub": client_id, "aud": audience, "iat": iat, "exp": exp,
+        "jti": crate::pki::generate_token("", 16),
+    });
+    let signed_by_other =
+        (mutation == Some(ClientAssertionSignedByAnotherKey)).then_some(RequestObjectSignedByAnotherKey);
+    sign_jwt(claims, identity, other, signed_by_other)
+}
+
+/// Signs `claims` as `identity` (PS256 for RSA, ES256 for P-256; `kid` its name), or as a
+/// signing mutation says: unsigned, RS256, a broken signature, another TPP's key.
+fn sign_jwt(
+    claims: Value,
+    identity: &Identity,
+    other: Option<&Identity>,
+    mutation: Option<Mutation>,
+) -> Result<String, SignError> {
+    use Mutation::*;
+    let key_error = |name: &str, source| SignError::Key { identity: name.to_string(), source };
+    let (key, alg) = identity.key().jws_key().map_err(|e| key_error(&identity.name, e))?;
     let kid = identity.name.as_str();
     let encode = |alg: Algorithm, key: &jsonwebtoken::EncodingKey| {
-        jws::encode(alg, kid, &body, key).map_err(|_| key_error(crate::pki::keys::KeyError::SigningFailed))
+        jws::encode(alg, kid, &claims, key).map_err(|_| key_error(kid, crate::pki::keys::KeyError::SigningFailed))
     };
     match mutation {
-        Some(RequestObjectAlgNone) => Ok(jws::unsigned(kid, &body)),
+        Some(RequestObjectAlgNone) => Ok(jws::unsigned(kid, &claims)),
         Some(RequestObjectBadSignature) => Ok(jws::broken(&encode(alg, &key)?)),
         Some(RequestObjectRs256) if alg == Algorithm::PS256 => encode(Algorithm::RS256, &key),
         Some(RequestObjectRs256) => {
@@ -86,11 +129,10 @@ pub fn sign_request_object(
         }
         Some(RequestObjectSignedByAnotherKey) => {
             let other = other.ok_or(SignError::MutationNeeds {
-                mutation: "request-object-signed-by-another-key",
+                mutation: "signed-by-another-key",
                 needs: "another TPP's identity (qseal-b)",
             })?;
-            let (other_key, other_alg) =
-                other.key().jws_key().map_err(|source| SignError::Key { identity: other.name.clone(), source })?;
+            let (other_key, other_alg) = other.key().jws_key().map_err(|e| key_error(&other.name, e))?;
             encode(other_alg, &other_key)
         }
         _ => encode(alg, &key),

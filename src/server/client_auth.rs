@@ -1,0 +1,190 @@
+//! How a registered client proves itself at the token endpoint, by the method it registered
+//! (RFC 7591 §2 `token_endpoint_auth_method`): its secret in HTTP Basic (`client_secret_basic`)
+//! or in the form (`client_secret_post`, RFC 6749 §2.3.1); its TLS client certificate, whose
+//! subject DN is the one it registered (`tls_client_auth`, RFC 8705 §2.1); or a JWT it signed
+//! with a key of its registered JWKS (`private_key_jwt`, RFC 7523 §2.2 and §3: `iss` and `sub`
+//! its client id, `aud` this server, unexpired, a `jti` never seen before). Each rule has a flaw.
+//! It holds no key, and issues no token.
+
+use std::collections::HashMap;
+use std::time::SystemTime;
+
+use serde_json::{Map, Value};
+
+use super::Flaw;
+use crate::pki::inspect::{parse_dn, same_dn, CertInfo};
+use crate::pki::jws::{self, published_keys};
+
+/// RFC 7523 §2.2: the `client_assertion_type` of a JWT client assertion.
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// What a token request offers as proof of the client's identity.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Proof {
+    /// The secret, in HTTP Basic (`basic`) or in the form.
+    Secret { id: String, secret: String, basic: bool },
+    /// A JWT the client signed.
+    Assertion { id: String, jws: String },
+    /// Nothing but the client id: the TLS client certificate is the proof.
+    Certificate { id: String },
+}
+
+impl Proof {
+    /// The proof a token request offers: HTTP Basic, else a client assertion, else the form's
+    /// secret, else the client id alone. None without any client id.
+    pub fn of(basic: Option<(String, String)>, field: &dyn Fn(&str) -> Option<String>) -> Option<Proof> {
+        if let Some((id, secret)) = basic {
+            return Some(Proof::Secret { id, secret, basic: true });
+        }
+        if field("client_assertion_type").as_deref() == Some(JWT_BEARER) {
+            let jws = field("client_assertion")?;
+            // RFC 7523 §3: the client is the assertion's subject; a client_id, if sent, must agree.
+            let subject = jws::parts(&jws)?.claims.get("sub")?.as_str()?.to_string();
+            let id = field("client_id").unwrap_or_else(|| subject.clone());
+            return (id == subject).then_some(Proof::Assertion { id, jws });
+        }
+        let id = field("client_id")?;
+        Some(match field("client_secret") {
+            Some(secret) => Proof::Secret { id, secret, basic: false },
+            None => Proof::Certificate { id },
+        })
+    }
+
+    pub fn client_id(&self) -> &str {
+        match self {
+            Proof::Secret { id, .. } | Proof::Assertion { id, .. } | Proof::Certificate { id } => id,
+        }
+    }
+
+    /// The `token_endpoint_auth_method` this proof is.
+    pub fn method(&self) -> &'static str {
+        match self {
+            Proof::Secret { basic: true, .. } => "client_secret_basic",
+            Proof::Secret { basic: false, .. } => "client_secret_post",
+            Proof::Assertion { .. } => "private_key_jwt",
+            Proof::Certificate { .. } => "tls_client_auth",
+        }
+    }
+}
+
+/// The method a client registered (RFC 7591 §2: `client_secret_basic` when it named none).
+pub fn registered_method(metadata: &Map<String, Value>) -> &str {
+    metadata.get("token_endpoint_auth_method").and_then(Value::as_str).unwrap_or("client_secret_basic")
+}
+
+/// RFC 8705 §2.1: the certificate's subject DN is the one the client registered. (Its chain
+/// is the caller's to judge.)
+pub fn check_subject_dn(
+    metadata: &Map<String, Value>,
+    leaf: &CertInfo,
+    flaw: &dyn Fn(Flaw) -> bool,
+) -> Result<(), String> {
+    if flaw(Flaw::SkipTlsClientAuthDnMatch) {
+        return Ok(());
+    }
+    let registered = metadata
+        .get("tls_client_auth_subject_dn")
+        .and_then(Value::as_str)
+        .ok_or("the client registered no tls_client_auth_subject_dn")?;
+    let matches = parse_dn(registered).zip(parse_dn(&leaf.subject)).is_some_and(|(a, b)| same_dn(&a, &b));
+    match matches {
+        true => Ok(()),
+        false => Err(format!("the certificate's subject `{}` is not the registered `{registered}`", leaf.subject)),
+    }
+}
+
+/// The `jti`s of accepted client assertions, each until its `exp` (RFC 7523 §3: the server
+/// may refuse a replay); bounded by what unexpired assertions there are.
+#[derive(Default)]
+pub struct SeenAssertions {
+    seen: std::sync::Mutex<HashMap<String, i64>>,
+}
+
+impl SeenAssertions {
+    /// False if `jti` was accepted before and has not expired.
+    fn first_use(&self, jti: &str, exp: i64, now: i64) -> bool {
+        let mut seen = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        seen.retain(|_, until| *until >= now);
+        seen.insert(jti.to_string(), exp).is_none()
+    }
+}
+
+/// RFC 7523 §3: the assertion is signed by a key of the client's registered JWKS with that
+/// key's algorithm, `iss` and `sub` are the client, `aud` names this server (its issuer or
+/// token endpoint), it has not expired, and its `jti` is new.
+pub fn check_assertion(
+    client_id: &str,
+    metadata: &Map<String, Value>,
+    assertion: &str,
+    audiences: &[&str],
+    seen: &SeenAssertions,
+    flaw: &dyn Fn(Flaw) -> bool,
+) -> Result<(), String> {
+    let parts = jws::parts(assertion).ok_or("the client assertion is not a compact JWS")?;
+    if !flaw(Flaw::SkipClientAssertionSignature) {
+        let keys = published_keys(metadata.get("jwks").unwrap_or(&Value::Null));
+        let (key, alg) =
+            keys.get(parts.kid()).ok_or_else(|| format!("no key `{}` in the client's jwks", parts.kid()))?;
+        if !parts.verifies_with(key, *alg) {
+            return Err("the client assertion's signature does not verify with the client's key".into());
+        }
+    }
+    let claim = |name: &str| parts.claims.get(name).and_then(Value::as_str);
+    if claim("iss") != Some(client_id) || claim("sub") != Some(client_id) {
+        return Err("iss and sub must both be the client id".into());
+    }
+    let aud_named = match parts.claims.get("aud") {
+        Some(Value::String(aud)) => audiences.contains(&aud.as_str()),
+        Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str().is_some_and(|a| audiences.contains(&a))),
+        _ => false,
+    };
+    if !aud_named && !flaw(Flaw::SkipClientAssertionAudience) {
+        return Err(format!("aud names none of {audiences:?}"));
+    }
+    let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let exp = parts.claims.get("exp").and_then(Value::as_i64).ok_or("the client assertion has no exp")?;
+    if exp + 60 < now && !flaw(Flaw::AcceptExpiredClientAssertion) {
+        return Err("the client assertion has expired".into());
+    }
+    let jti = claim("jti").ok_or("the client assertion has no jti")?;
+    if !seen.first_use(jti, exp.max(now), now) && !flaw(Flaw::AcceptReplayedClientAssertion) {
+        return Err("this client assertion (its jti) was used before".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_request_offers_one_proof() {
+        let assertion = jws::unsigned("k", &serde_json::json!({ "sub": "c1" }));
+        type Case<'a> = (Option<(&'a str, &'a str)>, &'a [(&'a str, &'a str)], Option<&'a str>);
+        let cases: [Case; 6] = [
+            (Some(("c1", "s")), &[], Some("client_secret_basic")),
+            (None, &[("client_id", "c1"), ("client_secret", "s")], Some("client_secret_post")),
+            (None, &[("client_id", "c1")], Some("tls_client_auth")),
+            (None, &[("client_assertion_type", JWT_BEARER), ("client_assertion", &assertion)], Some("private_key_jwt")),
+            (
+                None,
+                &[("client_assertion_type", JWT_BEARER), ("client_assertion", &assertion), ("client_id", "c2")],
+                None,
+            ),
+            (None, &[], None),
+        ];
+        for (basic, form, expected) in cases {
+            let field = |name: &str| form.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+            let basic = basic.map(|(i, s)| (i.to_string(), s.to_string()));
+            assert_eq!(Proof::of(basic, &field).map(|p| p.method()), expected, "{form:?}");
+        }
+    }
+
+    #[test]
+    fn a_jti_is_refused_again_until_it_expires() {
+        let seen = SeenAssertions::default();
+        assert!(seen.first_use("a", 100, 50));
+        assert!(!seen.first_use("a", 100, 60), "a replay");
+        assert!(seen.first_use("a", 200, 150), "after its exp it is forgotten");
+    }
+}
