@@ -702,6 +702,26 @@ async fn each_variant_really_behaves_as_it_says_and_the_default_does_not() {
                     ctx.server.stop().await;
                 }
             }
+            Variant::AssertionReplayAllowed => {
+                for (variants, again) in [(vec![], "401 invalid_client"), (vec![variant], "200")] {
+                    let config = ServerConfig {
+                        profile: ServerProfile::Obuk,
+                        variants: variants.into_iter().collect(),
+                        ..ServerConfig::default()
+                    };
+                    let ctx = Ctx::start(config).await;
+                    let (id, _) =
+                        obuk_client_with(&ctx, json!({ "token_endpoint_auth_method": "private_key_jwt" })).await;
+                    let form = assertion_form(&ctx, &id, None);
+                    assert_eq!(ctx.answer(token_call(&form)).await.status, 200);
+                    assert_eq!(
+                        outcome(&ctx.answer(token_call(&form)).await),
+                        again,
+                        "{variant} the same assertion again"
+                    );
+                    ctx.server.stop().await;
+                }
+            }
             Variant::ConcurrentUpdate409 => {
                 let ctx = Ctx::start(ServerConfig { variants: [variant].into(), ..ServerConfig::default() }).await;
                 let client = ctx.register(Tpp::A).await;

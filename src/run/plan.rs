@@ -12,7 +12,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 
 use crate::pki::{Pki, PkiError};
-use crate::scenario::profile::{CredentialKind, Management};
+use crate::scenario::profile::{AssertionAudience, CredentialKind, Management};
+use crate::scenario::template::builtin;
 use crate::scenario::template::{render, render_value, Unbound};
 use crate::scenario::{Actor, Operation, Profile, RequestSpec, Role, Who};
 use crate::signature::request_object::{
@@ -28,12 +29,14 @@ pub type Vars = BTreeMap<String, String>;
 pub struct Endpoints {
     pub register: String,
     pub token: String,
+    /// The issuer the target's metadata document names (RFC 8414 §2), if it was read.
+    pub issuer: Option<String>,
 }
 
 impl Endpoints {
     /// The profile's own paths (before any discovery).
     pub fn of(profile: &Profile) -> Self {
-        Endpoints { register: profile.paths.register.clone(), token: profile.paths.token.clone() }
+        Endpoints { register: profile.paths.register.clone(), token: profile.paths.token.clone(), issuer: None }
     }
 }
 
@@ -360,9 +363,11 @@ fn authenticate_client(
             let name = signer.resolve(&env.profile.identities).ok_or(PlanError::NoRequestObjectSigner)?;
             let identity = env.pki.identity(name)?;
             let other = env.profile.identities.other_sign.name().and_then(|name| env.pki.identity(name).ok());
-            let base = vars.get(crate::scenario::template::builtin::BASE_URL).map_or("", String::as_str);
-            let token = &env.endpoints.token;
-            let audience = if token.starts_with("http") { token.clone() } else { format!("{base}{token}") };
+            let var = |name: &str| vars.get(name).map_or("", String::as_str);
+            let audience = match env.profile.client_assertion_audience {
+                AssertionAudience::Issuer => var(builtin::ISSUER).to_string(),
+                AssertionAudience::TokenEndpoint => format!("{}{}", var(builtin::BASE_URL), env.endpoints.token),
+            };
             let assertion = sign_client_assertion(&client.id, &audience, identity, other, env.now, mutation)?;
             form.append_pair("client_assertion_type", JWT_BEARER).append_pair("client_assertion", &assertion)
         }
@@ -805,6 +810,40 @@ mod tests {
                 !form.contains("client_secret=") || method == "client_secret_post",
                 "{method}: no secret in the form"
             );
+        }
+    }
+
+    #[test]
+    fn a_client_assertion_names_the_token_endpoint_or_the_issuer_as_the_profile_says() {
+        for (setting, expected) in [
+            ("", "https://bank.example/oauth/token"),
+            ("client_assertion_audience: issuer\n", "https://issuer.example"),
+        ] {
+            let p = profile(&format!("{setting}{OBUK}"));
+            let endpoints = Endpoints::of(&p);
+            let fixtures =
+                crate::scenario::Fixtures::at(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"));
+            let env = PlanEnv {
+                profile: &p,
+                pki: test_pki(),
+                endpoints: &endpoints,
+                fixtures: &fixtures,
+                now: now(),
+                memo: None,
+            };
+            let clients =
+                BTreeMap::from([("client".to_string(), Client { auth_method: "private_key_jwt".into(), ..client() })]);
+            let vars = Vars::from([
+                (builtin::BASE_URL.to_string(), "https://bank.example".to_string()),
+                (builtin::ISSUER.to_string(), "https://issuer.example".to_string()),
+            ]);
+            let view = SessionView { vars: &vars, clients: &clients, dcr_token: None, client_token: None };
+            let planned = plan(&RequestSpec::of(Operation::Token), None, &env, &view).expect("plans");
+            let form: BTreeMap<String, String> = form_urlencoded::parse(&planned.msg.body).into_owned().collect();
+            let assertion = form.get("client_assertion").expect("an assertion");
+            let parts = crate::pki::jws::parts(assertion).expect("a JWS");
+            assert_eq!(parts.claims["aud"], expected, "{setting}");
+            assert_eq!((parts.claims["iss"].as_str(), parts.claims["sub"].as_str()), (Some("c-1"), Some("c-1")));
         }
     }
 

@@ -120,6 +120,7 @@ impl Target {
                     if let Some(token) = endpoint("token_endpoint") {
                         self.endpoints.token = path_of(token)?;
                     }
+                    self.endpoints.issuer = endpoint("issuer");
                     return Ok(());
                 }
                 None => tried.push(format!("{document}: {} without registration_endpoint", response.status)),

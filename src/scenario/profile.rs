@@ -72,6 +72,10 @@ pub struct Profile {
     /// Open Banking UK requires; absent, they go as JSON.
     #[serde(default)]
     pub request_object: Option<RequestObjectSettings>,
+    /// The `aud` of a `private_key_jwt` client assertion: the token endpoint's URL (RFC 7523
+    /// §3, OpenID Connect Core §9), or the issuer alone (FAPI 2.0 requires it).
+    #[serde(default)]
+    pub client_assertion_audience: AssertionAudience,
     /// Client secrets can be checked at the token endpoint (client-credentials grant).
     #[serde(default = "yes")]
     pub token_endpoint: bool,
@@ -86,6 +90,17 @@ fn yes() -> bool {
     true
 }
 
+/// What a client assertion names as its audience.
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AssertionAudience {
+    /// The token endpoint's URL.
+    #[default]
+    TokenEndpoint,
+    /// The issuer identifier (`{{issuer}}`).
+    Issuer,
+}
+
 /// How a registration request is signed as a request object.
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -93,7 +108,8 @@ pub struct RequestObjectSettings {
     /// The media type the signed body is sent as (`application/jose`; some banks say
     /// `application/jwt`).
     pub content_type: String,
-    /// `aud` (a template): the server's issuer.
+    /// `aud` (a template): the server's issuer (default `{{issuer}}`: the one its metadata
+    /// document names, else its base URL).
     pub audience: String,
     /// `iss` (a template); absent, the `software_id` of the statement the body carries.
     pub issuer: Option<String>,
@@ -107,7 +123,7 @@ impl Default for RequestObjectSettings {
     fn default() -> Self {
         RequestObjectSettings {
             content_type: "application/jose".into(),
-            audience: "{{base_url}}".into(),
+            audience: "{{issuer}}".into(),
             issuer: None,
             lifetime_s: 300,
         }

@@ -21,8 +21,20 @@ pub mod builtin {
     /// `tls_client_auth_subject_dn`).
     pub const TLS_SUBJECT_DN: &str = "tls_subject_dn";
     pub const OTHER_TLS_SUBJECT_DN: &str = "other_tls_subject_dn";
-    pub const ALL: &[&str] =
-        &[BASE_URL, REGISTER_PATH, TOKEN_PATH, UNIQUE, DCR_CLIENT_ID, ITERATION, TLS_SUBJECT_DN, OTHER_TLS_SUBJECT_DN];
+    /// The issuer the target's metadata document names, else its base URL (`aud` of the JWTs
+    /// a client signs for it).
+    pub const ISSUER: &str = "issuer";
+    pub const ALL: &[&str] = &[
+        BASE_URL,
+        REGISTER_PATH,
+        TOKEN_PATH,
+        UNIQUE,
+        DCR_CLIENT_ID,
+        ITERATION,
+        TLS_SUBJECT_DN,
+        OTHER_TLS_SUBJECT_DN,
+        ISSUER,
+    ];
 }
 
 /// The fields every registered client has (`{{client.id}}`, ...).
