@@ -26,6 +26,7 @@ pub mod policy {
     pub const OBUK_DCR: &str = "obuk-dcr";
     pub const CLIENT_SECRET_POST: &str = "client-secret-post";
     pub const TLS_CLIENT_AUTH: &str = "tls-client-auth";
+    pub const SELF_SIGNED_TLS_CLIENT_AUTH: &str = "self-signed-tls-client-auth";
     pub const PRIVATE_KEY_JWT: &str = "private-key-jwt";
     pub const ASSERTION_REPLAY: &str = "assertion-replay";
 }
@@ -91,15 +92,18 @@ pub enum TokenAuthMethod {
     ClientSecretPost,
     /// The TLS client certificate, whose subject DN the client registered.
     TlsClientAuth,
+    /// The TLS client certificate, whose key is in the client's registered JWKS (RFC 8705 §2.2).
+    SelfSignedTlsClientAuth,
     /// A JWT the client signs with a key of its registered JWKS.
     PrivateKeyJwt,
 }
 
 impl TokenAuthMethod {
-    pub const ALL: [TokenAuthMethod; 4] = [
+    pub const ALL: [TokenAuthMethod; 5] = [
         TokenAuthMethod::ClientSecretBasic,
         TokenAuthMethod::ClientSecretPost,
         TokenAuthMethod::TlsClientAuth,
+        TokenAuthMethod::SelfSignedTlsClientAuth,
         TokenAuthMethod::PrivateKeyJwt,
     ];
 
@@ -109,6 +113,7 @@ impl TokenAuthMethod {
             TokenAuthMethod::ClientSecretBasic => "client_secret_basic",
             TokenAuthMethod::ClientSecretPost => "client_secret_post",
             TokenAuthMethod::TlsClientAuth => "tls_client_auth",
+            TokenAuthMethod::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
             TokenAuthMethod::PrivateKeyJwt => "private_key_jwt",
         }
     }

@@ -44,7 +44,8 @@ fn profile_for(flaw: Flaw) -> &'static str {
         | Flaw::SkipClientAssertionSignature
         | Flaw::SkipClientAssertionAudience
         | Flaw::AcceptExpiredClientAssertion
-        | Flaw::AcceptReplayedClientAssertion => "obuk",
+        | Flaw::AcceptReplayedClientAssertion
+        | Flaw::SkipSelfSignedKeyMatch => "obuk",
         _ => "reference",
     }
 }

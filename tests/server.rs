@@ -358,6 +358,23 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
             let (_, other_bearer) = obuk_client(ctx).await;
             outcome(&ctx.answer(obuk_call("GET", &path).header("Authorization", &other_bearer)).await)
         }
+        AcceptJwksAndJwksUri | SkipJwksValidation => {
+            let jwks = match flaw {
+                AcceptJwksAndJwksUri => json!({ "keys": [] }),
+                _ => json!({ "keys": "not a list" }),
+            };
+            let mut body = registration_body();
+            body["jwks"] = jwks;
+            if flaw == AcceptJwksAndJwksUri {
+                body["jwks_uri"] = json!("https://tpp.example/jwks");
+            }
+            register_observed(Call::post(REGISTER, &body)).await
+        }
+        SkipSelfSignedKeyMatch => {
+            let (id, _) =
+                obuk_client_with(ctx, json!({ "token_endpoint_auth_method": "self_signed_tls_client_auth" })).await;
+            outcome(&ctx.answer(token_call(&format!("&client_id={id}")).tls(Some("qwac-b"))).await)
+        }
         TokenAuthMethodNotEnforced => {
             let (id, secret) = obuk_client_with(ctx, tls_client_auth(ctx, "qwac")).await;
             outcome(&ctx.answer(token_call("").header("Authorization", &basic(&id, &secret))).await)
@@ -508,6 +525,11 @@ async fn obuk_lifecycle_with_request_objects_and_the_clients_own_token() {
     let gone = ctx.answer(obuk_call("GET", &path).header("Authorization", &bearer)).await;
     assert_eq!(outcome(&gone), "401 invalid_token", "a deleted client's token manages nothing");
     ctx.answer(obuk_call("DELETE", &other_path).header("Authorization", &other_bearer)).await;
+    let (id, _) = obuk_client_with(&ctx, json!({ "token_endpoint_auth_method": "self_signed_tls_client_auth" })).await;
+    let own_key = ctx.answer(token_call(&format!("&client_id={id}"))).await;
+    assert_eq!(own_key.status, 200, "the QWAC's key is in the statement's jwks: {}", outcome(&own_key));
+    let token = format!("Bearer {}", str_of(&own_key.json().expect("json"), "access_token"));
+    ctx.answer(obuk_call("DELETE", &format!("{REGISTER}/{id}")).header("Authorization", &token)).await;
     assert_eq!(ctx.server.registered_clients(), 0);
     ctx.server.stop().await;
 }
@@ -547,6 +569,7 @@ const OBUK_FLAWS: &[Flaw] = &[
     Flaw::SkipClientAssertionAudience,
     Flaw::AcceptExpiredClientAssertion,
     Flaw::AcceptReplayedClientAssertion,
+    Flaw::SkipSelfSignedKeyMatch,
 ];
 
 #[tokio::test(flavor = "multi_thread")]

@@ -128,7 +128,7 @@ const STATEMENTS: &[StatementSpec] = &[
 ];
 
 /// The version of the statements' claims: statements made under another are made again.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 
 /// The directory as the manifest records it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -205,16 +205,16 @@ pub(super) fn generate(dir: &Path, manifest: &mut Manifest, now: OffsetDateTime)
     let jwks = serde_json::to_string_pretty(&json!({ "keys": public_keys })).unwrap_or_default();
     write_file(&dir.join(JWKS_FILE), jwks.as_bytes(), false)?;
     // Each TPP's signing key, read once for all its statements.
-    let mut signing_keys = BTreeMap::new();
+    let mut tpp_jwks = BTreeMap::new();
     for tpp in STATEMENTS.iter().map(|s| s.tpp) {
-        if !signing_keys.contains_key(tpp) {
-            signing_keys.insert(tpp, tpp_signing_key(dir, manifest, tpp).map_err(|m| fail(tpp, m))?);
+        if !tpp_jwks.contains_key(tpp) {
+            tpp_jwks.insert(tpp, tpp_keys(dir, manifest, tpp).map_err(|m| fail(tpp, m))?);
         }
     }
     let mut statements = BTreeMap::new();
     for spec in STATEMENTS {
         let tpp = manifest.tpps.get(spec.tpp).ok_or(PkiError::UnknownTpp { name: spec.tpp.into() })?;
-        let claims = claims(spec, tpp, signing_keys[spec.tpp].clone(), now);
+        let claims = claims(spec, tpp, tpp_jwks[spec.tpp].clone(), now);
         let expires = claims["exp"].as_i64().unwrap_or_default();
         let (key, alg) = encoding.get(spec.key).ok_or_else(|| fail(spec.name, format!("no key {}", spec.key)))?;
         let (jws, alg) = sign(spec, &claims, key, *alg).map_err(|m| fail(spec.name, m))?;
@@ -253,16 +253,25 @@ fn key_pem(dir: &Path, file: &str, alg: Algorithm) -> Result<String, String> {
     Ok(pem)
 }
 
-/// The TPP's signing key (its QSEAL's), which its statement carries as `jwks`.
-fn tpp_signing_key(dir: &Path, manifest: &Manifest, tpp: &str) -> Result<Value, String> {
-    let name = if tpp == B { names::QSEAL_B } else { names::QSEAL };
-    let entry = manifest.identities.get(name).ok_or_else(|| format!("no identity {name}"))?;
-    let key = super::read_key(&dir.join(&entry.key)).map_err(|e| e.to_string())?;
-    let alg = match key.kind() {
-        super::KeyKind::EcdsaP256 => "ES256",
-        super::KeyKind::Rsa { .. } => "PS256",
-    };
-    jwk(&key, name, alg)
+/// The TPP's keys as its statement carries them in `jwks`: its signing key (its QSEAL's,
+/// `use: sig`) and its transport key (its QWAC's, `use: tls`, as Open Banking UK statements
+/// publish it for `self_signed_tls_client_auth`).
+fn tpp_keys(dir: &Path, manifest: &Manifest, tpp: &str) -> Result<Vec<Value>, String> {
+    let (qseal, qwac) = if tpp == B { (names::QSEAL_B, names::QWAC_B) } else { (names::QSEAL, names::QWAC) };
+    [(qseal, "sig"), (qwac, "tls")]
+        .into_iter()
+        .map(|(name, usage)| {
+            let entry = manifest.identities.get(name).ok_or_else(|| format!("no identity {name}"))?;
+            let key = super::read_key(&dir.join(&entry.key)).map_err(|e| e.to_string())?;
+            let alg = match key.kind() {
+                super::KeyKind::EcdsaP256 => "ES256",
+                super::KeyKind::Rsa { .. } => "PS256",
+            };
+            let mut jwk = jwk(&key, name, alg)?;
+            jwk["use"] = Value::from(usage);
+            Ok(jwk)
+        })
+        .collect()
 }
 
 /// The public JWK of a key (RFC 7517; RSA `n`/`e`, EC P-256 `x`/`y`), with its `kid` and `alg`.
@@ -292,7 +301,7 @@ pub fn jwk(key: &super::PrivateKey, kid: &str, alg: &str) -> Result<Value, Strin
 }
 
 /// A statement's claims (RFC 7591 §2.3, with the Open Banking UK names for the organisation).
-fn claims(spec: &StatementSpec, tpp: &super::TppEntry, signing_key: Value, now: OffsetDateTime) -> Value {
+fn claims(spec: &StatementSpec, tpp: &super::TppEntry, keys: Vec<Value>, now: OffsetDateTime) -> Value {
     let day = 86_400;
     let now = now.unix_timestamp();
     let (iat, exp) = match spec.flaw {
@@ -322,7 +331,7 @@ fn claims(spec: &StatementSpec, tpp: &super::TppEntry, signing_key: Value, now: 
         "software_roles": roles,
         "org_id": tpp.organization_identifier,
         "org_name": tpp.organization_name,
-        "jwks": { "keys": [signing_key] },
+        "jwks": { "keys": keys },
     })
 }
 

@@ -101,6 +101,25 @@ pub fn published_keys(jwks: &Value) -> HashMap<String, (DecodingKey, Algorithm)>
     jwks["keys"].as_array().into_iter().flatten().filter_map(key).collect()
 }
 
+/// Whether `jwk` is the public key whose subjectPublicKey bits (as a certificate carries them:
+/// PKCS#1 RSAPublicKey, or the uncompressed P-256 point) are `public_key`.
+pub fn jwk_holds_key(jwk: &Value, public_key: &[u8]) -> bool {
+    let part = |name: &str| jwk[name].as_str().and_then(|v| B64URL.decode(v).ok());
+    match jwk["kty"].as_str() {
+        Some("RSA") => {
+            use rsa::pkcs1::DecodeRsaPublicKey;
+            use rsa::traits::PublicKeyParts;
+            let Ok(key) = rsa::RsaPublicKey::from_pkcs1_der(public_key) else { return false };
+            part("n") == Some(key.n().to_bytes_be()) && part("e") == Some(key.e().to_bytes_be())
+        }
+        Some("EC") => {
+            let (Some(x), Some(y)) = (part("x"), part("y")) else { return false };
+            public_key.len() == 65 && public_key[0] == 4 && public_key[1..33] == x[..] && public_key[33..] == y[..]
+        }
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +131,20 @@ mod tests {
         assert_ne!(bad, jws);
         assert!(bad.starts_with("aGVhZA.Ym9keQ."));
         assert_eq!(B64URL.decode(bad.rsplit_once('.').map(|p| p.1).unwrap_or_default()).map(|b| b.len()), Ok(4));
+    }
+
+    #[test]
+    fn a_jwk_holds_its_own_key_and_no_other() {
+        let pki = crate::testing::test_pki();
+        let key_of = |name: &str| pki.identity(name).expect("identity").info.public_key.clone();
+        let jwk_of = |name: &str| -> Value {
+            let identity = pki.identity(name).expect("identity");
+            crate::pki::directory::jwk(identity.key(), name, "PS256").expect("a JWK")
+        };
+        assert!(jwk_holds_key(&jwk_of("qwac"), &key_of("qwac")));
+        assert!(!jwk_holds_key(&jwk_of("qwac"), &key_of("qseal")));
+        assert!(!jwk_holds_key(&json!({ "kty": "oct", "k": "c2VjcmV0" }), &key_of("qwac")));
+        assert!(!jwk_holds_key(&json!({ "kty": "EC", "x": "AA", "y": "AA" }), &key_of("qwac")));
     }
 
     #[test]

@@ -357,7 +357,7 @@ fn authenticate_client(
             return Ok(());
         }
         ClientSecretPost => form.append_pair("client_id", &client.id).append_pair("client_secret", &secret),
-        TlsClientAuth => form.append_pair("client_id", &client.id),
+        TlsClientAuth | SelfSignedTlsClientAuth => form.append_pair("client_id", &client.id),
         PrivateKeyJwt => {
             let signer = r.sign.clone().unwrap_or_else(|| actor_identity(r.actor, Role::Sign));
             let name = signer.resolve(&env.profile.identities).ok_or(PlanError::NoRequestObjectSigner)?;

@@ -155,6 +155,7 @@ pub const POLICIES: &[(&str, &str)] = &[
     (policy::CLIENT_TOKEN_MANAGEMENT, "clients are managed with their own client-credentials access token, and only their own (Open Banking UK DCR v3.x; RFC 7592 uses a registration access token)"),
     (policy::CLIENT_SECRET_POST, "clients may register client_secret_post and send their secret in the token request's form (RFC 6749 §2.3.1; RFC 7591 §2)"),
     (policy::TLS_CLIENT_AUTH, "clients may register tls_client_auth and prove themselves with the certificate whose subject DN they registered (RFC 8705 §2.1; Open Banking UK, FAPI)"),
+    (policy::SELF_SIGNED_TLS_CLIENT_AUTH, "clients may register self_signed_tls_client_auth and prove themselves with a certificate whose key is in their registered JWKS (RFC 8705 §2.2)"),
     (policy::PRIVATE_KEY_JWT, "clients may register private_key_jwt and prove themselves with a JWT signed by a key of their registered JWKS (RFC 7523 §2.2; Open Banking UK, FAPI)"),
     (policy::ASSERTION_REPLAY, "a client assertion's jti is accepted once (RFC 7523 §3 leaves it to the server: it MAY refuse a replay)"),
     (policy::OBUK_DCR, "Open Banking UK DCR v3.x rules beyond RFC 7591: the registration endpoint in the OpenID discovery document, response_types code or code id_token, token_endpoint_auth_signing_alg PS256 or ES256 (as its conformance suite checks)"),

@@ -56,6 +56,15 @@ impl Proof {
         }
     }
 
+    /// Whether this proof is the method a client registered: a certificate proves either
+    /// certificate-bound method (RFC 8705 §2.1 and §2.2).
+    pub fn is_method(&self, registered: &str) -> bool {
+        match self {
+            Proof::Certificate { .. } => ["tls_client_auth", "self_signed_tls_client_auth"].contains(&registered),
+            _ => self.method() == registered,
+        }
+    }
+
     /// The `token_endpoint_auth_method` this proof is.
     pub fn method(&self) -> &'static str {
         match self {
@@ -90,6 +99,21 @@ pub fn check_subject_dn(
     match matches {
         true => Ok(()),
         false => Err(format!("the certificate's subject `{}` is not the registered `{registered}`", leaf.subject)),
+    }
+}
+
+/// RFC 8705 §2.2: the certificate's key is one of the client's registered JWKS (its chain is
+/// not judged: the certificate may be self-signed).
+pub fn check_key_in_jwks(
+    metadata: &Map<String, Value>,
+    leaf: &CertInfo,
+    flaw: &dyn Fn(Flaw) -> bool,
+) -> Result<(), String> {
+    let keys = metadata.get("jwks").and_then(|j| j.get("keys")).and_then(Value::as_array);
+    let held = keys.is_some_and(|keys| keys.iter().any(|jwk| jws::jwk_holds_key(jwk, &leaf.public_key)));
+    match held || flaw(Flaw::SkipSelfSignedKeyMatch) {
+        true => Ok(()),
+        false => Err("the certificate's key is not in the client's registered jwks".into()),
     }
 }
 

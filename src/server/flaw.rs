@@ -63,6 +63,9 @@ named_catalog!(Flaw, UnknownFlaw, "flaw", "--list-flaws", {
     AcceptAnotherClientsToken = "accept-another-clients-token", "(obuk profile) any registered client's access token manages every client";
     AcceptAnyResponseTypes = "accept-any-response-types", "(obuk profile) response_types other than code and code id_token are registered";
     AcceptAnyAuthSigningAlg = "accept-any-auth-signing-alg", "(obuk profile) token_endpoint_auth_signing_alg other than PS256 and ES256 is registered";
+    AcceptJwksAndJwksUri = "accept-jwks-and-jwks-uri", "a client may register both jwks and jwks_uri";
+    SkipJwksValidation = "skip-jwks-validation", "jwks need not be a JWK Set";
+    SkipSelfSignedKeyMatch = "skip-self-signed-key-match", "a self_signed_tls_client_auth client's certificate key need not be in its registered jwks";
     TokenAuthMethodNotEnforced = "token-auth-method-not-enforced", "a client may prove itself at the token endpoint with its secret whatever method it registered";
     SkipTlsClientAuthDnMatch = "skip-tls-client-auth-dn-match", "a tls_client_auth client's certificate need not have the subject DN it registered";
     SkipClientAssertionSignature = "skip-client-assertion-signature", "a private_key_jwt client assertion's signature is not verified";

@@ -808,12 +808,18 @@ fn authenticate_client(state: &State, peer: &Peer, proof: &Proof) -> Result<Clie
     let client = state.store.get(proof.client_id()).ok_or_else(unknown)?;
     let registered = client_auth::registered_method(&client.metadata).to_string();
     let secret_allowed = state.config.has(Flaw::TokenAuthMethodNotEnforced) && matches!(proof, Proof::Secret { .. });
-    if proof.method() != registered && !secret_allowed {
+    if !proof.is_method(&registered) && !secret_allowed {
         return Err(format!("this client authenticates with {registered}, not {}", proof.method()));
     }
     let flaws = flaw(state);
     match proof {
         Proof::Secret { id, secret, .. } => state.store.authenticate(id, secret).ok_or_else(unknown),
+        Proof::Certificate { .. } if registered == "self_signed_tls_client_auth" => {
+            let leaf = peer.chain.first().ok_or("a client certificate is required")?;
+            let leaf = crate::pki::CertInfo::from_der(leaf).map_err(|e| e.to_string())?;
+            client_auth::check_key_in_jwks(&client.metadata, &leaf, &flaws)?;
+            Ok(client)
+        }
         Proof::Certificate { .. } => {
             let leaf = check_qwac_chain(&state.trust, &peer.chain, SystemTime::now(), &flaws).map_err(|p| p.text())?;
             client_auth::check_subject_dn(&client.metadata, &leaf, &flaws)?;

@@ -38,7 +38,8 @@ const GRANT_TYPES: &[&str] = &[
     "urn:ietf:params:oauth:grant-type:saml2-bearer",
 ];
 const RESPONSE_TYPES: &[&str] = &["code", "token", "id_token"];
-const AUTH_METHODS: &[&str] = &["client_secret_basic", "client_secret_post", "private_key_jwt", "tls_client_auth"];
+const AUTH_METHODS: &[&str] =
+    &["client_secret_basic", "client_secret_post", "private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth"];
 const STRING_FIELDS: &[&str] = &[
     "client_name",
     "client_uri",
@@ -158,12 +159,28 @@ fn validate_metadata(
             ));
         }
     }
+    check_jwks(&metadata, flaws)?;
     let redirect_based = grant_types.iter().any(|g| g == "authorization_code" || g == "implicit");
     check_redirect_uris(&metadata, redirect_based, flaws)?;
     metadata.insert("grant_types".into(), Value::from(grant_types));
     metadata.insert("response_types".into(), Value::from(response_types));
     metadata.entry("token_endpoint_auth_method").or_insert_with(|| Value::from("client_secret_basic"));
     Ok(metadata)
+}
+
+/// RFC 7591 §2: `jwks` is a JWK Set (RFC 7517 §5: an object whose `keys` is an array of
+/// JWKs, each with a `kty`), and `jwks` and `jwks_uri` "MUST NOT both be present".
+fn check_jwks(metadata: &Map<String, Value>, flaws: &impl Fn(Flaw) -> bool) -> Result<(), MetadataError> {
+    if metadata.contains_key("jwks") && metadata.contains_key("jwks_uri") && !flaws(Flaw::AcceptJwksAndJwksUri) {
+        return Err(invalid_field("jwks_uri", "jwks and jwks_uri must not both be present (RFC 7591 §2)"));
+    }
+    let Some(jwks) = metadata.get("jwks") else { return Ok(()) };
+    let is_jwk = |key: &Value| key.get("kty").is_some_and(Value::is_string);
+    let is_set = jwks.get("keys").and_then(Value::as_array).is_some_and(|keys| keys.iter().all(is_jwk));
+    if !is_set && !flaws(Flaw::SkipJwksValidation) {
+        return Err(invalid_field("jwks", "jwks is not a JWK Set: an object whose keys is an array of JWKs with kty"));
+    }
+    Ok(())
 }
 
 fn string_list(metadata: &Map<String, Value>, field: &str) -> Option<Vec<String>> {
