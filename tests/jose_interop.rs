@@ -92,7 +92,9 @@ const AUDIENCE: &str = "https://bank.example";
 /// own reason.
 #[test]
 fn pyjwt_verifies_the_harness_request_objects_and_refuses_each_mutation_for_its_reason() {
-    use dcr_harness::signature::request_object::{sign_request_object, statement_software_id, RequestObjectClaims};
+    use dcr_harness::signature::request_object::{
+        sign_request_object, statement_software_id, JwtSigner, RequestObjectClaims,
+    };
     use dcr_harness::signature::Mutation::{self, *};
     let pki = test_pki();
     let mut metadata = serde_json::Map::new();
@@ -116,8 +118,8 @@ fn pyjwt_verifies_the_harness_request_objects_and_refuses_each_mutation_for_its_
     let tokens: serde_json::Map<String, Value> = cases
         .iter()
         .map(|(m, _)| {
-            let jws = sign_request_object(&metadata, &claims, signer, other, std::time::SystemTime::now(), *m)
-                .expect("a request object");
+            let signer = JwtSigner { identity: signer, other, now: std::time::SystemTime::now() };
+            let jws = sign_request_object(&metadata, &claims, signer, *m).expect("a request object");
             (name(*m), Value::from(jws))
         })
         .collect();

@@ -446,13 +446,16 @@ fn obuk_registration(ctx: &Ctx, extra: Value, mutation: Option<Mutation>) -> Cal
     let issuer = statement_software_id(&metadata).expect("the statement names its software");
     let url = ctx.server.url();
     let claims = RequestObjectClaims { issuer: &issuer, audience: &url, lifetime: std::time::Duration::from_secs(300) };
-    let signer = ctx.pki.identity("qseal").expect("qseal");
-    let other = ctx.pki.identity("qseal-b").ok();
-    let jws = sign_request_object(&metadata, &claims, signer, other, std::time::SystemTime::now(), mutation)
-        .expect("a request object");
+    let jws = sign_request_object(&metadata, &claims, tpp_a(ctx), mutation).expect("a request object");
     let mut call = obuk_call("POST", REGISTER).content_type("application/jose");
     call.body = jws.into_bytes();
     call
+}
+
+/// TPP A signing its JWTs now with its QSEAL (TPP B's for the mutations that need another key).
+fn tpp_a(ctx: &Ctx) -> dcr_harness::signature::request_object::JwtSigner<'static> {
+    let (identity, other) = (ctx.pki.identity("qseal").expect("qseal"), ctx.pki.identity("qseal-b").ok());
+    dcr_harness::signature::request_object::JwtSigner { identity, other, now: std::time::SystemTime::now() }
 }
 
 /// Registers through the `obuk` mode; returns the client's path and a bearer of its own token.
@@ -493,16 +496,8 @@ fn token_call(more: &str) -> Call {
 /// The form fields of a private_key_jwt assertion for client `id`, signed by TPP A's QSEAL.
 fn assertion_form(ctx: &Ctx, id: &str, mutation: Option<Mutation>) -> String {
     let audience = format!("{}/oauth/token", ctx.server.url());
-    let (signer, other) = (ctx.pki.identity("qseal").expect("qseal"), ctx.pki.identity("qseal-b").ok());
-    let jws = dcr_harness::signature::request_object::sign_client_assertion(
-        id,
-        &audience,
-        signer,
-        other,
-        std::time::SystemTime::now(),
-        mutation,
-    )
-    .expect("an assertion");
+    let jws = dcr_harness::signature::request_object::sign_client_assertion(id, &audience, tpp_a(ctx), mutation)
+        .expect("an assertion");
     format!("&client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer&client_assertion={jws}")
 }
 

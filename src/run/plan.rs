@@ -17,7 +17,7 @@ use crate::scenario::template::builtin;
 use crate::scenario::template::{render, render_value, Unbound};
 use crate::scenario::{Actor, Operation, Profile, RequestSpec, Role, Who};
 use crate::signature::request_object::{
-    sign_client_assertion, sign_request_object, statement_software_id, RequestObjectClaims,
+    sign_client_assertion, sign_request_object, statement_software_id, JwtSigner, RequestObjectClaims,
 };
 use crate::signature::{sign_mutated, Message, Mutation, MutationContext, SignError};
 
@@ -368,7 +368,8 @@ fn authenticate_client(
                 AssertionAudience::Issuer => var(builtin::ISSUER).to_string(),
                 AssertionAudience::TokenEndpoint => format!("{}{}", var(builtin::BASE_URL), env.endpoints.token),
             };
-            let assertion = sign_client_assertion(&client.id, &audience, identity, other, env.now, mutation)?;
+            let signer = JwtSigner { identity, other, now: env.now };
+            let assertion = sign_client_assertion(&client.id, &audience, signer, mutation)?;
             form.append_pair("client_assertion_type", JWT_BEARER).append_pair("client_assertion", &assertion)
         }
     };
@@ -436,7 +437,7 @@ fn as_request_object(
         lifetime: Duration::from_secs(settings.lifetime_s.into()),
     };
     let mutation = mutation.filter(|m| m.bends_request_object());
-    let jws = sign_request_object(&metadata, &claims, identity, other, env.now, mutation)?;
+    let jws = sign_request_object(&metadata, &claims, JwtSigner { identity, other, now: env.now }, mutation)?;
     Ok(Some((jws, settings.content_type.clone())))
 }
 
@@ -727,17 +728,29 @@ mod tests {
 
     const OBUK: &str = "management: client-token\ncredentials: { kind: none }\nsignature: { enabled: false }\nrequest_object: { audience: 'https://bank.example' }\nregistration_fields: { software_statement: '{{statement}}' }";
 
-    /// Plans `r` under `p` with the test directory's statement bound and `mutation`.
-    fn plan_obuk(p: &Profile, r: &RequestSpec, mutation: Option<Mutation>, client_token: Option<&str>) -> Planned {
+    /// Plans `r` under `p` for the session view these parts make.
+    fn plan_as(
+        p: &Profile,
+        r: &RequestSpec,
+        mutation: Option<Mutation>,
+        registered: Client,
+        vars: &Vars,
+        client_token: Option<&str>,
+    ) -> Planned {
         let endpoints = Endpoints::of(p);
         let fixtures = crate::scenario::Fixtures::at(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"));
         let env =
             PlanEnv { profile: p, pki: test_pki(), endpoints: &endpoints, fixtures: &fixtures, now: now(), memo: None };
-        let clients = BTreeMap::from([("client".to_string(), client())]);
+        let clients = BTreeMap::from([("client".to_string(), registered)]);
+        let view = SessionView { vars, clients: &clients, dcr_token: None, client_token };
+        plan(r, mutation, &env, &view).expect("plans")
+    }
+
+    /// Plans `r` under `p` with the test directory's statement bound and `mutation`.
+    fn plan_obuk(p: &Profile, r: &RequestSpec, mutation: Option<Mutation>, client_token: Option<&str>) -> Planned {
         let statement = test_pki().statement("ssa").expect("ssa").to_string();
         let vars = Vars::from([("statement".to_string(), statement)]);
-        let view = SessionView { vars: &vars, clients: &clients, dcr_token: None, client_token };
-        plan(r, mutation, &env, &view).expect("plans")
+        plan_as(p, r, mutation, client(), &vars, client_token)
     }
 
     #[test]
@@ -785,21 +798,8 @@ mod tests {
             ("private_key_jwt", "none", &["client_assertion_type=urn%3Aietf", "client_assertion=ey"][..]),
         ];
         for (method, expected_auth, in_form) in cases {
-            let endpoints = Endpoints::of(&p);
-            let fixtures =
-                crate::scenario::Fixtures::at(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"));
-            let env = PlanEnv {
-                profile: &p,
-                pki: test_pki(),
-                endpoints: &endpoints,
-                fixtures: &fixtures,
-                now: now(),
-                memo: None,
-            };
             let registered = Client { auth_method: method.into(), ..client() };
-            let clients = BTreeMap::from([("client".to_string(), registered)]);
-            let view = SessionView { vars: &Vars::new(), clients: &clients, dcr_token: None, client_token: None };
-            let planned = plan(&RequestSpec::of(Operation::Token), None, &env, &view).expect("plans");
+            let planned = plan_as(&p, &RequestSpec::of(Operation::Token), None, registered, &Vars::new(), None);
             let form = String::from_utf8_lossy(&planned.msg.body).to_string();
             assert_eq!(auth(&planned), expected_auth, "{method}");
             assert!(form.starts_with("grant_type=client_credentials"), "{method}: {form}");
@@ -820,25 +820,12 @@ mod tests {
             ("client_assertion_audience: issuer\n", "https://issuer.example"),
         ] {
             let p = profile(&format!("{setting}{OBUK}"));
-            let endpoints = Endpoints::of(&p);
-            let fixtures =
-                crate::scenario::Fixtures::at(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"));
-            let env = PlanEnv {
-                profile: &p,
-                pki: test_pki(),
-                endpoints: &endpoints,
-                fixtures: &fixtures,
-                now: now(),
-                memo: None,
-            };
-            let clients =
-                BTreeMap::from([("client".to_string(), Client { auth_method: "private_key_jwt".into(), ..client() })]);
             let vars = Vars::from([
                 (builtin::BASE_URL.to_string(), "https://bank.example".to_string()),
                 (builtin::ISSUER.to_string(), "https://issuer.example".to_string()),
             ]);
-            let view = SessionView { vars: &vars, clients: &clients, dcr_token: None, client_token: None };
-            let planned = plan(&RequestSpec::of(Operation::Token), None, &env, &view).expect("plans");
+            let registered = Client { auth_method: "private_key_jwt".into(), ..client() };
+            let planned = plan_as(&p, &RequestSpec::of(Operation::Token), None, registered, &vars, None);
             let form: BTreeMap<String, String> = form_urlencoded::parse(&planned.msg.body).into_owned().collect();
             let assertion = form.get("client_assertion").expect("an assertion");
             let parts = crate::pki::jws::parts(assertion).expect("a JWS");

@@ -33,19 +33,25 @@ pub fn statement_software_id(metadata: &Map<String, Value>) -> Option<String> {
     jws::parts(statement)?.claims.get("software_id")?.as_str().map(str::to_string)
 }
 
-/// `metadata` as a compact JWS signed by `identity` (PS256 for RSA, ES256 for P-256), with
-/// `mutation` (a request-object one) breaking one thing; `other` is another TPP's identity, for
-/// the mutation that signs with another key.
+/// Who signs a client's JWTs, and when: its identity (PS256 for RSA, ES256 for P-256; `kid` its
+/// name), and another TPP's, for the mutations that sign with another key.
+#[derive(Clone, Copy)]
+pub struct JwtSigner<'a> {
+    pub identity: &'a Identity,
+    pub other: Option<&'a Identity>,
+    pub now: SystemTime,
+}
+
+/// `metadata` as a compact JWS signed by `signer`, with `mutation` (a request-object one)
+/// breaking one thing.
 pub fn sign_request_object(
     metadata: &Map<String, Value>,
     claims: &RequestObjectClaims<'_>,
-    identity: &Identity,
-    other: Option<&Identity>,
-    now: SystemTime,
+    signer: JwtSigner<'_>,
     mutation: Option<Mutation>,
 ) -> Result<String, SignError> {
     use Mutation::*;
-    let now = now.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_secs() as i64;
+    let now = unix_seconds(signer.now);
     let hour = 3600;
     let (iat, exp) = match mutation {
         Some(RequestObjectExpired) => (now - 2 * hour, now - hour),
@@ -72,22 +78,20 @@ pub fn sign_request_object(
     ] {
         body.insert(name.into(), value);
     }
-    sign_jwt(Value::Object(body), identity, other, mutation)
+    sign_jwt(Value::Object(body), signer, mutation)
 }
 
 /// A `private_key_jwt` client assertion (RFC 7523 §2.2 and §3): `iss` and `sub` the client id,
-/// `aud` the token endpoint, an `exp` a minute ahead and a fresh `jti`, signed by `identity`
+/// `aud` the token endpoint, an `exp` a minute ahead and a fresh `jti`, signed by `signer`
 /// (with a client-assertion `mutation` breaking one thing).
 pub fn sign_client_assertion(
     client_id: &str,
     audience: &str,
-    identity: &Identity,
-    other: Option<&Identity>,
-    now: SystemTime,
+    signer: JwtSigner<'_>,
     mutation: Option<Mutation>,
 ) -> Result<String, SignError> {
     use Mutation::*;
-    let now = now.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_secs() as i64;
+    let now = unix_seconds(signer.now);
     let (iat, exp) = match mutation {
         Some(ClientAssertionExpired) => (now - 7200, now - 3600),
         _ => (now, now + 60),
@@ -102,18 +106,19 @@ pub fn sign_client_assertion(
     });
     let signed_by_other =
         (mutation == Some(ClientAssertionSignedByAnotherKey)).then_some(RequestObjectSignedByAnotherKey);
-    sign_jwt(claims, identity, other, signed_by_other)
+    sign_jwt(claims, signer, signed_by_other)
 }
 
-/// Signs `claims` as `identity` (PS256 for RSA, ES256 for P-256; `kid` its name), or as a
-/// signing mutation says: unsigned, RS256, a broken signature, another TPP's key.
-fn sign_jwt(
-    claims: Value,
-    identity: &Identity,
-    other: Option<&Identity>,
-    mutation: Option<Mutation>,
-) -> Result<String, SignError> {
+/// Seconds since the epoch, as JWT times are (RFC 7519 §2 NumericDate).
+fn unix_seconds(at: SystemTime) -> i64 {
+    at.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_secs() as i64
+}
+
+/// Signs `claims` as the signer's identity, or as a signing mutation says: unsigned, RS256, a
+/// broken signature, another TPP's key.
+fn sign_jwt(claims: Value, signer: JwtSigner<'_>, mutation: Option<Mutation>) -> Result<String, SignError> {
     use Mutation::*;
+    let JwtSigner { identity, other, .. } = signer;
     let key_error = |name: &str, source| SignError::Key { identity: name.to_string(), source };
     let (key, alg) = identity.key().jws_key().map_err(|e| key_error(&identity.name, e))?;
     let kid = identity.name.as_str();
