@@ -15,6 +15,9 @@ use super::Flaw;
 use crate::pki::inspect::{parse_dn, same_dn, CertInfo};
 use crate::pki::jws::{self, published_keys};
 
+/// The furthest ahead a client assertion's `exp` may be, in seconds.
+const MAX_ASSERTION_LIFETIME: i64 = 3600;
+
 /// RFC 7523 §2.2: the `client_assertion_type` of a JWT client assertion.
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -170,6 +173,11 @@ pub fn check_assertion(
     if exp + 60 < now && !flaw(Flaw::AcceptExpiredClientAssertion) {
         return Err("the client assertion has expired".into());
     }
+    // RFC 7523 §3: a server may refuse an exp unreasonably far ahead; it also bounds how long a
+    // jti is remembered.
+    if exp > now + MAX_ASSERTION_LIFETIME {
+        return Err(format!("the client assertion's exp is more than {MAX_ASSERTION_LIFETIME} s ahead"));
+    }
     let jti = claim("jti").ok_or("the client assertion has no jti")?;
     if !seen.first_use(jti, exp.max(now), now) && !flaw(Flaw::AcceptReplayedClientAssertion) {
         return Err("this client assertion (its jti) was used before".into());
@@ -202,6 +210,41 @@ mod tests {
             let basic = basic.map(|(i, s)| (i.to_string(), s.to_string()));
             assert_eq!(Proof::of(basic, &field).map(|p| p.method()), expected, "{form:?}");
         }
+    }
+
+    #[test]
+    fn an_assertion_is_judged_by_each_claim_rule() {
+        let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        let assertion = |iss: &str, aud: &str, exp: i64, jti: &str| {
+            jws::unsigned("k", &serde_json::json!({ "iss": iss, "sub": "c1", "aud": aud, "exp": exp, "jti": jti }))
+        };
+        // The signature rule is off here: each case is about one claim.
+        let unsigned_ok = |f: Flaw| f == Flaw::SkipClientAssertionSignature;
+        let cases = [
+            (assertion("c1", "https://as", now + 60, "j1"), None),
+            (assertion("c2", "https://as", now + 60, "j2"), Some("iss and sub")),
+            (assertion("c1", "https://elsewhere", now + 60, "j3"), Some("aud names none")),
+            (assertion("c1", "https://as", now - 600, "j4"), Some("expired")),
+            (assertion("c1", "https://as", now + 86_400, "j5"), Some("s ahead")),
+            (assertion("c1", "https://as", now + 60, "j1"), Some("used before")),
+        ];
+        let seen = SeenAssertions::default();
+        for (jws, refused) in cases {
+            let got = check_assertion("c1", &Map::new(), &jws, &["https://as"], &seen, &unsigned_ok);
+            match refused {
+                None => assert_eq!(got, Ok(()), "{jws}"),
+                Some(why) => assert!(got.as_ref().is_err_and(|e| e.contains(why)), "{why}: {got:?}"),
+            }
+        }
+        let signed_needed = check_assertion(
+            "c1",
+            &Map::new(),
+            &assertion("c1", "https://as", now + 60, "j9"),
+            &["https://as"],
+            &seen,
+            &|_| false,
+        );
+        assert!(signed_needed.is_err_and(|e| e.contains("no key")), "without the flaw a key from the jwks is needed");
     }
 
     #[test]
