@@ -41,6 +41,9 @@ pub enum Error {
     /// The embedded reference server could not start (a port that will not bind, say).
     #[error("the reference server could not start: {0}")]
     Serve(#[source] ServerError),
+    /// The harness's key store could not start.
+    #[error("the key store could not start: {0}")]
+    Keystore(#[source] crate::keystore::KeystoreError),
     /// An output file (report, snapshot, summary) could not be written.
     #[error("cannot write {}: {source}", .path.display())]
     Output {
@@ -80,9 +83,12 @@ impl Error {
                 ErrorKind::BadInput
             }
             Error::Unreachable { .. } => ErrorKind::Unreachable,
-            Error::Serve(_) | Error::Output { .. } | Error::Stdout(_) | Error::Runtime(_) | Error::Template { .. } => {
-                ErrorKind::Internal
-            }
+            Error::Serve(_)
+            | Error::Keystore(_)
+            | Error::Output { .. }
+            | Error::Stdout(_)
+            | Error::Runtime(_)
+            | Error::Template { .. } => ErrorKind::Internal,
         }
     }
 }

@@ -29,6 +29,7 @@ pub mod policy {
     pub const SELF_SIGNED_TLS_CLIENT_AUTH: &str = "self-signed-tls-client-auth";
     pub const PRIVATE_KEY_JWT: &str = "private-key-jwt";
     pub const ASSERTION_REPLAY: &str = "assertion-replay";
+    pub const JWKS_URI: &str = "jwks-uri";
 }
 
 /// Which kind of DCR server to be.

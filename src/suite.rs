@@ -121,6 +121,20 @@ pub struct Prepared {
     pub target: Arc<Target>,
     pub scenarios: Vec<Scenario>,
     pub embedded: Option<server::RunningServer>,
+    /// The harness's key store, where the profile holds the jwks-uri policy.
+    pub keystore: Option<crate::keystore::Keystore>,
+}
+
+impl Prepared {
+    /// Stops what was started for the run: the embedded server and the key store.
+    pub async fn stop(embedded: Option<server::RunningServer>, keystore: Option<crate::keystore::Keystore>) {
+        if let Some(server) = embedded {
+            server.stop().await;
+        }
+        if let Some(keystore) = keystore {
+            keystore.stop().await;
+        }
+    }
 }
 
 /// Loads everything, starts the embedded server when there is no target, checks the target is
@@ -187,7 +201,12 @@ pub async fn prepare(
     };
     let transport = Transport::new(&pki, config).map_err(|e| Error::input("server trust", e))?;
     let foreign = embedded.is_none();
+    let keystore = match profile.holds(crate::protocol::policy::JWKS_URI) {
+        true => Some(crate::keystore::start(&pki).await.map_err(Error::Keystore)?),
+        false => None,
+    };
     let mut target = Target::new(base_url, pki, profile, transport, layout.fixtures.clone());
+    target.keystore = keystore.as_ref().map(|k| k.url().to_string());
     if foreign {
         target.snapshot_key = Target::foreign_snapshot_key(&target.profile.name, &target.base_url);
         let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
@@ -201,7 +220,7 @@ pub async fn prepare(
             .await
             .map_err(|cause| Error::Unreachable { target: target.base_url.clone(), cause: cause.into() })?;
     }
-    Ok(Prepared { target: Arc::new(target), scenarios, embedded })
+    Ok(Prepared { target: Arc::new(target), scenarios, embedded, keystore })
 }
 
 /// Runs the suite as `options` say.
@@ -212,9 +231,7 @@ pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Er
         Err(e) => {
             // An empty ledger goes; one naming a probe client stays, and the error names it.
             prepared.target.ledger.finish();
-            if let Some(server) = prepared.embedded {
-                server.stop().await;
-            }
+            Prepared::stop(prepared.embedded, prepared.keystore).await;
             return Err(e);
         }
     };
@@ -238,9 +255,7 @@ pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Er
     let handshakes =
         prepared.embedded.as_ref().map(|s| s.stats().handshakes.load(std::sync::atomic::Ordering::Relaxed));
     let clients_left = prepared.embedded.as_ref().map(|s| s.registered_clients());
-    if let Some(server) = prepared.embedded {
-        server.stop().await;
-    }
+    Prepared::stop(prepared.embedded, prepared.keystore).await;
     Ok(SuiteRun { result, handshakes, clients_left })
 }
 

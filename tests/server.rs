@@ -375,6 +375,14 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
                 obuk_client_with(ctx, json!({ "token_endpoint_auth_method": "self_signed_tls_client_auth" })).await;
             outcome(&ctx.answer(token_call(&format!("&client_id={id}")).tls(Some("qwac-b"))).await)
         }
+        AcceptUnreadableJwksUri => {
+            let mut body = registration_body();
+            body["token_endpoint_auth_method"] = json!("private_key_jwt");
+            body["jwks_uri"] = json!("https://127.0.0.1:9/nothing-listens-here.jwks");
+            let client = ctx.answer(Call::post(REGISTER, &body)).await.json().expect("json");
+            let id = str_of(&client, "client_id");
+            outcome(&ctx.answer(token_call(&assertion_form(ctx, id, None))).await)
+        }
         TokenAuthMethodNotEnforced => {
             let (id, secret) = obuk_client_with(ctx, tls_client_auth(ctx, "qwac")).await;
             outcome(&ctx.answer(token_call("").header("Authorization", &basic(&id, &secret))).await)

@@ -70,6 +70,9 @@ impl Session {
         vars.insert(builtin::TOKEN_PATH.into(), target.endpoints.token.clone());
         let issuer = target.endpoints.issuer.clone().unwrap_or_else(|| target.base_url.clone());
         vars.insert(builtin::ISSUER.into(), issuer);
+        if let Some(keystore) = &target.keystore {
+            vars.insert(builtin::KEYSTORE.into(), keystore.clone());
+        }
         vars.insert(builtin::UNIQUE.into(), crate::pki::generate_token("", 6));
         for (name, jws) in target.pki.statements() {
             vars.insert(format!("{}{name}", crate::scenario::template::DIRECTORY), jws.clone());

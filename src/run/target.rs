@@ -31,6 +31,8 @@ pub struct Target {
     pub secrets: crate::run::model::redact::SecretBook,
     /// Every client registered and not yet deleted (a file for a foreign target).
     pub ledger: crate::run::ledger::Ledger,
+    /// The harness's key store, where one was started (`{{keystore}}`).
+    pub keystore: Option<String>,
     dcr_tokens: Mutex<BTreeMap<String, String>>,
 }
 
@@ -71,6 +73,7 @@ impl Target {
             snapshot_key,
             secrets: Default::default(),
             ledger: crate::run::ledger::Ledger::in_memory(),
+            keystore: None,
             dcr_tokens: Mutex::new(BTreeMap::new()),
         }
     }

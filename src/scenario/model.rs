@@ -157,6 +157,7 @@ pub const POLICIES: &[(&str, &str)] = &[
     (policy::TLS_CLIENT_AUTH, "clients may register tls_client_auth and prove themselves with the certificate whose subject DN they registered (RFC 8705 §2.1; Open Banking UK, FAPI)"),
     (policy::SELF_SIGNED_TLS_CLIENT_AUTH, "clients may register self_signed_tls_client_auth and prove themselves with a certificate whose key is in their registered JWKS (RFC 8705 §2.2)"),
     (policy::PRIVATE_KEY_JWT, "clients may register private_key_jwt and prove themselves with a JWT signed by a key of their registered JWKS (RFC 7523 §2.2; Open Banking UK, FAPI)"),
+    (policy::JWKS_URI, "the server reads a private_key_jwt client's keys from its registered jwks_uri (RFC 7591 §2), here the harness's key store on this host (`{{keystore}}`)"),
     (policy::ASSERTION_REPLAY, "a client assertion's jti is accepted once (RFC 7523 §3 leaves it to the server: it MAY refuse a replay)"),
     (policy::OBUK_DCR, "Open Banking UK DCR v3.x rules beyond RFC 7591: the registration endpoint in the OpenID discovery document, response_types code or code id_token, token_endpoint_auth_signing_alg PS256 or ES256 (as its conformance suite checks)"),
 ];

@@ -24,6 +24,9 @@ pub mod builtin {
     /// The issuer the target's metadata document names, else its base URL (`aud` of the JWTs
     /// a client signs for it).
     pub const ISSUER: &str = "issuer";
+    /// The harness's key store (`{{keystore}}/qseal.jwks`), where the profile holds the
+    /// jwks-uri policy.
+    pub const KEYSTORE: &str = "keystore";
     pub const ALL: &[&str] = &[
         BASE_URL,
         REGISTER_PATH,
@@ -34,6 +37,7 @@ pub mod builtin {
         TLS_SUBJECT_DN,
         OTHER_TLS_SUBJECT_DN,
         ISSUER,
+        KEYSTORE,
     ];
 }
 

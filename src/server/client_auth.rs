@@ -136,12 +136,67 @@ impl SeenAssertions {
     }
 }
 
+/// The most of a `jwks_uri` document the server reads.
+const JWKS_LIMIT: usize = 64 * 1024;
+
+/// The HTTPS client that reads `jwks_uri` documents: the test PKI's root trusted, short
+/// timeouts, no redirects.
+pub fn fetcher(pki: &crate::pki::Pki) -> Result<reqwest::Client, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(pki.trust_anchor.clone()).map_err(|e| e.to_string())?;
+    let mut tls = rustls::ClientConfig::builder_with_provider(crate::crypto::provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .http1_only()
+        .connect_timeout(std::time::Duration::from_secs(2))
+        .timeout(std::time::Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// The client's keys: its registered `jwks`, or else the JWK Set its `jwks_uri` serves (RFC
+/// 7591 §2), read now over HTTPS, up to a limit.
+pub async fn client_jwks(fetcher: &reqwest::Client, metadata: &Map<String, Value>) -> Result<Value, String> {
+    if let Some(jwks) = metadata.get("jwks") {
+        return Ok(jwks.clone());
+    }
+    let Some(uri) = metadata.get("jwks_uri").and_then(Value::as_str) else {
+        return Err("the client registered neither jwks nor jwks_uri".into());
+    };
+    if !uri.starts_with("https://") {
+        return Err("the client's jwks_uri is not https".into());
+    }
+    let unreadable = |why: String| format!("the client's jwks_uri {uri} could not be read: {why}");
+    let mut response = fetcher.get(uri).send().await.map_err(|e| unreadable(e.to_string()))?;
+    if !response.status().is_success() {
+        return Err(unreadable(format!("status {}", response.status())));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| unreadable(e.to_string()))? {
+        if body.len() + chunk.len() > JWKS_LIMIT {
+            return Err(unreadable(format!("more than {JWKS_LIMIT} bytes")));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let jwks: Value = serde_json::from_slice(&body).map_err(|e| unreadable(e.to_string()))?;
+    match jwks.get("keys").is_some_and(Value::is_array) {
+        true => Ok(jwks),
+        false => Err(unreadable("it is not a JWK Set".into())),
+    }
+}
+
 /// RFC 7523 §3: the assertion is signed by a key of the client's registered JWKS with that
 /// key's algorithm, `iss` and `sub` are the client, `aud` names this server (its issuer or
 /// token endpoint), it has not expired, and its `jti` is new.
 pub fn check_assertion(
     client_id: &str,
-    metadata: &Map<String, Value>,
+    jwks: &Value,
     assertion: &str,
     audiences: &[&str],
     seen: &SeenAssertions,
@@ -149,7 +204,7 @@ pub fn check_assertion(
 ) -> Result<(), String> {
     let parts = jws::parts(assertion).ok_or("the client assertion is not a compact JWS")?;
     if !flaw(Flaw::SkipClientAssertionSignature) {
-        let keys = published_keys(metadata.get("jwks").unwrap_or(&Value::Null));
+        let keys = published_keys(jwks);
         let (key, alg) =
             keys.get(parts.kid()).ok_or_else(|| format!("no key `{}` in the client's jwks", parts.kid()))?;
         if !parts.verifies_with(key, *alg) {
@@ -230,7 +285,7 @@ mod tests {
         ];
         let seen = SeenAssertions::default();
         for (jws, refused) in cases {
-            let got = check_assertion("c1", &Map::new(), &jws, &["https://as"], &seen, &unsigned_ok);
+            let got = check_assertion("c1", &Value::Null, &jws, &["https://as"], &seen, &unsigned_ok);
             match refused {
                 None => assert_eq!(got, Ok(()), "{jws}"),
                 Some(why) => assert!(got.as_ref().is_err_and(|e| e.contains(why)), "{why}: {got:?}"),
@@ -238,7 +293,7 @@ mod tests {
         }
         let signed_needed = check_assertion(
             "c1",
-            &Map::new(),
+            &Value::Null,
             &assertion("c1", "https://as", now + 60, "j9"),
             &["https://as"],
             &seen,

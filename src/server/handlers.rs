@@ -102,7 +102,7 @@ pub(super) async fn handle(state: &State, peer: &Peer, request: Request<Incoming
     };
     match (route, state.config.profile) {
         (Route::WellKnown, _) => well_known(state),
-        (Route::Token, _) => token(state, peer, &parts, &body),
+        (Route::Token, _) => token(state, peer, &parts, &body).await,
         (route, ServerProfile::Smbc) => smbc(state, peer, &parts, body, route),
         (route, ServerProfile::Plain | ServerProfile::Fapi) => plain(state, &parts, &body, route),
         (route, ServerProfile::Obuk) => obuk(state, peer, &parts, &body, route),
@@ -756,7 +756,7 @@ const MAX_CLIENT_TOKENS: usize = 100_000;
 
 /// RFC 6749 client-credentials grant, for the DCR service's own credentials (a bearer token for
 /// `--dcr-auth bearer`) and for registered clients (which is how a suite proves a secret works).
-fn token(state: &State, peer: &Peer, parts: &Parts, body: &Bytes) -> Answer {
+async fn token(state: &State, peer: &Peer, parts: &Parts, body: &Bytes) -> Answer {
     let form: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
     let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     if field("grant_type").as_deref() != Some("client_credentials") {
@@ -773,7 +773,7 @@ fn token(state: &State, peer: &Peer, parts: &Parts, body: &Bytes) -> Answer {
             return token_answer(&token);
         }
     }
-    let client = match authenticate_client(state, peer, &proof) {
+    let client = match authenticate_client(state, peer, &proof).await {
         Ok(client) => client,
         Err(why) => return invalid_client(&why),
     };
@@ -803,7 +803,7 @@ fn token_answer(token: &str) -> Answer {
 }
 
 /// The registered client a token request proves itself as, with the method it registered.
-fn authenticate_client(state: &State, peer: &Peer, proof: &Proof) -> Result<Client, String> {
+async fn authenticate_client(state: &State, peer: &Peer, proof: &Proof) -> Result<Client, String> {
     let unknown = || "unknown client or wrong credentials".to_string();
     let client = state.store.get(proof.client_id()).ok_or_else(unknown)?;
     let registered = client_auth::registered_method(&client.metadata).to_string();
@@ -828,7 +828,14 @@ fn authenticate_client(state: &State, peer: &Peer, proof: &Proof) -> Result<Clie
         Proof::Assertion { id, jws } => {
             let endpoint = format!("{}{TOKEN_PATH}", state.base_url);
             let audiences = [state.base_url.as_str(), endpoint.as_str()];
-            client_auth::check_assertion(id, &client.metadata, jws, &audiences, &state.seen_assertions, &flaws)?;
+            let (jwks, unread) = match client_auth::client_jwks(&state.fetcher, &client.metadata).await {
+                Ok(jwks) => (jwks, false),
+                Err(_) if flaws(Flaw::AcceptUnreadableJwksUri) => (Value::Null, true),
+                Err(why) => return Err(why),
+            };
+            // With the flaw, keys that could not be read are not asked for.
+            let rules = |f: Flaw| flaws(f) || (unread && f == Flaw::SkipClientAssertionSignature);
+            client_auth::check_assertion(id, &jwks, jws, &audiences, &state.seen_assertions, &rules)?;
             Ok(client)
         }
     }

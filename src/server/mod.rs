@@ -264,6 +264,8 @@ struct State {
     client_tokens: std::sync::Mutex<std::collections::HashMap<String, (String, std::time::SystemTime)>>,
     /// The jti of every client assertion accepted and not yet expired.
     seen_assertions: client_auth::SeenAssertions,
+    /// Reads a client's `jwks_uri` (trusting the test PKI's root).
+    fetcher: reqwest::Client,
     /// Clients with an update in progress (the concurrent-update-409 variant).
     updating: std::sync::Mutex<std::collections::HashSet<String>>,
     base_url: String,
@@ -340,6 +342,7 @@ pub async fn start(pki: &Pki, config: ServerConfig) -> Result<RunningServer, Ser
         tokens: Default::default(),
         client_tokens: Default::default(),
         seen_assertions: Default::default(),
+        fetcher: client_auth::fetcher(pki).map_err(ServerError::Tls)?,
         updating: Default::default(),
         base_url: url.clone(),
         stats: stats.clone(),

@@ -147,6 +147,10 @@ impl Admitted {
                 }
             }
         }
+        // RFC 7591 §2: jwks and jwks_uri never both; the statement's keys win.
+        if self.claims.contains_key("jwks") && !flaw(Flaw::StatementNotPrecedent) {
+            metadata.remove("jwks_uri");
+        }
         for (name, value) in self.claims {
             if TOKEN_CLAIMS.contains(&name.as_str()) {
                 continue;
