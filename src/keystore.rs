@@ -100,6 +100,8 @@ async fn serve(
             accepted = listener.accept() => accepted,
         };
         let Ok((tcp, _)) = accepted else { continue };
+        // Small answers on kept-alive connections: without it, delayed ACKs cost 40 ms each.
+        let _ = tcp.set_nodelay(true);
         let (acceptor, documents) = (acceptor.clone(), documents.clone());
         tokio::spawn(async move {
             let Ok(Ok(tls)) = tokio::time::timeout(timeout, acceptor.accept(tcp)).await else { return };
