@@ -45,7 +45,8 @@ fn profile_for(flaw: Flaw) -> &'static str {
         | Flaw::SkipClientAssertionAudience
         | Flaw::AcceptExpiredClientAssertion
         | Flaw::AcceptReplayedClientAssertion
-        | Flaw::SkipSelfSignedKeyMatch => "obuk",
+        | Flaw::SkipSelfSignedKeyMatch
+        | Flaw::SkipTlsClientAuthSanMatch => "obuk",
         _ => "reference",
     }
 }

@@ -387,6 +387,13 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
             let (id, secret) = obuk_client_with(ctx, tls_client_auth(ctx, "qwac")).await;
             outcome(&ctx.answer(token_call("").header("Authorization", &basic(&id, &secret))).await)
         }
+        SkipTlsClientAuthSanMatch => {
+            let other =
+                ctx.pki.identity("qwac-b").expect("qwac-b").info.dns_names.first().cloned().expect("a DNS name");
+            let san = json!({ "token_endpoint_auth_method": "tls_client_auth", "tls_client_auth_san_dns": other });
+            let (id, _) = obuk_client_with(ctx, san).await;
+            outcome(&ctx.answer(token_call(&format!("&client_id={id}"))).await)
+        }
         SkipTlsClientAuthDnMatch => {
             let (id, _) = obuk_client_with(ctx, tls_client_auth(ctx, "qwac-b")).await;
             outcome(&ctx.answer(token_call(&format!("&client_id={id}"))).await)
@@ -573,6 +580,7 @@ const OBUK_FLAWS: &[Flaw] = &[
     Flaw::AcceptExpiredClientAssertion,
     Flaw::AcceptReplayedClientAssertion,
     Flaw::SkipSelfSignedKeyMatch,
+    Flaw::SkipTlsClientAuthSanMatch,
 ];
 
 #[tokio::test(flavor = "multi_thread")]

@@ -39,6 +39,8 @@ pub struct CertInfo {
     pub fingerprint: String,
     /// The subjectPublicKey bits (PKCS#1 RSAPublicKey, or the EC point), for verifying.
     pub public_key: Vec<u8>,
+    /// The DNS names of the subjectAltName extension (RFC 8705 `tls_client_auth_san_dns`).
+    pub dns_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +58,20 @@ impl std::fmt::Display for KeyDescription {
             KeyDescription::Other(oid) => write!(f, "unsupported key ({oid})"),
         }
     }
+}
+
+/// The DNS names a certificate's subjectAltName extension holds.
+fn dns_names(tbs: &x509_parser::certificate::TbsCertificate<'_>) -> Vec<String> {
+    use x509_parser::extensions::GeneralName;
+    let Ok(Some(san)) = tbs.subject_alternative_name() else { return Vec::new() };
+    san.value
+        .general_names
+        .iter()
+        .filter_map(|name| match name {
+            GeneralName::DNSName(dns) => Some(dns.to_string()),
+            _ => None,
+        })
+        .collect()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +116,7 @@ impl CertInfo {
             qc,
             fingerprint: hex::encode(sha2::Sha256::digest(der)),
             public_key: tbs.subject_pki.subject_public_key.data.to_vec(),
+            dns_names: dns_names(tbs),
         })
     }
 
@@ -248,6 +265,15 @@ fn canonical_type(ty: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_dns_names_of_a_certificate_are_read_and_none_where_it_has_none() {
+        let pki = crate::testing::test_pki();
+        let names = |identity: &str| pki.identity(identity).expect("identity").info.dns_names.clone();
+        assert_eq!(names("qwac"), vec!["psdgb-fca-123456.tpp.example".to_string()]);
+        assert!(names("server").contains(&"localhost".to_string()));
+        assert!(names("qseal").is_empty(), "a seal names no host");
+    }
 
     #[test]
     fn dn_comparison_ignores_order_spacing_and_type_case() {

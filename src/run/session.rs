@@ -85,6 +85,10 @@ impl Session {
                 vars.insert(var.into(), identity.info.subject.clone());
             }
         }
+        let tls = ids.tls.name().and_then(|name| target.pki.identity(name).ok());
+        if let Some(dns) = tls.and_then(|identity| identity.info.dns_names.first()) {
+            vars.insert(builtin::TLS_SAN_DNS.into(), dns.clone());
+        }
         if let Ok((id, _)) = plan::credentials_of(&target.profile, &target.pki, &target.profile.identities.tpp) {
             vars.insert(builtin::DCR_CLIENT_ID.into(), id);
         }

@@ -21,6 +21,8 @@ pub mod builtin {
     /// `tls_client_auth_subject_dn`).
     pub const TLS_SUBJECT_DN: &str = "tls_subject_dn";
     pub const OTHER_TLS_SUBJECT_DN: &str = "other_tls_subject_dn";
+    /// The first DNS subjectAltName of the profile's TLS identity (`tls_client_auth_san_dns`).
+    pub const TLS_SAN_DNS: &str = "tls_san_dns";
     /// The issuer the target's metadata document names, else its base URL (`aud` of the JWTs
     /// a client signs for it).
     pub const ISSUER: &str = "issuer";
@@ -36,6 +38,7 @@ pub mod builtin {
         ITERATION,
         TLS_SUBJECT_DN,
         OTHER_TLS_SUBJECT_DN,
+        TLS_SAN_DNS,
         ISSUER,
         KEYSTORE,
     ];

@@ -84,20 +84,27 @@ pub fn registered_method(metadata: &Map<String, Value>) -> &str {
     metadata.get("token_endpoint_auth_method").and_then(Value::as_str).unwrap_or("client_secret_basic")
 }
 
-/// RFC 8705 §2.1: the certificate's subject DN is the one the client registered. (Its chain
-/// is the caller's to judge.)
-pub fn check_subject_dn(
+/// RFC 8705 §2.1.2: the certificate is the one the client registered, by its subject DN or
+/// a DNS subjectAltName. (Its chain is the caller's to judge.)
+pub fn check_subject(
     metadata: &Map<String, Value>,
     leaf: &CertInfo,
     flaw: &dyn Fn(Flaw) -> bool,
 ) -> Result<(), String> {
+    if let Some(dns) = metadata.get("tls_client_auth_san_dns").and_then(Value::as_str) {
+        let held = leaf.dns_names.iter().any(|name| name.eq_ignore_ascii_case(dns));
+        return match held || flaw(Flaw::SkipTlsClientAuthSanMatch) {
+            true => Ok(()),
+            false => Err(format!("the certificate has no DNS name `{dns}` (it has {:?})", leaf.dns_names)),
+        };
+    }
     if flaw(Flaw::SkipTlsClientAuthDnMatch) {
         return Ok(());
     }
     let registered = metadata
         .get("tls_client_auth_subject_dn")
         .and_then(Value::as_str)
-        .ok_or("the client registered no tls_client_auth_subject_dn")?;
+        .ok_or("the client registered neither tls_client_auth_subject_dn nor tls_client_auth_san_dns")?;
     let matches = parse_dn(registered).zip(parse_dn(&leaf.subject)).is_some_and(|(a, b)| same_dn(&a, &b));
     match matches {
         true => Ok(()),

@@ -68,6 +68,7 @@ named_catalog!(Flaw, UnknownFlaw, "flaw", "--list-flaws", {
     SkipSelfSignedKeyMatch = "skip-self-signed-key-match", "a self_signed_tls_client_auth client's certificate key need not be in its registered jwks";
     TokenAuthMethodNotEnforced = "token-auth-method-not-enforced", "a client may prove itself at the token endpoint with its secret whatever method it registered";
     SkipTlsClientAuthDnMatch = "skip-tls-client-auth-dn-match", "a tls_client_auth client's certificate need not have the subject DN it registered";
+    SkipTlsClientAuthSanMatch = "skip-tls-client-auth-san-match", "a tls_client_auth client's certificate need not have the DNS name it registered (tls_client_auth_san_dns)";
     AcceptUnreadableJwksUri = "accept-unreadable-jwks-uri", "a private_key_jwt client whose jwks_uri cannot be read (or serves no JWK Set) gets a token on its assertion's word";
     SkipClientAssertionSignature = "skip-client-assertion-signature", "a private_key_jwt client assertion's signature is not verified";
     SkipClientAssertionAudience = "skip-client-assertion-audience", "a client assertion's aud need not name this server";

@@ -822,7 +822,7 @@ async fn authenticate_client(state: &State, peer: &Peer, proof: &Proof) -> Resul
         }
         Proof::Certificate { .. } => {
             let leaf = check_qwac_chain(&state.trust, &peer.chain, SystemTime::now(), &flaws).map_err(|p| p.text())?;
-            client_auth::check_subject_dn(&client.metadata, &leaf, &flaws)?;
+            client_auth::check_subject(&client.metadata, &leaf, &flaws)?;
             Ok(client)
         }
         Proof::Assertion { id, jws } => {

@@ -52,6 +52,8 @@ const STRING_FIELDS: &[&str] = &[
     "software_version",
     "token_endpoint_auth_method",
     "software_statement",
+    "tls_client_auth_subject_dn",
+    "tls_client_auth_san_dns",
 ];
 const URI_FIELDS: &[&str] = &["client_uri", "logo_uri", "tos_uri", "policy_uri", "jwks_uri"];
 const ARRAY_FIELDS: &[&str] = &["redirect_uris", "grant_types", "response_types", "contacts"];
