@@ -832,9 +832,10 @@ fn serve(args: &ServeArgs) -> Result<Outcome, Error> {
     runtime()?.block_on(async {
         let server = crate::server::start(&pki, config).await.map_err(Error::Serve)?;
         print(&format!("{}\n", server.url()))?;
+        let mode = clap::ValueEnum::to_possible_value(&args.mode).map(|v| v.get_name().to_string());
         eprintln!(
-            "reference DCR server ({:?} mode{}) on {}; Ctrl-C stops it",
-            args.mode,
+            "reference DCR server ({} mode{}) on {}; Ctrl-C stops it",
+            mode.unwrap_or_default(),
             if deviations.is_empty() { String::new() } else { format!(", {}", deviations.join(", ")) },
             server.url()
         );
