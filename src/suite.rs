@@ -290,6 +290,8 @@ pub async fn cleanup(layout: &Layout, ledger: &Path, profile: Option<&str>) -> R
                     id: entry.client_id.clone(),
                     rat: entry.rat.clone(),
                     uri: entry.uri.clone(),
+                    secret: entry.secret.clone(),
+                    auth_method: entry.auth_method.clone(),
                     ..Default::default()
                 };
                 session.adopt("client", client);
@@ -304,6 +306,7 @@ pub async fn cleanup(layout: &Layout, ledger: &Path, profile: Option<&str>) -> R
             results.push(result);
         }
         prepared.target.ledger.finish();
+        Prepared::stop(prepared.embedded, prepared.keystore).await;
     }
     Ok(CleanupRun { results, ledger: book.finish() })
 }

@@ -607,3 +607,38 @@ fn the_deadline_cuts_a_long_wait_short() {
     assert!(started.elapsed() < std::time::Duration::from_secs(30), "took {:?}", started.elapsed());
     assert!(said.contains("skipped") || said.contains("SKIP"), "{said}");
 }
+
+/// Against a foreign target whose clients are managed with their own token (`obuk`), the
+/// ledger keeps what the owner needs to get one, and `cleanup` deletes the client later.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_managed_by_its_own_token_is_deleted_from_the_ledger_later() {
+    use dcr_harness::run::session::{Answer, Lesson, Session};
+    use dcr_harness::scenario::{Operation, RequestSpec};
+    let pki = test_pki();
+    let config = ServerConfig { profile: ServerProfile::Obuk, ..ServerConfig::default() };
+    let server = server::start(pki, config).await.expect("server");
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let layout = Layout { ledgers: scratch.path().to_path_buf(), ..layout() };
+    let prepared =
+        suite::prepare(&layout, "obuk", Some(server.url()), &Embedded::default(), |_| {}).await.expect("prepared");
+    let mut session = Session::new(prepared.target.clone());
+    let register =
+        RequestSpec { body_file: Some("metadata/minimal.json".into()), ..RequestSpec::of(Operation::Register) };
+    let planned = session.plan(&register, None).await.expect("plans");
+    let answer = session.send(&planned).await.expect("an answer");
+    assert_eq!(answer.status, 201, "{}", String::from_utf8_lossy(&answer.body));
+    session.absorb(&Lesson::without_capture(Operation::Register, "client", "client", true), Answer::from(&answer));
+    let ledger = prepared.target.ledger.finish().expect("the ledger names the client");
+    suite::Prepared::stop(prepared.embedded, prepared.keystore).await;
+    assert_eq!(server.registered_clients(), 1, "a run killed before its cleanup");
+    let kept = std::fs::read_to_string(&ledger).expect("the ledger");
+    assert!(kept.contains("\"secret\"") && kept.contains("client_secret_basic"), "what a token needs: {kept}");
+    let cleaned = suite::cleanup(&layout, &ledger, None).await.expect("cleanup");
+    assert!(
+        cleaned.results.iter().all(|r| r.ok),
+        "{:?}",
+        cleaned.results.iter().map(|r| &r.detail).collect::<Vec<_>>()
+    );
+    assert_eq!(server.registered_clients(), 0, "cleanup got the client's token and deleted it");
+    server.stop().await;
+}

@@ -202,9 +202,7 @@ pub async fn run(
             met: false,
         });
     }
-    if let Some(server) = prepared.embedded {
-        server.stop().await;
-    }
+    suite::Prepared::stop(prepared.embedded, prepared.keystore).await;
     Ok((measurement, report))
 }
 

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 /// A client as the ledger keeps it: enough to delete it later.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     pub target: String,
     pub profile: String,
@@ -23,6 +23,12 @@ pub struct Entry {
     /// RFC 7592 registration access token (empty where the server gives none).
     #[serde(default)]
     pub rat: String,
+    /// The client's secret and token-endpoint method, where it is managed with its own access
+    /// token (`client-token` management): what its owner needs to get one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub secret: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub auth_method: String,
 }
 
 /// One line of the ledger file.
@@ -207,6 +213,7 @@ mod tests {
             client_id: id.into(),
             uri: format!("https://127.0.0.1:1/register/{id}"),
             rat: rat.into(),
+            ..Entry::default()
         }
     }
 

@@ -333,12 +333,16 @@ impl Session {
     }
 
     fn ledger_entry(&self, c: &Client) -> crate::run::ledger::Entry {
+        let own_token = self.target.profile.management == crate::scenario::profile::Management::ClientToken;
+        let if_own_token = |value: &String| if own_token { value.clone() } else { String::new() };
         crate::run::ledger::Entry {
             target: self.target.base_url.clone(),
             profile: self.target.profile.name.clone(),
             client_id: c.id.clone(),
             uri: c.uri.clone(),
             rat: c.rat.clone(),
+            secret: if_own_token(&c.secret),
+            auth_method: if_own_token(&c.auth_method),
         }
     }
 
