@@ -58,6 +58,10 @@ pub fn snippet(source: &str, line: usize, col: usize) -> String {
             c => c,
         })
         .collect();
+    // A window of the line around the column: annotate-snippets trims a line longer than the
+    // terminal itself, and that arithmetic underflowed where the column fell in long leading
+    // whitespace (found by fuzzing). A window never longer than its width takes no trimming.
+    let (text, col) = window(&text, col);
     let at = text.char_indices().nth(col.saturating_sub(1)).map_or(text.len(), |(i, _)| i);
     let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
     let message = Level::Error
@@ -70,6 +74,42 @@ pub fn snippet(source: &str, line: usize, col: usize) -> String {
         drawing.pop();
     }
     format!("\n{}", drawing.join("\n"))
+}
+
+/// The most bytes of a line a snippet shows: annotate-snippets measures lines in bytes against
+/// a terminal of 140 columns less its margin.
+const SNIPPET_BYTES: usize = 100;
+
+/// At most [`SNIPPET_BYTES`] of `text` around the 1-based column `col` (whole characters, cut
+/// ends marked `…`), and the column within them.
+fn window(text: &str, col: usize) -> (String, usize) {
+    if text.len() <= SNIPPET_BYTES {
+        return (text.to_string(), col);
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let at = col.saturating_sub(1).min(chars.len());
+    let mut budget = SNIPPET_BYTES / 2;
+    let mut start = at;
+    while start > 0 && chars[start - 1].len_utf8() <= budget {
+        budget -= chars[start - 1].len_utf8();
+        start -= 1;
+    }
+    budget += SNIPPET_BYTES / 2;
+    let mut end = at;
+    while end < chars.len() && chars[end].len_utf8() <= budget {
+        budget -= chars[end].len_utf8();
+        end += 1;
+    }
+    let mut shown: String = chars[start..end].iter().collect();
+    let mut col = col.saturating_sub(start);
+    if start > 0 {
+        shown.insert(0, '…');
+        col += 1;
+    }
+    if end < chars.len() {
+        shown.push('…');
+    }
+    (shown, col)
 }
 
 /// The largest YAML file read: 8 MiB (the shipped scenarios together are under 100 KiB).
@@ -264,6 +304,30 @@ mod tests {
             let line: String = chars.into_iter().collect();
             let _ = snippet(&line, 1, col);
         }
+    }
+
+    /// A long line whose column falls in its leading whitespace (found by fuzzing the loaders)
+    /// made annotate-snippets' trimming underflow: the whole file is refused with a drawing.
+    #[test]
+    fn a_long_line_with_the_column_in_its_leading_whitespace_draws() {
+        let input = include_str!("../fuzz/corpus/seeds/long-leading-whitespace.yaml");
+        let first = input.lines().next().unwrap_or_default();
+        for col in [1, 5, 16, 40, 200, first.chars().count()] {
+            let drawn = snippet(input, 1, col);
+            assert!(drawn.contains('^'), "column {col}: {drawn:?}");
+        }
+    }
+
+    #[test]
+    fn a_window_keeps_the_column_under_the_same_character() {
+        let line: String =
+            (0..300).map(|i| if i % 7 == 0 { '\u{3042}' } else { char::from(b'a' + (i % 26) as u8) }).collect();
+        for col in [1, 2, 50, 51, 52, 150, 299, 300] {
+            let (shown, at) = window(&line, col);
+            assert!(shown.len() <= SNIPPET_BYTES + 6, "{col}: {shown}");
+            assert_eq!(shown.chars().nth(at - 1), line.chars().nth(col - 1), "column {col} in {shown}");
+        }
+        assert_eq!(window("short", 3), ("short".to_string(), 3));
     }
 
     /// A line of tabs and control characters (found by fuzzing the loaders) drew a margin that
