@@ -751,7 +751,8 @@ const OPAQUE_QUERY: &str = "v=2";
 
 // ---- token endpoint -----------------------------------------------------------------------
 
-/// How many client access tokens the server keeps before it forgets spent ones.
+/// How many access tokens (of clients, and of the DCR service) the server keeps before it
+/// forgets expired ones.
 const MAX_CLIENT_TOKENS: usize = 100_000;
 
 /// RFC 6749 client-credentials grant, for the DCR service's own credentials (a bearer token for
@@ -769,7 +770,13 @@ async fn token(state: &State, peer: &Peer, parts: &Parts, body: &Bytes) -> Answe
     let expires = SystemTime::now() + Duration::from_secs(3600);
     if let Proof::Secret { id, secret, .. } = &proof {
         if let Some(org) = tpp_by_credentials(state, id, secret) {
-            state.tokens.lock().unwrap_or_else(|p| p.into_inner()).insert(token.clone(), (org, expires));
+            let mut tokens = state.tokens.lock().unwrap_or_else(|p| p.into_inner());
+            // Bounded under load, as the clients' tokens are: past the bound, expired ones go.
+            if tokens.len() >= MAX_CLIENT_TOKENS {
+                let now = SystemTime::now();
+                tokens.retain(|_, (_, until)| *until > now);
+            }
+            tokens.insert(token.clone(), (org, expires));
             return token_answer(&token);
         }
     }
