@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
-use crate::pki::{KeyKind, Pki};
+use crate::pki::Pki;
 
 /// The document `/broken.jwks` serves: JSON, and no JWK Set.
 const BROKEN: &str = r#"{"keys":"not a list"}"#;
@@ -55,10 +55,7 @@ fn documents(pki: &Pki) -> HashMap<String, Bytes> {
     let mut documents: HashMap<String, Bytes> = pki
         .identities()
         .filter_map(|identity| {
-            let alg = match identity.key().kind() {
-                KeyKind::EcdsaP256 => "ES256",
-                KeyKind::Rsa { .. } => "PS256",
-            };
+            let alg = crate::pki::jws::alg_name(identity.key().jws_alg());
             let jwk = crate::pki::directory::jwk(identity.key(), &identity.name, alg).ok()?;
             let set = serde_json::json!({ "keys": [jwk] }).to_string();
             Some((format!("/{}.jwks", identity.name), Bytes::from(set)))

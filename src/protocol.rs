@@ -82,6 +82,9 @@ pub enum DcrAuth {
     Bearer,
 }
 
+/// RFC 7523 §2.2: the `client_assertion_type` of a JWT client assertion.
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
 /// How a registered client proves itself at the token endpoint (RFC 7591 §2
 /// `token_endpoint_auth_method`; RFC 8705 §2.1; RFC 7523 §2.2).
 #[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -263,11 +263,7 @@ fn tpp_keys(dir: &Path, manifest: &Manifest, tpp: &str) -> Result<Vec<Value>, St
         .map(|(name, usage)| {
             let entry = manifest.identities.get(name).ok_or_else(|| format!("no identity {name}"))?;
             let key = super::read_key(&dir.join(&entry.key)).map_err(|e| e.to_string())?;
-            let alg = match key.kind() {
-                super::KeyKind::EcdsaP256 => "ES256",
-                super::KeyKind::Rsa { .. } => "PS256",
-            };
-            let mut jwk = jwk(&key, name, alg)?;
+            let mut jwk = jwk(&key, name, alg_name(key.jws_alg()))?;
             jwk["use"] = Value::from(usage);
             Ok(jwk)
         })

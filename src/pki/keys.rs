@@ -107,30 +107,32 @@ impl PrivateKey {
         }
     }
 
-    /// The key as jsonwebtoken signs with it, and the JWS algorithm it signs with: PS256 for
-    /// RSA (a caller may choose RS256 with the same key), ES256 for P-256.
-    pub fn jws_key(&self) -> Result<(jsonwebtoken::EncodingKey, jsonwebtoken::Algorithm), KeyError> {
-        use jsonwebtoken::{Algorithm, EncodingKey};
-        use rsa::pkcs1::EncodeRsaPrivateKey;
-        let pkcs1 = |k: &rsa::RsaPrivateKey| k.to_pkcs1_der().map(|d| d.as_bytes().to_vec());
-        match (&self.inner, &self.der) {
-            (Inner::Ecdsa(_), PrivateKeyDer::Pkcs8(p)) => {
-                Ok((EncodingKey::from_ec_der(p.secret_pkcs8_der()), Algorithm::ES256))
-            }
-            (Inner::Ecdsa(_), _) => Err(KeyError::Unsupported),
-            (Inner::WeakRsa(k), _) => {
-                Ok((EncodingKey::from_rsa_der(&pkcs1(k).map_err(|_| KeyError::Unsupported)?), Algorithm::PS256))
-            }
-            (Inner::Rsa(_), PrivateKeyDer::Pkcs1(p)) => {
-                Ok((EncodingKey::from_rsa_der(p.secret_pkcs1_der()), Algorithm::PS256))
-            }
-            (Inner::Rsa(_), PrivateKeyDer::Pkcs8(p)) => {
-                let key =
-                    rsa::RsaPrivateKey::from_pkcs8_der(p.secret_pkcs8_der()).map_err(|_| KeyError::Unsupported)?;
-                Ok((EncodingKey::from_rsa_der(&pkcs1(&key).map_err(|_| KeyError::Unsupported)?), Algorithm::PS256))
-            }
-            (Inner::Rsa(_), _) => Err(KeyError::Unsupported),
+    /// The JWS algorithm the key signs with: PS256 for RSA (a caller may choose RS256 with the
+    /// same key), ES256 for P-256.
+    pub fn jws_alg(&self) -> jsonwebtoken::Algorithm {
+        match self.kind() {
+            KeyKind::EcdsaP256 => jsonwebtoken::Algorithm::ES256,
+            KeyKind::Rsa { .. } => jsonwebtoken::Algorithm::PS256,
         }
+    }
+
+    /// The key as jsonwebtoken signs with it, and its [`Self::jws_alg`].
+    pub fn jws_key(&self) -> Result<(jsonwebtoken::EncodingKey, jsonwebtoken::Algorithm), KeyError> {
+        use jsonwebtoken::EncodingKey;
+        use rsa::pkcs1::EncodeRsaPrivateKey;
+        let rsa_key = |k: &rsa::RsaPrivateKey| {
+            k.to_pkcs1_der().map(|d| EncodingKey::from_rsa_der(d.as_bytes())).map_err(|_| KeyError::Unsupported)
+        };
+        let key = match (&self.inner, &self.der) {
+            (Inner::Ecdsa(_), PrivateKeyDer::Pkcs8(p)) => EncodingKey::from_ec_der(p.secret_pkcs8_der()),
+            (Inner::WeakRsa(k), _) => rsa_key(k)?,
+            (Inner::Rsa(_), PrivateKeyDer::Pkcs1(p)) => EncodingKey::from_rsa_der(p.secret_pkcs1_der()),
+            (Inner::Rsa(_), PrivateKeyDer::Pkcs8(p)) => {
+                rsa_key(&rsa::RsaPrivateKey::from_pkcs8_der(p.secret_pkcs8_der()).map_err(|_| KeyError::Unsupported)?)?
+            }
+            _ => return Err(KeyError::Unsupported),
+        };
+        Ok((key, self.jws_alg()))
     }
 
     /// The key as rustls wants it for a TLS client identity.

@@ -370,15 +370,13 @@ fn authenticate_client(
             };
             let signer = JwtSigner { identity, other, now: env.now };
             let assertion = sign_client_assertion(&client.id, &audience, signer, mutation)?;
-            form.append_pair("client_assertion_type", JWT_BEARER).append_pair("client_assertion", &assertion)
+            form.append_pair("client_assertion_type", crate::protocol::JWT_BEARER)
+                .append_pair("client_assertion", &assertion)
         }
     };
     msg.body = form.finish().into_bytes();
     Ok(())
 }
-
-/// RFC 7523 §2.2: the `client_assertion_type` of a JWT client assertion.
-const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// The JSON a request body sends: the body itself, or the claims of a request object.
 pub fn sent_metadata(body: &[u8]) -> Option<serde_json::Value> {

@@ -18,8 +18,7 @@ use crate::pki::jws::{self, published_keys};
 /// The furthest ahead a client assertion's `exp` may be, in seconds.
 const MAX_ASSERTION_LIFETIME: i64 = 3600;
 
-/// RFC 7523 §2.2: the `client_assertion_type` of a JWT client assertion.
-pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+pub use crate::protocol::JWT_BEARER;
 
 /// What a token request offers as proof of the client's identity.
 #[derive(Debug, PartialEq, Eq)]

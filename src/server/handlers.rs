@@ -540,11 +540,12 @@ fn rotate_registration_token(c: &mut Client) {
     }
 }
 
-/// RFC 7591 §2 validation, refusing or (with the variant) substituting what is invalid.
-fn validate_metadata(state: &State, body: &Bytes) -> Result<serde_json::Map<String, serde_json::Value>, MetadataError> {
+/// RFC 7591 §2 validation of parsed metadata, refusing or (with the variant) substituting what
+/// is invalid.
+fn validate_metadata(state: &State, requested: Map<String, Value>) -> Result<Map<String, Value>, MetadataError> {
     match state.config.varies(Variant::MetadataSubstituted) {
-        true => metadata::validate_substituting(body, &flaw(state)),
-        false => metadata::validate(body, &flaw(state)),
+        true => metadata::validate_object_substituting(requested, &flaw(state)),
+        false => metadata::validate_object(requested, &flaw(state)),
     }
 }
 
@@ -564,7 +565,7 @@ fn requested_metadata(
     let signed = profile == ServerProfile::Obuk && !json_let_through;
     if !signed {
         json_content_type(state, parts)?;
-        let mut metadata = validate_metadata(state, body).map_err(metadata_answer)?;
+        let mut metadata = metadata::parse(body).and_then(|m| validate_metadata(state, m)).map_err(metadata_answer)?;
         if profile == ServerProfile::Fapi && registering || profile == ServerProfile::Obuk {
             // The body is well-formed metadata first (its own error codes), then the statement.
             super::statement::admit(state.directory.as_ref(), &metadata, &flaw(state))
@@ -580,8 +581,7 @@ fn requested_metadata(
     }
     let (claims, admitted) = super::request_object::open(state.directory.as_ref(), body, &state.base_url, &flaw(state))
         .map_err(|refusal| statement_answer(state, refusal))?;
-    let claims = Bytes::from(Value::Object(claims).to_string());
-    let mut metadata = validate_metadata(state, &claims).map_err(metadata_answer)?;
+    let mut metadata = validate_metadata(state, claims).map_err(metadata_answer)?;
     obuk_metadata_rules(state, &metadata)?;
     if let Some(admitted) = admitted {
         admitted.apply_to(&mut metadata, &flaw(state)).map_err(|refusal| statement_answer(state, refusal))?;
@@ -770,13 +770,7 @@ async fn token(state: &State, peer: &Peer, parts: &Parts, body: &Bytes) -> Answe
     let expires = SystemTime::now() + Duration::from_secs(3600);
     if let Proof::Secret { id, secret, .. } = &proof {
         if let Some(org) = tpp_by_credentials(state, id, secret) {
-            let mut tokens = state.tokens.lock().unwrap_or_else(|p| p.into_inner());
-            // Bounded under load, as the clients' tokens are: past the bound, expired ones go.
-            if tokens.len() >= MAX_CLIENT_TOKENS {
-                let now = SystemTime::now();
-                tokens.retain(|_, (_, until)| *until > now);
-            }
-            tokens.insert(token.clone(), (org, expires));
+            keep_token(&state.tokens, &token, (org, expires), |_| true);
             return token_answer(&token);
         }
     }
@@ -795,14 +789,27 @@ async fn token(state: &State, peer: &Peer, parts: &Parts, body: &Bytes) -> Answe
             "this client was not registered for the client_credentials grant",
         );
     }
-    let mut tokens = state.client_tokens.lock().unwrap_or_else(|p| p.into_inner());
-    // Bounded under load: past the bound, the tokens of expired or deleted clients go.
+    // A deleted client's tokens can go too.
+    keep_token(&state.client_tokens, &token, (client.client_id.clone(), expires), |holder| {
+        state.store.get(holder).is_some()
+    });
+    token_answer(&token)
+}
+
+/// Keeps an issued token with its holder and expiry. Bounded under load: past the bound, the
+/// expired ones go, and those whose holder `still_counts` says no longer does.
+fn keep_token(
+    tokens: &std::sync::Mutex<std::collections::HashMap<String, (String, SystemTime)>>,
+    token: &str,
+    held: (String, SystemTime),
+    still_counts: impl Fn(&str) -> bool,
+) {
+    let mut tokens = tokens.lock().unwrap_or_else(|p| p.into_inner());
     if tokens.len() >= MAX_CLIENT_TOKENS {
         let now = SystemTime::now();
-        tokens.retain(|_, (holder, until)| *until > now && state.store.get(holder).is_some());
+        tokens.retain(|_, (holder, until)| *until > now && still_counts(holder));
     }
-    tokens.insert(token.clone(), (client.client_id.clone(), expires));
-    token_answer(&token)
+    tokens.insert(token.to_string(), held);
 }
 
 fn token_answer(token: &str) -> Answer {

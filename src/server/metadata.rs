@@ -79,7 +79,22 @@ pub fn validate(body: &[u8], flaws: &impl Fn(Flaw) -> bool) -> Result<Map<String
 /// default, instead of refused (RFC 7591 §3.2.1: the server "MAY reject or replace any of the
 /// client's requested metadata values"). What has no substitute is still refused.
 pub fn validate_substituting(body: &[u8], flaws: &impl Fn(Flaw) -> bool) -> Result<Map<String, Value>, MetadataError> {
-    let mut metadata = parse(body)?;
+    validate_object_substituting(parse(body)?, flaws)
+}
+
+/// As `validate`, for metadata already parsed (a request object's claims).
+pub fn validate_object(
+    metadata: Map<String, Value>,
+    flaws: &impl Fn(Flaw) -> bool,
+) -> Result<Map<String, Value>, MetadataError> {
+    validate_metadata(metadata, flaws)
+}
+
+/// As `validate_substituting`, for metadata already parsed.
+pub fn validate_object_substituting(
+    mut metadata: Map<String, Value>,
+    flaws: &impl Fn(Flaw) -> bool,
+) -> Result<Map<String, Value>, MetadataError> {
     // Each round removes or repairs one field, so the rounds are bounded by the fields.
     for _ in 0..=metadata.len() {
         match validate_metadata(metadata.clone(), flaws) {
@@ -119,7 +134,8 @@ fn substitute(metadata: &mut Map<String, Value>, field: &str) -> bool {
     true
 }
 
-fn parse(body: &[u8]) -> Result<Map<String, Value>, MetadataError> {
+/// The body as a JSON object, or the RFC 7591 §3.2.2 error for it.
+pub fn parse(body: &[u8]) -> Result<Map<String, Value>, MetadataError> {
     let value: Value =
         serde_json::from_slice(body).map_err(|e| invalid_metadata(format!("the body is not JSON: {e}")))?;
     match value {
