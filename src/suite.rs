@@ -179,6 +179,7 @@ pub async fn prepare(
                 profile: profile.embedded.profile,
                 cert_check: profile.embedded.cert_check,
                 max_skew: std::time::Duration::from_secs(profile.signature.date_window_s),
+                dialect: profile.signature.dialect.clone(),
                 flaws: embedded_as.flaws.clone(),
                 variants: embedded_as.variants.clone(),
                 ..ServerConfig::default()

@@ -47,6 +47,7 @@ fn profile_for(flaw: Flaw) -> &'static str {
         | Flaw::AcceptReplayedClientAssertion
         | Flaw::SkipSelfSignedKeyMatch
         | Flaw::SkipTlsClientAuthSanMatch => "obuk",
+        Flaw::SkipSignatureTag | Flaw::IgnoreSignatureExpiry => "fapi-message-signing",
         _ => "reference",
     }
 }
@@ -66,7 +67,7 @@ fn not_passed(result: &RunResult) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_clean_reference_server_passes_every_scenario_in_both_profiles() {
-    for profile in ["reference", "rfc7591-plain", "fapi-dcr", "obuk"] {
+    for profile in ["reference", "rfc7591-plain", "fapi-dcr", "obuk", "fapi-message-signing"] {
         let result = run(profile, &[]).await;
         assert!(result.scenarios.len() >= 30, "{profile}: only {} scenarios ran", result.scenarios.len());
         let failing = not_passed(&result);
@@ -102,4 +103,36 @@ async fn every_flaw_is_caught_by_at_least_one_scenario() {
     }
     let uncaught: Vec<&&str> = matrix.iter().filter(|(_, by)| by.is_empty()).map(|(f, _)| f).collect();
     assert!(uncaught.is_empty(), "flaws no scenario catches: {uncaught:?}");
+}
+
+/// The verifier's flaws, each caught again where requests are signed in RFC 9421: the same rules
+/// on RFC 9421's fields (`created`, `Content-Digest`, covered components, `keyid`). Not
+/// `accept-duplicate-headers`: RFC 9421 combines repeated field lines (RFC 9110 §5.3) into the
+/// value it signs, so a duplicate breaks the signature whether or not the server looks for it.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_verifier_flaw_is_caught_in_rfc9421_too() {
+    let verifier_flaws = [
+        Flaw::SkipSignature,
+        Flaw::AcceptBadSignature,
+        Flaw::SkipDigestCheck,
+        Flaw::IgnoreDate,
+        Flaw::UnboundedClockSkew,
+        Flaw::IgnoreRequestTarget,
+        Flaw::AcceptUnsignedHeaders,
+        Flaw::SkipKeyidMatch,
+        Flaw::AcceptAnySigningCert,
+        Flaw::AcceptUntrustedQseal,
+        Flaw::AcceptExpiredQseal,
+        Flaw::SkipOrgMatch,
+        Flaw::AcceptWeakKey,
+    ];
+    let mut uncaught = Vec::new();
+    for flaw in verifier_flaws {
+        let caught_by = not_passed(&run("fapi-message-signing", &[flaw]).await);
+        println!("{:<30} caught by {}: {}", flaw.name(), caught_by.len(), caught_by.join(", "));
+        if caught_by.is_empty() {
+            uncaught.push(flaw.name());
+        }
+    }
+    assert!(uncaught.is_empty(), "verifier flaws no RFC 9421 scenario catches: {uncaught:?}");
 }

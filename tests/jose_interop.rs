@@ -1,5 +1,5 @@
 //! Software statements made here against a JOSE library nobody here wrote: PyJWT (with
-//! `cryptography`), installed into `target/python-jose` from the hash-pinned
+//! `cryptography`), installed into `target/python-interop` from the hash-pinned
 //! `tests/python/requirements.txt`. PyJWT verifies every good statement with the directory's
 //! published keys and refuses each bad one for its own reason; a statement PyJWT signs with the
 //! directory's key verifies here and registers a client with the reference server's `fapi` mode.
@@ -7,38 +7,11 @@
 //! request-object mutations for its own reason; the `obuk` mode accepts one PyJWT signed.
 //! Needs python3 with venv and pip (CI has them).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
 use dcr_harness::pki::directory::{StatementFlaw, ISSUER, REDIRECT_URIS};
 use dcr_harness::testing::{test_pki, test_pki_dir};
 use serde_json::Value;
-
-/// The virtual environment with PyJWT, made once per checkout and once per test binary.
-fn python() -> PathBuf {
-    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    PYTHON.get_or_init(make_venv).clone()
-}
-
-fn make_venv() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let venv = root.join("target/python-jose");
-    let python = venv.join("bin/python");
-    let ready = venv.join(".installed");
-    if ready.is_file() {
-        return python;
-    }
-    let run = |command: &mut Command| {
-        let out = command.output().expect("python3 can be started");
-        assert!(out.status.success(), "{:?}: {}", command, String::from_utf8_lossy(&out.stderr));
-    };
-    run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
-    run(Command::new(&python)
-        .args(["-m", "pip", "install", "-q", "--require-hashes", "--only-binary=:all:", "-r"])
-        .arg(root.join("tests/python/requirements.txt")));
-    std::fs::write(&ready, "").expect("mark the environment ready");
-    python
-}
 
 fn pyjwt(command: &str) -> String {
     pyjwt_with(&[command], "")
@@ -46,22 +19,10 @@ fn pyjwt(command: &str) -> String {
 
 /// The script with `args` after its command's PKI directory, `stdin` on its standard input.
 fn pyjwt_with(args: &[&str], stdin: &str) -> String {
-    use std::io::Write;
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/verify_statements.py");
-    let mut child = Command::new(python())
-        .arg(script)
-        .arg(args[0])
-        .arg(test_pki_dir())
-        .args(&args[1..])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run PyJWT");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
-    let out = child.wait_with_output().expect("PyJWT finishes");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    let pki = test_pki_dir().display().to_string();
+    let mut all = vec![args[0], pki.as_str()];
+    all.extend_from_slice(&args[1..]);
+    common::python::run_script("verify_statements.py", &all, stdin)
 }
 
 #[test]

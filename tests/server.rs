@@ -166,7 +166,7 @@ async fn each_rule_is_rejected_with_its_status_and_code() {
     oversized.body =
         format!(r#"{{"redirect_uris":["https://a.example/cb"],"pad":"{}"}}"#, "x".repeat(70 * 1024)).into_bytes();
     assert_eq!(ctx.answer(oversized).await.status, 413);
-    for mutation in Mutation::ALL.iter().filter(|m| m.bends_http_signature()) {
+    for mutation in Mutation::ALL.iter().filter(|m| m.bends_http_signature() && m.applies_to(&ctx.dialect)) {
         let response = ctx.answer(reg().mutation(*mutation)).await;
         assert!(matches!(response.status, 400 | 401), "{mutation}: {}", outcome(&response));
     }
@@ -241,6 +241,8 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
         SkipOrgMatch => register_observed(reg().signer(Some("qseal-other-org"))).await,
         AcceptWeakKey => register_observed(reg().signer(Some("qseal-rsa1024"))).await,
         AcceptDuplicateHeaders => register_observed(reg().mutation(Mutation::SignatureHeaderDuplicated)).await,
+        SkipSignatureTag => register_observed(reg().mutation(Mutation::TagWrong)).await,
+        IgnoreSignatureExpiry => register_observed(reg().mutation(Mutation::SignatureExpired)).await,
         AcceptHttpRedirectUri => {
             register_observed(Call::post(REGISTER, &json!({"redirect_uris": ["http://a.example/cb"]}))).await
         }
@@ -583,14 +585,34 @@ const OBUK_FLAWS: &[Flaw] = &[
     Flaw::SkipTlsClientAuthSanMatch,
 ];
 
+/// RFC 9421's own rules are probed in RFC 9421, FAPI 2.0 Message Signing's tag included.
+fn dialect_for(flaw: Flaw) -> dcr_harness::signature::Dialect {
+    use dcr_harness::signature::{rfc9421::Rfc9421, Dialect, Scheme};
+    match flaw {
+        Flaw::SkipSignatureTag | Flaw::IgnoreSignatureExpiry => Dialect {
+            scheme: Scheme::Rfc9421,
+            rfc9421: Rfc9421 { tag: Some("fapi-2-request".into()), ..Rfc9421::default() },
+            ..Dialect::default()
+        },
+        _ => Dialect::default(),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_flaw_switches_its_rule_off_and_only_with_the_flaw() {
     let mut not_off = Vec::new();
     for flaw in Flaw::ALL {
-        let clean = Ctx::start(ServerConfig { profile: profile_for(*flaw), ..ServerConfig::default() }).await;
+        let dialect = dialect_for(*flaw);
+        let clean = Ctx::start(ServerConfig {
+            profile: profile_for(*flaw),
+            dialect: dialect.clone(),
+            ..ServerConfig::default()
+        })
+        .await;
         let enforced = probe(&clean, *flaw).await;
         clean.server.stop().await;
-        let config = ServerConfig { profile: profile_for(*flaw), flaws: [*flaw].into(), ..ServerConfig::default() };
+        let config =
+            ServerConfig { profile: profile_for(*flaw), flaws: [*flaw].into(), dialect, ..ServerConfig::default() };
         let flawed = Ctx::start(config).await;
         let relaxed = probe(&flawed, *flaw).await;
         flawed.server.stop().await;

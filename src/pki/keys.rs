@@ -28,10 +28,25 @@ impl std::fmt::Display for KeyKind {
     }
 }
 
-/// A private key able to sign with RSASSA-PKCS1-v1_5/SHA-256 or ECDSA P-256/SHA-256.
+/// A private key able to sign with RSASSA-PKCS1-v1_5/SHA-256 or ECDSA P-256/SHA-256, and with
+/// the other forms RFC 9421 names ([`SigningScheme`]).
 pub struct PrivateKey {
     inner: Inner,
     der: PrivateKeyDer<'static>,
+    /// The same ECDSA key signing in the fixed `r || s` form RFC 9421 asks for, made when first
+    /// needed (the ASN.1 form is what draft-cavage and TLS use).
+    ecdsa_fixed: std::sync::OnceLock<Option<EcdsaKeyPair>>,
+}
+
+/// How a key signs: the padding and hash of an RSA signature, the encoding of an ECDSA one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigningScheme {
+    /// RSASSA-PKCS1-v1_5 with SHA-256 for RSA; ECDSA P-256 SHA-256 in ASN.1 DER for EC keys.
+    Classic,
+    /// RSASSA-PSS with SHA-512 (RFC 9421 `rsa-pss-sha512`).
+    RsaPssSha512,
+    /// ECDSA P-256 SHA-256 as the 64-byte `r || s` (RFC 9421 `ecdsa-p256-sha256`).
+    EcdsaFixed,
 }
 
 enum Inner {
@@ -66,7 +81,7 @@ impl PrivateKey {
             ),
             _ => return Err(KeyError::Unsupported),
         };
-        Ok(PrivateKey { inner, der })
+        Ok(PrivateKey { inner, der, ecdsa_fixed: std::sync::OnceLock::new() })
     }
 
     pub fn kind(&self) -> KeyKind {
@@ -104,6 +119,44 @@ impl PrivateKey {
                 let hashed = sha2::Sha256::digest(message);
                 k.sign(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &hashed).map_err(|_| KeyError::SigningFailed)
             }
+        }
+    }
+
+    /// Signs `message` as `scheme` says (the hash is applied here). A scheme that does not fit
+    /// the key (PSS for an EC key, fixed ECDSA for RSA) is `Unsupported`.
+    pub fn sign_as(&self, scheme: SigningScheme, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        match (scheme, &self.inner) {
+            (SigningScheme::Classic, _) => self.sign(message),
+            (SigningScheme::RsaPssSha512, Inner::Rsa(k)) => {
+                let mut sig = vec![0; k.public_modulus_len()];
+                k.sign(&lc::RSA_PSS_SHA512, &SystemRandom::new(), message, &mut sig)
+                    .map_err(|_| KeyError::SigningFailed)?;
+                Ok(sig)
+            }
+            (SigningScheme::RsaPssSha512, Inner::WeakRsa(k)) => {
+                use sha2::Digest;
+                let hashed = sha2::Sha512::digest(message);
+                k.sign_with_rng(&mut rsa::rand_core::OsRng, rsa::Pss::new::<sha2::Sha512>(), &hashed)
+                    .map_err(|_| KeyError::SigningFailed)
+            }
+            (SigningScheme::EcdsaFixed, Inner::Ecdsa(_)) => {
+                let fixed =
+                    self.ecdsa_fixed.get_or_init(|| self.fixed_ecdsa_pair()).as_ref().ok_or(KeyError::Unsupported)?;
+                fixed
+                    .sign(&SystemRandom::new(), message)
+                    .map(|s| s.as_ref().to_vec())
+                    .map_err(|_| KeyError::SigningFailed)
+            }
+            _ => Err(KeyError::Unsupported),
+        }
+    }
+
+    fn fixed_ecdsa_pair(&self) -> Option<EcdsaKeyPair> {
+        let alg = &lc::ECDSA_P256_SHA256_FIXED_SIGNING;
+        match &self.der {
+            PrivateKeyDer::Pkcs8(p) => EcdsaKeyPair::from_pkcs8(alg, p.secret_pkcs8_der()).ok(),
+            PrivateKeyDer::Sec1(p) => EcdsaKeyPair::from_private_key_der(alg, p.secret_sec1_der()).ok(),
+            _ => None,
         }
     }
 

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 pub use inspect::CertInfo;
-pub use keys::{KeyKind, PrivateKey};
+pub use keys::{KeyKind, PrivateKey, SigningScheme};
 pub use qcstatements::{Psd2Statement, PspRole, QcStatements, QcType};
 
 /// The manifest's file name inside a PKI directory.

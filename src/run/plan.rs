@@ -27,6 +27,9 @@ pub type Vars = BTreeMap<String, String>;
 /// The endpoints of the target, after discovery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoints {
+    /// The target's origin (`https://host:port`): where a request goes that names no other,
+    /// and what RFC 9421's `@authority` and `@target-uri` sign.
+    pub origin: String,
     pub register: String,
     pub token: String,
     /// The issuer the target's metadata document names (RFC 8414 §2), if it was read.
@@ -36,7 +39,12 @@ pub struct Endpoints {
 impl Endpoints {
     /// The profile's own paths (before any discovery).
     pub fn of(profile: &Profile) -> Self {
-        Endpoints { register: profile.paths.register.clone(), token: profile.paths.token.clone(), issuer: None }
+        Endpoints {
+            origin: String::new(),
+            register: profile.paths.register.clone(),
+            token: profile.paths.token.clone(),
+            issuer: None,
+        }
     }
 }
 
@@ -284,6 +292,7 @@ pub fn plan(
     let (assertion_mutation, mutation) =
         (mutation.filter(|m| m.bends_client_assertion()), mutation.filter(|m| m.bends_http_signature()));
     let mut msg = Message::new(method.as_str(), &target, body);
+    msg.set_origin(origin.as_deref().unwrap_or(&env.endpoints.origin));
     if let Some(ct) = r.content_type.clone().or(default_type) {
         msg.add_header("Content-Type", &ct);
     }

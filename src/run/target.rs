@@ -61,7 +61,10 @@ impl Target {
         transport: Transport,
         fixtures: crate::scenario::Fixtures,
     ) -> Self {
-        let endpoints = Endpoints::of(&profile);
+        let endpoints = Endpoints {
+            origin: reqwest::Url::parse(&base_url).map(|u| u.origin().ascii_serialization()).unwrap_or_default(),
+            ..Endpoints::of(&profile)
+        };
         let snapshot_key = profile.name.clone();
         Target {
             base_url,

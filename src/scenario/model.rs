@@ -191,6 +191,13 @@ pub struct Scenario {
     pub line: usize,
 }
 
+impl Scenario {
+    /// The mutations its steps make.
+    pub fn mutations(&self) -> impl Iterator<Item = Mutation> + '_ {
+        self.steps.iter().filter_map(|s| s.mutation)
+    }
+}
+
 /// One request and what must come of it.
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -459,9 +459,13 @@ impl Profile {
         !tags.iter().any(|t| self.exclude_tags.contains(t) || lacks(t))
     }
 
-    /// Whether `scenario` applies: its tags do, and if it is a policy's, the profile holds it.
+    /// Whether `scenario` applies: its tags do, if it is a policy's the profile holds it, and
+    /// each HTTP-signature mutation it makes has a form in the profile's signature dialect.
     pub fn applies(&self, scenario: &super::Scenario) -> bool {
-        self.applies_to(&scenario.tags) && scenario.policy.as_ref().is_none_or(|p| self.policies.contains_key(p))
+        let dialect = &self.signature.dialect;
+        self.applies_to(&scenario.tags)
+            && scenario.policy.as_ref().is_none_or(|p| self.policies.contains_key(p))
+            && scenario.mutations().all(|m| !m.bends_http_signature() || m.applies_to(dialect))
     }
 
     /// The level a scenario counts at against this target: a policy's is the profile's.

@@ -27,6 +27,8 @@ named_catalog!(Flaw, UnknownFlaw, "flaw", "--list-flaws", {
     SkipOrgMatch = "skip-org-match", "the QSEAL's organisation need not be the QWAC's";
     AcceptWeakKey = "accept-weak-key", "RSA keys under 2048 bits may sign";
     AcceptDuplicateHeaders = "accept-duplicate-headers", "a duplicated Signature, Digest or Date header is resolved by taking the first";
+    SkipSignatureTag = "skip-signature-tag", "(RFC 9421) the signature's tag need not be the one the profile requires";
+    IgnoreSignatureExpiry = "ignore-signature-expiry", "(RFC 9421) a signature past its expires is accepted";
     AcceptHttpRedirectUri = "accept-http-redirect-uri", "redirect URIs may be plain http";
     SkipRedirectUriValidation = "skip-redirect-uri-validation", "redirect URIs may be relative, carry a fragment, or be missing";
     SkipMetadataValidation = "skip-metadata-validation", "grant types, response types, auth method and field types are not validated";

@@ -303,6 +303,14 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 fn message_of(parts: &Parts, body: &Bytes) -> Result<Message, Answer> {
     let target = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let mut msg = Message::new(parts.method.as_str(), target, body.to_vec());
+    // What RFC 9421's `@authority` signs: the Host of an HTTP/1.1 request.
+    msg.authority = parts
+        .uri
+        .authority()
+        .map(|a| a.as_str().to_string())
+        .or_else(|| header(&parts.headers, "host").map(str::to_string))
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     for (name, value) in &parts.headers {
         let value = value.to_str().map_err(|_| {
             tpp_message(StatusCode::BAD_REQUEST, "FORMAT_ERROR", &format!("header `{name}` is not text"))
@@ -327,7 +335,7 @@ pub(super) fn signature_refusal(error: &SignatureError) -> Refusal {
         SignatureMissing => (401, "SIGNATURE_MISSING"),
         CertificateMissing => (401, "CERTIFICATE_MISSING"),
         CertificateUnreadable(_) | WeakKey(_) => (401, "CERTIFICATE_INVALID"),
-        DateSkew { .. } => (400, "TIMESTAMP_INVALID"),
+        DateSkew { .. } | Expired { .. } => (400, "TIMESTAMP_INVALID"),
         DuplicateHeader(_)
         | Malformed(_)
         | MissingParameter(_)
@@ -338,12 +346,15 @@ pub(super) fn signature_refusal(error: &SignatureError) -> Refusal {
         | DateMissing
         | DateFormat(_)
         | BadBase64(_)
-        | KeyIdMalformed(_) => (400, "FORMAT_ERROR"),
+        | KeyIdMalformed(_)
+        | SignatureInputMissing
+        | LabelMismatch { .. } => (400, "FORMAT_ERROR"),
         UnknownAlgorithm(_)
         | AlgorithmMismatch { .. }
         | HeaderNotSigned(_)
         | DigestMismatch
         | KeyIdMismatch(_)
+        | TagMismatch { .. }
         | BadSignature => (401, "SIGNATURE_INVALID"),
     };
     Refusal { status, code, text: error.to_string() }

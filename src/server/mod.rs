@@ -121,6 +121,8 @@ impl ServerConfig {
             allow_weak_keys: self.has(Flaw::AcceptWeakKey),
             reject_duplicate_headers: !self.has(Flaw::AcceptDuplicateHeaders),
             imf_fixdate_only: self.has(Flaw::RefuseObsoleteDateForms),
+            check_tag: !self.has(Flaw::SkipSignatureTag),
+            check_expires: !self.has(Flaw::IgnoreSignatureExpiry),
         }
     }
 }

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::key_family;
+use super::rfc9421::Rfc9421;
 use crate::pki::{CertInfo, KeyKind};
 
 #[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -114,10 +115,26 @@ impl DateForm {
     }
 }
 
+/// Which specification the signature follows.
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scheme {
+    /// draft-cavage-http-signatures as the Berlin Group guide (and SMBC) use it: `Signature`
+    /// with keyId, algorithm, headers; `Digest`; `Date`.
+    #[default]
+    Cavage,
+    /// RFC 9421 HTTP Message Signatures: `Signature-Input` and `Signature`, `Content-Digest`
+    /// (RFC 9530), `created`; its settings are `rfc9421`.
+    Rfc9421,
+}
+
 /// How a target signs. Every field has the Berlin Group default.
 #[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Dialect {
+    pub scheme: Scheme,
+    /// The RFC 9421 settings, where `scheme` is `rfc9421`.
+    pub rfc9421: Rfc9421,
     pub method_case: MethodCase,
     pub digest: DigestEncoding,
     /// The signed headers, in signing-string order.
@@ -131,6 +148,8 @@ pub struct Dialect {
 impl Default for Dialect {
     fn default() -> Self {
         Dialect {
+            scheme: Scheme::Cavage,
+            rfc9421: Rfc9421::default(),
             method_case: MethodCase::Lower,
             digest: DigestEncoding::Base64,
             headers: vec!["(request-target)".into(), "date".into(), "digest".into()],

@@ -13,6 +13,7 @@ mod memo;
 mod message;
 pub mod mutation;
 pub mod request_object;
+pub mod rfc9421;
 mod verify;
 
 use std::time::SystemTime;
@@ -20,9 +21,9 @@ use std::time::SystemTime;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 
-pub use dialect::{AlgorithmLabel, DateForm, Dialect, DigestEncoding, HeaderCase, KeyIdStyle, MethodCase};
+pub use dialect::{AlgorithmLabel, DateForm, Dialect, DigestEncoding, HeaderCase, KeyIdStyle, MethodCase, Scheme};
 pub use memo::SignatureMemo;
-pub use message::{request_target, Message};
+pub use message::{request_target, Message, RawError};
 pub use mutation::{Mutation, MutationContext};
 pub use verify::{
     verify, verify_with_cache, CertificateCache, SignatureError, SigningCertificate, Verified, VerifyPolicy,
@@ -46,6 +47,8 @@ pub enum SignError {
     HeaderAbsent(String),
     #[error("mutation `{mutation}` needs {needs}")]
     MutationNeeds { mutation: &'static str, needs: &'static str },
+    #[error("the signature dialect cannot sign this request: {0}")]
+    Dialect(String),
     #[error("signing with identity `{identity}` failed: {source}")]
     Key { identity: String, source: crate::pki::keys::KeyError },
 }
@@ -167,7 +170,20 @@ impl<'a> SignInputs<'a> {
 
 /// Signs `msg` in place with `identity`'s key and certificate, as `dialect` says, dated `date`.
 pub fn sign(identity: &Identity, dialect: &Dialect, msg: &mut Message, date: SystemTime) -> Result<Signed, SignError> {
-    SignInputs::correct(identity, dialect, msg, date).apply(dialect, msg)
+    match dialect.scheme {
+        Scheme::Cavage => SignInputs::correct(identity, dialect, msg, date).apply(dialect, msg),
+        Scheme::Rfc9421 => rfc9421_inputs(identity, dialect, msg, date)?.apply(msg),
+    }
+}
+
+/// The inputs of a correct RFC 9421 signature of `msg`, its keyid written in the dialect's style.
+pub(crate) fn rfc9421_inputs<'a>(
+    identity: &'a Identity,
+    dialect: &Dialect,
+    msg: &Message,
+    date: SystemTime,
+) -> Result<rfc9421::Inputs<'a>, SignError> {
+    rfc9421::Inputs::correct(identity, &dialect.rfc9421, dialect.key_id_for(&identity.info), msg, date)
 }
 
 /// Signs `msg` and then applies `mutation` (if any), so that the request is valid but for
@@ -180,9 +196,12 @@ pub fn sign_mutated(
     mutation: Option<Mutation>,
     ctx: &MutationContext<'_>,
 ) -> Result<Signed, SignError> {
-    match mutation {
-        None => SignInputs { memo: ctx.memo, ..SignInputs::correct(identity, dialect, msg, date) }.apply(dialect, msg),
-        Some(m) => m.apply(identity, dialect, msg, date, ctx),
+    match (mutation, dialect.scheme) {
+        (None, Scheme::Cavage) => {
+            SignInputs { memo: ctx.memo, ..SignInputs::correct(identity, dialect, msg, date) }.apply(dialect, msg)
+        }
+        (None, Scheme::Rfc9421) => sign(identity, dialect, msg, date),
+        (Some(m), _) => m.apply(identity, dialect, msg, date, ctx),
     }
 }
 

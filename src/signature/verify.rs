@@ -14,7 +14,7 @@ use aws_lc_rs::signature::{self as lc, ParsedPublicKey, UnparsedPublicKey};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 
-use super::{headers, sha256, signing_string, Dialect, DigestEncoding, KeyIdStyle, Message};
+use super::{headers, sha256, signing_string, Dialect, DigestEncoding, KeyIdStyle, Message, Scheme};
 use crate::pki::inspect::{parse_dn, same_dn, KeyDescription};
 use crate::pki::CertInfo;
 
@@ -36,6 +36,10 @@ pub struct VerifyPolicy {
     /// Refuse the obsolete RFC 850 and asctime forms of `Date` (RFC 7231 §7.1.1.1 says a
     /// recipient MUST accept them: this is a fault, kept for the reference server's flaw).
     pub imf_fixdate_only: bool,
+    /// RFC 9421: the `tag` must be the dialect's, where it names one.
+    pub check_tag: bool,
+    /// RFC 9421: a signature past its `expires` is refused.
+    pub check_expires: bool,
 }
 
 impl Default for VerifyPolicy {
@@ -51,6 +55,8 @@ impl Default for VerifyPolicy {
             allow_weak_keys: false,
             reject_duplicate_headers: true,
             imf_fixdate_only: false,
+            check_tag: true,
+            check_expires: true,
         }
     }
 }
@@ -102,6 +108,14 @@ pub enum SignatureError {
     WeakKey(String),
     #[error("signature does not verify with the certificate's key")]
     BadSignature,
+    #[error("a Signature header without the Signature-Input that describes it")]
+    SignatureInputMissing,
+    #[error("Signature-Input labels the signature `{input}`, Signature carries `{signature}`")]
+    LabelMismatch { input: String, signature: String },
+    #[error("the signature's tag is `{got}`, `{expected}` is required")]
+    TagMismatch { expected: String, got: String },
+    #[error("the signature expired {seconds} s ago")]
+    Expired { seconds: u64 },
 }
 
 impl SignatureError {
@@ -130,6 +144,10 @@ impl SignatureError {
             SignatureError::KeyIdMismatch(_) => "keyid-mismatch",
             SignatureError::WeakKey(_) => "weak-key",
             SignatureError::BadSignature => "bad-signature",
+            SignatureError::SignatureInputMissing => "signature-input-missing",
+            SignatureError::LabelMismatch { .. } => "label-mismatch",
+            SignatureError::TagMismatch { .. } => "tag-mismatch",
+            SignatureError::Expired { .. } => "signature-expired",
         }
     }
 }
@@ -252,7 +270,7 @@ impl SigningCertificate {
         self.trust_verdict.get_or_init(judge).clone()
     }
 
-    fn check_key_id(&self, key_id: &str, style: &KeyIdStyle) -> Result<(), SignatureError> {
+    pub(super) fn check_key_id(&self, key_id: &str, style: &KeyIdStyle) -> Result<(), SignatureError> {
         if let Some((seen, verdict)) = self.key_id_verdict.get() {
             if seen == style {
                 return verdict.clone();
@@ -299,7 +317,7 @@ impl CertificateCache {
         CertificateCache { entries: None }
     }
 
-    fn get_or_parse(&self, key_id: &str, header: &str) -> Result<Arc<SigningCertificate>, SignatureError> {
+    pub(super) fn get_or_parse(&self, key_id: &str, header: &str) -> Result<Arc<SigningCertificate>, SignatureError> {
         if let Some(entries) = &self.entries {
             let map = entries.lock().unwrap_or_else(|p| p.into_inner());
             if let Some((sent, parsed)) = map.get(key_id) {
@@ -333,6 +351,9 @@ pub fn verify_with_cache(
     now: SystemTime,
     cache: &CertificateCache,
 ) -> Result<Verified, SignatureError> {
+    if policy.dialect.scheme == Scheme::Rfc9421 {
+        return super::rfc9421::verify(msg, policy, now, cache);
+    }
     let signature_headers = msg.header_values(headers::SIGNATURE);
     let header = match signature_headers.as_slice() {
         [] => return Err(SignatureError::SignatureMissing),
@@ -504,7 +525,7 @@ fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
 }
 
-fn check_key(key: &KeyDescription, allow_weak: bool) -> Result<(), SignatureError> {
+pub(super) fn check_key(key: &KeyDescription, allow_weak: bool) -> Result<(), SignatureError> {
     match key {
         KeyDescription::Rsa { bits } if *bits < 2048 && !allow_weak => Err(SignatureError::WeakKey(key.to_string())),
         KeyDescription::Other(_) => Err(SignatureError::WeakKey(key.to_string())),

@@ -3,6 +3,8 @@
 //! own transport to a reference server on 127.0.0.1.
 #![allow(dead_code)]
 
+pub mod python;
+
 use std::time::SystemTime;
 
 use dcr_harness::pki::Pki;
@@ -19,14 +21,17 @@ pub struct Ctx {
     pub pki: &'static Pki,
     pub transport: Transport,
     pub server: RunningServer,
+    /// How calls are signed: the server's own dialect.
+    pub dialect: Dialect,
 }
 
 impl Ctx {
     pub async fn start(config: ServerConfig) -> Ctx {
         let pki = test_pki();
+        let dialect = config.dialect.clone();
         let server = server::start(pki, config).await.expect("server starts");
         let transport = Transport::new(pki, TransportConfig::default()).expect("transport");
-        Ctx { pki, transport, server }
+        Ctx { pki, transport, server, dialect }
     }
 
     pub async fn send(&self, call: Call) -> Result<Response, TransportError> {
@@ -37,6 +42,7 @@ impl Ctx {
     /// The message `call` makes, signed now (to send the same bytes more than once).
     pub fn message(&self, call: &Call) -> Message {
         let mut msg = Message::new(call.method, &call.path, call.body.clone());
+        msg.set_origin(&self.server.url());
         if let Some(ct) = call.content_type {
             msg.add_header("Content-Type", ct);
         }
@@ -53,7 +59,7 @@ impl Ctx {
             let other = self.pki.identity("qseal-b").ok();
             sign_mutated(
                 identity,
-                &Dialect { date_form: call.date_form, ..Dialect::default() },
+                &Dialect { date_form: call.date_form, ..self.dialect.clone() },
                 &mut msg,
                 SystemTime::now(),
                 call.mutation,
