@@ -93,6 +93,12 @@ pub enum Command {
     Pki(PkiCommand),
     /// Sign a request and print its signing string and headers (or a curl command).
     Sign(SignArgs),
+    /// Say why a captured signed request is refused: the rule it breaks, what it signed, and what
+    /// the profile's signer would have signed.
+    Explain(ExplainArgs),
+    /// Find what a target's signature verifier accepts (clock skew either way, digest, algorithm
+    /// and keyId spellings, ...) and print it as Markdown: information, never a verdict.
+    Probe(ProbeArgs),
     /// List the mutations a scenario can apply to a signed request.
     Mutations,
     /// Run the reference DCR server until Ctrl-C or SIGTERM.
@@ -388,6 +394,43 @@ pub struct PkiInitArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// The target profile: how to sign, which identities and credentials (default: reference).
+    #[arg(long, env = "DCR_HARNESS_PROFILE", default_value = "reference")]
+    pub profile: String,
+    /// Base URL of the DCR server to probe (default: the profile's, else the embedded server).
+    #[arg(long, env = "DCR_HARNESS_TARGET")]
+    pub target: Option<String>,
+    #[command(flatten)]
+    pub place: Place,
+    /// Also write the report to this file.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The captured request: raw HTTP, a HAR file, or the output of `curl -v` (`-` reads stdin).
+    pub capture: PathBuf,
+    /// Verify as this target profile would: its signature dialect and date window (default: the
+    /// reference profile's).
+    #[arg(long, env = "DCR_HARNESS_PROFILE")]
+    pub profile: Option<String>,
+    #[command(flatten)]
+    pub place: Place,
+    /// Which entry of a HAR file (counted from 0).
+    #[arg(long)]
+    pub entry: Option<usize>,
+    /// The body, for a `curl -v` trace (which leaves it out).
+    #[arg(long)]
+    pub body: Option<PathBuf>,
+    /// Judge the signing time as of this moment (RFC 7231 date; default: now), for a capture
+    /// made earlier.
+    #[arg(long)]
+    pub at: Option<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct SignArgs {
     /// HTTP method.
     #[arg(long, default_value = "POST")]
@@ -433,6 +476,9 @@ pub struct SignArgs {
     /// Print a ready curl command with the mTLS flags.
     #[arg(long)]
     pub curl: bool,
+    /// Print the signed request as raw HTTP/1.1 (what `explain` reads back).
+    #[arg(long, conflicts_with_all = ["curl", "json"])]
+    pub raw: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -502,6 +548,8 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Pki(PkiCommand::Init(args)) => pki_init(&args),
         Command::Pki(PkiCommand::Show(args)) => pki_show(&args.dir()?),
         Command::Sign(args) => sign(&args),
+        Command::Explain(args) => explain(&args),
+        Command::Probe(args) => probe(&args),
         Command::Serve(args) => serve(&args),
         Command::Run(args) => run_suite(&args, cli.output),
         Command::Init { dir } => init(&dir),
@@ -611,6 +659,45 @@ fn signer(args: &SignArgs) -> Result<(Signer, Pki), Error> {
     Ok((Signer { profile, dialect, sign, tls, tpp }, pki))
 }
 
+fn probe(args: &ProbeArgs) -> Result<Outcome, Error> {
+    let layout = args.place.layout()?;
+    let report = runtime()?.block_on(crate::suite::probe(&layout, &args.profile, args.target.clone()))?;
+    let markdown = report.markdown();
+    if let Some(path) = &args.output {
+        std::fs::write(path, &markdown).map_err(|source| Error::Output { path: path.clone(), source })?;
+    }
+    print(&markdown)
+}
+
+fn explain(args: &ExplainArgs) -> Result<Outcome, Error> {
+    let layout = layout_of(args.place.root.as_deref())?;
+    let profile = crate::scenario::Profile::load(args.profile.as_deref().unwrap_or("reference"), &layout.profiles)?;
+    let at = match &args.at {
+        Some(text) => httpdate::parse_http_date(text).map_err(|_| {
+            Error::input("--at", format!("`{text}` is not an RFC 7231 date like `Tue, 24 Nov 2026 19:11:14 GMT`"))
+        })?,
+        None => SystemTime::now(),
+    };
+    let read = |path: &Path| -> Result<Vec<u8>, Error> {
+        let mut bytes = Vec::new();
+        let result = if path == Path::new("-") {
+            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map(|_| ())
+        } else {
+            std::fs::read(path).map(|b| bytes = b)
+        };
+        result.map_err(|e| Error::input(path.display().to_string(), e))?;
+        Ok(bytes)
+    };
+    let body = args.body.as_deref().map(read).transpose()?;
+    let capture = args.capture.display().to_string();
+    let msg =
+        crate::explain::read_capture(&read(&args.capture)?, args.entry, body).map_err(|e| Error::input(&capture, e))?;
+    let window = std::time::Duration::from_secs(profile.signature.date_window_s);
+    let explained = crate::explain::explain(&msg, &profile.signature.dialect, window, at);
+    print(&format!("profile: {}\n{}", profile.name, explained.render(&msg)))?;
+    Ok(if explained.broken.is_some() { Outcome::MustFailed } else { Outcome::Success })
+}
+
 fn sign(args: &SignArgs) -> Result<Outcome, Error> {
     let (signer, pki) = signer(args)?;
     let identity = pki.identity(&signer.sign)?;
@@ -632,6 +719,7 @@ fn sign(args: &SignArgs) -> Result<Outcome, Error> {
         None => SystemTime::now(),
     };
     let mut msg = Message::new(&args.method, &target, body);
+    msg.set_origin(&url.origin().ascii_serialization());
     for header in &args.headers {
         let (name, value) = header
             .split_once(':')
@@ -641,6 +729,10 @@ fn sign(args: &SignArgs) -> Result<Outcome, Error> {
     let other = pki.identity(pki::names::QSEAL_B).ok();
     let ctx = MutationContext { other_identity: other, memo: None };
     let signed = signature::sign_mutated(identity, &signer.dialect, &mut msg, date, mutation, &ctx)?;
+    if args.raw {
+        // Exactly the bytes sent: a newline after the body would be part of it.
+        return print(&String::from_utf8_lossy(&msg.to_raw()));
+    }
     if args.json {
         let headers: serde_json::Map<String, serde_json::Value> =
             msg.headers.iter().map(|(n, v)| (n.clone(), serde_json::Value::String(v.clone()))).collect();

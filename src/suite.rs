@@ -437,6 +437,16 @@ pub fn load_known_failures(path: &Path) -> Result<BTreeMap<String, String>, Erro
         .map_err(|e| Error::input("known failures", crate::diagnostic::located(path, &text, &e)))
 }
 
+/// Probes the target's signature verifier (`dcr-harness probe`): prepared as a run is, so that
+/// the embedded server serves when there is no target and a foreign target's ledger records
+/// every client the probe registers; then stopped.
+pub async fn probe(layout: &Layout, profile: &str, target: Option<String>) -> Result<crate::probe::Report, Error> {
+    let prepared = prepare(layout, profile, target, &Embedded::default(), |_| {}).await?;
+    let report = crate::probe::probe(prepared.target.clone()).await;
+    Prepared::stop(prepared.embedded, prepared.keystore).await;
+    report
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -255,3 +255,44 @@ fn completions_and_man_page_name_every_command() {
     assert!(man.starts_with(".ie") && man.contains(".TH dcr-harness 1"), "{man}");
     assert!(man.contains("completions") && man.contains("init"), "{man}");
 }
+
+/// `sign --raw` writes a request out as captured; `explain` reads it back and names the rule a
+/// mutation broke, in each dialect, as of the moment it was signed (`--at`), with exit 1; an
+/// unbroken request verifies with exit 0.
+#[test]
+fn explain_reads_back_what_sign_raw_wrote_and_names_the_broken_rule() {
+    let date = "Tue, 24 Nov 2026 19:11:14 GMT";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let capture = dir.path().join("capture.http");
+    let (body, pki) = (kat_body(), pki_dir());
+    for (profile, mutation, rule) in [
+        ("reference", Some("digest-wrong"), Some("digest-mismatch")),
+        ("reference", Some("keyid-ca-wrong"), Some("keyid-mismatch")),
+        ("fapi-message-signing", Some("label-mismatch"), Some("label-mismatch")),
+        ("fapi-message-signing", Some("headers-without-request-target"), Some("header-not-signed")),
+        ("reference", None, None),
+        ("fapi-message-signing", None, None),
+    ] {
+        let mut args = vec!["sign", "--raw", "--profile", profile, "--url", "https://bank.example/client/v1/register"];
+        args.extend(["--body", &body, "--pki", &pki, "--date", date]);
+        if let Some(m) = mutation {
+            args.extend(["--mutation", m]);
+        }
+        let signed = harness(&args);
+        assert!(signed.status.success(), "{}", stderr(&signed));
+        std::fs::write(&capture, &signed.stdout).expect("write the capture");
+        let path = capture.display().to_string();
+        let out = harness(&["explain", &path, "--profile", profile, "--at", date]);
+        let text = stdout(&out);
+        match rule {
+            Some(rule) => {
+                assert_eq!(out.status.code(), Some(1), "{profile} {mutation:?}: {text}{}", stderr(&out));
+                assert!(text.contains(&format!("rule `{rule}`")), "{profile} {mutation:?}: {text}");
+            }
+            None => {
+                assert_eq!(out.status.code(), Some(0), "{profile}: {text}{}", stderr(&out));
+                assert!(text.contains("signature verifies"), "{text}");
+            }
+        }
+    }
+}

@@ -72,6 +72,21 @@ impl Message {
         self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
     }
 
+    /// The request as it goes on the wire (HTTP/1.1, with a Host where the authority is known).
+    pub fn to_raw(&self) -> Vec<u8> {
+        let mut head = format!("{} {} HTTP/1.1\r\n", self.method, self.target);
+        if !self.authority.is_empty() && self.header("host").is_none() {
+            head.push_str(&format!("Host: {}\r\n", self.authority));
+        }
+        for (name, value) in &self.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        let mut raw = head.into_bytes();
+        raw.extend_from_slice(&self.body);
+        raw
+    }
+
     /// Sets scheme and authority from an origin (`https://host:port`); an origin that is not a
     /// URL leaves them as they were.
     pub fn set_origin(&mut self, origin: &str) {

@@ -25,6 +25,7 @@ pub use dialect::{AlgorithmLabel, DateForm, Dialect, DigestEncoding, HeaderCase,
 pub use memo::SignatureMemo;
 pub use message::{request_target, Message, RawError};
 pub use mutation::{Mutation, MutationContext};
+pub(crate) use verify::parse_signature_header;
 pub use verify::{
     verify, verify_with_cache, CertificateCache, SignatureError, SigningCertificate, Verified, VerifyPolicy,
 };
