@@ -105,14 +105,10 @@ pub struct Explanation {
 
 /// Verifies `msg` as `dialect` and the date window say, at `at`, and explains the verdict.
 pub fn explain(msg: &Message, dialect: &Dialect, window: Duration, at: SystemTime) -> Explanation {
-    let policy = VerifyPolicy { dialect: dialect.clone(), max_skew: Some(window), ..VerifyPolicy::default() };
+    let policy = VerifyPolicy { max_skew: Some(window), ..VerifyPolicy::of(dialect.clone()) };
     let broken = signature::verify(msg, &policy, at).err();
     let (as_signed, expected, expected_digest) = match dialect.scheme {
-        Scheme::Cavage => (
-            cavage_as_signed(msg, dialect),
-            cavage_expected(msg, dialect),
-            signature::digest_value(dialect.digest, &msg.body),
-        ),
+        Scheme::Cavage => (cavage_as_signed(msg, dialect), cavage_expected(msg, dialect), dialect.digest_of(&msg.body)),
         Scheme::Rfc9421 => (
             rfc9421::parse(msg, Some(&dialect.rfc9421.label), false).map(|p| p.base).map_err(|e| e.to_string()),
             rfc9421_expected(msg, dialect),
@@ -134,8 +130,8 @@ fn cavage_as_signed(msg: &Message, dialect: &Dialect) -> Result<String, String> 
 /// Digest its body has.
 fn cavage_expected(msg: &Message, dialect: &Dialect) -> Result<String, String> {
     let mut fixed = msg.clone();
-    fixed.set_header(headers::DIGEST, &signature::digest_value(dialect.digest, &msg.body));
-    signature::signing_string(dialect.method_case, &msg.method, &msg.target, &dialect.header_names(), |n| {
+    fixed.set_header(headers::DIGEST, &dialect.digest_of(&msg.body));
+    signature::signing_string(dialect.method_case, &msg.method, &msg.target, &dialect.header_names_for(msg), |n| {
         fixed.header_values(n)
     })
     .map_err(|absent| format!("the profile signs `{absent}`, which the request lacks"))
@@ -206,6 +202,7 @@ fn advice(error: &SignatureError) -> &'static str {
         WeakKey(_) => "the QSEAL key is too weak (RSA under 2048 bits)",
         LabelMismatch { .. } => "Signature and Signature-Input must use the same label",
         TagMismatch { .. } => "the signature's tag must be the one the bank's profile requires",
+        RequestIdMissing | RequestIdNotUuid(_) => "Berlin Group requests carry an X-Request-ID that is a UUID, signed",
         BadSignature => "the signature does not match what the request signs: compare the two strings below (method case, path and query, header values)",
     }
 }
@@ -217,9 +214,10 @@ mod tests {
     use crate::signature::{sign_mutated, Mutation, MutationContext};
     use crate::testing::test_pki;
 
-    fn dialects() -> [Dialect; 3] {
+    fn dialects() -> [Dialect; 4] {
         [
             Dialect::default(),
+            crate::signature::tests_support::berlin_group(),
             Dialect { scheme: Scheme::Rfc9421, ..Dialect::default() },
             Dialect {
                 scheme: Scheme::Rfc9421,

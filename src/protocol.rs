@@ -30,6 +30,7 @@ pub mod policy {
     pub const PRIVATE_KEY_JWT: &str = "private-key-jwt";
     pub const ASSERTION_REPLAY: &str = "assertion-replay";
     pub const JWKS_URI: &str = "jwks-uri";
+    pub const BERLIN_GROUP_SIGNING: &str = "berlin-group-signing";
 }
 
 /// Which kind of DCR server to be.

@@ -48,6 +48,10 @@ fn profile_for(flaw: Flaw) -> &'static str {
         | Flaw::SkipSelfSignedKeyMatch
         | Flaw::SkipTlsClientAuthSanMatch => "obuk",
         Flaw::SkipSignatureTag | Flaw::IgnoreSignatureExpiry => "fapi-message-signing",
+        Flaw::SkipRequestIdCheck
+        | Flaw::UnsignedReadsAccepted
+        | Flaw::PresentHeadersNeedNoSignature
+        | Flaw::RefuseSha512Digest => "berlin-group",
         _ => "reference",
     }
 }
@@ -67,7 +71,7 @@ fn not_passed(result: &RunResult) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_clean_reference_server_passes_every_scenario_in_both_profiles() {
-    for profile in ["reference", "rfc7591-plain", "fapi-dcr", "obuk", "fapi-message-signing"] {
+    for profile in ["reference", "rfc7591-plain", "fapi-dcr", "obuk", "fapi-message-signing", "berlin-group"] {
         let result = run(profile, &[]).await;
         assert!(result.scenarios.len() >= 30, "{profile}: only {} scenarios ran", result.scenarios.len());
         let failing = not_passed(&result);

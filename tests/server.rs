@@ -242,6 +242,18 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
         AcceptWeakKey => register_observed(reg().signer(Some("qseal-rsa1024"))).await,
         AcceptDuplicateHeaders => register_observed(reg().mutation(Mutation::SignatureHeaderDuplicated)).await,
         SkipSignatureTag => register_observed(reg().mutation(Mutation::TagWrong)).await,
+        SkipRequestIdCheck => register_observed(reg().mutation(Mutation::RequestIdMissing)).await,
+        PresentHeadersNeedNoSignature => {
+            register_observed(reg().header("PSU-ID", "psu-1").mutation(Mutation::PresentHeaderNotSigned)).await
+        }
+        UnsignedReadsAccepted => {
+            let id = ctx.register(Tpp::A).await["client_id"].as_str().expect("id").to_string();
+            outcome(&ctx.answer(Call::new("GET", &format!("{REGISTER}/{id}")).signer(None)).await)
+        }
+        RefuseSha512Digest => {
+            // The rule here is to accept: every call of this context signs a SHA-512 Digest.
+            format!("a SHA-512 Digest: {}", register_observed(reg()).await)
+        }
         IgnoreSignatureExpiry => register_observed(reg().mutation(Mutation::SignatureExpired)).await,
         AcceptHttpRedirectUri => {
             register_observed(Call::post(REGISTER, &json!({"redirect_uris": ["http://a.example/cb"]}))).await
@@ -587,11 +599,25 @@ const OBUK_FLAWS: &[Flaw] = &[
 
 /// RFC 9421's own rules are probed in RFC 9421, FAPI 2.0 Message Signing's tag included.
 fn dialect_for(flaw: Flaw) -> dcr_harness::signature::Dialect {
-    use dcr_harness::signature::{rfc9421::Rfc9421, Dialect, Scheme};
+    use dcr_harness::signature::{rfc9421::Rfc9421, Dialect, DigestAlgorithm, Scheme};
     match flaw {
         Flaw::SkipSignatureTag | Flaw::IgnoreSignatureExpiry => Dialect {
             scheme: Scheme::Rfc9421,
             rfc9421: Rfc9421 { tag: Some("fapi-2-request".into()), ..Rfc9421::default() },
+            ..Dialect::default()
+        },
+        Flaw::SkipRequestIdCheck
+        | Flaw::UnsignedReadsAccepted
+        | Flaw::PresentHeadersNeedNoSignature
+        | Flaw::RefuseSha512Digest => Dialect {
+            headers: ["digest", "x-request-id", "date"].map(String::from).to_vec(),
+            request_id: true,
+            sign_reads: true,
+            signed_when_present: vec!["psu-id".into()],
+            digest_algorithm: match flaw {
+                Flaw::RefuseSha512Digest => DigestAlgorithm::Sha512,
+                _ => DigestAlgorithm::Sha256,
+            },
             ..Dialect::default()
         },
         _ => Dialect::default(),

@@ -243,10 +243,12 @@ fn tls_of(r: &RequestSpec, profile: &Profile) -> Option<String> {
 }
 
 /// The signing identity: its own choice, else its actor's QSEAL where the profile signs the
-/// method (POST, PUT, DELETE; never the token endpoint).
+/// method (POST, PUT, DELETE, and GET where the dialect signs reads; never the token endpoint).
 fn signer_of(r: &RequestSpec, method: &http::Method, profile: &Profile) -> Option<String> {
     let signed_methods = [http::Method::POST, http::Method::PUT, http::Method::DELETE];
-    let signs = profile.signature.enabled && signed_methods.contains(method) && r.op != Operation::Token;
+    let signed_method =
+        signed_methods.contains(method) || (*method == http::Method::GET && profile.signature.dialect.sign_reads);
+    let signs = profile.signature.enabled && signed_method && r.op != Operation::Token;
     let who = match &r.sign {
         Some(who) => who.clone(),
         None if signs => actor_identity(r.actor, Role::Sign),
@@ -325,9 +327,16 @@ pub fn plan(
         let out_of_range = || PlanError::DateOutOfRange { offset: r.date_offset };
         let seconds = r.date_offset.seconds(profile.signature.date_window_s).ok_or_else(out_of_range)?;
         let date = offset(env.now, seconds).ok_or_else(out_of_range)?;
-        let dialect = match r.date_form {
-            Some(date_form) => &crate::signature::Dialect { date_form, ..profile.signature.dialect.clone() },
-            None => &profile.signature.dialect,
+        let dialect = match (r.date_form, r.digest_algorithm) {
+            (None, None) => &profile.signature.dialect,
+            (date_form, digest_algorithm) => {
+                let d = &profile.signature.dialect;
+                &crate::signature::Dialect {
+                    date_form: date_form.unwrap_or(d.date_form),
+                    digest_algorithm: digest_algorithm.unwrap_or(d.digest_algorithm),
+                    ..d.clone()
+                }
+            }
         };
         let signed = sign_mutated(
             identity,
@@ -898,11 +907,11 @@ mod tests {
             };
             let planned = plan_in(&p, &r, None).expect(dialect);
             assert!(header(&planned, "Digest").is_some_and(|d| d.starts_with(digest_prefix)), "{dialect}");
-            let own = VerifyPolicy { dialect: p.signature.dialect.clone(), ..VerifyPolicy::default() };
+            let own = VerifyPolicy::of(p.signature.dialect.clone());
             verify(&planned.msg, &own, now()).unwrap_or_else(|e| panic!("{dialect}: {e}"));
             let other = profile("signature: { dialect: { method_case: upper, digest: hex } }").signature.dialect;
             let other = if other == p.signature.dialect { crate::signature::Dialect::default() } else { other };
-            assert!(verify(&planned.msg, &VerifyPolicy { dialect: other, ..VerifyPolicy::default() }, now()).is_err());
+            assert!(verify(&planned.msg, &VerifyPolicy::of(other), now()).is_err());
         }
     }
 

@@ -159,6 +159,7 @@ pub const POLICIES: &[(&str, &str)] = &[
     (policy::PRIVATE_KEY_JWT, "clients may register private_key_jwt and prove themselves with a JWT signed by a key of their registered JWKS (RFC 7523 §2.2; Open Banking UK, FAPI)"),
     (policy::JWKS_URI, "the server reads a private_key_jwt client's keys from its registered jwks_uri (RFC 7591 §2), here the harness's key store on this host (`{{keystore}}`)"),
     (policy::ASSERTION_REPLAY, "a client assertion's jti is accepted once (RFC 7523 §3 leaves it to the server: it MAY refuse a replay)"),
+    (policy::BERLIN_GROUP_SIGNING, "requests are signed as the Berlin Group NextGenPSD2 guide has it: a UUID X-Request-ID, signed; GET signed too; PSU-ID and TPP-Redirect-URI signed when present; a SHA-512 Digest as good as a SHA-256 one"),
     (policy::OBUK_DCR, "Open Banking UK DCR v3.x rules beyond RFC 7591: the registration endpoint in the OpenID discovery document, response_types code or code id_token, token_endpoint_auth_signing_alg PS256 or ES256 (as its conformance suite checks)"),
 ];
 
@@ -321,6 +322,9 @@ pub struct RequestSpec {
     /// The form of the signed Date (default: the profile's dialect, IMF-fixdate).
     #[serde(default)]
     pub date_form: Option<crate::signature::DateForm>,
+    /// The hash of the Digest (`SHA-256` or `SHA-512`; default: the profile's dialect).
+    #[serde(default)]
+    pub digest_algorithm: Option<crate::signature::DigestAlgorithm>,
     /// `token` only: the secret to authenticate with (a template; default the client's current).
     #[serde(default)]
     pub secret: Option<String>,
@@ -353,6 +357,7 @@ impl RequestSpec {
             sign: None,
             date_offset: DateOffset::Seconds(0),
             date_form: None,
+            digest_algorithm: None,
             secret: None,
             token_auth: None,
             registration_token: None,

@@ -184,6 +184,10 @@ impl Default for Paths {
 /// The tag of scenarios that need the secret-refresh endpoint.
 pub const SECRET_REFRESH_TAG: &str = "secret-refresh";
 
+/// Scenarios that send a GET unsigned and expect an answer carry this tag; a profile whose
+/// dialect signs reads (the Berlin Group's) runs none of them.
+pub const UNSIGNED_READS_TAG: &str = "unsigned-reads";
+
 /// The tag of scenarios that need a certificate only the test QTSP can issue (expired, wrong
 /// role, untrusted twins of the profile's own).
 pub const TEST_PKI_ONLY_TAG: &str = "test-pki-only";
@@ -455,7 +459,10 @@ impl Profile {
     /// Whether a scenario with `tags` applies: none of its tags is excluded, and the target has
     /// every endpoint it needs.
     pub fn applies_to(&self, tags: &[String]) -> bool {
-        let lacks = |tag: &String| tag == SECRET_REFRESH_TAG && self.paths.secret.is_none();
+        let lacks = |tag: &String| {
+            (tag == SECRET_REFRESH_TAG && self.paths.secret.is_none())
+                || (tag == UNSIGNED_READS_TAG && self.signature.dialect.sign_reads)
+        };
         !tags.iter().any(|t| self.exclude_tags.contains(t) || lacks(t))
     }
 

@@ -27,6 +27,10 @@ named_catalog!(Flaw, UnknownFlaw, "flaw", "--list-flaws", {
     SkipOrgMatch = "skip-org-match", "the QSEAL's organisation need not be the QWAC's";
     AcceptWeakKey = "accept-weak-key", "RSA keys under 2048 bits may sign";
     AcceptDuplicateHeaders = "accept-duplicate-headers", "a duplicated Signature, Digest or Date header is resolved by taking the first";
+    SkipRequestIdCheck = "skip-request-id-check", "(Berlin Group) X-Request-ID need not be there or be a UUID";
+    UnsignedReadsAccepted = "unsigned-reads-accepted", "(Berlin Group) a GET needs no signature where the profile signs reads";
+    PresentHeadersNeedNoSignature = "present-headers-need-no-signature", "(Berlin Group) PSU-ID and TPP-Redirect-URI need not be signed when present";
+    RefuseSha512Digest = "refuse-sha512-digest", "(Berlin Group) a SHA-512 Digest is refused (the Berlin Group allows SHA-256 and SHA-512)";
     SkipSignatureTag = "skip-signature-tag", "(RFC 9421) the signature's tag need not be the one the profile requires";
     IgnoreSignatureExpiry = "ignore-signature-expiry", "(RFC 9421) a signature past its expires is accepted";
     AcceptHttpRedirectUri = "accept-http-redirect-uri", "redirect URIs may be plain http";

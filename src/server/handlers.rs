@@ -198,7 +198,7 @@ fn smbc(state: &State, peer: &Peer, parts: &Parts, body: Bytes, route: Route) ->
         Ok(tpp) => tpp,
         Err(answer) => return answer,
     };
-    if [Method::POST, Method::PUT, Method::DELETE].contains(&parts.method) {
+    if state.config.signs(&parts.method) {
         if let Err(answer) = check_signature(state, parts, &body, &tpp) {
             return answer;
         }
@@ -348,7 +348,9 @@ pub(super) fn signature_refusal(error: &SignatureError) -> Refusal {
         | BadBase64(_)
         | KeyIdMalformed(_)
         | SignatureInputMissing
-        | LabelMismatch { .. } => (400, "FORMAT_ERROR"),
+        | LabelMismatch { .. }
+        | RequestIdMissing
+        | RequestIdNotUuid(_) => (400, "FORMAT_ERROR"),
         UnknownAlgorithm(_)
         | AlgorithmMismatch { .. }
         | HeaderNotSigned(_)

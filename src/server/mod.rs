@@ -101,17 +101,22 @@ impl ServerConfig {
         self.variants.contains(&variant)
     }
 
-    /// The verifier's policy: every signature rule, less the ones a flaw switches off.
+    /// The verifier's policy: every signature rule, less the ones a flaw switches off. The
+    /// headers it requires signed are the ones its dialect signs.
     fn verify_policy(&self) -> VerifyPolicy {
-        let mut required = Vec::new();
-        if !self.has(Flaw::IgnoreRequestTarget) {
-            required.push("(request-target)".to_string());
-        }
-        if !self.has(Flaw::AcceptUnsignedHeaders) {
-            required.extend(["date".to_string(), "digest".to_string()]);
+        let relaxed = |name: &str| match name {
+            "(request-target)" => self.has(Flaw::IgnoreRequestTarget),
+            "date" | "digest" => self.has(Flaw::AcceptUnsignedHeaders),
+            "x-request-id" => self.has(Flaw::SkipRequestIdCheck),
+            _ => false,
+        };
+        let required = self.dialect.headers.iter().map(|h| h.to_ascii_lowercase()).filter(|h| !relaxed(h)).collect();
+        let mut dialect = self.dialect.clone();
+        if self.has(Flaw::PresentHeadersNeedNoSignature) {
+            dialect.signed_when_present.clear();
         }
         VerifyPolicy {
-            dialect: self.dialect.clone(),
+            dialect,
             required_headers: required,
             max_skew: (!self.has(Flaw::UnboundedClockSkew)).then_some(self.max_skew),
             check_date: !self.has(Flaw::IgnoreDate),
@@ -123,7 +128,16 @@ impl ServerConfig {
             imf_fixdate_only: self.has(Flaw::RefuseObsoleteDateForms),
             check_tag: !self.has(Flaw::SkipSignatureTag),
             check_expires: !self.has(Flaw::IgnoreSignatureExpiry),
+            sha512_digest: !self.has(Flaw::RefuseSha512Digest),
+            check_request_id: !self.has(Flaw::SkipRequestIdCheck),
         }
+    }
+
+    /// Whether a request with `method` must be signed: POST, PUT and DELETE always, GET where
+    /// the dialect signs reads (the Berlin Group).
+    pub fn signs(&self, method: &http::Method) -> bool {
+        [http::Method::POST, http::Method::PUT, http::Method::DELETE].contains(method)
+            || (*method == http::Method::GET && self.dialect.sign_reads && !self.has(Flaw::UnsignedReadsAccepted))
     }
 }
 

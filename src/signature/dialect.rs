@@ -5,6 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+
 use super::key_family;
 use super::rfc9421::Rfc9421;
 use crate::pki::{CertInfo, KeyKind};
@@ -40,6 +43,39 @@ pub enum DigestEncoding {
     PrefixedHex,
 }
 
+/// The hash of the `Digest` header (RFC 3230; the Berlin Group allows SHA-256 and SHA-512).
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum DigestAlgorithm {
+    #[default]
+    #[serde(rename = "SHA-256")]
+    Sha256,
+    #[serde(rename = "SHA-512")]
+    Sha512,
+}
+
+impl DigestAlgorithm {
+    /// The name the header carries before `=`.
+    pub fn label(self) -> &'static str {
+        match self {
+            DigestAlgorithm::Sha256 => "SHA-256",
+            DigestAlgorithm::Sha512 => "SHA-512",
+        }
+    }
+
+    pub fn hash(self, body: &[u8]) -> Vec<u8> {
+        let algorithm = match self {
+            DigestAlgorithm::Sha256 => &aws_lc_rs::digest::SHA256,
+            DigestAlgorithm::Sha512 => &aws_lc_rs::digest::SHA512,
+        };
+        aws_lc_rs::digest::digest(algorithm, body).as_ref().to_vec()
+    }
+
+    /// The algorithm a `Digest` entry names (case-insensitive), if it is one of these.
+    pub fn named(label: &str) -> Option<DigestAlgorithm> {
+        [DigestAlgorithm::Sha256, DigestAlgorithm::Sha512].into_iter().find(|a| a.label().eq_ignore_ascii_case(label))
+    }
+}
+
 #[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum KeyIdStyle {
@@ -52,6 +88,10 @@ pub enum KeyIdStyle {
     Fingerprint,
     /// A fixed name agreed with the bank; the verifier cannot tie it to the certificate.
     Name(String),
+    /// STET: the URL where the certificate is published, written as this prefix followed by the
+    /// certificate's SHA-256 fingerprint (`https://tpp.example/certs/qseal_<fingerprint>`). The
+    /// verifier ties it to the certificate by that fingerprint; it does not fetch the URL.
+    Url(String),
 }
 
 #[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -143,6 +183,16 @@ pub struct Dialect {
     pub algorithm: AlgorithmLabel,
     pub header_case: HeaderCase,
     pub date_form: DateForm,
+    /// The `Digest` hash (Berlin Group: SHA-256 or SHA-512).
+    pub digest_algorithm: DigestAlgorithm,
+    /// Berlin Group: every request carries a fresh `X-Request-ID` (a UUID) the signer adds, and
+    /// a verifier requires one that is a UUID. List `x-request-id` in `headers` to sign it.
+    pub request_id: bool,
+    /// Berlin Group: GET requests are signed too (over the digest of the empty body).
+    pub sign_reads: bool,
+    /// Headers signed whenever a request carries them (Berlin Group: `psu-id`,
+    /// `psu-corporate-id`, `tpp-redirect-uri`); a verifier requires them signed when present.
+    pub signed_when_present: Vec<String>,
 }
 
 impl Default for Dialect {
@@ -157,6 +207,10 @@ impl Default for Dialect {
             algorithm: AlgorithmLabel::Auto,
             header_case: HeaderCase::Lower,
             date_form: DateForm::ImfFixdate,
+            digest_algorithm: DigestAlgorithm::Sha256,
+            request_id: false,
+            sign_reads: false,
+            signed_when_present: Vec::new(),
         }
     }
 }
@@ -165,6 +219,34 @@ impl Dialect {
     /// The header names as the `headers` parameter carries them, in this dialect's case.
     pub fn header_names(&self) -> Vec<String> {
         self.headers.iter().map(|h| self.cased(h)).collect()
+    }
+
+    /// The header names a signature of `msg` lists: the dialect's, then each of
+    /// `signed_when_present` that `msg` carries.
+    pub fn header_names_for(&self, msg: &super::Message) -> Vec<String> {
+        let mut names = self.header_names();
+        for name in &self.signed_when_present {
+            if msg.header(name).is_some() && !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                names.push(self.cased(name));
+            }
+        }
+        names
+    }
+
+    /// Whether the dialect signs header (or pseudo-header) `name`.
+    pub fn signs(&self, name: &str) -> bool {
+        self.headers.iter().any(|h| h.eq_ignore_ascii_case(name))
+    }
+
+    /// The `Digest` header value of `body` in this dialect's algorithm and encoding.
+    pub fn digest_of(&self, body: &[u8]) -> String {
+        let hash = self.digest_algorithm.hash(body);
+        let label = self.digest_algorithm.label();
+        match self.digest {
+            DigestEncoding::Base64 => format!("{label}={}", B64.encode(hash)),
+            DigestEncoding::Hex => hex::encode(hash),
+            DigestEncoding::PrefixedHex => format!("{label}={}", hex::encode(hash)),
+        }
     }
 
     fn cased(&self, name: &str) -> String {
@@ -194,6 +276,7 @@ impl Dialect {
             KeyIdStyle::Serial => format!("SN={}", cert.serial_hex()),
             KeyIdStyle::Fingerprint => cert.fingerprint.clone(),
             KeyIdStyle::Name(name) => name.clone(),
+            KeyIdStyle::Url(prefix) => format!("{prefix}{}", cert.fingerprint),
         }
     }
 }

@@ -21,7 +21,9 @@ use std::time::SystemTime;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 
-pub use dialect::{AlgorithmLabel, DateForm, Dialect, DigestEncoding, HeaderCase, KeyIdStyle, MethodCase, Scheme};
+pub use dialect::{
+    AlgorithmLabel, DateForm, Dialect, DigestAlgorithm, DigestEncoding, HeaderCase, KeyIdStyle, MethodCase, Scheme,
+};
 pub use memo::SignatureMemo;
 pub use message::{request_target, Message, RawError};
 pub use mutation::{Mutation, MutationContext};
@@ -38,6 +40,7 @@ pub mod headers {
     pub const DIGEST: &str = "Digest";
     pub const DATE: &str = "Date";
     pub const CERTIFICATE: &str = "TPP-Signature-Certificate";
+    pub const REQUEST_ID: &str = "X-Request-ID";
     pub const REQUEST_TARGET: &str = "(request-target)";
 }
 
@@ -67,14 +70,9 @@ pub fn http_date(at: SystemTime) -> String {
     httpdate::fmt_http_date(at)
 }
 
-/// The `Digest` header value of `body` in the given encoding.
+/// The SHA-256 `Digest` header value of `body` in the given encoding.
 pub fn digest_value(encoding: DigestEncoding, body: &[u8]) -> String {
-    let hash = sha256(body);
-    match encoding {
-        DigestEncoding::Base64 => format!("SHA-256={}", B64.encode(hash)),
-        DigestEncoding::Hex => hex::encode(hash),
-        DigestEncoding::PrefixedHex => format!("SHA-256={}", hex::encode(hash)),
-    }
+    Dialect { digest: encoding, ..Dialect::default() }.digest_of(body)
 }
 
 /// SHA-256 with aws-lc-rs (the `sha2` crate is several times slower on a 1 KiB body here).
@@ -128,20 +126,24 @@ impl<'a> SignInputs<'a> {
             key_identity: identity,
             cert_identity: identity,
             date_text: dialect.date_form.format(date),
-            digest_text: digest_value(dialect.digest, &msg.body),
+            digest_text: dialect.digest_of(&msg.body),
             signed_method: msg.method.clone(),
             signed_target: msg.target.clone(),
-            headers: dialect.header_names(),
+            headers: dialect.header_names_for(msg),
             algorithm: dialect.algorithm.label(identity.key().kind()).to_string(),
             key_id: dialect.key_id_for(&identity.info),
             memo: None,
         }
     }
 
-    /// Writes Date and Digest into `msg`, signs, and writes Signature and the certificate.
+    /// Writes Date, Digest (and a fresh X-Request-ID where the dialect wants one and the
+    /// request has none) into `msg`, signs, and writes Signature and the certificate.
     pub(crate) fn apply(self, dialect: &Dialect, msg: &mut Message) -> Result<Signed, SignError> {
         msg.set_header(headers::DATE, &self.date_text);
         msg.set_header(headers::DIGEST, &self.digest_text);
+        if dialect.request_id && msg.header(headers::REQUEST_ID).is_none() {
+            msg.set_header(headers::REQUEST_ID, &uuid::Uuid::new_v4().to_string());
+        }
         let string =
             signing_string(dialect.method_case, &self.signed_method, &self.signed_target, &self.headers, |name| {
                 msg.header_values(name)
@@ -161,9 +163,9 @@ impl<'a> SignInputs<'a> {
         );
         msg.set_header(headers::SIGNATURE, &value);
         msg.set_header(headers::CERTIFICATE, self.cert_identity.leaf_base64());
-        let written = [headers::DATE, headers::DIGEST, headers::SIGNATURE, headers::CERTIFICATE]
+        let written = [headers::DATE, headers::DIGEST, headers::REQUEST_ID, headers::SIGNATURE, headers::CERTIFICATE]
             .iter()
-            .map(|name| (name.to_string(), msg.header(name).unwrap_or_default().to_string()))
+            .filter_map(|name| msg.header(name).map(|value| (name.to_string(), value.to_string())))
             .collect();
         Ok(Signed { signing_string: string, headers: written })
     }
@@ -216,3 +218,22 @@ pub(crate) fn key_family(kind: KeyKind) -> &'static str {
 
 #[cfg(test)]
 mod tests;
+
+/// Dialects the crate's tests share.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::{Dialect, DigestAlgorithm};
+
+    /// The Berlin Group's: X-Request-ID, signed reads, PSU headers signed when present, no
+    /// `(request-target)`.
+    pub(crate) fn berlin_group() -> Dialect {
+        Dialect {
+            headers: ["digest", "x-request-id", "date"].map(String::from).to_vec(),
+            request_id: true,
+            sign_reads: true,
+            signed_when_present: vec!["psu-id".into(), "tpp-redirect-uri".into()],
+            digest_algorithm: DigestAlgorithm::Sha256,
+            ..Dialect::default()
+        }
+    }
+}

@@ -11,7 +11,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use super::rfc9421::{self, fields, ContentDigest};
-use super::{digest_value, headers, http_date, key_family, Dialect, Message, Scheme, SignError, SignInputs, Signed};
+use super::{headers, http_date, key_family, Dialect, Message, Scheme, SignError, SignInputs, Signed};
 use crate::pki::Identity;
 
 /// What a mutation may need besides the signer: another TPP's identity, for "signed by another
@@ -94,6 +94,10 @@ catalog! {
     LabelMismatch = "label-mismatch", "-", "label-mismatch", "RFC 9421: Signature carries the signature under another label than Signature-Input";
     SignatureExpired = "signature-expired", "-", "signature-expired", "RFC 9421: `expires` a minute past (`created` two minutes past)";
     TagWrong = "tag-wrong", "-", "tag-mismatch", "RFC 9421: the `tag` parameter names another application than the profile's";
+    RequestIdMissing = "request-id-missing", "request-id-missing", "-", "Berlin Group: the request carries no X-Request-ID";
+    RequestIdNotSigned = "request-id-not-signed", "header-not-signed", "-", "Berlin Group: X-Request-ID is sent but left out of the `headers` parameter";
+    RequestIdNotUuid = "request-id-not-uuid", "request-id-not-uuid", "-", "Berlin Group: X-Request-ID is not a UUID (signed as such)";
+    PresentHeaderNotSigned = "present-header-not-signed", "header-not-signed", "-", "Berlin Group: a PSU-ID header is sent but not signed, where the profile signs it when present";
     RequestObjectExpired = "request-object-expired", "request-object", "request-object", "the request object's exp is an hour past (iat two hours)";
     RequestObjectWrongAudience = "request-object-wrong-aud", "request-object", "request-object", "the request object's aud names another server";
     RequestObjectWrongIssuer = "request-object-wrong-iss", "request-object", "request-object", "the request object's iss is not the software_id of its statement";
@@ -130,11 +134,32 @@ impl Mutation {
     /// dialect asks for no tag).
     pub fn rejected_in(self, dialect: &Dialect) -> Option<&'static str> {
         let rule = match dialect.scheme {
+            Scheme::Cavage if !self.has_cavage_form_in(dialect) => "-",
             Scheme::Cavage => self.rejected_as(),
             Scheme::Rfc9421 if self == Mutation::TagWrong && dialect.rfc9421.tag.is_none() => "-",
             Scheme::Rfc9421 => self.rejected_as_rfc9421(),
         };
         (rule != "-").then_some(rule)
+    }
+
+    /// Whether a draft-cavage dialect signs what this mutation breaks: a mutation of
+    /// `(request-target)` means nothing where it is not signed (the Berlin Group's list), one of
+    /// X-Request-ID nothing where the dialect wants none.
+    fn has_cavage_form_in(self, dialect: &Dialect) -> bool {
+        use Mutation::*;
+        match self {
+            RequestTargetOtherPath
+            | RequestTargetOtherMethod
+            | RequestTargetWithoutQuery
+            | HeadersWithoutRequestTarget
+            | SignatureReplayedFromOtherMethod => dialect.signs(headers::REQUEST_TARGET),
+            HeadersWithoutDate | DateDiffersFromSigned => dialect.signs("date"),
+            HeadersWithoutDigest => dialect.signs("digest"),
+            RequestIdMissing | RequestIdNotUuid => dialect.request_id,
+            RequestIdNotSigned => dialect.request_id && dialect.signs("x-request-id"),
+            PresentHeaderNotSigned => !dialect.signed_when_present.is_empty(),
+            _ => true,
+        }
     }
 
     /// Whether the mutation can be made where requests are signed as `dialect` says.
@@ -212,13 +237,13 @@ impl Mutation {
                 let mut noise = [0u8; 32];
                 aws_lc_rs::rand::fill(&mut noise)
                     .map_err(|_| SignError::MutationNeeds { mutation: self.name(), needs: "randomness" })?;
-                inputs.digest_text = digest_value(dialect.digest, &noise);
+                inputs.digest_text = dialect.digest_of(&noise);
             }
             DigestSha1 => {
                 let sha1 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &msg.body);
                 inputs.digest_text = format!("SHA={}", B64.encode(sha1.as_ref()));
             }
-            DigestOfOtherBody => inputs.digest_text = digest_value(dialect.digest, OTHER_BODY),
+            DigestOfOtherBody => inputs.digest_text = dialect.digest_of(OTHER_BODY),
             DateStale => inputs.date_text = http_date(date - hour),
             DateFuture => inputs.date_text = http_date(date + hour),
             DateNotImfFixdate => inputs.date_text = iso8601(date),
@@ -235,14 +260,25 @@ impl Mutation {
             }
             SignedByAnotherKey => inputs.key_identity = self.needs_other(ctx)?,
             KeyIdSerialWrong | KeyIdCaWrong => inputs.key_id = bent_key_id(self, identity, dialect),
+            RequestIdMissing => inputs.headers.retain(|h| !h.eq_ignore_ascii_case(headers::REQUEST_ID)),
+            RequestIdNotSigned => inputs.headers.retain(|h| !h.eq_ignore_ascii_case(headers::REQUEST_ID)),
+            RequestIdNotUuid => msg.set_header(headers::REQUEST_ID, "dcr-harness-not-a-uuid"),
+            PresentHeaderNotSigned => {
+                let name = dialect.signed_when_present.first().map(String::as_str).unwrap_or("psu-id");
+                if msg.header(name).is_none() {
+                    msg.set_header(name, "psu-dcr-harness");
+                }
+                inputs.headers.retain(|h| !h.eq_ignore_ascii_case(name));
+            }
             CertificateOther => inputs.cert_identity = self.needs_other(ctx)?,
             _ => {}
         }
         let signed = inputs.apply(dialect, msg)?;
         match self {
+            RequestIdMissing => msg.remove_header(headers::REQUEST_ID),
             BodyChangedAfterSigning => change_body(msg),
             DigestMissing => msg.remove_header(headers::DIGEST),
-            DigestDuplicated => msg.add_header(headers::DIGEST, &digest_value(dialect.digest, OTHER_BODY)),
+            DigestDuplicated => msg.add_header(headers::DIGEST, &dialect.digest_of(OTHER_BODY)),
             DateMissing => msg.remove_header(headers::DATE),
             DateDiffersFromSigned => msg.set_header(headers::DATE, &http_date(date - Duration::from_secs(7))),
             SignatureNotBase64 => rewrite_signature(msg, |_| "not*base64!".into()),

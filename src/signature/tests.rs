@@ -75,7 +75,7 @@ fn round_trip(identity: &Identity, dialect: &Dialect) {
     let mut msg = Message::new("PUT", "/client/v1/register/abc?x=1", br#"{"a":1}"#.to_vec());
     msg.add_header("X-Request-ID", "99391c7e-ad88-49ec-a2ad-99ddcb1f7721");
     sign(identity, dialect, &mut msg, now).expect("signs");
-    let policy = VerifyPolicy { dialect: dialect.clone(), ..VerifyPolicy::default() };
+    let policy = VerifyPolicy::of(dialect.clone());
     verify(&msg, &policy, now).unwrap_or_else(|e| panic!("{} with {dialect:?}: {e}", identity.name));
 }
 
@@ -150,7 +150,7 @@ pub(super) fn assert_every_mutation_rejected(identity: &str, dialect: &Dialect) 
     let identity = pki.identity(identity).expect("identity");
     let ctx = MutationContext { other_identity: Some(pki.identity("qseal-b").expect("qseal-b")), memo: None };
     let now = SystemTime::now();
-    let policy = VerifyPolicy { dialect: dialect.clone(), ..VerifyPolicy::default() };
+    let policy = VerifyPolicy::of(dialect.clone());
     for (method, target, body) in [
         ("POST", "/client/v1/register", br#"{"client_name":"x"}"#.to_vec()),
         ("PUT", "/client/v1/register/c1", br#"{"client_id":"c1"}"#.to_vec()),
@@ -213,4 +213,62 @@ fn weak_keys_are_refused_unless_allowed() {
     assert_eq!(verify(&msg, &VerifyPolicy::default(), now).map_err(|e| e.rule()).map(|_| ()), Err("weak-key"));
     let lax = VerifyPolicy { allow_weak_keys: true, ..VerifyPolicy::default() };
     verify(&msg, &lax, now).expect("a really signed RSA-1024 request verifies when allowed");
+}
+
+#[test]
+fn berlin_group_signing_round_trips_and_every_mutation_is_refused_for_its_rule() {
+    let bg = super::tests_support::berlin_group();
+    let identity = test_pki().identity("qseal").expect("qseal");
+    round_trip(identity, &bg);
+    round_trip(identity, &Dialect { digest_algorithm: DigestAlgorithm::Sha512, ..bg.clone() });
+    assert_every_mutation_rejected("qseal", &bg);
+    // The Berlin Group signs no (request-target): its mutations have no form there.
+    assert!(!Mutation::RequestTargetOtherPath.applies_to(&bg));
+    assert!(Mutation::RequestIdNotUuid.applies_to(&bg) && !Mutation::RequestIdNotUuid.applies_to(&Dialect::default()));
+}
+
+#[test]
+fn the_signer_adds_a_uuid_request_id_and_signs_present_psu_headers() {
+    let bg = super::tests_support::berlin_group();
+    let identity = test_pki().identity("qseal").expect("qseal");
+    let now = SystemTime::now();
+    let mut msg = Message::new("GET", "/client/v1/register/c1", Vec::new());
+    msg.add_header("PSU-ID", "psu-1");
+    let signed = sign(identity, &bg, &mut msg, now).expect("signs");
+    let id = msg.header("X-Request-ID").expect("an X-Request-ID");
+    assert!(uuid::Uuid::try_parse(id).is_ok(), "{id}");
+    assert!(signed.signing_string.contains(&format!("x-request-id: {id}")), "{}", signed.signing_string);
+    assert!(signed.signing_string.ends_with("psu-id: psu-1"), "{}", signed.signing_string);
+    let policy = VerifyPolicy::of(bg.clone());
+    verify(&msg, &policy, now).expect("verifies");
+}
+
+#[test]
+fn a_sha512_digest_is_taken_unless_refused_and_each_known_entry_must_match() {
+    let identity = test_pki().identity("qseal").expect("qseal");
+    let now = SystemTime::now();
+    let sha512 = Dialect { digest_algorithm: DigestAlgorithm::Sha512, ..Dialect::default() };
+    let mut msg = Message::new("POST", "/client/v1/register", b"{}".to_vec());
+    sign(identity, &sha512, &mut msg, now).expect("signs");
+    assert!(msg.header("Digest").is_some_and(|d| d.starts_with("SHA-512=")));
+    verify(&msg, &VerifyPolicy::default(), now).expect("SHA-512 taken");
+    let refusing = VerifyPolicy { sha512_digest: false, ..VerifyPolicy::default() };
+    assert_eq!(verify(&msg, &refusing, now).map(|_| ()).map_err(|e| e.rule()), Err("digest-algorithm"));
+}
+
+#[test]
+fn a_stet_keyid_url_must_end_in_the_certificates_fingerprint() {
+    let identity = test_pki().identity("qseal").expect("qseal");
+    let now = SystemTime::now();
+    let stet = Dialect { key_id: KeyIdStyle::Url("https://tpp.example/certs/qseal_".into()), ..Dialect::default() };
+    let mut msg = Message::new("POST", "/client/v1/register", b"{}".to_vec());
+    sign(identity, &stet, &mut msg, now).expect("signs");
+    let policy = VerifyPolicy::of(stet.clone());
+    verify(&msg, &policy, now).expect("the URL ends in the fingerprint");
+    let other = test_pki().identity("qseal-b").expect("qseal-b");
+    let mut wrong = Message::new("POST", "/client/v1/register", b"{}".to_vec());
+    let mut inputs = SignInputs::correct(identity, &stet, &wrong, now);
+    inputs.key_id = stet.key_id_for(&other.info);
+    inputs.apply(&stet, &mut wrong).expect("signs");
+    assert_eq!(verify(&wrong, &policy, now).map(|_| ()).map_err(|e| e.rule()), Err("keyid-mismatch"));
 }

@@ -14,7 +14,7 @@ use aws_lc_rs::signature::{self as lc, ParsedPublicKey, UnparsedPublicKey};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 
-use super::{headers, sha256, signing_string, Dialect, DigestEncoding, KeyIdStyle, Message, Scheme};
+use super::{headers, sha256, signing_string, Dialect, DigestAlgorithm, DigestEncoding, KeyIdStyle, Message, Scheme};
 use crate::pki::inspect::{parse_dn, same_dn, KeyDescription};
 use crate::pki::CertInfo;
 
@@ -40,6 +40,10 @@ pub struct VerifyPolicy {
     pub check_tag: bool,
     /// RFC 9421: a signature past its `expires` is refused.
     pub check_expires: bool,
+    /// A `SHA-512=` Digest is taken as well as `SHA-256=` (the Berlin Group allows both).
+    pub sha512_digest: bool,
+    /// Where the dialect wants an `X-Request-ID`: it must be there and be a UUID.
+    pub check_request_id: bool,
 }
 
 impl Default for VerifyPolicy {
@@ -57,7 +61,17 @@ impl Default for VerifyPolicy {
             imf_fixdate_only: false,
             check_tag: true,
             check_expires: true,
+            sha512_digest: true,
+            check_request_id: true,
         }
+    }
+}
+
+impl VerifyPolicy {
+    /// Every rule, with the headers `dialect` signs required signed.
+    pub fn of(dialect: Dialect) -> Self {
+        let required_headers = dialect.headers.iter().map(|h| h.to_ascii_lowercase()).collect();
+        VerifyPolicy { dialect, required_headers, ..VerifyPolicy::default() }
     }
 }
 
@@ -116,6 +130,10 @@ pub enum SignatureError {
     TagMismatch { expected: String, got: String },
     #[error("the signature expired {seconds} s ago")]
     Expired { seconds: u64 },
+    #[error("no X-Request-ID header")]
+    RequestIdMissing,
+    #[error("X-Request-ID `{0}` is not a UUID")]
+    RequestIdNotUuid(String),
 }
 
 impl SignatureError {
@@ -148,6 +166,8 @@ impl SignatureError {
             SignatureError::LabelMismatch { .. } => "label-mismatch",
             SignatureError::TagMismatch { .. } => "tag-mismatch",
             SignatureError::Expired { .. } => "signature-expired",
+            SignatureError::RequestIdMissing => "request-id-missing",
+            SignatureError::RequestIdNotUuid(_) => "request-id-not-uuid",
         }
     }
 }
@@ -369,17 +389,19 @@ pub fn verify_with_cache(
         }
     }
     let params = parse_signature_header(header)?;
+    check_request_id(msg, policy)?;
     let algorithm = params.algorithm.clone().ok_or(SignatureError::MissingParameter("algorithm"))?;
     if !matches!(algorithm.as_str(), "rsa-sha256" | "ecdsa-sha256" | "hs2019") {
         return Err(SignatureError::UnknownAlgorithm(algorithm));
     }
-    for required in &policy.required_headers {
+    let present = policy.dialect.signed_when_present.iter().filter(|name| msg.header(name).is_some());
+    for required in policy.required_headers.iter().chain(present) {
         if !params.headers.iter().any(|h| h.eq_ignore_ascii_case(required)) {
             return Err(SignatureError::HeaderNotSigned(required.clone()));
         }
     }
     if policy.check_digest {
-        check_digest(msg, policy.dialect.digest)?;
+        check_digest(msg, policy.dialect.digest, policy.sha512_digest)?;
     }
     if policy.check_date {
         check_date(msg, policy.max_skew, policy.imf_fixdate_only, now)?;
@@ -407,35 +429,52 @@ pub fn verify_with_cache(
     Ok(Verified { certificate, signing_string: string })
 }
 
-fn check_digest(msg: &Message, encoding: DigestEncoding) -> Result<(), SignatureError> {
+fn check_digest(msg: &Message, encoding: DigestEncoding, sha512: bool) -> Result<(), SignatureError> {
     let value = msg.header(headers::DIGEST).ok_or(SignatureError::DigestMissing)?.trim();
-    let expected = sha256(&msg.body);
-    let got = match encoding {
-        DigestEncoding::Hex => decode_hex_digest(value)?,
-        DigestEncoding::Base64 | DigestEncoding::PrefixedHex => {
-            let mut sha256 = None;
-            let mut others = Vec::new();
-            for part in value.split(',') {
-                let (alg, v) =
-                    part.trim().split_once('=').ok_or_else(|| SignatureError::DigestMalformed(value.into()))?;
-                if alg.eq_ignore_ascii_case("SHA-256") {
-                    sha256 = Some(v);
-                } else {
-                    others.push(alg.to_string());
-                }
-            }
-            let v = sha256.ok_or_else(|| SignatureError::DigestAlgorithm(others.join(", ")))?;
-            if encoding == DigestEncoding::Base64 {
-                B64.decode(v).map_err(|_| SignatureError::BadBase64("Digest"))?
-            } else {
-                decode_hex_digest(v)?
-            }
+    if encoding == DigestEncoding::Hex {
+        return match decode_hex_digest(value)? == sha256(&msg.body).as_ref() {
+            true => Ok(()),
+            false => Err(SignatureError::DigestMismatch),
+        };
+    }
+    // Every entry of a known algorithm must match; at least one must be there.
+    let mut checked = false;
+    let mut others = Vec::new();
+    for part in value.split(',') {
+        let (alg, v) = part.trim().split_once('=').ok_or_else(|| SignatureError::DigestMalformed(value.into()))?;
+        let algorithm = match DigestAlgorithm::named(alg) {
+            Some(DigestAlgorithm::Sha512) if !sha512 => None,
+            known => known,
+        };
+        let Some(algorithm) = algorithm else {
+            others.push(alg.to_string());
+            continue;
+        };
+        let got = match encoding {
+            DigestEncoding::Base64 => B64.decode(v).map_err(|_| SignatureError::BadBase64("Digest"))?,
+            _ => decode_hex_digest(v)?,
+        };
+        if got != algorithm.hash(&msg.body) {
+            return Err(SignatureError::DigestMismatch);
         }
-    };
-    if got.as_slice() != expected.as_ref() {
-        return Err(SignatureError::DigestMismatch);
+        checked = true;
+    }
+    if !checked {
+        return Err(SignatureError::DigestAlgorithm(others.join(", ")));
     }
     Ok(())
+}
+
+/// Where the dialect wants an `X-Request-ID` (Berlin Group): present, and a UUID.
+pub(super) fn check_request_id(msg: &Message, policy: &VerifyPolicy) -> Result<(), SignatureError> {
+    if !(policy.dialect.request_id && policy.check_request_id) {
+        return Ok(());
+    }
+    let id = msg.header(headers::REQUEST_ID).ok_or(SignatureError::RequestIdMissing)?;
+    match uuid::Uuid::try_parse(id.trim()) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(SignatureError::RequestIdNotUuid(id.to_string())),
+    }
 }
 
 fn decode_hex_digest(v: &str) -> Result<Vec<u8>, SignatureError> {
@@ -516,6 +555,20 @@ fn check_key_id(key_id: &str, style: &KeyIdStyle, cert: &CertInfo) -> Result<(),
             }
         }
         KeyIdStyle::Name(_) => Ok(()),
+        KeyIdStyle::Url(_) => {
+            let url = url::Url::parse(key_id).map_err(|_| malformed())?;
+            if url.scheme() != "https" {
+                return Err(malformed());
+            }
+            let tail = url.path().rsplit('/').next().unwrap_or_default().to_ascii_lowercase();
+            if tail.ends_with(&cert.fingerprint) {
+                Ok(())
+            } else {
+                Err(SignatureError::KeyIdMismatch(
+                    "the URL does not end in the certificate's SHA-256 fingerprint".into(),
+                ))
+            }
+        }
     }
 }
 
@@ -619,7 +672,7 @@ mod properties {
         fn digest_and_date_parsers_never_panic(digest in ".*", date in ".*", body in proptest::collection::vec(any::<u8>(), 0..64)) {
             let msg = message(VALID.into(), digest, date, String::new(), body);
             for encoding in [DigestEncoding::Base64, DigestEncoding::Hex, DigestEncoding::PrefixedHex] {
-                let _ = check_digest(&msg, encoding);
+                let _ = check_digest(&msg, encoding, true);
             }
             let _ = check_date(&msg, Some(Duration::from_secs(300)), true, SystemTime::now());
             let _ = check_date(&msg, None, false, SystemTime::UNIX_EPOCH);

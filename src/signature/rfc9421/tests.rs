@@ -104,7 +104,7 @@ fn signed_request(identity: &crate::pki::Identity, d: &Dialect, at: SystemTime) 
 }
 
 fn policy(d: &Dialect) -> VerifyPolicy {
-    VerifyPolicy { dialect: d.clone(), ..VerifyPolicy::default() }
+    VerifyPolicy::of(d.clone())
 }
 
 #[test]
