@@ -323,6 +323,10 @@ pub struct ServeArgs {
     /// Accepted clock skew of a signed Date, in seconds (up to a day).
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub max_skew: u64,
+    /// Verify signatures in this target profile's dialect (`berlin-group`, `fapi-message-signing`,
+    /// a profile of the project): its scheme, signed headers, keyId style, digest.
+    #[arg(long)]
+    pub dialect_of: Option<String>,
     /// Plain profile: require this initial access token to register.
     #[arg(long)]
     pub initial_access_token: Option<String>,
@@ -902,9 +906,15 @@ fn serve(args: &ServeArgs) -> Result<Outcome, Error> {
     if args.list_variants {
         return print(&listing(Variant::ALL, Variant::name, Variant::description));
     }
-    let pki = ensure_pki(&args.place.layout()?.pki, &PkiOptions::default())?;
+    let layout = args.place.layout()?;
+    let pki = ensure_pki(&layout.pki, &PkiOptions::default())?;
+    let dialect = match &args.dialect_of {
+        Some(name) => crate::scenario::Profile::load(name, &layout.profiles)?.signature.dialect,
+        None => Dialect::default(),
+    };
     let config = ServerConfig {
         listen: args.listen,
+        dialect,
         profile: args.mode.into(),
         flaws: parse_flaws(&args.flaws)?,
         variants: parse_variants(&args.variants)?,

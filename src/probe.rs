@@ -17,6 +17,9 @@ use crate::run::Target;
 use crate::scenario::{DateOffset, Operation, RequestSpec};
 use crate::signature::{self, headers, Dialect, DigestEncoding, Message, Scheme, SignInputs};
 
+/// The header an extra signed header is.
+const EXTRA_HEADER: &str = "X-DCR-Harness-Probe";
+
 /// The largest skew searched for, either way: a day.
 pub const MAX_SKEW_S: i64 = 86_400;
 
@@ -62,7 +65,7 @@ impl Spelling {
             Spelling::KeyIdCaWithSpaces => "keyId CA with `, ` between RDNs",
             Spelling::KeyIdCaReversed => "keyId CA in reversed RDN order",
             Spelling::HeaderNamesCanonical => "header names in `headers` capitalised (`Date`, `Digest`)",
-            Spelling::ExtraSignedHeader => "an extra signed header (`x-request-id`)",
+            Spelling::ExtraSignedHeader => "an extra signed header (`x-dcr-harness-probe`)",
             Spelling::CertificatePem => "TPP-Signature-Certificate as PEM with its armour",
             Spelling::AuthorizationSignature => {
                 "the signature in `Authorization: Signature ...` instead of `Signature`"
@@ -82,8 +85,8 @@ impl Spelling {
         match self {
             Spelling::HeaderNamesCanonical => d.header_case = signature::HeaderCase::Canonical,
             Spelling::ExtraSignedHeader => {
-                msg.set_header("X-Request-ID", &uuid::Uuid::new_v4().to_string());
-                d.headers.push("x-request-id".into());
+                msg.set_header(EXTRA_HEADER, "1");
+                d.headers.push(EXTRA_HEADER.to_ascii_lowercase());
             }
             _ => {}
         }

@@ -296,3 +296,34 @@ fn explain_reads_back_what_sign_raw_wrote_and_names_the_broken_rule() {
         }
     }
 }
+
+/// The binaries end to end: `serve --max-skew 137 --dialect-of berlin-group` in one process,
+/// `probe --profile berlin-group --target` in another, which reports the skew the server was
+/// started with, to the second, either way.
+#[test]
+fn probe_reports_the_max_skew_a_served_reference_server_was_started_with() {
+    use std::io::BufRead;
+    test_pki();
+    let mut server = dcr_harness::testing::binary(env!("CARGO_BIN_EXE_dcr-harness"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--max-skew", "137", "--dialect-of", "berlin-group", "--pki"])
+        .arg(pki_dir())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let mut url = String::new();
+    std::io::BufReader::new(server.stdout.take().expect("stdout")).read_line(&mut url).expect("the URL line");
+    let out = harness(&["probe", "--profile", "berlin-group", "--target", url.trim(), "--pki", &pki_dir()]);
+    let _ = server.kill();
+    let _ = server.wait();
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    for direction in ["in the past", "in the future"] {
+        let edge = ["136", "137"].iter().any(|s| text.contains(&format!("up to **{s} s** {direction}")));
+        assert!(edge, "{direction}: {text}");
+    }
+    assert!(
+        text.contains("| Digest as SHA-512 only (`SHA-512=`) | accepted |"),
+        "the Berlin Group takes SHA-512: {text}"
+    );
+}
