@@ -333,6 +333,10 @@ pub struct ServeArgs {
     /// Serve plain HTTP (for the plain profile on loopback; no mTLS possible).
     #[arg(long)]
     pub http: bool,
+    /// Ask no QTSP whether certificates are revoked (by default the test QTSP's OCSP responder
+    /// and CRL run beside the server, on 127.0.0.1, and it asks them).
+    #[arg(long)]
+    pub no_revocation: bool,
     /// Print the named flaws and exit.
     #[arg(long)]
     pub list_flaws: bool,
@@ -907,12 +911,12 @@ fn serve(args: &ServeArgs) -> Result<Outcome, Error> {
         return print(&listing(Variant::ALL, Variant::name, Variant::description));
     }
     let layout = args.place.layout()?;
-    let pki = ensure_pki(&layout.pki, &PkiOptions::default())?;
+    let pki = std::sync::Arc::new(ensure_pki(&layout.pki, &PkiOptions::default())?);
     let dialect = match &args.dialect_of {
         Some(name) => crate::scenario::Profile::load(name, &layout.profiles)?.signature.dialect,
         None => Dialect::default(),
     };
-    let config = ServerConfig {
+    let mut config = ServerConfig {
         listen: args.listen,
         dialect,
         profile: args.mode.into(),
@@ -932,6 +936,12 @@ fn serve(args: &ServeArgs) -> Result<Outcome, Error> {
         .chain(config.variants.iter().map(|v| format!("variant {v}")))
         .collect();
     runtime()?.block_on(async {
+        // The test QTSP's OCSP responder and CRL, which the server asks about certificates.
+        let qtsp = match args.no_revocation {
+            true => None,
+            false => Some(crate::qtsp::start(pki.clone()).await.map_err(Error::Qtsp)?),
+        };
+        config.revocation = qtsp.as_ref().map(|q| q.revocation_config(false));
         let server = crate::server::start(&pki, config).await.map_err(Error::Serve)?;
         print(&format!("{}\n", server.url()))?;
         let mode = clap::ValueEnum::to_possible_value(&args.mode).map(|v| v.get_name().to_string());
@@ -943,6 +953,9 @@ fn serve(args: &ServeArgs) -> Result<Outcome, Error> {
         );
         wait_for_stop_signal().await;
         server.stop().await;
+        if let Some(qtsp) = qtsp {
+            qtsp.stop().await;
+        }
         Ok(Outcome::Success)
     })
 }

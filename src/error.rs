@@ -44,6 +44,9 @@ pub enum Error {
     /// The harness's key store could not start.
     #[error("the key store could not start: {0}")]
     Keystore(#[source] crate::keystore::KeystoreError),
+    /// The test QTSP's status services could not start.
+    #[error("the test QTSP's status services could not start: {0}")]
+    Qtsp(#[source] crate::qtsp::QtspError),
     /// An output file (report, snapshot, summary) could not be written.
     #[error("cannot write {}: {source}", .path.display())]
     Output {
@@ -85,6 +88,7 @@ impl Error {
             Error::Unreachable { .. } => ErrorKind::Unreachable,
             Error::Serve(_)
             | Error::Keystore(_)
+            | Error::Qtsp(_)
             | Error::Output { .. }
             | Error::Stdout(_)
             | Error::Runtime(_)

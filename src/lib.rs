@@ -19,6 +19,7 @@ pub mod preflight;
 pub mod probe;
 pub mod project;
 pub mod protocol;
+pub mod qtsp;
 pub mod report;
 pub mod run;
 pub mod scenario;

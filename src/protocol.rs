@@ -31,6 +31,8 @@ pub mod policy {
     pub const ASSERTION_REPLAY: &str = "assertion-replay";
     pub const JWKS_URI: &str = "jwks-uri";
     pub const BERLIN_GROUP_SIGNING: &str = "berlin-group-signing";
+    pub const REVOCATION_CHECK: &str = "revocation-check";
+    pub const REVOCATION_HARD_FAIL: &str = "revocation-hard-fail";
 }
 
 /// Which kind of DCR server to be.

@@ -123,16 +123,27 @@ pub struct Prepared {
     pub embedded: Option<server::RunningServer>,
     /// The harness's key store, where the profile holds the jwks-uri policy.
     pub keystore: Option<crate::keystore::Keystore>,
+    /// The test QTSP's status services, where the embedded server asks them (the profile holds
+    /// the revocation-check policy).
+    pub qtsp: Option<crate::qtsp::Qtsp>,
 }
 
 impl Prepared {
-    /// Stops what was started for the run: the embedded server and the key store.
-    pub async fn stop(embedded: Option<server::RunningServer>, keystore: Option<crate::keystore::Keystore>) {
+    /// Stops what was started for the run: the embedded server, the key store and the QTSP's
+    /// services.
+    pub async fn stop(
+        embedded: Option<server::RunningServer>,
+        keystore: Option<crate::keystore::Keystore>,
+        qtsp: Option<crate::qtsp::Qtsp>,
+    ) {
         if let Some(server) = embedded {
             server.stop().await;
         }
         if let Some(keystore) = keystore {
             keystore.stop().await;
+        }
+        if let Some(qtsp) = qtsp {
+            qtsp.stop().await;
         }
     }
 }
@@ -166,6 +177,7 @@ pub async fn prepare(
         return Err(Error::input("target", problem));
     }
     let mut embedded = None;
+    let mut qtsp = None;
     let base_url = match remote {
         Some(url) => url,
         None => {
@@ -175,7 +187,19 @@ pub async fn prepare(
                     profile.policies.remove(policy);
                 }
             }
+            // The embedded server asks the test QTSP about certificates where the profile says
+            // a server must: its services run on this host for as long as the server does.
+            let revocation = match profile.holds(crate::protocol::policy::REVOCATION_CHECK) {
+                true => {
+                    let services = crate::qtsp::start(pki.clone()).await.map_err(Error::Qtsp)?;
+                    let config = services.revocation_config(false);
+                    qtsp = Some(services);
+                    Some(config)
+                }
+                false => None,
+            };
             let config = ServerConfig {
+                revocation,
                 profile: profile.embedded.profile,
                 cert_check: profile.embedded.cert_check,
                 max_skew: std::time::Duration::from_secs(profile.signature.date_window_s),
@@ -221,7 +245,7 @@ pub async fn prepare(
             .await
             .map_err(|cause| Error::Unreachable { target: target.base_url.clone(), cause: cause.into() })?;
     }
-    Ok(Prepared { target: Arc::new(target), scenarios, embedded, keystore })
+    Ok(Prepared { target: Arc::new(target), scenarios, embedded, keystore, qtsp })
 }
 
 /// Runs the suite as `options` say.
@@ -232,7 +256,7 @@ pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Er
         Err(e) => {
             // An empty ledger goes; one naming a probe client stays, and the error names it.
             prepared.target.ledger.finish();
-            Prepared::stop(prepared.embedded, prepared.keystore).await;
+            Prepared::stop(prepared.embedded, prepared.keystore, prepared.qtsp).await;
             return Err(e);
         }
     };
@@ -256,7 +280,7 @@ pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Er
     let handshakes =
         prepared.embedded.as_ref().map(|s| s.stats().handshakes.load(std::sync::atomic::Ordering::Relaxed));
     let clients_left = prepared.embedded.as_ref().map(|s| s.registered_clients());
-    Prepared::stop(prepared.embedded, prepared.keystore).await;
+    Prepared::stop(prepared.embedded, prepared.keystore, prepared.qtsp).await;
     Ok(SuiteRun { result, handshakes, clients_left })
 }
 
@@ -307,7 +331,7 @@ pub async fn cleanup(layout: &Layout, ledger: &Path, profile: Option<&str>) -> R
             results.push(result);
         }
         prepared.target.ledger.finish();
-        Prepared::stop(prepared.embedded, prepared.keystore).await;
+        Prepared::stop(prepared.embedded, prepared.keystore, prepared.qtsp).await;
     }
     Ok(CleanupRun { results, ledger: book.finish() })
 }
@@ -443,7 +467,7 @@ pub fn load_known_failures(path: &Path) -> Result<BTreeMap<String, String>, Erro
 pub async fn probe(layout: &Layout, profile: &str, target: Option<String>) -> Result<crate::probe::Report, Error> {
     let prepared = prepare(layout, profile, target, &Embedded::default(), |_| {}).await?;
     let report = crate::probe::probe(prepared.target.clone()).await;
-    Prepared::stop(prepared.embedded, prepared.keystore).await;
+    Prepared::stop(prepared.embedded, prepared.keystore, prepared.qtsp).await;
     report
 }
 

@@ -65,6 +65,16 @@ pub fn test_pki() -> &'static Pki {
     })
 }
 
+/// The test PKI shared, as the services that keep it (the QTSP's) take it.
+pub fn test_pki_shared() -> std::sync::Arc<Pki> {
+    static PKI: OnceLock<std::sync::Arc<Pki>> = OnceLock::new();
+    PKI.get_or_init(|| {
+        test_pki();
+        std::sync::Arc::new(Pki::load(&test_pki_dir()).expect("the test PKI loads"))
+    })
+    .clone()
+}
+
 /// A self-signed identity with a fresh key of `key_type`, written under `target/test-keys/`.
 pub fn self_signed_identity(key_type: KeyType) -> Identity {
     use rcgen::{CertificateParams, KeyPair, RsaKeySize, PKCS_ECDSA_P256_SHA256, PKCS_RSA_SHA256};

@@ -629,7 +629,7 @@ async fn a_client_managed_by_its_own_token_is_deleted_from_the_ledger_later() {
     assert_eq!(answer.status, 201, "{}", String::from_utf8_lossy(&answer.body));
     session.absorb(&Lesson::without_capture(Operation::Register, "client", "client", true), Answer::from(&answer));
     let ledger = prepared.target.ledger.finish().expect("the ledger names the client");
-    suite::Prepared::stop(prepared.embedded, prepared.keystore).await;
+    suite::Prepared::stop(prepared.embedded, prepared.keystore, prepared.qtsp).await;
     assert_eq!(server.registered_clients(), 1, "a run killed before its cleanup");
     let kept = std::fs::read_to_string(&ledger).expect("the ledger");
     assert!(kept.contains("\"secret\"") && kept.contains("client_secret_basic"), "what a token needs: {kept}");

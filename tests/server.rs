@@ -5,8 +5,10 @@
 mod common;
 
 use common::*;
+use dcr_harness::qtsp;
 use dcr_harness::server::{CertCheck, DcrAuth, Flaw, ServerConfig, ServerProfile, Variant};
 use dcr_harness::signature::Mutation;
+use dcr_harness::testing::test_pki_shared;
 use dcr_harness::transport::TransportError;
 use serde_json::{json, Value};
 
@@ -242,6 +244,7 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
         AcceptWeakKey => register_observed(reg().signer(Some("qseal-rsa1024"))).await,
         AcceptDuplicateHeaders => register_observed(reg().mutation(Mutation::SignatureHeaderDuplicated)).await,
         SkipSignatureTag => register_observed(reg().mutation(Mutation::TagWrong)).await,
+        SkipRevocationCheck => register_observed(reg().signer(Some("qseal-revoked"))).await,
         SkipRequestIdCheck => register_observed(reg().mutation(Mutation::RequestIdMissing)).await,
         PresentHeadersNeedNoSignature => {
             register_observed(reg().header("PSU-ID", "psu-1").mutation(Mutation::PresentHeaderNotSigned)).await
@@ -629,19 +632,34 @@ async fn every_flaw_switches_its_rule_off_and_only_with_the_flaw() {
     let mut not_off = Vec::new();
     for flaw in Flaw::ALL {
         let dialect = dialect_for(*flaw);
+        // The revocation rule needs the test QTSP's services to ask.
+        let qtsp = match *flaw == Flaw::SkipRevocationCheck {
+            true => Some(qtsp::start(test_pki_shared()).await.expect("the QTSP's services start")),
+            false => None,
+        };
+        let revocation = qtsp.as_ref().map(|q| q.revocation_config(false));
         let clean = Ctx::start(ServerConfig {
             profile: profile_for(*flaw),
             dialect: dialect.clone(),
+            revocation: revocation.clone(),
             ..ServerConfig::default()
         })
         .await;
         let enforced = probe(&clean, *flaw).await;
         clean.server.stop().await;
-        let config =
-            ServerConfig { profile: profile_for(*flaw), flaws: [*flaw].into(), dialect, ..ServerConfig::default() };
+        let config = ServerConfig {
+            profile: profile_for(*flaw),
+            flaws: [*flaw].into(),
+            dialect,
+            revocation,
+            ..ServerConfig::default()
+        };
         let flawed = Ctx::start(config).await;
         let relaxed = probe(&flawed, *flaw).await;
         flawed.server.stop().await;
+        if let Some(qtsp) = qtsp {
+            qtsp.stop().await;
+        }
         if enforced == relaxed {
             not_off.push(format!("{flaw}: `{enforced}` either way"));
         }
@@ -834,6 +852,21 @@ async fn each_variant_really_behaves_as_it_says_and_the_default_does_not() {
                 assert_eq!(relative.status, 400, "a relative URI has no substitute: {}", outcome(&relative));
                 ctx.server.stop().await;
             }
+            Variant::RevocationSoftFail => {
+                let qtsp = qtsp::start(test_pki_shared()).await.expect("the QTSP's services start");
+                for (variants, expected) in [(vec![], "401 CERTIFICATE_INVALID"), (vec![variant], "201")] {
+                    let config = ServerConfig {
+                        revocation: Some(qtsp.revocation_config(false)),
+                        variants: variants.into_iter().collect(),
+                        ..ServerConfig::default()
+                    };
+                    let ctx = Ctx::start(config).await;
+                    let unknown = Call::post(REGISTER, &registration_body()).signer(Some("qseal-status-unknown"));
+                    assert_eq!(outcome(&ctx.answer(unknown).await), expected, "{variant}");
+                    ctx.server.stop().await;
+                }
+                qtsp.stop().await;
+            }
             Variant::RatRevokedOnMisuse => {
                 for (variants, expected) in [(vec![], (401, 200)), (vec![variant], (401, 401))] {
                     let config = ServerConfig {
@@ -908,4 +941,40 @@ async fn token_grants_under(variant: Option<Variant>) -> (u16, u16) {
     }
     ctx.server.stop().await;
     (statuses[0], statuses[1])
+}
+
+/// The QTSP's answers as the server uses them, through its OCSP responder and (preferring it)
+/// its CRL: a revoked QWAC and QSEAL are refused with CERTIFICATE_REVOKED, a good one passes; a
+/// status that cannot be had is refused, unless the server soft-fails, and a revoked
+/// certificate is refused even then.
+#[tokio::test(flavor = "multi_thread")]
+async fn revoked_certificates_are_refused_by_ocsp_and_by_crl_and_soft_fail_lets_only_the_unknown_through() {
+    let qtsp = qtsp::start(test_pki_shared()).await.expect("the QTSP's services start");
+    let body = registration_body();
+    let reg = || Call::post(REGISTER, &body);
+    for prefer_crl in [false, true] {
+        let config = ServerConfig { revocation: Some(qtsp.revocation_config(prefer_crl)), ..ServerConfig::default() };
+        let ctx = Ctx::start(config).await;
+        let answers = [
+            (reg(), "201"),
+            (reg().tls(Some("qwac-revoked")), "401 CERTIFICATE_REVOKED"),
+            (reg().signer(Some("qseal-revoked")), "401 CERTIFICATE_REVOKED"),
+            (reg().signer(Some("qseal-responder-down")), "401 CERTIFICATE_INVALID"),
+        ];
+        for (call, expected) in answers {
+            assert_eq!(outcome(&ctx.answer(call).await), expected, "prefer_crl {prefer_crl}");
+        }
+        ctx.server.stop().await;
+    }
+    let soft = ServerConfig {
+        revocation: Some(qtsp.revocation_config(false)),
+        variants: [Variant::RevocationSoftFail].into(),
+        ..ServerConfig::default()
+    };
+    let ctx = Ctx::start(soft).await;
+    assert_eq!(outcome(&ctx.answer(reg().signer(Some("qseal-status-unknown"))).await), "201");
+    assert_eq!(outcome(&ctx.answer(reg().signer(Some("qseal-responder-down"))).await), "201");
+    assert_eq!(outcome(&ctx.answer(reg().signer(Some("qseal-revoked"))).await), "401 CERTIFICATE_REVOKED");
+    ctx.server.stop().await;
+    qtsp.stop().await;
 }

@@ -202,7 +202,7 @@ pub async fn run(
             met: false,
         });
     }
-    suite::Prepared::stop(prepared.embedded, prepared.keystore).await;
+    suite::Prepared::stop(prepared.embedded, prepared.keystore, prepared.qtsp).await;
     Ok((measurement, report))
 }
 

@@ -29,6 +29,12 @@ enum Variant {
     WrongRole,
     OtherOrg,
     Rsa1024,
+    /// Revoked by the QTSP: its OCSP responder says so and its CRL lists it.
+    Revoked,
+    /// Issued, but unknown to the QTSP's OCSP responder.
+    StatusUnknown,
+    /// Its AIA names a responder that never answers, and it names no CRL.
+    ResponderDown,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -89,6 +95,26 @@ const CATALOG: &[Spec] = &[
     spec("qseal-untrusted", Qseal, A, ByUntrusted, Current, Normal, "QSEAL of TPP A from an untrusted CA"),
     spec("qseal-other-org", Qseal, A, ByQtsp, Current, OtherOrg, "QSEAL of another organisation"),
     spec("qseal-rsa1024", Qseal, A, ByQtsp, Current, Rsa1024, "QSEAL of TPP A with a weak RSA-1024 key"),
+    spec("qwac-revoked", Qwac, A, ByQtsp, Current, Revoked, "QWAC of TPP A, revoked by the QTSP (OCSP and CRL)"),
+    spec("qseal-revoked", Qseal, A, ByQtsp, Current, Revoked, "QSEAL of TPP A, revoked by the QTSP (OCSP and CRL)"),
+    spec(
+        "qseal-status-unknown",
+        Qseal,
+        A,
+        ByQtsp,
+        Current,
+        StatusUnknown,
+        "QSEAL of TPP A that the QTSP's OCSP responder does not know",
+    ),
+    spec(
+        "qseal-responder-down",
+        Qseal,
+        A,
+        ByQtsp,
+        Current,
+        ResponderDown,
+        "QSEAL of TPP A whose OCSP responder never answers (and no CRL)",
+    ),
 ];
 
 /// The names of every generated identity, in catalog order.
@@ -280,7 +306,11 @@ fn why_regenerate(dir: &Path, manifest: &Manifest, spec: &Spec, now: OffsetDateT
         Expired => info.not_after >= now,
         NotYetValid => info.not_before <= soon,
     };
-    stale.then_some(Regenerate::Routine)
+    // Leaves made before the QTSP published their status name no responder: made again.
+    let unpublished = spec.issued_by == ByQtsp
+        && matches!(spec.kind, Qwac | Qseal)
+        && revocation::status_urls(certs[0].as_ref()).0.is_none();
+    (stale || unpublished).then_some(Regenerate::Routine)
 }
 
 #[derive(Default)]
@@ -376,6 +406,15 @@ fn generate_one(
         },
     );
     Ok(())
+}
+
+/// The issuing CA as rcgen signs with it (a CRL): its parameters and key, from its files.
+pub(super) fn issuing_ca(dir: &Path, manifest: &Manifest) -> Result<(CertificateParams, KeyPair), String> {
+    let spec = CATALOG.iter().find(|s| s.kind == Issuing).ok_or("no issuing CA in the catalog")?;
+    let entry = manifest.identities.get(spec.name).ok_or("the issuing CA is not in the manifest")?;
+    let key_pem = std::fs::read_to_string(dir.join(&entry.key)).map_err(|e| e.to_string())?;
+    let key = KeyPair::from_pem(&key_pem).map_err(|e| e.to_string())?;
+    Ok((ca_params(spec, OffsetDateTime::now_utc()).map_err(|e| e.to_string())?, key))
 }
 
 fn issuer_name(issued_by: IssuedBy) -> &'static str {
@@ -497,6 +536,16 @@ fn leaf_params(spec: &Spec, tpp: Option<&TppEntry>, now: OffsetDateTime) -> Resu
     let qc = QcStatements { compliance: true, qc_types: vec![qc_type], psd2, other: vec![] };
     let der = qc.to_der().map_err(|e| fail(e.to_string()))?;
     params.custom_extensions.push(CustomExtension::from_oid_content(qcstatements::QC_STATEMENTS_EXTENSION, der));
+    if spec.issued_by == ByQtsp {
+        // Where the QTSP publishes the status of what it issued (RFC 5280 §4.2.2.1, §4.2.1.13).
+        let ocsp = if spec.variant == ResponderDown { revocation::OCSP_DOWN_URL } else { revocation::OCSP_URL };
+        let aia = revocation::aia_extension(ocsp).map_err(fail)?;
+        params.custom_extensions.push(CustomExtension::from_oid_content(&[1, 3, 6, 1, 5, 5, 7, 1, 1], aia));
+        if spec.variant != ResponderDown {
+            params.crl_distribution_points =
+                vec![rcgen::CrlDistributionPoint { uris: vec![revocation::CRL_URL.to_string()] }];
+        }
+    }
     Ok(params)
 }
 

@@ -15,6 +15,8 @@ const ORGANIZATION_IDENTIFIER: &str = "2.5.4.97";
 #[derive(Debug, Clone)]
 pub struct CertInfo {
     pub subject: String,
+    /// The subject DN as DER (what an OCSP CertID hashes for an issuer).
+    pub subject_der: Vec<u8>,
     pub issuer: String,
     /// Attributes of the issuer DN as (short type, value), in certificate order.
     pub issuer_attributes: Vec<(String, String)>,
@@ -96,6 +98,7 @@ impl CertInfo {
         let issuer_attributes = name_attributes(&tbs.issuer);
         Ok(CertInfo {
             subject: tbs.subject.to_string(),
+            subject_der: tbs.subject.as_raw().to_vec(),
             issuer: tbs.issuer.to_string(),
             issuer_rfc4514: rfc4514(&issuer_attributes),
             issuer_attributes,

@@ -12,6 +12,7 @@ pub mod inspect;
 pub mod jws;
 pub mod keys;
 pub mod qcstatements;
+pub mod revocation;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -226,6 +227,7 @@ pub mod names {
     pub const QSEAL: &str = "qseal";
     pub const QWAC_B: &str = "qwac-b";
     pub const QSEAL_B: &str = "qseal-b";
+    pub const ISSUING_CA: &str = "issuing-ca";
     pub const TPP_A: &str = "tpp-a";
     pub const TPP_B: &str = "tpp-b";
 }

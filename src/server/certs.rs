@@ -19,6 +19,7 @@ pub enum CertProblem {
     Expired(String),
     Invalid(String),
     Role(String),
+    Revoked(String),
 }
 
 impl CertProblem {
@@ -28,13 +29,16 @@ impl CertProblem {
             CertProblem::Expired(_) => "CERTIFICATE_EXPIRED",
             CertProblem::Invalid(_) => "CERTIFICATE_INVALID",
             CertProblem::Role(_) => "ROLE_INVALID",
+            CertProblem::Revoked(_) => "CERTIFICATE_REVOKED",
         }
     }
 
     pub fn text(&self) -> String {
         match self {
             CertProblem::Missing => "a client certificate (QWAC) is required".into(),
-            CertProblem::Expired(t) | CertProblem::Invalid(t) | CertProblem::Role(t) => t.clone(),
+            CertProblem::Expired(t) | CertProblem::Invalid(t) | CertProblem::Role(t) | CertProblem::Revoked(t) => {
+                t.clone()
+            }
         }
     }
 }

@@ -25,6 +25,7 @@ named_catalog!(Flaw, UnknownFlaw, "flaw", "--list-flaws", {
     AcceptUntrustedQseal = "accept-untrusted-qseal", "the signing certificate need not chain to the QTSP";
     AcceptExpiredQseal = "accept-expired-qseal", "the signing certificate's validity period is not checked";
     SkipOrgMatch = "skip-org-match", "the QSEAL's organisation need not be the QWAC's";
+    SkipRevocationCheck = "skip-revocation-check", "no QTSP is asked whether a QWAC or QSEAL is revoked";
     AcceptWeakKey = "accept-weak-key", "RSA keys under 2048 bits may sign";
     AcceptDuplicateHeaders = "accept-duplicate-headers", "a duplicated Signature, Digest or Date header is resolved by taking the first";
     SkipRequestIdCheck = "skip-request-id-check", "(Berlin Group) X-Request-ID need not be there or be a UUID";

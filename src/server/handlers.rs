@@ -83,6 +83,7 @@ pub(super) async fn handle(state: &State, peer: &Peer, request: Request<Incoming
         Ok(body) => body,
         Err(answer) => return answer,
     };
+    learn_revocation_status(state, peer, &parts).await;
     let _claim = match (&route, state.config.varies(Variant::ConcurrentUpdate409)) {
         (Route::Client(id), true) if parts.method == Method::PUT => match UpdateClaim::take(state, id) {
             Some(claim) => {
@@ -106,6 +107,27 @@ pub(super) async fn handle(state: &State, peer: &Peer, request: Request<Incoming
         (route, ServerProfile::Smbc) => smbc(state, peer, &parts, body, route),
         (route, ServerProfile::Plain | ServerProfile::Fapi) => plain(state, &parts, &body, route),
         (route, ServerProfile::Obuk) => obuk(state, peer, &parts, &body, route),
+    }
+}
+
+/// Asks the QTSP (where the server does) about the certificates this request presents: the
+/// client certificate and the signing certificate, so that judging them later needs no wait.
+async fn learn_revocation_status(state: &State, peer: &Peer, parts: &Parts) {
+    let Some(revocation) = &state.revocation else { return };
+    if let Some(leaf) = peer.chain.first() {
+        revocation.refresh(leaf.as_ref()).await;
+    }
+    let signing = header(&parts.headers, crate::signature::headers::CERTIFICATE).and_then(|value| {
+        let body: String = value
+            .replace("-----BEGIN CERTIFICATE-----", "")
+            .replace("-----END CERTIFICATE-----", "")
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        B64.decode(body.as_bytes()).ok()
+    });
+    if let Some(der) = signing {
+        revocation.refresh(&der).await;
     }
 }
 
@@ -235,6 +257,10 @@ fn qwac_of(state: &State, peer: &Peer, now: SystemTime, flaws: &impl Fn(Flaw) ->
         }
     }
     let qwac = judge_qwac(&state.trust, &peer.chain, &state.config.required_roles, now, flaws)?;
+    if let (Some(revocation), Some(leaf)) = (&state.revocation, peer.chain.first()) {
+        let info = crate::pki::CertInfo::from_der(leaf.as_ref()).map_err(|e| CertProblem::Invalid(e.to_string()))?;
+        revocation.judge(&info, state.config.varies(Variant::RevocationSoftFail))?;
+    }
     let org = qwac.organization_identifier.clone();
     let _ = peer.qwac.set(qwac);
     Ok(org)

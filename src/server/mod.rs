@@ -19,6 +19,7 @@ mod handlers;
 pub mod metadata;
 mod request_object;
 mod response;
+mod revocation;
 mod statement;
 mod store;
 mod tls;
@@ -39,6 +40,7 @@ use tokio_rustls::TlsAcceptor;
 
 pub use crate::protocol::{CertCheck, DcrAuth, ServerProfile, CLIENT_ID_HEADER, CLIENT_SECRET_HEADER};
 pub use flaw::Flaw;
+pub use revocation::RevocationConfig;
 pub use variant::Variant;
 
 use crate::pki::{Pki, PspRole};
@@ -68,6 +70,9 @@ pub struct ServerConfig {
     pub secret_lifetime: Duration,
     /// Serve plain HTTP instead of HTTPS (a plain RFC 7591 server on loopback; no mTLS).
     pub plain_http: bool,
+    /// Ask the test QTSP whether certificates are revoked (its services on loopback); none asks
+    /// nothing.
+    pub revocation: Option<RevocationConfig>,
 }
 
 impl Default for ServerConfig {
@@ -87,6 +92,7 @@ impl Default for ServerConfig {
             initial_access_token: None,
             secret_lifetime: Duration::from_secs(90 * 24 * 3600),
             plain_http: false,
+            revocation: None,
         }
     }
 }
@@ -194,6 +200,9 @@ pub struct SignatureVerifier {
     flaws: BTreeSet<Flaw>,
     /// With the variant: signatures seen within the Date window, refused if seen again.
     replays: Option<ReplayGuard>,
+    /// The signing certificate's revocation status, where the server asks.
+    revocation: Option<Arc<revocation::Revocation>>,
+    soft_fail: bool,
 }
 
 /// The signatures accepted in the last `span` (twice the Date skew: as long as a copy could
@@ -236,7 +245,14 @@ impl SignatureVerifier {
             replays: config
                 .varies(Variant::SignatureReplayRefused)
                 .then(|| ReplayGuard { span: config.max_skew.saturating_mul(2), seen: Default::default() }),
+            revocation: None,
+            soft_fail: config.varies(Variant::RevocationSoftFail),
         }
+    }
+
+    fn with_revocation(mut self, revocation: Option<Arc<revocation::Revocation>>) -> Self {
+        self.revocation = revocation;
+        self
     }
 
     /// Verifies `msg` as signed by a QSEAL of the organisation `tpp` at `now`.
@@ -252,11 +268,11 @@ impl SignatureVerifier {
         let verified = crate::signature::verify_with_cache(msg, &self.policy, now, &self.certificates)
             .map_err(|e| handlers::signature_refusal(&e))?;
         let cert = &verified.certificate;
-        certs::judge_qseal(&self.trust, cert, tpp, now, &|f| self.flaws.contains(&f)).map_err(|p| Refusal {
-            status: 401,
-            code: p.code(),
-            text: p.text(),
-        })?;
+        let refusal = |p: certs::CertProblem| Refusal { status: 401, code: p.code(), text: p.text() };
+        certs::judge_qseal(&self.trust, cert, tpp, now, &|f| self.flaws.contains(&f)).map_err(refusal)?;
+        if let Some(revocation) = &self.revocation {
+            revocation.judge(&cert.info, self.soft_fail).map_err(refusal)?;
+        }
         let signature = msg.header(crate::signature::headers::SIGNATURE).unwrap_or_default();
         match &self.replays {
             Some(guard) if !guard.first_use(signature, now) => {
@@ -288,6 +304,8 @@ struct State {
     stats: Arc<Stats>,
     /// The test directory whose software statements the `fapi` mode accepts.
     directory: Option<statement::Directory>,
+    /// Asks the QTSP whether certificates are revoked, where the config says so.
+    revocation: Option<Arc<revocation::Revocation>>,
 }
 
 /// A running reference server.
@@ -349,8 +367,15 @@ pub async fn start(pki: &Pki, config: ServerConfig) -> Result<RunningServer, Ser
     let stats = Arc::new(Stats::default());
     let url = format!("{}://{addr}", if config.plain_http { "http" } else { "https" });
     let acceptor = (!config.plain_http).then(|| TlsAcceptor::from(Arc::new(tls)));
+    let revocation = match &config.revocation {
+        Some(r) if !config.has(Flaw::SkipRevocationCheck) => {
+            Some(Arc::new(revocation::Revocation::new(pki, r.clone()).map_err(ServerError::Tls)?))
+        }
+        _ => None,
+    };
     let state = Arc::new(State {
-        verifier: SignatureVerifier::with_trust(trust.clone(), &config),
+        verifier: SignatureVerifier::with_trust(trust.clone(), &config).with_revocation(revocation.clone()),
+        revocation,
         config,
         trust,
         tpps,

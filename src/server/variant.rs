@@ -21,6 +21,7 @@ named_catalog!(Variant, UnknownVariant, "variant", "--list-variants", {
     RatRevokedOnMisuse = "rat-revoked-on-misuse", "(plain profile) a registration access token presented for a client it was not issued for (or one that does not exist) is revoked at once, stranding its own client (RFC 7592 §2.1: SHOULD be immediately revoked)";
     StatementRefusalsUnapproved = "statement-refusals-unapproved", "(fapi profile) every refused software statement is answered unapproved_software_statement, never invalid_software_statement (RFC 7591 §3.2.2 defines both and leaves the reading to the server)";
     AssertionReplayAllowed = "assertion-replay-allowed", "a private_key_jwt client assertion may be used again while it is valid (RFC 7523 §3: the server MAY refuse a replayed jti, and need not)";
+    RevocationSoftFail = "revocation-soft-fail", "a certificate whose revocation status cannot be had (unknown to the responder, the responder down) is let through; a revoked one is still refused (soft fail, as browsers do)";
     SecretRotatedOnUpdate = "secret-rotated-on-update", "every update answers with a new client secret; the old one stops working (RFC 7592 §2.2: the client MUST discard the old)";
 });
 
@@ -43,6 +44,7 @@ impl Variant {
             Variant::UnknownClient401 => Some(policy::UNKNOWN_CLIENT_404),
             Variant::HttpRedirectsAccepted => Some(policy::HTTPS_REDIRECT_URIS),
             Variant::AssertionReplayAllowed => Some(policy::ASSERTION_REPLAY),
+            Variant::RevocationSoftFail => Some(policy::REVOCATION_HARD_FAIL),
             _ => None,
         }
     }

@@ -1,0 +1,177 @@
+//! Whether the QTSP has revoked a client or signing certificate: asked of the OCSP responder
+//! its AIA names (or read from the CRL its distribution point names, where the responder cannot
+//! answer or the server prefers CRLs), before the request is judged, and kept a while per
+//! certificate. The test QTSP's hosts (`*.qtsp.dcr-harness.test`) map to the harness's loopback
+//! services; no other host is ever asked. A revoked certificate is refused; one whose status
+//! cannot be had is refused too (hard fail) unless the `revocation-soft-fail` variant says
+//! otherwise; the `skip-revocation-check` flaw asks nothing.
+//!
+//! It holds no key: responses and CRLs are verified with the issuing CA's public key.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::pki::revocation::{self, Status};
+use crate::pki::{CertInfo, Pki};
+
+use super::certs::CertProblem;
+
+/// Where the server asks, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevocationConfig {
+    /// The harness's loopback QTSP services (`http://127.0.0.1:PORT`) that the test QTSP's
+    /// hosts map to.
+    pub qtsp: String,
+    /// Where the test QTSP's other hosts (its responder that never answers) map: a loopback
+    /// port nothing listens on.
+    pub unanswered: String,
+    /// Read the CRL first, the responder only where there is none.
+    pub prefer_crl: bool,
+}
+
+/// How long a status is kept: a good or revoked one a minute, one that could not be had a few
+/// seconds (so that a responder coming back is noticed).
+const KEEP: Duration = Duration::from_secs(60);
+const KEEP_FAILURE: Duration = Duration::from_secs(5);
+/// The most of a response or CRL read.
+const LIMIT: usize = 256 * 1024;
+/// The most certificates whose status is kept.
+const CACHE_LIMIT: usize = 4096;
+
+type Verdict = Result<Status, String>;
+
+pub(super) struct Revocation {
+    config: RevocationConfig,
+    issuer: CertInfo,
+    client: reqwest::Client,
+    cache: Mutex<HashMap<Vec<u8>, (Verdict, Instant)>>,
+}
+
+impl Revocation {
+    pub(super) fn new(pki: &Pki, config: RevocationConfig) -> Result<Self, String> {
+        let issuer = pki.identity(crate::pki::names::ISSUING_CA).map_err(|e| e.to_string())?.info.clone();
+        let client = reqwest::Client::builder()
+            .http1_only()
+            .connect_timeout(Duration::from_secs(2))
+            .timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Revocation { config, issuer, client, cache: Mutex::new(HashMap::new()) })
+    }
+
+    /// Learns the status of the certificate `der` unless it was learnt lately.
+    pub(super) async fn refresh(&self, der: &[u8]) {
+        let Ok(info) = CertInfo::from_der(der) else { return };
+        if info.issuer != self.issuer.subject {
+            return;
+        }
+        if self.fresh(&info.serial) {
+            return;
+        }
+        let verdict = self.ask(der, &info).await;
+        let mut cache = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.len() >= CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(info.serial.clone(), (verdict, Instant::now()));
+    }
+
+    fn fresh(&self, serial: &[u8]) -> bool {
+        let cache = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.get(serial).is_some_and(|(verdict, at)| at.elapsed() < if verdict.is_ok() { KEEP } else { KEEP_FAILURE })
+    }
+
+    async fn ask(&self, der: &[u8], info: &CertInfo) -> Verdict {
+        let (ocsp, crl) = revocation::status_urls(der);
+        let from_ocsp = |url: String| async move { self.ocsp(&url, info).await };
+        let from_crl = |url: String| async move { self.crl(&url, info).await };
+        match (ocsp, crl, self.config.prefer_crl) {
+            (None, None, _) => Err("the certificate names no OCSP responder and no CRL".into()),
+            (Some(o), None, _) => from_ocsp(o).await,
+            (None, Some(c), _) => from_crl(c).await,
+            (Some(o), Some(c), false) => match from_ocsp(o).await {
+                Err(why) => from_crl(c).await.map_err(|then| format!("{why}; then {then}")),
+                status => status,
+            },
+            (Some(o), Some(c), true) => match from_crl(c).await {
+                Err(why) => from_ocsp(o).await.map_err(|then| format!("{why}; then {then}")),
+                status => status,
+            },
+        }
+    }
+
+    /// The URL to use for one the certificate names: the test QTSP's hosts map to its loopback
+    /// services; any other is not asked.
+    fn local(&self, url: &str) -> Result<String, String> {
+        let parsed = url::Url::parse(url).map_err(|e| format!("`{url}`: {e}"))?;
+        match parsed.host_str() {
+            Some(revocation::OCSP_HOST) | Some(revocation::CRL_HOST) => {
+                Ok(format!("{}{}", self.config.qtsp.trim_end_matches('/'), parsed.path()))
+            }
+            Some(host) if host.ends_with(revocation::QTSP_HOST_SUFFIX) => {
+                Ok(format!("{}{}", self.config.unanswered.trim_end_matches('/'), parsed.path()))
+            }
+            _ => Err(format!("{url} is not the test QTSP's: the reference server asks no other")),
+        }
+    }
+
+    async fn ocsp(&self, url: &str, info: &CertInfo) -> Verdict {
+        let request = revocation::ocsp_request(&info.serial, &self.issuer).map_err(|e| e.to_string())?;
+        let response = self
+            .client
+            .post(self.local(url)?)
+            .header(http::header::CONTENT_TYPE, "application/ocsp-request")
+            .body(request)
+            .send()
+            .await
+            .map_err(|e| format!("the OCSP responder {url}: {e}"))?;
+        let body = read(response).await.map_err(|e| format!("the OCSP responder {url}: {e}"))?;
+        revocation::read_ocsp_response(&body, &info.serial, &self.issuer, SystemTime::now())
+            .map_err(|e| format!("the OCSP responder's answer: {e}"))
+    }
+
+    async fn crl(&self, url: &str, info: &CertInfo) -> Verdict {
+        let response = self.client.get(self.local(url)?).send().await.map_err(|e| format!("the CRL at {url}: {e}"))?;
+        let body = read(response).await.map_err(|e| format!("the CRL at {url}: {e}"))?;
+        revocation::read_crl(&body, &info.serial, &self.issuer, SystemTime::now())
+            .map_err(|e| format!("the CRL at {url}: {e}"))
+    }
+
+    /// The verdict on a certificate whose status `refresh` learnt: revoked is refused; unknown
+    /// or not to be had is refused unless `soft_fail`.
+    pub(super) fn judge(&self, info: &CertInfo, soft_fail: bool) -> Result<(), CertProblem> {
+        if info.issuer != self.issuer.subject {
+            return Ok(());
+        }
+        let verdict = {
+            let cache = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            cache.get(&info.serial).map(|(verdict, _)| verdict.clone())
+        };
+        match verdict {
+            Some(Ok(Status::Good)) => Ok(()),
+            Some(Ok(Status::Revoked)) => Err(CertProblem::Revoked("the certificate is revoked by its QTSP".into())),
+            _ if soft_fail => Ok(()),
+            Some(Ok(Status::Unknown)) => {
+                Err(CertProblem::Invalid("the certificate's status is unknown to its QTSP's responder".into()))
+            }
+            Some(Err(why)) => Err(CertProblem::Invalid(format!("the certificate's status cannot be had: {why}"))),
+            None => Err(CertProblem::Invalid("the certificate's status was not asked".into())),
+        }
+    }
+}
+
+async fn read(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
+    if !response.status().is_success() {
+        return Err(format!("status {}", response.status()));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > LIMIT {
+            return Err(format!("more than {LIMIT} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
