@@ -179,22 +179,28 @@ pub async fn client_jwks(fetcher: &reqwest::Client, metadata: &Map<String, Value
         return Err("the client's jwks_uri is not https".into());
     }
     let unreadable = |why: String| format!("the client's jwks_uri {uri} could not be read: {why}");
-    let mut response = fetcher.get(uri).send().await.map_err(|e| unreadable(e.to_string()))?;
-    if !response.status().is_success() {
-        return Err(unreadable(format!("status {}", response.status())));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| unreadable(e.to_string()))? {
-        if body.len() + chunk.len() > JWKS_LIMIT {
-            return Err(unreadable(format!("more than {JWKS_LIMIT} bytes")));
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let response = fetcher.get(uri).send().await.map_err(|e| unreadable(e.to_string()))?;
+    let body = read_limited(response, JWKS_LIMIT).await.map_err(unreadable)?;
     let jwks: Value = serde_json::from_slice(&body).map_err(|e| unreadable(e.to_string()))?;
     match jwks.get("keys").is_some_and(Value::is_array) {
         true => Ok(jwks),
         false => Err(unreadable("it is not a JWK Set".into())),
     }
+}
+
+/// The body of a successful answer the server fetched, up to `limit` bytes.
+pub(super) async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, String> {
+    if !response.status().is_success() {
+        return Err(format!("status {}", response.status()));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > limit {
+            return Err(format!("more than {limit} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// RFC 7523 §3: the assertion is signed by a key of the client's registered JWKS with that

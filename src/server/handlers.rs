@@ -117,15 +117,8 @@ async fn learn_revocation_status(state: &State, peer: &Peer, parts: &Parts) {
     if let Some(leaf) = peer.chain.first() {
         revocation.refresh(leaf.as_ref()).await;
     }
-    let signing = header(&parts.headers, crate::signature::headers::CERTIFICATE).and_then(|value| {
-        let body: String = value
-            .replace("-----BEGIN CERTIFICATE-----", "")
-            .replace("-----END CERTIFICATE-----", "")
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        B64.decode(body.as_bytes()).ok()
-    });
+    let signing = header(&parts.headers, crate::signature::headers::CERTIFICATE)
+        .and_then(|value| crate::signature::decode_certificate(value).ok());
     if let Some(der) = signing {
         revocation.refresh(&der).await;
     }

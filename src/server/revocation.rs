@@ -127,14 +127,17 @@ impl Revocation {
             .send()
             .await
             .map_err(|e| format!("the OCSP responder {url}: {e}"))?;
-        let body = read(response).await.map_err(|e| format!("the OCSP responder {url}: {e}"))?;
+        let body = super::client_auth::read_limited(response, LIMIT)
+            .await
+            .map_err(|e| format!("the OCSP responder {url}: {e}"))?;
         revocation::read_ocsp_response(&body, &info.serial, &self.issuer, SystemTime::now())
             .map_err(|e| format!("the OCSP responder's answer: {e}"))
     }
 
     async fn crl(&self, url: &str, info: &CertInfo) -> Verdict {
         let response = self.client.get(self.local(url)?).send().await.map_err(|e| format!("the CRL at {url}: {e}"))?;
-        let body = read(response).await.map_err(|e| format!("the CRL at {url}: {e}"))?;
+        let body =
+            super::client_auth::read_limited(response, LIMIT).await.map_err(|e| format!("the CRL at {url}: {e}"))?;
         revocation::read_crl(&body, &info.serial, &self.issuer, SystemTime::now())
             .map_err(|e| format!("the CRL at {url}: {e}"))
     }
@@ -160,18 +163,4 @@ impl Revocation {
             None => Err(CertProblem::Invalid("the certificate's status was not asked".into())),
         }
     }
-}
-
-async fn read(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
-    if !response.status().is_success() {
-        return Err(format!("status {}", response.status()));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
-        if body.len() + chunk.len() > LIMIT {
-            return Err(format!("more than {LIMIT} bytes"));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }

@@ -29,7 +29,8 @@ pub use message::{request_target, Message, RawError};
 pub use mutation::{Mutation, MutationContext};
 pub(crate) use verify::parse_signature_header;
 pub use verify::{
-    verify, verify_with_cache, CertificateCache, SignatureError, SigningCertificate, Verified, VerifyPolicy,
+    decode_certificate, verify, verify_with_cache, CertificateCache, SignatureError, SigningCertificate, Verified,
+    VerifyPolicy,
 };
 
 use crate::pki::{Identity, KeyKind};

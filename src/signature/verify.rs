@@ -503,7 +503,8 @@ fn check_date(
     Ok(())
 }
 
-fn decode_certificate(value: &str) -> Result<Vec<u8>, SignatureError> {
+/// The DER of a `TPP-Signature-Certificate` value: base64, with or without PEM armour.
+pub fn decode_certificate(value: &str) -> Result<Vec<u8>, SignatureError> {
     // Some TPPs send the PEM body with its armour; accept both.
     let body: String = value
         .replace("-----BEGIN CERTIFICATE-----", "")
