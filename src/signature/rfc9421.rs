@@ -703,13 +703,7 @@ pub(crate) fn verify(
     }
     parsed.base = signature_base(msg, &parsed.components, &parsed.params)?;
     if policy.check_signature
-        && !verify_bytes(
-            algorithm,
-            &certificate.info.public_key,
-            policy.allow_weak_keys,
-            parsed.base.as_bytes(),
-            &parsed.signature,
-        )
+        && !certificate.verify_rfc9421(algorithm, policy.allow_weak_keys, parsed.base.as_bytes(), &parsed.signature)
     {
         return Err(SignatureError::BadSignature);
     }

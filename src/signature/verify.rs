@@ -255,6 +255,9 @@ pub struct SigningCertificate {
     key_id_verdict: OnceLock<(KeyIdStyle, Result<(), SignatureError>)>,
     /// The caller's trust verdict (chain to its anchors), reached once per certificate.
     trust_verdict: OnceLock<Result<(), String>>,
+    /// The key ready for RFC 9421's other algorithms (RSA-PSS SHA-512, fixed-size ECDSA),
+    /// parsed on first use: parsing an RSA key costs half a verification.
+    rfc9421_key: OnceLock<Option<(super::rfc9421::Algorithm, ParsedPublicKey)>>,
 }
 
 impl std::fmt::Debug for SigningCertificate {
@@ -280,6 +283,7 @@ impl SigningCertificate {
             parsed_key,
             key_id_verdict: OnceLock::new(),
             trust_verdict: OnceLock::new(),
+            rfc9421_key: OnceLock::new(),
         })
     }
 
@@ -299,6 +303,35 @@ impl SigningCertificate {
         let verdict = check_key_id(key_id, style, &self.info);
         let _ = self.key_id_verdict.set((style.clone(), verdict.clone()));
         verdict
+    }
+
+    /// Verifies an RFC 9421 signature with this certificate's key, the parsed key kept for the
+    /// algorithm it was first asked for.
+    pub(super) fn verify_rfc9421(
+        &self,
+        alg: super::rfc9421::Algorithm,
+        weak_allowed: bool,
+        message: &[u8],
+        signature: &[u8],
+    ) -> bool {
+        use super::rfc9421::Algorithm;
+        if alg == Algorithm::RsaV15Sha256 {
+            return self.verify(weak_allowed, message, signature);
+        }
+        let cached = self.rfc9421_key.get_or_init(|| {
+            let algorithm: &'static dyn lc::VerificationAlgorithm = match (alg, &self.info.key) {
+                (Algorithm::RsaPssSha512, KeyDescription::Rsa { bits }) if *bits >= 2048 => {
+                    &lc::RSA_PSS_2048_8192_SHA512
+                }
+                (Algorithm::EcdsaP256Sha256, KeyDescription::EcdsaP256) => &lc::ECDSA_P256_SHA256_FIXED,
+                _ => return None,
+            };
+            ParsedPublicKey::new(algorithm, &self.info.public_key).ok().map(|key| (alg, key))
+        });
+        match cached {
+            Some((cached_alg, key)) if *cached_alg == alg => key.verify_sig(message, signature).is_ok(),
+            _ => super::rfc9421::verify_bytes(alg, &self.info.public_key, weak_allowed, message, signature),
+        }
     }
 
     fn verify(&self, weak_allowed: bool, message: &[u8], signature: &[u8]) -> bool {
