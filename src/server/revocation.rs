@@ -45,7 +45,11 @@ pub(super) struct Revocation {
     config: RevocationConfig,
     issuer: CertInfo,
     client: reqwest::Client,
+    /// Verdicts by serial number, with when they were learnt.
     cache: Mutex<HashMap<Vec<u8>, (Verdict, Instant)>>,
+    /// Certificates (by the SHA-256 of their DER) asked about lately, with their serial: a TPP
+    /// presents the same certificates on every request, and hashing costs less than parsing.
+    seen: Mutex<HashMap<[u8; 32], Vec<u8>>>,
 }
 
 impl Revocation {
@@ -58,14 +62,27 @@ impl Revocation {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| e.to_string())?;
-        Ok(Revocation { config, issuer, client, cache: Mutex::new(HashMap::new()) })
+        Ok(Revocation { config, issuer, client, cache: Mutex::new(HashMap::new()), seen: Mutex::new(HashMap::new()) })
     }
 
     /// Learns the status of the certificate `der` unless it was learnt lately.
     pub(super) async fn refresh(&self, der: &[u8]) {
+        let digest: [u8; 32] =
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der).as_ref().try_into().unwrap_or_default();
+        let known = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&digest).cloned();
+        if known.is_some_and(|serial| self.fresh(&serial)) {
+            return;
+        }
         let Ok(info) = CertInfo::from_der(der) else { return };
         if info.issuer != self.issuer.subject {
             return;
+        }
+        {
+            let mut seen = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if seen.len() >= CACHE_LIMIT {
+                seen.clear();
+            }
+            seen.insert(digest, info.serial.clone());
         }
         if self.fresh(&info.serial) {
             return;
