@@ -14,7 +14,6 @@ use http_body_util::Full;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
 use crate::pki::Pki;
@@ -31,24 +30,8 @@ pub enum KeystoreError {
     Tls(String),
 }
 
-/// A running key store.
-pub struct Keystore {
-    url: String,
-    shutdown: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Keystore {
-    /// `https://127.0.0.1:PORT`; a key set is at `{url}/{identity}.jwks`.
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    pub async fn stop(self) {
-        let _ = self.shutdown.send(true);
-        let _ = self.task.await;
-    }
-}
+/// A running key store: `https://127.0.0.1:PORT`; a key set is at `{url}/{identity}.jwks`.
+pub type Keystore = crate::loopback::Service;
 
 /// The JWK Set of every identity of `pki` whose key makes a JWK, by request path.
 fn documents(pki: &Pki) -> HashMap<String, Bytes> {
@@ -79,37 +62,19 @@ pub async fn start(pki: &Pki) -> Result<Keystore, KeystoreError> {
     let listener = TcpListener::bind(("127.0.0.1", 0)).await.map_err(KeystoreError::Bind)?;
     let url = format!("https://{}", listener.local_addr().map_err(KeystoreError::Bind)?);
     let documents = Arc::new(documents(pki));
-    let (shutdown, watcher) = watch::channel(false);
-    let task = tokio::spawn(serve(listener, acceptor, documents, watcher));
-    Ok(Keystore { url, shutdown, task })
+    Ok(crate::loopback::accept(url, listener, move |tcp| serve_connection(tcp, acceptor.clone(), documents.clone())))
 }
 
-async fn serve(
-    listener: TcpListener,
-    acceptor: TlsAcceptor,
-    documents: Arc<HashMap<String, Bytes>>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let timeout = std::time::Duration::from_secs(10);
-    loop {
-        let accepted = tokio::select! {
-            _ = shutdown.changed() => break,
-            accepted = listener.accept() => accepted,
-        };
-        let Ok((tcp, _)) = accepted else { continue };
-        // Small answers on kept-alive connections: without it, delayed ACKs cost 40 ms each.
-        let _ = tcp.set_nodelay(true);
-        let (acceptor, documents) = (acceptor.clone(), documents.clone());
-        tokio::spawn(async move {
-            let Ok(Ok(tls)) = tokio::time::timeout(timeout, acceptor.accept(tcp)).await else { return };
-            let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                let answer = answer(&documents, request.method(), request.uri().path());
-                async move { Ok::<_, Infallible>(answer) }
-            });
-            let connection = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tls), service);
-            let _ = tokio::time::timeout(timeout, connection).await;
-        });
-    }
+/// Serves one connection: the TLS handshake, then HTTP/1.1, within the connection time.
+async fn serve_connection(tcp: tokio::net::TcpStream, acceptor: TlsAcceptor, documents: Arc<HashMap<String, Bytes>>) {
+    let timeout = crate::loopback::CONNECTION_TIME;
+    let Ok(Ok(tls)) = tokio::time::timeout(timeout, acceptor.accept(tcp)).await else { return };
+    let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+        let answer = answer(&documents, request.method(), request.uri().path());
+        async move { Ok::<_, Infallible>(answer) }
+    });
+    let connection = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tls), service);
+    let _ = tokio::time::timeout(timeout, connection).await;
 }
 
 fn answer(documents: &HashMap<String, Bytes>, method: &http::Method, path: &str) -> hyper::Response<Full<Bytes>> {

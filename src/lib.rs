@@ -14,6 +14,7 @@ pub mod explain;
 pub mod init;
 pub mod keystore;
 pub mod load;
+pub mod loopback;
 pub mod pki;
 pub mod preflight;
 pub mod probe;

@@ -14,7 +14,6 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 use crate::pki::{revocation, Pki};
 
@@ -30,16 +29,14 @@ pub enum QtspError {
 
 /// The running services.
 pub struct Qtsp {
-    url: String,
+    service: crate::loopback::Service,
     unanswered: String,
-    shutdown: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
 }
 
 impl Qtsp {
     /// `http://127.0.0.1:PORT`: the responder at `/`, the CRL at `/issuing-ca.crl`.
     pub fn url(&self) -> &str {
-        &self.url
+        self.service.url()
     }
 
     /// `http://127.0.0.1:PORT` where nothing listens: the responder that never answers.
@@ -49,12 +46,15 @@ impl Qtsp {
 
     /// What a server needs to ask these services.
     pub fn revocation_config(&self, prefer_crl: bool) -> crate::server::RevocationConfig {
-        crate::server::RevocationConfig { qtsp: self.url.clone(), unanswered: self.unanswered.clone(), prefer_crl }
+        crate::server::RevocationConfig {
+            qtsp: self.url().to_string(),
+            unanswered: self.unanswered.clone(),
+            prefer_crl,
+        }
     }
 
     pub async fn stop(self) {
-        let _ = self.shutdown.send(true);
-        let _ = self.task.await;
+        self.service.stop().await;
     }
 }
 
@@ -66,30 +66,18 @@ pub async fn start(pki: Arc<Pki>) -> Result<Qtsp, QtspError> {
     let closed = TcpListener::bind(("127.0.0.1", 0)).await.map_err(QtspError::Bind)?;
     let unanswered = format!("http://{}", closed.local_addr().map_err(QtspError::Bind)?);
     drop(closed);
-    let (shutdown, watcher) = watch::channel(false);
-    let task = tokio::spawn(serve(listener, pki, watcher));
-    Ok(Qtsp { url, unanswered, shutdown, task })
+    let service = crate::loopback::accept(url, listener, move |tcp| serve_connection(tcp, pki.clone()));
+    Ok(Qtsp { service, unanswered })
 }
 
-async fn serve(listener: TcpListener, pki: Arc<Pki>, mut shutdown: watch::Receiver<bool>) {
-    let timeout = std::time::Duration::from_secs(10);
-    loop {
-        let accepted = tokio::select! {
-            _ = shutdown.changed() => break,
-            accepted = listener.accept() => accepted,
-        };
-        let Ok((tcp, _)) = accepted else { continue };
-        let _ = tcp.set_nodelay(true);
+/// Serves one connection (plain HTTP/1.1) within the connection time.
+async fn serve_connection(tcp: tokio::net::TcpStream, pki: Arc<Pki>) {
+    let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
         let pki = pki.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                let pki = pki.clone();
-                async move { Ok::<_, Infallible>(answer(&pki, request).await) }
-            });
-            let connection = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tcp), service);
-            let _ = tokio::time::timeout(timeout, connection).await;
-        });
-    }
+        async move { Ok::<_, Infallible>(answer(&pki, request).await) }
+    });
+    let connection = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tcp), service);
+    let _ = tokio::time::timeout(crate::loopback::CONNECTION_TIME, connection).await;
 }
 
 async fn answer(pki: &Pki, request: hyper::Request<hyper::body::Incoming>) -> hyper::Response<Full<Bytes>> {
