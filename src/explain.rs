@@ -152,21 +152,17 @@ impl Explanation {
     /// The explanation as a person reads it.
     pub fn render(&self, msg: &Message) -> String {
         let mut out = format!("request: {} {}\n", msg.method, msg.target);
-        let dialect = match self.scheme {
-            Scheme::Cavage => "draft-cavage signature",
-            Scheme::Rfc9421 => "RFC 9421 signature",
+        let (dialect, what) = match self.scheme {
+            Scheme::Cavage => ("draft-cavage signature", "signing string"),
+            Scheme::Rfc9421 => ("RFC 9421 signature", "signature base"),
         };
         match &self.broken {
             None => out.push_str(&format!("verdict: the {dialect} verifies\n")),
             Some(e) => out.push_str(&format!("verdict: refused, rule `{}`: {e}\nwhy: {}\n", e.rule(), advice(e))),
         }
-        let (what, what_expected) = match self.scheme {
-            Scheme::Cavage => ("signing string", "signing string"),
-            Scheme::Rfc9421 => ("signature base", "signature base"),
-        };
         out.push_str(&format!("\nthe {what} over what the request says it signed:\n"));
         out.push_str(&indented(&self.as_signed));
-        out.push_str(&format!("\nthe {what_expected} the profile's signer would have signed:\n"));
+        out.push_str(&format!("\nthe {what} the profile's signer would have signed:\n"));
         out.push_str(&indented(&self.expected));
         out.push_str(&format!("\nthe body's digest, as the profile writes it: {}\n", self.expected_digest));
         out

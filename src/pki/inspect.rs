@@ -106,7 +106,7 @@ impl CertInfo {
                 .into_iter()
                 .find(|(ty, _)| ty == ORGANIZATION_IDENTIFIER || ty == "organizationIdentifier")
                 .map(|(_, v)| v),
-            serial: strip_leading_zeros(tbs.raw_serial()),
+            serial: serial_digits(tbs.raw_serial()).to_vec(),
             not_before: to_system_time(tbs.validity.not_before),
             not_after: to_system_time(tbs.validity.not_after),
             key: describe_key(tbs.public_key()),
@@ -164,9 +164,11 @@ fn rfc4514(attributes: &[(String, String)]) -> String {
     attributes.iter().rev().map(|(ty, value)| format!("{ty}={}", escape_dn_value(value))).collect::<Vec<_>>().join(",")
 }
 
-fn strip_leading_zeros(bytes: &[u8]) -> Vec<u8> {
+/// A serial number's bytes without leading zeros: how `CertInfo` holds it, and how serials from
+/// a keyId, an OCSP CertID or a CRL entry compare with it.
+pub fn serial_digits(bytes: &[u8]) -> &[u8] {
     let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
-    bytes[first..].to_vec()
+    &bytes[first..]
 }
 
 fn to_system_time(t: ASN1Time) -> SystemTime {

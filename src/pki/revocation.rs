@@ -17,6 +17,7 @@ use x509_ocsp::{
     ResponderId, ResponseData, RevokedInfo, SingleResponse, TbsRequest, Version,
 };
 
+use super::inspect::serial_digits;
 use super::{CertInfo, Pki};
 
 /// Where the test QTSP's certificates say their status is: the OCSP responder, a responder that
@@ -145,9 +146,7 @@ pub fn ocsp_request(serial: &[u8], issuer: &CertInfo) -> Result<Vec<u8>, Revocat
 
 /// Whether `serial` (big-endian, as `CertInfo` holds it) is the serial `candidate` carries.
 fn same_serial(candidate: &X509Serial, serial: &[u8]) -> bool {
-    let bytes = candidate.as_bytes();
-    let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
-    bytes[first..] == *serial
+    serial_digits(candidate.as_bytes()) == serial
 }
 
 /// Reads a signed OCSP response: the status of `serial`, if the issuing CA `issuer` signed it
@@ -234,9 +233,7 @@ fn signed_answer(pki: &Pki, request: &OcspRequest, now: SystemTime) -> Result<Oc
         .request_list
         .iter()
         .map(|r| {
-            let serial = r.req_cert.serial_number.as_bytes();
-            let first = serial.iter().position(|b| *b != 0).unwrap_or(serial.len());
-            let status = match status_in(pki, &serial[first..]) {
+            let status = match status_in(pki, serial_digits(r.req_cert.serial_number.as_bytes())) {
                 Status::Good => CertStatus::good(),
                 Status::Unknown => CertStatus::unknown(),
                 Status::Revoked => CertStatus::revoked(RevokedInfo { revocation_time: at, revocation_reason: None }),
@@ -317,11 +314,7 @@ pub fn read_crl(der: &[u8], serial: &[u8], issuer: &CertInfo, now: SystemTime) -
     if crl.next_update().is_some_and(|next| next.timestamp() < now_s) {
         return Err(RevocationError::Stale);
     }
-    let listed = crl.iter_revoked_certificates().any(|r| {
-        let bytes = r.raw_serial();
-        let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
-        bytes[first..] == *serial
-    });
+    let listed = crl.iter_revoked_certificates().any(|r| serial_digits(r.raw_serial()) == serial);
     Ok(if listed { Status::Revoked } else { Status::Good })
 }
 

@@ -116,14 +116,12 @@ impl ServerConfig {
             "x-request-id" => self.has(Flaw::SkipRequestIdCheck),
             _ => false,
         };
-        let required = self.dialect.headers.iter().map(|h| h.to_ascii_lowercase()).filter(|h| !relaxed(h)).collect();
-        let mut dialect = self.dialect.clone();
+        let mut policy = VerifyPolicy::of(self.dialect.clone());
+        policy.required_headers.retain(|h| !relaxed(h));
         if self.has(Flaw::PresentHeadersNeedNoSignature) {
-            dialect.signed_when_present.clear();
+            policy.dialect.signed_when_present.clear();
         }
         VerifyPolicy {
-            dialect,
-            required_headers: required,
             max_skew: (!self.has(Flaw::UnboundedClockSkew)).then_some(self.max_skew),
             check_date: !self.has(Flaw::IgnoreDate),
             check_digest: !self.has(Flaw::SkipDigestCheck),
@@ -136,6 +134,7 @@ impl ServerConfig {
             check_expires: !self.has(Flaw::IgnoreSignatureExpiry),
             sha512_digest: !self.has(Flaw::RefuseSha512Digest),
             check_request_id: !self.has(Flaw::SkipRequestIdCheck),
+            ..policy
         }
     }
 

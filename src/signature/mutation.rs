@@ -322,8 +322,8 @@ impl Mutation {
         use Mutation::*;
         let mut inputs = super::rfc9421_inputs(identity, dialect, msg, date)?;
         let digest = dialect.rfc9421.digest;
-        let now = rfc9421::seconds(date);
-        let hour = rfc9421::seconds(date + rfc9421::HOUR) - now;
+        let now = rfc9421::unix_seconds(date);
+        let hour = 3600;
         match self {
             DigestWrong => {
                 let mut noise = [0u8; 32];

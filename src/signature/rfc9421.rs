@@ -8,7 +8,7 @@
 //! Like the rest of `signature`, it works on an in-memory [`Message`]; keys come from `pki`, and
 //! whether a certificate is trusted is the caller's to judge.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::signature::{self as lc, UnparsedPublicKey};
 use base64::engine::general_purpose::STANDARD as B64;
@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use sfv::{BareItem, Dictionary, InnerList, Item, ListEntry, Parameters, Parser};
 
 use super::verify::{check_key, CertificateCache};
-use super::{headers, Message, SignError, SignatureError, Signed, Verified, VerifyPolicy};
+use super::{headers, DigestAlgorithm, Message, SignError, SignatureError, Signed, Verified, VerifyPolicy};
 use crate::pki::inspect::KeyDescription;
 use crate::pki::{Identity, KeyKind, SigningScheme};
 
@@ -120,12 +120,12 @@ impl ContentDigest {
         }
     }
 
+    /// The same hash as the draft-cavage `Digest` names it (RFC 9530 spells it in lower case).
     fn hash(self, body: &[u8]) -> Vec<u8> {
-        let algorithm = match self {
-            ContentDigest::Sha256 => &aws_lc_rs::digest::SHA256,
-            ContentDigest::Sha512 => &aws_lc_rs::digest::SHA512,
-        };
-        aws_lc_rs::digest::digest(algorithm, body).as_ref().to_vec()
+        match self {
+            ContentDigest::Sha256 => DigestAlgorithm::Sha256.hash(body),
+            ContentDigest::Sha512 => DigestAlgorithm::Sha512.hash(body),
+        }
     }
 
     /// The `Content-Digest` field value of `body`: `sha-256=:<base64>:`.
@@ -364,18 +364,8 @@ fn dictionary(msg: &Message, name: &'static str, strict: bool) -> Result<Option<
             }
         }
     }
-    Dictionary::parse_joined(&lines).map(Some).map_err(malformed)
-}
-
-trait ParseJoined: Sized {
-    fn parse_joined(lines: &[&str]) -> Result<Self, sfv::Error>;
-}
-
-impl ParseJoined for Dictionary {
-    fn parse_joined(lines: &[&str]) -> Result<Self, sfv::Error> {
-        let joined = lines.join(", ");
-        Parser::new(&joined).parse()
-    }
+    // Field lines combine as RFC 9110 §5.3 says: joined by commas.
+    Parser::new(&lines.join(", ")).parse().map(Some).map_err(malformed)
 }
 
 /// The signature labelled `label` (or the only one), read from `msg` with its base. Rules
@@ -540,7 +530,8 @@ pub(crate) fn set_string(params: &mut Parameters, name: &'static str, value: &st
     }
 }
 
-fn unix_seconds(at: SystemTime) -> i64 {
+/// Seconds since the epoch, as `created` and `expires` carry them.
+pub(crate) fn unix_seconds(at: SystemTime) -> i64 {
     match at.duration_since(UNIX_EPOCH) {
         Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
         Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
@@ -709,14 +700,6 @@ pub(crate) fn verify(
     }
     Ok(Verified { certificate, signing_string: parsed.base })
 }
-
-/// Seconds as the `created` parameter carries them, for mutations that bend it.
-pub(crate) fn seconds(at: SystemTime) -> i64 {
-    unix_seconds(at)
-}
-
-/// Used by mutations: an hour, in seconds.
-pub(crate) const HOUR: Duration = Duration::from_secs(3600);
 
 #[cfg(test)]
 mod tests;

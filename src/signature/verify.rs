@@ -15,7 +15,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 
 use super::{headers, sha256, signing_string, Dialect, DigestAlgorithm, DigestEncoding, KeyIdStyle, Message, Scheme};
-use crate::pki::inspect::{parse_dn, same_dn, KeyDescription};
+use crate::pki::inspect::{parse_dn, same_dn, serial_digits, KeyDescription};
 use crate::pki::CertInfo;
 
 /// Which rules the verifier enforces. The default enforces all of them.
@@ -562,11 +562,11 @@ fn check_key_id(key_id: &str, style: &KeyIdStyle, cert: &CertInfo) -> Result<(),
             };
             let serial = hex::decode(if serial.len() % 2 == 1 { format!("0{serial}") } else { serial.to_string() })
                 .map_err(|_| malformed())?;
-            let first = serial.iter().position(|b| *b != 0).unwrap_or(serial.len());
-            if serial[first..] != cert.serial[..] {
+            let serial = serial_digits(&serial);
+            if serial != cert.serial {
                 return Err(SignatureError::KeyIdMismatch(format!(
                     "serial {} is not the certificate's {}",
-                    hex::encode_upper(&serial[first..]),
+                    hex::encode_upper(serial),
                     cert.serial_hex()
                 )));
             }
