@@ -327,6 +327,10 @@ pub struct ServeArgs {
     /// a profile of the project): its scheme, signed headers, keyId style, digest.
     #[arg(long)]
     pub dialect_of: Option<String>,
+    /// Play the server this target profile expects (as `run --profile P` without a target
+    /// does): its mode, signature dialect, date window and where certificates are judged.
+    #[arg(long, conflicts_with_all = ["mode", "dialect_of", "cert_check", "max_skew"])]
+    pub profile: Option<String>,
     /// Plain profile: require this initial access token to register.
     #[arg(long)]
     pub initial_access_token: Option<String>,
@@ -687,13 +691,18 @@ fn explain(args: &ExplainArgs) -> Result<Outcome, Error> {
         None => SystemTime::now(),
     };
     let read = |path: &Path| -> Result<Vec<u8>, Error> {
-        let mut bytes = Vec::new();
-        let result = if path == Path::new("-") {
-            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map(|_| ())
+        let limit = crate::files::MAX_INPUT_BYTES;
+        let bytes = if path == Path::new("-") {
+            let mut bytes = Vec::new();
+            let stdin = std::io::Read::take(std::io::stdin().lock(), limit + 1);
+            std::io::Read::read_to_end(&mut { stdin }, &mut bytes).map_err(|e| Error::input("standard input", e))?;
+            if bytes.len() as u64 > limit {
+                return Err(Error::input("standard input", format!("over the {limit}-byte limit for a capture")));
+            }
+            bytes
         } else {
-            std::fs::read(path).map(|b| bytes = b)
+            crate::files::read(path, limit).map_err(|e| Error::input(path.display().to_string(), e))?
         };
-        result.map_err(|e| Error::input(path.display().to_string(), e))?;
         Ok(bytes)
     };
     let body = args.body.as_deref().map(read).transpose()?;
@@ -717,7 +726,8 @@ fn sign(args: &SignArgs) -> Result<Outcome, Error> {
     let url = reqwest::Url::parse(&args.url).map_err(|e| Error::input(format!("--url {}", args.url), e))?;
     let target = signature::request_target(&url);
     let body = match &args.body {
-        Some(path) => std::fs::read(path).map_err(|e| Error::input(path.display().to_string(), e))?,
+        Some(path) => crate::files::read(path, crate::files::MAX_INPUT_BYTES)
+            .map_err(|e| Error::input(path.display().to_string(), e))?,
         None => Vec::new(),
     };
     let date = match &args.date {
@@ -847,11 +857,28 @@ fn curl_command(pki: &Pki, signer: &Signer, args: &SignArgs, msg: &Message) -> R
         parts.push(shell_quote_expanding(&format!("{name}: {value}"), expands));
     }
     if !msg.body.is_empty() {
+        // The signed bytes exactly, from a file: inlined, a non-UTF-8 byte would change (and the
+        // Digest no longer match), and a large body would make a command line of its size.
         parts.push("--data-binary".into());
-        parts.push(shell_quote(&String::from_utf8_lossy(&msg.body)));
+        parts.push(shell_quote(&format!("@{}", body_file_for_curl(args.body.as_deref(), &msg.body)?.display())));
     }
     parts.push(shell_quote(&args.url.replace(&url_target(&args.url).unwrap_or_default(), &msg.target)));
     Ok(parts.join(" "))
+}
+
+/// A file holding exactly `body`: the `--body` file where the signed body is its bytes, else
+/// one written under the temporary directory, named by the body's digest.
+fn body_file_for_curl(given: Option<&Path>, body: &[u8]) -> Result<PathBuf, Error> {
+    if let Some(path) = given {
+        if crate::files::read(path, crate::files::MAX_INPUT_BYTES).is_ok_and(|bytes| bytes == body) {
+            return Ok(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()));
+        }
+    }
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, body);
+    let path = std::env::temp_dir().join(format!("dcr-harness-body-{}.bin", hex::encode(&digest.as_ref()[..8])));
+    std::fs::write(&path, body).map_err(|e| Error::output(&path, e))?;
+    eprintln!("dcr-harness: note: the signed body is in {} (the command sends it from there)", path.display());
+    Ok(path)
 }
 
 /// The path and query of a URL as written, so a mutation that changes the target shows in curl.
@@ -929,6 +956,17 @@ fn serve(args: &ServeArgs) -> Result<Outcome, Error> {
         plain_http: args.http,
         ..ServerConfig::default()
     };
+    let played = match &args.profile {
+        Some(name) => {
+            let profile = crate::scenario::Profile::load(name, &layout.profiles)?;
+            config.profile = profile.embedded.profile;
+            config.cert_check = profile.embedded.cert_check;
+            config.max_skew = std::time::Duration::from_secs(profile.signature.date_window_s);
+            config.dialect = profile.signature.dialect.clone();
+            Some(profile.name)
+        }
+        None => None,
+    };
     let deviations: Vec<String> = config
         .flaws
         .iter()
@@ -944,10 +982,15 @@ fn serve(args: &ServeArgs) -> Result<Outcome, Error> {
         config.revocation = qtsp.as_ref().map(|q| q.revocation_config(false));
         let server = crate::server::start(&pki, config).await.map_err(Error::Serve)?;
         print(&format!("{}\n", server.url()))?;
-        let mode = clap::ValueEnum::to_possible_value(&args.mode).map(|v| v.get_name().to_string());
+        let mode = match &played {
+            Some(profile) => format!("as profile {profile} expects"),
+            None => clap::ValueEnum::to_possible_value(&args.mode)
+                .map(|v| v.get_name().to_string() + " mode")
+                .unwrap_or_default(),
+        };
         eprintln!(
-            "reference DCR server ({} mode{}) on {}; Ctrl-C stops it",
-            mode.unwrap_or_default(),
+            "reference DCR server ({}{}) on {}; Ctrl-C stops it",
+            mode,
             if deviations.is_empty() { String::new() } else { format!(", {}", deviations.join(", ")) },
             server.url()
         );

@@ -112,6 +112,35 @@ fn window(text: &str, col: usize) -> (String, usize) {
     (shown, col)
 }
 
+/// Text from outside (a target's answer, a client id it issued) made inert for a terminal or
+/// a text report: control characters (escape sequences, carriage returns, bells) are shown
+/// escaped, never interpreted. Newlines are kept.
+pub fn inert(text: &str) -> String {
+    escaped(text, false)
+}
+
+/// [`inert`] for text that must stay on one line (an id, a table cell): newlines escaped too,
+/// so that a CR LF in a server-issued value cannot forge a line of its own.
+pub fn inert_line(text: &str) -> String {
+    escaped(text, true)
+}
+
+fn escaped(text: &str, newlines: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' if !newlines => out.push('\n'),
+            c if c.is_control()
+                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
+            {
+                out.extend(c.escape_default())
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The largest YAML file read: 8 MiB (the shipped scenarios together are under 100 KiB).
 pub const MAX_YAML_BYTES: u64 = 8 * 1024 * 1024;
 /// The deepest nesting of YAML collections accepted (a scenario needs under ten).
@@ -121,14 +150,11 @@ pub const MAX_YAML_DEPTH: usize = 64;
 /// worth: a file over [`MAX_YAML_BYTES`], or nesting deeper than [`MAX_YAML_DEPTH`] (the
 /// parser's own limit is reached only after seconds of work). Errors are `file:line:col`.
 pub fn read_yaml_text(path: &Path) -> Result<String, String> {
-    let size = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?.len();
-    if size > MAX_YAML_BYTES {
-        return Err(format!(
-            "{}: {size} bytes is over the {MAX_YAML_BYTES}-byte limit for a YAML file; split it",
-            path.display()
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bytes = crate::files::read(path, MAX_YAML_BYTES).map_err(|e| match e.kind() {
+        // The reader's refusals name the file already.
+        std::io::ErrorKind::InvalidInput => e.to_string(),
+        _ => format!("{}: {e}", path.display()),
+    })?;
     yaml_text(path, bytes)
 }
 
@@ -172,9 +198,24 @@ fn second_document(text: &str) -> Option<usize> {
 
 /// The 1-based line where a mapping key `key:` first starts a line, if one does.
 pub fn line_of_key(text: &str, key: &str) -> Option<usize> {
-    text.lines()
-        .position(|l| l.trim_start().trim_start_matches("- ").strip_prefix(key).is_some_and(|r| r.starts_with(':')))
-        .map(|i| i + 1)
+    text.lines().position(|l| key_of_line(l) == Some(key)).map(|i| i + 1)
+}
+
+/// The 1-based line of every key's first appearance, in one pass (for many lookups in one text).
+pub fn key_lines(text: &str) -> std::collections::HashMap<&str, usize> {
+    let mut lines = std::collections::HashMap::new();
+    for (i, line) in text.lines().enumerate() {
+        if let Some(key) = key_of_line(line) {
+            lines.entry(key).or_insert(i + 1);
+        }
+    }
+    lines
+}
+
+/// The key a YAML line starts (`key:`, `- key:`), if any.
+fn key_of_line(line: &str) -> Option<&str> {
+    let rest = line.trim_start().trim_start_matches("- ");
+    rest.split_once(':').map(|(key, _)| key).filter(|key| !key.is_empty())
 }
 
 /// Where nesting first passes [`MAX_YAML_DEPTH`], in one pass: flow collections (`[`, `{`)
@@ -285,6 +326,24 @@ mod tests {
         for (message, says) in cases {
             assert_eq!(suggestion(message), says, "{message}");
         }
+    }
+
+    #[test]
+    fn outside_text_cannot_drive_the_terminal() {
+        let cases = [
+            ("plain", "plain"),
+            ("two\nlines", "two\nlines"),
+            ("\u{1b}[2J\u{1b}]0;owned\u{7}", "\\u{1b}[2J\\u{1b}]0;owned\\u{7}"),
+            ("cr\rover", "cr\\rover"),
+            ("tab\there", "tab\\there"),
+            ("\u{9b}csi", "\\u{9b}csi"),
+        ];
+        for (raw, shown) in cases {
+            assert_eq!(inert(raw), shown, "{raw:?}");
+            assert_eq!(inert_line(raw), shown.replace('\n', "\\n"), "{raw:?} on one line");
+        }
+        assert_eq!(inert_line("id\r\n  forged line"), "id\\r\\n  forged line");
+        assert_eq!(inert("rtl\u{202e}txt"), "rtl\\u{202e}txt", "bidirectional overrides reorder what is shown");
     }
 
     #[test]

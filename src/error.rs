@@ -38,6 +38,10 @@ pub enum Error {
         #[source]
         cause: BoxError,
     },
+    /// Clients were registered on the target and could not be deleted before the command
+    /// stopped (the preflight's probe, say): they are named, and the ledger keeps them.
+    #[error("{what}: {} client(s) left on the target ({}): {hint}", .clients.len(), .clients.join(", "))]
+    ClientsLeft { what: String, clients: Vec<String>, hint: String },
     /// The embedded reference server could not start (a port that will not bind, say).
     #[error("the reference server could not start: {0}")]
     Serve(#[source] ServerError),
@@ -86,6 +90,7 @@ impl Error {
                 ErrorKind::BadInput
             }
             Error::Unreachable { .. } => ErrorKind::Unreachable,
+            Error::ClientsLeft { .. } => ErrorKind::ClientsLeft,
             Error::Serve(_)
             | Error::Keystore(_)
             | Error::Qtsp(_)
@@ -102,6 +107,8 @@ impl Error {
 pub enum ErrorKind {
     BadInput,
     Unreachable,
+    /// Clients left on the target (exit 6, as for a run).
+    ClientsLeft,
     Internal,
 }
 

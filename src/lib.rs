@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod diagnostic;
 pub mod error;
 pub mod explain;
+pub mod files;
 pub mod init;
 pub mod keystore;
 pub mod load;

@@ -41,5 +41,6 @@ fn error_code(kind: ErrorKind) -> u8 {
         ErrorKind::BadInput => 2,
         ErrorKind::Unreachable => 3,
         ErrorKind::Internal => 5,
+        ErrorKind::ClientsLeft => 6,
     }
 }

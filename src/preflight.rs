@@ -23,8 +23,91 @@ use crate::transport::TransportError;
 /// Every setup problem that needs no network, one line each.
 pub fn offline(profile: &Profile, pki: &Pki, scenarios: &[Scenario], fixtures: &Fixtures) -> Vec<String> {
     let mut problems = identity_problems(profile, pki);
+    problems.extend(target_problems(profile));
+    problems.extend(body_file_problems(scenarios, fixtures));
     problems.extend(unset_environment(profile, scenarios, fixtures));
     problems
+}
+
+/// The profile's target as written, and the CA bundle it trusts: what `run` would refuse
+/// before sending anything.
+fn target_problems(profile: &Profile) -> Vec<String> {
+    let text = profile.file.as_deref().and_then(|f| crate::diagnostic::read_yaml_text(f).ok()).unwrap_or_default();
+    let at = |key: &str| match (&profile.file, crate::diagnostic::line_of_key(&text, key)) {
+        (Some(file), Some(line)) => format!("{}:{line}:1: profile `{}`: {key}", file.display(), profile.name),
+        _ => format!("profile `{}`: {key}", profile.name),
+    };
+    let mut problems = Vec::new();
+    if let Some(problem) = profile.base_url.as_deref().and_then(|url| target_url_problem(url, &profile.paths)) {
+        problems.push(format!("{} {problem}", at("base_url")));
+    }
+    for file in &profile.server_ca {
+        if let Err(e) = crate::pki::read_certs(file) {
+            problems.push(format!("{}: {e}", at("server_ca")));
+        }
+    }
+    problems
+}
+
+/// Every step's `body_file` is a fixture that can be read.
+fn body_file_problems(scenarios: &[Scenario], fixtures: &Fixtures) -> Vec<String> {
+    let mut problems = Vec::new();
+    for s in scenarios {
+        for (i, step) in s.steps.iter().enumerate() {
+            if let Some(Err(e)) = step.request.body_file.as_ref().map(|file| fixtures.read(file)) {
+                problems.push(format!(
+                    "{}:{}:1: scenario `{}` step {}: body_file: {e}",
+                    s.file.display(),
+                    s.line,
+                    s.id,
+                    i + 1
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// What is wrong with a target URL as written, with what was likely meant: a missing scheme or
+/// `//`, another scheme, an endpoint's path where the base URL belongs, a query or fragment.
+pub fn target_url_problem(text: &str, paths: &crate::scenario::profile::Paths) -> Option<String> {
+    let text = text.trim();
+    let url = match reqwest::Url::parse(text) {
+        Ok(url) => url,
+        Err(url::ParseError::RelativeUrlWithoutBase) => {
+            return Some(format!("`{text}` has no scheme: did you mean https://{text}?"))
+        }
+        Err(e) => return Some(format!("`{text}` is not a URL: {e}")),
+    };
+    if !matches!(url.scheme(), "https" | "http") {
+        return Some(format!("`{text}`: the scheme must be https (or http for a plain server on loopback)"));
+    }
+    let after_scheme = &text[url.scheme().len() + 1..];
+    if !after_scheme.starts_with("//") {
+        let rest = after_scheme.trim_start_matches('/');
+        return Some(format!(
+            "`{text}` lacks the `//` after `{}:`: did you mean {}://{rest}?",
+            url.scheme(),
+            url.scheme()
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Some(format!("`{text}`: a target is a base URL, without query or fragment"));
+    }
+    let path = url.path().trim_end_matches('/');
+    let endpoint = [Some(&paths.register), Some(&paths.client), paths.secret.as_ref(), Some(&paths.token)]
+        .into_iter()
+        .flatten()
+        .map(|p| p.split("/{").next().unwrap_or(p).trim_end_matches('/'))
+        .filter(|p| !p.is_empty())
+        .find(|p| path.ends_with(p));
+    if let Some(endpoint) = endpoint {
+        let base = format!("{}{}", url.origin().ascii_serialization(), &path[..path.len() - endpoint.len()]);
+        return Some(format!(
+            "`{text}` ends with the endpoint path `{endpoint}`, which the profile adds itself: give the base URL, {base}"
+        ));
+    }
+    None
 }
 
 fn identity_problems(profile: &Profile, pki: &Pki) -> Vec<String> {
@@ -76,8 +159,9 @@ fn unset_environment(profile: &Profile, scenarios: &[Scenario], fixtures: &Fixtu
     // is read only if the profile has values to place.
     let profile_text = std::cell::OnceCell::new();
     let text = || {
-        profile_text
-            .get_or_init(|| profile.file.as_ref().and_then(|f| std::fs::read_to_string(f).ok()).unwrap_or_default())
+        profile_text.get_or_init(|| {
+            profile.file.as_ref().and_then(|f| crate::diagnostic::read_yaml_text(f).ok()).unwrap_or_default()
+        })
     };
     let in_profile =
         |template: &str, what: String| match (&profile.file, text().lines().position(|l| l.contains(template))) {
@@ -97,7 +181,7 @@ fn unset_environment(profile: &Profile, scenarios: &[Scenario], fixtures: &Fixtu
             let by = format!("{}:{}:1: scenario `{}` step {}", s.file.display(), s.line, s.id, i + 1);
             note(template::names_in_step(step), &by);
             if let Some(file) = &step.request.body_file {
-                if let Ok(text) = std::fs::read_to_string(fixtures.path(file)) {
+                if let Ok(text) = fixtures.read(file) {
                     note(template::names(&text), &by);
                 }
             }
@@ -127,7 +211,7 @@ pub async fn reachable_and_trusted(target: &Arc<Target>) -> Result<(), Error> {
     let probe = Message::new("GET", "/.well-known/oauth-authorization-server", Vec::new());
     match target.send(tls, &probe).await {
         Ok(_) => {}
-        Err(e @ (TransportError::Unreachable { .. } | TransportError::Timeout { .. })) => {
+        Err(e @ (TransportError::Unreachable { .. } | TransportError::Timeout { .. } | TransportError::Other { .. })) => {
             return Err(Error::Unreachable { target: target.base_url.clone(), cause: e.into() })
         }
         Err(TransportError::TlsRefused { cause, .. }) => {
@@ -164,23 +248,18 @@ async fn probe_credentials(target: &Arc<Target>) -> Result<(), Error> {
             ),
         )),
         Err(RegistrationError::Plan(e)) => Err(Error::input("preflight: the probe registration", e)),
-        Err(RegistrationError::NoAnswer(e)) => Err(Error::input("preflight", e)),
-        _ => match cleanup.iter().find(|c| !c.ok) {
-            Some(left) => Err(Error::input(
-                "preflight",
-                format!(
-                    "the probe registration's client {} could not be deleted: {}{}",
-                    left.client,
-                    left.detail,
-                    target
-                        .ledger
-                        .path()
-                        .map(|l| format!("; `dcr-harness cleanup {}` deletes it once the target allows", l.display()))
-                        .unwrap_or_default()
-                ),
-            )),
-            None => Ok(()),
-        },
+        Err(RegistrationError::NoAnswer(e)) if e.is_setup() => Err(Error::input("preflight", e)),
+        // A target that does not answer is unreachable (exit 3), not a mistake in the setup.
+        Err(RegistrationError::NoAnswer(e)) => {
+            Err(Error::Unreachable { target: target.base_url.clone(), cause: format!("the probe registration: {e}").into() })
+        }
+        // Whatever the registration came to, a client it left is named (and ledgered).
+        _ if cleanup.iter().any(|c| !c.ok) => Err(Error::ClientsLeft {
+            what: "preflight: the probe registration".into(),
+            clients: cleanup.iter().filter(|c| !c.ok).map(|c| format!("{} ({})", c.client, c.detail)).collect(),
+            hint: crate::run::model::cleanup_hint(target.ledger.path().map(|l| l.display().to_string()).as_deref()),
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -206,6 +285,7 @@ pub async fn register_client(session: &mut Session, client_name: &str) -> Result
     let request = RequestSpec { body: Some(registration_body(client_name)), ..RequestSpec::of(Operation::Register) };
     let planned = session.plan(&request, None).await?;
     let response = session.send(&planned).await?;
+    session.target().secrets.learn_body(&response.body);
     let client = crate::scenario::DEFAULT_CLIENT;
     let lesson = Lesson::without_capture(Operation::Register, client, client, true);
     session.absorb(&lesson, Answer::from(&response));

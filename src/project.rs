@@ -117,7 +117,7 @@ impl Project {
 /// repository), else the built-in suite with its additions.
 fn settings(dir: &Path) -> Result<Settings, ProjectError> {
     let path = dir.join(MARKER);
-    match std::fs::read_to_string(&path) {
+    match crate::files::read_to_string(&path, crate::files::MAX_INPUT_BYTES) {
         Ok(text) => toml::from_str(&text).map_err(|e| ProjectError::Settings { path, message: located(&text, &e) }),
         Err(_) => Ok(Settings { builtin: !dir.join("scenarios").is_dir(), pki: None }),
     }

@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use crate::error::Error;
 use crate::pki::{Pki, PkiOptions};
+use crate::preflight::target_url_problem;
+use crate::run::target::DiscoveryError;
 use crate::run::{self, RunOptions, RunResult, Target};
 use crate::scenario::profile::TEST_PKI_ONLY_TAG;
 use crate::scenario::{self, Filter, Profile, Scenario};
@@ -240,10 +242,10 @@ pub async fn prepare(
             .map_err(|e| Error::input("ledger of registered clients", e))?;
     }
     if target.profile.discover {
-        target
-            .discover()
-            .await
-            .map_err(|cause| Error::Unreachable { target: target.base_url.clone(), cause: cause.into() })?;
+        target.discover().await.map_err(|cause| match cause {
+            DiscoveryError::Setup(e) => Error::input("target", e),
+            cause => Error::Unreachable { target: target.base_url.clone(), cause: cause.into() },
+        })?;
     }
     Ok(Prepared { target: Arc::new(target), scenarios, embedded, keystore, qtsp })
 }
@@ -300,11 +302,22 @@ pub async fn cleanup(layout: &Layout, ledger: &Path, profile: Option<&str>) -> R
     use futures_util::StreamExt;
     let book = crate::run::ledger::Ledger::resume(ledger).map_err(|e| Error::input("ledger", e))?;
     let mut groups: BTreeMap<(String, String), Vec<crate::run::ledger::Entry>> = BTreeMap::new();
+    let mut results = Vec::new();
     for entry in book.outstanding() {
+        if entry.client_id.is_empty() {
+            // Nothing to address a delete to: the report names it, and the ledger keeps it.
+            let detail = "the server's registration answer named no client id that could be read; only its operator can find and delete it".to_string();
+            results.push(crate::run::model::CleanupResult {
+                client: entry.label(),
+                ok: false,
+                stranded: false,
+                detail,
+            });
+            continue;
+        }
         let profile = profile.map(str::to_string).unwrap_or_else(|| entry.profile.clone());
         groups.entry((entry.target.clone(), profile)).or_default().push(entry);
     }
-    let mut results = Vec::new();
     for ((target, profile), entries) in groups {
         let prepared = prepare(layout, &profile, Some(target), &Embedded::default(), |_| {}).await?;
         let deletions = futures_util::stream::iter(entries).map(|entry| {
@@ -375,72 +388,41 @@ pub fn select(scenarios: &[Scenario], filter: &Filter, profile: &Profile) -> Res
     Ok(selected)
 }
 
-/// Every id of a known-failures list names a scenario.
+/// Every id of a known-failures list names a scenario. Linear in the list's length: the ids are
+/// looked up in a set and their lines found in one pass over the file; only the first
+/// [`MAX_LISTED_PROBLEMS`] unknown ids are named (each with a suggestion).
 fn check_known_failures(
     known: &BTreeMap<String, String>,
     file: Option<&Path>,
     scenarios: &[Scenario],
 ) -> Result<(), Error> {
-    let ids = || scenarios.iter().map(|s| s.id.as_str());
-    let text = file.and_then(|f| std::fs::read_to_string(f).ok()).unwrap_or_default();
-    let at = |id: &str| match (file, crate::diagnostic::line_of_key(&text, id)) {
+    let ids: std::collections::HashSet<&str> = scenarios.iter().map(|s| s.id.as_str()).collect();
+    let unknown: Vec<&String> = known.keys().filter(|id| !ids.contains(id.as_str())).collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let text = file.and_then(|f| crate::diagnostic::read_yaml_text(f).ok()).unwrap_or_default();
+    let lines = crate::diagnostic::key_lines(&text);
+    let at = |id: &str| match (file, lines.get(id)) {
         (Some(file), Some(line)) => format!("{}:{line}:1: ", file.display()),
         _ => String::new(),
     };
-    let problems: Vec<String> = known
-        .keys()
-        .filter(|id| !ids().any(|known| known == id.as_str()))
-        .map(|id| format!("{}`{id}`: no such scenario{}", at(id), scenario::did_you_mean(id, ids())))
+    let names = || scenarios.iter().map(|s| s.id.as_str());
+    let mut problems: Vec<String> = unknown
+        .iter()
+        .take(MAX_LISTED_PROBLEMS)
+        .map(|id| format!("{}`{id}`: no such scenario{}", at(id), scenario::did_you_mean(id, names())))
         .collect();
-    match problems.is_empty() {
-        true => Ok(()),
-        false => Err(Error::input("known failures", problems.join("\n"))),
+    if unknown.len() > MAX_LISTED_PROBLEMS {
+        problems.push(format!("... and {} more ids that name no scenario", unknown.len() - MAX_LISTED_PROBLEMS));
     }
+    Err(Error::input("known failures", problems.join("\n")))
 }
+
+/// The most problems of one kind a message lists one by one.
+const MAX_LISTED_PROBLEMS: usize = 20;
 
 /// Fails fast, naming the target, when nothing listens there.
-/// What is wrong with a target URL as written, with what was likely meant: a missing scheme or
-/// `//`, another scheme, an endpoint's path where the base URL belongs, a query or fragment.
-pub fn target_url_problem(text: &str, paths: &crate::scenario::profile::Paths) -> Option<String> {
-    let text = text.trim();
-    let url = match reqwest::Url::parse(text) {
-        Ok(url) => url,
-        Err(url::ParseError::RelativeUrlWithoutBase) => {
-            return Some(format!("`{text}` has no scheme: did you mean https://{text}?"))
-        }
-        Err(e) => return Some(format!("`{text}` is not a URL: {e}")),
-    };
-    if !matches!(url.scheme(), "https" | "http") {
-        return Some(format!("`{text}`: the scheme must be https (or http for a plain server on loopback)"));
-    }
-    let after_scheme = &text[url.scheme().len() + 1..];
-    if !after_scheme.starts_with("//") {
-        let rest = after_scheme.trim_start_matches('/');
-        return Some(format!(
-            "`{text}` lacks the `//` after `{}:`: did you mean {}://{rest}?",
-            url.scheme(),
-            url.scheme()
-        ));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Some(format!("`{text}`: a target is a base URL, without query or fragment"));
-    }
-    let path = url.path().trim_end_matches('/');
-    let endpoint = [Some(&paths.register), Some(&paths.client), paths.secret.as_ref(), Some(&paths.token)]
-        .into_iter()
-        .flatten()
-        .map(|p| p.split("/{").next().unwrap_or(p).trim_end_matches('/'))
-        .filter(|p| !p.is_empty())
-        .find(|p| path.ends_with(p));
-    if let Some(endpoint) = endpoint {
-        let base = format!("{}{}", url.origin().ascii_serialization(), &path[..path.len() - endpoint.len()]);
-        return Some(format!(
-            "`{text}` ends with the endpoint path `{endpoint}`, which the profile adds itself: give the base URL, {base}"
-        ));
-    }
-    None
-}
-
 async fn check_reachable(base_url: &str) -> Result<(), Error> {
     let unreachable = |cause: crate::error::BoxError| Error::Unreachable { target: base_url.to_string(), cause };
     let url = reqwest::Url::parse(base_url).map_err(|e| Error::input(format!("target {base_url}"), e))?;
@@ -515,6 +497,22 @@ mod tests {
             assert_eq!(err.kind(), kind, "{url}");
             assert!(crate::diagnostic::chain(&err).contains(message), "{url}: {err}");
         }
+    }
+
+    #[test]
+    fn the_known_failures_check_is_linear_and_its_message_bounded() {
+        let scenarios = crate::scenario::load_dirs(&[Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")])
+            .expect("the shipped scenarios");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("kf.yaml");
+        // Quadratic in the ids, this took minutes; linear, well under a second.
+        let known: BTreeMap<String, String> = (0..100_000).map(|i| (format!("no-such-{i}"), "r".to_string())).collect();
+        let text: String = known.keys().map(|id| format!("{id}: r\n")).collect();
+        std::fs::write(&path, text).expect("write");
+        let err = check_known_failures(&known, Some(&path), &scenarios).expect_err("unknown ids").to_string();
+        assert!(err.contains("kf.yaml:1:1: `no-such-0`: no such scenario"), "{}", &err[..err.len().min(500)]);
+        assert!(err.contains("and 99980 more ids that name no scenario"), "bounded: {} bytes", err.len());
+        assert!(err.lines().count() <= MAX_LISTED_PROBLEMS + 2);
     }
 
     #[test]

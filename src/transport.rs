@@ -85,13 +85,17 @@ pub enum TransportError {
     /// The TLS handshake was refused by the server (it judged our certificate).
     #[error("TLS handshake with {url} refused: {cause}")]
     TlsRefused { url: String, cause: String },
-    /// We refused the server's certificate: a setup matter (the profile's `server_ca`), never
-    /// evidence about how the server judges clients.
-    #[error("the certificate of {url} is not trusted (set `server_ca` in the profile to its CA bundle): {cause}")]
-    ServerUntrusted { url: String, cause: String },
+    /// We refused the server's certificate: a setup matter (the profile's `server_ca`, the URL's
+    /// host, a certificate to renew), never evidence about how the server judges clients.
+    #[error("the server certificate of {url} is refused: {cause}; {hint}")]
+    ServerUntrusted { url: String, cause: String, hint: &'static str },
     /// The target answered TLS with something else: most likely plain HTTP on an `https://` URL.
     #[error("{url} does not speak TLS (is it an http:// target?): {cause}")]
     NotTls { url: String, cause: String },
+    /// The TLS conversation broke on the server's side in a way that is no judgement of our
+    /// certificate (a message too large to read, a protocol the server got wrong).
+    #[error("the TLS handshake with {url} failed: {cause}")]
+    TlsBroken { url: String, cause: String },
     #[error("cannot connect to {url}: {cause}")]
     Unreachable { url: String, cause: String },
     #[error("no answer from {url} within {seconds} s")]
@@ -403,8 +407,7 @@ impl Transport {
     /// server's first word, tells a refusal apart from a connection that merely died.
     async fn diagnose(&self, url: &str, error: &reqwest::Error, tls: Arc<rustls::ClientConfig>) -> TransportError {
         let first = classify(url, error, self.config.request_timeout);
-        let closed_unanswered = matches!(&first, TransportError::Other { cause, .. }
-            if CLOSED_UNANSWERED.iter().any(|words| cause.contains(words)));
+        let closed_unanswered = matches!(&first, TransportError::Other { .. }) && closed_before_answer(error);
         if !closed_unanswered {
             return first;
         }
@@ -419,9 +422,24 @@ impl Transport {
     }
 }
 
-/// How hyper says a connection closed before any answer came.
-const CLOSED_UNANSWERED: [&str; 3] =
-    ["connection was not ready", "connection closed before message completed", "IncompleteMessage"];
+/// Whether the connection closed before any answer came: hyper's incomplete message or closed
+/// connection, found by type (or, for the pool's "not ready", in the words of the causes under
+/// reqwest's own message, which alone holds the URL).
+fn closed_before_answer(error: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(hyper) = cause.downcast_ref::<hyper::Error>() {
+            if hyper.is_incomplete_message() || hyper.is_closed() || hyper.is_canceled() {
+                return true;
+            }
+        }
+        if cause.to_string().contains("connection was not ready") {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
+}
 
 /// Connects to `url`'s host with `tls` (no session resumed, so the certificate is sent) and
 /// reads the server's first bytes: the TLS alert of a refused handshake, or `None` if the server
@@ -437,14 +455,19 @@ async fn handshake_refusal(url: &str, tls: Arc<rustls::ClientConfig>, wait: Dura
     let probe = async {
         let tcp = tokio::net::TcpStream::connect((host.as_str(), port)).await.ok()?;
         let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        // Only an alert from the server is its refusal; our refusal of its certificate is not.
+        let alert = |e: std::io::Error| match tls_error(&e) {
+            Some(tls @ rustls::Error::AlertReceived(_)) => Some(tls.to_string()),
+            _ => None,
+        };
         let mut stream = match connector.connect(name, tcp).await {
             Ok(stream) => stream,
-            Err(e) => return Some(e.to_string()),
+            Err(e) => return alert(e),
         };
         // An HTTP server says nothing until asked; a refusing TLS 1.3 server sends its alert.
         let mut byte = [0u8; 1];
         match tokio::time::timeout(wait, stream.read(&mut byte)).await {
-            Ok(Err(e)) => Some(e.to_string()),
+            Ok(Err(e)) => alert(e),
             _ => None,
         }
     };
@@ -466,32 +489,145 @@ async fn read_bounded(mut response: reqwest::Response, limit: usize) -> Result<(
     Ok((body, false))
 }
 
-/// Sorts a failed request into refused handshake, unreachable, timeout, or other.
+/// Sorts a failed request by the type of what failed, never by the words of its message (which
+/// hold the URL, and a host or path may say "tls" or "certificate"): a TLS alert from the server
+/// is a refused handshake; our refusal of its certificate, a setup matter; a non-TLS answer on
+/// an https URL; another TLS failure; a failed connection; a timeout; anything else.
 fn classify(url: &str, error: &reqwest::Error, timeout: Duration) -> TransportError {
     let chain = crate::diagnostic::chain(error);
     if error.is_timeout() {
         return TransportError::Timeout { url: url.to_string(), seconds: timeout.as_secs() };
     }
-    if chain.contains("invalid peer certificate") {
-        return TransportError::ServerUntrusted { url: url.to_string(), cause: chain };
+    match tls_error(error) {
+        Some(tls) => classify_tls(url, tls, chain),
+        None if error.is_connect() => TransportError::Unreachable { url: url.to_string(), cause: chain },
+        None => TransportError::Other { url: url.to_string(), cause: chain },
     }
-    if chain.contains("InvalidContentType") || chain.contains("corrupt message") {
-        return TransportError::NotTls { url: url.to_string(), cause: chain };
+}
+
+/// What a TLS failure means for the run.
+fn classify_tls(url: &str, tls: &rustls::Error, cause: String) -> TransportError {
+    let url = url.to_string();
+    match tls {
+        rustls::Error::AlertReceived(_) => TransportError::TlsRefused { url, cause },
+        rustls::Error::InvalidCertificate(problem) => {
+            TransportError::ServerUntrusted { url, cause: tls.to_string(), hint: certificate_hint(problem) }
+        }
+        rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => {
+            TransportError::NotTls { url, cause }
+        }
+        _ => TransportError::TlsBroken { url, cause: tls.to_string() },
     }
-    let tls_words = ["alert", "certificate", "handshake", "tls", "CertificateRequired", "UnknownCA", "BadCertificate"];
-    if tls_words.iter().any(|w| chain.contains(w)) {
-        return TransportError::TlsRefused { url: url.to_string(), cause: chain };
+}
+
+/// What to do about a server certificate the harness refused.
+fn certificate_hint(problem: &rustls::CertificateError) -> &'static str {
+    use rustls::CertificateError::*;
+    match problem {
+        Expired | ExpiredContext { .. } | NotValidYet | NotValidYetContext { .. } => {
+            "the server's certificate is outside its validity period: the server must renew it (or the clock here is wrong)"
+        }
+        NotValidForName | NotValidForNameContext { .. } => {
+            "the certificate does not name the URL's host: target the host it names"
+        }
+        UnknownIssuer => "it does not chain to a CA the harness trusts: set `server_ca` in the profile to the server's CA bundle",
+        Revoked => "the server's certificate is revoked: the server must replace it",
+        _ => "check the server's certificate, and `server_ca` in the profile",
     }
-    if error.is_connect() {
-        return TransportError::Unreachable { url: url.to_string(), cause: chain };
+}
+
+/// The rustls error behind a failed request, found by type along its sources (an I/O error
+/// carries it inside, where `source` does not look).
+fn tls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut current: Option<&'a (dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = current {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        if let Some(inner) = e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            if let Some(tls) = tls_error(inner) {
+                return Some(tls);
+            }
+        }
+        current = e.source();
     }
-    TransportError::Other { url: url.to_string(), cause: chain }
+    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::server::{self, CertCheck, ServerConfig};
+
+    /// A TLS server on loopback presenting `cert` (with `key`), answering nothing.
+    async fn tls_server(cert: rcgen::Certificate, key: rcgen::KeyPair) -> (String, tokio::task::JoinHandle<()>) {
+        let der = rustls_pki_types::PrivateKeyDer::try_from(key.serialize_der()).expect("key");
+        let config = rustls::ServerConfig::builder_with_provider(crate::crypto::provider())
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_no_client_auth()
+            .with_single_cert(vec![cert.der().clone()], der)
+            .expect("config");
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let task = tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let _ = acceptor.accept(tcp).await;
+                });
+            }
+        });
+        (format!("https://127.0.0.1:{port}"), task)
+    }
+
+    /// Failures are sorted by what failed, not by the words of the URL: a path full of TLS words
+    /// to a port nothing listens on is unreachable; a server certificate the harness refuses is
+    /// a setup matter that names what is wrong with it (expired, another host, an unknown CA).
+    #[tokio::test(flavor = "multi_thread")]
+    async fn failures_are_classified_by_type_and_certificate_problems_named() {
+        let pki = crate::testing::test_pki();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let closed = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            listener.local_addr().expect("addr").port()
+        };
+        let transport = Transport::new(pki, TransportConfig::default()).expect("transport");
+        let words = "/tls/certificate/handshake/alert/CertificateRequired/UnknownCA/BadCertificate";
+        for base in [format!("http://127.0.0.1:{closed}"), format!("https://127.0.0.1:{closed}")] {
+            let error =
+                transport.send(pki, None, &base, &Message::new("GET", words, vec![])).await.expect_err("closed");
+            assert!(matches!(error, TransportError::Unreachable { .. }), "{base}{words}: {error:?}");
+        }
+        let make = |names: Vec<String>, past: bool| {
+            let key = rcgen::KeyPair::generate().expect("key");
+            let mut params = rcgen::CertificateParams::new(names).expect("params");
+            if past {
+                params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+                params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+            }
+            let cert = params.self_signed(&key).expect("cert");
+            (cert, key)
+        };
+        let cases = [
+            ("expired", make(vec!["127.0.0.1".into()], true), true, "outside its validity period"),
+            ("another host", make(vec!["bank.example".into()], false), true, "does not name the URL's host"),
+            ("an unknown CA", make(vec!["127.0.0.1".into()], false), false, "does not chain to a CA"),
+        ];
+        for (what, (cert, key), trusted, hint) in cases {
+            let pem = dir.path().join(format!("{}.pem", what.replace(' ', "-")));
+            std::fs::write(&pem, cert.pem()).expect("write");
+            let trust = if trusted { ServerTrust::Pem(vec![pem]) } else { ServerTrust::TestPki };
+            let transport =
+                Transport::new(pki, TransportConfig { trust, ..TransportConfig::default() }).expect("transport");
+            let (url, task) = tls_server(cert, key).await;
+            let error = transport.send(pki, None, &url, &Message::new("GET", "/", vec![])).await.expect_err(what);
+            assert!(error.is_setup(), "{what}: a setup matter: {error:?}");
+            assert!(error.to_string().contains(hint), "{what}: {error}");
+            task.abort();
+        }
+    }
 
     /// The probe behind [`Transport::diagnose`], against a server that judges certificates in
     /// the handshake: it hears the refusal of an expired QWAC and of no certificate at all, and

@@ -108,6 +108,41 @@ fn sign_json_and_curl_forms() {
     assert!(shown.contains(&format!("'X-IBM-Client-Secret: {secret}'")), "{shown}");
 }
 
+/// `sign --curl` sends the very bytes it signed: a body that is not UTF-8 and a large one go
+/// by `--data-binary @FILE`, the file holding exactly what the Digest covers, and the command
+/// stays short.
+#[test]
+fn sign_curl_sends_the_signed_bytes_from_a_file() {
+    use base64::Engine;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = pki_dir();
+    let mut large = b"{\"client_name\":\"\xff\xfe not UTF-8\",\"x\":\"".to_vec();
+    large.extend(std::iter::repeat_n(b'a', 300 * 1024));
+    large.extend(b"\"}");
+    let body = tmp.path().join("body.bin");
+    std::fs::write(&body, &large).expect("write");
+    let body_arg = body.display().to_string();
+    for mutation in [None, Some("digest-wrong")] {
+        let mut args = vec!["sign", "--url", "https://127.0.0.1:8443/client/v1/register", "--body", &body_arg];
+        args.extend(["--pki", dir.as_str(), "--curl"]);
+        args.extend(mutation.iter().flat_map(|m| ["--mutation", *m]));
+        let out = harness(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out);
+        assert!(text.len() < 16 * 1024, "{mutation:?}: a {}-byte command", text.len());
+        let file = text
+            .split("--data-binary '@")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap_or_else(|| panic!("{mutation:?}: no --data-binary @FILE in {text}"));
+        let sent = std::fs::read(file).expect("the referenced file");
+        assert_eq!(sent, large, "{mutation:?}: the file holds the signed bytes exactly");
+        let digest = base64::engine::general_purpose::STANDARD.encode(<sha2::Sha256 as sha2::Digest>::digest(&sent));
+        let carries_the_bodys_digest = text.contains(&format!("Digest: SHA-256={digest}"));
+        assert_eq!(carries_the_bodys_digest, mutation.is_none(), "{mutation:?}: {}", &text[..text.len().min(2000)]);
+    }
+}
+
 /// `sign --profile` signs as a run under that profile would: its dialect (here upper-case
 /// method and a bare hex digest) and its identities.
 #[test]
@@ -326,4 +361,18 @@ fn probe_reports_the_max_skew_a_served_reference_server_was_started_with() {
         text.contains("| Digest as SHA-512 only (`SHA-512=`) | accepted |"),
         "the Berlin Group takes SHA-512: {text}"
     );
+}
+
+/// A scenario file that is a named pipe: `validate` refuses it at once (opening a pipe would
+/// wait for a writer for ever), naming it.
+#[test]
+fn a_scenario_file_that_is_a_pipe_is_refused_not_waited_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    dcr_harness::testing::copy_project(dir.path());
+    let fifo = dir.path().join("scenarios/zz-pipe.yaml");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
+    let root = dir.path().display().to_string();
+    let out = harness(&["validate", "--root", &root]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("zz-pipe.yaml is a named pipe, not a regular file"), "{}", stderr(&out));
 }

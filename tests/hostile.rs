@@ -189,3 +189,191 @@ async fn the_profiles_body_limit_cuts_an_endless_body() {
     assert!(written.contains("\"truncated\": true"), "the cut is recorded");
     assert!(written.len() < 64 * 1024, "a {}-byte report from a 16 KiB limit", written.len());
 }
+
+/// Every report a run writes, and what it said, for looking for what must not be there.
+struct Said {
+    exit: Option<i32>,
+    texts: Vec<(&'static str, String)>,
+}
+
+impl Said {
+    fn all(&self) -> String {
+        self.texts.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>().join("\n")
+    }
+
+    fn json(&self) -> serde_json::Value {
+        let text = &self.texts.iter().find(|(what, _)| *what == "JSON report").expect("json").1;
+        serde_json::from_str(text).expect("JSON report parses")
+    }
+
+    fn verdict_of(&self, id: &str) -> String {
+        let json = self.json();
+        let scenarios = json["run"]["scenarios"].as_array().cloned().unwrap_or_default();
+        let found = scenarios.iter().find(|s| s["id"] == id);
+        found.map(|s| s["verdict"].as_str().unwrap_or_default().to_string()).unwrap_or_else(|| "not run".into())
+    }
+
+    fn assert_no_secret_of(&self, target: &FaultTarget) {
+        for secret in target.secrets() {
+            for (what, text) in &self.texts {
+                assert!(!text.contains(&secret), "{secret} leaked into the {what}");
+            }
+        }
+    }
+}
+
+/// `run` in a project copy against `target`, with every report written; `profile_extra` is
+/// appended to the plain profile.
+async fn run_reported(target: &FaultTarget, profile_extra: &str, more: &[&str]) -> (tempfile::TempDir, Said) {
+    let dir = project_copy();
+    if !profile_extra.is_empty() {
+        let profile = dir.path().join("profiles/rfc7591-plain.yaml");
+        let text = std::fs::read_to_string(&profile).expect("profile") + profile_extra;
+        std::fs::write(&profile, text).expect("write");
+    }
+    let out = dir.path().join("out");
+    let reports = format!(
+        "json={},junit={},md={},html={}",
+        out.join("run.json").display(),
+        out.join("junit.xml").display(),
+        out.join("summary.md").display(),
+        out.join("run.html").display()
+    );
+    let mut all = more.to_vec();
+    all.extend(["--report", &reports]);
+    let run = run_plain(dir.path(), target, &all).await;
+    let mut texts = vec![("terminal", text(&run))];
+    for (what, file) in [
+        ("JSON report", "run.json"),
+        ("JUnit report", "junit.xml"),
+        ("Markdown report", "summary.md"),
+        ("HTML report", "run.html"),
+    ] {
+        if let Ok(report) = std::fs::read_to_string(out.join(file)) {
+            texts.push((what, report));
+        }
+    }
+    (dir, Said { exit: run.status.code(), texts })
+}
+
+/// A 201 that cannot be read as JSON (trailing bytes; cut at the 1 MiB limit) is never a PASS,
+/// not even for a refusal that accepts a substituted value; its secrets are redacted all the
+/// same; and the client it names is found in the raw text and deleted.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreadable_registration_is_no_pass_leaks_nothing_and_is_deleted() {
+    for unreadable in [fault::Unreadable::Trailing, fault::Unreadable::Cut] {
+        let target = FaultTarget::start(Faults { unreadable: Some(unreadable), ..Faults::default() }).await;
+        let (_dir, said) = run_reported(
+            &target,
+            "",
+            &["--scenario", "metadata-redirect-uri-fragment", "--scenario", "metadata-minimal-registration"],
+        )
+        .await;
+        let shown = said.all();
+        assert_eq!(said.exit, Some(1), "{unreadable:?}: MUSTs fail on answers they cannot read:\n{shown}");
+        for id in ["metadata-redirect-uri-fragment", "metadata-minimal-registration"] {
+            assert_eq!(said.verdict_of(id), "fail", "{unreadable:?}: {id}");
+        }
+        said.assert_no_secret_of(&target);
+        assert_eq!(target.registered(), 0, "{unreadable:?}: every client found in the raw answer was deleted");
+    }
+}
+
+/// A server that answers a registration 200 rather than 201 still created the client: it is
+/// ledgered and deleted like any other.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_created_with_a_200_is_deleted_all_the_same() {
+    let target = FaultTarget::start(Faults { created_status: 200, ..Faults::default() }).await;
+    let (_dir, said) = run_reported(&target, "", &["--scenario", "metadata-minimal-registration"]).await;
+    assert_eq!(target.registered(), 0, "every client deleted:\n{}", said.all());
+    assert_ne!(said.exit, Some(6), "{}", said.all());
+}
+
+/// A 201 that names no client at all: nothing can delete it, so the run names it and exits 6,
+/// and its ledger keeps it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_registration_that_names_no_client_is_named_as_left() {
+    let target =
+        FaultTarget::start(Faults { unreadable: Some(fault::Unreadable::Anonymous), ..Faults::default() }).await;
+    let (dir, said) = run_reported(&target, "", &["--scenario", "metadata-minimal-registration"]).await;
+    let shown = said.all();
+    assert_eq!(said.exit, Some(6), "{shown}");
+    assert!(shown.contains("unidentified client (a 201 whose body is not JSON)"), "{shown}");
+    assert_eq!(ledgers(dir.path()).len(), 1, "the ledger keeps what may be there");
+}
+
+/// An https target whose configuration endpoint is `http://`: the registration access token is
+/// never sent there (RFC 6750 §5.3); the run says why and names the client it could not delete.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bearer_token_never_goes_in_cleartext_from_an_https_target() {
+    let faults = Faults { config_uri: fault::ConfigUri::Cleartext, ..Faults::default() };
+    let target = FaultTarget::start_tls(faults).await;
+    let (_dir, said) = run_reported(&target, "", &["--scenario", "lifecycle-read-returns-the-registration"]).await;
+    let shown = said.all();
+    assert_eq!(target.not_tls.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing sent in cleartext:\n{shown}");
+    assert_eq!(said.exit, Some(6), "the client it could not delete is left, named:\n{shown}");
+    assert!(shown.contains("without TLS") && shown.contains("RFC 6750 §5.3"), "{shown}");
+    said.assert_no_secret_of(&target);
+}
+
+/// A configuration endpoint on another origin is used as given (RFC 7592 §3), and every report
+/// says the run went there.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_configuration_endpoint_elsewhere_is_named_in_the_reports() {
+    let target = FaultTarget::start(Faults { config_uri: fault::ConfigUri::OtherOrigin, ..Faults::default() }).await;
+    let (_dir, said) = run_reported(&target, "", &["--scenario", "lifecycle-read-returns-the-registration"]).await;
+    assert_eq!(said.exit, Some(0), "{}", said.all());
+    // The host and port (HTML escapes the slashes of a URL).
+    let elsewhere = target.url.replace("http://127.0.0.1", "localhost");
+    for (what, text) in &said.texts {
+        assert!(text.contains(&elsewhere), "the {what} names {elsewhere}:\n{text}");
+    }
+}
+
+/// Server-issued ids holding `/`, `?`, `#`, `%`, an escape sequence and a CR LF: each goes into
+/// the path as one percent-encoded segment (the server finds the client by it), and no report
+/// or terminal line carries the raw control characters.
+#[tokio::test(flavor = "multi_thread")]
+async fn odd_client_ids_are_one_path_segment_and_shown_inert() {
+    let faults = Faults { odd_ids: true, config_uri: fault::ConfigUri::Absent, ..Faults::default() };
+    // The preflight's probe may be deleted; the scenario's client not: its id is shown.
+    faults.allowed_deletes.store(1, std::sync::atomic::Ordering::SeqCst);
+    let target = FaultTarget::start(faults).await;
+    let client_path = "paths: { client: \"/register/{client_id}\" }\n";
+    let (dir, said) =
+        run_reported(&target, client_path, &["--scenario", "lifecycle-read-returns-the-registration"]).await;
+    let shown = said.all();
+    assert_eq!(said.exit, Some(6), "read by its encoded id, then its delete refused:\n{shown}");
+    assert_eq!(said.verdict_of("lifecycle-read-returns-the-registration"), "pass", "{shown}");
+    for (what, text) in said.texts.iter().filter(|(what, _)| *what == "terminal" || *what == "Markdown report") {
+        assert!(!text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\r'), "the {what}: {text:?}");
+        assert!(!text.contains("\nFORGED LINE"), "a forged line in the {what}: {text}");
+    }
+    target.faults.allowed_deletes.store(usize::MAX, std::sync::atomic::Ordering::SeqCst);
+    let ledger = ledgers(dir.path()).pop().expect("a ledger").display().to_string();
+    let root = dir.path().display().to_string();
+    let cleanup = harness(args(&["cleanup", &ledger, "--root", &root])).await;
+    assert_eq!(cleanup.status.code(), Some(0), "{}", text(&cleanup));
+    assert_eq!(target.registered(), 0, "deleted later by the same encoded id");
+}
+
+/// A server certificate the harness refuses while discovering the endpoints is a setup mistake
+/// (exit 2) that says what is wrong with it, not an unreachable target.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_server_certificate_under_discovery_is_a_setup_mistake() {
+    let target = FaultTarget::start_tls(Faults::default()).await;
+    let dir = project_copy();
+    let other_ca = rcgen::CertificateParams::new(vec!["elsewhere.example".to_string()])
+        .expect("params")
+        .self_signed(&rcgen::KeyPair::generate().expect("key"))
+        .expect("cert");
+    let ca = dir.path().join("other-ca.pem");
+    std::fs::write(&ca, other_ca.pem()).expect("write");
+    let profile = dir.path().join("profiles/rfc7591-plain.yaml");
+    let yaml = std::fs::read_to_string(&profile).expect("profile") + &format!("server_ca: [{}]\n", ca.display());
+    std::fs::write(&profile, yaml).expect("write");
+    let run = run_plain(dir.path(), &target, &["--scenario", "lifecycle-read-returns-the-registration"]).await;
+    let said = text(&run);
+    assert_eq!(run.status.code(), Some(2), "{said}");
+    assert!(said.contains("does not chain to a CA the harness trusts"), "{said}");
+}

@@ -187,8 +187,9 @@ fn fixed_run() -> RunResult {
         ],
         duration_ms: 1234,
         requests: 12,
-        clients_left: vec!["left-behind-1".into()],
+        clients_left: vec!["left-behind-1".into(), "id\u{1b}[31m\r\nforged line".into()],
         ledger: Some(".dcr-harness/ledgers/ledger-1-1.jsonl".into()),
+        origins_elsewhere: vec!["https://config.bank.example".into()],
         clients_stranded: vec!["stranded-1".into()],
         certificates: vec![dcr_harness::run::model::CertificateNote {
             role: "QWAC".into(),

@@ -61,9 +61,12 @@ fn a_step_that_cannot_be_built_is_a_harness_error_not_a_server_failure() {
     let dir = project_copy();
     std::fs::write(
         dir.path().join("scenarios/zz-unbuildable.yaml"),
-        "- id: unbuildable\n  title: x\n  area: lifecycle\n  severity: MUST\n  source: x\n  steps:\n    - request: { op: register, body_file: metadata/minimal.json }\n    - request: { op: update, body_file: metadata/no-such-file.json }\n",
+        "- id: unbuildable\n  title: x\n  area: lifecycle\n  severity: MUST\n  source: x\n  steps:\n    - request: { op: register, body_file: metadata/minimal.json }\n    - request: { op: update, body_file: metadata/unbuildable.json }\n",
     )
     .expect("write");
+    // A fixture whose template names a variable nothing defines: found only when the step is built.
+    std::fs::write(dir.path().join("fixtures/metadata/unbuildable.json"), "{\"client_name\": \"{{never_defined}}\"}")
+        .expect("write");
     let root = dir.path().display().to_string();
     let junit = dir.path().join("junit.xml");
     let report = format!("junit={}", junit.display());
@@ -72,7 +75,7 @@ fn a_step_that_cannot_be_built_is_a_harness_error_not_a_server_failure() {
     assert_eq!(out.status.code(), Some(2), "{text}{}", stderr(&out));
     assert!(text.contains("ERROR unbuildable"), "{text}");
     assert!(
-        text.contains("step 2: the request could not be built: body file") && text.contains("no-such-file.json"),
+        text.contains("step 2: the request could not be built: body_file") && text.contains("never_defined"),
         "{text}"
     );
     assert!(text.contains("verdict: ERROR"), "{text}");
@@ -439,7 +442,10 @@ async fn setup_mistakes_stop_the_run_before_it_starts_with_exit_2() {
         (vec!["--profile", "typo", "--target", &url], "identities.tls is `qwack`"),
         (vec!["--profile", "wrong-credentials", "--target", &url], "answered 401"),
         (vec!["--profile", "unset-env", "--target", &url], "environment variable DCR_HARNESS_NEVER_SET is not set"),
-        (vec!["--profile", "no-server-ca", "--target", &url], "is not trusted (set `server_ca`"),
+        (
+            vec!["--profile", "no-server-ca", "--target", &url],
+            "does not chain to a CA the harness trusts: set `server_ca`",
+        ),
         (vec!["--profile", "reference", "--target", &https_on_http], "does not speak TLS"),
     ];
     for (extra, expected) in cases {
@@ -529,7 +535,7 @@ async fn the_harness_refusing_the_server_is_an_error_not_a_verdict() {
         assert_eq!(s.verdict, Verdict::Error, "{}: {:?}", s.id, s.steps.first().map(|st| &st.checks));
         let error = s.error.as_ref().expect("the error says why");
         assert_eq!(error.kind, dcr_harness::run::model::ErrorKind::Setup);
-        assert!(error.message.contains("not trusted"), "{}", error.message);
+        assert!(error.message.contains("does not chain to a CA the harness trusts"), "{}", error.message);
     }
     assert_eq!(result.outcome(), dcr_harness::run::Outcome::SetupError);
     server.stop().await;

@@ -418,6 +418,7 @@ fn short_reason(e: &crate::transport::TransportError) -> String {
         TlsRefused { .. } => "TLS handshake refused",
         ServerUntrusted { .. } => "server certificate not trusted",
         NotTls { .. } => "not TLS",
+        TlsBroken { .. } => "TLS handshake failed",
         Unreachable { .. } => "cannot connect",
         Timeout { .. } => "timeout",
         Other { .. } => "connection error",

@@ -190,7 +190,7 @@ pub async fn run(
     };
     let mut report = measurement.report();
     report.clients_deleted = deleted;
-    report.clients_left = target.ledger.outstanding().into_iter().map(|e| e.client_id).collect();
+    report.clients_left = target.ledger.outstanding().iter().map(crate::run::ledger::Entry::label).collect();
     report.ledger = target.ledger.finish().map(|p| p.display().to_string());
     if let Some(failure) = attacked.setup_failures.first() {
         // Users without a client measured nothing of what the profile asked: not a threshold
@@ -298,7 +298,7 @@ async fn cleanup(
 pub fn merge(files: &[std::path::PathBuf]) -> Result<(Measurement, LoadReport), Error> {
     let mut shards = Vec::new();
     for file in files {
-        let text = std::fs::read_to_string(file)
+        let text = crate::files::read_to_string(file, crate::files::MAX_LEDGER_BYTES)
             .map_err(|e| Error::input("load merge", format!("{}: {e}", file.display())))?;
         let m: Measurement = serde_json::from_str(&text).map_err(|e| {
             Error::input("load merge", format!("{}:{}:{}: not a shard file: {e}", file.display(), e.line(), e.column()))

@@ -240,7 +240,7 @@ pub(super) fn generate(dir: &Path, manifest: &mut Manifest, now: OffsetDateTime)
 /// The PEM of a directory key: read if it is there, else generated and written.
 fn key_pem(dir: &Path, file: &str, alg: Algorithm) -> Result<String, String> {
     let path = dir.join(file);
-    if let Ok(pem) = std::fs::read_to_string(&path) {
+    if let Ok(pem) = crate::files::read_to_string(&path, crate::files::MAX_PEM_BYTES) {
         return Ok(pem);
     }
     let key = match alg {

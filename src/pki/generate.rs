@@ -217,7 +217,9 @@ struct Salvage {
 }
 
 fn salvage(dir: &Path) -> Salvage {
-    let Ok(text) = std::fs::read_to_string(dir.join(MANIFEST)) else { return Salvage::default() };
+    let Ok(text) = crate::files::read_to_string(&dir.join(MANIFEST), crate::files::MAX_INPUT_BYTES) else {
+        return Salvage::default();
+    };
     let Ok(value) = serde_norway::from_str::<serde_norway::Value>(&text) else { return Salvage::default() };
     let entries = |key: &str| -> Vec<(String, serde_norway::Value)> {
         match value.get(key) {
@@ -336,13 +338,13 @@ impl Issuers {
                 message: "issuer missing from the manifest".into(),
             })?;
             let key_path = dir.join(&entry.key);
-            let key_pem =
-                std::fs::read_to_string(&key_path).map_err(|source| PkiError::Io { path: key_path.clone(), source })?;
+            let key_pem = crate::files::read_to_string(&key_path, crate::files::MAX_PEM_BYTES)
+                .map_err(|source| PkiError::Io { path: key_path.clone(), source })?;
             let key =
                 KeyPair::from_pem(&key_pem).map_err(|e| PkiError::Pem { path: key_path, message: e.to_string() })?;
             let cert_path = dir.join(&entry.cert);
-            let cert_pem =
-                std::fs::read_to_string(&cert_path).map_err(|source| PkiError::Io { path: cert_path, source })?;
+            let cert_pem = crate::files::read_to_string(&cert_path, crate::files::MAX_PEM_BYTES)
+                .map_err(|source| PkiError::Io { path: cert_path, source })?;
             self.loaded.insert(which, (ca_params(spec, OffsetDateTime::now_utc())?, key, cert_pem));
         }
         let (params, key, pem) = &self.loaded[which];
@@ -412,7 +414,8 @@ fn generate_one(
 pub(super) fn issuing_ca(dir: &Path, manifest: &Manifest) -> Result<(CertificateParams, KeyPair), String> {
     let spec = CATALOG.iter().find(|s| s.kind == Issuing).ok_or("no issuing CA in the catalog")?;
     let entry = manifest.identities.get(spec.name).ok_or("the issuing CA is not in the manifest")?;
-    let key_pem = std::fs::read_to_string(dir.join(&entry.key)).map_err(|e| e.to_string())?;
+    let key_pem =
+        crate::files::read_to_string(&dir.join(&entry.key), crate::files::MAX_PEM_BYTES).map_err(|e| e.to_string())?;
     let key = KeyPair::from_pem(&key_pem).map_err(|e| e.to_string())?;
     Ok((ca_params(spec, OffsetDateTime::now_utc()).map_err(|e| e.to_string())?, key))
 }

@@ -269,7 +269,8 @@ impl Pki {
         let mut statements = BTreeMap::new();
         for (name, entry) in manifest.directory.iter().flat_map(|d| &d.statements) {
             let path = dir.join(&entry.file);
-            let jws = std::fs::read_to_string(&path).map_err(|source| PkiError::Io { path, source })?;
+            let jws = crate::files::read_to_string(&path, crate::files::MAX_PEM_BYTES)
+                .map_err(|source| PkiError::Io { path, source })?;
             statements.insert(name.clone(), jws.trim().to_string());
         }
         Ok(Pki {
@@ -325,7 +326,8 @@ impl Pki {
 
 fn read_manifest(dir: &Path) -> Result<Manifest, PkiError> {
     let path = dir.join(MANIFEST);
-    let text = std::fs::read_to_string(&path).map_err(|source| PkiError::Io { path: path.clone(), source })?;
+    let text = crate::files::read_to_string(&path, crate::files::MAX_INPUT_BYTES)
+        .map_err(|source| PkiError::Io { path: path.clone(), source })?;
     let manifest: Manifest =
         serde_norway::from_str(&text).map_err(|e| PkiError::Yaml(crate::diagnostic::located(&path, &text, &e)))?;
     if manifest.version != MANIFEST_VERSION {
@@ -354,7 +356,8 @@ fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), PkiError> {
 
 /// Reads every certificate of a PEM file; at least one must be there.
 pub fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, PkiError> {
-    let bytes = std::fs::read(path).map_err(|source| PkiError::Io { path: path.to_path_buf(), source })?;
+    let bytes = crate::files::read(path, crate::files::MAX_PEM_BYTES)
+        .map_err(|source| PkiError::Io { path: path.to_path_buf(), source })?;
     let certs = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| PkiError::Pem { path: path.to_path_buf(), message: format!("unreadable PEM: {e}") })?;
@@ -369,7 +372,8 @@ pub fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, PkiError>
 
 /// Reads a PEM private key (PKCS#8, PKCS#1 or SEC1).
 pub fn read_key(path: &Path) -> Result<PrivateKey, PkiError> {
-    let bytes = std::fs::read(path).map_err(|source| PkiError::Io { path: path.to_path_buf(), source })?;
+    let bytes = crate::files::read(path, crate::files::MAX_PEM_BYTES)
+        .map_err(|source| PkiError::Io { path: path.to_path_buf(), source })?;
     if is_encrypted_pem(&bytes) {
         return Err(PkiError::Pem {
             path: path.to_path_buf(),

@@ -26,7 +26,7 @@ const STYLE: &str = r#"
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;color:#1d2330;background:#fafbfc}
 h1{margin:0 0 .3rem}h2{margin-top:2rem}
 .verdict{display:inline-block;padding:.15rem .6rem;border-radius:4px;font-weight:700;color:#fff}
-.verdict.PASS{background:#1f883d}.verdict.FAIL{background:#cf222e}.verdict.WARN{background:#9a6700}
+.verdict.PASS{background:#1f883d}.verdict.FAIL{background:#cf222e}.verdict.WARN{background:#9a6700}.verdict.NOTE{background:#0969da}
 table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #d0d7de;padding:.25rem .6rem;text-align:left;vertical-align:top}
 th{background:#f0f3f6}
 .tag{display:inline-block;min-width:3.6rem;text-align:center;border-radius:3px;padding:0 .3rem;font-weight:600;font-size:12px;color:#fff}
@@ -115,10 +115,7 @@ pub fn render(run: &RunResult) -> Result<String, minijinja::Error> {
             .map(|(what, n)| format!("{n} {what}"))
             .collect::<Vec<_>>()
             .join(", "),
-        notices: [("FAIL", super::clients_left_notice(run)), ("WARN", super::clients_stranded_notice(run))]
-            .into_iter()
-            .filter_map(|(class, text)| Some(Notice { class, text: text? }))
-            .collect(),
+        notices: super::notices(run).into_iter().map(|(class, text)| Notice { class, text }).collect(),
         areas: by_area(run).into_iter().map(|(area, scenarios)| area_row(area, &scenarios)).collect(),
         scenarios: failures_first(run).into_iter().map(scenario_view).collect(),
         style: STYLE,

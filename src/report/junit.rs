@@ -86,6 +86,18 @@ pub fn render(run: &RunResult) -> String {
         suite.add_test_case(case);
         report.add_test_suite(suite);
     }
+    let notes: Vec<String> =
+        super::notices(run).into_iter().filter(|(level, _)| *level != "FAIL").map(|(_, n)| n).collect();
+    if !notes.is_empty() {
+        // What the run noticed that is no scenario's verdict (clients stranded, origins
+        // elsewhere): a passing case that says it, where every reader shows it.
+        let mut suite = TestSuite::new("notices");
+        let mut case = TestCase::new("run-notices", TestCaseStatus::success());
+        case.set_classname(format!("{}.notices", run.profile));
+        case.set_system_out(notes.join("\n"));
+        suite.add_test_case(case);
+        report.add_test_suite(suite);
+    }
     zoneless_timestamps(&without_suites_skipped(&report.to_string().unwrap_or_default()))
 }
 

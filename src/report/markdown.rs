@@ -6,8 +6,21 @@ use std::fmt::Write;
 use super::{by_area, counts, first_failure};
 use crate::run::{RunResult, Verdict};
 
+/// Text for a table cell or a line: on one line, control characters escaped, and nothing
+/// Markdown or the HTML it may hold would read as markup (a server's id or answer is in it).
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    crate::diagnostic::inert_line(&text.replace('\n', " "))
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
+        .replace('`', "\\`")
+}
+
+/// A code fence no run of backticks in `text` can close: one longer than the longest.
+fn fence_for(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat(longest.max(2) + 1)
 }
 
 pub fn render(run: &RunResult) -> String {
@@ -26,11 +39,12 @@ pub fn render(run: &RunResult) -> String {
     let parts: Vec<String> =
         counts(run).iter().filter(|(_, n)| *n > 0).map(|(what, n)| format!("{n} {what}")).collect();
     let _ = writeln!(out, "{}\n", parts.join(", "));
-    if let Some(notice) = super::clients_left_notice(run) {
-        let _ = writeln!(out, "**{notice}**\n");
-    }
-    if let Some(notice) = super::clients_stranded_notice(run) {
-        let _ = writeln!(out, "{notice}\n");
+    for (level, notice) in super::notices(run) {
+        let notice = cell(&notice);
+        let _ = match level {
+            "FAIL" => writeln!(out, "**{notice}**\n"),
+            _ => writeln!(out, "{notice}\n"),
+        };
     }
     let _ = writeln!(
         out,
@@ -80,13 +94,13 @@ pub fn render(run: &RunResult) -> String {
         // cannot hold a diff.
         for s in notable.iter().filter(|s| matches!(s.verdict, Verdict::Fail | Verdict::Warn | Verdict::Error)) {
             let detail = super::terminal::failure_detail(s);
-            let fence = if detail.contains("```") { "~~~~" } else { "```" };
+            let fence = fence_for(&detail);
             let lang = if detail.lines().any(|l| l.starts_with(['+', '-'])) { "diff" } else { "text" };
             let _ = writeln!(
                 out,
                 "\n<details><summary><code>{}</code> ({})</summary>\n\n{fence}{lang}\n{}\n{fence}\n\n</details>",
-                s.id,
-                s.location,
+                cell(&s.id),
+                cell(&s.location),
                 detail.trim_end()
             );
         }

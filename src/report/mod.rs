@@ -118,6 +118,32 @@ pub fn clients_left_notice(run: &RunResult) -> Option<String> {
     })
 }
 
+/// The notices every report carries above its scenarios, each with its level (`FAIL`, `WARN`,
+/// `NOTE`): clients left, clients stranded, origins elsewhere.
+pub fn notices(run: &RunResult) -> Vec<(&'static str, String)> {
+    [
+        ("FAIL", clients_left_notice(run)),
+        ("WARN", clients_stranded_notice(run)),
+        ("NOTE", origins_elsewhere_notice(run)),
+    ]
+    .into_iter()
+    .filter_map(|(level, text)| Some((level, text?)))
+    .collect()
+}
+
+/// The origins other than the target's that the run sent requests to: where a server placed a
+/// client's configuration endpoint (RFC 7592 §3 has the client use it as given), the tokens
+/// for that client went there, and the reader must know.
+pub fn origins_elsewhere_notice(run: &RunResult) -> Option<String> {
+    (!run.origins_elsewhere.is_empty()).then(|| {
+        format!(
+            "requests went to {} origin(s) other than the target's, where the server placed configuration endpoints (RFC 7592 §3: used as given): {}",
+            run.origins_elsewhere.len(),
+            first_ten(&run.origins_elsewhere)
+        )
+    })
+}
+
 /// The clients the server itself made undeletable (RFC 7592 §2.1's revocation): not a fault,
 /// but the user must know they are there.
 pub fn clients_stranded_notice(run: &RunResult) -> Option<String> {
@@ -133,7 +159,8 @@ pub fn clients_stranded_notice(run: &RunResult) -> Option<String> {
 
 /// Up to ten ids, and how many more.
 fn first_ten(ids: &[String]) -> String {
-    let shown: Vec<&str> = ids.iter().take(10).map(String::as_str).collect();
+    // Server-issued ids: on one line, never driving a terminal.
+    let shown: Vec<String> = ids.iter().take(10).map(|id| crate::diagnostic::inert_line(id)).collect();
     match ids.len() - shown.len() {
         0 => shown.join(", "),
         more => format!("{} and {more} more", shown.join(", ")),

@@ -134,19 +134,7 @@ pub fn failure_detail(s: &ScenarioResult) -> String {
     detail(s, &Style::default(), false)
 }
 
-/// Text from the target made inert for a terminal: control characters (escape sequences,
-/// carriage returns, bells) are shown escaped, never interpreted. Newlines are kept.
-pub fn inert(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\n' => out.push('\n'),
-            c if c.is_control() => out.extend(c.escape_default()),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::diagnostic::{inert, inert_line};
 
 fn detail(s: &ScenarioResult, style: &Style, every_step: bool) -> String {
     let mut out = String::new();
@@ -200,7 +188,7 @@ fn detail(s: &ScenarioResult, style: &Style, every_step: bool) -> String {
     }
     for c in s.cleanup.iter().filter(|c| !c.ok) {
         let how = if c.stranded { "stranded" } else { "failed" };
-        let _ = writeln!(out, "      cleanup of client {} {how}: {}", c.client, c.detail);
+        let _ = writeln!(out, "      cleanup of client {} {how}: {}", inert_line(&c.client), inert_line(&c.detail));
     }
     out
 }
@@ -325,10 +313,15 @@ pub fn summary(run: &RunResult) -> String {
         0 => String::new(),
         n => format!(", {n} harness errors"),
     };
+    // Every scenario is counted somewhere: observations the text allows included.
+    let information = match run.count(Verdict::Info) {
+        0 => String::new(),
+        n => format!(", {n} information"),
+    };
     let verdict = run.headline();
     let _ = writeln!(
         out,
-        "\n\nverdict: {verdict}: {} scenarios, {} passed, {} failed (MUST), {} warnings (SHOULD), {} known failures, {} skipped{errors}\n{} requests in {:.2} s against {} (profile {})",
+        "\n\nverdict: {verdict}: {} scenarios, {} passed, {} failed (MUST), {} warnings (SHOULD), {} known failures, {} skipped{information}{errors}\n{} requests in {:.2} s against {} (profile {})",
         run.scenarios.len(),
         run.count(Verdict::Pass) + run.count(Verdict::FixedKnownFailure),
         failed,
@@ -340,7 +333,7 @@ pub fn summary(run: &RunResult) -> String {
         run.target,
         run.profile
     );
-    for notice in [super::clients_left_notice(run), super::clients_stranded_notice(run)].into_iter().flatten() {
+    for (_, notice) in super::notices(run) {
         let _ = writeln!(out, "{notice}");
     }
     out
@@ -399,20 +392,5 @@ mod tests {
             shown[1].1,
             r#"keyId="SN=1,CA=CN=Q",algorithm="rsa-sha256",headers="date",signature="AAAAAAAAAAAAAAAA…" (344 characters)"#
         );
-    }
-
-    #[test]
-    fn target_bytes_cannot_drive_the_terminal() {
-        let cases = [
-            ("plain", "plain"),
-            ("two\nlines", "two\nlines"),
-            ("\u{1b}[2J\u{1b}]0;owned\u{7}", "\\u{1b}[2J\\u{1b}]0;owned\\u{7}"),
-            ("cr\rover", "cr\\rover"),
-            ("tab\there", "tab\\there"),
-            ("\u{9b}csi", "\\u{9b}csi"),
-        ];
-        for (raw, shown) in cases {
-            assert_eq!(inert(raw), shown, "{raw:?}");
-        }
     }
 }

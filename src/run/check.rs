@@ -59,10 +59,17 @@ pub fn check(
         ));
     }
     if !expect.json.is_empty() {
-        let body = response.json();
-        for (path, predicate) in &expect.json {
-            let value = body.as_ref().and_then(|b| lookup(b, path));
-            out.push(check_predicate(&format!("json {path}"), value, predicate, vars));
+        match response.json() {
+            Some(body) => {
+                for (path, predicate) in &expect.json {
+                    out.push(check_predicate(&format!("json {path}"), lookup(&body, path), predicate, vars));
+                }
+            }
+            // Nothing can be said of a field of an answer that cannot be read, not even that
+            // it is absent: every JSON check fails, saying why.
+            None => out.extend(expect.json.keys().map(|path| {
+                CheckOutcome::new(format!("json {path}"), false, "a JSON answer to look in", unreadable(response))
+            })),
         }
     }
     for (name, predicate) in &expect.headers {
@@ -75,17 +82,28 @@ pub fn check(
 /// A success where a refusal was expected holds only if the server registered a value of its own
 /// at `path`: RFC 7591 §3.2.1 lets it replace a requested value, and "MUST return all registered
 /// metadata", so a value kept as sent is in the answer.
+/// An answer that cannot be read never shows a substitution: only a registered value that can be
+/// read, and differs from the one sent, does.
 fn substituted(path: &str, sent: Option<&Value>, response: &Response) -> CheckOutcome {
     let asked = sent.and_then(|body| lookup(body, path));
-    let registered = response.json().and_then(|body| lookup(&body, path).cloned());
-    let passed = asked.is_some() && registered.as_ref() != asked;
     let show = |v: Option<&Value>| v.map(Value::to_string).unwrap_or_else(|| "absent".into());
-    CheckOutcome::new(
-        format!("refused, or json {path} substituted"),
-        passed,
-        format!("a refusal, or a registered value other than the {} sent", show(asked)),
-        format!("{} registered {}", response.status, show(registered.as_ref())),
-    )
+    let name = format!("refused, or json {path} substituted");
+    let expected = format!("a refusal, or a registered value other than the {} sent", show(asked));
+    let Some(body) = response.json().filter(Value::is_object) else {
+        return CheckOutcome::new(name, false, expected, format!("{}: {}", response.status, unreadable(response)));
+    };
+    let registered = lookup(&body, path);
+    let passed = asked.is_some() && registered != asked;
+    CheckOutcome::new(name, passed, expected, format!("{} registered {}", response.status, show(registered)))
+}
+
+/// Why an answer's body cannot be read as JSON, as a check's "got".
+fn unreadable(response: &Response) -> String {
+    match (response.truncated, response.body.is_empty()) {
+        (true, _) => format!("a body cut at the harness's limit after {} bytes, not JSON as read", response.body.len()),
+        (false, true) => "an empty body, not JSON".into(),
+        (false, false) => "a body that is not JSON (see the answer)".into(),
+    }
 }
 
 fn check_status(expect: &Expect, observed: &Observed<'_>, profile: &Profile) -> CheckOutcome {
@@ -270,6 +288,36 @@ mod tests {
             assert_eq!(outcome.passed, passes, "{path} {registered}");
         }
         assert!(!substituted("$.client_name", None, &answer(201, json!({}))).passed, "nothing sent, nothing judged");
+        // An answer that cannot be read shows no substitution, whatever it holds.
+        let raw = |body: &[u8], truncated: bool| Response { body: body.to_vec(), truncated, ..answer(201, json!({})) };
+        let sent_back = br#"{"redirect_uris":["https://x/cb#f"],"client_id":"c1""#;
+        for (body, truncated) in [(&sent_back[..], true), (&sent_back[..], false), (b"", false), (b"[1,2]", false)] {
+            let outcome = substituted("$.redirect_uris", Some(&sent), &raw(body, truncated));
+            assert!(!outcome.passed, "{}: {outcome:?}", String::from_utf8_lossy(body));
+        }
+    }
+
+    #[test]
+    fn no_json_check_holds_on_an_answer_that_cannot_be_read() {
+        let expect: Expect = serde_norway::from_str(
+            "status: 201\njson:\n  $.client_id: { exists: true }\n  $.software_statement: { exists: false }\n",
+        )
+        .expect("expect");
+        let response = Response {
+            status: 201,
+            headers: vec![],
+            body: br#"{"client_id":"c1","client_secret":"cut-he"#.to_vec(),
+            elapsed: std::time::Duration::ZERO,
+            truncated: true,
+            certificate_requested: None,
+        };
+        let profile: Profile = serde_norway::from_str("name: p\n").expect("profile");
+        let outcomes = check(&expect, &Observed::Answer(&response), None, &profile, &BTreeMap::new());
+        let json: Vec<&CheckOutcome> = outcomes.iter().filter(|c| c.check.starts_with("json")).collect();
+        assert_eq!(json.len(), 2);
+        for outcome in json {
+            assert!(!outcome.passed && outcome.got.contains("cut at the harness's limit"), "{outcome:?}");
+        }
     }
 
     #[test]

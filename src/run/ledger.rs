@@ -29,6 +29,21 @@ pub struct Entry {
     pub secret: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub auth_method: String,
+    /// Set where the server's registration answer could not be read (not JSON, cut at the
+    /// body limit): why, and that a client may be there. With no `client_id` (none could be
+    /// found in the answer) the client cannot be deleted by anyone but the server's operator.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub unreadable: String,
+}
+
+impl Entry {
+    /// How reports name the client: its id, or, where none could be read, what is known.
+    pub fn label(&self) -> String {
+        match self.client_id.is_empty() {
+            false => self.client_id.clone(),
+            true => format!("an unidentified client ({})", self.unreadable),
+        }
+    }
 }
 
 /// One line of the ledger file.
@@ -64,6 +79,8 @@ struct State {
     stranded: Vec<String>,
     /// The first write that failed: the run must say its ledger is incomplete.
     write_error: Option<String>,
+    /// Registrations whose answer named no client id that could be read.
+    unidentified: usize,
 }
 
 /// The clients of a run not yet deleted; with a file, written as it changes.
@@ -105,9 +122,17 @@ impl Ledger {
         self.path.as_deref()
     }
 
-    /// A client registered (or its token or URI replaced: the newest entry wins).
+    /// A client registered (or its token or URI replaced: the newest entry wins). One whose
+    /// answer named no id is kept under a key of its own, outstanding for good.
     pub fn registered(&self, entry: Entry) {
         let mut state = self.lock();
+        if entry.client_id.is_empty() {
+            state.unidentified += 1;
+            let key = format!("\u{0}unidentified-{}", state.unidentified);
+            state.open.insert(key, entry.clone());
+            write(&mut state, &Record::Registered(entry));
+            return;
+        }
         if state.open.get(&entry.client_id) == Some(&entry) {
             return;
         }
@@ -167,9 +192,10 @@ impl Ledger {
 
     /// The clients a ledger file names as registered and not deleted.
     pub fn read(path: &Path) -> Result<Vec<Entry>, LedgerError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| LedgerError::Io { path: path.to_path_buf(), source })?;
+        let text = crate::files::read_to_string(path, crate::files::MAX_LEDGER_BYTES)
+            .map_err(|source| LedgerError::Io { path: path.to_path_buf(), source })?;
         let mut open: BTreeMap<String, Entry> = BTreeMap::new();
+        let unidentified_key = |line: usize| format!("\u{0}unidentified-{line}");
         for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
             let record = serde_json::from_str(line).map_err(|source| LedgerError::Record {
                 path: path.to_path_buf(),
@@ -177,6 +203,9 @@ impl Ledger {
                 source,
             })?;
             match record {
+                Record::Registered(entry) if entry.client_id.is_empty() => {
+                    open.insert(unidentified_key(i), entry);
+                }
                 Record::Registered(entry) => {
                     open.insert(entry.client_id.clone(), entry);
                 }
@@ -258,6 +287,23 @@ mod tests {
         assert_eq!(Ledger::read(&path).expect("read"), vec![entry("kept", "rat-2")], "a cleanup would not retry it");
         ledger.deleted("kept");
         assert_eq!(ledger.finish(), None, "nothing a cleanup could delete: no file kept");
+    }
+
+    #[test]
+    fn a_registration_whose_answer_named_no_client_stays_outstanding() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("ledger.jsonl");
+        let ledger = Ledger::create(&path).expect("create");
+        let unknown = Entry { unreadable: "a 201 whose body is not JSON".into(), ..entry("", "") };
+        ledger.registered(unknown.clone());
+        ledger.registered(unknown.clone());
+        ledger.registered(entry("a", "rat-1"));
+        ledger.deleted("a");
+        ledger.deleted("");
+        assert_eq!(ledger.outstanding(), vec![unknown.clone(), unknown.clone()], "each registration counts");
+        assert_eq!(Ledger::read(&path).expect("read"), vec![unknown.clone(), unknown.clone()]);
+        assert!(unknown.label().contains("unidentified client (a 201 whose body is not JSON)"), "{}", unknown.label());
+        assert_eq!(ledger.finish(), Some(path), "kept: the run names what may be left");
     }
 
     #[test]

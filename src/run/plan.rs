@@ -65,6 +65,8 @@ pub struct Client {
     /// How it proves itself at the token endpoint, as its registration answer said (empty:
     /// `client_secret_basic`, RFC 7591 §2's default).
     pub auth_method: String,
+    /// Why its registration answer could not be read whole (empty: it could).
+    pub unreadable: String,
 }
 
 /// `registration_token: none`: send no registration access token, on purpose.
@@ -153,6 +155,10 @@ pub enum PlanError {
     NoRequestObjectSigner,
     #[error("no access token for client `{name}`: {message}")]
     ClientToken { name: String, message: String },
+    #[error("client `{name}`'s configuration endpoint is `{uri}`, without TLS, on a target reached over https: its registration access token is not sent in cleartext (RFC 6750 §5.3)")]
+    CleartextEndpoint { name: String, uri: String },
+    #[error("client `{name}`'s configuration endpoint is `{uri}`, which is not an http(s) URL (RFC 7592 §3): nothing is sent there")]
+    BadConfigurationUri { name: String, uri: String },
 }
 
 /// How a request authenticates besides its TLS certificate.
@@ -504,9 +510,21 @@ fn method_and_path(
     let client_path = |template: &str| -> Result<(String, Option<String>), PlanError> {
         let c = client.ok_or_else(|| PlanError::NoClient { name: r.client_name().to_string() })?;
         if env.profile.management == Management::RegistrationToken && !c.uri.is_empty() && template == paths.client {
-            return Ok(opaque(&c.uri));
+            let (path, origin) = opaque(&c.uri);
+            let scheme = origin.as_deref().and_then(|o| o.split_once("://")).map(|(scheme, _)| scheme);
+            if origin.as_deref() == Some("null") || scheme.is_some_and(|s| s != "http" && s != "https") {
+                return Err(PlanError::BadConfigurationUri { name: r.client_name().to_string(), uri: c.uri.clone() });
+            }
+            // RFC 6750 §5.3: a bearer token MUST NOT travel without TLS; a target reached over
+            // https that names a cleartext configuration endpoint does not get its token there.
+            if origin.as_deref().is_some_and(|o| o.starts_with("http://"))
+                && env.endpoints.origin.starts_with("https://")
+            {
+                return Err(PlanError::CleartextEndpoint { name: r.client_name().to_string(), uri: c.uri.clone() });
+            }
+            return Ok((path, origin));
         }
-        Ok(here(template.replace("{client_id}", &c.id)))
+        Ok(here(template.replace("{client_id}", &path_segment(&c.id))))
     };
     let ((path, origin), method) = match r.op {
         Operation::Register => (here(env.endpoints.register.clone()), http::Method::POST),
@@ -523,10 +541,36 @@ fn method_and_path(
             let (Some(m), Some(path)) = (&r.method, &r.path) else {
                 return Err(PlanError::RawWithoutTarget);
             };
-            (here(fill("path", path, vars)?), m.0.clone())
+            (here(fill("path", path, &with_ids_as_segments(vars))?), m.0.clone())
         }
     };
     Ok((method, path, origin))
+}
+
+/// A server-issued client id as one path segment: every character that means something in a
+/// URL (`/`, `?`, `#`, `%`, `..` as a whole segment, spaces, controls) percent-encoded, so that
+/// the id cannot send the request, and the client's token, to another path or change its query.
+pub fn path_segment(id: &str) -> String {
+    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+    // RFC 3986 §3.3 pchar, less the sub-delims a server could read as structure.
+    const SEGMENT: &AsciiSet =
+        &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b':').remove(b'@');
+    match id {
+        "." => "%2E".into(),
+        ".." => "%2E%2E".into(),
+        _ => utf8_percent_encode(id, SEGMENT).to_string(),
+    }
+}
+
+/// The variables with every client's id as a path segment, for a raw request's path.
+fn with_ids_as_segments(vars: &Vars) -> Vars {
+    let id_suffix = format!(".{}", crate::scenario::template::client_field::ID);
+    vars.iter()
+        .map(|(k, v)| match k.ends_with(&id_suffix) {
+            true => (k.clone(), path_segment(v)),
+            false => (k.clone(), v.clone()),
+        })
+        .collect()
 }
 
 /// A URI as the server gave it: its path and query, and its origin.
@@ -552,8 +596,7 @@ fn body(
         return Ok((value.to_string().into_bytes(), json));
     }
     if let Some(file) = &r.body_file {
-        let path = fixtures.path(file);
-        let text = std::fs::read_to_string(&path).map_err(|source| PlanError::BodyFile { path, source })?;
+        let text = fixtures.read(file).map_err(|source| PlanError::BodyFile { path: fixtures.path(file), source })?;
         return Ok((fill("body_file", &text, vars)?.into_bytes(), json));
     }
     if let Some(raw) = &r.body_raw {

@@ -89,10 +89,11 @@ pub async fn run(target: Arc<Target>, scenarios: Vec<Scenario>, options: RunOpti
         requests: scenarios.iter().map(|s| s.requests).sum(),
         scenarios,
         duration_ms: started.elapsed().as_millis() as u64,
-        clients_left: target.ledger.outstanding().into_iter().map(|e| e.client_id).collect(),
+        clients_left: target.ledger.outstanding().iter().map(crate::run::ledger::Entry::label).collect(),
         ledger: target.ledger.path().map(|p| p.display().to_string()),
         clients_stranded: target.ledger.stranded_clients(),
         certificates: certificates(&target),
+        origins_elsewhere: target.origins_elsewhere(),
     }
 }
 

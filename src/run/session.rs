@@ -31,6 +31,9 @@ pub struct Session {
     /// Under `client-token` management, each client's access token by client id: fetched once
     /// while the client exists, and still sent after it is deleted (as its owner would).
     client_tokens: std::sync::Mutex<BTreeMap<String, String>>,
+    /// Registrations whose answer named no client id that could be read (as reports name
+    /// them): nothing can delete them, and the cleanup says so.
+    unidentified: Vec<String>,
 }
 
 /// What an answer may teach the session: the operation it answered, the client it was about,
@@ -54,11 +57,13 @@ impl<'a> Lesson<'a> {
 pub struct Answer<'a> {
     pub status: u16,
     pub body: &'a [u8],
+    /// The body was cut at the transport's limit.
+    pub truncated: bool,
 }
 
 impl<'a> From<&'a Response> for Answer<'a> {
     fn from(r: &'a Response) -> Self {
-        Answer { status: r.status, body: &r.body }
+        Answer { status: r.status, body: &r.body, truncated: r.truncated }
     }
 }
 
@@ -66,7 +71,8 @@ impl Session {
     pub fn new(target: Arc<Target>) -> Self {
         let mut vars: Vars = target.profile.vars.clone();
         vars.insert(builtin::BASE_URL.into(), target.base_url.clone());
-        vars.insert(builtin::REGISTER_PATH.into(), target.endpoints.register.clone());
+        // Without a trailing `/`: scenarios append `/{{...}}` to it.
+        vars.insert(builtin::REGISTER_PATH.into(), target.endpoints.register.trim_end_matches('/').to_string());
         vars.insert(builtin::TOKEN_PATH.into(), target.endpoints.token.clone());
         let issuer = target.endpoints.issuer.clone().unwrap_or_else(|| target.base_url.clone());
         vars.insert(builtin::ISSUER.into(), issuer);
@@ -100,6 +106,7 @@ impl Session {
             requests: 0,
             memo: None,
             client_tokens: Default::default(),
+            unidentified: Vec::new(),
         }
     }
 
@@ -263,26 +270,38 @@ impl Session {
     pub fn absorb(&mut self, lesson: &Lesson<'_>, answer: Answer<'_>) -> Vec<CheckOutcome> {
         let json: Option<Value> = crate::transport::parse_json(answer.body);
         let mut out = Vec::new();
-        if let Some(created) = json.as_ref().filter(|_| answer.status == 201).and_then(client_from) {
-            self.target.ledger.registered(self.ledger_entry(&created));
-            if lesson.op == Operation::Register && lesson.creation_expected {
-                self.set_client_vars(lesson.register_as, &created);
-                // A concurrent or repeated registration under the same name: keep the earlier
-                // client for cleanup.
-                if let Some(earlier) = self.clients.insert(lesson.register_as.to_string(), created) {
-                    if !earlier.deleted {
-                        self.retired.push(earlier);
+        match registration_in(lesson.op, &answer, json.as_ref()) {
+            Some(Registration::Client(created)) => {
+                self.target.ledger.registered(self.ledger_entry(&created));
+                if lesson.op == Operation::Register && lesson.creation_expected {
+                    self.set_client_vars(lesson.register_as, &created);
+                    // A concurrent or repeated registration under the same name: keep the
+                    // earlier client for cleanup.
+                    if let Some(earlier) = self.clients.insert(lesson.register_as.to_string(), created) {
+                        if !earlier.deleted {
+                            self.retired.push(earlier);
+                        }
                     }
+                } else {
+                    out.push(CheckOutcome::new(
+                        "no client created",
+                        false,
+                        "no client",
+                        format!("client {} was created", created.id),
+                    ));
+                    self.retired.push(created);
                 }
-            } else {
-                out.push(CheckOutcome::new(
-                    "no client created",
-                    false,
-                    "no client",
-                    format!("client {} was created", created.id),
-                ));
-                self.retired.push(created);
             }
+            Some(Registration::Unidentified(why)) => {
+                let entry =
+                    crate::run::ledger::Entry { unreadable: why.clone(), ..self.ledger_entry(&Client::default()) };
+                self.target.ledger.registered(entry.clone());
+                self.unidentified.push(entry.label());
+                if !(lesson.op == Operation::Register && lesson.creation_expected) {
+                    out.push(CheckOutcome::new("no client created", false, "no client", why));
+                }
+            }
+            None => {}
         }
         if let Some(client) = self.clients.get_mut(lesson.client) {
             // The ledger hears only of what changes how the client is deleted: a new token or
@@ -343,6 +362,7 @@ impl Session {
             rat: c.rat.clone(),
             secret: if_own_token(&c.secret),
             auth_method: if_own_token(&c.auth_method),
+            unreadable: c.unreadable.clone(),
         }
     }
 
@@ -369,6 +389,12 @@ impl Session {
         for (name, client) in pending {
             out.push(self.delete(&name, client).await.0);
         }
+        out.extend(self.unidentified.drain(..).map(|client| CleanupResult {
+            client,
+            ok: false,
+            stranded: false,
+            detail: "not deleted: the server's answer named no client id that could be read".into(),
+        }));
         out
     }
 
@@ -486,6 +512,56 @@ pub fn owner_request(op: Operation, client: &str) -> RequestSpec {
     RequestSpec { client: Some(client.to_string()), ..RequestSpec::of(op) }
 }
 
+/// What a registration answer says the server created.
+enum Registration {
+    /// A client with an id, read from the answer (from its raw text where it does not parse,
+    /// in which case `unreadable` says so).
+    Client(Client),
+    /// A 201 whose answer names no client id that could be read: why.
+    Unidentified(String),
+}
+
+/// What a 201 answer (or any 2xx to a registration: some servers answer 200) created: the
+/// client it describes, or, where the answer cannot be read as JSON (cut at the body limit, a
+/// stray byte) or names no `client_id`, whatever its raw text gives up by field name. A server
+/// that says it created something is taken at its word.
+fn registration_in(op: Operation, answer: &Answer<'_>, json: Option<&Value>) -> Option<Registration> {
+    let created = answer.status == 201 || (op == Operation::Register && (200..300).contains(&answer.status));
+    if !created {
+        return None;
+    }
+    if let Some(client) = json.and_then(client_from) {
+        return Some(Registration::Client(client));
+    }
+    let status = answer.status;
+    let why = match (json, answer.truncated) {
+        (_, true) => format!("a {status} whose body was cut at the harness's body limit"),
+        (None, false) => format!("a {status} whose body is not JSON"),
+        (Some(_), false) => format!("a {status} whose JSON names no client_id"),
+    };
+    Some(match client_from_raw(&String::from_utf8_lossy(answer.body)) {
+        Some(client) => Registration::Client(Client { unreadable: why, ..client }),
+        None => Registration::Unidentified(why),
+    })
+}
+
+/// The client named by the fields of text that does not parse as JSON.
+fn client_from_raw(text: &str) -> Option<Client> {
+    let mut fields: BTreeMap<&str, &str> = BTreeMap::new();
+    for field in crate::run::model::redact::raw_fields(text) {
+        fields.entry(field.name).or_insert(&text[field.value]);
+    }
+    let field = |name: &str| fields.get(name).map(|v| v.to_string()).unwrap_or_default();
+    Some(Client {
+        id: fields.get("client_id").filter(|id| !id.is_empty())?.to_string(),
+        secret: field("client_secret"),
+        rat: field("registration_access_token"),
+        uri: field("registration_client_uri"),
+        auth_method: field("token_endpoint_auth_method"),
+        ..Client::default()
+    })
+}
+
 /// The client a registration answer describes, if it names one.
 fn client_from(json: &Value) -> Option<Client> {
     let field = |name: &str| text_field(json, name).unwrap_or_default().to_string();
@@ -498,5 +574,6 @@ fn client_from(json: &Value) -> Option<Client> {
         deleted: false,
         lent: false,
         auth_method: field("token_endpoint_auth_method"),
+        unreadable: String::new(),
     })
 }

@@ -34,6 +34,9 @@ pub struct Target {
     /// The harness's key store, where one was started (`{{keystore}}`).
     pub keystore: Option<String>,
     dcr_tokens: Mutex<BTreeMap<String, String>>,
+    /// Origins other than the target's that requests went to (a `registration_client_uri`
+    /// elsewhere, RFC 7592 §3): every report names them.
+    elsewhere: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 /// Why the target's metadata document did not give its endpoints.
@@ -48,6 +51,19 @@ pub enum DiscoveryError {
     },
     #[error("no registration_endpoint in {} (tried: {})", .base_url, .tried.join("; "))]
     NotFound { base_url: String, tried: Vec<String> },
+    /// The metadata document could not be asked for because of the setup (the server's
+    /// certificate refused, no TLS where the URL says).
+    #[error(transparent)]
+    Setup(TransportError),
+}
+
+/// `path` below `base` (a base URL's path without its trailing `/`), as the part after it; a
+/// path elsewhere is kept whole.
+fn relative_to(path: &str, base: &str) -> String {
+    match path.strip_prefix(base) {
+        Some(rest) if !base.is_empty() && (rest.is_empty() || rest.starts_with('/')) => rest.to_string(),
+        _ => path.to_string(),
+    }
 }
 
 /// The metadata documents a target may publish (RFC 8414, then OpenID Connect Discovery).
@@ -78,6 +94,7 @@ impl Target {
             ledger: crate::run::ledger::Ledger::in_memory(),
             keystore: None,
             dcr_tokens: Mutex::new(BTreeMap::new()),
+            elsewhere: Default::default(),
         }
     }
 
@@ -107,6 +124,7 @@ impl Target {
             let msg = Message::new("GET", document, Vec::new());
             let response = match self.transport.send(&self.pki, None, &self.base_url, &msg).await {
                 Ok(response) => response,
+                Err(e) if e.is_setup() => return Err(DiscoveryError::Setup(e)),
                 Err(e) => {
                     tried.push(format!("{document}: {e}"));
                     continue;
@@ -115,9 +133,14 @@ impl Target {
             let json = response.json();
             let endpoint =
                 |field: &str| json.as_ref().and_then(|j| j.get(field)).and_then(Value::as_str).map(str::to_string);
+            // Requests go to the base URL followed by a path: an endpoint under the base URL's
+            // own path (`https://h/api/oidc` and `https://h/api/oidc/register`) keeps only the
+            // rest, so that the prefix is not sent twice.
+            let base_path = reqwest::Url::parse(&self.base_url).map(|u| u.path().trim_end_matches('/').to_string());
+            let base_path = base_path.unwrap_or_default();
             let path_of = |endpoint: String| {
                 reqwest::Url::parse(&endpoint)
-                    .map(|url| url.path().to_string())
+                    .map(|url| relative_to(url.path(), &base_path))
                     .map_err(|source| DiscoveryError::BadEndpoint { document, endpoint, source })
             };
             match endpoint("registration_endpoint") {
@@ -146,7 +169,15 @@ impl Target {
         planned: &super::plan::Planned,
     ) -> Result<crate::transport::Response, TransportError> {
         let origin = planned.origin.as_deref().unwrap_or(&self.base_url);
+        if planned.origin.as_deref().is_some_and(|o| o != self.endpoints.origin) {
+            self.elsewhere.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(origin.to_string());
+        }
         self.transport.send(&self.pki, planned.tls.as_deref(), origin, &planned.msg).await
+    }
+
+    /// The origins other than the target's that requests went to.
+    pub fn origins_elsewhere(&self) -> Vec<String> {
+        self.elsewhere.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter().cloned().collect()
     }
 
     /// A DCR-service bearer token for `tpp`, fetched once per run.
@@ -166,5 +197,24 @@ impl Target {
             })?;
         tokens.insert(tpp.to_string(), token.clone());
         Ok(token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative_to;
+
+    #[test]
+    fn a_discovered_endpoint_under_the_base_path_keeps_only_the_rest() {
+        let cases = [
+            ("/register", "", "/register"),
+            ("/api/oidc/register", "/api/oidc", "/register"),
+            ("/api/oidc", "/api/oidc", ""),
+            ("/api/oidcx/register", "/api/oidc", "/api/oidcx/register"),
+            ("/elsewhere/register", "/api/oidc", "/elsewhere/register"),
+        ];
+        for (path, base, expected) in cases {
+            assert_eq!(relative_to(path, base), expected, "{path} under {base}");
+        }
     }
 }

@@ -37,6 +37,36 @@ impl Fixtures {
         let candidates = || self.0.iter().map(|dir| dir.join(file));
         candidates().find(|p| p.exists()).or_else(|| candidates().next()).unwrap_or_else(|| file.to_path_buf())
     }
+
+    /// Reads a fixture, confined to the fixture directories: the name must be relative and
+    /// stay below them (no `..`, no absolute path), and where it resolves (through a symbolic
+    /// link, say) must too, so that a scenario cannot send a file of the machine to a target.
+    pub fn read(&self, file: impl AsRef<Path>) -> std::io::Result<String> {
+        let file = file.as_ref();
+        let refuse = |why: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, why);
+        if let Some(why) = outside_fixtures(file) {
+            return Err(refuse(why));
+        }
+        let path = self.path(file);
+        let resolved = path.canonicalize()?;
+        let inside = self.0.iter().filter_map(|dir| dir.canonicalize().ok()).any(|dir| resolved.starts_with(dir));
+        if !inside {
+            return Err(refuse(format!("{} resolves to {}, outside the fixtures", file.display(), resolved.display())));
+        }
+        crate::files::read_to_string(&resolved, crate::files::MAX_INPUT_BYTES)
+    }
+}
+
+/// Why a fixture name would leave the fixture directories, if it would.
+pub fn outside_fixtures(file: &Path) -> Option<String> {
+    use std::path::Component;
+    let escapes = file.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir));
+    (escapes || file.as_os_str().is_empty()).then(|| {
+        format!(
+            "`{}` is not a path inside fixtures/ (relative, without `..`): a body file is a fixture",
+            file.display()
+        )
+    })
 }
 
 /// Loads every `*.yaml` of every directory, a later directory's file replacing an earlier
@@ -179,6 +209,9 @@ pub fn validate(
             }
             if r.op != Operation::Raw && r.path.is_some() {
                 problems.push(at(i, "`path` is for raw requests; other operations take it from the profile".into()));
+            }
+            if let Some(why) = r.body_file.as_deref().and_then(outside_fixtures) {
+                problems.push(at(i, format!("body_file: {why}")));
             }
             if [r.body.is_some(), r.body_file.is_some(), r.body_raw.is_some()].iter().filter(|b| **b).count() > 1 {
                 problems.push(at(i, "give one of `body`, `body_file`, `body_raw`".into()));

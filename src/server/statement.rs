@@ -33,7 +33,7 @@ impl Directory {
     /// The directory of the PKI, if it has one whose JWKS can be read.
     pub fn from_pki(pki: &Pki) -> Option<Directory> {
         let entry = pki.manifest.directory.as_ref()?;
-        let text = std::fs::read_to_string(pki.dir.join(&entry.jwks)).ok()?;
+        let text = crate::files::read_to_string(&pki.dir.join(&entry.jwks), crate::files::MAX_PEM_BYTES).ok()?;
         let jwks: Value = serde_json::from_str(&text).ok()?;
         Some(Directory { issuer: entry.issuer.clone(), keys: published_keys(&jwks) })
     }

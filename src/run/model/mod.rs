@@ -251,6 +251,10 @@ pub struct RunResult {
     /// The certificates the run presented and signed with (subjects only: no key, no secret).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub certificates: Vec<CertificateNote>,
+    /// Origins other than the target's that the run sent requests to: configuration endpoints
+    /// a server placed elsewhere (RFC 7592 §3 has the client use the URI as given).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub origins_elsewhere: Vec<String>,
 }
 
 /// A certificate the run used, as a report names it.
@@ -357,6 +361,7 @@ mod tests {
                 ledger: None,
                 clients_stranded: Vec::new(),
                 certificates: Vec::new(),
+                origins_elsewhere: Vec::new(),
             };
             assert_eq!(run.outcome(), *expected, "{scenarios:?}");
         }

@@ -45,15 +45,117 @@ pub fn header_value(name: &str, value: &str) -> String {
     }
 }
 
-/// The body as text with secret JSON fields replaced; a non-JSON body is kept as text.
+/// The body as text with secret JSON fields replaced; a body that is not JSON (cut short, say)
+/// is kept as text with the values of secret fields found by name replaced all the same.
 pub fn body(body: &[u8]) -> String {
     match crate::transport::parse_json(body) {
         Some(mut json) => {
             json_in_place(&mut json);
             json.to_string()
         }
-        None => String::from_utf8_lossy(body).into_owned(),
+        None => raw_in_place(&String::from_utf8_lossy(body)),
     }
+}
+
+/// `text` with the value of every secret field found by name ([`raw_fields`]) replaced.
+pub fn raw_in_place(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    for field in raw_fields(text).filter(|f| is_secret_field(f.name)) {
+        out.push_str(&text[from..field.value.start]);
+        out.push_str(REDACTED);
+        from = field.value.end;
+    }
+    out.push_str(&text[from..]);
+    out
+}
+
+/// A `name: value` (or `name=value`) found in text that may not parse: where its value is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawField<'a> {
+    pub name: &'a str,
+    pub value: std::ops::Range<usize>,
+}
+
+/// The fields of text that may not parse as JSON (cut at a limit, with a stray byte, a
+/// form): every known field name (secret or client metadata, [`RAW_FIELD_NAMES`]) followed by
+/// `:` or `=`, and its value, quoted (to the closing quote, or the end of the text when it was
+/// cut) or bare (to the next `,`, `}`, `&`, `;` or space). In order, not overlapping.
+pub fn raw_fields(text: &str) -> impl Iterator<Item = RawField<'_>> {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    // Each name's next occurrence at or after `at`, found again only once passed: the text is
+    // scanned once per name, however many fields it holds.
+    let find = move |name: &str, from: usize| {
+        let hay = bytes.get(from..)?;
+        hay.windows(name.len()).position(|w| w == name.as_bytes()).map(|n| n + from)
+    };
+    let mut next: Vec<Option<usize>> = RAW_FIELD_NAMES.iter().map(|name| find(name, 0)).collect();
+    std::iter::from_fn(move || loop {
+        for (i, name) in RAW_FIELD_NAMES.iter().enumerate() {
+            if next[i].is_some_and(|n| n < at) {
+                next[i] = find(name, at);
+            }
+        }
+        let (i, start) = next
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| n.map(|n| (i, n)))
+            .min_by_key(|(i, n)| (*n, std::cmp::Reverse(RAW_FIELD_NAMES[*i].len())))?;
+        let name = RAW_FIELD_NAMES[i];
+        let after = start + name.len();
+        at = start + 1;
+        let part_of_a_word = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
+        if part_of_a_word(start.checked_sub(1).and_then(|i| bytes.get(i))) || part_of_a_word(bytes.get(after)) {
+            continue;
+        }
+        let Some(value) = value_after(bytes, after) else { continue };
+        at = value.end;
+        return Some(RawField { name, value });
+    })
+}
+
+/// Names [`raw_fields`] looks for: the secrets, and what identifies a client.
+pub const RAW_FIELD_NAMES: &[&str] = &[
+    "client_secret",
+    "registration_access_token",
+    "access_token",
+    "refresh_token",
+    "client_id",
+    "registration_client_uri",
+    "token_endpoint_auth_method",
+];
+
+/// The value after a field name ending at `at`: past a closing quote, spaces, and `:` or `=`.
+fn value_after(bytes: &[u8], mut at: usize) -> Option<std::ops::Range<usize>> {
+    let skip = |at: &mut usize, what: &[u8]| {
+        while *at < bytes.len() && what.contains(&bytes[*at]) {
+            *at += 1;
+        }
+    };
+    skip(&mut at, b"\"\\");
+    skip(&mut at, b" \t\r\n");
+    if !matches!(bytes.get(at), Some(b':' | b'=')) {
+        return None;
+    }
+    at += 1;
+    skip(&mut at, b" \t\r\n");
+    let quoted = bytes.get(at) == Some(&b'"');
+    if quoted {
+        at += 1;
+    }
+    let start = at;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'\\' if quoted => at += 1,
+            b'"' if quoted => break,
+            b',' | b'}' | b'&' | b';' | b' ' | b'\t' | b'\r' | b'\n' | b'"' if !quoted => break,
+            _ => {}
+        }
+        at += 1;
+    }
+    let end = at.min(bytes.len());
+    (end > start).then_some(start..end)
 }
 
 /// Replaces every secret field's string value, at any depth.
@@ -103,6 +205,22 @@ impl SecretBook {
             }
             Value::Array(items) => items.iter().for_each(|v| self.learn_json(v)),
             _ => {}
+        }
+    }
+
+    /// Learns the values of secret fields in text that may not parse ([`raw_fields`]): an
+    /// answer cut at the body limit still gives up the secrets in what was read.
+    pub fn learn_raw(&self, text: &str) {
+        for field in raw_fields(text).filter(|f| is_secret_field(f.name)) {
+            self.learn(&text[field.value]);
+        }
+    }
+
+    /// Learns every secret of an answer's body, whether or not it parses.
+    pub fn learn_body(&self, body: &[u8]) {
+        match crate::transport::parse_json(body) {
+            Some(json) => self.learn_json(&json),
+            None => self.learn_raw(&String::from_utf8_lossy(body)),
         }
     }
 
@@ -237,6 +355,39 @@ mod tests {
         assert_eq!(json["nested"][0]["n"], 1);
         assert_eq!(json["access_token"], 7, "only string values are secrets");
         assert_eq!(body(b"not json"), "not json");
+    }
+
+    #[test]
+    fn secrets_in_text_that_does_not_parse_are_found_by_field_name() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                r#"{"client_id":"c1","client_secret":"s3cret-value-1","registration_access_token":"rat-value-2""#,
+                &["s3cret-value-1", "rat-value-2"],
+            ),
+            // Cut in the middle of the secret: the part read is still secret.
+            (r#"{"client_secret": "s3cret-val"#, &["s3cret-val"]),
+            (r#"\u{feff}garbage{"client_secret" : "escaped\"quote-value", x"#, &[r#"escaped\"quote-value"#]),
+            ("client_secret=form-encoded-secret&client_id=c2", &["form-encoded-secret"]),
+            (r#"{"not_client_secret":"ordinary-value-123","my_access_token_x":"also-ordinary"}"#, &[]),
+        ];
+        for (text, secrets) in cases {
+            let book = SecretBook::default();
+            book.learn_raw(text);
+            let scrubbed = book.scrub(text);
+            let redacted = raw_in_place(text);
+            for secret in *secrets {
+                assert!(!scrubbed.contains(secret), "{text}: {secret} learned and scrubbed: {scrubbed}");
+                assert!(!redacted.contains(secret), "{text}: {secret} redacted by name: {redacted}");
+            }
+            if secrets.is_empty() {
+                assert_eq!(redacted, *text, "nothing secret by name in {text}");
+            }
+        }
+        let fields: Vec<(&str, &str)> = {
+            let text = r#"{"client_id":"odd/id?x", "registration_client_uri":"https://h/r/1"#;
+            raw_fields(text).map(|f| (f.name, &text[f.value])).collect()
+        };
+        assert_eq!(fields, [("client_id", "odd/id?x"), ("registration_client_uri", "https://h/r/1")]);
     }
 
     #[test]
