@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# node's oidc-provider (npm `oidc-provider`, pinned by foreign/oidc-provider/package-lock.json) on
+# 127.0.0.1, for dcr-harness's interop matrix: RFC 7591 registration and RFC 7592 management with
+# registration access tokens. Configurations (foreign/oidc-provider/server.mjs): `default`, what
+# scripts/foreign-oidc-provider.sh runs in CI; `rotation`, the token issued at registration and
+# rotated on every update, with the provider's own keys; `no-rotation`, the same without rotation.
+#
+# Usage: scripts/foreign/oidc-provider.sh install
+#        scripts/foreign/oidc-provider.sh start PORT STATE_DIR [CONFIG]
+#        scripts/foreign/oidc-provider.sh stop STATE_DIR
+#        scripts/foreign/oidc-provider.sh version
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DIR=foreign/oidc-provider
+STAMP=$DIR/node_modules/.dcr-harness-installed
+
+install() {
+    local want
+    want=$(sha256sum "$DIR/package-lock.json" | cut -d' ' -f1)
+    if [[ -f $STAMP && $(cat "$STAMP") == "$want" ]]; then return; fi
+    npm ci --prefix "$DIR" --no-audit --no-fund --loglevel=error
+    echo "$want" > "$STAMP"
+}
+
+start() {
+    local port=${1:?PORT}
+    local state=${2:?STATE_DIR}
+    local config=${3:-default}
+    case $config in
+        default | rotation | no-rotation) ;;
+        *) echo "oidc-provider: unknown configuration '$config' (default, rotation, no-rotation)" >&2; exit 2 ;;
+    esac
+    [[ -d $DIR/node_modules/oidc-provider ]] || { echo "oidc-provider: not installed (run: $0 install)" >&2; exit 2; }
+    mkdir -p "$state"
+    # Its own process group (setsid), so that stop ends all of it. Its store is in memory.
+    setsid node "$DIR/server.mjs" "$port" "$config" > "$state/server.log" 2>&1 < /dev/null &
+    echo $! > "$state/pid"
+    local url="http://127.0.0.1:$port"
+    for _ in $(seq 1 200); do
+        if curl -fsS -o /dev/null "$url/.well-known/openid-configuration" 2>/dev/null; then
+            echo "$url"
+            return
+        fi
+        kill -0 "$(cat "$state/pid")" 2>/dev/null || break
+        sleep 0.1
+    done
+    cat "$state/server.log" >&2
+    stop "$state"
+    echo "oidc-provider did not start" >&2
+    exit 1
+}
+
+stop() {
+    local state=${1:?STATE_DIR}
+    [[ -f $state/pid ]] || return 0
+    local pid
+    pid=$(cat "$state/pid")
+    kill -TERM -- "-$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+        kill -0 -- "-$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    rm -f "$state/pid"
+}
+
+version() {
+    python3 -c 'import json, sys; print("npm oidc-provider " + json.load(open(sys.argv[1]))["packages"]["node_modules/oidc-provider"]["version"])' "$DIR/package-lock.json"
+}
+
+cmd=${1:-}
+shift || true
+case $cmd in
+    install) install ;;
+    start) start "$@" ;;
+    stop) stop "$@" ;;
+    version) version ;;
+    *) echo "usage: $0 install | start PORT STATE_DIR [CONFIG] | stop STATE_DIR | version" >&2; exit 2 ;;
+esac

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# pyoidc (PyPI `oic`, pinned by foreign/pyoidc/requirements.txt): its OAuth 2.0 authorization
+# server oic.extension.provider.Provider, the one of pyoidc's providers that implements RFC 7591
+# registration, RFC 7592 management (GET/PUT/DELETE on registration_client_uri) and software
+# statements, served by CherryPy on 127.0.0.1 as pyoidc's own example AS does
+# (foreign/pyoidc/server.py); its keys in STATE_DIR, its client database in memory (see
+# server.py: the example's shelve is not safe under concurrent requests here).
+#
+# Usage:
+#   scripts/foreign/pyoidc.sh install
+#   scripts/foreign/pyoidc.sh start PORT STATE_DIR [CONFIG]   # prints the base URL
+#   scripts/foreign/pyoidc.sh stop STATE_DIR
+#   scripts/foreign/pyoidc.sh version
+#
+# CONFIG: `default` only. Software statements: DCR_DIRECTORY_JWKS names the JWKS of the
+# directory to trust (the test PKI's <pki dir>/directory-jwks.json), DCR_DIRECTORY_ISSUER its
+# `iss` (default https://directory.dcr-harness.test, the test directory's). Without
+# DCR_DIRECTORY_JWKS the server trusts no issuer, and any statement sent fails to verify.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DIR=foreign/pyoidc
+VENV=$DIR/.venv
+PY=${PYTHON:-python3}
+STAMP=$VENV/.requirements.sha256
+
+die() { echo "pyoidc.sh: $*" >&2; exit 1; }
+
+install() {
+    local want
+    want=$(sha256sum "$DIR/requirements.txt" | cut -d' ' -f1)
+    if [[ -x $VENV/bin/python && -f $STAMP && $(cat "$STAMP") == "$want" ]]; then
+        return 0
+    fi
+    rm -rf "$VENV"
+    "$PY" -m venv "$VENV"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+        --require-hashes -r "$DIR/requirements.txt"
+    echo "$want" > "$STAMP"
+}
+
+start() {
+    [[ $# -ge 2 ]] || die "usage: start PORT STATE_DIR [CONFIG]"
+    local port=$1 state=$2 config=${3:-default}
+    [[ $port =~ ^[0-9]+$ ]] || die "PORT must be a number: $port"
+    case $config in
+        default) ;;
+        *) die "unknown CONFIG $config (default)" ;;
+    esac
+    [[ -x $VENV/bin/python ]] || die "not installed: run '$0 install' first"
+    if [[ -n ${DCR_DIRECTORY_JWKS:-} && ! -f $DCR_DIRECTORY_JWKS ]]; then
+        die "DCR_DIRECTORY_JWKS is no file: $DCR_DIRECTORY_JWKS"
+    fi
+    mkdir -p "$state"
+    state=$(cd "$state" && pwd)
+    if [[ -f $state/pid ]] && kill -0 "$(cat "$state/pid")" 2>/dev/null; then
+        die "already running in $state (pid $(cat "$state/pid"))"
+    fi
+    local jwks=""
+    [[ -n ${DCR_DIRECTORY_JWKS:-} ]] && jwks=$(cd "$(dirname "$DCR_DIRECTORY_JWKS")" && pwd)/$(basename "$DCR_DIRECTORY_JWKS")
+    : > "$state/server.log"
+    # setsid: the server leads its own process group, which stop kills whole.
+    DCR_DIRECTORY_JWKS=$jwks PYTHONDONTWRITEBYTECODE=1 \
+        setsid "$VENV/bin/python" "$PWD/$DIR/server.py" --port "$port" --state-dir "$state" \
+        --config "$config" >> "$state/server.log" 2>&1 < /dev/null &
+    local pid=$!
+    echo "$pid" > "$state/pid"
+    local url=http://127.0.0.1:$port
+    for _ in $(seq 1 200); do
+        if curl -fsS --max-time 1 -o /dev/null "$url/.well-known/openid-configuration" 2>/dev/null; then
+            echo "$url"
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || { cat "$state/server.log" >&2; die "the server exited"; }
+        sleep 0.1
+    done
+    kill -- "-$pid" 2>/dev/null || true
+    cat "$state/server.log" >&2
+    die "the server did not answer on $url within 20 s"
+}
+
+stop() {
+    [[ $# -ge 1 ]] || die "usage: stop STATE_DIR"
+    local pidfile=$1/pid pid
+    [[ -f $pidfile ]] || return 0
+    pid=$(cat "$pidfile")
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 1 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL -- "-$pid" 2>/dev/null || true
+    fi
+}
+
+version() {
+    local v
+    v=$(sed -n 's/^oic==\([^ ]*\).*/\1/p' "$DIR/requirements.txt")
+    echo "oic $v"
+}
+
+cmd=${1:-}
+shift || true
+case $cmd in
+    install) install "$@" ;;
+    start) start "$@" ;;
+    stop) stop "$@" ;;
+    version) version "$@" ;;
+    *) die "usage: $0 install | start PORT STATE_DIR [CONFIG] | stop STATE_DIR | version" ;;
+esac
