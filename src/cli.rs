@@ -117,6 +117,10 @@ pub enum Command {
     Snapshots(SnapshotCommand),
     /// Delete the clients a run left on a target, as its ledger names them.
     Cleanup(CleanupArgs),
+    /// The interop matrix: the suite against every server of the fleet (`foreign/*/server.yaml`,
+    /// started on 127.0.0.1 by `scripts/foreign/NAME.sh`), written to docs/interop/ (or, with
+    /// `--check`, compared with what is committed there).
+    Matrix(MatrixArgs),
     /// Print a shell completion script (`dcr-harness completions bash > /etc/bash_completion.d/dcr-harness`).
     Completions {
         #[arg(value_enum)]
@@ -493,6 +497,26 @@ pub struct SignArgs {
     pub raw: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct MatrixArgs {
+    #[command(flatten)]
+    pub place: Place,
+    /// Only this server (repeatable; default: the whole fleet). The others keep their
+    /// committed cells.
+    #[arg(long = "server")]
+    pub servers: Vec<String>,
+    /// Do not run each launcher's `install` (the fleet is installed already).
+    #[arg(long)]
+    pub no_install: bool,
+    /// Compare with the committed matrix instead of writing it: exit 1 on a cell that moved,
+    /// a new or a gone one, an unreviewed failure, a run that errs, or a client left.
+    #[arg(long)]
+    pub check: bool,
+    /// Where the matrix is (default: the project's docs/interop).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum CurlCredentials {
     ApiKey,
@@ -580,6 +604,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Snapshots(command) => snapshots(command),
         Command::Load(args) => load(&args),
         Command::Cleanup(args) => cleanup(&args),
+        Command::Matrix(args) => matrix(&args),
         Command::Schema { kind: SchemaKind::Scenario } => print(&crate::scenario::scenario_schema()),
         Command::Schema { kind: SchemaKind::Profile } => print(&crate::scenario::profile_schema()),
         Command::Schema { kind: SchemaKind::Report } => print(&crate::report::json::schema()),
@@ -1192,10 +1217,18 @@ fn init(dir: &Path) -> Result<Outcome, Error> {
 fn list(args: &SelectArgs) -> Result<Outcome, Error> {
     let layout = args.place.layout()?;
     let (profile, scenarios, _) = crate::suite::load(&layout, &args.profile)?;
-    let selected = crate::suite::select(&scenarios, &filter_of(args)?, &profile)?;
+    let filter = filter_of(args)?;
+    let selected = crate::suite::select(&scenarios, &filter, &profile)?;
     let mut out = String::new();
     for s in &selected {
         out.push_str(&format!("{:<44} {:<16} {:<6} {}\n", s.id, s.area.name(), s.severity.name(), s.title));
+    }
+    let not_applicable = crate::suite::not_applicable(&scenarios, &filter, &profile);
+    if !not_applicable.is_empty() {
+        out.push_str(&format!("\nnot applicable to profile `{}` ({}):\n", profile.name, not_applicable.len()));
+        for n in &not_applicable {
+            out.push_str(&format!("{:<44} {}\n", n.id, n.reason));
+        }
     }
     print(&out)
 }
@@ -1251,6 +1284,41 @@ fn cleanup(args: &CleanupArgs) -> Result<Outcome, Error> {
     }
     print(&out)?;
     Ok(if done.ledger.is_some() { Outcome::ClientsLeft } else { Outcome::Success })
+}
+
+fn matrix(args: &MatrixArgs) -> Result<Outcome, Error> {
+    use crate::interop;
+    let layout = args.place.layout()?;
+    let out = args.out.clone().unwrap_or_else(|| layout.root.join("docs/interop"));
+    let json_path = out.join("matrix.json");
+    let committed: interop::Matrix = match crate::files::read_to_string(&json_path, crate::files::MAX_LEDGER_BYTES) {
+        Ok(text) => serde_json::from_str(&text)
+            .map_err(|e| Error::input(json_path.display().to_string(), format!("{}:{}: {e}", e.line(), e.column())))?,
+        Err(_) => interop::Matrix::default(),
+    };
+    let options = interop::MatrixOptions {
+        servers: args.servers.clone(),
+        no_install: args.no_install,
+        state_dir: layout.root.join("target/interop/state"),
+    };
+    let now = runtime()?.block_on(interop::run(&layout, &options))?;
+    let differences = interop::differences(&committed, &now);
+    for line in &differences {
+        eprintln!("matrix: {line}");
+    }
+    let cells = now.cells.len();
+    if args.check {
+        eprintln!("matrix: {cells} cells, {} difference(s) from {}", differences.len(), json_path.display());
+        return Ok(if differences.is_empty() { Outcome::Success } else { Outcome::MustFailed });
+    }
+    let merged = interop::merged(&committed, now);
+    std::fs::create_dir_all(&out).map_err(|e| Error::output(&out, e))?;
+    let json = serde_json::to_string_pretty(&merged).unwrap_or_default() + "\n";
+    std::fs::write(&json_path, json).map_err(|e| Error::output(&json_path, e))?;
+    let md_path = out.join("matrix.md");
+    std::fs::write(&md_path, interop::render::markdown(&merged)).map_err(|e| Error::output(&md_path, e))?;
+    eprintln!("matrix: {cells} cells run; wrote {} and {}", json_path.display(), md_path.display());
+    Ok(Outcome::Success)
 }
 
 fn load(args: &LoadArgs) -> Result<Outcome, Error> {

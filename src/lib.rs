@@ -13,6 +13,7 @@ pub mod error;
 pub mod explain;
 pub mod files;
 pub mod init;
+pub mod interop;
 pub mod keystore;
 pub mod load;
 pub mod loopback;

@@ -254,9 +254,9 @@ async fn probe_credentials(target: &Arc<Target>) -> Result<(), Error> {
             Err(Error::Unreachable { target: target.base_url.clone(), cause: format!("the probe registration: {e}").into() })
         }
         // Whatever the registration came to, a client it left is named (and ledgered).
-        _ if cleanup.iter().any(|c| !c.ok) => Err(Error::ClientsLeft {
+        _ if cleanup.iter().any(|c| !c.ok && !c.stranded) => Err(Error::ClientsLeft {
             what: "preflight: the probe registration".into(),
-            clients: cleanup.iter().filter(|c| !c.ok).map(|c| format!("{} ({})", c.client, c.detail)).collect(),
+            clients: cleanup.iter().filter(|c| !c.ok && !c.stranded).map(|c| format!("{} ({})", c.client, c.detail)).collect(),
             hint: crate::run::model::cleanup_hint(target.ledger.path().map(|l| l.display().to_string()).as_deref()),
         }),
         _ => Ok(()),

@@ -33,6 +33,8 @@ pub mod policy {
     pub const BERLIN_GROUP_SIGNING: &str = "berlin-group-signing";
     pub const REVOCATION_CHECK: &str = "revocation-check";
     pub const REVOCATION_HARD_FAIL: &str = "revocation-hard-fail";
+    pub const NO_STORE: &str = "no-store";
+    pub const JSON_ONLY: &str = "json-only";
 }
 
 /// Which kind of DCR server to be.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crate::error::Error;
 use crate::pki::{Pki, PkiOptions};
 use crate::preflight::target_url_problem;
+use crate::run::model::NotApplicable;
 use crate::run::target::DiscoveryError;
 use crate::run::{self, RunOptions, RunResult, Target};
 use crate::scenario::profile::TEST_PKI_ONLY_TAG;
@@ -274,6 +275,7 @@ pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Er
         run_options.jobs = std::thread::available_parallelism().map(|n| n.get() * 4).unwrap_or(8);
     }
     let mut result = run::run(prepared.target.clone(), selected, run_options).await;
+    result.not_applicable = not_applicable(&prepared.scenarios, &options.filter, &prepared.target.profile);
     result.ledger = prepared.target.ledger.finish().map(|p| p.display().to_string());
     if let Some(error) = prepared.target.ledger.write_error() {
         // A ledger that could not be written is no record to clean up from: say so loudly.
@@ -361,6 +363,15 @@ async fn ready_to_run(layout: &Layout, options: &SuiteOptions, prepared: &Prepar
     }
     crate::preflight::online(target).await?;
     Ok(selected)
+}
+
+/// The scenarios the filters pick that do not apply to `profile`, each with why.
+pub fn not_applicable(scenarios: &[Scenario], filter: &Filter, profile: &Profile) -> Vec<NotApplicable> {
+    scenarios
+        .iter()
+        .filter(|s| filter.admits_whatever_the_profile(s))
+        .filter_map(|s| Some(NotApplicable { id: s.id.clone(), reason: profile.inapplicable(s)? }))
+        .collect()
 }
 
 /// The scenarios `filter` picks for `profile`. A name in the filter that matches nothing, or a

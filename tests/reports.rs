@@ -79,7 +79,7 @@ async fn no_report_and_no_terminal_output_leaks_a_secret() {
     let secrets = known_secrets();
     assert!(secrets.len() > 10, "the test must know the secrets it looks for");
     // A flawed run too, so that failures print requests, responses and checks in full.
-    for flaws in [vec![], vec![Flaw::PutIgnoresClientId, Flaw::RefreshKeepsOldSecret, Flaw::LeakExistence]] {
+    for flaws in [vec![], vec![Flaw::OmitSecretExpiry, Flaw::RefreshKeepsOldSecret, Flaw::LeakExistence]] {
         for profile in ["reference", "rfc7591-plain"] {
             let options = SuiteOptions {
                 profile: profile.into(),
@@ -190,6 +190,10 @@ fn fixed_run() -> RunResult {
         clients_left: vec!["left-behind-1".into(), "id\u{1b}[31m\r\nforged line".into()],
         ledger: Some(".dcr-harness/ledgers/ledger-1-1.jsonl".into()),
         origins_elsewhere: vec!["https://config.bank.example".into()],
+        not_applicable: vec![dcr_harness::run::model::NotApplicable {
+            id: "sig-refresh-unsigned".into(),
+            reason: "it refreshes a secret, and the profile sets no `paths.secret`".into(),
+        }],
         clients_stranded: vec!["stranded-1".into()],
         certificates: vec![dcr_harness::run::model::CertificateNote {
             role: "QWAC".into(),

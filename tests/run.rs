@@ -168,7 +168,7 @@ async fn known_failures_do_not_fail_the_run_and_fixed_ones_are_reported() {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_registered_client_is_deleted_even_when_steps_fail() {
     let pki = test_pki();
-    for flaws in [vec![], vec![Flaw::PutIgnoresClientId, Flaw::CrossTppDelete]] {
+    for flaws in [vec![], vec![Flaw::OmitSecretExpiry, Flaw::CrossTppDelete]] {
         let server =
             server::start(pki, ServerConfig { flaws: flaws.iter().copied().collect(), ..ServerConfig::default() })
                 .await
@@ -497,9 +497,15 @@ fn with_the_users_own_certificates_role_confusion_uses_them_and_test_pki_only_sc
         assert!(out.status.success(), "{}", stderr(&out));
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    let (own, test_pki) = (listed("mine"), listed("reference"));
+    let (own_listing, test_pki_listing) = (listed("mine"), listed("reference"));
+    // What applies comes first; what does not follows, each with why.
+    let applicable =
+        |listing: &str| listing.split("\nnot applicable to profile").next().unwrap_or_default().to_string();
+    let (own, test_pki) = (applicable(&own_listing), applicable(&test_pki_listing));
     for needs_the_test_qtsp in ["transport-expired-qwac", "sig-expired-qseal"] {
         assert!(test_pki.contains(needs_the_test_qtsp) && !own.contains(needs_the_test_qtsp), "{needs_the_test_qtsp}");
+        let why = own_listing.lines().find(|l| l.starts_with(needs_the_test_qtsp)).unwrap_or_default();
+        assert!(why.contains("test-pki-only"), "the listing says why it does not apply: {why}");
     }
     assert!(own.contains("transport-qseal-as-qwac") && own.contains("sig-qwac-as-qseal"), "role confusion still runs");
     let scenarios = std::fs::read_to_string(dir.path().join("scenarios/transport.yaml")).expect("scenarios");

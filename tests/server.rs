@@ -286,12 +286,6 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
             let client = ctx.answer(reg()).await.json().expect("json");
             format!("client_secret_expires_at present: {}", client.get("client_secret_expires_at").is_some())
         }
-        PutIgnoresClientId => {
-            let client = ctx.register(Tpp::A).await;
-            let id = str_of(&client, "client_id");
-            let update = json!({ "redirect_uris": ["https://tpp.example/x"] });
-            outcome(&ctx.answer(Call::put(&format!("{REGISTER}/{id}"), &update)).await)
-        }
         RefreshKeepsOldSecret => {
             let client = ctx.register(Tpp::A).await;
             let (id, secret) = (str_of(&client, "client_id"), str_of(&client, "client_secret"));
@@ -764,6 +758,27 @@ async fn each_variant_really_behaves_as_it_says_and_the_default_does_not() {
                 assert_eq!(rotation_under(Some(variant)).await, (false, false, true, false))
             }
             Variant::GrantTypesEnforced => assert_eq!(token_grants_under(Some(variant)).await, (400, 200)),
+            Variant::ClientIdInUpdateReplaced => {
+                // An update naming another client_id: refused by default; with the variant, applied
+                // to the client of the URL and answered with its own id.
+                for (variants, expected) in [(vec![], "400"), (vec![variant], "200 own id")] {
+                    let ctx = Ctx::start(ServerConfig {
+                        variants: variants.into_iter().collect(),
+                        ..ServerConfig::default()
+                    })
+                    .await;
+                    let client = ctx.register(Tpp::A).await;
+                    let id = str_of(&client, "client_id").to_string();
+                    let update = json!({ "client_id": "someone-else", "redirect_uris": ["https://tpp.example/x"] });
+                    let answer = ctx.answer(Call::put(&format!("{REGISTER}/{id}"), &update)).await;
+                    let got = match answer.status {
+                        200 if answer.json().is_some_and(|j| j["client_id"] == id.as_str()) => "200 own id".to_string(),
+                        status => status.to_string(),
+                    };
+                    assert_eq!(got, expected, "{}", outcome(&answer));
+                    ctx.server.stop().await;
+                }
+            }
             Variant::StatementRefusalsUnapproved => {
                 let expired = |variants: Vec<Variant>| async move {
                     let config = ServerConfig {

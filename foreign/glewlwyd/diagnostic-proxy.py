@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # Diagnosis only, never the judged configuration: python3 diagnostic-proxy.py PORT UPSTREAM_URL
 # forwards every request to Glewlwyd and answers 201 where Glewlwyd answers a registration
-# (POST .../register) with 200 (findings.md, 1), so that the suite's later steps run and show what
+# (POST .../register) with 200 (docs/interop/findings/glewlwyd.md, 1), so that the suite's later steps run and show what
 # the first failure hides. Nothing else changes; registration_client_uri still names Glewlwyd.
 import http.server, socketserver, sys, urllib.request, urllib.error
 UP = sys.argv[2]

@@ -1,5 +1,5 @@
 """In-process check: what oic.oic.provider.Provider (pyoidc's OpenID Connect OP, not the server
-this folder runs) does with software statements and with RFC 7592 management. findings.md quotes
+this folder runs) does with software statements and with RFC 7592 management. docs/interop/findings/pyoidc.md quotes
 its output. Run: foreign/pyoidc/.venv/bin/python foreign/pyoidc/check_oidc_op.py [PKI_DIR]
 (default PKI_DIR: fixtures/pki, after `dcr-harness pki init --root .`)."""
 import json

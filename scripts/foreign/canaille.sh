@@ -22,6 +22,8 @@
 #                         one, valid 1 h, to STATE_DIR/initial-access-token.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=lib.sh
+source scripts/foreign/lib.sh
 DIR=foreign/canaille
 VENV=$DIR/.venv
 LOCK=$DIR/requirements.txt
@@ -91,16 +93,7 @@ start() {
 }
 
 stop() {
-    local state=${1:?STATE_DIR} pid
-    [[ -f $state/pid ]] || return 0
-    pid=$(cat "$state/pid")
-    kill -TERM -- "-$pid" 2> /dev/null || true
-    for _ in $(seq 1 40); do
-        kill -0 -- "-$pid" 2> /dev/null || break
-        sleep 0.25
-    done
-    kill -KILL -- "-$pid" 2> /dev/null || true
-    rm -f "$state/pid"
+    stop_group "$@"
 }
 
 version() {

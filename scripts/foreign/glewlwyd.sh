@@ -18,6 +18,8 @@
 # before running the harness with foreign/glewlwyd/profile-iat.yaml).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=lib.sh
+source scripts/foreign/lib.sh
 DIR=foreign/glewlwyd
 LOCK=$DIR/debian.lock
 SCHEMA=/usr/share/doc/glewlwyd/database/init.sqlite3.sql.gz
@@ -139,18 +141,7 @@ EOF
 }
 
 cmd_stop() {
-    local state=${1:?stop STATE_DIR} pid
-    [[ -f "$state/pid" ]] || return 0
-    pid=$(cat "$state/pid")
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-        for _ in $(seq 1 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL -- "-$pid" 2>/dev/null || true
-    fi
-    rm -f "$state/pid"
+    stop_group "$@"
 }
 
 case "${1:-}" in

@@ -9,6 +9,8 @@
 #        scripts/foreign/mcp-auth.sh version
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=lib.sh
+source scripts/foreign/lib.sh
 DIR=foreign/mcp-auth
 VENV=$DIR/.venv
 PY=${PYTHON:-python3}
@@ -49,17 +51,7 @@ start() {
 }
 
 stop() {
-    local state=${1:?STATE_DIR}
-    [[ -f $state/pid ]] || return 0
-    local pid
-    pid=$(cat "$state/pid")
-    kill -TERM -- "-$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-        kill -0 -- "-$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL -- "-$pid" 2>/dev/null || true
-    rm -f "$state/pid"
+    stop_group "$@"
 }
 
 version() {

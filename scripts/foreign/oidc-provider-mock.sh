@@ -11,6 +11,8 @@
 #        scripts/foreign/oidc-provider-mock.sh version
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=lib.sh
+source scripts/foreign/lib.sh
 DIR=foreign/oidc-provider-mock
 VENV=$DIR/.venv
 PY=${PYTHON:-python3}
@@ -51,17 +53,7 @@ start() {
 }
 
 stop() {
-    local state=${1:?STATE_DIR}
-    [[ -f $state/pid ]] || return 0
-    local pid
-    pid=$(cat "$state/pid")
-    kill -TERM -- "-$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-        kill -0 -- "-$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL -- "-$pid" 2>/dev/null || true
-    rm -f "$state/pid"
+    stop_group "$@"
 }
 
 version() {

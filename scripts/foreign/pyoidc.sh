@@ -18,6 +18,8 @@
 # DCR_DIRECTORY_JWKS the server trusts no issuer, and any statement sent fails to verify.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=lib.sh
+source scripts/foreign/lib.sh
 DIR=foreign/pyoidc
 VENV=$DIR/.venv
 PY=${PYTHON:-python3}
@@ -79,18 +81,7 @@ start() {
 }
 
 stop() {
-    [[ $# -ge 1 ]] || die "usage: stop STATE_DIR"
-    local pidfile=$1/pid pid
-    [[ -f $pidfile ]] || return 0
-    pid=$(cat "$pidfile")
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-        for _ in $(seq 1 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL -- "-$pid" 2>/dev/null || true
-    fi
+    stop_group "$@"
 }
 
 version() {

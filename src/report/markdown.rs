@@ -8,7 +8,7 @@ use crate::run::{RunResult, Verdict};
 
 /// Text for a table cell or a line: on one line, control characters escaped, and nothing
 /// Markdown or the HTML it may hold would read as markup (a server's id or answer is in it).
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     crate::diagnostic::inert_line(&text.replace('\n', " "))
         .replace('&', "&amp;")
         .replace('<', "&lt;")

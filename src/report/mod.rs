@@ -149,10 +149,9 @@ pub fn origins_elsewhere_notice(run: &RunResult) -> Option<String> {
 pub fn clients_stranded_notice(run: &RunResult) -> Option<String> {
     (!run.clients_stranded.is_empty()).then(|| {
         format!(
-            "{} client(s) stranded on the target ({}): {}",
+            "{} client(s) stranded on the target ({}), through no fault of the server's: each scenario's cleanup says why (a registration access token the server revoked after it was used for another client, as RFC 7592 §2.1 asks; or a profile without management, RFC 7591 alone)",
             run.clients_stranded.len(),
             first_ten(&run.clients_stranded),
-            crate::run::session::STRANDED
         )
     })
 }

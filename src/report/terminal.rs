@@ -318,10 +318,14 @@ pub fn summary(run: &RunResult) -> String {
         0 => String::new(),
         n => format!(", {n} information"),
     };
+    let not_applicable = match run.not_applicable.len() {
+        0 => String::new(),
+        n => format!(", {n} not applicable"),
+    };
     let verdict = run.headline();
     let _ = writeln!(
         out,
-        "\n\nverdict: {verdict}: {} scenarios, {} passed, {} failed (MUST), {} warnings (SHOULD), {} known failures, {} skipped{information}{errors}\n{} requests in {:.2} s against {} (profile {})",
+        "\n\nverdict: {verdict}: {} scenarios, {} passed, {} failed (MUST), {} warnings (SHOULD), {} known failures, {} skipped{not_applicable}{information}{errors}\n{} requests in {:.2} s against {} (profile {})",
         run.scenarios.len(),
         run.count(Verdict::Pass) + run.count(Verdict::FixedKnownFailure),
         failed,

@@ -185,7 +185,12 @@ fn evaluate(test: &Test, value: Option<&Value>, vars: &BTreeMap<String, String>)
         Test::Exists(false) => (value.is_none_or(Value::is_null), "absent".into()),
         Test::OneOf(options) => {
             let options: Vec<Value> = options.iter().map(rendered).collect();
-            (value.is_some_and(|v| options.contains(v)), format!("one of {}", Value::from(options)))
+            // `null` among the options takes an absent field too.
+            let held = match value {
+                Some(v) => options.contains(v),
+                None => options.contains(&Value::Null),
+            };
+            (held, format!("one of {}", Value::from(options)))
         }
         Test::Not(other) => {
             let other = rendered(other);
@@ -259,6 +264,9 @@ mod tests {
         assert!(!evaluate(&Test::Exists(true), None, &vars).0);
         assert!(!evaluate(&Test::Not(json!("{{x}}")), Some(&v), &vars).0);
         assert!(evaluate(&Test::OneOf(vec![json!("{{x}}"), json!(1)]), Some(&v), &vars).0);
+        assert!(!evaluate(&Test::OneOf(vec![json!("{{x}}"), json!(1)]), None, &vars).0);
+        assert!(evaluate(&Test::OneOf(vec![json!(null), json!(["code"])]), None, &vars).0, "null takes absent");
+        assert!(!evaluate(&Test::OneOf(vec![json!(null), json!(["code"])]), Some(&json!(["token"])), &vars).0);
         assert!(!evaluate(&Test::Type(JsonType::Number), Some(&v), &vars).0);
         assert!(!evaluate(&Test::AtLeast(1.0), Some(&json!(0)), &vars).0);
         assert!(!check_predicate("x", Some(&json!("b")), &Predicate::Equals(json!("{{x}}")), &vars).passed);

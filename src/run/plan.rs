@@ -157,6 +157,8 @@ pub enum PlanError {
     ClientToken { name: String, message: String },
     #[error("client `{name}`'s configuration endpoint is `{uri}`, without TLS, on a target reached over https: its registration access token is not sent in cleartext (RFC 6750 §5.3)")]
     CleartextEndpoint { name: String, uri: String },
+    #[error("client `{name}`'s configuration endpoint `{uri}` holds its client id nowhere (no path segment, no query value): another id cannot be put in its place")]
+    IdNotInUri { name: String, uri: String },
     #[error("client `{name}`'s configuration endpoint is `{uri}`, which is not an http(s) URL (RFC 7592 §3): nothing is sent there")]
     BadConfigurationUri { name: String, uri: String },
 }
@@ -509,8 +511,14 @@ fn method_and_path(
     // as the server gave it: path, query and, where it points elsewhere, host.
     let client_path = |template: &str| -> Result<(String, Option<String>), PlanError> {
         let c = client.ok_or_else(|| PlanError::NoClient { name: r.client_name().to_string() })?;
+        let other_id = r.other_id.as_deref().map(|t| fill("other_id", t, vars)).transpose()?;
         if env.profile.management == Management::RegistrationToken && !c.uri.is_empty() && template == paths.client {
-            let (path, origin) = opaque(&c.uri);
+            let uri = match &other_id {
+                Some(other) => with_other_id(&c.uri, &c.id, other)
+                    .ok_or_else(|| PlanError::IdNotInUri { name: r.client_name().to_string(), uri: c.uri.clone() })?,
+                None => c.uri.clone(),
+            };
+            let (path, origin) = opaque(&uri);
             let scheme = origin.as_deref().and_then(|o| o.split_once("://")).map(|(scheme, _)| scheme);
             if origin.as_deref() == Some("null") || scheme.is_some_and(|s| s != "http" && s != "https") {
                 return Err(PlanError::BadConfigurationUri { name: r.client_name().to_string(), uri: c.uri.clone() });
@@ -524,7 +532,8 @@ fn method_and_path(
             }
             return Ok((path, origin));
         }
-        Ok(here(template.replace("{client_id}", &path_segment(&c.id))))
+        let id = other_id.as_deref().unwrap_or(&c.id);
+        Ok(here(template.replace("{client_id}", &path_segment(id))))
     };
     let ((path, origin), method) = match r.op {
         Operation::Register => (here(env.endpoints.register.clone()), http::Method::POST),
@@ -560,6 +569,29 @@ pub fn path_segment(id: &str) -> String {
         ".." => "%2E%2E".into(),
         _ => utf8_percent_encode(id, SEGMENT).to_string(),
     }
+}
+
+/// A client's configuration URI with its id replaced by `other` where it stands: the last path
+/// segment that is the id, else a query value that is; none if the id is in neither.
+fn with_other_id(uri: &str, id: &str, other: &str) -> Option<String> {
+    let mut url = reqwest::Url::parse(uri).ok()?;
+    let segments: Vec<String> = url
+        .path_segments()?
+        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect();
+    if let Some(at) = segments.iter().rposition(|s| s == id) {
+        let mut path: Vec<String> = segments.iter().map(|s| path_segment(s)).collect();
+        path[at] = path_segment(other);
+        url.set_path(&format!("/{}", path.join("/")));
+        return Some(url.to_string());
+    }
+    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    if !pairs.iter().any(|(_, v)| v == id) {
+        return None;
+    }
+    let replaced = pairs.into_iter().map(|(k, v)| (k, if v == id { other.to_string() } else { v }));
+    url.query_pairs_mut().clear().extend_pairs(replaced);
+    Some(url.to_string())
 }
 
 /// The variables with every client's id as a path segment, for a raw request's path.
@@ -1077,6 +1109,26 @@ mod tests {
 
     fn offset_or_panic(at: SystemTime, seconds: i64) -> SystemTime {
         offset(at, seconds).expect("in range")
+    }
+
+    #[test]
+    fn another_id_takes_the_clients_place_wherever_its_uri_holds_it() {
+        let cases = [
+            ("https://h/register/c1", "https://h/register/never"),
+            ("https://h/register/c1/", "https://h/register/never/"),
+            ("https://h/c1/register/c1", "https://h/c1/register/never"),
+            ("https://h/clientinfo?client_id=c1&x=y", "https://h/clientinfo?client_id=never&x=y"),
+            ("https://h/register/other", ""),
+        ];
+        for (uri, expected) in cases {
+            let got = with_other_id(uri, "c1", "never").unwrap_or_default();
+            assert_eq!(got, expected, "{uri}");
+        }
+        assert_eq!(
+            with_other_id("https://h/r/c1", "c1", "a/b?c").as_deref(),
+            Some("https://h/r/a%2Fb%3Fc"),
+            "the other id is one segment too"
+        );
     }
 
     #[test]

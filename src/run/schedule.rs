@@ -94,6 +94,7 @@ pub async fn run(target: Arc<Target>, scenarios: Vec<Scenario>, options: RunOpti
         clients_stranded: target.ledger.stranded_clients(),
         certificates: certificates(&target),
         origins_elsewhere: target.origins_elsewhere(),
+        not_applicable: Vec::new(),
     }
 }
 

@@ -252,11 +252,18 @@ impl Session {
         }
     }
 
-    /// Marks every client whose registration access token `planned` carries for another client.
+    /// Marks every client whose registration access token `planned` carries for another client
+    /// (one of the session's, or an id never issued: `other_id`).
     pub fn note_lent_tokens(&mut self, r: &RequestSpec, planned: &Planned) {
         let Some(token) = planned.msg.header("authorization").and_then(|v| v.strip_prefix("Bearer ")) else {
             return;
         };
+        if r.other_id.is_some() {
+            if let Some(client) = self.clients.get_mut(r.client_name()).filter(|c| !c.rat.is_empty() && c.rat == token)
+            {
+                client.lent = true;
+            }
+        }
         for (name, client) in &mut self.clients {
             if name != r.client_name() && !client.rat.is_empty() && client.rat == token {
                 client.lent = true;
@@ -423,6 +430,12 @@ impl Session {
     /// Deletes one client under `name` (RFC 7592 §2.3), telling the ledger; with the answer's
     /// status, or why there was none.
     async fn delete(&mut self, name: &str, client: Client) -> (CleanupResult, Result<u16, String>) {
+        if self.target.profile.management == crate::scenario::profile::Management::None {
+            // RFC 7591 alone: no request can delete it, so none is sent; it is named.
+            self.target.ledger.stranded(&client.id);
+            let detail = NO_MANAGEMENT.to_string();
+            return (CleanupResult { client: client.id, ok: false, stranded: true, detail }, Err("not sent".into()));
+        }
         self.clients.insert(name.to_string(), client.clone());
         let delete = owner_request(Operation::Delete, name);
         let (ok, mut stranded, detail, status) = match self.plan(&delete, None).await {
@@ -455,6 +468,10 @@ impl Session {
 
 /// Why a client whose token was lent may stay on the server, through no fault of anyone's.
 pub const STRANDED: &str = "its registration access token was used for another client, and RFC 7592 §2.1 says such a token \"SHOULD be immediately revoked\": the server did, and only its operator can delete the client now";
+
+/// Why a client registered under a profile without management stays.
+pub const NO_MANAGEMENT: &str =
+    "not deleted: the profile has `management: none` (RFC 7591 without RFC 7592), so no request can delete it";
 
 /// A lesson's captures when there are none.
 static NO_CAPTURE: BTreeMap<String, String> = BTreeMap::new();

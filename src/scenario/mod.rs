@@ -204,6 +204,11 @@ pub fn validate(
                     format!("operation {:?} on client `{client}`, which no earlier step registered", r.op),
                 ));
             }
+            if r.other_id.is_some()
+                && !matches!(r.op, Operation::Read | Operation::Update | Operation::Delete | Operation::RefreshSecret)
+            {
+                problems.push(at(i, "`other_id` is for read, update, delete and refresh-secret".into()));
+            }
             if r.op == Operation::Raw && (r.method.is_none() || r.path.is_none()) {
                 problems.push(at(i, "a raw request needs `method` and `path`".into()));
             }
@@ -244,8 +249,10 @@ pub fn validate(
                 problems.push(at(i, "a mutation bends a signature, and `sign: none` makes none".into()));
             }
             if let Some(path) = &step.expect.or_substituted {
-                if step.expect.reject.is_none() || !path.starts_with('$') {
-                    problems.push(at(i, format!("`or_substituted: {path}` needs `reject:` and a path starting `$`")));
+                let refusal = step.expect.reject.is_some()
+                    || step.expect.status.as_ref().is_some_and(|s| s.to_vec().iter().all(|c| *c >= 400));
+                if !refusal || !path.starts_with('$') {
+                    problems.push(at(i, format!("`or_substituted: {path}` needs a refusal (`reject:`, or `status:` of 4xx and 5xx) and a path starting `$`")));
                 }
             }
             if step.replay_previous && i == 0 {
@@ -319,8 +326,12 @@ pub struct Filter {
 
 impl Filter {
     pub fn admits(&self, s: &Scenario, profile: &Profile) -> bool {
-        profile.applies(s)
-            && (self.tags.is_empty() || s.tags.iter().any(|t| self.tags.contains(t)))
+        profile.applies(s) && self.admits_whatever_the_profile(s)
+    }
+
+    /// Whether the filters pick `s`, leaving aside whether it applies to a profile.
+    pub fn admits_whatever_the_profile(&self, s: &Scenario) -> bool {
+        (self.tags.is_empty() || s.tags.iter().any(|t| self.tags.contains(t)))
             && (self.areas.is_empty() || self.areas.contains(&s.area))
             && (self.ids.is_empty() || self.ids.contains(&s.id))
             && !self.skip.contains(&s.id)

@@ -162,6 +162,8 @@ pub const POLICIES: &[(&str, &str)] = &[
     (policy::BERLIN_GROUP_SIGNING, "requests are signed as the Berlin Group NextGenPSD2 guide has it: a UUID X-Request-ID, signed; GET signed too; PSU-ID and TPP-Redirect-URI signed when present; a SHA-512 Digest as good as a SHA-256 one"),
     (policy::REVOCATION_CHECK, "the server asks the QTSP whether a QWAC or QSEAL is revoked (its OCSP responder or CRL) and refuses a revoked one (RFC 5280 §6.3; the test QTSP's services run on this host)"),
     (policy::REVOCATION_HARD_FAIL, "a certificate whose status cannot be had (unknown to the responder, the responder down) is refused, not let through (no text requires it: a soft-failing server is legal)"),
+    (policy::NO_STORE, "an answer carrying a client secret or registration access token says Cache-Control: no-store (RFC 6749 §5.1 MUST for the token endpoint's; RFC 7591 and 7592 show it only in non-normative examples)"),
+    (policy::JSON_ONLY, "a registration or update in another media type than application/json is refused (RFC 7591 §3 says the endpoint MUST accept JSON; no text requires refusing others)"),
     (policy::OBUK_DCR, "Open Banking UK DCR v3.x rules beyond RFC 7591: the registration endpoint in the OpenID discovery document, response_types code or code id_token, token_endpoint_auth_signing_alg PS256 or ES256 (as its conformance suite checks)"),
 ];
 
@@ -337,6 +339,13 @@ pub struct RequestSpec {
     /// or `none` to send no token at all.
     #[serde(default)]
     pub registration_token: Option<String>,
+    /// Read, update, delete or refresh a client id that is not the client's (a template, e.g.
+    /// `never-issued-{{unique}}`), at the client's own configuration endpoint with its id
+    /// replaced there (in the `registration_client_uri` the server gave, wherever the id
+    /// stands: a path segment or a query value), authenticated as the client. This is how a
+    /// never-issued client is addressed where the server chooses its URLs (RFC 7592 §3).
+    #[serde(default)]
+    pub other_id: Option<String>,
 }
 
 impl RequestSpec {
@@ -363,6 +372,7 @@ impl RequestSpec {
             secret: None,
             token_auth: None,
             registration_token: None,
+            other_id: None,
         }
     }
 

@@ -38,7 +38,6 @@ named_catalog!(Flaw, UnknownFlaw, "flaw", "--list-flaws", {
     SkipRedirectUriValidation = "skip-redirect-uri-validation", "redirect URIs may be relative, carry a fragment, or be missing";
     SkipMetadataValidation = "skip-metadata-validation", "grant types, response types, auth method and field types are not validated";
     AcceptWrongContentType = "accept-wrong-content-type", "a body of any content type is read as JSON";
-    PutIgnoresClientId = "put-ignores-client-id", "PUT need not carry the matching client_id";
     RefreshKeepsOldSecret = "refresh-keeps-old-secret", "after a secret refresh the old secret still works";
     DeleteKeepsClient = "delete-keeps-client", "DELETE answers 204 but the client remains";
     CrossTppRead = "cross-tpp-read", "a TPP can read another TPP's client";

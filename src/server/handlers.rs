@@ -696,7 +696,7 @@ fn update(state: &State, parts: &Parts, body: &Bytes, client: Client) -> Answer 
         true => "invalid_request",
         false => "invalid_client_metadata",
     };
-    if !state.config.has(Flaw::PutIgnoresClientId)
+    if !state.config.varies(Variant::ClientIdInUpdateReplaced)
         && metadata.get("client_id").and_then(Value::as_str) != Some(client.client_id.as_str())
     {
         return oauth_error(StatusCode::BAD_REQUEST, refused, "client_id must be sent and match the client");

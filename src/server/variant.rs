@@ -22,6 +22,7 @@ named_catalog!(Variant, UnknownVariant, "variant", "--list-variants", {
     StatementRefusalsUnapproved = "statement-refusals-unapproved", "(fapi profile) every refused software statement is answered unapproved_software_statement, never invalid_software_statement (RFC 7591 §3.2.2 defines both and leaves the reading to the server)";
     AssertionReplayAllowed = "assertion-replay-allowed", "a private_key_jwt client assertion may be used again while it is valid (RFC 7523 §3: the server MAY refuse a replayed jti, and need not)";
     RevocationSoftFail = "revocation-soft-fail", "a certificate whose revocation status cannot be had (unknown to the responder, the responder down) is let through; a revoked one is still refused (soft fail, as browsers do)";
+    ClientIdInUpdateReplaced = "client-id-in-update-replaced", "an update whose client_id is missing or another's is applied to the client of its URL and answered with that client's own client_id (RFC 7592 §2.2: the server MAY replace invalid values, and MUST return them)";
     SecretRotatedOnUpdate = "secret-rotated-on-update", "every update answers with a new client secret; the old one stops working (RFC 7592 §2.2: the client MUST discard the old)";
 });
 

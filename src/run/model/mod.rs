@@ -255,6 +255,18 @@ pub struct RunResult {
     /// a server placed elsewhere (RFC 7592 §3 has the client use the URI as given).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub origins_elsewhere: Vec<String>,
+    /// Scenarios the selection picked that do not apply to the profile, each with why: not
+    /// run, and no verdict either way.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_applicable: Vec<NotApplicable>,
+}
+
+/// A scenario that does not apply to the target, and why (a capability it lacks, a policy it
+/// does not hold, a tag the profile excludes).
+#[derive(schemars::JsonSchema, Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotApplicable {
+    pub id: String,
+    pub reason: String,
 }
 
 /// A certificate the run used, as a report names it.
@@ -362,6 +374,7 @@ mod tests {
                 clients_stranded: Vec::new(),
                 certificates: Vec::new(),
                 origins_elsewhere: Vec::new(),
+                not_applicable: Vec::new(),
             };
             assert_eq!(run.outcome(), *expected, "{scenarios:?}");
         }
