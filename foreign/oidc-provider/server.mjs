@@ -3,7 +3,7 @@
 // the client-credentials grant so that a secret can be proven), on 127.0.0.1.
 //
 // Usage: node server.mjs [PORT] [CONFIG]
-//   default      the above, nothing else set (what CI's scripts/foreign-oidc-provider.sh runs)
+//   default      the above, nothing else set (the matrix CI regenerates)
 //   rotation     the same, with the registration access token settings a deployment would spell
 //                out rather than inherit: one issued at registration, and rotated on every
 //                update (RFC 7592 §2.2 lets the server issue a new one); and its own signing

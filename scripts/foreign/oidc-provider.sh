@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # node's oidc-provider (npm `oidc-provider`, pinned by foreign/oidc-provider/package-lock.json) on
 # 127.0.0.1, for dcr-harness's interop matrix: RFC 7591 registration and RFC 7592 management with
-# registration access tokens. Configurations (foreign/oidc-provider/server.mjs): `default`, what
-# scripts/foreign-oidc-provider.sh runs in CI; `rotation`, the token issued at registration and
+# registration access tokens. Configurations (foreign/oidc-provider/server.mjs): `default`,
+# the library's defaults with the two RFCs on; `rotation`, the token issued at registration and
 # rotated on every update, with the provider's own keys; `no-rotation`, the same without rotation.
 #
 # Usage: scripts/foreign/oidc-provider.sh install
