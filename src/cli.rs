@@ -515,6 +515,10 @@ pub struct MatrixArgs {
     /// Where the matrix is (default: the project's docs/interop).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Where each run's HTML report is written, a page per server, configuration and profile
+    /// (default: the project's target/interop/html).
+    #[arg(long)]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -1300,6 +1304,7 @@ fn matrix(args: &MatrixArgs) -> Result<Outcome, Error> {
         servers: args.servers.clone(),
         no_install: args.no_install,
         state_dir: layout.root.join("target/interop/state"),
+        html_dir: Some(args.html.clone().unwrap_or_else(|| layout.root.join("target/interop/html"))),
     };
     let now = runtime()?.block_on(interop::run(&layout, &options))?;
     let differences = interop::differences(&committed, &now);

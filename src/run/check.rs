@@ -107,6 +107,10 @@ fn unreadable(response: &Response) -> String {
 }
 
 fn check_status(expect: &Expect, observed: &Observed<'_>, profile: &Profile) -> CheckOutcome {
+    if expect.created {
+        let alternatives = expect.status.as_ref().map(|s| s.to_vec()).unwrap_or_default();
+        return check_created(observed, &alternatives);
+    }
     let (allowed, handshake, expected) = match (&expect.reject, &expect.status) {
         (Some(kind), _) => match profile.rejection(kind) {
             Some(r) => (r.status.clone(), r.handshake, describe_rejection(kind, &r.status, r.handshake)),
@@ -132,6 +136,28 @@ fn check_status(expect: &Expect, observed: &Observed<'_>, profile: &Profile) -> 
             CheckOutcome::new("status", handshake, expected, format!("TLS handshake refused ({cause})"))
         }
         Observed::Failed(other) => CheckOutcome::new("status", false, expected, format!("no answer: {other}")),
+    }
+}
+
+/// A setup registration: a 201, or another 2xx whose answer names the client it made; or one of
+/// `alternatives` (a refusal the scenario allows).
+fn check_created(observed: &Observed<'_>, alternatives: &[u16]) -> CheckOutcome {
+    let mut expected = "a client created: 201, or a 2xx naming its client_id".to_string();
+    if !alternatives.is_empty() {
+        expected.push_str(&format!(", or {}", statuses(alternatives)));
+    }
+    match observed {
+        Observed::Answer(r) if alternatives.contains(&r.status) => {
+            CheckOutcome::new("status", true, expected, r.status.to_string())
+        }
+        Observed::Answer(r) => {
+            let names_client = || {
+                r.json().is_some_and(|j| j.get("client_id").and_then(Value::as_str).is_some_and(|id| !id.is_empty()))
+            };
+            let passed = r.status == 201 || ((200..300).contains(&r.status) && names_client());
+            CheckOutcome::new("status", passed, expected, r.status.to_string())
+        }
+        Observed::Failed(e) => CheckOutcome::new("status", false, expected, format!("no answer: {e}")),
     }
 }
 
@@ -303,6 +329,33 @@ mod tests {
             let outcome = substituted("$.redirect_uris", Some(&sent), &raw(body, truncated));
             assert!(!outcome.passed, "{}: {outcome:?}", String::from_utf8_lossy(body));
         }
+    }
+
+    #[test]
+    fn a_setup_registration_takes_any_2xx_that_names_its_client() {
+        let answer = |status: u16, body: &str| Response {
+            status,
+            headers: vec![],
+            body: body.as_bytes().to_vec(),
+            elapsed: std::time::Duration::ZERO,
+            truncated: false,
+            certificate_requested: None,
+        };
+        let cases = [
+            (201, "", true),
+            (200, r#"{"client_id":"c1"}"#, true),
+            (200, r#"{"client_id":""}"#, false),
+            (200, "not json", false),
+            (204, "", false),
+            (400, r#"{"client_id":"c1"}"#, false),
+        ];
+        for (status, body, passes) in cases {
+            let response = answer(status, body);
+            assert_eq!(check_created(&Observed::Answer(&response), &[]).passed, passes, "{status} {body}");
+        }
+        let refused = answer(409, "");
+        assert!(check_created(&Observed::Answer(&refused), &[400, 409]).passed, "an allowed refusal");
+        assert!(!check_created(&Observed::Answer(&refused), &[400]).passed);
     }
 
     #[test]

@@ -248,6 +248,13 @@ pub fn validate(
             if step.mutation.is_some_and(|m| m.bends_http_signature()) && matches!(r.sign, Some(Who::Nobody)) {
                 problems.push(at(i, "a mutation bends a signature, and `sign: none` makes none".into()));
             }
+            if step.expect.created && (r.op != Operation::Register || step.expect.reject.is_some()) {
+                problems.push(at(
+                    i,
+                    "`created: true` is for a register step, without `reject` (a `status` list is what else may come)"
+                        .into(),
+                ));
+            }
             if let Some(path) = &step.expect.or_substituted {
                 let refusal = step.expect.reject.is_some()
                     || step.expect.status.as_ref().is_some_and(|s| s.to_vec().iter().all(|c| *c >= 400));

@@ -250,7 +250,7 @@ impl Step {
     pub fn allows_creation(&self) -> bool {
         let expected =
             self.expect.reject.is_none() && self.expect.status.as_ref().is_none_or(|s| s.to_vec().contains(&201));
-        expected || self.expect.or_substituted.is_some()
+        expected || self.expect.created || self.expect.or_substituted.is_some()
     }
 }
 
@@ -722,6 +722,12 @@ pub struct Expect {
     /// does not apply.
     #[serde(default)]
     pub or_substituted: Option<String>,
+    /// A registration that sets up what the scenario tests: any 2xx whose answer names a
+    /// client will do (RFC 7591 §3.2's 201 is judged where a registration is what a scenario
+    /// tests, `metadata-minimal-registration`), so that a server answering 200 is still tested
+    /// on everything behind it.
+    #[serde(default)]
+    pub created: bool,
 }
 
 /// What must hold of a value.
