@@ -27,22 +27,14 @@ source scripts/foreign/lib.sh
 DIR=foreign/canaille
 VENV=$DIR/.venv
 LOCK=$DIR/requirements.txt
-STAMP=$VENV/.requirements.sha256
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" > /dev/null || PYTHON=python3
 
 die() { echo "canaille.sh: $*" >&2; exit 1; }
 
-lock_hash() { sha256sum "$LOCK" | cut -d' ' -f1; }
 
 install() {
-    if [[ -x $VENV/bin/canaille && -f $STAMP && $(cat "$STAMP") == "$(lock_hash)" ]]; then
-        return 0
-    fi
-    rm -rf "$VENV"
-    "$PYTHON" -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check --require-hashes --no-deps -r "$LOCK"
-    lock_hash > "$STAMP"
+    venv_install "$VENV" "$LOCK"
 }
 
 # The environment canaille reads besides canaille.toml (which wins over it, so these keys are
@@ -104,10 +96,4 @@ version() {
     fi
 }
 
-case ${1:-} in
-    install) install ;;
-    start) shift; start "$@" ;;
-    stop) shift; stop "$@" ;;
-    version) version ;;
-    *) die "usage: $0 install | start PORT STATE_DIR [CONFIG] | stop STATE_DIR | version" ;;
-esac
+dispatch "$@"

@@ -20,24 +20,13 @@ cd "$(dirname "$0")/../.."
 source scripts/foreign/lib.sh
 DIR=foreign/django-oauth-toolkit
 VENV=$DIR/.venv
-PY=${PYTHON:-python3}
-STAMP=$VENV/.requirements.sha256
 # The initial-access-token configuration's bearer: a test value, which profile-iat.yaml sends.
 IAT=dot-test-initial-access-token-not-a-secret
 
 die() { echo "django-oauth-toolkit.sh: $*" >&2; exit 1; }
 
 install() {
-    local want
-    want=$(sha256sum "$DIR/requirements.txt" | cut -d' ' -f1)
-    if [[ -x $VENV/bin/python && -f $STAMP && $(cat "$STAMP") == "$want" ]]; then
-        return 0
-    fi
-    rm -rf "$VENV"
-    "$PY" -m venv "$VENV"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
-        --require-hashes --no-deps -r "$DIR/requirements.txt"
-    echo "$want" > "$STAMP"
+    venv_install "$VENV" "$DIR/requirements.txt"
 }
 
 start() {
@@ -63,23 +52,8 @@ start() {
         "$VENV/bin/python" -m dcrsite.seed "$IAT" >> "$state/server.log" 2>&1 \
             || { cat "$state/server.log" >&2; die "seeding the initial access token failed"; }
     fi
-    # setsid: the server leads its own process group, which stop kills whole.
-    setsid "$VENV/bin/waitress-serve" --host=127.0.0.1 --port="$port" --threads=8 \
-        dcrsite.wsgi:application >> "$state/server.log" 2>&1 < /dev/null &
-    local pid=$!
-    echo "$pid" > "$state/pid"
-    local url=http://127.0.0.1:$port
-    for _ in $(seq 1 200); do
-        if curl -fsS --max-time 1 -o /dev/null "$url/.well-known/oauth-authorization-server" 2>/dev/null; then
-            echo "$url"
-            return 0
-        fi
-        kill -0 "$pid" 2>/dev/null || { cat "$state/server.log" >&2; die "the server exited"; }
-        sleep 0.1
-    done
-    kill -- "-$pid" 2>/dev/null || true
-    cat "$state/server.log" >&2
-    die "the server did not answer on $url within 20 s"
+    launch "$state" "$VENV/bin/waitress-serve" --host=127.0.0.1 --port="$port" --threads=8 dcrsite.wsgi:application
+    await_url django-oauth-toolkit "$state" "http://127.0.0.1:$port" /.well-known/oauth-authorization-server
 }
 
 stop() {
@@ -92,12 +66,4 @@ version() {
     echo "django-oauth-toolkit $v"
 }
 
-cmd=${1:-}
-shift || true
-case $cmd in
-    install) install "$@" ;;
-    start) start "$@" ;;
-    stop) stop "$@" ;;
-    version) version "$@" ;;
-    *) die "usage: $0 install | start PORT STATE_DIR [CONFIG] | stop STATE_DIR | version" ;;
-esac
+dispatch "$@"

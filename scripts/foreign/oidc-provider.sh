@@ -33,23 +33,9 @@ start() {
         *) echo "oidc-provider: unknown configuration '$config' (default, rotation, no-rotation)" >&2; exit 2 ;;
     esac
     [[ -d $DIR/node_modules/oidc-provider ]] || { echo "oidc-provider: not installed (run: $0 install)" >&2; exit 2; }
-    mkdir -p "$state"
-    # Its own process group (setsid), so that stop ends all of it. Its store is in memory.
-    setsid node "$DIR/server.mjs" "$port" "$config" > "$state/server.log" 2>&1 < /dev/null &
-    echo $! > "$state/pid"
-    local url="http://127.0.0.1:$port"
-    for _ in $(seq 1 200); do
-        if curl -fsS -o /dev/null "$url/.well-known/openid-configuration" 2>/dev/null; then
-            echo "$url"
-            return
-        fi
-        kill -0 "$(cat "$state/pid")" 2>/dev/null || break
-        sleep 0.1
-    done
-    cat "$state/server.log" >&2
-    stop "$state"
-    echo "oidc-provider did not start" >&2
-    exit 1
+    # Its store is in memory.
+    launch "$state" node "$DIR/server.mjs" "$port" "$config"
+    await_url oidc-provider "$state" "http://127.0.0.1:$port" /.well-known/openid-configuration
 }
 
 stop() {
@@ -60,12 +46,4 @@ version() {
     python3 -c 'import json, sys; print("npm oidc-provider " + json.load(open(sys.argv[1]))["packages"]["node_modules/oidc-provider"]["version"])' "$DIR/package-lock.json"
 }
 
-cmd=${1:-}
-shift || true
-case $cmd in
-    install) install ;;
-    start) start "$@" ;;
-    stop) stop "$@" ;;
-    version) version ;;
-    *) echo "usage: $0 install | start PORT STATE_DIR [CONFIG] | stop STATE_DIR | version" >&2; exit 2 ;;
-esac
+dispatch "$@"

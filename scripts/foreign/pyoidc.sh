@@ -22,22 +22,11 @@ cd "$(dirname "$0")/../.."
 source scripts/foreign/lib.sh
 DIR=foreign/pyoidc
 VENV=$DIR/.venv
-PY=${PYTHON:-python3}
-STAMP=$VENV/.requirements.sha256
 
 die() { echo "pyoidc.sh: $*" >&2; exit 1; }
 
 install() {
-    local want
-    want=$(sha256sum "$DIR/requirements.txt" | cut -d' ' -f1)
-    if [[ -x $VENV/bin/python && -f $STAMP && $(cat "$STAMP") == "$want" ]]; then
-        return 0
-    fi
-    rm -rf "$VENV"
-    "$PY" -m venv "$VENV"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
-        --require-hashes -r "$DIR/requirements.txt"
-    echo "$want" > "$STAMP"
+    venv_install "$VENV" "$DIR/requirements.txt"
 }
 
 start() {
@@ -60,24 +49,9 @@ start() {
     local jwks=""
     [[ -n ${DCR_DIRECTORY_JWKS:-} ]] && jwks=$(cd "$(dirname "$DCR_DIRECTORY_JWKS")" && pwd)/$(basename "$DCR_DIRECTORY_JWKS")
     : > "$state/server.log"
-    # setsid: the server leads its own process group, which stop kills whole.
     DCR_DIRECTORY_JWKS=$jwks PYTHONDONTWRITEBYTECODE=1 \
-        setsid "$VENV/bin/python" "$PWD/$DIR/server.py" --port "$port" --state-dir "$state" \
-        --config "$config" >> "$state/server.log" 2>&1 < /dev/null &
-    local pid=$!
-    echo "$pid" > "$state/pid"
-    local url=http://127.0.0.1:$port
-    for _ in $(seq 1 200); do
-        if curl -fsS --max-time 1 -o /dev/null "$url/.well-known/openid-configuration" 2>/dev/null; then
-            echo "$url"
-            return 0
-        fi
-        kill -0 "$pid" 2>/dev/null || { cat "$state/server.log" >&2; die "the server exited"; }
-        sleep 0.1
-    done
-    kill -- "-$pid" 2>/dev/null || true
-    cat "$state/server.log" >&2
-    die "the server did not answer on $url within 20 s"
+        launch "$state" "$VENV/bin/python" "$PWD/$DIR/server.py" --port "$port" --state-dir "$state" --config "$config"
+    await_url pyoidc "$state" "http://127.0.0.1:$port" /.well-known/openid-configuration
 }
 
 stop() {
@@ -90,12 +64,4 @@ version() {
     echo "oic $v"
 }
 
-cmd=${1:-}
-shift || true
-case $cmd in
-    install) install "$@" ;;
-    start) start "$@" ;;
-    stop) stop "$@" ;;
-    version) version "$@" ;;
-    *) die "usage: $0 install | start PORT STATE_DIR [CONFIG] | stop STATE_DIR | version" ;;
-esac
+dispatch "$@"
