@@ -517,6 +517,84 @@ mod tests {
         }
     }
 
+    fn scenario(
+        id: &str,
+        verdict: Verdict,
+        severity: crate::scenario::Severity,
+        reason: Option<&str>,
+    ) -> crate::run::ScenarioResult {
+        crate::run::ScenarioResult {
+            id: id.into(),
+            title: String::new(),
+            location: String::new(),
+            area: crate::scenario::Area::Metadata,
+            severity,
+            policy: None,
+            source: "RFC 7591 §3.2.1".into(),
+            tags: vec![],
+            verdict,
+            known_failure_reason: reason.map(str::to_string),
+            error: None,
+            steps: vec![],
+            cleanup: vec![],
+            duration_ms: 0,
+            requests: 0,
+        }
+    }
+
+    /// Each verdict of a run becomes the cell a reviewer expects: a listed failure a violation
+    /// (a SHOULD's a warning), an unlisted one unreviewed, a listed pass unreviewed (take it
+    /// off the list), an intermittent one the same whichever way the run went.
+    #[test]
+    fn run_verdicts_become_classified_cells() {
+        use crate::scenario::Severity::{Must, Should};
+        let cases = [
+            (scenario("a", Verdict::Pass, Must, None), "pass", "pass"),
+            (scenario("b", Verdict::KnownFailure, Must, Some("RFC x")), "fail", "violation"),
+            (scenario("c", Verdict::KnownFailure, Should, Some("RFC x")), "warn", "violation"),
+            (scenario("d", Verdict::Fail, Must, None), "fail", UNREVIEWED),
+            (scenario("e", Verdict::Warn, Should, None), "warn", UNREVIEWED),
+            (scenario("f", Verdict::FixedKnownFailure, Must, Some("RFC x")), "pass", UNREVIEWED),
+            (scenario("g", Verdict::KnownFailure, Must, Some("Intermittent: a race")), "intermittent", "violation"),
+            (
+                scenario("h", Verdict::FixedKnownFailure, Must, Some("intermittent: a race")),
+                "intermittent",
+                "violation",
+            ),
+        ];
+        let mut run = empty_run();
+        run.scenarios = cases.iter().map(|(s, _, _)| s.clone()).collect();
+        run.not_applicable = vec![crate::run::model::NotApplicable { id: "z".into(), reason: "why".into() }];
+        let cells = cells_of(&run, "srv", "default", "p", "http://127.0.0.1:1");
+        for (s, verdict, classification) in &cases {
+            let cell = cells.iter().find(|c| c.scenario == s.id).expect("a cell per scenario");
+            assert_eq!((cell.verdict.as_str(), cell.classification.as_str()), (*verdict, *classification), "{}", s.id);
+        }
+        let na = cells.iter().find(|c| c.scenario == "z").expect("n/a cell");
+        assert_eq!(
+            (na.verdict.as_str(), na.classification.as_str(), na.note.as_str()),
+            ("n/a", "not applicable", "why")
+        );
+    }
+
+    fn empty_run() -> RunResult {
+        RunResult {
+            interrupted: false,
+            target: String::new(),
+            profile: String::new(),
+            started_at: String::new(),
+            scenarios: vec![],
+            duration_ms: 0,
+            requests: 0,
+            clients_left: vec![],
+            ledger: None,
+            clients_stranded: vec![],
+            certificates: vec![],
+            origins_elsewhere: vec![],
+            not_applicable: vec![],
+        }
+    }
+
     #[test]
     fn a_moved_new_gone_or_unreviewed_cell_is_a_difference_and_nothing_else_is() {
         let committed = Matrix {
