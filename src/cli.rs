@@ -1294,12 +1294,7 @@ fn matrix(args: &MatrixArgs) -> Result<Outcome, Error> {
     use crate::interop;
     let layout = args.place.layout()?;
     let out = args.out.clone().unwrap_or_else(|| layout.root.join("docs/interop"));
-    let json_path = out.join("matrix.json");
-    let committed: interop::Matrix = match crate::files::read_to_string(&json_path, crate::files::MAX_LEDGER_BYTES) {
-        Ok(text) => serde_json::from_str(&text)
-            .map_err(|e| Error::input(json_path.display().to_string(), format!("{}:{}: {e}", e.line(), e.column())))?,
-        Err(_) => interop::Matrix::default(),
-    };
+    let committed = interop::Matrix::read(&out.join(interop::MATRIX_JSON))?;
     let options = interop::MatrixOptions {
         servers: args.servers.clone(),
         no_install: args.no_install,
@@ -1313,16 +1308,11 @@ fn matrix(args: &MatrixArgs) -> Result<Outcome, Error> {
     }
     let cells = now.cells.len();
     if args.check {
-        eprintln!("matrix: {cells} cells, {} difference(s) from {}", differences.len(), json_path.display());
+        eprintln!("matrix: {cells} cells, {} difference(s) from {}", differences.len(), out.display());
         return Ok(if differences.is_empty() { Outcome::Success } else { Outcome::MustFailed });
     }
-    let merged = interop::merged(&committed, now);
-    std::fs::create_dir_all(&out).map_err(|e| Error::output(&out, e))?;
-    let json = serde_json::to_string_pretty(&merged).unwrap_or_default() + "\n";
-    std::fs::write(&json_path, json).map_err(|e| Error::output(&json_path, e))?;
-    let md_path = out.join("matrix.md");
-    std::fs::write(&md_path, interop::render::markdown(&merged)).map_err(|e| Error::output(&md_path, e))?;
-    eprintln!("matrix: {cells} cells run; wrote {} and {}", json_path.display(), md_path.display());
+    let [json, md] = interop::merged(&committed, now).write(&out)?;
+    eprintln!("matrix: {cells} cells run; wrote {} and {}", json.display(), md.display());
     Ok(Outcome::Success)
 }
 

@@ -22,18 +22,37 @@ use crate::transport::TransportError;
 
 /// Every setup problem that needs no network, one line each.
 pub fn offline(profile: &Profile, pki: &Pki, scenarios: &[Scenario], fixtures: &Fixtures) -> Vec<String> {
+    let text = ProfileText::of(profile);
     let mut problems = identity_problems(profile, pki);
-    problems.extend(target_problems(profile));
+    problems.extend(target_problems(profile, &text));
     problems.extend(body_file_problems(scenarios, fixtures));
-    problems.extend(unset_environment(profile, scenarios, fixtures));
+    problems.extend(unset_environment(profile, scenarios, fixtures, &text));
     problems
+}
+
+/// The profile's file as text, for messages that point at a line in it: read once, and only
+/// if a message needs it.
+struct ProfileText<'a> {
+    profile: &'a Profile,
+    text: std::cell::OnceCell<String>,
+}
+
+impl<'a> ProfileText<'a> {
+    fn of(profile: &'a Profile) -> Self {
+        ProfileText { profile, text: std::cell::OnceCell::new() }
+    }
+
+    fn get(&self) -> &str {
+        self.text.get_or_init(|| {
+            self.profile.file.as_deref().and_then(|f| crate::diagnostic::read_yaml_text(f).ok()).unwrap_or_default()
+        })
+    }
 }
 
 /// The profile's target as written, and the CA bundle it trusts: what `run` would refuse
 /// before sending anything.
-fn target_problems(profile: &Profile) -> Vec<String> {
-    let text = profile.file.as_deref().and_then(|f| crate::diagnostic::read_yaml_text(f).ok()).unwrap_or_default();
-    let at = |key: &str| match (&profile.file, crate::diagnostic::line_of_key(&text, key)) {
+fn target_problems(profile: &Profile, text: &ProfileText<'_>) -> Vec<String> {
+    let at = |key: &str| match (&profile.file, crate::diagnostic::line_of_key(text.get(), key)) {
         (Some(file), Some(line)) => format!("{}:{line}:1: profile `{}`: {key}", file.display(), profile.name),
         _ => format!("profile `{}`: {key}", profile.name),
     };
@@ -146,7 +165,12 @@ fn identity_problems(profile: &Profile, pki: &Pki) -> Vec<String> {
 }
 
 /// `env.X` names used by the profile and the scenarios, each with where it is used.
-fn unset_environment(profile: &Profile, scenarios: &[Scenario], fixtures: &Fixtures) -> Vec<String> {
+fn unset_environment(
+    profile: &Profile,
+    scenarios: &[Scenario],
+    fixtures: &Fixtures,
+    text: &ProfileText<'_>,
+) -> Vec<String> {
     let mut users: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut note = |names: Vec<String>, by: &str| {
         for name in names {
@@ -155,16 +179,9 @@ fn unset_environment(profile: &Profile, scenarios: &[Scenario], fixtures: &Fixtu
             }
         }
     };
-    // Where in the profile file a template is, so that the message points at a line; the file
-    // is read only if the profile has values to place.
-    let profile_text = std::cell::OnceCell::new();
-    let text = || {
-        profile_text.get_or_init(|| {
-            profile.file.as_ref().and_then(|f| crate::diagnostic::read_yaml_text(f).ok()).unwrap_or_default()
-        })
-    };
+    // Where in the profile file a template is, so that the message points at a line.
     let in_profile =
-        |template: &str, what: String| match (&profile.file, text().lines().position(|l| l.contains(template))) {
+        |template: &str, what: String| match (&profile.file, text.get().lines().position(|l| l.contains(template))) {
             (Some(file), Some(i)) => format!("{}:{}:1: profile {what}", file.display(), i + 1),
             _ => format!("profile {what}"),
         };

@@ -55,11 +55,7 @@ start() {
         *) die "unknown configuration '$config' (default, initial-access-token)" ;;
     esac
     [[ -x $VENV/bin/canaille ]] || die "not installed: run '$0 install' first"
-    mkdir -p "$state"
-    state=$(cd "$state" && pwd)
-    if [[ -f $state/pid ]] && kill -0 "$(cat "$state/pid")" 2> /dev/null; then
-        die "already running (pid $(cat "$state/pid")); stop it first"
-    fi
+    state=$(state_dir "$state") || exit 1
     canaille_env "$port" "$state" "$open"
     # setsid: the server leads its own process group, which stop ends whole.
     setsid "$VENV/bin/canaille" run --bind "127.0.0.1:$port" > "$state/server.log" 2>&1 < /dev/null &

@@ -38,11 +38,7 @@ start() {
         *) die "unknown CONFIG $config (default, initial-access-token)" ;;
     esac
     [[ -x $VENV/bin/python ]] || die "not installed: run '$0 install' first"
-    mkdir -p "$state"
-    state=$(cd "$state" && pwd)
-    if [[ -f $state/pid ]] && kill -0 "$(cat "$state/pid")" 2>/dev/null; then
-        die "already running in $state (pid $(cat "$state/pid"))"
-    fi
+    state=$(state_dir "$state") || exit 1
     export DOT_STATE_DIR=$state DOT_CONFIG=$config DJANGO_SETTINGS_MODULE=dcrsite.settings
     export PYTHONPATH=$PWD/$DIR PYTHONDONTWRITEBYTECODE=1
     : > "$state/server.log"

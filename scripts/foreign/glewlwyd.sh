@@ -69,11 +69,7 @@ cmd_start() {
     local port=${1:?start PORT STATE_DIR [CONFIG]} state=${2:?start PORT STATE_DIR [CONFIG]} config=${3:-default}
     case "$config" in default|initial-access-token) ;; *) die "unknown configuration $config" ;; esac
     command -v glewlwyd >/dev/null || die "glewlwyd is not installed (run: $0 install)"
-    mkdir -p "$state"
-    state=$(cd "$state" && pwd)
-    if [[ -f "$state/pid" ]] && kill -0 "$(cat "$state/pid")" 2>/dev/null; then
-        die "already running (pid $(cat "$state/pid")); stop it first"
-    fi
+    state=$(state_dir "$state") || exit 1
     rm -f "$state/glewlwyd.sqlite3" "$state/initial-access-token"
     zcat "$SCHEMA" | sqlite3 "$state/glewlwyd.sqlite3"
     # The plugin's signing key (RS256), made for this state directory.

@@ -69,3 +69,16 @@ dispatch() {
         *) echo "usage: $0 install | start PORT STATE_DIR [CONFIG] | stop STATE_DIR | version" >&2; exit 2 ;;
     esac
 }
+
+# state_dir STATE_DIR: makes STATE_DIR, refuses one whose server is still running, and prints
+# its absolute path (servers change their working directory).
+state_dir() {
+    local state=${1:?STATE_DIR}
+    mkdir -p "$state"
+    state=$(cd "$state" && pwd)
+    if [[ -f $state/pid ]] && kill -0 "$(cat "$state/pid")" 2> /dev/null; then
+        echo "$0: already running in $state (pid $(cat "$state/pid")); stop it first" >&2
+        return 1
+    fi
+    echo "$state"
+}

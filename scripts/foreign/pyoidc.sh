@@ -41,11 +41,7 @@ start() {
     if [[ -n ${DCR_DIRECTORY_JWKS:-} && ! -f $DCR_DIRECTORY_JWKS ]]; then
         die "DCR_DIRECTORY_JWKS is no file: $DCR_DIRECTORY_JWKS"
     fi
-    mkdir -p "$state"
-    state=$(cd "$state" && pwd)
-    if [[ -f $state/pid ]] && kill -0 "$(cat "$state/pid")" 2>/dev/null; then
-        die "already running in $state (pid $(cat "$state/pid"))"
-    fi
+    state=$(state_dir "$state") || exit 1
     local jwks=""
     [[ -n ${DCR_DIRECTORY_JWKS:-} ]] && jwks=$(cd "$(dirname "$DCR_DIRECTORY_JWKS")" && pwd)/$(basename "$DCR_DIRECTORY_JWKS")
     : > "$state/server.log"

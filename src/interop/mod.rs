@@ -185,17 +185,17 @@ pub struct MatrixOptions {
 pub async fn run(layout: &Layout, options: &MatrixOptions) -> Result<Matrix, Error> {
     let root = layout.root.clone();
     let mut matrix = Matrix::default();
-    let known: Vec<String> = fleet(&root)?.into_iter().map(|m| m.name).collect();
+    let manifests = fleet(&root)?;
     for name in &options.servers {
-        if !known.contains(name) {
-            let hint = crate::scenario::did_you_mean(name, known.iter().map(String::as_str));
+        if !manifests.iter().any(|m| &m.name == name) {
+            let hint = crate::scenario::did_you_mean(name, manifests.iter().map(|m| m.name.as_str()));
             return Err(Error::input("--server", format!("`{name}` is not in foreign/*/server.yaml{hint}")));
         }
     }
     let jwks = layout.pki.join(crate::pki::directory::JWKS_FILE).display().to_string();
     // The test directory's keys must exist before a server that trusts them starts.
     crate::pki::Pki::ensure(&layout.pki, &crate::pki::PkiOptions::default())?;
-    for manifest in fleet(&root)? {
+    for manifest in manifests {
         if !options.servers.is_empty() && !options.servers.contains(&manifest.name) {
             continue;
         }
@@ -410,6 +410,31 @@ fn evidence(s: &crate::run::ScenarioResult) -> String {
     let path = step.request.url.split_once("://").and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]));
     format!("{}: {} {} → {answer}{check}", step.name, step.request.method, path.unwrap_or(""))
 }
+
+impl Matrix {
+    /// The committed matrix at `path` (an empty one where there is none yet).
+    pub fn read(path: &Path) -> Result<Matrix, Error> {
+        match crate::files::read_to_string(path, crate::files::MAX_LEDGER_BYTES) {
+            Ok(text) => serde_json::from_str(&text)
+                .map_err(|e| Error::input(path.display().to_string(), format!("{}:{}: {e}", e.line(), e.column()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Matrix::default()),
+            Err(e) => Err(Error::input(path.display().to_string(), e)),
+        }
+    }
+
+    /// Writes the matrix into `out` as `matrix.json` and `matrix.md`; returns both paths.
+    pub fn write(&self, out: &Path) -> Result<[PathBuf; 2], Error> {
+        std::fs::create_dir_all(out).map_err(|e| Error::output(out, e))?;
+        let (json, md) = (out.join(MATRIX_JSON), out.join("matrix.md"));
+        let text = serde_json::to_string_pretty(self).unwrap_or_default() + "\n";
+        std::fs::write(&json, text).map_err(|e| Error::output(&json, e))?;
+        std::fs::write(&md, render::markdown(self)).map_err(|e| Error::output(&md, e))?;
+        Ok([json, md])
+    }
+}
+
+/// The matrix's file name in its directory.
+pub const MATRIX_JSON: &str = "matrix.json";
 
 /// Every cell that differs between `committed` and `now` (verdict or classification), and
 /// every unreviewed cell of `now`, one line each.

@@ -6,6 +6,7 @@
 //! fail-fast, deadline, panics). The load command drives `session` and `plan` directly. Nothing
 //! here prints.
 
+pub mod address;
 pub mod check;
 pub mod ledger;
 pub mod model;

@@ -3,6 +3,7 @@
 //! `file:line:col` and all at once), templates, and the filters that pick what runs.
 //! It reads files and checks them; it never sends anything.
 
+pub mod applicability;
 pub mod model;
 pub mod profile;
 pub mod template;
