@@ -71,6 +71,13 @@ pub enum Error {
         #[source]
         source: minijinja::Error,
     },
+    /// A report could not be encoded as JSON (a defect of this program).
+    #[error("the {report} report could not be encoded: {source}")]
+    Encode {
+        report: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 impl Error {
@@ -97,7 +104,8 @@ impl Error {
             | Error::Output { .. }
             | Error::Stdout(_)
             | Error::Runtime(_)
-            | Error::Template { .. } => ErrorKind::Internal,
+            | Error::Template { .. }
+            | Error::Encode { .. } => ErrorKind::Internal,
         }
     }
 }

@@ -2,14 +2,16 @@
 //! PSD2 flavour: mTLS with an eIDAS QWAC, DCR-service credentials, QSEAL-signed requests) is
 //! right, keeps proving it in CI, and loads it before go-live.
 //!
-//! The library holds everything; `main.rs` only parses arguments and maps errors to exit codes.
+//! The library holds everything but the command line, which is the binary's (`src/cli/`):
+//! `main.rs` parses arguments and turns outcomes and errors into exit codes (`exit`).
 //! See `docs/architecture.md` for the code map and the invariants.
 
 pub mod assets;
-pub mod cli;
 pub mod crypto;
+pub mod curl;
 pub mod diagnostic;
 pub mod error;
+pub mod exit;
 pub mod explain;
 pub mod files;
 pub mod init;

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use dcr_harness::report::{self, Kind};
+use dcr_harness::report::{self, Format, Report};
 use dcr_harness::run::check::CheckOutcome;
 use dcr_harness::run::model::{
     CleanupResult, RecordedRequest, RecordedResponse, RunResult, ScenarioResult, StepResult, Verdict,
@@ -14,8 +14,8 @@ use dcr_harness::server::Flaw;
 use dcr_harness::suite::{self, Embedded, Layout, SuiteOptions};
 use dcr_harness::testing::{test_pki, test_pki_dir};
 
-const KINDS: [(Kind, &str); 4] =
-    [(Kind::Junit, "junit"), (Kind::Json, "json"), (Kind::Html, "html"), (Kind::Markdown, "md")];
+const KINDS: [(Format, &str); 4] =
+    [(Format::Junit, "junit"), (Format::Json, "json"), (Format::Html, "html"), (Format::Markdown, "md")];
 
 /// Tokens shaped like what the reference server issues: 32 random bytes, base64url (client
 /// secrets), with `rat-` (registration access tokens) or `at-` (access tokens).
@@ -210,22 +210,22 @@ fn terminal_report_of_a_fixed_run() {
 
 #[test]
 fn markdown_report_of_a_fixed_run() {
-    insta::assert_snapshot!(report::render(Kind::Markdown, &fixed_run()).expect("rendered"));
+    insta::assert_snapshot!(&fixed_run().render(Format::Markdown).expect("rendered"));
 }
 
 #[test]
 fn junit_report_of_a_fixed_run() {
-    insta::assert_snapshot!(report::render(Kind::Junit, &fixed_run()).expect("rendered"));
+    insta::assert_snapshot!(&fixed_run().render(Format::Junit).expect("rendered"));
 }
 
 #[test]
 fn json_report_of_a_fixed_run() {
-    insta::assert_snapshot!(report::render(Kind::Json, &fixed_run()).expect("rendered"));
+    insta::assert_snapshot!(&fixed_run().render(Format::Json).expect("rendered"));
 }
 
 #[test]
 fn html_report_of_a_fixed_run() {
-    let html = report::render(Kind::Html, &fixed_run()).expect("rendered");
+    let html = &fixed_run().render(Format::Html).expect("rendered");
     assert!(!html.contains("<b>"), "HTML is escaped");
     assert!(!html.contains("http://") || !html.contains("src=\"http"), "no external assets");
     let at = |id: &str| html.find(&format!("<code>{id}</code>")).unwrap_or(usize::MAX);
@@ -245,28 +245,32 @@ fn html_folds_long_values_and_keeps_them_whole() {
     let step = &mut run.scenarios[0].steps[0];
     step.request.headers.push(("TPP-Signature-Certificate".into(), certificate.clone()));
     step.request.body = body.clone();
-    let html = report::render(Kind::Html, &run).expect("rendered");
+    let html = run.render(Format::Html).expect("rendered");
     let folded = format!("TPP-Signature-Certificate: <details class=\"long\"><summary>MIIF{}… <span class=\"meta\">(2000 characters)</span>", "A".repeat(68));
     assert!(html.contains(&folded), "the header folds to its first 72 characters");
     assert!(html.contains(&format!("<span class=\"whole\">{certificate}</span>")), "and keeps the whole");
     assert!(html.contains(&format!("body, {} characters", body.chars().count())), "a long body folds whole");
-    let short = report::render(Kind::Html, &fixed_run()).expect("rendered");
+    let short = &fixed_run().render(Format::Html).expect("rendered");
     assert!(!short.contains("class=\"long\""), "short values stay as they are");
     // A passing scenario's long values are cut, not kept: the page of a passing run stays small.
     let passing = run.scenarios.iter().position(|s| s.verdict == Verdict::Pass).expect("a pass");
     run.scenarios[passing].steps[0].request.headers.push(("TPP-Signature-Certificate".into(), "MIIG".repeat(500)));
-    let html = report::render(Kind::Html, &run).expect("rendered");
+    let html = run.render(Format::Html).expect("rendered");
     assert!(!html.contains(&"MIIG".repeat(30)), "cut");
     assert!(html.contains("(2000 characters, whole in the JSON report)"));
 }
 
 #[test]
 fn report_specs_parse_and_bad_ones_name_the_culprit() {
-    let specs = report::parse_specs("junit=a.xml,json=b.json,html=c.html,md=d.md").expect("specs");
+    let specs = report::parse_specs("junit=a.xml,json=b.json,html=c.html,md=d.md", RunResult::FORMATS).expect("specs");
     assert_eq!(specs.len(), 4);
-    let err = report::parse_specs("pdf=x.pdf").expect_err("unknown kind").to_string();
+    let err = report::parse_specs("pdf=x.pdf", RunResult::FORMATS).expect_err("unknown kind").to_string();
     assert!(err.contains("unknown report kind `pdf`"), "{err}");
-    assert!(report::parse_specs("junit").is_err());
+    assert!(report::parse_specs("junit", RunResult::FORMATS).is_err());
+    // A load has no JUnit report: the kind is refused, naming the ones it has.
+    let err =
+        report::parse_specs("junit=a.xml", dcr_harness::load::LoadReport::FORMATS).expect_err("no junit").to_string();
+    assert!(err.contains("unknown report kind `junit` (json, html, md)"), "{err}");
 }
 
 #[test]
@@ -296,7 +300,7 @@ fn terminal_styles_colour_quiet_and_verbose() {
 /// hand with xmllint) refuses: properties inside a testcase, a skipped count on testsuites.
 #[test]
 fn junit_keeps_to_the_strict_schema() {
-    let xml = report::render(Kind::Junit, &fixed_run()).expect("rendered");
+    let xml = &fixed_run().render(Format::Junit).expect("rendered");
     let suites_tag = &xml[xml.find("<testsuites").expect("testsuites")..];
     let suites_tag = &suites_tag[..suites_tag.find('>').expect("tag end")];
     assert!(!suites_tag.contains("skipped="), "{suites_tag}");

@@ -16,7 +16,7 @@ use super::figures::{Outcome, Tally, Tick};
 use super::pace::{Picker, Schedule};
 use crate::preflight::registration_body;
 use crate::run::model::load::{LoadTransaction, Pacing};
-use crate::run::schedule::Interrupt;
+use crate::run::options::Interrupt;
 use crate::run::session::{Answer, Lesson, Session};
 use crate::run::Target;
 use crate::scenario::{Operation, RequestSpec};

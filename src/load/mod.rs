@@ -24,7 +24,7 @@ use crate::error::Error;
 pub use crate::run::model::load::{
     KeepClients, LoadProfile, LoadReport, LoadTransaction, Pacing, Signing, Stage, Thresholds, TransactionFigures,
 };
-use crate::run::schedule::Interrupt;
+use crate::run::options::Interrupt;
 use crate::run::session::Session;
 use crate::run::Target;
 use crate::suite::{self, Layout};

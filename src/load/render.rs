@@ -8,6 +8,8 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
+use crate::error::Error;
+use crate::report::Format;
 use crate::run::model::load::{Latency, LoadReport, Signing};
 
 /// Thousands separated, as people read counts.
@@ -365,6 +367,20 @@ fn charts(r: &LoadReport) -> Vec<Chart> {
         line_chart("Latency over time", "seconds", "ms", &[("p50", "#1f883d", p50), ("p99", "#cf222e", p99)], &[]),
         line_chart("Latency by percentile (HDR)", "percentile", "ms", &[("latency", "#8250df", curve)], &ticks),
     ]
+}
+
+impl crate::report::Report for LoadReport {
+    const FORMATS: &'static [Format] = &[Format::Json, Format::Html, Format::Markdown];
+
+    fn render(&self, format: Format) -> Result<String, Error> {
+        match format {
+            Format::Html => html(self).map_err(|source| Error::Template { report: "HTML load", source }),
+            Format::Json => {
+                serde_json::to_string_pretty(self).map_err(|source| Error::Encode { report: "JSON load", source })
+            }
+            Format::Markdown | Format::Junit => Ok(render(self)),
+        }
+    }
 }
 
 #[cfg(test)]

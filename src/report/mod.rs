@@ -1,5 +1,6 @@
 //! Reporters: each renders the run model ([`crate::run::RunResult`]) and nothing else; a
-//! reporter never touches the network or the target. Secrets were redacted when the model was
+//! reporter never touches the network or the target. The file reports of a run and of a load
+//! are one system: one table of formats, one `--report FORMAT=PATH` convention, one writer. Secrets were redacted when the model was
 //! recorded, so no reporter can leak one.
 
 pub mod html;
@@ -13,65 +14,91 @@ use std::path::{Path, PathBuf};
 use crate::error::Error;
 use crate::run::RunResult;
 
-/// A file report.
+/// A file report's format: the one table of formats, for a run and a load alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub enum Format {
     Junit,
     Json,
     Html,
     Markdown,
 }
 
-/// Parses `junit=PATH,json=PATH,html=PATH,md=PATH`.
-pub fn parse_specs(spec: &str) -> Result<Vec<(Kind, PathBuf)>, Error> {
-    let specs = parse_each(spec)?;
+impl Format {
+    pub const ALL: &'static [Format] = &[Format::Junit, Format::Json, Format::Html, Format::Markdown];
+
+    /// The name in `--report NAME=PATH`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Junit => "junit",
+            Format::Json => "json",
+            Format::Html => "html",
+            Format::Markdown => "md",
+        }
+    }
+
+    fn parse(name: &str) -> Option<Format> {
+        match name {
+            "markdown" => Some(Format::Markdown),
+            name => Format::ALL.iter().copied().find(|f| f.name() == name),
+        }
+    }
+}
+
+/// What can be written as file reports: a run's result, a load's report.
+pub trait Report {
+    /// The formats this report has.
+    const FORMATS: &'static [Format];
+    /// The report in `format` (one of [`Report::FORMATS`]).
+    fn render(&self, format: Format) -> Result<String, Error>;
+}
+
+impl Report for RunResult {
+    const FORMATS: &'static [Format] = Format::ALL;
+
+    fn render(&self, format: Format) -> Result<String, Error> {
+        Ok(match format {
+            Format::Junit => junit::render(self),
+            Format::Json => json::render(self),
+            Format::Html => html::render(self).map_err(|source| Error::Template { report: "HTML", source })?,
+            Format::Markdown => markdown::render(self),
+        })
+    }
+}
+
+/// Parses `--report junit=PATH,json=PATH,html=PATH,md=PATH` for a report with `formats`.
+pub fn parse_specs(spec: &str, formats: &[Format]) -> Result<Vec<(Format, PathBuf)>, Error> {
+    let specs = parse_each(spec, formats)?;
     if specs.iter().filter(|(_, path)| path == Path::new("-")).count() > 1 {
         return Err(Error::input(format!("--report {spec}"), "only one report can go to standard output (`-`)"));
     }
     Ok(specs)
 }
 
-fn parse_each(spec: &str) -> Result<Vec<(Kind, PathBuf)>, Error> {
+fn parse_each(spec: &str, formats: &[Format]) -> Result<Vec<(Format, PathBuf)>, Error> {
+    let names = formats.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ");
     spec.split(',')
         .filter(|p| !p.trim().is_empty())
         .map(|part| {
-            let (kind, path) = part.split_once('=').ok_or_else(|| {
-                Error::input(format!("--report {part}"), "expected KIND=PATH, KIND one of junit, json, html, md")
+            let (name, path) = part.split_once('=').ok_or_else(|| {
+                Error::input(format!("--report {part}"), format!("expected KIND=PATH, KIND one of {names}"))
             })?;
-            let kind = match kind.trim() {
-                "junit" => Kind::Junit,
-                "json" => Kind::Json,
-                "html" => Kind::Html,
-                "md" | "markdown" => Kind::Markdown,
-                other => {
-                    return Err(Error::input(
-                        format!("--report {part}"),
-                        format!("unknown report kind `{other}` (junit, json, html, md)"),
-                    ))
-                }
-            };
-            Ok((kind, PathBuf::from(path.trim())))
+            match Format::parse(name.trim()).filter(|f| formats.contains(f)) {
+                Some(format) => Ok((format, PathBuf::from(path.trim()))),
+                None => Err(Error::input(
+                    format!("--report {part}"),
+                    format!("unknown report kind `{}` ({names})", name.trim()),
+                )),
+            }
         })
         .collect()
 }
 
-/// Renders one report.
-pub fn render(kind: Kind, run: &RunResult) -> Result<String, Error> {
-    Ok(match kind {
-        Kind::Junit => junit::render(run),
-        Kind::Json => json::render(run),
-        Kind::Html => html::render(run).map_err(|source| Error::Template { report: "HTML", source })?,
-        Kind::Markdown => markdown::render(run),
-    })
-}
-
-/// Writes every requested report, creating directories as needed.
 /// Writes every report; one that cannot be written does not stop the others. The first error
-/// is returned once all were tried.
-pub fn write_all(run: &RunResult, specs: &[(Kind, PathBuf)]) -> Result<(), Error> {
+/// is returned once all were tried. Directories are made as needed.
+pub fn write_all<R: Report>(report: &R, specs: &[(Format, PathBuf)]) -> Result<(), Error> {
     let mut first_error = None;
-    for (kind, path) in specs {
-        if let Err(e) = render(*kind, run).and_then(|text| write(path, &text)) {
+    for (format, path) in specs {
+        if let Err(e) = report.render(*format).and_then(|text| write(path, &text)) {
             first_error.get_or_insert(e);
         }
     }
@@ -81,7 +108,7 @@ pub fn write_all(run: &RunResult, specs: &[(Kind, PathBuf)]) -> Result<(), Error
 /// Checks, before a run, that every report path can be written: its directory made and the
 /// file opened for writing (a file that was not there is removed again). A run whose reports
 /// would be lost is not started.
-pub fn check_writable(specs: &[(Kind, PathBuf)]) -> Result<(), Error> {
+pub fn check_writable(specs: &[(Format, PathBuf)]) -> Result<(), Error> {
     // A path the user named that cannot be written is bad input (exit 2), found before the run.
     let unwritable = |path: &Path, e: std::io::Error| Error::input(format!("--report {}", path.display()), e);
     for (_, path) in specs.iter().filter(|(_, p)| p != Path::new("-")) {

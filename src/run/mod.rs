@@ -10,6 +10,7 @@ pub mod address;
 pub mod check;
 pub mod ledger;
 pub mod model;
+pub mod options;
 pub mod plan;
 pub mod scenario;
 pub mod schedule;
@@ -18,5 +19,6 @@ pub mod snapshot;
 pub mod target;
 
 pub use model::{Outcome, RunResult, ScenarioResult, StepResult, Verdict};
-pub use schedule::{run, Done, Progress, RunOptions};
+pub use options::{Done, Interrupt, Progress, RunOptions};
+pub use schedule::run;
 pub use target::Target;

@@ -12,8 +12,8 @@ use futures_util::FutureExt;
 use super::model::{
     redact, CheckOutcome, ErrorKind, RecordedRequest, ScenarioError, ScenarioResult, StepResult, Verdict,
 };
+use super::options::RunOptions;
 use super::plan::PlanError;
-use super::schedule::RunOptions;
 use super::session::{text_field, Answer, Lesson, Session};
 use super::target::Target;
 use crate::run::check::{self, Observed};
@@ -256,7 +256,7 @@ async fn run_step(
 
 /// Waits `total`, in slices, so that an interrupt or the run's deadline cuts the wait short;
 /// false if one did.
-async fn pause(total: Duration, interrupt: &super::schedule::Interrupt, stop_at: Option<Instant>) -> bool {
+async fn pause(total: Duration, interrupt: &super::options::Interrupt, stop_at: Option<Instant>) -> bool {
     let slice = Duration::from_millis(100);
     let until = Instant::now() + total;
     while !interrupt.raised() {

@@ -1,0 +1,90 @@
+//! `load` (a load profile against a target, with its live view) and `load merge` (shards'
+//! figures combined); both end with the same reports.
+
+use std::path::PathBuf;
+
+use dcr_harness::error::Error;
+use dcr_harness::load::{LoadReport, Shard};
+use dcr_harness::report::{self, Format, Report};
+use dcr_harness::run::Outcome;
+
+use super::args::{LoadArgs, LoadCommand, LoadReportArgs, LoadRunArgs};
+use super::config::runtime;
+use super::live::LoadView;
+use super::{print, signals};
+
+pub fn load(args: &LoadArgs) -> Result<Outcome, Error> {
+    match &args.command {
+        Some(LoadCommand::Merge(merge)) => {
+            let reports = reports_of(&merge.reports)?;
+            let (_, report) = dcr_harness::load::merge(&merge.files)?;
+            write_reports(&report, &reports)
+        }
+        None => load_run(&args.run),
+    }
+}
+
+fn load_run(args: &LoadRunArgs) -> Result<Outcome, Error> {
+    let layout = args.place.layout()?;
+    let reports = reports_of(&args.reports)?;
+    let mut profile = dcr_harness::load::read_profile(&args.profile, &layout.load)?;
+    if let Some(target_profile) = &args.target_profile {
+        profile.target_profile = target_profile.clone();
+    }
+    let shard = shard_of(args.shard.as_deref())?;
+    let start_at = args.start_at.map(|s| std::time::UNIX_EPOCH + std::time::Duration::from_secs(s));
+    let options =
+        dcr_harness::load::LoadOptions { target: args.target.clone(), shard, start_at, stop: Default::default() };
+    let pacing = profile.pacing().map_err(|p| Error::input("load profile", p))?;
+    let shard_note = if shard.count > 1 { format!(" (shard {}/{})", shard.index, shard.count) } else { String::new() };
+    eprintln!("load `{}`: {}{shard_note}, signing {:?} ...", profile.name, pacing.describe(), profile.signing);
+    let stop = options.stop.clone();
+    let view = LoadView::new();
+    let message = "\ndcr-harness: interrupted: stopping the users and deleting their clients (again to stop now)";
+    let load =
+        dcr_harness::load::run(&layout, &profile, &options, move |p| view.tick(p), move |d, t| view.cleanup(d, t));
+    let (measurement, report) = match signals::run_until_abandoned(runtime()?, load, message, move || stop.raise()) {
+        Ok(done) => done?,
+        Err(abandoned) => return Ok(abandoned),
+    };
+    view.finish();
+    if let Some(path) = &args.out {
+        let json = serde_json::to_string(&measurement).map_err(|e| Error::output(path, std::io::Error::other(e)))?;
+        std::fs::write(path, json).map_err(|e| Error::output(path, e))?;
+    }
+    write_reports(&report, &reports)
+}
+
+/// This process's shard: `--shard I/N`, else a Kubernetes Indexed Job's environment, else the
+/// whole load.
+fn shard_of(flag: Option<&str>) -> Result<Shard, Error> {
+    match flag {
+        Some(text) => text.parse().map_err(|e: String| Error::input("--shard", e)),
+        None => {
+            let env = |name| std::env::var(name).ok();
+            Shard::from_job(env("JOB_COMPLETION_INDEX").as_deref(), env("DCR_HARNESS_SHARDS").as_deref())
+                .map(Option::unwrap_or_default)
+                .map_err(|e| Error::input("--shard", e))
+        }
+    }
+}
+
+/// The reports asked for, by `--report` and by the older `--md`, `--json`, `--html`; checked
+/// writable before the load starts.
+fn reports_of(args: &LoadReportArgs) -> Result<Vec<(Format, PathBuf)>, Error> {
+    let mut reports = match &args.report {
+        Some(spec) => report::parse_specs(spec, LoadReport::FORMATS)?,
+        None => Vec::new(),
+    };
+    let older = [(Format::Markdown, &args.md), (Format::Json, &args.json), (Format::Html, &args.html)];
+    reports.extend(older.into_iter().filter_map(|(format, path)| Some((format, path.clone()?))));
+    report::check_writable(&reports)?;
+    Ok(reports)
+}
+
+/// Prints the summary and writes the reports asked for; the outcome is the report's.
+fn write_reports(report: &LoadReport, to: &[(Format, PathBuf)]) -> Result<Outcome, Error> {
+    print(&dcr_harness::load::render(report))?;
+    report::write_all(report, to)?;
+    Ok(report.outcome())
+}

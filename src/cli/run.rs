@@ -1,0 +1,104 @@
+//! `run`: the suite against the embedded reference server or a target, with its live view,
+//! its reports and the verdict's outcome.
+
+use std::path::Path;
+
+use dcr_harness::error::Error;
+use dcr_harness::pki::PkiOptions;
+use dcr_harness::report::terminal::{self, Style, Verbosity};
+use dcr_harness::report::Report;
+use dcr_harness::run::{Outcome, RunResult};
+use dcr_harness::suite::{Embedded, SuiteOptions};
+
+use super::args::{ColorChoice, OutputArgs, RunArgs};
+use super::config::{ensure_pki, filter_of, parse_flaws, parse_variants, runtime};
+use super::live::{RunView, Say};
+use super::signals;
+
+pub fn run(args: &RunArgs, output: OutputArgs) -> Result<Outcome, Error> {
+    let layout = args.select.place.layout()?;
+    ensure_pki(&layout.pki, &PkiOptions::default())?;
+    let reports = match &args.report {
+        Some(spec) => dcr_harness::report::parse_specs(spec, RunResult::FORMATS)?,
+        None => Vec::new(),
+    };
+    dcr_harness::report::check_writable(&reports)?;
+    // A report on stdout (`json=-`) is the only data there: the terminal report goes to stderr.
+    let say = Say { to_stderr: reports.iter().any(|(_, path)| path == Path::new("-")) };
+    let mut options = suite_options(args, &layout)?;
+    let style = Style::detect(verbosity(output), color(output));
+    let view = RunView::new(say);
+    options.run.progress = Some(view.progress(style, say));
+    let interrupt = options.run.interrupt.clone();
+    let message =
+        "dcr-harness: interrupted: finishing the running steps and deleting their clients (again to stop now)";
+    let run =
+        match signals::run_until_abandoned(runtime()?, dcr_harness::suite::run(&layout, &options), message, move || {
+            interrupt.raise()
+        }) {
+            Ok(run) => run?,
+            Err(abandoned) => return Ok(abandoned),
+        };
+    view.finish();
+    match view.streamed {
+        true => say.say(&terminal::summary(&run.result))?,
+        false => say.say(&terminal::render_with(&run.result, &style))?,
+    }
+    if let Some(handshakes) = run.handshakes {
+        eprintln!("embedded server: {handshakes} TLS handshakes for {} requests", run.result.requests);
+    }
+    let outcome = run.result.outcome();
+    match dcr_harness::report::write_all(&run.result, &reports) {
+        // A report lost after the run does not hide its verdict: the verdict's code stands.
+        Err(e) if outcome != Outcome::Success => {
+            eprintln!("dcr-harness: error: {}", dcr_harness::diagnostic::chain(&e));
+            Ok(outcome)
+        }
+        written => written.map(|()| outcome),
+    }
+}
+
+/// The suite's options as the flags say.
+fn suite_options(args: &RunArgs, layout: &dcr_harness::suite::Layout) -> Result<SuiteOptions, Error> {
+    let known_failures = match &args.known_failures {
+        Some(path) => dcr_harness::suite::load_known_failures(path)?,
+        None => Default::default(),
+    };
+    Ok(SuiteOptions {
+        profile: args.select.profile.clone(),
+        target: args.target.clone(),
+        filter: filter_of(&args.select)?,
+        run: dcr_harness::run::RunOptions {
+            interrupt: Default::default(),
+            progress: None,
+            jobs: args.jobs.map_or(0, usize::from),
+            fail_fast: args.fail_fast,
+            known_failures,
+            deadline: args.timeout.map(std::time::Duration::from_secs),
+            snapshots: (!args.no_snapshots).then(|| {
+                dcr_harness::run::snapshot::SnapshotOptions::new(
+                    layout.snapshots_for(&args.select.profile),
+                    args.update_snapshots,
+                )
+            }),
+        },
+        embedded: Embedded { flaws: parse_flaws(&args.flaws)?, variants: parse_variants(&args.variants)? },
+        known_failures_file: args.known_failures.clone(),
+    })
+}
+
+fn verbosity(output: OutputArgs) -> Verbosity {
+    match (output.verbose, output.quiet) {
+        (true, _) => Verbosity::Verbose,
+        (_, true) => Verbosity::Quiet,
+        _ => Verbosity::Normal,
+    }
+}
+
+fn color(output: OutputArgs) -> Option<bool> {
+    match output.color {
+        ColorChoice::Auto => None,
+        ColorChoice::Always => Some(true),
+        ColorChoice::Never => Some(false),
+    }
+}
