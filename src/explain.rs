@@ -9,8 +9,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::signature::rfc9421::{self, fields};
-use crate::signature::{self, headers, Dialect, Message, Scheme, SignatureError, VerifyPolicy};
+use crate::signature::{self, Dialect, Message, Scheme, SignatureError, VerifyPolicy};
 
 /// Why a capture could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -107,55 +106,15 @@ pub struct Explanation {
 pub fn explain(msg: &Message, dialect: &Dialect, window: Duration, at: SystemTime) -> Explanation {
     let policy = VerifyPolicy { max_skew: Some(window), ..VerifyPolicy::of(dialect.clone()) };
     let broken = signature::verify(msg, &policy, at).err();
-    let (as_signed, expected, expected_digest) = match dialect.scheme {
-        Scheme::Cavage => (cavage_as_signed(msg, dialect), cavage_expected(msg, dialect), dialect.digest_of(&msg.body)),
-        Scheme::Rfc9421 => (
-            rfc9421::parse(msg, Some(&dialect.rfc9421.label), false).map(|p| p.base).map_err(|e| e.to_string()),
-            rfc9421_expected(msg, dialect),
-            dialect.rfc9421.digest.value(&msg.body),
-        ),
-    };
+    let (as_signed, expected, expected_digest) = dialect.scheme.explain(msg, dialect);
     Explanation { scheme: dialect.scheme, broken, as_signed, expected, expected_digest }
-}
-
-/// The signing string over the request's own `headers` parameter.
-fn cavage_as_signed(msg: &Message, dialect: &Dialect) -> Result<String, String> {
-    let header = msg.header(headers::SIGNATURE).ok_or("the request has no Signature header")?;
-    let params = signature::parse_signature_header(header).map_err(|e| e.to_string())?;
-    signature::signing_string(dialect.method_case, &msg.method, &msg.target, &params.headers, |n| msg.header_values(n))
-        .map_err(|absent| format!("`{absent}` is signed but absent from the request"))
-}
-
-/// The signing string over the profile's header list, with the request's own Date and the
-/// Digest its body has.
-fn cavage_expected(msg: &Message, dialect: &Dialect) -> Result<String, String> {
-    let mut fixed = msg.clone();
-    fixed.set_header(headers::DIGEST, &dialect.digest_of(&msg.body));
-    signature::signing_string(dialect.method_case, &msg.method, &msg.target, &dialect.header_names_for(msg), |n| {
-        fixed.header_values(n)
-    })
-    .map_err(|absent| format!("the profile signs `{absent}`, which the request lacks"))
-}
-
-/// The signature base over the profile's components, with the request's own parameters.
-fn rfc9421_expected(msg: &Message, dialect: &Dialect) -> Result<String, String> {
-    let settings = &dialect.rfc9421;
-    let components: Vec<sfv::Item> =
-        settings.components.iter().map(|c| rfc9421::component_id(c)).collect::<Result<_, _>>()?;
-    let params = rfc9421::parse(msg, Some(&settings.label), false).map(|p| p.params).unwrap_or_default();
-    let mut fixed = msg.clone();
-    fixed.set_header(fields::CONTENT_DIGEST, &settings.digest.value(&msg.body));
-    rfc9421::signature_base(&fixed, &components, &params).map_err(|e| e.to_string())
 }
 
 impl Explanation {
     /// The explanation as a person reads it.
     pub fn render(&self, msg: &Message) -> String {
         let mut out = format!("request: {} {}\n", msg.method, msg.target);
-        let (dialect, what) = match self.scheme {
-            Scheme::Cavage => ("draft-cavage signature", "signing string"),
-            Scheme::Rfc9421 => ("RFC 9421 signature", "signature base"),
-        };
+        let (dialect, what) = (format!("{} signature", self.scheme.title()), self.scheme.signed_text());
         match &self.broken {
             None => out.push_str(&format!("verdict: the {dialect} verifies\n")),
             Some(e) => out.push_str(&format!("verdict: refused, rule `{}`: {e}\nwhy: {}\n", e.rule(), advice(e))),

@@ -260,10 +260,7 @@ impl Report {
             "# What the signature verifier of {} accepts\n\nFound by `dcr-harness probe` with profile `{}` ({} signatures), in {} signed registrations, each valid but for the one thing tried; every client it registered was deleted. This is information, not a verdict.\n\n",
             self.target,
             self.profile,
-            match self.scheme {
-                Scheme::Cavage => "draft-cavage",
-                Scheme::Rfc9421 => "RFC 9421",
-            },
+            self.scheme.title(),
             self.attempts
         );
         out.push_str("## Clock skew\n\n");

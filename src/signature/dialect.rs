@@ -10,6 +10,7 @@ use base64::Engine;
 
 use super::key_family;
 use super::rfc9421::Rfc9421;
+use super::Scheme;
 use crate::pki::{CertInfo, KeyKind};
 
 #[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -153,19 +154,6 @@ impl DateForm {
             DateForm::Asctime => format!("{} {month} {:>2} {clock} {}", &weekday[..3], t.day(), t.year()),
         }
     }
-}
-
-/// Which specification the signature follows.
-#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Scheme {
-    /// draft-cavage-http-signatures as the Berlin Group guide (and SMBC) use it: `Signature`
-    /// with keyId, algorithm, headers; `Digest`; `Date`.
-    #[default]
-    Cavage,
-    /// RFC 9421 HTTP Message Signatures: `Signature-Input` and `Signature`, `Content-Digest`
-    /// (RFC 9530), `created`; its settings are `rfc9421`.
-    Rfc9421,
 }
 
 /// How a target signs. Every field has the Berlin Group default.

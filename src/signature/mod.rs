@@ -1,9 +1,8 @@
-//! HTTP message signatures as the Berlin Group NextGenPSD2 guide uses draft-cavage: the
-//! `Digest` of the body, the RFC 7231 `Date`, the signing string over `(request-target)`,
-//! `date` and `digest`, the `Signature` header with its keyId, and `TPP-Signature-Certificate`.
-//! `sign` and `verify` live side by side and share the signing-string code, so that the harness
-//! and the reference server cannot drift apart. The catalog of mutations (`mutation`) turns a
-//! valid signed request into a precisely broken one.
+//! HTTP message signatures: the dialects (`scheme`: draft-cavage as the Berlin Group
+//! NextGenPSD2 guide and SMBC use it, RFC 9421), each signer beside its verifier so that the
+//! harness and the reference server cannot drift apart; the verifier's shared core (`verify`:
+//! policy, typed rules, the signing certificate); the catalog of mutations (`mutation`), which
+//! turns a valid signed request into a precisely broken one; signed request objects.
 //!
 //! This module works on an in-memory [`Message`]; it must not open connections or read files
 //! (keys come from `pki`).
@@ -13,24 +12,23 @@ mod memo;
 mod message;
 pub mod mutation;
 pub mod request_object;
-pub mod rfc9421;
+pub mod scheme;
 mod verify;
 
 use std::time::SystemTime;
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
-
 pub use dialect::{
-    AlgorithmLabel, DateForm, Dialect, DigestAlgorithm, DigestEncoding, HeaderCase, KeyIdStyle, MethodCase, Scheme,
+    AlgorithmLabel, DateForm, Dialect, DigestAlgorithm, DigestEncoding, HeaderCase, KeyIdStyle, MethodCase,
 };
 pub use memo::SignatureMemo;
 pub use message::{request_target, Message, RawError};
 pub use mutation::{Mutation, MutationContext};
-pub(crate) use verify::parse_signature_header;
+pub use scheme::cavage::signing_string;
+pub(crate) use scheme::cavage::SignInputs;
+pub use scheme::{rfc9421, Scheme};
 pub use verify::{
-    decode_certificate, verify, verify_with_cache, CertificateCache, SignatureError, SigningCertificate, Verified,
-    VerifyPolicy,
+    decode_certificate, verify, verify_bytes, verify_with_cache, CertificateCache, KeyAlgorithm, SignatureError,
+    SigningCertificate, Verified, VerifyPolicy,
 };
 
 use crate::pki::{Identity, KeyKind};
@@ -81,113 +79,9 @@ pub(crate) fn sha256(bytes: &[u8]) -> aws_lc_rs::digest::Digest {
     aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes)
 }
 
-/// The signing string: one `name: value` line per entry of `names`, joined by `\n`. Shared by
-/// the signer and the verifier; `lookup` returns every value of a header, in order.
-pub fn signing_string<'a>(
-    method_case: MethodCase,
-    method: &str,
-    target: &str,
-    names: &[String],
-    lookup: impl Fn(&str) -> Vec<&'a str>,
-) -> Result<String, String> {
-    let mut lines = Vec::with_capacity(names.len());
-    for name in names {
-        if name.eq_ignore_ascii_case(headers::REQUEST_TARGET) {
-            lines.push(format!("{name}: {} {target}", method_case.apply(method)));
-        } else {
-            let values = lookup(name);
-            if values.is_empty() {
-                return Err(name.clone());
-            }
-            lines.push(format!("{name}: {}", values.join(", ")));
-        }
-    }
-    Ok(lines.join("\n"))
-}
-
-/// The inputs of one signature, each of which a mutation may bend before signing.
-pub(crate) struct SignInputs<'a> {
-    pub key_identity: &'a Identity,
-    pub cert_identity: &'a Identity,
-    pub date_text: String,
-    pub digest_text: String,
-    pub signed_method: String,
-    pub signed_target: String,
-    pub headers: Vec<String>,
-    pub algorithm: String,
-    pub key_id: String,
-    /// Where a signature made this second may be taken again (load's per-second signing).
-    pub memo: Option<&'a SignatureMemo>,
-}
-
-impl<'a> SignInputs<'a> {
-    /// The inputs of a correct signature of `msg` at `date` by `identity`.
-    pub(crate) fn correct(identity: &'a Identity, dialect: &Dialect, msg: &Message, date: SystemTime) -> Self {
-        SignInputs {
-            key_identity: identity,
-            cert_identity: identity,
-            date_text: dialect.date_form.format(date),
-            digest_text: dialect.digest_of(&msg.body),
-            signed_method: msg.method.clone(),
-            signed_target: msg.target.clone(),
-            headers: dialect.header_names_for(msg),
-            algorithm: dialect.algorithm.label(identity.key().kind()).to_string(),
-            key_id: dialect.key_id_for(&identity.info),
-            memo: None,
-        }
-    }
-
-    /// Writes Date, Digest (and a fresh X-Request-ID where the dialect wants one and the
-    /// request has none) into `msg`, signs, and writes Signature and the certificate.
-    pub(crate) fn apply(self, dialect: &Dialect, msg: &mut Message) -> Result<Signed, SignError> {
-        msg.set_header(headers::DATE, &self.date_text);
-        msg.set_header(headers::DIGEST, &self.digest_text);
-        if dialect.request_id && msg.header(headers::REQUEST_ID).is_none() {
-            msg.set_header(headers::REQUEST_ID, &uuid::Uuid::new_v4().to_string());
-        }
-        let string =
-            signing_string(dialect.method_case, &self.signed_method, &self.signed_target, &self.headers, |name| {
-                msg.header_values(name)
-            })
-            .map_err(SignError::HeaderAbsent)?;
-        let signature = match self.memo {
-            Some(memo) => memo.sign(self.key_identity, &string),
-            None => self.key_identity.key().sign(string.as_bytes()),
-        }
-        .map_err(|source| SignError::Key { identity: self.key_identity.name.clone(), source })?;
-        let value = format!(
-            "keyId=\"{}\",algorithm=\"{}\",headers=\"{}\",signature=\"{}\"",
-            self.key_id,
-            self.algorithm,
-            self.headers.join(" "),
-            B64.encode(signature)
-        );
-        msg.set_header(headers::SIGNATURE, &value);
-        msg.set_header(headers::CERTIFICATE, self.cert_identity.leaf_base64());
-        let written = [headers::DATE, headers::DIGEST, headers::REQUEST_ID, headers::SIGNATURE, headers::CERTIFICATE]
-            .iter()
-            .filter_map(|name| msg.header(name).map(|value| (name.to_string(), value.to_string())))
-            .collect();
-        Ok(Signed { signing_string: string, headers: written })
-    }
-}
-
 /// Signs `msg` in place with `identity`'s key and certificate, as `dialect` says, dated `date`.
 pub fn sign(identity: &Identity, dialect: &Dialect, msg: &mut Message, date: SystemTime) -> Result<Signed, SignError> {
-    match dialect.scheme {
-        Scheme::Cavage => SignInputs::correct(identity, dialect, msg, date).apply(dialect, msg),
-        Scheme::Rfc9421 => rfc9421_inputs(identity, dialect, msg, date)?.apply(msg),
-    }
-}
-
-/// The inputs of a correct RFC 9421 signature of `msg`, its keyid written in the dialect's style.
-pub(crate) fn rfc9421_inputs<'a>(
-    identity: &'a Identity,
-    dialect: &Dialect,
-    msg: &Message,
-    date: SystemTime,
-) -> Result<rfc9421::Inputs<'a>, SignError> {
-    rfc9421::Inputs::correct(identity, &dialect.rfc9421, dialect.key_id_for(&identity.info), msg, date)
+    dialect.scheme.sign(identity, dialect, msg, date, &MutationContext::default())
 }
 
 /// Signs `msg` and then applies `mutation` (if any), so that the request is valid but for
@@ -200,12 +94,9 @@ pub fn sign_mutated(
     mutation: Option<Mutation>,
     ctx: &MutationContext<'_>,
 ) -> Result<Signed, SignError> {
-    match (mutation, dialect.scheme) {
-        (None, Scheme::Cavage) => {
-            SignInputs { memo: ctx.memo, ..SignInputs::correct(identity, dialect, msg, date) }.apply(dialect, msg)
-        }
-        (None, Scheme::Rfc9421) => sign(identity, dialect, msg, date),
-        (Some(m), _) => m.apply(identity, dialect, msg, date, ctx),
+    match mutation {
+        None => dialect.scheme.sign(identity, dialect, msg, date, ctx),
+        Some(m) => m.apply(identity, dialect, msg, date, ctx),
     }
 }
 

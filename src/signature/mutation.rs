@@ -4,14 +4,11 @@
 //! A mutation bends the inputs of the signature before signing, or the request after it, never
 //! both, so that the broken request is exact.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use super::rfc9421::{self, fields, ContentDigest};
-use super::{headers, http_date, key_family, Dialect, Message, Scheme, SignError, SignInputs, Signed};
+use super::{Dialect, Message, SignError, Signed};
 use crate::pki::Identity;
 
 /// What a mutation may need besides the signer: another TPP's identity, for "signed by another
@@ -52,7 +49,7 @@ macro_rules! catalog {
             }
 
             /// The rule a strict RFC 9421 server breaks on; `-` where there is no RFC 9421 form.
-            fn rejected_as_rfc9421(self) -> &'static str {
+            pub(crate) fn rejected_as_rfc9421(self) -> &'static str {
                 match self { $(Mutation::$variant => $rule9421,)* }
             }
         }
@@ -133,33 +130,7 @@ impl Mutation {
     /// which signs `created` instead; the RFC 9421 ones in draft-cavage; `tag-wrong` where the
     /// dialect asks for no tag).
     pub fn rejected_in(self, dialect: &Dialect) -> Option<&'static str> {
-        let rule = match dialect.scheme {
-            Scheme::Cavage if !self.has_cavage_form_in(dialect) => "-",
-            Scheme::Cavage => self.rejected_as(),
-            Scheme::Rfc9421 if self == Mutation::TagWrong && dialect.rfc9421.tag.is_none() => "-",
-            Scheme::Rfc9421 => self.rejected_as_rfc9421(),
-        };
-        (rule != "-").then_some(rule)
-    }
-
-    /// Whether a draft-cavage dialect signs what this mutation breaks: a mutation of
-    /// `(request-target)` means nothing where it is not signed (the Berlin Group's list), one of
-    /// X-Request-ID nothing where the dialect wants none.
-    fn has_cavage_form_in(self, dialect: &Dialect) -> bool {
-        use Mutation::*;
-        match self {
-            RequestTargetOtherPath
-            | RequestTargetOtherMethod
-            | RequestTargetWithoutQuery
-            | HeadersWithoutRequestTarget
-            | SignatureReplayedFromOtherMethod => dialect.signs(headers::REQUEST_TARGET),
-            HeadersWithoutDate | DateDiffersFromSigned => dialect.signs("date"),
-            HeadersWithoutDigest => dialect.signs("digest"),
-            RequestIdMissing | RequestIdNotUuid => dialect.request_id,
-            RequestIdNotSigned => dialect.request_id && dialect.signs("x-request-id"),
-            PresentHeaderNotSigned => !dialect.signed_when_present.is_empty(),
-            _ => true,
-        }
+        dialect.scheme.rejected_as(self, dialect)
     }
 
     /// Whether the mutation can be made where requests are signed as `dialect` says.
@@ -192,9 +163,9 @@ impl std::fmt::Display for Mutation {
     }
 }
 
-const OTHER_BODY: &[u8] = br#"{"client_name":"another body"}"#;
+pub(crate) const OTHER_BODY: &[u8] = br#"{"client_name":"another body"}"#;
 
-fn other_method(method: &str) -> &'static str {
+pub(crate) fn other_method(method: &str) -> &'static str {
     match method {
         "DELETE" => "PUT",
         "PUT" => "DELETE",
@@ -203,7 +174,7 @@ fn other_method(method: &str) -> &'static str {
 }
 
 impl Mutation {
-    fn needs_other<'a>(self, ctx: &MutationContext<'a>) -> Result<&'a Identity, SignError> {
+    pub(crate) fn needs_other<'a>(self, ctx: &MutationContext<'a>) -> Result<&'a Identity, SignError> {
         ctx.other_identity
             .ok_or(SignError::MutationNeeds { mutation: self.name(), needs: "another TPP's identity (qseal-b)" })
     }
@@ -227,197 +198,11 @@ impl Mutation {
         if self == RequestTargetWithoutQuery && !msg.target.contains('?') {
             msg.target.push_str("?dcr-harness=query");
         }
-        if dialect.scheme == Scheme::Rfc9421 {
-            return self.apply_rfc9421(identity, dialect, msg, date, ctx);
-        }
-        let mut inputs = SignInputs { memo: ctx.memo, ..SignInputs::correct(identity, dialect, msg, date) };
-        let hour = Duration::from_secs(3600);
-        match self {
-            DigestWrong => {
-                let mut noise = [0u8; 32];
-                aws_lc_rs::rand::fill(&mut noise)
-                    .map_err(|_| SignError::MutationNeeds { mutation: self.name(), needs: "randomness" })?;
-                inputs.digest_text = dialect.digest_of(&noise);
-            }
-            DigestSha1 => {
-                let sha1 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &msg.body);
-                inputs.digest_text = format!("SHA={}", B64.encode(sha1.as_ref()));
-            }
-            DigestOfOtherBody => inputs.digest_text = dialect.digest_of(OTHER_BODY),
-            DateStale => inputs.date_text = http_date(date - hour),
-            DateFuture => inputs.date_text = http_date(date + hour),
-            DateNotImfFixdate => inputs.date_text = iso8601(date),
-            RequestTargetOtherPath => inputs.signed_target = format!("{}/other", msg.path().trim_end_matches('/')),
-            RequestTargetOtherMethod => inputs.signed_method = other_method(&msg.method).to_string(),
-            RequestTargetWithoutQuery => inputs.signed_target = msg.path().to_string(),
-            HeadersWithoutRequestTarget => inputs.headers.retain(|h| !h.eq_ignore_ascii_case(headers::REQUEST_TARGET)),
-            HeadersWithoutDate => inputs.headers.retain(|h| !h.eq_ignore_ascii_case("date")),
-            HeadersWithoutDigest => inputs.headers.retain(|h| !h.eq_ignore_ascii_case("digest")),
-            AlgorithmUnknown => inputs.algorithm = "hmac-sha256".into(),
-            AlgorithmMismatch => {
-                inputs.algorithm =
-                    if key_family(identity.key().kind()) == "rsa" { "ecdsa-sha256" } else { "rsa-sha256" }.into()
-            }
-            SignedByAnotherKey => inputs.key_identity = self.needs_other(ctx)?,
-            KeyIdSerialWrong | KeyIdCaWrong => inputs.key_id = bent_key_id(self, identity, dialect),
-            RequestIdMissing => inputs.headers.retain(|h| !h.eq_ignore_ascii_case(headers::REQUEST_ID)),
-            RequestIdNotSigned => inputs.headers.retain(|h| !h.eq_ignore_ascii_case(headers::REQUEST_ID)),
-            RequestIdNotUuid => msg.set_header(headers::REQUEST_ID, "dcr-harness-not-a-uuid"),
-            PresentHeaderNotSigned => {
-                let name = dialect.signed_when_present.first().map(String::as_str).unwrap_or("psu-id");
-                if msg.header(name).is_none() {
-                    msg.set_header(name, "psu-dcr-harness");
-                }
-                inputs.headers.retain(|h| !h.eq_ignore_ascii_case(name));
-            }
-            CertificateOther => inputs.cert_identity = self.needs_other(ctx)?,
-            _ => {}
-        }
-        let signed = inputs.apply(dialect, msg)?;
-        match self {
-            RequestIdMissing => msg.remove_header(headers::REQUEST_ID),
-            BodyChangedAfterSigning => change_body(msg),
-            DigestMissing => msg.remove_header(headers::DIGEST),
-            DigestDuplicated => msg.add_header(headers::DIGEST, &dialect.digest_of(OTHER_BODY)),
-            DateMissing => msg.remove_header(headers::DATE),
-            DateDiffersFromSigned => msg.set_header(headers::DATE, &http_date(date - Duration::from_secs(7))),
-            SignatureNotBase64 => rewrite_signature(msg, |_| "not*base64!".into()),
-            SignatureTruncated => rewrite_signature(msg, |s| s[..(s.len() / 2) / 4 * 4].to_string()),
-            SignatureEmpty => rewrite_signature(msg, |_| String::new()),
-            SignatureHeaderMissing => msg.remove_header(headers::SIGNATURE),
-            SignatureHeaderDuplicated => {
-                let mut copy = msg.clone();
-                rewrite_signature(&mut copy, |s| s[..(s.len() / 2) / 4 * 4].to_string());
-                if let Some(second) = copy.header(headers::SIGNATURE) {
-                    msg.add_header(headers::SIGNATURE, second);
-                }
-            }
-            CertificateMissing => msg.remove_header(headers::CERTIFICATE),
-            SignatureReplayedFromOtherMethod => {
-                let mut other = msg.clone();
-                other.method = other_method(&msg.method).to_string();
-                SignInputs::correct(identity, dialect, &other, date).apply(dialect, &mut other)?;
-                for name in [headers::DATE, headers::DIGEST, headers::SIGNATURE, headers::CERTIFICATE] {
-                    msg.set_header(name, other.header(name).unwrap_or_default());
-                }
-            }
-            _ => {}
-        }
-        Ok(Signed { signing_string: signed.signing_string, headers: current_signature_headers(msg) })
+        dialect.scheme.apply_mutation(self, identity, dialect, msg, date, ctx)
     }
 }
-
-impl Mutation {
-    /// Signs `msg` in RFC 9421 with this one thing broken: the same idea as the draft-cavage
-    /// form, on RFC 9421's fields (`created` for Date, `Content-Digest` for Digest, covered
-    /// components for the `headers` list, `Signature-Input` parameters for the rest).
-    fn apply_rfc9421<'a>(
-        self,
-        identity: &'a Identity,
-        dialect: &Dialect,
-        msg: &mut Message,
-        date: SystemTime,
-        ctx: &MutationContext<'a>,
-    ) -> Result<Signed, SignError> {
-        use Mutation::*;
-        let mut inputs = super::rfc9421_inputs(identity, dialect, msg, date)?;
-        let digest = dialect.rfc9421.digest;
-        let now = rfc9421::unix_seconds(date);
-        let hour = 3600;
-        match self {
-            DigestWrong => {
-                let mut noise = [0u8; 32];
-                aws_lc_rs::rand::fill(&mut noise)
-                    .map_err(|_| SignError::MutationNeeds { mutation: self.name(), needs: "randomness" })?;
-                inputs.digest_text = Some(digest.value(&noise));
-            }
-            DigestSha1 => {
-                let sha1 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &msg.body);
-                inputs.digest_text = Some(format!("sha=:{}:", B64.encode(sha1.as_ref())));
-            }
-            DigestOfOtherBody => inputs.digest_text = Some(digest.value(OTHER_BODY)),
-            DateMissing => {
-                inputs.params.shift_remove("created");
-            }
-            DateStale => rfc9421::set_integer(&mut inputs.params, "created", now - hour),
-            DateFuture => rfc9421::set_integer(&mut inputs.params, "created", now + hour),
-            DateNotImfFixdate => rfc9421::set_string(&mut inputs.params, "created", &iso8601(date)),
-            RequestTargetOtherPath => inputs.signed_target = format!("{}/other", msg.path().trim_end_matches('/')),
-            RequestTargetOtherMethod => inputs.signed_method = other_method(&msg.method).to_string(),
-            RequestTargetWithoutQuery => inputs.signed_target = msg.path().to_string(),
-            HeadersWithoutRequestTarget => inputs.components.retain(|c| {
-                !matches!(
-                    c.bare_item.as_string().map(|s| s.as_str()),
-                    Some("@method" | "@target-uri" | "@authority" | "@path" | "@query" | "@request-target")
-                )
-            }),
-            HeadersWithoutDigest => {
-                inputs.components.retain(|c| c.bare_item.as_string().is_none_or(|s| s.as_str() != "content-digest"))
-            }
-            AlgorithmUnknown => rfc9421::set_string(&mut inputs.params, "alg", "hmac-sha256"),
-            AlgorithmMismatch => {
-                let other = match inputs.algorithm {
-                    rfc9421::Algorithm::EcdsaP256Sha256 => rfc9421::Algorithm::RsaPssSha512,
-                    _ => rfc9421::Algorithm::EcdsaP256Sha256,
-                };
-                rfc9421::set_string(&mut inputs.params, "alg", other.name());
-            }
-            SignedByAnotherKey => inputs.key_identity = self.needs_other(ctx)?,
-            KeyIdSerialWrong | KeyIdCaWrong => {
-                rfc9421::set_string(&mut inputs.params, "keyid", &bent_key_id(self, identity, dialect))
-            }
-            CertificateOther => inputs.cert_identity = self.needs_other(ctx)?,
-            LabelMismatch => inputs.signature_label = format!("{}-other", inputs.input_label),
-            SignatureExpired => {
-                rfc9421::set_integer(&mut inputs.params, "created", now - 120);
-                rfc9421::set_integer(&mut inputs.params, "expires", now - 60);
-            }
-            TagWrong => rfc9421::set_string(&mut inputs.params, "tag", "another-application"),
-            _ => {}
-        }
-        let label = inputs.signature_label.clone();
-        let signed = inputs.apply(msg)?;
-        match self {
-            BodyChangedAfterSigning => change_body(msg),
-            DigestMissing => msg.remove_header(fields::CONTENT_DIGEST),
-            DigestDuplicated => msg.add_header(fields::CONTENT_DIGEST, &ContentDigest::Sha256.value(OTHER_BODY)),
-            DateDiffersFromSigned => {
-                let input = msg.header(fields::SIGNATURE_INPUT).unwrap_or_default().to_string();
-                let bent = input.replace(&format!("created={now}"), &format!("created={}", now - 7));
-                msg.set_header(fields::SIGNATURE_INPUT, &bent);
-            }
-            SignatureNotBase64 => msg.set_header(headers::SIGNATURE, &format!("{label}=:not*base64!:")),
-            SignatureTruncated => rewrite_rfc9421_signature(msg, &label, |s| s[..s.len() / 2].to_vec()),
-            SignatureEmpty => rewrite_rfc9421_signature(msg, &label, |_| Vec::new()),
-            SignatureHeaderMissing => msg.remove_header(headers::SIGNATURE),
-            SignatureHeaderDuplicated => {
-                let mut copy = msg.clone();
-                rewrite_rfc9421_signature(&mut copy, &label, |s| s[..s.len() / 2].to_vec());
-                if let Some(second) = copy.header(headers::SIGNATURE) {
-                    msg.add_header(headers::SIGNATURE, second);
-                }
-            }
-            CertificateMissing => msg.remove_header(headers::CERTIFICATE),
-            SignatureInputMissing => msg.remove_header(fields::SIGNATURE_INPUT),
-            SignatureReplayedFromOtherMethod => {
-                let mut other = msg.clone();
-                other.method = other_method(&msg.method).to_string();
-                super::sign(identity, dialect, &mut other, date)?;
-                for name in [fields::CONTENT_DIGEST, fields::SIGNATURE_INPUT, headers::SIGNATURE, headers::CERTIFICATE]
-                {
-                    if let Some(value) = other.header(name) {
-                        msg.set_header(name, value);
-                    }
-                }
-            }
-            _ => {}
-        }
-        Ok(Signed { signing_string: signed.signing_string, headers: rfc9421::written_headers(msg) })
-    }
-}
-
 /// The keyId of `identity` bent as `mutation` says: a serial one off, or another CA.
-fn bent_key_id(mutation: Mutation, identity: &Identity, dialect: &Dialect) -> String {
+pub(crate) fn bent_key_id(mutation: Mutation, identity: &Identity, dialect: &Dialect) -> String {
     match mutation {
         Mutation::KeyIdCaWrong => {
             format!("SN={},CA=CN=Some Other QTSP CA,O=Elsewhere,C=DE", identity.info.serial_hex())
@@ -433,7 +218,7 @@ fn bent_key_id(mutation: Mutation, identity: &Identity, dialect: &Dialect) -> St
     }
 }
 
-fn change_body(msg: &mut Message) {
+pub(crate) fn change_body(msg: &mut Message) {
     if msg.body.is_empty() {
         msg.body = b"{}".to_vec();
     } else {
@@ -441,46 +226,7 @@ fn change_body(msg: &mut Message) {
     }
 }
 
-/// Replaces the bytes of the RFC 9421 signature labelled `label`.
-fn rewrite_rfc9421_signature(msg: &mut Message, label: &str, f: impl Fn(&[u8]) -> Vec<u8>) {
-    let Some(value) = msg.header(headers::SIGNATURE) else {
-        return;
-    };
-    let Some(encoded) = value.strip_prefix(&format!("{label}=:")).and_then(|v| v.strip_suffix(':')) else {
-        return;
-    };
-    let Ok(bytes) = B64.decode(encoded) else {
-        return;
-    };
-    msg.set_header(headers::SIGNATURE, &format!("{label}=:{}:", B64.encode(f(&bytes))));
-}
-
-/// The signature-related headers as they now stand in `msg` (after a mutation).
-fn current_signature_headers(msg: &Message) -> Vec<(String, String)> {
-    msg.headers
-        .iter()
-        .filter(|(n, _)| {
-            [headers::DATE, headers::DIGEST, headers::SIGNATURE, headers::CERTIFICATE]
-                .iter()
-                .any(|h| h.eq_ignore_ascii_case(n))
-        })
-        .cloned()
-        .collect()
-}
-
-fn rewrite_signature(msg: &mut Message, f: impl Fn(&str) -> String) {
-    let Some(value) = msg.header(headers::SIGNATURE).map(str::to_string) else {
-        return;
-    };
-    let Some(start) = value.find("signature=\"").map(|i| i + "signature=\"".len()) else {
-        return;
-    };
-    let end = value[start..].find('"').map(|i| start + i).unwrap_or(value.len());
-    let rewritten = format!("{}{}{}", &value[..start], f(&value[start..end]), &value[end..]);
-    msg.set_header(headers::SIGNATURE, &rewritten);
-}
-
-fn iso8601(at: SystemTime) -> String {
+pub(crate) fn iso8601(at: SystemTime) -> String {
     let t = time::OffsetDateTime::from(at);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",

@@ -4,6 +4,9 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+
 use super::*;
 use crate::pki::{Identity, KeyType};
 use crate::testing::{self_signed_identity, test_pki};

@@ -6,20 +6,26 @@
 //! server's answer mean the same in both dialects.
 //!
 //! Like the rest of `signature`, it works on an in-memory [`Message`]; keys come from `pki`, and
-//! whether a certificate is trusted is the caller's to judge.
+//! whether a certificate is trusted is the caller's to judge. The verifier is `verify`, the
+//! mutations' forms in this dialect `mutate`.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_lc_rs::signature::{self as lc, UnparsedPublicKey};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use sfv::{BareItem, Dictionary, InnerList, Item, ListEntry, Parameters, Parser};
 
-use super::verify::{check_key, CertificateCache};
-use super::{headers, DigestAlgorithm, Message, SignError, SignatureError, Signed, Verified, VerifyPolicy};
 use crate::pki::inspect::KeyDescription;
 use crate::pki::{Identity, KeyKind, SigningScheme};
+use crate::signature::verify::KeyAlgorithm;
+use crate::signature::{headers, Dialect, DigestAlgorithm, Message, SignError, SignatureError, Signed};
+
+mod mutate;
+mod verify;
+
+pub(crate) use mutate::apply_mutation;
+pub(crate) use verify::verify;
 
 /// The fields RFC 9421 and RFC 9530 add.
 pub mod fields {
@@ -48,6 +54,17 @@ pub enum Algorithm {
 }
 
 impl Algorithm {
+    /// The algorithm as the verifier's core knows it.
+    pub fn key_algorithm(self) -> KeyAlgorithm {
+        match self {
+            Algorithm::RsaPssSha512 => KeyAlgorithm::RsaPssSha512,
+            Algorithm::RsaV15Sha256 => KeyAlgorithm::RsaPkcs1Sha256,
+            Algorithm::EcdsaP256Sha256 => KeyAlgorithm::EcdsaP256Sha256,
+            Algorithm::Ed25519 => KeyAlgorithm::Ed25519,
+            Algorithm::HmacSha256 => KeyAlgorithm::HmacSha256,
+        }
+    }
+
     pub const ALL: &'static [Algorithm] = &[
         Algorithm::RsaPssSha512,
         Algorithm::RsaV15Sha256,
@@ -83,7 +100,7 @@ impl Algorithm {
     }
 
     /// Whether a certificate's key can make this algorithm's signatures.
-    fn fits(self, key: &KeyDescription) -> bool {
+    pub(crate) fn fits(self, key: &KeyDescription) -> bool {
         matches!(
             (self, key),
             (Algorithm::RsaPssSha512 | Algorithm::RsaV15Sha256, KeyDescription::Rsa { .. })
@@ -92,7 +109,7 @@ impl Algorithm {
     }
 
     /// How a private key signs for this algorithm; `None` for the ones a QSEAL cannot make.
-    fn signing_scheme(self) -> Option<SigningScheme> {
+    pub(crate) fn signing_scheme(self) -> Option<SigningScheme> {
         match self {
             Algorithm::RsaPssSha512 => Some(SigningScheme::RsaPssSha512),
             Algorithm::RsaV15Sha256 => Some(SigningScheme::Classic),
@@ -538,167 +555,36 @@ pub(crate) fn unix_seconds(at: SystemTime) -> i64 {
     }
 }
 
-// ---- verifying ----------------------------------------------------------------------------
-
 /// Verifies `signature` over `base` with `alg` and the key's bits: PKCS#1 RSAPublicKey for RSA,
 /// the uncompressed point for P-256, the 32 raw bytes for Ed25519, the secret for HMAC. RSA
 /// under 2048 bits verifies only where `weak_allowed`.
 pub fn verify_bytes(alg: Algorithm, key_bits: &[u8], weak_allowed: bool, base: &[u8], signature: &[u8]) -> bool {
-    let with = |algorithm: &'static dyn lc::VerificationAlgorithm| {
-        UnparsedPublicKey::new(algorithm, key_bits).verify(base, signature).is_ok()
-    };
-    match alg {
-        Algorithm::RsaPssSha512 => {
-            with(&lc::RSA_PSS_2048_8192_SHA512) || (weak_allowed && weak_pss_verifies(key_bits, base, signature))
-        }
-        Algorithm::RsaV15Sha256 => {
-            with(&lc::RSA_PKCS1_2048_8192_SHA256)
-                || (weak_allowed && with(&lc::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY))
-        }
-        Algorithm::EcdsaP256Sha256 => with(&lc::ECDSA_P256_SHA256_FIXED),
-        Algorithm::Ed25519 => with(&lc::ED25519),
-        Algorithm::HmacSha256 => {
-            let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key_bits);
-            aws_lc_rs::hmac::verify(&key, base, signature).is_ok()
-        }
-    }
+    crate::signature::verify_bytes(alg.key_algorithm(), key_bits, weak_allowed, base, signature)
 }
 
-/// aws-lc-rs refuses RSA keys under 2048 bits; the reference server's `accept-weak-key` flaw
-/// still has to verify one, with the `rsa` crate.
-fn weak_pss_verifies(key_bits: &[u8], base: &[u8], signature: &[u8]) -> bool {
-    use rsa::pkcs1::DecodeRsaPublicKey;
-    use sha2::Digest;
-    let Ok(key) = rsa::RsaPublicKey::from_pkcs1_der(key_bits) else {
-        return false;
-    };
-    key.verify(rsa::Pss::new::<sha2::Sha512>(), &sha2::Sha512::digest(base), signature).is_ok()
-}
-
-/// The required components a policy's signed-header list stands for in RFC 9421: the request
-/// line (`@method` and `@target-uri`, or `@authority` and `@path`), the body (`content-digest`
-/// where there is one), and the moment (`created`).
-fn check_coverage(parsed: &Parsed, policy: &VerifyPolicy, msg: &Message) -> Result<(), SignatureError> {
-    let requires = |name: &str| policy.required_headers.iter().any(|h| h.eq_ignore_ascii_case(name));
-    if requires(headers::REQUEST_TARGET) {
-        if !parsed.covers("@method") {
-            return Err(SignatureError::HeaderNotSigned("@method".into()));
-        }
-        let split_form = parsed.covers("@authority")
-            && parsed.covers("@path")
-            && (parsed.covers("@query") || !msg.target.contains('?'));
-        if !parsed.covers("@target-uri") && !split_form {
-            return Err(SignatureError::HeaderNotSigned("@target-uri".into()));
-        }
-    }
-    if requires("digest") && !msg.body.is_empty() && !parsed.covers(CONTENT_DIGEST) {
-        return Err(SignatureError::HeaderNotSigned(CONTENT_DIGEST.into()));
-    }
-    if requires("date") && !parsed.params.contains_key("created") {
-        return Err(SignatureError::DateMissing);
-    }
-    Ok(())
-}
-
-fn check_content_digest(msg: &Message) -> Result<(), SignatureError> {
-    let value = msg.header(fields::CONTENT_DIGEST).ok_or(SignatureError::DigestMissing)?;
-    let dict: Dictionary =
-        Parser::new(value).parse().map_err(|e| SignatureError::DigestMalformed(format!("{value}: {e}")))?;
-    let mut others = Vec::new();
-    for (name, entry) in &dict {
-        let algorithm = match name.as_str() {
-            "sha-256" => ContentDigest::Sha256,
-            "sha-512" => ContentDigest::Sha512,
-            other => {
-                others.push(other.to_string());
-                continue;
-            }
-        };
-        let ListEntry::Item(item) = entry else {
-            return Err(SignatureError::DigestMalformed(value.into()));
-        };
-        let got = item.bare_item.as_byte_sequence().ok_or_else(|| SignatureError::DigestMalformed(value.into()))?;
-        return if got == algorithm.hash(&msg.body).as_slice() { Ok(()) } else { Err(SignatureError::DigestMismatch) };
-    }
-    Err(SignatureError::DigestAlgorithm(others.join(", ")))
-}
-
-fn check_times(parsed: &Parsed, policy: &VerifyPolicy, now: SystemTime) -> Result<(), SignatureError> {
-    let now_s = unix_seconds(now);
-    if let (true, Some(created), Some(max)) = (policy.check_date, parsed.integer("created")?, policy.max_skew) {
-        let distance = now_s.abs_diff(created);
-        if distance > max.as_secs() {
-            return Err(SignatureError::DateSkew { seconds: distance, max: max.as_secs() });
-        }
-    }
-    if let Some(expires) = parsed.integer("expires")? {
-        if policy.check_expires && expires < now_s {
-            return Err(SignatureError::Expired { seconds: now_s.abs_diff(expires) });
-        }
-    }
-    Ok(())
-}
-
-/// Verifies an RFC 9421 signature of `msg` as `policy` says, at `now`. The key is the one of the
-/// `TPP-Signature-Certificate`, tied to `keyid` as the dialect's keyId style says.
-pub(crate) fn verify(
+/// The inputs of a correct RFC 9421 signature of `msg`, its keyid written in the dialect's style.
+pub(crate) fn inputs<'a>(
+    identity: &'a Identity,
+    dialect: &Dialect,
     msg: &Message,
-    policy: &VerifyPolicy,
-    now: SystemTime,
-    cache: &CertificateCache,
-) -> Result<Verified, SignatureError> {
-    let settings = &policy.dialect.rfc9421;
-    if policy.reject_duplicate_headers {
-        for name in [fields::CONTENT_DIGEST, headers::CERTIFICATE] {
-            if msg.header_values(name).len() > 1 {
-                return Err(SignatureError::DuplicateHeader(name.into()));
-            }
-        }
-    }
-    let mut parsed = parse_fields(msg, Some(&settings.label), policy.reject_duplicate_headers)?;
-    let label = parsed.string("alg")?.map(str::to_string);
-    let named = match &label {
-        Some(name) => Some(Algorithm::from_name(name).ok_or_else(|| SignatureError::UnknownAlgorithm(name.clone()))?),
-        None => None,
-    };
-    if named.is_some_and(|a| a.signing_scheme().is_none()) {
-        return Err(SignatureError::UnknownAlgorithm(label.unwrap_or_default()));
-    }
-    check_coverage(&parsed, policy, msg)?;
-    if let (true, Some(expected)) = (policy.check_tag, &settings.tag) {
-        let got = parsed.string("tag")?;
-        if got != Some(expected.as_str()) {
-            return Err(SignatureError::TagMismatch { expected: expected.clone(), got: got.unwrap_or("none").into() });
-        }
-    }
-    if policy.check_digest && (parsed.covers(CONTENT_DIGEST) || !msg.body.is_empty()) {
-        check_content_digest(msg)?;
-    }
-    check_times(&parsed, policy, now)?;
-    let key_id = parsed.string("keyid")?.ok_or(SignatureError::MissingParameter("keyid"))?;
-    let header = msg.header(headers::CERTIFICATE).ok_or(SignatureError::CertificateMissing)?;
-    let certificate = cache.get_or_parse(key_id, header)?;
-    if policy.check_key_id {
-        certificate.check_key_id(key_id, &policy.dialect.key_id)?;
-    }
-    check_key(&certificate.info.key, policy.allow_weak_keys)?;
-    let algorithm = named.or(settings.alg).unwrap_or(match certificate.info.key {
-        KeyDescription::EcdsaP256 => Algorithm::EcdsaP256Sha256,
-        _ => Algorithm::RsaPssSha512,
-    });
-    if !algorithm.fits(&certificate.info.key) {
-        return Err(SignatureError::AlgorithmMismatch {
-            label: algorithm.name().into(),
-            key: certificate.info.key.to_string(),
-        });
-    }
-    parsed.base = signature_base(msg, &parsed.components, &parsed.params)?;
-    if policy.check_signature
-        && !certificate.verify_rfc9421(algorithm, policy.allow_weak_keys, parsed.base.as_bytes(), &parsed.signature)
-    {
-        return Err(SignatureError::BadSignature);
-    }
-    Ok(Verified { certificate, signing_string: parsed.base })
+    date: SystemTime,
+) -> Result<Inputs<'a>, SignError> {
+    Inputs::correct(identity, &dialect.rfc9421, dialect.key_id_for(&identity.info), msg, date)
+}
+
+/// The signature base over what the request says it signed (what `explain` shows).
+pub(crate) fn as_signed(msg: &Message, dialect: &Dialect) -> Result<String, String> {
+    parse(msg, Some(&dialect.rfc9421.label), false).map(|p| p.base).map_err(|e| e.to_string())
+}
+
+/// The signature base over the profile's components, with the request's own parameters.
+pub(crate) fn expected(msg: &Message, dialect: &Dialect) -> Result<String, String> {
+    let settings = &dialect.rfc9421;
+    let components: Vec<Item> = settings.components.iter().map(|c| component_id(c)).collect::<Result<_, _>>()?;
+    let params = parse(msg, Some(&settings.label), false).map(|p| p.params).unwrap_or_default();
+    let mut fixed = msg.clone();
+    fixed.set_header(fields::CONTENT_DIGEST, &settings.digest.value(&msg.body));
+    signature_base(&fixed, &components, &params).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

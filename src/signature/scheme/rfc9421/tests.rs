@@ -6,9 +6,11 @@ use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
 
+use super::verify::check_content_digest;
 use super::*;
 use crate::pki::KeyType;
 use crate::signature::tests::assert_every_mutation_rejected;
+use crate::signature::VerifyPolicy;
 use crate::signature::{sign, verify, Dialect, Scheme};
 use crate::testing::{self_signed_identity, test_pki};
 

@@ -1,0 +1,123 @@
+//! The signature dialects, one file each (`cavage`, `rfc9421`), and the one table that routes
+//! to them: signing, verifying, a mutation's form, and what `explain` and `probe` say. A new
+//! dialect is a file here, a variant of [`Scheme`] and its row in each `match` below (plus its
+//! settings in `Dialect`, if it has any); nothing outside `signature` names a dialect.
+
+pub mod cavage;
+pub mod rfc9421;
+
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+use crate::pki::Identity;
+use crate::signature::{
+    CertificateCache, Dialect, Message, Mutation, MutationContext, SignError, SignatureError, Signed, Verified,
+    VerifyPolicy,
+};
+
+/// Which specification the signature follows.
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scheme {
+    /// draft-cavage-http-signatures as the Berlin Group guide (and SMBC) use it: `Signature`
+    /// with keyId, algorithm, headers; `Digest`; `Date`.
+    #[default]
+    Cavage,
+    /// RFC 9421 HTTP Message Signatures: `Signature-Input` and `Signature`, `Content-Digest`
+    /// (RFC 9530), `created`; its settings are `rfc9421`.
+    Rfc9421,
+}
+
+impl Scheme {
+    /// The dialect's name, as reports say it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Scheme::Cavage => "draft-cavage",
+            Scheme::Rfc9421 => "RFC 9421",
+        }
+    }
+
+    /// What the dialect calls the text it signs.
+    pub fn signed_text(self) -> &'static str {
+        match self {
+            Scheme::Cavage => "signing string",
+            Scheme::Rfc9421 => "signature base",
+        }
+    }
+
+    /// Signs `msg` correctly (a load's per-second memo reused where the dialect can).
+    pub(crate) fn sign(
+        self,
+        identity: &Identity,
+        dialect: &Dialect,
+        msg: &mut Message,
+        date: SystemTime,
+        ctx: &MutationContext<'_>,
+    ) -> Result<Signed, SignError> {
+        match self {
+            Scheme::Cavage => {
+                cavage::SignInputs { memo: ctx.memo, ..cavage::SignInputs::correct(identity, dialect, msg, date) }
+                    .apply(dialect, msg)
+            }
+            Scheme::Rfc9421 => rfc9421::inputs(identity, dialect, msg, date)?.apply(msg),
+        }
+    }
+
+    /// Verifies `msg` as this dialect signs.
+    pub(crate) fn verify(
+        self,
+        msg: &Message,
+        policy: &VerifyPolicy,
+        now: SystemTime,
+        cache: &CertificateCache,
+    ) -> Result<Verified, SignatureError> {
+        match self {
+            Scheme::Cavage => cavage::verify(msg, policy, now, cache),
+            Scheme::Rfc9421 => rfc9421::verify(msg, policy, now, cache),
+        }
+    }
+
+    /// The rule a strict server breaks on for `mutation` in this dialect; `None` where the
+    /// mutation has no form in it.
+    pub(crate) fn rejected_as(self, mutation: Mutation, dialect: &Dialect) -> Option<&'static str> {
+        let rule = match self {
+            Scheme::Cavage if !cavage::has_form(mutation, dialect) => "-",
+            Scheme::Cavage => mutation.rejected_as(),
+            Scheme::Rfc9421 if mutation == Mutation::TagWrong && dialect.rfc9421.tag.is_none() => "-",
+            Scheme::Rfc9421 => mutation.rejected_as_rfc9421(),
+        };
+        (rule != "-").then_some(rule)
+    }
+
+    /// Signs `msg` with `mutation`'s one thing broken, in this dialect's form.
+    pub(crate) fn apply_mutation<'a>(
+        self,
+        mutation: Mutation,
+        identity: &'a Identity,
+        dialect: &Dialect,
+        msg: &mut Message,
+        date: SystemTime,
+        ctx: &MutationContext<'a>,
+    ) -> Result<Signed, SignError> {
+        match self {
+            Scheme::Cavage => cavage::apply_mutation(mutation, identity, dialect, msg, date, ctx),
+            Scheme::Rfc9421 => rfc9421::apply_mutation(mutation, identity, dialect, msg, date, ctx),
+        }
+    }
+
+    /// What `explain` shows: the text signed over what the request says it signed, the text
+    /// the profile's signer would have signed, and the body's digest as the profile writes it.
+    pub fn explain(self, msg: &Message, dialect: &Dialect) -> (Result<String, String>, Result<String, String>, String) {
+        match self {
+            Scheme::Cavage => {
+                (cavage::as_signed(msg, dialect), cavage::expected(msg, dialect), dialect.digest_of(&msg.body))
+            }
+            Scheme::Rfc9421 => (
+                rfc9421::as_signed(msg, dialect),
+                rfc9421::expected(msg, dialect),
+                dialect.rfc9421.digest.value(&msg.body),
+            ),
+        }
+    }
+}
