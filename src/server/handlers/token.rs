@@ -1,0 +1,113 @@
+//! The token endpoint: client credentials by the method a client registered (secret, TLS
+//! certificate, `private_key_jwt`), and the DCR-service bearer tokens; a bounded store of the
+//! tokens it issued.
+
+#![allow(clippy::result_large_err)]
+
+use super::*;
+
+// ---- token endpoint -----------------------------------------------------------------------
+
+/// How many access tokens (of clients, and of the DCR service) the server keeps before it
+/// forgets expired ones.
+pub(super) const MAX_CLIENT_TOKENS: usize = 100_000;
+
+/// RFC 6749 client-credentials grant, for the DCR service's own credentials (a bearer token for
+/// `--dcr-auth bearer`) and for registered clients (which is how a suite proves a secret works).
+pub(super) async fn token(state: &State, peer: &Peer, parts: &Parts, body: &Bytes) -> Answer {
+    let form: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    if field("grant_type").as_deref() != Some("client_credentials") {
+        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "only client_credentials is offered");
+    }
+    let Some(proof) = Proof::of(basic_credentials(&parts.headers), &field) else {
+        return invalid_client("client authentication is required");
+    };
+    let token = generate_token("at-", 32);
+    let expires = SystemTime::now() + Duration::from_secs(3600);
+    if let Proof::Secret { id, secret, .. } = &proof {
+        if let Some(org) = tpp_by_credentials(state, id, secret) {
+            keep_token(&state.tokens, &token, (org, expires), |_| true);
+            return token_answer(&token);
+        }
+    }
+    let client = match authenticate_client(state, peer, &proof).await {
+        Ok(client) => client,
+        Err(why) => return invalid_client(&why),
+    };
+    let granted = || {
+        let grants = client.metadata.get("grant_types").and_then(Value::as_array);
+        grants.is_some_and(|grants| grants.iter().any(|g| g.as_str() == Some("client_credentials")))
+    };
+    if state.config.varies(Variant::GrantTypesEnforced) && !granted() {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            "this client was not registered for the client_credentials grant",
+        );
+    }
+    // A deleted client's tokens can go too.
+    keep_token(&state.client_tokens, &token, (client.client_id.clone(), expires), |holder| {
+        state.store.get(holder).is_some()
+    });
+    token_answer(&token)
+}
+
+/// Keeps an issued token with its holder and expiry. Bounded under load: past the bound, the
+/// expired ones go, and those whose holder `still_counts` says no longer does.
+pub(super) fn keep_token(
+    tokens: &std::sync::Mutex<std::collections::HashMap<String, (String, SystemTime)>>,
+    token: &str,
+    held: (String, SystemTime),
+    still_counts: impl Fn(&str) -> bool,
+) {
+    let mut tokens = tokens.lock().unwrap_or_else(|p| p.into_inner());
+    if tokens.len() >= MAX_CLIENT_TOKENS {
+        let now = SystemTime::now();
+        tokens.retain(|_, (holder, until)| *until > now && still_counts(holder));
+    }
+    tokens.insert(token.to_string(), held);
+}
+
+pub(super) fn token_answer(token: &str) -> Answer {
+    no_store(json(StatusCode::OK, &json!({ "access_token": token, "token_type": "Bearer", "expires_in": 3600 })))
+}
+
+/// The registered client a token request proves itself as, with the method it registered.
+pub(super) async fn authenticate_client(state: &State, peer: &Peer, proof: &Proof) -> Result<Client, String> {
+    let unknown = || "unknown client or wrong credentials".to_string();
+    let client = state.store.get(proof.client_id()).ok_or_else(unknown)?;
+    let registered = client_auth::registered_method(&client.metadata).to_string();
+    let secret_allowed = state.config.has(Flaw::TokenAuthMethodNotEnforced) && matches!(proof, Proof::Secret { .. });
+    if !proof.is_method(&registered) && !secret_allowed {
+        return Err(format!("this client authenticates with {registered}, not {}", proof.method()));
+    }
+    let flaws = flaw(state);
+    match proof {
+        Proof::Secret { id, secret, .. } => state.store.authenticate(id, secret).ok_or_else(unknown),
+        Proof::Certificate { .. } if registered == "self_signed_tls_client_auth" => {
+            let leaf = peer.chain.first().ok_or("a client certificate is required")?;
+            let leaf = crate::pki::CertInfo::from_der(leaf).map_err(|e| e.to_string())?;
+            client_auth::check_key_in_jwks(&client.metadata, &leaf, &flaws)?;
+            Ok(client)
+        }
+        Proof::Certificate { .. } => {
+            let leaf = check_qwac_chain(&state.trust, &peer.chain, SystemTime::now(), &flaws).map_err(|p| p.text())?;
+            client_auth::check_subject(&client.metadata, &leaf, &flaws)?;
+            Ok(client)
+        }
+        Proof::Assertion { id, jws } => {
+            let endpoint = format!("{}{TOKEN_PATH}", state.base_url);
+            let audiences = [state.base_url.as_str(), endpoint.as_str()];
+            let (jwks, unread) = match client_auth::client_jwks(&state.fetcher, &client.metadata).await {
+                Ok(jwks) => (jwks, false),
+                Err(_) if flaws(Flaw::AcceptUnreadableJwksUri) => (Value::Null, true),
+                Err(why) => return Err(why),
+            };
+            // With the flaw, keys that could not be read are not asked for.
+            let rules = |f: Flaw| flaws(f) || (unread && f == Flaw::SkipClientAssertionSignature);
+            client_auth::check_assertion(id, &jwks, jws, &audiences, &state.seen_assertions, &rules)?;
+            Ok(client)
+        }
+    }
+}
