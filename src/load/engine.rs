@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use super::figures::{Outcome, Tally, Tick};
 use super::pace::{Picker, Schedule};
+use crate::load::model::{LoadTransaction, Pacing};
 use crate::preflight::registration_body;
-use crate::run::model::load::{LoadTransaction, Pacing};
 use crate::run::options::Interrupt;
 use crate::run::session::{Answer, Lesson, Session};
 use crate::run::Target;

@@ -13,7 +13,7 @@ use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::run::model::load::{judge, Latency, LoadReport, Signing, Thresholds, TimelinePoint, TransactionFigures};
+use crate::load::model::{judge, Latency, LoadReport, Signing, Thresholds, TimelinePoint, TransactionFigures};
 use crate::transport::TlsFigures;
 
 /// Latencies from 1 µs to an hour at three significant figures.

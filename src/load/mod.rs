@@ -12,6 +12,7 @@
 
 pub mod engine;
 pub mod figures;
+pub mod model;
 pub mod pace;
 pub mod render;
 
@@ -21,7 +22,7 @@ use std::time::{Duration, SystemTime};
 use futures_util::StreamExt;
 
 use crate::error::Error;
-pub use crate::run::model::load::{
+pub use crate::load::model::{
     KeepClients, LoadProfile, LoadReport, LoadTransaction, Pacing, Signing, Stage, Thresholds, TransactionFigures,
 };
 use crate::run::options::Interrupt;
@@ -195,7 +196,7 @@ pub async fn run(
     if let Some(failure) = attacked.setup_failures.first() {
         // Users without a client measured nothing of what the profile asked: not a threshold
         // matter but a setup one (the preflight's registration worked, so the target changed).
-        report.thresholds.push(crate::run::model::load::ThresholdCheck {
+        report.thresholds.push(crate::load::model::ThresholdCheck {
             name: "every user registered its client".into(),
             limit: "all".into(),
             value: format!("{} could not: {failure}", attacked.setup_failures.len()),

@@ -9,8 +9,8 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::error::Error;
+use crate::load::model::{Latency, LoadReport, Signing};
 use crate::report::Format;
-use crate::run::model::load::{Latency, LoadReport, Signing};
 
 /// Thousands separated, as people read counts.
 fn count(n: u64) -> String {

@@ -3,7 +3,6 @@
 //! it; nothing here touches the network, the file system or the terminal. [`Outcome`] is what a
 //! command came to; only `main` turns it into an exit code.
 
-pub mod load;
 pub mod redact;
 
 use serde::Serialize;

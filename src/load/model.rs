@@ -1,14 +1,14 @@
 //! The models of a load: the load profile (YAML in `load/`) with its weighted transactions,
 //! its pacing (closed: users looping; open: an arrival rate, constant or ramped in stages), its
 //! signing mode and thresholds; and the report of what was measured, with every threshold's
-//! value and limit. Plain data and the pure judgement of thresholds; `crate::load` reads the
+//! value and limit. Plain data and the pure judgement of thresholds; the rest of `load` reads the
 //! files, drives the users and measures.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::Outcome;
+use crate::run::Outcome;
 use crate::scenario::{in_range, opt_in_range, HttpMethod, Operation, Who};
 use crate::signature::Mutation;
 use crate::transport::TlsFigures;
