@@ -4,6 +4,7 @@
 //! Every `#anchor` into a Markdown file names one of its headings by GitHub's slug (mdBook makes
 //! the same ids). Every `{{#include}}` names a file that is there, and the anchor it asks for.
 //! A chapter's links stay inside `docs/book/src`, the only directory mdBook copies into the book.
+//! And the README stays short enough to be read.
 //!
 //! External (http, https, mailto) links are not fetched: a test that needs the network would fail
 //! for the network's reasons, not the book's.
@@ -11,6 +12,9 @@
 use std::collections::{BTreeSet, HashSet};
 use std::fs;
 use std::path::{Component, Path, PathBuf};
+
+/// The limit: past it the README stops being read and becomes a reference nobody opens.
+const README_MAX_LINES: usize = 250;
 
 /// mdBook gives up at this depth of nested includes (a cycle); so does the check.
 const INCLUDE_DEPTH: usize = 10;
@@ -500,6 +504,16 @@ fn every_chapter_file_is_in_the_summary() {
         .map(|f| f.display().to_string())
         .collect();
     assert!(orphans.is_empty(), "chapters SUMMARY.md does not list (mdBook leaves them out):\n{}", orphans.join("\n"));
+}
+
+#[test]
+fn the_readme_is_short() {
+    let readme = fs::read_to_string(root().join("README.md")).expect("README.md");
+    let lines = readme.lines().count();
+    assert!(
+        lines <= README_MAX_LINES,
+        "README.md has {lines} lines, more than {README_MAX_LINES}: move the detail into docs/book"
+    );
 }
 
 #[test]
