@@ -296,12 +296,21 @@ fn includes(text: &str) -> Vec<Include> {
 /// The lines of `text` between `ANCHOR: name` and `ANCHOR_END: name`, the marker lines left out
 /// as mdBook leaves them out; `None` when the anchor is not there.
 fn anchored(text: &str, name: &str) -> Option<String> {
-    let start = format!("ANCHOR: {name}");
-    let end = format!("ANCHOR_END: {name}");
-    let mut lines = text.lines().skip_while(|l| !l.contains(&start));
+    let mut lines = text.lines().skip_while(|l| marker(l, "ANCHOR:") != Some(name));
     lines.next()?;
-    let body: Vec<&str> = lines.take_while(|l| !l.contains(&end)).filter(|l| !l.contains("ANCHOR")).collect();
+    let body: Vec<&str> = lines
+        .take_while(|l| marker(l, "ANCHOR_END:") != Some(name))
+        .filter(|l| marker(l, "ANCHOR:").is_none() && marker(l, "ANCHOR_END:").is_none())
+        .collect();
     Some(body.join("\n"))
+}
+
+/// The name an mdBook anchor marker gives (`ANCHOR: name`, as mdBook reads it: word characters
+/// and `-`), so that `exit-code` is not taken for `exit-codes`.
+fn marker<'a>(line: &'a str, kind: &str) -> Option<&'a str> {
+    let after = line[line.find(kind)? + kind.len()..].trim_start();
+    let end = after.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-')).unwrap_or(after.len());
+    Some(&after[..end]).filter(|n| !n.is_empty())
 }
 
 /// The text as mdBook renders it: each include replaced by what it names, to the depth mdBook
@@ -496,12 +505,13 @@ fn every_link_of_the_book_and_the_readme_resolves() {
 
 #[test]
 fn every_chapter_file_is_in_the_summary() {
-    let book = book_src(&root());
+    let root = root();
+    let book = book_src(&root);
     let listed: HashSet<PathBuf> = chapters(&book).into_iter().collect();
     let orphans: Vec<String> = markdown_files(&book)
         .into_iter()
         .filter(|f| !f.ends_with("SUMMARY.md") && !listed.contains(f))
-        .map(|f| f.display().to_string())
+        .map(|f| f.strip_prefix(&root).unwrap_or(&f).display().to_string())
         .collect();
     assert!(orphans.is_empty(), "chapters SUMMARY.md does not list (mdBook leaves them out):\n{}", orphans.join("\n"));
 }
@@ -601,8 +611,11 @@ fn includes_are_found_with_their_anchors() {
             (3, "x.rs".into(), None),
         ]
     );
-    let readme = "intro\n<!-- ANCHOR: codes -->\n| 0 | fine |\n<!-- ANCHOR_END: codes -->\nrest\n";
-    assert_eq!(anchored(readme, "codes").as_deref(), Some("| 0 | fine |"));
+    let readme = "intro\n<!-- ANCHOR: codes -->\n| 0 | fine |\n<!-- ANCHOR: inner -->\n| 1 | not |\n\
+                  <!-- ANCHOR_END: inner -->\n<!-- ANCHOR_END: codes -->\nrest\n";
+    assert_eq!(anchored(readme, "codes").as_deref(), Some("| 0 | fine |\n| 1 | not |"));
+    assert_eq!(anchored(readme, "inner").as_deref(), Some("| 1 | not |"));
+    assert_eq!(anchored(readme, "code"), None, "a prefix of an anchor is not that anchor");
     assert_eq!(anchored(readme, "other"), None);
 }
 
