@@ -2,7 +2,7 @@
 //! id put where a client's configuration URI holds its own, a URI used as the server gave it.
 //! Pure functions of strings; they must not send or read anything.
 
-use super::plan::Vars;
+use crate::scenario::template::Vars;
 
 /// A server-issued client id as one path segment: every character that means something in a
 /// URL (`/`, `?`, `#`, `%`, `..` as a whole segment, spaces, controls) percent-encoded, so that

@@ -124,7 +124,10 @@ pub fn names_in_step(step: &Step) -> Vec<String> {
 pub struct Unbound(pub String);
 
 /// Fills `{{name}}` from `vars` (and `env.NAME` from the environment).
-pub fn render(text: &str, vars: &BTreeMap<String, String>) -> Result<String, Unbound> {
+/// A scenario's variables by name, as templates read them.
+pub type Vars = BTreeMap<String, String>;
+
+pub fn render(text: &str, vars: &Vars) -> Result<String, Unbound> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("{{") {

@@ -23,7 +23,7 @@ use crate::signature::request_object::{
 use crate::signature::{sign_mutated, Message, Mutation, MutationContext, SignError};
 
 /// Template variables by name.
-pub type Vars = BTreeMap<String, String>;
+pub use crate::scenario::template::Vars;
 
 /// The endpoints of the target, after discovery.
 #[derive(Debug, Clone, PartialEq, Eq)]
