@@ -140,9 +140,8 @@ pub(super) fn ensure(dir: &Path, options: &PkiOptions) -> Result<Vec<String>, Pk
         .iter()
         .filter(|s| matches!(s.kind, Root | Issuing | UntrustedRoot))
         .any(|s| why_regenerate(dir, &manifest, s, now).is_some());
-    let mut issuers = Issuers::default();
-    let mut changed = false;
     let mut repaired = Vec::new();
+    let mut due = Vec::new();
     for spec in CATALOG {
         if manifest.identities.get(spec.name).is_some_and(|e| e.external) {
             continue;
@@ -152,9 +151,17 @@ pub(super) fn ensure(dir: &Path, options: &PkiOptions) -> Result<Vec<String>, Pk
             repaired.push(format!("{}: {why}", spec.name));
         }
         if ca_stale || why.is_some() {
-            generate_one(dir, &mut manifest, spec, &mut issuers, now)?;
-            changed = true;
+            due.push(spec);
         }
+    }
+    // Key generation is most of the work (RSA-2048 on one core: 50 ms a key): every core makes
+    // keys at once, then the certificates are signed in catalog order, issuers first.
+    let mut keys = new_keys(&due, manifest.key_type)?;
+    let mut issuers = Issuers::default();
+    let mut changed = false;
+    for spec in due {
+        generate_one(dir, &mut manifest, spec, &mut issuers, now, keys.remove(spec.name))?;
+        changed = true;
     }
     if directory::stale(dir, &manifest, now, changed) {
         directory::generate(dir, &mut manifest, now)?;
@@ -358,6 +365,7 @@ fn generate_one(
     spec: &'static Spec,
     issuers: &mut Issuers,
     now: OffsetDateTime,
+    key: Option<KeyPair>,
 ) -> Result<(), PkiError> {
     let fail = |message: String| PkiError::Generate { name: spec.name.into(), message };
     let tpp =
@@ -372,7 +380,10 @@ fn generate_one(
         let cert = params.signed_by(&WeakRsaPublicKey(public), &issuer).map_err(|e| fail(e.to_string()))?;
         (format!("{}{chain}", cert.pem()), key_pem, None)
     } else {
-        let key = new_key(spec, manifest.key_type).map_err(|e| fail(e.to_string()))?;
+        let key = match key {
+            Some(key) => key,
+            None => new_key(spec, manifest.key_type).map_err(|e| fail(e.to_string()))?,
+        };
         let cert_pem = if spec.issued_by == Itself {
             params.self_signed(&key).map_err(|e| fail(e.to_string()))?.pem()
         } else {
@@ -426,6 +437,31 @@ fn issuer_name(issued_by: IssuedBy) -> &'static str {
         ByQtsp => "issuing-ca",
         ByUntrusted => "untrusted-root",
     }
+}
+
+/// The keys of `specs` (but the weak RSA-1024 one, which is made apart), made on every core.
+fn new_keys(specs: &[&'static Spec], key_type: KeyType) -> Result<BTreeMap<&'static str, KeyPair>, PkiError> {
+    let wanted: Vec<&'static Spec> = specs.iter().copied().filter(|s| s.variant != Rsa1024).collect();
+    let workers = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, wanted.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let made = std::sync::Mutex::new(Vec::with_capacity(wanted.len()));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                while let Some(spec) = wanted.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+                    let key = new_key(spec, key_type);
+                    made.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((spec.name, key));
+                }
+            });
+        }
+    });
+    made.into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .into_iter()
+        .map(|(name, key)| {
+            key.map(|key| (name, key)).map_err(|e| PkiError::Generate { name: name.into(), message: e.to_string() })
+        })
+        .collect()
 }
 
 fn new_key(spec: &Spec, key_type: KeyType) -> Result<KeyPair, rcgen::Error> {

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::FutureExt;
 
@@ -13,7 +13,7 @@ use super::model::{
     redact, CheckOutcome, ErrorKind, RecordedRequest, ScenarioError, ScenarioResult, StepResult, Verdict,
 };
 use super::options::RunOptions;
-use super::plan::PlanError;
+use super::plan::{PlanError, Planned};
 use super::session::{text_field, Answer, Lesson, Session};
 use super::target::Target;
 use crate::run::check::{self, Observed};
@@ -124,9 +124,22 @@ async fn run_steps(
             return Ended::Interrupted;
         }
         if matches!(step.request.date_offset, DateOffset::FromWindow { .. }) && !step.replay_previous {
-            // A Date has whole seconds: signed at the start of one, it is as old as the offset
-            // says, and the margin inside the window edge is not eaten by the truncation.
-            tokio::time::sleep(until_next_second(std::time::SystemTime::now())).await;
+            // A Date has whole seconds, so a request signed late in one is older than its offset
+            // says by up to a second; past six tenths of a second, the next one is waited for,
+            // so at least 0.4 s of the margin inside the window's edge is left for the journey.
+            let wait = until_next_second(SystemTime::now());
+            if wait < LATE_IN_A_SECOND {
+                tokio::time::sleep(wait).await;
+            }
+        }
+        let window_passed = match (step.after_date_window, previous.as_ref().and_then(|p: &Planned| p.signed_at)) {
+            (true, Some(at)) => Some(past_the_window(at, session.target().profile.signature.date_window_s)),
+            _ => None,
+        };
+        if let Some(due) = window_passed {
+            if !pause(until(due), &options.interrupt, stop_at).await {
+                return Ended::Interrupted;
+            }
         }
         // Read first, then plan: a read may rotate the registration access token the step
         // must then carry (RFC 7592 §2.1).
@@ -141,7 +154,21 @@ async fn run_steps(
                 Err(error) => return Ended::Unplannable { step: index, error },
             },
         };
-        let (result, setup_error) = run_step(session, scenario, options, (index, step), &copies, before, started).await;
+        let (mut result, mut setup_error) =
+            run_step(session, scenario, options, (index, step), &copies, before.clone(), started).await;
+        if let (Some(due), false, None) = (window_passed, result.passed(), &setup_error) {
+            // A server counting the window in whole seconds takes the copy up to a second past
+            // it; a second later every server must refuse it.
+            if !pause(until(due + Duration::from_secs(1)), &options.interrupt, stop_at).await {
+                results.push(result);
+                return Ended::Interrupted;
+            }
+            (result, setup_error) = run_step(session, scenario, options, (index, step), &copies, before, started).await;
+            result.name = format!(
+                "{} (sent again a second later: the first copy was taken, as a server counting whole seconds may)",
+                result.name
+            );
+        }
         previous = copies.into_iter().next();
         if let Some(error) = setup_error {
             results.push(result);
@@ -273,6 +300,22 @@ async fn pause(total: Duration, interrupt: &super::options::Interrupt, stop_at: 
 }
 
 /// How long until the clock's next whole second, and a little more.
+/// Past this much of a second, a step signed against the window's edge waits for the next one.
+const LATE_IN_A_SECOND: Duration = Duration::from_millis(400);
+
+/// When a request dated `signed_at` is past a window of `window_s` seconds however a server
+/// counts: a tenth of a second after the window's end, counted from the Date's whole second.
+fn past_the_window(signed_at: SystemTime, window_s: u64) -> SystemTime {
+    let whole =
+        signed_at.duration_since(std::time::UNIX_EPOCH).map(|d| Duration::from_secs(d.as_secs())).unwrap_or_default();
+    std::time::UNIX_EPOCH + whole + Duration::from_secs(window_s) + Duration::from_millis(100)
+}
+
+/// How long until `due` (nothing if it has passed).
+fn until(due: SystemTime) -> Duration {
+    due.duration_since(SystemTime::now()).unwrap_or_default()
+}
+
 fn until_next_second(now: std::time::SystemTime) -> Duration {
     let into = now.duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     Duration::from_nanos(u64::from(1_000_000_000 - into)) + Duration::from_millis(5)

@@ -75,7 +75,11 @@ where
     let interrupt = options.interrupt.clone();
     let mut results: Vec<ScenarioResult> = scenarios.iter().map(ScenarioResult::not_run).collect();
     let mut tasks = tokio::task::JoinSet::new();
-    for (index, scenario) in scenarios.into_iter().enumerate() {
+    // Scenarios that wait (for a signature's Date to age, say) take their permits first, so
+    // that the others run while they wait; results keep the plan's order all the same.
+    let mut launch: Vec<(usize, Scenario)> = scenarios.into_iter().enumerate().collect();
+    launch.sort_by_key(|(_, scenario)| !scenario.waits());
+    for (index, scenario) in launch {
         let (permits, stop, run_one, interrupt) = (permits.clone(), stop.clone(), run_one.clone(), interrupt.clone());
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;

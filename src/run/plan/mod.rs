@@ -83,6 +83,8 @@ pub struct Planned {
     pub signing_string: Option<String>,
     /// The origin (`scheme://host:port`) to send to instead of the target's.
     pub origin: Option<String>,
+    /// The moment the signature is dated (its Date, `created`), where the request is signed.
+    pub signed_at: Option<SystemTime>,
 }
 
 /// What a plan is built against that does not change while a run lasts.
@@ -330,12 +332,14 @@ pub fn plan(
         msg.add_header(name, &fill("headers", value, view.vars)?);
     }
     let mut signing_string = None;
+    let mut signed_at = None;
     if let Some(signer) = signer_of(r, &method, profile) {
         let identity = env.pki.identity(&signer)?;
         let other = profile.identities.other_sign.name().and_then(|name| env.pki.identity(name).ok());
         let out_of_range = || PlanError::DateOutOfRange { offset: r.date_offset };
         let seconds = r.date_offset.seconds(profile.signature.date_window_s).ok_or_else(out_of_range)?;
         let date = offset(env.now, seconds).ok_or_else(out_of_range)?;
+        signed_at = Some(date);
         let dialect = match (r.date_form, r.digest_algorithm) {
             (None, None) => &profile.signature.dialect,
             (date_form, digest_algorithm) => {
@@ -357,7 +361,7 @@ pub fn plan(
         )?;
         signing_string = Some(signed.signing_string);
     }
-    Ok(Planned { msg, tls: tls_of(r, profile), origin, signing_string })
+    Ok(Planned { msg, tls: tls_of(r, profile), origin, signing_string, signed_at })
 }
 
 /// A token request proving `client` with the method the step names, else the one it registered

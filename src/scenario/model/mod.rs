@@ -203,6 +203,10 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// Whether a step waits before it is sent.
+    pub fn waits(&self) -> bool {
+        self.steps.iter().any(|step| step.wait_ms > 0 || step.after_date_window)
+    }
     /// The mutations its steps make.
     pub fn mutations(&self) -> impl Iterator<Item = Mutation> + '_ {
         self.steps.iter().filter_map(|s| s.mutation)
@@ -235,6 +239,12 @@ pub struct Step {
     /// Send the previous step's request again, byte for byte (after `wait_ms`).
     #[serde(default)]
     pub replay_previous: bool,
+    /// Send the step once the previous request's Date is past the profile's window (a tenth
+    /// of a second past its last whole second); where the answer does not meet the expectation,
+    /// send it once more a second later and judge that answer, as a server that counts the
+    /// window in whole seconds rightly takes a request up to a second past it.
+    #[serde(default)]
+    pub after_date_window: bool,
     /// Milliseconds to wait before the step (at most ten minutes; the run's deadline and an
     /// interrupt cut it short).
     #[serde(default, deserialize_with = "in_range::<_, u64, 0, MAX_WAIT_MS>")]
