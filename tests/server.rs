@@ -796,6 +796,35 @@ async fn each_variant_really_behaves_as_it_says_and_the_default_does_not() {
                 assert_eq!(expired(vec![]).await, "400 invalid_software_statement");
                 assert_eq!(expired(vec![variant]).await, "400 unapproved_software_statement");
             }
+            Variant::DateWindowWholeSeconds => {
+                // Dated exactly the window's seconds before this whole second, a request is past
+                // the window by the fraction of the second gone: refused by default, taken by a
+                // server that reads its clock in whole seconds; a second more, refused by both.
+                for (variants, at_edge) in [(vec![], 400), (vec![variant], 201)] {
+                    let ctx = Ctx::start(ServerConfig {
+                        variants: variants.into_iter().collect(),
+                        ..ServerConfig::default()
+                    })
+                    .await;
+                    let window = ServerConfig::default().max_skew.as_secs();
+                    for (extra, expected) in [(0, at_edge), (1, 400)] {
+                        let into = std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .expect("after the epoch")
+                            .subsec_millis();
+                        if !(100..800).contains(&into) {
+                            tokio::time::sleep(std::time::Duration::from_millis(u64::from((1100 - into) % 1000))).await;
+                        }
+                        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("epoch");
+                        let date =
+                            std::time::UNIX_EPOCH + std::time::Duration::from_secs(now.as_secs() - window - extra);
+                        let body = json!({ "redirect_uris": ["https://tpp.example/cb"] });
+                        let answer = ctx.answer(Call::post(REGISTER, &body).signed_at(date)).await;
+                        assert_eq!(answer.status, expected, "{variant:?} {extra} s more: {}", outcome(&answer));
+                    }
+                    ctx.server.stop().await;
+                }
+            }
             Variant::SignatureReplayRefused => {
                 for (variants, again) in [(vec![], 201), (vec![variant], 401)] {
                     let ctx = Ctx::start(ServerConfig {

@@ -134,6 +134,7 @@ impl ServerConfig {
             check_expires: !self.has(Flaw::IgnoreSignatureExpiry),
             sha512_digest: !self.has(Flaw::RefuseSha512Digest),
             check_request_id: !self.has(Flaw::SkipRequestIdCheck),
+            whole_seconds: self.varies(Variant::DateWindowWholeSeconds),
             ..policy
         }
     }

@@ -23,6 +23,7 @@ named_catalog!(Variant, UnknownVariant, "variant", "--list-variants", {
     AssertionReplayAllowed = "assertion-replay-allowed", "a private_key_jwt client assertion may be used again while it is valid (RFC 7523 §3: the server MAY refuse a replayed jti, and need not)";
     RevocationSoftFail = "revocation-soft-fail", "a certificate whose revocation status cannot be had (unknown to the responder, the responder down) is let through; a revoked one is still refused (soft fail, as browsers do)";
     ClientIdInUpdateReplaced = "client-id-in-update-replaced", "an update whose client_id is missing or another's is applied to the client of its URL and answered with that client's own client_id (RFC 7592 §2.2: the server MAY replace invalid values, and MUST return them)";
+    DateWindowWholeSeconds = "date-window-whole-seconds", "the Date window is judged with the clock read in whole seconds, so a signature up to a second past the window is still taken (the SMBC text and draft-cavage §2.3 name a window, not its resolution)";
     SecretRotatedOnUpdate = "secret-rotated-on-update", "every update answers with a new client secret; the old one stops working (RFC 7592 §2.2: the client MUST discard the old)";
 });
 

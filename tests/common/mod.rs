@@ -61,7 +61,7 @@ impl Ctx {
                 identity,
                 &Dialect { date_form: call.date_form, ..self.dialect.clone() },
                 &mut msg,
-                SystemTime::now(),
+                call.signed_at.unwrap_or_else(SystemTime::now),
                 call.mutation,
                 &MutationContext { other_identity: other, memo: None },
             )
@@ -107,6 +107,8 @@ pub struct Call {
     pub mutation: Option<Mutation>,
     pub headers: Vec<(String, String)>,
     pub date_form: DateForm,
+    /// The moment to date the signature (default: now).
+    pub signed_at: Option<SystemTime>,
 }
 
 impl Call {
@@ -122,6 +124,7 @@ impl Call {
             mutation: None,
             headers: Vec::new(),
             date_form: DateForm::ImfFixdate,
+            signed_at: None,
         }
     }
 
@@ -162,6 +165,11 @@ impl Call {
 
     pub fn signer(mut self, identity: Option<&'static str>) -> Call {
         self.signer = identity;
+        self
+    }
+
+    pub fn signed_at(mut self, at: SystemTime) -> Call {
+        self.signed_at = Some(at);
         self
     }
 

@@ -5,7 +5,7 @@
 //! that the harness and the reference server cannot drift apart. Shared rules (the certificate,
 //! the typed errors) are `signature::verify`'s.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -206,6 +206,11 @@ pub(crate) fn verify(
         check_digest(msg, policy.dialect.digest, policy.sha512_digest)?;
     }
     if policy.check_date {
+        let now = match policy.whole_seconds {
+            // The current second counted whole: a Date up to a second past the window is taken.
+            true => now.duration_since(UNIX_EPOCH).map_or(now, |d| UNIX_EPOCH + Duration::from_secs(d.as_secs())),
+            false => now,
+        };
         check_date(msg, policy.max_skew, policy.imf_fixdate_only, now)?;
     }
     let header = msg.header(headers::CERTIFICATE).ok_or(SignatureError::CertificateMissing)?;

@@ -45,6 +45,9 @@ pub struct VerifyPolicy {
     pub sha512_digest: bool,
     /// Where the dialect wants an `X-Request-ID`: it must be there and be a UUID.
     pub check_request_id: bool,
+    /// Judge the Date window counting the current second whole (as a server keeping time in
+    /// whole seconds does): a Date up to a second past the window is still taken.
+    pub whole_seconds: bool,
 }
 
 impl Default for VerifyPolicy {
@@ -64,6 +67,7 @@ impl Default for VerifyPolicy {
             check_expires: true,
             sha512_digest: true,
             check_request_id: true,
+            whole_seconds: false,
         }
     }
 }
