@@ -28,7 +28,7 @@ url=https://127.0.0.1:18443
 
 # Requests per second and client CPU microseconds per request of a `load` run.
 load_figures() { # profile name
-    /usr/bin/time -f "%e %U %S" -o "$out/$2.time" $bin load "$1" --pki "$pki" --target "$url" --json "$out/$2.json" >/dev/null 2>"$out/$2.err"
+    /usr/bin/time -f "%e %U %S" -o "$out/$2.time" $bin load "$1" --pki "$pki" --target "$url" --report "json=$out/$2.json" >/dev/null 2>"$out/$2.err"
     python3 - "$out/$2.json" "$out/$2.time" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1])); wall, user, sys_ = map(float, open(sys.argv[2]).read().split()[-3:])
@@ -77,7 +77,7 @@ for i in 0 1 2; do
     $bin load load/signed-post.yaml --pki "$pki" --target "$url" --shard "$i/3" --start-at "$start" --out "$out/shard-$i.json" >/dev/null 2>&1 &
 done
 wait %2 %3 %4 2>/dev/null || wait
-$bin load merge "$out"/shard-{0,1,2}.json --json "$out/merged.json" >/dev/null
+$bin load merge "$out"/shard-{0,1,2}.json --report "json=$out/merged.json" >/dev/null
 merged=$(python3 -c "import json; print(f\"{json.load(open('$out/merged.json'))['throughput']:.0f}\")")
 echo "| 3 shards of signed-post, merged | $merged/s | one process, same users $fresh/s | $(ratio "$merged" "$fresh")x |"
 

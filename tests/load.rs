@@ -307,7 +307,7 @@ async fn three_shards_merge_into_the_figures_of_one_load() {
     let merged_json = format!("{dir}/merged.json");
     let mut args = vec!["load".to_string(), "merge".into()];
     args.extend(files.iter().cloned());
-    args.extend(["--json".into(), merged_json.clone()]);
+    args.extend(["--report".into(), format!("json={merged_json}")]);
     let out = dcr_harness::testing::binary(env!("CARGO_BIN_EXE_dcr-harness")).args(&args).output().expect("merge");
     let printed = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{printed}{}", String::from_utf8_lossy(&out.stderr));

@@ -88,3 +88,32 @@ fn write_reports(report: &LoadReport, to: &[(Format, PathBuf)]) -> Result<Outcom
     report::write_all(report, to)?;
     Ok(report.outcome())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--report` and the older `--md`, `--json`, `--html` name the same reports.
+    #[test]
+    fn the_older_report_flags_are_the_same_reports() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let at = |name: &str| dir.path().join(name);
+        let older =
+            LoadReportArgs { report: None, md: Some(at("a.md")), json: Some(at("a.json")), html: Some(at("a.html")) };
+        let spec =
+            format!("md={},json={},html={}", at("a.md").display(), at("a.json").display(), at("a.html").display());
+        let newer = LoadReportArgs { report: Some(spec), md: None, json: None, html: None };
+        let sorted = |mut v: Vec<(Format, PathBuf)>| {
+            v.sort_by_key(|(f, _)| f.name());
+            v
+        };
+        assert_eq!(sorted(reports_of(&older).expect("older")), sorted(reports_of(&newer).expect("newer")));
+        let junit = LoadReportArgs {
+            report: Some(format!("junit={}", at("a.xml").display())),
+            md: None,
+            json: None,
+            html: None,
+        };
+        assert!(reports_of(&junit).is_err(), "a load has no JUnit report");
+    }
+}
