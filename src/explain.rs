@@ -9,6 +9,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use crate::signature::scheme::BaseError;
 use crate::signature::{self, Dialect, Message, Scheme, SignatureError, VerifyPolicy};
 
 /// Why a capture could not be read.
@@ -95,9 +96,9 @@ pub struct Explanation {
     /// The rule the request breaks; `None` if the signature verifies.
     pub broken: Option<SignatureError>,
     /// The signing string (or RFC 9421 signature base) over what the request says it signed.
-    pub as_signed: Result<String, String>,
+    pub as_signed: Result<String, BaseError>,
     /// What the profile's signer would have signed for this request.
-    pub expected: Result<String, String>,
+    pub expected: Result<String, BaseError>,
     /// The digest the body has, as the profile writes it.
     pub expected_digest: String,
 }
@@ -128,7 +129,7 @@ impl Explanation {
     }
 }
 
-fn indented(text: &Result<String, String>) -> String {
+fn indented(text: &Result<String, impl std::fmt::Display>) -> String {
     match text {
         Ok(t) => t.lines().map(|l| format!("  {l}\n")).collect(),
         Err(why) => format!("  (none: {why})\n"),

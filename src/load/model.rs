@@ -294,14 +294,21 @@ fn rate_or_zero<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error>
     checked_rate("rate", f64::deserialize(d)?, true, 1_000_000.0).map_err(serde::de::Error::custom)
 }
 
-fn checked_rate(name: &str, rate: f64, zero_allowed: bool, most: f64) -> Result<f64, String> {
+/// A rate out of its range, as a load profile's reader says it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{name} {rate} is out of range: give a number {}, at most {most}", if *.zero_allowed { "from 0" } else { "above 0" })]
+pub struct RateError {
+    name: &'static str,
+    rate: f64,
+    zero_allowed: bool,
+    most: f64,
+}
+
+fn checked_rate(name: &'static str, rate: f64, zero_allowed: bool, most: f64) -> Result<f64, RateError> {
     let low_ok = if zero_allowed { rate >= 0.0 } else { rate > 0.0 };
     match rate.is_finite() && low_ok && rate <= most {
         true => Ok(rate),
-        false => {
-            let low = if zero_allowed { "from 0" } else { "above 0" };
-            Err(format!("{name} {rate} is out of range: give a number {low}, at most {most}"))
-        }
+        false => Err(RateError { name, rate, zero_allowed, most }),
     }
 }
 

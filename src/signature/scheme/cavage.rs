@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 
+use super::BaseError;
 use crate::pki::inspect::KeyDescription;
 use crate::pki::Identity;
 use crate::signature::mutation::{bent_key_id, change_body, iso8601, other_method, OTHER_BODY};
@@ -27,7 +28,7 @@ pub fn signing_string<'a>(
     target: &str,
     names: &[String],
     lookup: impl Fn(&str) -> Vec<&'a str>,
-) -> Result<String, String> {
+) -> Result<String, AbsentHeader> {
     let mut lines = Vec::with_capacity(names.len());
     for name in names {
         if name.eq_ignore_ascii_case(headers::REQUEST_TARGET) {
@@ -35,13 +36,18 @@ pub fn signing_string<'a>(
         } else {
             let values = lookup(name);
             if values.is_empty() {
-                return Err(name.clone());
+                return Err(AbsentHeader(name.clone()));
             }
             lines.push(format!("{name}: {}", values.join(", ")));
         }
     }
     Ok(lines.join("\n"))
 }
+
+/// A header the signed list names that the request does not carry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is absent")]
+pub struct AbsentHeader(pub String);
 
 /// The inputs of one signature, each of which a mutation may bend before signing.
 pub(crate) struct SignInputs<'a> {
@@ -87,7 +93,7 @@ impl<'a> SignInputs<'a> {
             signing_string(dialect.method_case, &self.signed_method, &self.signed_target, &self.headers, |name| {
                 msg.header_values(name)
             })
-            .map_err(SignError::HeaderAbsent)?;
+            .map_err(|absent| SignError::HeaderAbsent(absent.0))?;
         let signature = match self.memo {
             Some(memo) => memo.sign(self.key_identity, &string),
             None => self.key_identity.key().sign(string.as_bytes()),
@@ -228,7 +234,7 @@ pub(crate) fn verify(
     let string = signing_string(policy.dialect.method_case, &msg.method, &msg.target, &params.headers, |name| {
         msg.header_values(name)
     })
-    .map_err(SignatureError::SignedHeaderAbsent)?;
+    .map_err(|absent| SignatureError::SignedHeaderAbsent(absent.0))?;
     let signature = B64.decode(params.signature.as_bytes()).map_err(|_| SignatureError::BadBase64("signature"))?;
     if policy.check_signature && !certificate.verify(policy.allow_weak_keys, string.as_bytes(), &signature) {
         return Err(SignatureError::BadSignature);
@@ -430,22 +436,22 @@ fn rewrite_signature(msg: &mut Message, f: impl Fn(&str) -> String) {
 }
 
 /// The signing string over the request's own `headers` parameter (what `explain` shows).
-pub(crate) fn as_signed(msg: &Message, dialect: &Dialect) -> Result<String, String> {
-    let header = msg.header(headers::SIGNATURE).ok_or("the request has no Signature header")?;
-    let params = parse_signature_header(header).map_err(|e| e.to_string())?;
+pub(crate) fn as_signed(msg: &Message, dialect: &Dialect) -> Result<String, BaseError> {
+    let header = msg.header(headers::SIGNATURE).ok_or(BaseError::NoSignature)?;
+    let params = parse_signature_header(header)?;
     signing_string(dialect.method_case, &msg.method, &msg.target, &params.headers, |n| msg.header_values(n))
-        .map_err(|absent| format!("`{absent}` is signed but absent from the request"))
+        .map_err(|absent| BaseError::SignedButAbsent(absent.0))
 }
 
 /// The signing string over the profile's header list, with the request's own Date and the
 /// Digest its body has.
-pub(crate) fn expected(msg: &Message, dialect: &Dialect) -> Result<String, String> {
+pub(crate) fn expected(msg: &Message, dialect: &Dialect) -> Result<String, BaseError> {
     let mut fixed = msg.clone();
     fixed.set_header(headers::DIGEST, &dialect.digest_of(&msg.body));
     signing_string(dialect.method_case, &msg.method, &msg.target, &dialect.header_names_for(msg), |n| {
         fixed.header_values(n)
     })
-    .map_err(|absent| format!("the profile signs `{absent}`, which the request lacks"))
+    .map_err(|absent| BaseError::ProfileSignsAbsent(absent.0))
 }
 
 #[cfg(test)]

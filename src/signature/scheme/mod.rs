@@ -29,6 +29,21 @@ pub enum Scheme {
     Rfc9421,
 }
 
+/// Why the text a signature covers cannot be shown (by `explain`).
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BaseError {
+    #[error("the request has no Signature header")]
+    NoSignature,
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    #[error("`{0}` is signed but absent from the request")]
+    SignedButAbsent(String),
+    #[error("the profile signs `{0}`, which the request lacks")]
+    ProfileSignsAbsent(String),
+    #[error(transparent)]
+    Component(#[from] rfc9421::ComponentError),
+}
+
 impl Scheme {
     /// The dialect's name, as reports say it.
     pub fn title(self) -> &'static str {
@@ -108,7 +123,11 @@ impl Scheme {
 
     /// What `explain` shows: the text signed over what the request says it signed, the text
     /// the profile's signer would have signed, and the body's digest as the profile writes it.
-    pub fn explain(self, msg: &Message, dialect: &Dialect) -> (Result<String, String>, Result<String, String>, String) {
+    pub fn explain(
+        self,
+        msg: &Message,
+        dialect: &Dialect,
+    ) -> (Result<String, BaseError>, Result<String, BaseError>, String) {
         match self {
             Scheme::Cavage => {
                 (cavage::as_signed(msg, dialect), cavage::expected(msg, dialect), dialect.digest_of(&msg.body))

@@ -16,6 +16,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use sfv::{BareItem, Dictionary, InnerList, Item, ListEntry, Parameters, Parser};
 
+use super::BaseError;
 use crate::pki::inspect::KeyDescription;
 use crate::pki::{Identity, KeyKind, SigningScheme};
 use crate::signature::verify::KeyAlgorithm;
@@ -193,20 +194,33 @@ impl Default for Rfc9421 {
 
 impl Rfc9421 {
     /// The components to cover, as RFC 8941 items.
-    fn component_items(&self) -> Result<Vec<Item>, String> {
+    fn component_items(&self) -> Result<Vec<Item>, ComponentError> {
         self.components.iter().map(|c| component_id(c)).collect()
     }
 }
 
 const CONTENT_DIGEST: &str = "content-digest";
 
+/// A component identifier of a profile that is none.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ComponentError {
+    /// Not an RFC 8941 item (the parser's reason).
+    #[error("`{text}`: {reason}")]
+    Unparsable { text: String, reason: String },
+    #[error("`{0}`: a component identifier is a string")]
+    NotAString(String),
+    #[error("`{0}` is not a field name or a derived component (`@method`, ...)")]
+    NotAName(String),
+}
+
 /// A component identifier from the profile's text: a bare name, or an RFC 8941 string item
 /// with its parameters (`"@query-param";name="Pet"`).
-pub fn component_id(text: &str) -> Result<Item, String> {
+pub fn component_id(text: &str) -> Result<Item, ComponentError> {
+    let unparsable = |reason: String| ComponentError::Unparsable { text: text.to_string(), reason };
     if text.starts_with('"') {
-        let item: Item = Parser::new(text).parse().map_err(|e| format!("`{text}`: {e}"))?;
+        let item: Item = Parser::new(text).parse().map_err(|e| unparsable(e.to_string()))?;
         if item.bare_item.as_string().is_none() {
-            return Err(format!("`{text}`: a component identifier is a string"));
+            return Err(ComponentError::NotAString(text.to_string()));
         }
         return Ok(item);
     }
@@ -214,9 +228,9 @@ pub fn component_id(text: &str) -> Result<Item, String> {
     let token_char = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
     let derived = name.strip_prefix('@').unwrap_or(&name);
     if derived.is_empty() || !derived.chars().all(token_char) {
-        return Err(format!("`{text}` is not a field name or a derived component (`@method`, ...)"));
+        return Err(ComponentError::NotAName(text.to_string()));
     }
-    let name = sfv::String::from_string(name).map_err(|(e, _)| format!("`{text}`: {e}"))?;
+    let name = sfv::String::from_string(name).map_err(|(e, _)| unparsable(e.to_string()))?;
     Ok(Item::new(name))
 }
 
@@ -462,7 +476,7 @@ impl<'a> Inputs<'a> {
         date: SystemTime,
     ) -> Result<Self, SignError> {
         let malformed = |why: String| SignError::Dialect(why);
-        let components = settings.component_items().map_err(malformed)?;
+        let components = settings.component_items().map_err(|e| malformed(e.to_string()))?;
         let algorithm = settings.alg.unwrap_or_else(|| Algorithm::for_key(identity.key().kind()));
         let created = unix_seconds(date);
         let mut params = Parameters::new();
@@ -573,18 +587,18 @@ pub(crate) fn inputs<'a>(
 }
 
 /// The signature base over what the request says it signed (what `explain` shows).
-pub(crate) fn as_signed(msg: &Message, dialect: &Dialect) -> Result<String, String> {
-    parse(msg, Some(&dialect.rfc9421.label), false).map(|p| p.base).map_err(|e| e.to_string())
+pub(crate) fn as_signed(msg: &Message, dialect: &Dialect) -> Result<String, BaseError> {
+    Ok(parse(msg, Some(&dialect.rfc9421.label), false).map(|p| p.base)?)
 }
 
 /// The signature base over the profile's components, with the request's own parameters.
-pub(crate) fn expected(msg: &Message, dialect: &Dialect) -> Result<String, String> {
+pub(crate) fn expected(msg: &Message, dialect: &Dialect) -> Result<String, BaseError> {
     let settings = &dialect.rfc9421;
     let components: Vec<Item> = settings.components.iter().map(|c| component_id(c)).collect::<Result<_, _>>()?;
     let params = parse(msg, Some(&settings.label), false).map(|p| p.params).unwrap_or_default();
     let mut fixed = msg.clone();
     fixed.set_header(fields::CONTENT_DIGEST, &settings.digest.value(&msg.body));
-    signature_base(&fixed, &components, &params).map_err(|e| e.to_string())
+    Ok(signature_base(&fixed, &components, &params)?)
 }
 
 #[cfg(test)]
