@@ -48,10 +48,6 @@ fn collect(dir: &'static Dir<'static>, at: &Path, out: &mut Vec<(PathBuf, &'stat
 
 /// A short digest of every embedded path and byte: a suite directory is named by it, so that a
 /// build with other scenarios never reads an older build's.
-pub fn fingerprint() -> String {
-    fingerprint_of(&files())
-}
-
 fn fingerprint_of(files: &[(PathBuf, &'static [u8])]) -> String {
     let mut hash = sha2::Sha256::new();
     for (path, contents) in files {

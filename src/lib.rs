@@ -5,20 +5,27 @@
 //! The library holds everything but the command line, which is the binary's (`src/cli/`):
 //! `main.rs` parses arguments and turns outcomes and errors into exit codes (`exit`).
 //! See `docs/architecture.md` for the code map and the invariants.
+//!
+//! What an embedder uses: [`pki`] (a test PKI, or one's own certificates), [`signature`] (the
+//! signer, the verifier, the mutations), [`transport`] (mTLS clients), [`suite`] (running a suite
+//! against a target or the embedded server, with [`scenario`], [`run`] and [`report`]), [`load`],
+//! and [`server`] (the reference server). The engines of the other commands (`explain`, `probe`,
+//! `interop`, `init`, `project`, `preflight`, `qtsp`, `curl`) are public for the binary; the
+//! rooms under them (`assets`, `diagnostic`, `keystore`, `loopback`) are the crate's own.
 
-pub mod assets;
+pub(crate) mod assets;
 pub mod crypto;
 pub mod curl;
-pub mod diagnostic;
+pub(crate) mod diagnostic;
 pub mod error;
 pub mod exit;
 pub mod explain;
 pub mod files;
 pub mod init;
 pub mod interop;
-pub mod keystore;
+pub(crate) mod keystore;
 pub mod load;
-pub mod loopback;
+pub(crate) mod loopback;
 pub mod pki;
 pub mod preflight;
 pub mod probe;

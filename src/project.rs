@@ -65,6 +65,12 @@ pub struct Project {
 impl Project {
     /// `explicit` (`--root`), else the nearest directory above `cwd` with a [`MARKER`], else none;
     /// the built-in suite is written under `home` ([`crate::assets::home`]).
+    /// The project for a command run in `cwd`, with `DCR_HARNESS_HOME` (or the default home)
+    /// for the built-in suite.
+    pub fn find_here(explicit: Option<&Path>, cwd: &Path) -> Result<Project, ProjectError> {
+        Project::find(explicit, cwd, crate::assets::home().as_deref())
+    }
+
     pub fn find(explicit: Option<&Path>, cwd: &Path, home: Option<&Path>) -> Result<Project, ProjectError> {
         let dir = match explicit {
             Some(dir) if !dir.is_dir() => return Err(ProjectError::NoDirectory(dir.to_path_buf())),

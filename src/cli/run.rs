@@ -51,7 +51,7 @@ pub fn run(args: &RunArgs, output: OutputArgs) -> Result<Outcome, Error> {
     match dcr_harness::report::write_all(&run.result, &reports) {
         // A report lost after the run does not hide its verdict: the verdict's code stands.
         Err(e) if outcome != Outcome::Success => {
-            eprintln!("dcr-harness: error: {}", dcr_harness::diagnostic::chain(&e));
+            eprintln!("dcr-harness: error: {}", dcr_harness::error::chain(&e));
             Ok(outcome)
         }
         written => written.map(|()| outcome),
