@@ -12,29 +12,89 @@ pub const CLIENT_SECRET_HEADER: &str = "X-IBM-Client-Secret";
 
 /// The policies a profile may hold: choices a bank makes where the texts leave them open.
 /// Scenarios name them, profiles hold them, and the reference server's variants say which one
-/// each contradicts.
-pub mod policy {
-    pub const HTTPS_REDIRECT_URIS: &str = "https-redirect-uris";
-    pub const UNKNOWN_CLIENT_404: &str = "unknown-client-404";
-    pub const BERLIN_GROUP_CODES: &str = "berlin-group-codes";
-    pub const BODY_SIZE_LIMIT: &str = "body-size-limit";
-    pub const PSD2_ROLES: &str = "psd2-roles";
-    pub const SECRET_REFRESH: &str = "secret-refresh";
-    pub const SOFTWARE_STATEMENT: &str = "software-statement";
-    pub const REQUEST_OBJECT: &str = "request-object";
-    pub const CLIENT_TOKEN_MANAGEMENT: &str = "client-token-management";
-    pub const OBUK_DCR: &str = "obuk-dcr";
-    pub const CLIENT_SECRET_POST: &str = "client-secret-post";
-    pub const TLS_CLIENT_AUTH: &str = "tls-client-auth";
-    pub const SELF_SIGNED_TLS_CLIENT_AUTH: &str = "self-signed-tls-client-auth";
-    pub const PRIVATE_KEY_JWT: &str = "private-key-jwt";
-    pub const ASSERTION_REPLAY: &str = "assertion-replay";
-    pub const JWKS_URI: &str = "jwks-uri";
-    pub const BERLIN_GROUP_SIGNING: &str = "berlin-group-signing";
-    pub const REVOCATION_CHECK: &str = "revocation-check";
-    pub const REVOCATION_HARD_FAIL: &str = "revocation-hard-fail";
-    pub const NO_STORE: &str = "no-store";
-    pub const JSON_ONLY: &str = "json-only";
+/// each contradicts. One table: the name profiles and scenarios write, and what it means.
+macro_rules! policies {
+    ($( $variant:ident = $name:literal, $doc:literal; )*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Policy {
+            $( #[doc = $doc] $variant, )*
+        }
+
+        impl Policy {
+            /// Every policy, in catalog order.
+            pub const ALL: &'static [Policy] = &[$(Policy::$variant),*];
+
+            /// The name profiles and scenarios write.
+            pub fn name(self) -> &'static str {
+                match self { $(Policy::$variant => $name,)* }
+            }
+
+            /// What holding it means, with the text it comes from.
+            pub fn description(self) -> &'static str {
+                match self { $(Policy::$variant => $doc,)* }
+            }
+        }
+    };
+}
+
+policies! {
+    HttpsRedirectUris = "https-redirect-uris", "redirect URIs must use https (RFC 6749 §3.1.2.1 says SHOULD; PSD2 banks require it)";
+    UnknownClient404 = "unknown-client-404", "an unknown or another TPP's client is a 404 (SMBC's choice; RFC 7592 §2.1 says 401 where a registration access token is used)";
+    BerlinGroupCodes = "berlin-group-codes", "refusals carry Berlin Group tppMessages codes (CERTIFICATE_INVALID, SIGNATURE_INVALID, ...)";
+    BodySizeLimit = "body-size-limit", "bodies over the server's limit (64 KiB for the reference server) are refused with 413";
+    Psd2Roles = "psd2-roles", "only a QWAC with an account-information or payment-initiation role (PSP_AI, PSP_PI) may manage clients";
+    SecretRefresh = "secret-refresh", "the bank's secret refresh replaces the secret: a new one with its expiry, and the old one stops working";
+    SoftwareStatement = "software-statement", "every registration carries a software statement from the ecosystem's directory (RFC 7591 §2.3 makes it optional; Open Banking UK and FAPI ecosystems require it)";
+    RequestObject = "request-object", "registrations and updates are signed request objects (application/jose) carrying the software statement, signed by a key it publishes (Open Banking UK DCR v3.x)";
+    ClientTokenManagement = "client-token-management", "clients are managed with their own client-credentials access token, and only their own (Open Banking UK DCR v3.x; RFC 7592 uses a registration access token)";
+    ClientSecretPost = "client-secret-post", "clients may register client_secret_post and send their secret in the token request's form (RFC 6749 §2.3.1; RFC 7591 §2)";
+    TlsClientAuth = "tls-client-auth", "clients may register tls_client_auth and prove themselves with the certificate whose subject DN they registered (RFC 8705 §2.1; Open Banking UK, FAPI)";
+    SelfSignedTlsClientAuth = "self-signed-tls-client-auth", "clients may register self_signed_tls_client_auth and prove themselves with a certificate whose key is in their registered JWKS (RFC 8705 §2.2)";
+    PrivateKeyJwt = "private-key-jwt", "clients may register private_key_jwt and prove themselves with a JWT signed by a key of their registered JWKS (RFC 7523 §2.2; Open Banking UK, FAPI)";
+    JwksUri = "jwks-uri", "the server reads a private_key_jwt client's keys from its registered jwks_uri (RFC 7591 §2), here the harness's key store on this host (`{{keystore}}`)";
+    AssertionReplay = "assertion-replay", "a client assertion's jti is accepted once (RFC 7523 §3 leaves it to the server: it MAY refuse a replay)";
+    BerlinGroupSigning = "berlin-group-signing", "requests are signed as the Berlin Group NextGenPSD2 guide has it: a UUID X-Request-ID, signed; GET signed too; PSU-ID and TPP-Redirect-URI signed when present; a SHA-512 Digest as good as a SHA-256 one";
+    RevocationCheck = "revocation-check", "the server asks the QTSP whether a QWAC or QSEAL is revoked (its OCSP responder or CRL) and refuses a revoked one (RFC 5280 §6.3; the test QTSP's services run on this host)";
+    RevocationHardFail = "revocation-hard-fail", "a certificate whose status cannot be had (unknown to the responder, the responder down) is refused, not let through (no text requires it: a soft-failing server is legal)";
+    NoStore = "no-store", "an answer carrying a client secret or registration access token says Cache-Control: no-store (RFC 6749 §5.1 MUST for the token endpoint's; RFC 7591 and 7592 show it only in non-normative examples)";
+    JsonOnly = "json-only", "a registration or update in another media type than application/json is refused (RFC 7591 §3 says the endpoint MUST accept JSON; no text requires refusing others)";
+    ObukDcr = "obuk-dcr", "Open Banking UK DCR v3.x rules beyond RFC 7591: the registration endpoint in the OpenID discovery document, response_types code or code id_token, token_endpoint_auth_signing_alg PS256 or ES256 (as its conformance suite checks)";
+}
+
+impl Policy {
+    /// The policy of this name.
+    pub fn named(name: &str) -> Option<Policy> {
+        Policy::ALL.iter().copied().find(|p| p.name() == name)
+    }
+}
+
+impl std::fmt::Display for Policy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for Policy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Policy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Policy::named(&name).ok_or_else(|| serde::de::Error::custom(format!("unknown policy `{name}`")))
+    }
+}
+
+impl schemars::JsonSchema for Policy {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Policy".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = Policy::ALL.iter().map(|p| p.name()).collect();
+        schemars::json_schema!({ "type": "string", "enum": names })
+    }
 }
 
 /// Which kind of DCR server to be.

@@ -187,12 +187,12 @@ pub async fn prepare(
             // A variant is what a target without the policy forbidding it may do.
             for variant in &embedded_as.variants {
                 if let Some(policy) = variant.forbidden_by() {
-                    profile.policies.remove(policy);
+                    profile.policies.remove(&policy);
                 }
             }
             // The embedded server asks the test QTSP about certificates where the profile says
             // a server must: its services run on this host for as long as the server does.
-            let revocation = match profile.holds(crate::protocol::policy::REVOCATION_CHECK) {
+            let revocation = match profile.holds(crate::protocol::Policy::RevocationCheck) {
                 true => {
                     let services = crate::qtsp::start(pki.clone()).await.map_err(Error::Qtsp)?;
                     let config = services.revocation_config(false);
@@ -229,7 +229,7 @@ pub async fn prepare(
     };
     let transport = Transport::new(&pki, config).map_err(|e| Error::input("server trust", e))?;
     let foreign = embedded.is_none();
-    let keystore = match profile.holds(crate::protocol::policy::JWKS_URI) {
+    let keystore = match profile.holds(crate::protocol::Policy::JwksUri) {
         true => Some(crate::keystore::start(&pki).await.map_err(Error::Keystore)?),
         false => None,
     };

@@ -50,8 +50,7 @@ pub fn filter_of(select: &SelectArgs) -> Result<dcr_harness::scenario::Filter, E
 /// The directories of the project a command works in (see `project`).
 pub fn layout_of(root: Option<&Path>) -> Result<dcr_harness::suite::Layout, Error> {
     let cwd = std::env::current_dir().map_err(|e| Error::input("the working directory", e))?;
-    let project = dcr_harness::project::Project::find_here(root, &cwd)
-        .map_err(|e| Error::input("project", e))?;
+    let project = dcr_harness::project::Project::find_here(root, &cwd).map_err(|e| Error::input("project", e))?;
     Ok(project.layout())
 }
 

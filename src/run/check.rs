@@ -45,7 +45,7 @@ pub fn check(
     let berlin_group = |code: &String| code.chars().all(|c| c.is_ascii_uppercase() || c == '_');
     let codes = expect.code.as_ref().filter(|codes| {
         // Berlin Group codes are a bank's choice; OAuth's (RFC 6749, 7591, 7750) are the spec's.
-        !codes.to_vec().iter().any(berlin_group) || profile.holds(crate::protocol::policy::BERLIN_GROUP_CODES)
+        !codes.to_vec().iter().any(berlin_group) || profile.holds(crate::protocol::Policy::BerlinGroupCodes)
     });
     if let Some(codes) = codes {
         let allowed = codes.to_vec();

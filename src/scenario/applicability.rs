@@ -52,7 +52,7 @@ impl Profile {
         if let Some(why) = scenario.tags.iter().find_map(|t| self.tag_excludes(t)) {
             return Some(why);
         }
-        if let Some(policy) = scenario.policy.as_ref().filter(|p| !self.policies.contains_key(*p)) {
+        if let Some(policy) = scenario.policy.as_ref().filter(|p| !p.known().is_some_and(|p| self.holds(p))) {
             return Some(format!("the profile does not hold policy `{policy}`"));
         }
         let dialect = &self.signature.dialect;

@@ -11,6 +11,7 @@ pub mod template;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+pub use crate::protocol::Policy;
 pub use model::*;
 pub use profile::Profile;
 
@@ -304,13 +305,13 @@ fn predicate_problem(predicate: &Predicate) -> Option<String> {
 /// A policy named where the severity is not `policy`, missing where it is, or unknown.
 fn policy_problem(s: &Scenario) -> Option<String> {
     let at = format!("{}:{}:1: scenario `{}`", s.file.display(), s.line, s.id);
-    let known = || POLICIES.iter().map(|(name, _)| *name);
+    let known = || Policy::ALL.iter().map(|p| p.name());
     match (s.severity, &s.policy) {
         (Severity::Policy, None) => Some(format!(
             "{at}: `severity: policy` needs `policy:` naming one of: {}",
             known().collect::<Vec<_>>().join(", ")
         )),
-        (Severity::Policy, Some(p)) if !known().any(|k| k == p) => {
+        (Severity::Policy, Some(PolicyRef::Unknown(p))) => {
             Some(format!("{at}: unknown policy `{p}`{}", did_you_mean(p, known())))
         }
         (Severity::Policy, Some(_)) => None,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::{CertCheck, ServerProfile, CLIENT_ID_HEADER, CLIENT_SECRET_HEADER};
+use crate::protocol::{CertCheck, Policy, ServerProfile, CLIENT_ID_HEADER, CLIENT_SECRET_HEADER};
 use crate::signature::Dialect;
 
 use super::Who;
@@ -52,10 +52,10 @@ pub struct Profile {
     /// Which statuses count for each kind of rejection a scenario may expect.
     #[serde(default = "default_rejections")]
     pub rejections: BTreeMap<String, Rejection>,
-    /// The policies this target holds, each at MUST or SHOULD (see `POLICIES`); scenarios of
+    /// The policies this target holds, each at MUST or SHOULD (see `protocol::Policy`); scenarios of
     /// other policies do not apply.
     #[serde(default, deserialize_with = "known_policies")]
-    pub policies: BTreeMap<String, PolicyLevel>,
+    pub policies: BTreeMap<Policy, PolicyLevel>,
     /// Scenarios with any of these tags do not apply to this target.
     #[serde(default)]
     pub exclude_tags: Vec<String>,
@@ -382,19 +382,22 @@ pub enum ProfileError {
     Unknown { why: String },
 }
 
-/// The `policies:` map, every name one of `POLICIES` (a misspelt policy would silently hold
+/// The `policies:` map, every name one of `Policy::ALL` (a misspelt policy would silently hold
 /// nothing).
-fn known_policies<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<String, PolicyLevel>, D::Error> {
+fn known_policies<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<Policy, PolicyLevel>, D::Error> {
     let policies = BTreeMap::<String, PolicyLevel>::deserialize(d)?;
-    let known = || super::POLICIES.iter().map(|(name, _)| *name);
-    match policies.keys().find(|name| !known().any(|k| k == name.as_str())) {
-        Some(unknown) => Err(serde::de::Error::custom(format!(
-            "unknown policy `{unknown}`{}; known: {}",
-            super::did_you_mean(unknown, known()),
-            known().collect::<Vec<_>>().join(", ")
-        ))),
-        None => Ok(policies),
-    }
+    let known = || Policy::ALL.iter().map(|p| p.name());
+    policies
+        .into_iter()
+        .map(|(name, level)| match Policy::named(&name) {
+            Some(policy) => Ok((policy, level)),
+            None => Err(serde::de::Error::custom(format!(
+                "unknown policy `{name}`{}; known: {}",
+                super::did_you_mean(&name, known()),
+                known().collect::<Vec<_>>().join(", ")
+            ))),
+        })
+        .collect()
 }
 
 /// What the harness accepts from a target, each bounded.
@@ -467,7 +470,7 @@ impl Profile {
 
     /// The level a scenario counts at against this target: a policy's is the profile's.
     pub fn severity_of(&self, scenario: &super::Scenario) -> super::Severity {
-        match (scenario.severity, scenario.policy.as_ref().and_then(|p| self.policies.get(p))) {
+        match (scenario.severity, scenario.policy.as_ref().and_then(|p| self.policies.get(&p.known()?))) {
             (super::Severity::Policy, Some(PolicyLevel::Should)) => super::Severity::Should,
             (super::Severity::Policy, _) => super::Severity::Must,
             (other, _) => other,
@@ -475,8 +478,8 @@ impl Profile {
     }
 
     /// Whether the profile holds `policy` (at any level).
-    pub fn holds(&self, policy: &str) -> bool {
-        self.policies.contains_key(policy)
+    pub fn holds(&self, policy: Policy) -> bool {
+        self.policies.contains_key(&policy)
     }
 }
 

@@ -5,7 +5,7 @@
 
 use super::catalog::named_catalog;
 use super::Flaw;
-use crate::protocol::policy;
+use crate::protocol::Policy;
 
 named_catalog!(Variant, UnknownVariant, "variant", "--list-variants", {
     OpaqueClientUri = "opaque-client-uri", "(plain profile) registration_client_uri names another host for the same server (localhost) and carries a query the server requires (RFC 7592 §3: the client uses it as given)";
@@ -41,12 +41,12 @@ impl Variant {
 
     /// The policy a profile holds that forbids this behaviour: a run with the variant turns it
     /// off, since the variant is what a target without that policy may do.
-    pub fn forbidden_by(self) -> Option<&'static str> {
+    pub fn forbidden_by(self) -> Option<Policy> {
         match self {
-            Variant::UnknownClient401 => Some(policy::UNKNOWN_CLIENT_404),
-            Variant::HttpRedirectsAccepted => Some(policy::HTTPS_REDIRECT_URIS),
-            Variant::AssertionReplayAllowed => Some(policy::ASSERTION_REPLAY),
-            Variant::RevocationSoftFail => Some(policy::REVOCATION_HARD_FAIL),
+            Variant::UnknownClient401 => Some(Policy::UnknownClient404),
+            Variant::HttpRedirectsAccepted => Some(Policy::HttpsRedirectUris),
+            Variant::AssertionReplayAllowed => Some(Policy::AssertionReplay),
+            Variant::RevocationSoftFail => Some(Policy::RevocationHardFail),
             _ => None,
         }
     }

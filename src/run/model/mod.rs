@@ -197,7 +197,7 @@ impl ScenarioResult {
             location: format!("{}:{}", file.display(), s.line),
             area: s.area,
             severity: s.severity,
-            policy: s.policy.clone(),
+            policy: s.policy.as_ref().map(ToString::to_string),
             source: s.source.clone(),
             tags: s.tags.clone(),
             verdict: Verdict::Skipped,

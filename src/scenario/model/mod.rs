@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::protocol::policy;
+use crate::protocol::Policy;
 use crate::signature::Mutation;
 
 mod expect;
@@ -147,31 +147,46 @@ impl Scenario {
     }
 }
 
-/// The policies scenarios may name: choices a bank or profile makes where the texts leave them
-/// open. A profile holds each at MUST or SHOULD, or not at all.
-pub const POLICIES: &[(&str, &str)] = &[
-    (policy::HTTPS_REDIRECT_URIS, "redirect URIs must use https (RFC 6749 §3.1.2.1 says SHOULD; PSD2 banks require it)"),
-    (policy::UNKNOWN_CLIENT_404, "an unknown or another TPP's client is a 404 (SMBC's choice; RFC 7592 §2.1 says 401 where a registration access token is used)"),
-    (policy::BERLIN_GROUP_CODES, "refusals carry Berlin Group tppMessages codes (CERTIFICATE_INVALID, SIGNATURE_INVALID, ...)"),
-    (policy::BODY_SIZE_LIMIT, "bodies over the server's limit (64 KiB for the reference server) are refused with 413"),
-    (policy::PSD2_ROLES, "only a QWAC with an account-information or payment-initiation role (PSP_AI, PSP_PI) may manage clients"),
-    (policy::SECRET_REFRESH, "the bank's secret refresh replaces the secret: a new one with its expiry, and the old one stops working"),
-    (policy::SOFTWARE_STATEMENT, "every registration carries a software statement from the ecosystem's directory (RFC 7591 §2.3 makes it optional; Open Banking UK and FAPI ecosystems require it)"),
-    (policy::REQUEST_OBJECT, "registrations and updates are signed request objects (application/jose) carrying the software statement, signed by a key it publishes (Open Banking UK DCR v3.x)"),
-    (policy::CLIENT_TOKEN_MANAGEMENT, "clients are managed with their own client-credentials access token, and only their own (Open Banking UK DCR v3.x; RFC 7592 uses a registration access token)"),
-    (policy::CLIENT_SECRET_POST, "clients may register client_secret_post and send their secret in the token request's form (RFC 6749 §2.3.1; RFC 7591 §2)"),
-    (policy::TLS_CLIENT_AUTH, "clients may register tls_client_auth and prove themselves with the certificate whose subject DN they registered (RFC 8705 §2.1; Open Banking UK, FAPI)"),
-    (policy::SELF_SIGNED_TLS_CLIENT_AUTH, "clients may register self_signed_tls_client_auth and prove themselves with a certificate whose key is in their registered JWKS (RFC 8705 §2.2)"),
-    (policy::PRIVATE_KEY_JWT, "clients may register private_key_jwt and prove themselves with a JWT signed by a key of their registered JWKS (RFC 7523 §2.2; Open Banking UK, FAPI)"),
-    (policy::JWKS_URI, "the server reads a private_key_jwt client's keys from its registered jwks_uri (RFC 7591 §2), here the harness's key store on this host (`{{keystore}}`)"),
-    (policy::ASSERTION_REPLAY, "a client assertion's jti is accepted once (RFC 7523 §3 leaves it to the server: it MAY refuse a replay)"),
-    (policy::BERLIN_GROUP_SIGNING, "requests are signed as the Berlin Group NextGenPSD2 guide has it: a UUID X-Request-ID, signed; GET signed too; PSU-ID and TPP-Redirect-URI signed when present; a SHA-512 Digest as good as a SHA-256 one"),
-    (policy::REVOCATION_CHECK, "the server asks the QTSP whether a QWAC or QSEAL is revoked (its OCSP responder or CRL) and refuses a revoked one (RFC 5280 §6.3; the test QTSP's services run on this host)"),
-    (policy::REVOCATION_HARD_FAIL, "a certificate whose status cannot be had (unknown to the responder, the responder down) is refused, not let through (no text requires it: a soft-failing server is legal)"),
-    (policy::NO_STORE, "an answer carrying a client secret or registration access token says Cache-Control: no-store (RFC 6749 §5.1 MUST for the token endpoint's; RFC 7591 and 7592 show it only in non-normative examples)"),
-    (policy::JSON_ONLY, "a registration or update in another media type than application/json is refused (RFC 7591 §3 says the endpoint MUST accept JSON; no text requires refusing others)"),
-    (policy::OBUK_DCR, "Open Banking UK DCR v3.x rules beyond RFC 7591: the registration endpoint in the OpenID discovery document, response_types code or code id_token, token_endpoint_auth_signing_alg PS256 or ES256 (as its conformance suite checks)"),
-];
+/// The policy a scenario names: one of the catalog's ([`Policy`]), or a name the loader
+/// reports as unknown (with every other problem of the file, rather than stopping at it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(from = "String", into = "String")]
+#[schemars(with = "Policy")]
+pub enum PolicyRef {
+    Known(Policy),
+    Unknown(String),
+}
+
+impl PolicyRef {
+    /// The catalog's policy, if the name is one.
+    pub fn known(&self) -> Option<Policy> {
+        match self {
+            PolicyRef::Known(policy) => Some(*policy),
+            PolicyRef::Unknown(_) => None,
+        }
+    }
+}
+
+impl From<String> for PolicyRef {
+    fn from(name: String) -> Self {
+        Policy::named(&name).map_or(PolicyRef::Unknown(name), PolicyRef::Known)
+    }
+}
+
+impl From<PolicyRef> for String {
+    fn from(policy: PolicyRef) -> Self {
+        policy.to_string()
+    }
+}
+
+impl std::fmt::Display for PolicyRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PolicyRef::Known(policy) => f.write_str(policy.name()),
+            PolicyRef::Unknown(name) => f.write_str(name),
+        }
+    }
+}
 
 /// The most copies a `concurrent:` step sends at once.
 pub const MAX_CONCURRENT: u64 = 64;
@@ -188,9 +203,9 @@ pub struct Scenario {
     #[serde(default)]
     pub tags: Vec<String>,
     pub severity: Severity,
-    /// With `severity: policy`: which policy (see `POLICIES`).
+    /// With `severity: policy`: which policy (see `protocol::Policy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<String>,
+    pub policy: Option<PolicyRef>,
     /// The clause it comes from, quoting its normative words briefly:
     /// `RFC 7592 §2.2: "... MUST replace, not augment, ..."`. A MUST scenario quotes a MUST,
     /// REQUIRED or SHALL (a bank's text: its "must" or "require").
