@@ -142,7 +142,7 @@ fn fixed_run() -> RunResult {
         transport_error: None,
         mutations: mutation.map(|m| vec![m.to_string()]).unwrap_or_default(),
         checks: vec![CheckOutcome::new(
-            "status",
+            dcr_harness::run::model::Check::Status,
             passed,
             "signature rejection: 400 or 401",
             if passed { "401" } else { "201" },

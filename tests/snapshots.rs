@@ -43,7 +43,7 @@ fn snapshot_check(result: &RunResult) -> dcr_harness::run::check::CheckOutcome {
     result.scenarios[0].steps[0]
         .checks
         .iter()
-        .find(|c| c.check.starts_with("snapshot"))
+        .find(|c| matches!(c.check, dcr_harness::run::model::Check::Snapshot(_)))
         .cloned()
         .expect("a snapshot check")
 }

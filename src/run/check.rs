@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::run::model::redact::{self, redacted_tag};
-pub use crate::run::model::CheckOutcome;
+use crate::run::model::redact::redacted_tag;
+pub use crate::run::model::{Check, CheckOutcome};
 use crate::scenario::template::{render, render_value};
 use crate::scenario::{Expect, JsonType, Predicate, Profile, Test};
 use crate::transport::{Response, TransportError};
@@ -52,7 +52,7 @@ pub fn check(
         let got = error_code(response);
         let passed = got.as_ref().is_some_and(|c| allowed.contains(c));
         out.push(CheckOutcome::new(
-            "error code",
+            Check::ErrorCode,
             passed,
             allowed.join(" or "),
             got.unwrap_or_else(|| "no error code".into()),
@@ -62,19 +62,19 @@ pub fn check(
         match response.json() {
             Some(body) => {
                 for (path, predicate) in &expect.json {
-                    out.push(check_predicate(&format!("json {path}"), lookup(&body, path), predicate, vars));
+                    out.push(check_predicate(Check::Json(path.clone()), lookup(&body, path), predicate, vars));
                 }
             }
             // Nothing can be said of a field of an answer that cannot be read, not even that
             // it is absent: every JSON check fails, saying why.
             None => out.extend(expect.json.keys().map(|path| {
-                CheckOutcome::new(format!("json {path}"), false, "a JSON answer to look in", unreadable(response))
+                CheckOutcome::new(Check::Json(path.clone()), false, "a JSON answer to look in", unreadable(response))
             })),
         }
     }
     for (name, predicate) in &expect.headers {
         let value = response.header(name).map(|v| Value::String(v.to_string()));
-        out.push(check_predicate(&format!("header {name}"), value.as_ref(), predicate, vars));
+        out.push(check_predicate(Check::Header(name.clone()), value.as_ref(), predicate, vars));
     }
     out
 }
@@ -87,7 +87,7 @@ pub fn check(
 fn substituted(path: &str, sent: Option<&Value>, response: &Response) -> CheckOutcome {
     let asked = sent.and_then(|body| lookup(body, path));
     let show = |v: Option<&Value>| v.map(Value::to_string).unwrap_or_else(|| "absent".into());
-    let name = format!("refused, or json {path} substituted");
+    let name = Check::RefusedOrSubstituted(path.to_string());
     let expected = format!("a refusal, or a registered value other than the {} sent", show(asked));
     let Some(body) = response.json().filter(Value::is_object) else {
         return CheckOutcome::new(name, false, expected, format!("{}: {}", response.status, unreadable(response)));
@@ -126,16 +126,18 @@ fn check_status(expect: &Expect, observed: &Observed<'_>, profile: &Profile) -> 
         // A rejection the handshake could give is one of the certificate: from a server that
         // never asked for a certificate, it is no judgement of one at all.
         Observed::Answer(r) if handshake && r.certificate_requested == Some(false) => CheckOutcome::new(
-            "status",
+            Check::Status,
             false,
             expected,
             format!("{}, from a server that never asked for a client certificate", r.status),
         ),
-        Observed::Answer(r) => CheckOutcome::new("status", allowed.contains(&r.status), expected, r.status.to_string()),
-        Observed::Failed(TransportError::TlsRefused { cause, .. }) => {
-            CheckOutcome::new("status", handshake, expected, format!("TLS handshake refused ({cause})"))
+        Observed::Answer(r) => {
+            CheckOutcome::new(Check::Status, allowed.contains(&r.status), expected, r.status.to_string())
         }
-        Observed::Failed(other) => CheckOutcome::new("status", false, expected, format!("no answer: {other}")),
+        Observed::Failed(TransportError::TlsRefused { cause, .. }) => {
+            CheckOutcome::new(Check::Status, handshake, expected, format!("TLS handshake refused ({cause})"))
+        }
+        Observed::Failed(other) => CheckOutcome::new(Check::Status, false, expected, format!("no answer: {other}")),
     }
 }
 
@@ -148,16 +150,16 @@ fn check_created(observed: &Observed<'_>, alternatives: &[u16]) -> CheckOutcome 
     }
     match observed {
         Observed::Answer(r) if alternatives.contains(&r.status) => {
-            CheckOutcome::new("status", true, expected, r.status.to_string())
+            CheckOutcome::new(Check::Status, true, expected, r.status.to_string())
         }
         Observed::Answer(r) => {
             let names_client = || {
                 r.json().is_some_and(|j| j.get("client_id").and_then(Value::as_str).is_some_and(|id| !id.is_empty()))
             };
             let passed = r.status == 201 || ((200..300).contains(&r.status) && names_client());
-            CheckOutcome::new("status", passed, expected, r.status.to_string())
+            CheckOutcome::new(Check::Status, passed, expected, r.status.to_string())
         }
-        Observed::Failed(e) => CheckOutcome::new("status", false, expected, format!("no answer: {e}")),
+        Observed::Failed(e) => CheckOutcome::new(Check::Status, false, expected, format!("no answer: {e}")),
     }
 }
 
@@ -174,7 +176,7 @@ fn describe_rejection(kind: &str, status: &[u16], handshake: bool) -> String {
 }
 
 fn check_predicate(
-    name: &str,
+    name: Check,
     value: Option<&Value>,
     predicate: &Predicate,
     vars: &BTreeMap<String, String>,
@@ -187,7 +189,7 @@ fn check_predicate(
         },
         Predicate::Test(test) => evaluate(test, value, vars),
     };
-    if names_a_secret(name) {
+    if name.names_a_secret() {
         // The outcome is kept in reports: say whether it held, never what the secret is.
         let shown = |text: &str| if text == "absent" { text.to_string() } else { redacted_tag(text) };
         return CheckOutcome::new(name, passed, shown(&expected), shown(&got));
@@ -196,14 +198,6 @@ fn check_predicate(
 }
 
 /// Whether a check (`json $.client_secret`, `header authorization`) is about a secret.
-fn names_a_secret(check: &str) -> bool {
-    match check.split_once(' ') {
-        Some(("json", path)) => path.rsplit(['.', '[']).next().is_some_and(redact::is_secret_field),
-        Some(("header", name)) => redact::is_secret_header(name),
-        _ => false,
-    }
-}
-
 fn evaluate(test: &Test, value: Option<&Value>, vars: &BTreeMap<String, String>) -> (bool, String) {
     let rendered = |v: &Value| render_value(v, vars).unwrap_or_else(|e| Value::String(e.to_string()));
     match test {
@@ -295,7 +289,10 @@ mod tests {
         assert!(!evaluate(&Test::OneOf(vec![json!(null), json!(["code"])]), Some(&json!(["token"])), &vars).0);
         assert!(!evaluate(&Test::Type(JsonType::Number), Some(&v), &vars).0);
         assert!(!evaluate(&Test::AtLeast(1.0), Some(&json!(0)), &vars).0);
-        assert!(!check_predicate("x", Some(&json!("b")), &Predicate::Equals(json!("{{x}}")), &vars).passed);
+        assert!(
+            !check_predicate(Check::Json("x".into()), Some(&json!("b")), &Predicate::Equals(json!("{{x}}")), &vars)
+                .passed
+        );
     }
 
     #[test]
@@ -374,7 +371,7 @@ mod tests {
         };
         let profile: Profile = serde_norway::from_str("name: p\n").expect("profile");
         let outcomes = check(&expect, &Observed::Answer(&response), None, &profile, &BTreeMap::new());
-        let json: Vec<&CheckOutcome> = outcomes.iter().filter(|c| c.check.starts_with("json")).collect();
+        let json: Vec<&CheckOutcome> = outcomes.iter().filter(|c| matches!(c.check, Check::Json(_))).collect();
         assert_eq!(json.len(), 2);
         for outcome in json {
             assert!(!outcome.passed && outcome.got.contains("cut at the harness's limit"), "{outcome:?}");
@@ -383,18 +380,21 @@ mod tests {
 
     #[test]
     fn checks_about_secrets_are_known() {
+        let json = |path: &str| Check::Json(path.into());
+        let header = |name: &str| Check::Header(name.into());
         let cases = [
-            ("json $.client_secret", true),
-            ("json $.nested.registration_access_token", true),
-            ("json $.client_id", false),
-            ("json $.client_secret_expires_at", false),
-            ("header Authorization", true),
-            ("header X-IBM-Client-Secret", true),
-            ("header content-type", false),
-            ("status", false),
+            (json("$.client_secret"), true),
+            (json("$.nested.registration_access_token"), true),
+            (json("$.client_id"), false),
+            (json("$.client_secret_expires_at"), false),
+            (header("Authorization"), true),
+            (header("X-IBM-Client-Secret"), true),
+            (header("content-type"), false),
+            (Check::Status, false),
+            (Check::Capture("client_secret".into()), false),
         ];
         for (check, secret) in cases {
-            assert_eq!(names_a_secret(check), secret, "{check}");
+            assert_eq!(check.names_a_secret(), secret, "{check}");
         }
     }
 }

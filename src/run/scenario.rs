@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 use futures_util::FutureExt;
 
 use super::model::{
-    redact, CheckOutcome, ErrorKind, RecordedRequest, ScenarioError, ScenarioResult, StepResult, Verdict,
+    redact, Check, CheckOutcome, ErrorKind, RecordedRequest, ScenarioError, ScenarioResult, StepResult, Verdict,
 };
 use super::options::RunOptions;
 use super::plan::{PlanError, Planned};
@@ -227,7 +227,7 @@ async fn run_step(
         };
         match result {
             Ok(r) if rotated && r.status == 401 => checks.push(CheckOutcome::new(
-                "status",
+                Check::Status,
                 true,
                 "the step's answer, or a 401 for a copy that raced a token rotation",
                 "401: a racing copy's answer issued a new registration access token (RFC 7592 §2.2)",
@@ -258,7 +258,7 @@ async fn run_step(
             true => format!("{} {}", after.0, after.1),
             false => what_changed(&before, &after),
         };
-        checks.push(CheckOutcome::new(format!("client `{client}` unchanged"), unchanged, "as before the step", got));
+        checks.push(CheckOutcome::new(Check::Unchanged(client.to_string()), unchanged, "as before the step", got));
     }
     if let (true, Some(snapshots), Some(Ok(response))) = (step.snapshot, &options.snapshots, sent.first()) {
         checks.push(snapshot(session, scenario, snapshots, index, response));

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::model::{CheckOutcome, CleanupResult};
+use super::model::{Check, CheckOutcome, CleanupResult};
 use super::plan::{self, Client, PlanEnv, PlanError, Planned, SessionView, Vars};
 use super::target::Target;
 use crate::scenario::template::{builtin, client_field, client_var};
@@ -291,7 +291,7 @@ impl Session {
                     }
                 } else {
                     out.push(CheckOutcome::new(
-                        "no client created",
+                        Check::NoClientCreated,
                         false,
                         "no client",
                         format!("client {} was created", created.id),
@@ -305,7 +305,7 @@ impl Session {
                 self.target.ledger.registered(entry.clone());
                 self.unidentified.push(entry.label());
                 if !(lesson.op == Operation::Register && lesson.creation_expected) {
-                    out.push(CheckOutcome::new("no client created", false, "no client", why));
+                    out.push(CheckOutcome::new(Check::NoClientCreated, false, "no client", why));
                 }
             }
             None => {}
@@ -338,9 +338,12 @@ impl Session {
                 Some(other) => {
                     self.vars.insert(var.clone(), other.to_string());
                 }
-                None => {
-                    out.push(CheckOutcome::new(format!("capture {var}"), false, format!("a value at {path}"), "absent"))
-                }
+                None => out.push(CheckOutcome::new(
+                    Check::Capture(var.to_string()),
+                    false,
+                    format!("a value at {path}"),
+                    "absent",
+                )),
             }
         }
         out

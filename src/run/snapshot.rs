@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::run::model::redact::is_secret_field;
-use crate::run::model::CheckOutcome;
+use crate::run::model::{Check, CheckOutcome};
 use crate::scenario::profile::SnapshotRules;
 use crate::transport::Response;
 
@@ -134,7 +134,7 @@ pub fn check(
         }
         std::fs::write(to, &file).map_err(|e| format!("{}: {e}", to.display()))
     };
-    let name = format!("snapshot {}", path.display());
+    let name = Check::Snapshot(path.display().to_string());
     if options.update {
         let _ = std::fs::remove_file(&pending);
         return match write(&path) {

@@ -35,18 +35,77 @@ impl Outcome {
     }
 }
 
+/// What a check looked at. Reports show it as a label (`status`, `json $.client_id`, ...);
+/// code asks the variant, never the label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(into = "String")]
+#[schemars(with = "String")]
+pub enum Check {
+    /// The status (or the kind of rejection, or a refused handshake).
+    Status,
+    /// The error code of a refusal.
+    ErrorCode,
+    /// A value at a JSON path of the answer.
+    Json(String),
+    /// A header of the answer.
+    Header(String),
+    /// A refusal, or a value of the server's own registered at a JSON path (RFC 7591 §3.2.1).
+    RefusedOrSubstituted(String),
+    /// A client read before and after the step, unchanged.
+    Unchanged(String),
+    /// That no client was registered where none was to be.
+    NoClientCreated,
+    /// A value a later step needs, captured from the answer.
+    Capture(String),
+    /// The answer's snapshot at a path.
+    Snapshot(String),
+}
+
+impl Check {
+    /// Whether the value checked is a secret (reports then say whether it held, not what it is).
+    pub fn names_a_secret(&self) -> bool {
+        match self {
+            Check::Json(path) => path.rsplit(['.', '[']).next().is_some_and(redact::is_secret_field),
+            Check::Header(name) => redact::is_secret_header(name),
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Check::Status => f.write_str("status"),
+            Check::ErrorCode => f.write_str("error code"),
+            Check::Json(path) => write!(f, "json {path}"),
+            Check::Header(name) => write!(f, "header {name}"),
+            Check::RefusedOrSubstituted(path) => write!(f, "refused, or json {path} substituted"),
+            Check::Unchanged(client) => write!(f, "client `{client}` unchanged"),
+            Check::NoClientCreated => f.write_str("no client created"),
+            Check::Capture(var) => write!(f, "capture {var}"),
+            Check::Snapshot(path) => write!(f, "snapshot {path}"),
+        }
+    }
+}
+
+impl From<Check> for String {
+    fn from(check: Check) -> String {
+        check.to_string()
+    }
+}
+
 /// One check and how it went.
 #[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct CheckOutcome {
-    pub check: String,
+    pub check: Check,
     pub passed: bool,
     pub expected: String,
     pub got: String,
 }
 
 impl CheckOutcome {
-    pub fn new(check: impl Into<String>, passed: bool, expected: impl Into<String>, got: impl Into<String>) -> Self {
-        CheckOutcome { check: check.into(), passed, expected: expected.into(), got: got.into() }
+    pub fn new(check: Check, passed: bool, expected: impl Into<String>, got: impl Into<String>) -> Self {
+        CheckOutcome { check, passed, expected: expected.into(), got: got.into() }
     }
 }
 
