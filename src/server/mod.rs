@@ -222,12 +222,21 @@ impl ReplayGuard {
     }
 }
 
-/// Why a signed request was refused: the Berlin Group status, code and text.
+/// Why the server refuses a request, whatever rule it broke: the HTTP status, the code (a
+/// Berlin Group `tppMessages` code, or an RFC 7591 §3.2.2 / RFC 6749 error code) and the text.
+/// Every rule's check answers with one; the handlers turn it into the family's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     pub status: u16,
     pub code: &'static str,
     pub text: String,
+}
+
+impl Refusal {
+    /// A 400 with an OAuth error code, as RFC 7591 §3.2.2 answers a registration.
+    pub fn bad_request(code: &'static str, text: impl Into<String>) -> Refusal {
+        Refusal { status: 400, code, text: text.into() }
+    }
 }
 
 impl SignatureVerifier {

@@ -10,7 +10,7 @@ use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
 
 use super::statement::{self, Admitted, Directory};
-use super::Flaw;
+use super::{Flaw, Refusal};
 use crate::pki::jws::{self, alg_name, published_keys};
 
 /// The media types a request object may be sent as.
@@ -19,11 +19,8 @@ pub const MEDIA_TYPES: &[&str] = &["application/jose", "application/jwt"];
 /// JWT claims about the request object itself, which are no client metadata.
 const TOKEN_CLAIMS: &[&str] = &["iss", "aud", "exp", "nbf", "iat", "jti"];
 
-/// Why a request object was refused: the RFC 7591 §3.2.2 code and a description.
-pub type Refusal = statement::Refusal;
-
 fn refuse(code: &'static str, text: impl Into<String>) -> Refusal {
-    Refusal { code, text: text.into() }
+    Refusal::bad_request(code, text)
 }
 
 const INVALID: &str = "invalid_client_metadata";

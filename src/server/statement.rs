@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::{Map, Value};
 
-use super::Flaw;
+use super::{Flaw, Refusal};
 use crate::pki::jws::{self, alg_name, published_keys};
 use crate::pki::Pki;
 
@@ -39,15 +39,8 @@ impl Directory {
     }
 }
 
-/// Why a statement was refused: the RFC 7591 §3.2.2 code and a description.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Refusal {
-    pub code: &'static str,
-    pub text: String,
-}
-
 fn refuse(code: &'static str, text: impl Into<String>) -> Refusal {
-    Refusal { code, text: text.into() }
+    Refusal::bad_request(code, text)
 }
 
 /// A statement the server accepted: as sent, and its claims.

@@ -153,7 +153,7 @@ pub(super) fn requested_metadata(
 
 /// A refused statement or request object: 400 with its code, which the variant may read as
 /// unapproved.
-pub(super) fn statement_answer(state: &State, refusal: crate::server::statement::Refusal) -> Answer {
+pub(super) fn statement_answer(state: &State, refusal: Refusal) -> Answer {
     let code = match state.config.varies(Variant::StatementRefusalsUnapproved) {
         true if refusal.code == crate::server::statement::INVALID => crate::server::statement::UNAPPROVED,
         _ => refusal.code,
