@@ -14,6 +14,7 @@
 //! rooms under them (`assets`, `diagnostic`, `keystore`, `loopback`) are the crate's own.
 
 pub(crate) mod assets;
+pub(crate) mod catalog;
 pub mod crypto;
 pub mod curl;
 pub(crate) mod diagnostic;

@@ -10,34 +10,10 @@ use serde::{Deserialize, Serialize};
 pub const CLIENT_ID_HEADER: &str = "X-IBM-Client-Id";
 pub const CLIENT_SECRET_HEADER: &str = "X-IBM-Client-Secret";
 
-/// The policies a profile may hold: choices a bank makes where the texts leave them open.
-/// Scenarios name them, profiles hold them, and the reference server's variants say which one
-/// each contradicts. One table: the name profiles and scenarios write, and what it means.
-macro_rules! policies {
-    ($( $variant:ident = $name:literal, $doc:literal; )*) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum Policy {
-            $( #[doc = $doc] $variant, )*
-        }
-
-        impl Policy {
-            /// Every policy, in catalog order.
-            pub const ALL: &'static [Policy] = &[$(Policy::$variant),*];
-
-            /// The name profiles and scenarios write.
-            pub fn name(self) -> &'static str {
-                match self { $(Policy::$variant => $name,)* }
-            }
-
-            /// What holding it means, with the text it comes from.
-            pub fn description(self) -> &'static str {
-                match self { $(Policy::$variant => $doc,)* }
-            }
-        }
-    };
-}
-
-policies! {
+// The policies a profile may hold: choices a bank makes where the texts leave them open.
+// Scenarios name them, profiles hold them, and the reference server's variants say which one
+// each contradicts. One table: the name profiles and scenarios write, and what it means.
+crate::catalog::named_catalog!(Policy, UnknownPolicy, "policy", "the book's Target profiles chapter lists them", {
     HttpsRedirectUris = "https-redirect-uris", "redirect URIs must use https (RFC 6749 §3.1.2.1 says SHOULD; PSD2 banks require it)";
     UnknownClient404 = "unknown-client-404", "an unknown or another TPP's client is a 404 (SMBC's choice; RFC 7592 §2.1 says 401 where a registration access token is used)";
     BerlinGroupCodes = "berlin-group-codes", "refusals carry Berlin Group tppMessages codes (CERTIFICATE_INVALID, SIGNATURE_INVALID, ...)";
@@ -59,41 +35,12 @@ policies! {
     NoStore = "no-store", "an answer carrying a client secret or registration access token says Cache-Control: no-store (RFC 6749 §5.1 MUST for the token endpoint's; RFC 7591 and 7592 show it only in non-normative examples)";
     JsonOnly = "json-only", "a registration or update in another media type than application/json is refused (RFC 7591 §3 says the endpoint MUST accept JSON; no text requires refusing others)";
     ObukDcr = "obuk-dcr", "Open Banking UK DCR v3.x rules beyond RFC 7591: the registration endpoint in the OpenID discovery document, response_types code or code id_token, token_endpoint_auth_signing_alg PS256 or ES256 (as its conformance suite checks)";
-}
+});
 
 impl Policy {
     /// The policy of this name.
     pub fn named(name: &str) -> Option<Policy> {
-        Policy::ALL.iter().copied().find(|p| p.name() == name)
-    }
-}
-
-impl std::fmt::Display for Policy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl Serialize for Policy {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
-    }
-}
-
-impl<'de> Deserialize<'de> for Policy {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let name = String::deserialize(d)?;
-        Policy::named(&name).ok_or_else(|| serde::de::Error::custom(format!("unknown policy `{name}`")))
-    }
-}
-
-impl schemars::JsonSchema for Policy {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Policy".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        let names: Vec<&str> = Policy::ALL.iter().map(|p| p.name()).collect();
-        schemars::json_schema!({ "type": "string", "enum": names })
+        name.parse().ok()
     }
 }
 

@@ -55,6 +55,7 @@ pub struct Profile {
     /// The policies this target holds, each at MUST or SHOULD (see `protocol::Policy`); scenarios of
     /// other policies do not apply.
     #[serde(default, deserialize_with = "known_policies")]
+    #[schemars(schema_with = "policies_schema")]
     pub policies: BTreeMap<Policy, PolicyLevel>,
     /// Scenarios with any of these tags do not apply to this target.
     #[serde(default)]
@@ -380,6 +381,14 @@ pub enum ProfileError {
     Yaml(String),
     #[error("unknown profile {why}")]
     Unknown { why: String },
+}
+
+/// The `policies:` map's schema: each policy a key an editor can complete, and no other.
+fn policies_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let level = generator.subschema_for::<PolicyLevel>();
+    let properties: serde_json::Map<String, serde_json::Value> =
+        Policy::ALL.iter().map(|p| (p.name().to_string(), level.clone().to_value())).collect();
+    schemars::json_schema!({ "type": "object", "properties": properties, "additionalProperties": false })
 }
 
 /// The `policies:` map, every name one of `Policy::ALL` (a misspelt policy would silently hold

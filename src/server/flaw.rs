@@ -2,9 +2,9 @@
 //! show that every check it makes is able to fail. (Its variants, behaviours the RFCs allow,
 //! show the opposite: that a check fails only for a real fault.)
 
-use super::catalog::named_catalog;
+use crate::catalog::named_catalog;
 
-named_catalog!(Flaw, UnknownFlaw, "flaw", "--list-flaws", {
+named_catalog!(Flaw, UnknownFlaw, "flaw", "`dcr-harness serve --list-flaws` prints them all", {
     SkipClientCert = "skip-client-cert", "no client certificate is required";
     AcceptUntrustedCa = "accept-untrusted-ca", "a QWAC need not chain to the QTSP";
     AcceptExpiredQwac = "accept-expired-qwac", "a QWAC's validity period is not checked";

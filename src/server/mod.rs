@@ -11,7 +11,6 @@
 //! It owns no key material of its own beyond the server certificate it is handed, and must not
 //! be used by the harness's client side except as a target.
 
-mod catalog;
 mod certs;
 mod client_auth;
 pub mod flaw;

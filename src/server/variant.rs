@@ -3,11 +3,11 @@
 //! variant matrix (tests/variant_matrix.rs) runs the whole suite against each and requires it to
 //! pass and leave no client behind.
 
-use super::catalog::named_catalog;
 use super::Flaw;
+use crate::catalog::named_catalog;
 use crate::protocol::Policy;
 
-named_catalog!(Variant, UnknownVariant, "variant", "--list-variants", {
+named_catalog!(Variant, UnknownVariant, "variant", "`dcr-harness serve --list-variants` prints them all", {
     OpaqueClientUri = "opaque-client-uri", "(plain profile) registration_client_uri names another host for the same server (localhost) and carries a query the server requires (RFC 7592 §3: the client uses it as given)";
     UnknownClient401 = "unknown-client-401", "an unknown (or another TPP's) client is a 401, as RFC 7592 §2.1-2.3 say, not SMBC's 404";
     HttpRedirectsAccepted = "http-redirects-accepted", "plain http redirect URIs are registered (RFC 6749 §3.1.2.1 says SHOULD use TLS)";

@@ -1,11 +1,12 @@
-//! One way to write a catalog of named behaviours of the reference server (its flaws and its
-//! variants): an enum whose every entry has a kebab-case name and a description, listed in
-//! order, parsed from and shown as its name. Data, not code: adding an entry is one line.
+//! One way to write a catalog of named entries (the policies a profile may hold, the reference
+//! server's flaws and variants): an enum whose every entry has a kebab-case name and a
+//! description, listed in order, parsed from and shown as its name. Data, not code: adding an
+//! entry is one line. It imports nothing of the crate.
 
-/// `named_catalog!(Enum, UnknownError, "what", "--list-flag", { Variant = "name", "description"; ... })`
+/// `named_catalog!(Enum, UnknownError, "what", "where the list is", { Variant = "name", "description"; ... })`
 macro_rules! named_catalog {
     ($enum:ident, $unknown:ident, $what:literal, $list:literal, { $( $variant:ident = $name:literal, $doc:literal; )* }) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
         pub enum $enum {
             $( #[doc = $doc] #[serde(rename = $name)] $variant, )*
         }
@@ -25,7 +26,7 @@ macro_rules! named_catalog {
 
         #[doc = concat!("An unknown ", $what, " name.")]
         #[derive(Debug, thiserror::Error)]
-        #[error("unknown {} `{name}`; `dcr-harness serve {}` prints them all", $what, $list)]
+        #[error("unknown {} `{name}`; {}", $what, $list)]
         pub struct $unknown {
             pub name: String,
         }
