@@ -2,7 +2,7 @@
 //! with its chain of causes, each once, and a YAML error as `file:line:col: what is wrong` (PKI
 //! manifest, scenarios, profiles, load profiles). No I/O.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// `file:line:col: message` for a YAML error of `source` (the file's text), without serde's own
 /// trailing "at line X column Y", with a suggestion for a misspelt key or value, then the line
@@ -146,32 +146,53 @@ pub const MAX_YAML_BYTES: u64 = 8 * 1024 * 1024;
 /// The deepest nesting of YAML collections accepted (a scenario needs under ten).
 pub const MAX_YAML_DEPTH: usize = 64;
 
+/// Why a YAML file's text was refused before it was parsed; every message starts with the file
+/// (and, where there is one, `line:col`).
+#[derive(Debug, thiserror::Error)]
+pub enum YamlTextError {
+    /// The reader refused the file (not a regular file, over the limit): its message names it.
+    #[error("{0}")]
+    Refused(#[source] std::io::Error),
+    #[error("{}: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}:{line}:{col}: not UTF-8 text (a YAML file is UTF-8)", .path.display())]
+    NotUtf8 { path: PathBuf, line: usize, col: usize },
+    #[error(
+        "{}:{line}:{col}: nesting deeper than {MAX_YAML_DEPTH} levels; a scenario or profile needs far fewer",
+        .path.display()
+    )]
+    TooDeep { path: PathBuf, line: usize, col: usize },
+    #[error("{}:{line}:1: a second YAML document; a file holds one", .path.display())]
+    SecondDocument { path: PathBuf, line: usize },
+}
+
 /// Reads a YAML file for a loader, refusing what would cost the parser more than the file is
 /// worth: a file over [`MAX_YAML_BYTES`], or nesting deeper than [`MAX_YAML_DEPTH`] (the
 /// parser's own limit is reached only after seconds of work). Errors are `file:line:col`.
-pub fn read_yaml_text(path: &Path) -> Result<String, String> {
-    let bytes = crate::files::read(path, MAX_YAML_BYTES).map_err(|e| match e.kind() {
+pub fn read_yaml_text(path: &Path) -> Result<String, YamlTextError> {
+    let bytes = crate::files::read(path, MAX_YAML_BYTES).map_err(|source| match source.kind() {
         // The reader's refusals name the file already.
-        std::io::ErrorKind::InvalidInput => e.to_string(),
-        _ => format!("{}: {e}", path.display()),
+        std::io::ErrorKind::InvalidInput => YamlTextError::Refused(source),
+        _ => YamlTextError::Read { path: path.to_path_buf(), source },
     })?;
     yaml_text(path, bytes)
 }
 
 /// The checks of [`read_yaml_text`] on bytes already read (`path` names them in messages).
-pub fn yaml_text(path: &Path, bytes: Vec<u8>) -> Result<String, String> {
+pub fn yaml_text(path: &Path, bytes: Vec<u8>) -> Result<String, YamlTextError> {
     let text = String::from_utf8(bytes).map_err(|e| {
         let (line, col) = line_col(&e.as_bytes()[..e.utf8_error().valid_up_to()]);
-        format!("{}:{line}:{col}: not UTF-8 text (a YAML file is UTF-8)", path.display())
+        YamlTextError::NotUtf8 { path: path.to_path_buf(), line, col }
     })?;
     if let Some((line, col)) = too_deep(&text) {
-        return Err(format!(
-            "{}:{line}:{col}: nesting deeper than {MAX_YAML_DEPTH} levels; a scenario or profile needs far fewer",
-            path.display()
-        ));
+        return Err(YamlTextError::TooDeep { path: path.to_path_buf(), line, col });
     }
     if let Some(line) = second_document(&text) {
-        return Err(format!("{}:{line}:1: a second YAML document; a file holds one", path.display()));
+        return Err(YamlTextError::SecondDocument { path: path.to_path_buf(), line });
     }
     Ok(text)
 }

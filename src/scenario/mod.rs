@@ -22,6 +22,24 @@ pub struct LoadError {
     pub problems: Vec<String>,
 }
 
+/// Why one scenario file, or a directory of them, could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("{}: {source}", .dir.display())]
+    Dir {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Text(#[from] crate::diagnostic::YamlTextError),
+    /// What serde found wrong, located: `file:line:col: message`, the line drawn under it.
+    #[error("{0}")]
+    Yaml(String),
+    #[error("{}:1:1: holds no scenarios (a scenario file is a list of them)", .0.display())]
+    Empty(PathBuf),
+}
+
 /// Where `body_file` paths are looked up: the first directory holding the file wins (a
 /// project's own fixtures, then the built-in suite's).
 #[derive(Debug, Clone, Default)]
@@ -83,7 +101,7 @@ pub fn load_dirs(dirs: &[PathBuf]) -> Result<Vec<Scenario>, LoadError> {
                     by_name.insert(file.file_name().unwrap_or_default().to_os_string(), file);
                 }
             }
-            Err(problem) => problems.push(problem),
+            Err(problem) => problems.push(problem.to_string()),
         }
     }
     if !problems.is_empty() {
@@ -92,8 +110,8 @@ pub fn load_dirs(dirs: &[PathBuf]) -> Result<Vec<Scenario>, LoadError> {
     load_files(&by_name.into_values().collect::<Vec<_>>())
 }
 
-fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, FileError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| FileError::Dir { dir: dir.to_path_buf(), source })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
@@ -113,7 +131,7 @@ pub fn load_files(files: &[PathBuf]) -> Result<Vec<Scenario>, LoadError> {
     for file in files {
         match load_file(file) {
             Ok(mut s) => scenarios.append(&mut s),
-            Err(p) => problems.push(p),
+            Err(p) => problems.push(p.to_string()),
         }
     }
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
@@ -130,16 +148,16 @@ pub fn load_files(files: &[PathBuf]) -> Result<Vec<Scenario>, LoadError> {
     }
 }
 
-fn load_file(path: &Path) -> Result<Vec<Scenario>, String> {
+fn load_file(path: &Path) -> Result<Vec<Scenario>, FileError> {
     parse_file(path, &crate::diagnostic::read_yaml_text(path)?)
 }
 
 /// The scenarios of one file's text (`path` names it in messages and in each scenario).
-pub fn parse_file(path: &Path, text: &str) -> Result<Vec<Scenario>, String> {
+pub fn parse_file(path: &Path, text: &str) -> Result<Vec<Scenario>, FileError> {
     let mut scenarios: Vec<Scenario> =
-        serde_norway::from_str(text).map_err(|e| crate::diagnostic::located(path, text, &e))?;
+        serde_norway::from_str(text).map_err(|e| FileError::Yaml(crate::diagnostic::located(path, text, &e)))?;
     if scenarios.is_empty() {
-        return Err(format!("{}:1:1: holds no scenarios (a scenario file is a list of them)", path.display()));
+        return Err(FileError::Empty(path.to_path_buf()));
     }
     let lines = id_lines(text);
     for s in &mut scenarios {

@@ -377,6 +377,9 @@ pub enum PolicyLevel {
 pub enum ProfileError {
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    /// The file's text was refused before it was parsed.
+    #[error(transparent)]
+    Text(#[from] crate::diagnostic::YamlTextError),
     #[error("{0}")]
     Yaml(String),
     #[error("unknown profile {why}")]
@@ -466,7 +469,7 @@ impl Profile {
     pub fn load(name_or_path: &str, dirs: &[PathBuf]) -> Result<Profile, ProfileError> {
         let path = find_named(name_or_path, dirs)
             .map_err(|known| ProfileError::Unknown { why: not_one_of(name_or_path, &known) })?;
-        let text = crate::diagnostic::read_yaml_text(&path).map_err(ProfileError::Yaml)?;
+        let text = crate::diagnostic::read_yaml_text(&path)?;
         let mut profile: Profile = serde_norway::from_str(&text)
             .map_err(|e| ProfileError::Yaml(crate::diagnostic::located(&path, &text, &e)))?;
         profile.file = Some(path);
