@@ -18,7 +18,11 @@ pub enum CaptureError {
     #[error("{0}")]
     Raw(#[from] signature::RawError),
     #[error("not a HAR file: {0}")]
-    Har(String),
+    HarJson(#[source] serde_json::Error),
+    #[error("not a HAR file: no log.entries array (export the request from the browser's network tab as HAR)")]
+    HarEntries,
+    #[error("not a HAR file: url: {0}")]
+    HarUrl(#[source] url::ParseError),
     #[error("the HAR file has {count} entries; pick one with --entry N (0 to {last})", last = count - 1)]
     WhichEntry { count: usize },
     #[error("the HAR file has no entry {0}")]
@@ -60,10 +64,8 @@ fn from_curl_trace(text: &[u8]) -> Result<Message, CaptureError> {
 }
 
 fn from_har(text: &[u8], entry: Option<usize>) -> Result<Message, CaptureError> {
-    let har: serde_json::Value = serde_json::from_slice(text).map_err(|e| CaptureError::Har(e.to_string()))?;
-    let entries = har.pointer("/log/entries").and_then(|e| e.as_array()).ok_or_else(|| {
-        CaptureError::Har("no log.entries array (export the request from the browser's network tab as HAR)".into())
-    })?;
+    let har: serde_json::Value = serde_json::from_slice(text).map_err(CaptureError::HarJson)?;
+    let entries = har.pointer("/log/entries").and_then(|e| e.as_array()).ok_or(CaptureError::HarEntries)?;
     let index = match (entry, entries.len()) {
         (Some(i), _) => i,
         (None, 1) => 0,
@@ -71,8 +73,7 @@ fn from_har(text: &[u8], entry: Option<usize>) -> Result<Message, CaptureError> 
     };
     let request = entries.get(index).and_then(|e| e.get("request")).ok_or(CaptureError::NoEntry(index))?;
     let text_of = |field: &str| request.get(field).and_then(|v| v.as_str());
-    let url =
-        url::Url::parse(text_of("url").unwrap_or_default()).map_err(|e| CaptureError::Har(format!("url: {e}")))?;
+    let url = url::Url::parse(text_of("url").unwrap_or_default()).map_err(CaptureError::HarUrl)?;
     let mut msg = Message::new(text_of("method").unwrap_or("GET"), &signature::request_target(&url), Vec::new());
     msg.set_origin(&url.origin().ascii_serialization());
     for h in request.get("headers").and_then(|h| h.as_array()).into_iter().flatten() {
@@ -243,6 +244,6 @@ mod tests {
         }
         let two = br#"{"log":{"entries":[{"request":{}},{"request":{}}]}}"#;
         assert!(matches!(read_capture(two, None, None), Err(CaptureError::WhichEntry { count: 2 })));
-        assert!(matches!(read_capture(b"{\"log\":{}}", None, None), Err(CaptureError::Har(_))));
+        assert!(matches!(read_capture(b"{\"log\":{}}", None, None), Err(CaptureError::HarEntries)));
     }
 }
