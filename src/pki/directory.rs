@@ -51,6 +51,42 @@ const KEYS: &[(&str, Algorithm, &str, bool)] = &[
     ("unknown-directory", Algorithm::PS256, "unknown-directory.key", false),
 ];
 
+/// Why a part of the test directory (a key, its JWK, a TPP's keys, a statement) could not be
+/// made; the part is named by the caller.
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    /// A new key could not be generated.
+    #[error("{0}")]
+    NewKey(#[source] rcgen::Error),
+    /// A key's file could not be written, or a TPP's key read.
+    #[error("{0}")]
+    KeyFile(#[source] Box<PkiError>),
+    /// The key's PEM is not a key jsonwebtoken can sign with.
+    #[error("{0}")]
+    EncodingKey(#[source] jsonwebtoken::errors::Error),
+    #[error("{0}")]
+    Pem(#[source] rustls_pki_types::pem::Error),
+    #[error("{0}")]
+    PrivateKey(#[source] super::keys::KeyError),
+    #[error(transparent)]
+    Jwk(#[from] JwkError),
+    #[error("no identity {0}")]
+    NoIdentity(&'static str),
+    #[error("no key {0}")]
+    NoKey(&'static str),
+    #[error("{0}")]
+    Sign(#[source] jsonwebtoken::errors::Error),
+}
+
+/// Why a key has no public JWK.
+#[derive(Debug, thiserror::Error)]
+pub enum JwkError {
+    #[error("not an uncompressed P-256 point")]
+    NotUncompressedP256,
+    #[error("{0}")]
+    Rsa(#[source] rsa::pkcs1::Error),
+}
+
 /// The one way a software statement differs from a good one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -183,23 +219,23 @@ pub(super) fn stale(dir: &Path, manifest: &Manifest, now: OffsetDateTime, identi
 
 /// Makes the directory: its keys (kept where they exist), its JWKS and every statement.
 pub(super) fn generate(dir: &Path, manifest: &mut Manifest, now: OffsetDateTime) -> Result<(), PkiError> {
-    let fail = |name: &str, message: String| PkiError::Generate { name: name.to_string(), message };
+    let fail = |name: &str, cause: DirectoryError| PkiError::Directory { name: name.to_string(), cause };
     let mut public_keys = Vec::new();
     let mut encoding = BTreeMap::new();
     for (kid, alg, file, published) in KEYS {
-        let pem = key_pem(dir, file, *alg).map_err(|m| fail(kid, m))?;
+        let pem = key_pem(dir, file, *alg).map_err(|e| fail(kid, e))?;
         let key = match alg {
             Algorithm::ES256 => EncodingKey::from_ec_pem(pem.as_bytes()),
             _ => EncodingKey::from_rsa_pem(pem.as_bytes()),
         }
-        .map_err(|e| fail(kid, e.to_string()))?;
+        .map_err(|e| fail(kid, DirectoryError::EncodingKey(e)))?;
         encoding.insert(*kid, (key, *alg));
         if *published {
             use rustls_pki_types::pem::PemObject;
             let der = rustls_pki_types::PrivateKeyDer::from_pem_slice(pem.as_bytes())
-                .map_err(|e| fail(kid, e.to_string()))?;
-            let private = super::PrivateKey::from_der(der).map_err(|e| fail(kid, e.to_string()))?;
-            public_keys.push(jwk(&private, kid, alg_name(*alg)).map_err(|m| fail(kid, m))?);
+                .map_err(|e| fail(kid, DirectoryError::Pem(e)))?;
+            let private = super::PrivateKey::from_der(der).map_err(|e| fail(kid, DirectoryError::PrivateKey(e)))?;
+            public_keys.push(jwk(&private, kid, alg_name(*alg)).map_err(|e| fail(kid, e.into()))?);
         }
     }
     let jwks = serde_json::to_string_pretty(&json!({ "keys": public_keys })).unwrap_or_default();
@@ -208,7 +244,7 @@ pub(super) fn generate(dir: &Path, manifest: &mut Manifest, now: OffsetDateTime)
     let mut tpp_jwks = BTreeMap::new();
     for tpp in STATEMENTS.iter().map(|s| s.tpp) {
         if !tpp_jwks.contains_key(tpp) {
-            tpp_jwks.insert(tpp, tpp_keys(dir, manifest, tpp).map_err(|m| fail(tpp, m))?);
+            tpp_jwks.insert(tpp, tpp_keys(dir, manifest, tpp).map_err(|e| fail(tpp, e))?);
         }
     }
     let mut statements = BTreeMap::new();
@@ -216,8 +252,8 @@ pub(super) fn generate(dir: &Path, manifest: &mut Manifest, now: OffsetDateTime)
         let tpp = manifest.tpps.get(spec.tpp).ok_or(PkiError::UnknownTpp { name: spec.tpp.into() })?;
         let claims = claims(spec, tpp, tpp_jwks[spec.tpp].clone(), now);
         let expires = claims["exp"].as_i64().unwrap_or_default();
-        let (key, alg) = encoding.get(spec.key).ok_or_else(|| fail(spec.name, format!("no key {}", spec.key)))?;
-        let (jws, alg) = sign(spec, &claims, key, *alg).map_err(|m| fail(spec.name, m))?;
+        let (key, alg) = encoding.get(spec.key).ok_or_else(|| fail(spec.name, DirectoryError::NoKey(spec.key)))?;
+        let (jws, alg) = sign(spec, &claims, key, *alg).map_err(|e| fail(spec.name, DirectoryError::Sign(e)))?;
         let file = PathBuf::from(format!("{}.jwt", spec.name));
         write_file(&dir.join(&file), jws.as_bytes(), false)?;
         statements.insert(
@@ -238,7 +274,7 @@ pub(super) fn generate(dir: &Path, manifest: &mut Manifest, now: OffsetDateTime)
 }
 
 /// The PEM of a directory key: read if it is there, else generated and written.
-fn key_pem(dir: &Path, file: &str, alg: Algorithm) -> Result<String, String> {
+fn key_pem(dir: &Path, file: &str, alg: Algorithm) -> Result<String, DirectoryError> {
     let path = dir.join(file);
     if let Ok(pem) = crate::files::read_to_string(&path, crate::files::MAX_PEM_BYTES) {
         return Ok(pem);
@@ -247,22 +283,22 @@ fn key_pem(dir: &Path, file: &str, alg: Algorithm) -> Result<String, String> {
         Algorithm::ES256 => rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256),
         _ => rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048),
     }
-    .map_err(|e| e.to_string())?;
+    .map_err(DirectoryError::NewKey)?;
     let pem = key.serialize_pem();
-    write_file(&path, pem.as_bytes(), true).map_err(|e| e.to_string())?;
+    write_file(&path, pem.as_bytes(), true).map_err(|e| DirectoryError::KeyFile(Box::new(e)))?;
     Ok(pem)
 }
 
 /// The TPP's keys as its statement carries them in `jwks`: its signing key (its QSEAL's,
 /// `use: sig`) and its transport key (its QWAC's, `use: tls`, as Open Banking UK statements
 /// publish it for `self_signed_tls_client_auth`).
-fn tpp_keys(dir: &Path, manifest: &Manifest, tpp: &str) -> Result<Vec<Value>, String> {
+fn tpp_keys(dir: &Path, manifest: &Manifest, tpp: &str) -> Result<Vec<Value>, DirectoryError> {
     let (qseal, qwac) = if tpp == B { (names::QSEAL_B, names::QWAC_B) } else { (names::QSEAL, names::QWAC) };
     [(qseal, "sig"), (qwac, "tls")]
         .into_iter()
         .map(|(name, usage)| {
-            let entry = manifest.identities.get(name).ok_or_else(|| format!("no identity {name}"))?;
-            let key = super::read_key(&dir.join(&entry.key)).map_err(|e| e.to_string())?;
+            let entry = manifest.identities.get(name).ok_or(DirectoryError::NoIdentity(name))?;
+            let key = super::read_key(&dir.join(&entry.key)).map_err(|e| DirectoryError::KeyFile(Box::new(e)))?;
             let mut jwk = jwk(&key, name, alg_name(key.jws_alg()))?;
             jwk["use"] = Value::from(usage);
             Ok(jwk)
@@ -271,13 +307,13 @@ fn tpp_keys(dir: &Path, manifest: &Manifest, tpp: &str) -> Result<Vec<Value>, St
 }
 
 /// The public JWK of a key (RFC 7517; RSA `n`/`e`, EC P-256 `x`/`y`), with its `kid` and `alg`.
-pub fn jwk(key: &super::PrivateKey, kid: &str, alg: &str) -> Result<Value, String> {
+pub fn jwk(key: &super::PrivateKey, kid: &str, alg: &str) -> Result<Value, JwkError> {
     let bits = key.public_key_bits();
     match key.kind() {
         super::KeyKind::EcdsaP256 => {
             // The uncompressed point: 0x04, then x and y of 32 bytes each.
             if bits.len() != 65 || bits[0] != 4 {
-                return Err("not an uncompressed P-256 point".into());
+                return Err(JwkError::NotUncompressedP256);
             }
             Ok(json!({
                 "kty": "EC", "crv": "P-256", "kid": kid, "alg": alg, "use": "sig",
@@ -287,7 +323,7 @@ pub fn jwk(key: &super::PrivateKey, kid: &str, alg: &str) -> Result<Value, Strin
         super::KeyKind::Rsa { .. } => {
             use rsa::pkcs1::DecodeRsaPublicKey;
             use rsa::traits::PublicKeyParts;
-            let public = rsa::RsaPublicKey::from_pkcs1_der(&bits).map_err(|e| e.to_string())?;
+            let public = rsa::RsaPublicKey::from_pkcs1_der(&bits).map_err(JwkError::Rsa)?;
             Ok(json!({
                 "kty": "RSA", "kid": kid, "alg": alg, "use": "sig",
                 "n": B64URL.encode(public.n().to_bytes_be()), "e": B64URL.encode(public.e().to_bytes_be()),
@@ -338,7 +374,7 @@ fn sign(
     claims: &Value,
     key: &EncodingKey,
     alg: Algorithm,
-) -> Result<(String, &'static str), String> {
+) -> Result<(String, &'static str), jsonwebtoken::errors::Error> {
     let kid = spec.key;
     match spec.flaw {
         Some(AlgNone) => Ok((jws::unsigned(kid, claims), "none")),

@@ -125,6 +125,44 @@ pub fn catalog_names() -> impl Iterator<Item = &'static str> {
 const OTHER_ORG_ID: &str = "PSDGB-FCA-999999";
 const OTHER_ORG_NAME: &str = "Unrelated Org Ltd";
 
+/// Why an identity could not be generated (its name is the caller's to say).
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    #[error("not in the catalog")]
+    NotInCatalog,
+    #[error("issuer missing from the manifest")]
+    IssuerMissing,
+    #[error("no randomness")]
+    NoRandomness,
+    #[error("a QWAC or QSEAL needs a TPP")]
+    NoTpp,
+    /// rcgen refused a key, a name or a certificate.
+    #[error("{0}")]
+    Rcgen(#[source] rcgen::Error),
+    #[error("{0}")]
+    WeakKey(#[source] keys::KeyError),
+    #[error("{0}")]
+    QcStatements(#[source] qcstatements::QcError),
+    /// The AIA extension's DER.
+    #[error("{0}")]
+    Aia(#[source] der::Error),
+}
+
+/// Why the issuing CA could not be loaded to sign with.
+#[derive(Debug, thiserror::Error)]
+pub enum IssuingCaError {
+    #[error("no issuing CA in the catalog")]
+    NotInCatalog,
+    #[error("the issuing CA is not in the manifest")]
+    NotInManifest,
+    #[error("{0}")]
+    ReadKey(#[source] std::io::Error),
+    #[error("{0}")]
+    Key(#[source] rcgen::Error),
+    #[error("{0}")]
+    Params(#[source] Box<PkiError>),
+}
+
 /// Generates what is missing or no longer in its intended state; returns the files that were
 /// there but broken (`name: why`), which the caller must report.
 pub(super) fn ensure(dir: &Path, options: &PkiOptions) -> Result<Vec<String>, PkiError> {
@@ -339,11 +377,11 @@ impl Issuers {
             let spec = CATALOG
                 .iter()
                 .find(|s| s.name == which)
-                .ok_or_else(|| PkiError::Generate { name: which.into(), message: "not in the catalog".into() })?;
-            let entry = manifest.identities.get(which).ok_or_else(|| PkiError::Generate {
-                name: which.into(),
-                message: "issuer missing from the manifest".into(),
-            })?;
+                .ok_or_else(|| PkiError::Generate { name: which.into(), cause: GenerateError::NotInCatalog })?;
+            let entry = manifest
+                .identities
+                .get(which)
+                .ok_or_else(|| PkiError::Generate { name: which.into(), cause: GenerateError::IssuerMissing })?;
             let key_path = dir.join(&entry.key);
             let key_pem = crate::files::read_to_string(&key_path, crate::files::MAX_PEM_BYTES)
                 .map_err(|source| PkiError::Io { path: key_path.clone(), source })?;
@@ -367,7 +405,8 @@ fn generate_one(
     now: OffsetDateTime,
     key: Option<KeyPair>,
 ) -> Result<(), PkiError> {
-    let fail = |message: String| PkiError::Generate { name: spec.name.into(), message };
+    let fail = |cause: GenerateError| PkiError::Generate { name: spec.name.into(), cause };
+    let rcgen = |e: rcgen::Error| fail(GenerateError::Rcgen(e));
     let tpp =
         spec.tpp.map(|t| manifest.tpps.get(t).cloned().ok_or(PkiError::UnknownTpp { name: t.into() })).transpose()?;
     let params = match spec.kind {
@@ -375,20 +414,20 @@ fn generate_one(
         Server | Qwac | Qseal => leaf_params(spec, tpp.as_ref(), now)?,
     };
     let (cert_pem, key_pem, ca_material) = if spec.variant == Rsa1024 {
-        let (key_pem, public) = keys::generate_weak_rsa_1024().map_err(|e| fail(e.to_string()))?;
+        let (key_pem, public) = keys::generate_weak_rsa_1024().map_err(|e| fail(GenerateError::WeakKey(e)))?;
         let (issuer, chain) = issuers.get(dir, manifest, issuer_name(spec.issued_by))?;
-        let cert = params.signed_by(&WeakRsaPublicKey(public), &issuer).map_err(|e| fail(e.to_string()))?;
+        let cert = params.signed_by(&WeakRsaPublicKey(public), &issuer).map_err(rcgen)?;
         (format!("{}{chain}", cert.pem()), key_pem, None)
     } else {
         let key = match key {
             Some(key) => key,
-            None => new_key(spec, manifest.key_type).map_err(|e| fail(e.to_string()))?,
+            None => new_key(spec, manifest.key_type).map_err(rcgen)?,
         };
         let cert_pem = if spec.issued_by == Itself {
-            params.self_signed(&key).map_err(|e| fail(e.to_string()))?.pem()
+            params.self_signed(&key).map_err(rcgen)?.pem()
         } else {
             let (issuer, chain) = issuers.get(dir, manifest, issuer_name(spec.issued_by))?;
-            let cert = params.signed_by(&key, &issuer).map_err(|e| fail(e.to_string()))?;
+            let cert = params.signed_by(&key, &issuer).map_err(rcgen)?;
             // A leaf's file carries its issuing CA so that a TLS client presents the whole chain.
             if matches!(spec.kind, Issuing) {
                 cert.pem()
@@ -422,13 +461,14 @@ fn generate_one(
 }
 
 /// The issuing CA as rcgen signs with it (a CRL): its parameters and key, from its files.
-pub(super) fn issuing_ca(dir: &Path, manifest: &Manifest) -> Result<(CertificateParams, KeyPair), String> {
-    let spec = CATALOG.iter().find(|s| s.kind == Issuing).ok_or("no issuing CA in the catalog")?;
-    let entry = manifest.identities.get(spec.name).ok_or("the issuing CA is not in the manifest")?;
-    let key_pem =
-        crate::files::read_to_string(&dir.join(&entry.key), crate::files::MAX_PEM_BYTES).map_err(|e| e.to_string())?;
-    let key = KeyPair::from_pem(&key_pem).map_err(|e| e.to_string())?;
-    Ok((ca_params(spec, OffsetDateTime::now_utc()).map_err(|e| e.to_string())?, key))
+pub(super) fn issuing_ca(dir: &Path, manifest: &Manifest) -> Result<(CertificateParams, KeyPair), IssuingCaError> {
+    let spec = CATALOG.iter().find(|s| s.kind == Issuing).ok_or(IssuingCaError::NotInCatalog)?;
+    let entry = manifest.identities.get(spec.name).ok_or(IssuingCaError::NotInManifest)?;
+    let key_pem = crate::files::read_to_string(&dir.join(&entry.key), crate::files::MAX_PEM_BYTES)
+        .map_err(IssuingCaError::ReadKey)?;
+    let key = KeyPair::from_pem(&key_pem).map_err(IssuingCaError::Key)?;
+    let params = ca_params(spec, OffsetDateTime::now_utc()).map_err(|e| IssuingCaError::Params(Box::new(e)))?;
+    Ok((params, key))
 }
 
 fn issuer_name(issued_by: IssuedBy) -> &'static str {
@@ -459,7 +499,8 @@ fn new_keys(specs: &[&'static Spec], key_type: KeyType) -> Result<BTreeMap<&'sta
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .into_iter()
         .map(|(name, key)| {
-            key.map(|key| (name, key)).map_err(|e| PkiError::Generate { name: name.into(), message: e.to_string() })
+            key.map(|key| (name, key))
+                .map_err(|e| PkiError::Generate { name: name.into(), cause: GenerateError::Rcgen(e) })
         })
         .collect()
 }
@@ -493,7 +534,7 @@ impl PublicKeyData for WeakRsaPublicKey {
 fn random_serial() -> Result<SerialNumber, PkiError> {
     let mut bytes = [0u8; 16];
     aws_lc_rs::rand::fill(&mut bytes)
-        .map_err(|_| PkiError::Generate { name: "serial".into(), message: "no randomness".into() })?;
+        .map_err(|_| PkiError::Generate { name: "serial".into(), cause: GenerateError::NoRandomness })?;
     // Positive and of full length, so that its hex form has no leading zero to argue about.
     bytes[0] = (bytes[0] & 0x7f) | 0x10;
     Ok(SerialNumber::from_slice(&bytes))
@@ -522,7 +563,8 @@ fn ca_params(spec: &Spec, now: OffsetDateTime) -> Result<CertificateParams, PkiE
 }
 
 fn leaf_params(spec: &Spec, tpp: Option<&TppEntry>, now: OffsetDateTime) -> Result<CertificateParams, PkiError> {
-    let fail = |message: String| PkiError::Generate { name: spec.name.into(), message };
+    let fail = |cause: GenerateError| PkiError::Generate { name: spec.name.into(), cause };
+    let rcgen = |e: rcgen::Error| fail(GenerateError::Rcgen(e));
     let mut params = CertificateParams::default();
     params.serial_number = Some(random_serial()?);
     params.use_authority_key_identifier_extension = true;
@@ -537,7 +579,7 @@ fn leaf_params(spec: &Spec, tpp: Option<&TppEntry>, now: OffsetDateTime) -> Resu
         params.distinguished_name.push(DnType::OrganizationName, "dcr-harness reference server");
         params.distinguished_name.push(DnType::CommonName, "localhost");
         params.subject_alt_names = vec![
-            SanType::DnsName("localhost".try_into().map_err(|e: rcgen::Error| fail(e.to_string()))?),
+            SanType::DnsName("localhost".try_into().map_err(rcgen)?),
             SanType::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()),
             SanType::IpAddress(std::net::Ipv6Addr::LOCALHOST.into()),
         ];
@@ -545,7 +587,7 @@ fn leaf_params(spec: &Spec, tpp: Option<&TppEntry>, now: OffsetDateTime) -> Resu
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
         return Ok(params);
     }
-    let tpp = tpp.ok_or_else(|| fail("a QWAC or QSEAL needs a TPP".into()))?;
+    let tpp = tpp.ok_or_else(|| fail(GenerateError::NoTpp))?;
     let (org_id, org_name) = if spec.variant == OtherOrg {
         (OTHER_ORG_ID, OTHER_ORG_NAME)
     } else {
@@ -565,20 +607,19 @@ fn leaf_params(spec: &Spec, tpp: Option<&TppEntry>, now: OffsetDateTime) -> Resu
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth, ExtendedKeyUsagePurpose::ServerAuth];
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
         let host = format!("{}.tpp.example", org_id.to_ascii_lowercase());
-        params.subject_alt_names =
-            vec![SanType::DnsName(host.try_into().map_err(|e: rcgen::Error| fail(e.to_string()))?)];
+        params.subject_alt_names = vec![SanType::DnsName(host.try_into().map_err(rcgen)?)];
         QcType::Web
     } else {
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment];
         QcType::Eseal
     };
     let qc = QcStatements { compliance: true, qc_types: vec![qc_type], psd2, other: vec![] };
-    let der = qc.to_der().map_err(|e| fail(e.to_string()))?;
+    let der = qc.to_der().map_err(|e| fail(GenerateError::QcStatements(e)))?;
     params.custom_extensions.push(CustomExtension::from_oid_content(qcstatements::QC_STATEMENTS_EXTENSION, der));
     if spec.issued_by == ByQtsp {
         // Where the QTSP publishes the status of what it issued (RFC 5280 §4.2.2.1, §4.2.1.13).
         let ocsp = if spec.variant == ResponderDown { revocation::OCSP_DOWN_URL } else { revocation::OCSP_URL };
-        let aia = revocation::aia_extension(ocsp).map_err(fail)?;
+        let aia = revocation::aia_extension(ocsp).map_err(|e| fail(GenerateError::Aia(e)))?;
         params.custom_extensions.push(CustomExtension::from_oid_content(&[1, 3, 6, 1, 5, 5, 7, 1, 1], aia));
         if spec.variant != ResponderDown {
             params.crl_distribution_points =

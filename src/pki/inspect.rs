@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use x509_parser::prelude::*;
 
-use super::qcstatements::{QcStatements, QC_STATEMENTS_EXTENSION};
+use super::qcstatements::{QcError, QcStatements, QC_STATEMENTS_EXTENSION};
 
 const ORGANIZATION_IDENTIFIER: &str = "2.5.4.97";
 
@@ -36,7 +36,7 @@ pub struct CertInfo {
     pub non_repudiation: bool,
     pub is_ca: bool,
     /// `None` when the certificate has no qcStatements extension.
-    pub qc: Option<Result<QcStatements, String>>,
+    pub qc: Option<Result<QcStatements, QcError>>,
     /// SHA-256 of the whole DER, lower-case hex.
     pub fingerprint: String,
     /// The subjectPublicKey bits (PKCS#1 RSAPublicKey, or the EC point), for verifying.
@@ -93,7 +93,7 @@ impl CertInfo {
             .extensions()
             .iter()
             .find(|ext| ext.oid.iter().is_some_and(|arcs| arcs.eq(QC_STATEMENTS_EXTENSION.iter().copied())))
-            .map(|ext| QcStatements::from_der(ext.value).map_err(|e| e.to_string()));
+            .map(|ext| QcStatements::from_der(ext.value));
         use sha2::Digest;
         let issuer_attributes = name_attributes(&tbs.issuer);
         Ok(CertInfo {

@@ -15,9 +15,14 @@ use serde_json::{json, Map, Value};
 pub type Object = Map<String, Value>;
 
 /// Signs `claims` with `alg` under `kid` (`typ: JWT`).
-pub fn encode(alg: Algorithm, kid: &str, claims: &Value, key: &EncodingKey) -> Result<String, String> {
+pub fn encode(
+    alg: Algorithm,
+    kid: &str,
+    claims: &Value,
+    key: &EncodingKey,
+) -> Result<String, jsonwebtoken::errors::Error> {
     let header = Header { kid: Some(kid.to_string()), typ: Some("JWT".into()), ..Header::new(alg) };
-    jsonwebtoken::encode(&header, claims, key).map_err(|e| e.to_string())
+    jsonwebtoken::encode(&header, claims, key)
 }
 
 /// An unsecured JWS (RFC 7515 §A.5, `alg: none`): header and claims, an empty signature.

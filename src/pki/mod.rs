@@ -52,8 +52,18 @@ pub enum PkiError {
     UnknownIdentity { name: String, dir: PathBuf, known: String },
     #[error("unknown TPP `{name}` in the PKI manifest")]
     UnknownTpp { name: String },
-    #[error("generating `{name}`: {message}")]
-    Generate { name: String, message: String },
+    #[error("generating `{name}`: {cause}")]
+    Generate {
+        name: String,
+        #[source]
+        cause: generate::GenerateError,
+    },
+    #[error("generating `{name}`: {cause}")]
+    Directory {
+        name: String,
+        #[source]
+        cause: directory::DirectoryError,
+    },
     /// A generated file is broken; generated files can always be made again.
     #[error("{source}; it was generated, so `dcr-harness pki init --force --dir {}` makes it anew", .dir.display())]
     Generated {
@@ -435,7 +445,7 @@ fn write_file(path: &Path, bytes: &[u8], secret: bool) -> Result<(), PkiError> {
 }
 
 mod generate;
-pub use generate::catalog_names;
+pub use generate::{catalog_names, GenerateError, IssuingCaError};
 
 /// Random URL-safe text: `prefix` followed by `bytes` random bytes (ids, secrets, tokens, the
 /// DCR-service credentials of the test PKI).

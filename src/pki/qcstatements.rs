@@ -117,7 +117,7 @@ pub struct QcStatements {
 }
 
 /// Why a qcStatements extension could not be encoded or decoded.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum QcError {
     #[error("qcStatements DER: {0}")]
     Der(#[from] der::Error),

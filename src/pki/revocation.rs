@@ -62,21 +62,30 @@ pub enum RevocationError {
     Stale,
 }
 
+/// Why the issuing CA's CRL could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum CrlError {
+    #[error(transparent)]
+    IssuingCa(#[from] super::IssuingCaError),
+    #[error("{0}")]
+    Sign(#[source] rcgen::Error),
+}
+
 fn malformed(e: impl std::fmt::Display) -> RevocationError {
     RevocationError::Malformed(e.to_string())
 }
 
 /// The AIA extension naming `ocsp_url` (RFC 5280 §4.2.2.1), DER, as a certificate carries it.
-pub(crate) fn aia_extension(ocsp_url: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn aia_extension(ocsp_url: &str) -> Result<Vec<u8>, der::Error> {
     use x509_cert::ext::pkix::name::GeneralName;
     use x509_cert::ext::pkix::{AccessDescription, AuthorityInfoAccessSyntax};
     const ID_AD_OCSP: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1");
-    let location = der::asn1::Ia5String::new(ocsp_url).map_err(|e| e.to_string())?;
+    let location = der::asn1::Ia5String::new(ocsp_url)?;
     let aia = AuthorityInfoAccessSyntax(vec![AccessDescription {
         access_method: ID_AD_OCSP,
         access_location: GeneralName::UniformResourceIdentifier(location),
     }]);
-    aia.to_der().map_err(|e| e.to_string())
+    aia.to_der()
 }
 
 /// The OCSP responder and CRL URLs a certificate names.
@@ -271,7 +280,7 @@ fn signed_answer(pki: &Pki, request: &OcspRequest, now: SystemTime) -> Result<Oc
 }
 
 /// The issuing CA's CRL (DER), made now and good for a day, listing the revoked identities.
-pub fn crl(pki: &Pki, now: SystemTime) -> Result<Vec<u8>, String> {
+pub fn crl(pki: &Pki, now: SystemTime) -> Result<Vec<u8>, CrlError> {
     use rcgen::{CertificateRevocationListParams, KeyIdMethod, RevokedCertParams, SerialNumber};
     let now = time::OffsetDateTime::from(now);
     let revoked_certs = REVOKED
@@ -294,7 +303,7 @@ pub fn crl(pki: &Pki, now: SystemTime) -> Result<Vec<u8>, String> {
     };
     let (ca_params, key) = super::generate::issuing_ca(&pki.dir, &pki.manifest)?;
     let issuer = rcgen::Issuer::from_params(&ca_params, &key);
-    params.signed_by(&issuer).map(|crl| crl.der().to_vec()).map_err(|e| e.to_string())
+    params.signed_by(&issuer).map(|crl| crl.der().to_vec()).map_err(CrlError::Sign)
 }
 
 /// Reads a CRL: whether it lists `serial`, if the issuing CA `issuer` signed it and it is
