@@ -43,6 +43,23 @@ impl CertProblem {
     }
 }
 
+/// The test PKI's root is not a trust anchor webpki can use.
+#[derive(Debug, thiserror::Error)]
+#[error("trust anchor unusable: {0:?}")]
+pub struct TrustError(#[source] webpki::Error);
+
+/// Why a certificate does not chain to the trusted QTSP; the refusal's text is its `Display`
+/// after the certificate's name (`the QWAC does not chain ...`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChainError {
+    #[error("unparseable certificate: {0:?}")]
+    Unparseable(#[source] webpki::Error),
+    #[error("has a validity period that ends before it begins")]
+    ValidityInverted,
+    #[error("does not chain to the trusted QTSP ({0:?})")]
+    Untrusted(#[source] webpki::Error),
+}
+
 /// The QTSP the server trusts: root(s) and the issuing CAs that a bare QSEAL chains through.
 pub struct Trust {
     anchors: Vec<TrustAnchor<'static>>,
@@ -50,10 +67,8 @@ pub struct Trust {
 }
 
 impl Trust {
-    pub fn from_pki(pki: &Pki) -> Result<Self, String> {
-        let anchor = webpki::anchor_from_trusted_cert(&pki.trust_anchor)
-            .map_err(|e| format!("trust anchor unusable: {e:?}"))?
-            .to_owned();
+    pub fn from_pki(pki: &Pki) -> Result<Self, TrustError> {
+        let anchor = webpki::anchor_from_trusted_cert(&pki.trust_anchor).map_err(TrustError)?.to_owned();
         Ok(Trust { anchors: vec![anchor], intermediates: pki.intermediates.clone() })
     }
 
@@ -66,10 +81,10 @@ impl Trust {
         presented: &[CertificateDer<'_>],
         info: &CertInfo,
         now: SystemTime,
-    ) -> Result<(), String> {
-        let cert = EndEntityCert::try_from(leaf).map_err(|e| format!("unparseable certificate: {e:?}"))?;
+    ) -> Result<(), ChainError> {
+        let cert = EndEntityCert::try_from(leaf).map_err(ChainError::Unparseable)?;
         if info.not_before > info.not_after {
-            return Err("has a validity period that ends before it begins".into());
+            return Err(ChainError::ValidityInverted);
         }
         let at = now.clamp(info.not_before, info.not_after);
         let secs = at.duration_since(SystemTime::UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs();
@@ -85,7 +100,7 @@ impl Trust {
             None,
         )
         .map(|_| ())
-        .map_err(|e| format!("does not chain to the trusted QTSP ({e:?})"))
+        .map_err(ChainError::Untrusted)
     }
 }
 
@@ -166,8 +181,10 @@ pub fn judge_qseal(
     if !flaws(Flaw::AcceptUntrustedQseal) {
         // The verdict is kept with the cached certificate; `chains` clamps the time into the
         // certificate's validity, so it does not depend on when it was reached.
-        cert.trust_verdict(|| trust.chains(&CertificateDer::from(cert.der.as_slice()), &[], info, now))
-            .map_err(|e| CertProblem::Invalid(format!("the signing certificate {e}")))?;
+        cert.trust_verdict(|| {
+            trust.chains(&CertificateDer::from(cert.der.as_slice()), &[], info, now).map_err(|e| e.to_string())
+        })
+        .map_err(|e| CertProblem::Invalid(format!("the signing certificate {e}")))?;
     }
     if !flaws(Flaw::AcceptAnySigningCert) {
         let eseal = info.qc_statements().is_some_and(|q| q.qc_types.contains(&QcType::Eseal));

@@ -11,6 +11,7 @@ use std::time::SystemTime;
 
 use serde_json::{Map, Value};
 
+use super::tls::TlsSetupError;
 use super::Flaw;
 use crate::pki::inspect::{parse_dn, same_dn, CertInfo};
 use crate::pki::jws::{self, published_keys};
@@ -19,6 +20,80 @@ use crate::pki::jws::{self, published_keys};
 const MAX_ASSERTION_LIFETIME: i64 = 3600;
 
 pub use crate::protocol::JWT_BEARER;
+
+/// Why a client's proof is refused, a variant per rule broken; the refusal's text (on the wire
+/// and in the log) is its `Display`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientAuthError {
+    #[error("the certificate has no DNS name `{dns}` (it has {held:?})")]
+    NoSuchDnsName { dns: String, held: Vec<String> },
+    #[error("the client registered neither tls_client_auth_subject_dn nor tls_client_auth_san_dns")]
+    NoRegisteredSubject,
+    #[error("the certificate's subject `{subject}` is not the registered `{registered}`")]
+    SubjectMismatch { subject: String, registered: String },
+    #[error("the certificate's key is not in the client's registered jwks")]
+    KeyNotInJwks,
+    #[error("the client assertion is not a compact JWS")]
+    NotCompactJws,
+    #[error("no key `{0}` in the client's jwks")]
+    NoSuchKey(String),
+    #[error("the client assertion's signature does not verify with the client's key")]
+    BadSignature,
+    #[error("iss and sub must both be the client id")]
+    IssSubNotClient,
+    #[error("aud names none of {0:?}")]
+    AudienceNotNamed(Vec<String>),
+    #[error("the client assertion has no exp")]
+    NoExp,
+    #[error("the client assertion has expired")]
+    Expired,
+    #[error("the client assertion's exp is more than {MAX_ASSERTION_LIFETIME} s ahead")]
+    ExpTooFarAhead,
+    #[error("the client assertion has no jti")]
+    NoJti,
+    #[error("this client assertion (its jti) was used before")]
+    Replayed,
+}
+
+/// Why the client's keys could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum JwksError {
+    #[error("the client registered neither jwks nor jwks_uri")]
+    NoKeys,
+    #[error("the client's jwks_uri is not https")]
+    NotHttps,
+    #[error("the client's jwks_uri {uri} could not be read: {cause}")]
+    Unreadable {
+        uri: String,
+        #[source]
+        cause: JwksUriError,
+    },
+}
+
+/// Why what a `jwks_uri` serves is not the client's keys.
+#[derive(Debug, thiserror::Error)]
+pub enum JwksUriError {
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error("{0}")]
+    Json(#[source] serde_json::Error),
+    #[error("it is not a JWK Set")]
+    NotJwkSet,
+}
+
+/// Why a document the server fetched (a JWK Set, an OCSP response, a CRL) was not had.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// No answer: the request could not be sent, or timed out.
+    #[error("{0}")]
+    Send(#[source] reqwest::Error),
+    #[error("status {0}")]
+    Status(reqwest::StatusCode),
+    #[error("{0}")]
+    Body(#[source] reqwest::Error),
+    #[error("more than {0} bytes")]
+    TooLarge(usize),
+}
 
 /// What a token request offers as proof of the client's identity.
 #[derive(Debug, PartialEq, Eq)]
@@ -89,12 +164,12 @@ pub fn check_subject(
     metadata: &Map<String, Value>,
     leaf: &CertInfo,
     flaw: &dyn Fn(Flaw) -> bool,
-) -> Result<(), String> {
+) -> Result<(), ClientAuthError> {
     if let Some(dns) = metadata.get("tls_client_auth_san_dns").and_then(Value::as_str) {
         let held = leaf.dns_names.iter().any(|name| name.eq_ignore_ascii_case(dns));
         return match held || flaw(Flaw::SkipTlsClientAuthSanMatch) {
             true => Ok(()),
-            false => Err(format!("the certificate has no DNS name `{dns}` (it has {:?})", leaf.dns_names)),
+            false => Err(ClientAuthError::NoSuchDnsName { dns: dns.to_string(), held: leaf.dns_names.clone() }),
         };
     }
     if flaw(Flaw::SkipTlsClientAuthDnMatch) {
@@ -103,11 +178,13 @@ pub fn check_subject(
     let registered = metadata
         .get("tls_client_auth_subject_dn")
         .and_then(Value::as_str)
-        .ok_or("the client registered neither tls_client_auth_subject_dn nor tls_client_auth_san_dns")?;
+        .ok_or(ClientAuthError::NoRegisteredSubject)?;
     let matches = parse_dn(registered).zip(parse_dn(&leaf.subject)).is_some_and(|(a, b)| same_dn(&a, &b));
     match matches {
         true => Ok(()),
-        false => Err(format!("the certificate's subject `{}` is not the registered `{registered}`", leaf.subject)),
+        false => {
+            Err(ClientAuthError::SubjectMismatch { subject: leaf.subject.clone(), registered: registered.to_string() })
+        }
     }
 }
 
@@ -117,12 +194,12 @@ pub fn check_key_in_jwks(
     metadata: &Map<String, Value>,
     leaf: &CertInfo,
     flaw: &dyn Fn(Flaw) -> bool,
-) -> Result<(), String> {
+) -> Result<(), ClientAuthError> {
     let keys = metadata.get("jwks").and_then(|j| j.get("keys")).and_then(Value::as_array);
     let held = keys.is_some_and(|keys| keys.iter().any(|jwk| jws::jwk_holds_key(jwk, &leaf.public_key)));
     match held || flaw(Flaw::SkipSelfSignedKeyMatch) {
         true => Ok(()),
-        false => Err("the certificate's key is not in the client's registered jwks".into()),
+        false => Err(ClientAuthError::KeyNotInJwks),
     }
 }
 
@@ -147,12 +224,12 @@ const JWKS_LIMIT: usize = 64 * 1024;
 
 /// The HTTPS client that reads `jwks_uri` documents: the test PKI's root trusted, short
 /// timeouts, no redirects.
-pub fn fetcher(pki: &crate::pki::Pki) -> Result<reqwest::Client, String> {
+pub fn fetcher(pki: &crate::pki::Pki) -> Result<reqwest::Client, TlsSetupError> {
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(pki.trust_anchor.clone()).map_err(|e| e.to_string())?;
+    roots.add(pki.trust_anchor.clone()).map_err(TlsSetupError::Rustls)?;
     let mut tls = rustls::ClientConfig::builder_with_provider(crate::crypto::provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .map_err(TlsSetupError::Rustls)?
         .with_root_certificates(roots)
         .with_no_client_auth();
     tls.alpn_protocols = vec![b"http/1.1".to_vec()];
@@ -163,40 +240,40 @@ pub fn fetcher(pki: &crate::pki::Pki) -> Result<reqwest::Client, String> {
         .timeout(std::time::Duration::from_secs(5))
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|e| e.to_string())
+        .map_err(TlsSetupError::Client)
 }
 
 /// The client's keys: its registered `jwks`, or else the JWK Set its `jwks_uri` serves (RFC
 /// 7591 §2), read now over HTTPS, up to a limit.
-pub async fn client_jwks(fetcher: &reqwest::Client, metadata: &Map<String, Value>) -> Result<Value, String> {
+pub async fn client_jwks(fetcher: &reqwest::Client, metadata: &Map<String, Value>) -> Result<Value, JwksError> {
     if let Some(jwks) = metadata.get("jwks") {
         return Ok(jwks.clone());
     }
     let Some(uri) = metadata.get("jwks_uri").and_then(Value::as_str) else {
-        return Err("the client registered neither jwks nor jwks_uri".into());
+        return Err(JwksError::NoKeys);
     };
     if !uri.starts_with("https://") {
-        return Err("the client's jwks_uri is not https".into());
+        return Err(JwksError::NotHttps);
     }
-    let unreadable = |why: String| format!("the client's jwks_uri {uri} could not be read: {why}");
-    let response = fetcher.get(uri).send().await.map_err(|e| unreadable(e.to_string()))?;
-    let body = read_limited(response, JWKS_LIMIT).await.map_err(unreadable)?;
-    let jwks: Value = serde_json::from_slice(&body).map_err(|e| unreadable(e.to_string()))?;
+    let unreadable = |cause: JwksUriError| JwksError::Unreadable { uri: uri.to_string(), cause };
+    let response = fetcher.get(uri).send().await.map_err(|e| unreadable(FetchError::Send(e).into()))?;
+    let body = read_limited(response, JWKS_LIMIT).await.map_err(|e| unreadable(e.into()))?;
+    let jwks: Value = serde_json::from_slice(&body).map_err(|e| unreadable(JwksUriError::Json(e)))?;
     match jwks.get("keys").is_some_and(Value::is_array) {
         true => Ok(jwks),
-        false => Err(unreadable("it is not a JWK Set".into())),
+        false => Err(unreadable(JwksUriError::NotJwkSet)),
     }
 }
 
 /// The body of a successful answer the server fetched, up to `limit` bytes.
-pub(super) async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, String> {
+pub(super) async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, FetchError> {
     if !response.status().is_success() {
-        return Err(format!("status {}", response.status()));
+        return Err(FetchError::Status(response.status()));
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+    while let Some(chunk) = response.chunk().await.map_err(FetchError::Body)? {
         if body.len() + chunk.len() > limit {
-            return Err(format!("more than {limit} bytes"));
+            return Err(FetchError::TooLarge(limit));
         }
         body.extend_from_slice(&chunk);
     }
@@ -213,19 +290,18 @@ pub fn check_assertion(
     audiences: &[&str],
     seen: &SeenAssertions,
     flaw: &dyn Fn(Flaw) -> bool,
-) -> Result<(), String> {
-    let parts = jws::parts(assertion).ok_or("the client assertion is not a compact JWS")?;
+) -> Result<(), ClientAuthError> {
+    let parts = jws::parts(assertion).ok_or(ClientAuthError::NotCompactJws)?;
     if !flaw(Flaw::SkipClientAssertionSignature) {
         let keys = published_keys(jwks);
-        let (key, alg) =
-            keys.get(parts.kid()).ok_or_else(|| format!("no key `{}` in the client's jwks", parts.kid()))?;
+        let (key, alg) = keys.get(parts.kid()).ok_or_else(|| ClientAuthError::NoSuchKey(parts.kid().to_string()))?;
         if !parts.verifies_with(key, *alg) {
-            return Err("the client assertion's signature does not verify with the client's key".into());
+            return Err(ClientAuthError::BadSignature);
         }
     }
     let claim = |name: &str| parts.claims.get(name).and_then(Value::as_str);
     if claim("iss") != Some(client_id) || claim("sub") != Some(client_id) {
-        return Err("iss and sub must both be the client id".into());
+        return Err(ClientAuthError::IssSubNotClient);
     }
     let aud_named = match parts.claims.get("aud") {
         Some(Value::String(aud)) => audiences.contains(&aud.as_str()),
@@ -233,21 +309,21 @@ pub fn check_assertion(
         _ => false,
     };
     if !aud_named && !flaw(Flaw::SkipClientAssertionAudience) {
-        return Err(format!("aud names none of {audiences:?}"));
+        return Err(ClientAuthError::AudienceNotNamed(audiences.iter().map(|a| a.to_string()).collect()));
     }
     let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-    let exp = parts.claims.get("exp").and_then(Value::as_i64).ok_or("the client assertion has no exp")?;
+    let exp = parts.claims.get("exp").and_then(Value::as_i64).ok_or(ClientAuthError::NoExp)?;
     if exp + 60 < now && !flaw(Flaw::AcceptExpiredClientAssertion) {
-        return Err("the client assertion has expired".into());
+        return Err(ClientAuthError::Expired);
     }
     // RFC 7523 §3: a server may refuse an exp unreasonably far ahead; it also bounds how long a
     // jti is remembered.
     if exp > now + MAX_ASSERTION_LIFETIME {
-        return Err(format!("the client assertion's exp is more than {MAX_ASSERTION_LIFETIME} s ahead"));
+        return Err(ClientAuthError::ExpTooFarAhead);
     }
-    let jti = claim("jti").ok_or("the client assertion has no jti")?;
+    let jti = claim("jti").ok_or(ClientAuthError::NoJti)?;
     if !seen.first_use(jti, exp.max(now), now) && !flaw(Flaw::AcceptReplayedClientAssertion) {
-        return Err("this client assertion (its jti) was used before".into());
+        return Err(ClientAuthError::Replayed);
     }
     Ok(())
 }
@@ -300,7 +376,7 @@ mod tests {
             let got = check_assertion("c1", &Value::Null, &jws, &["https://as"], &seen, &unsigned_ok);
             match refused {
                 None => assert_eq!(got, Ok(()), "{jws}"),
-                Some(why) => assert!(got.as_ref().is_err_and(|e| e.contains(why)), "{why}: {got:?}"),
+                Some(why) => assert!(got.as_ref().is_err_and(|e| e.to_string().contains(why)), "{why}: {got:?}"),
             }
         }
         let signed_needed = check_assertion(
@@ -311,7 +387,10 @@ mod tests {
             &seen,
             &|_| false,
         );
-        assert!(signed_needed.is_err_and(|e| e.contains("no key")), "without the flaw a key from the jwks is needed");
+        assert!(
+            signed_needed.is_err_and(|e| e.to_string().contains("no key")),
+            "without the flaw a key from the jwks is needed"
+        );
     }
 
     #[test]

@@ -38,8 +38,10 @@ use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
 pub use crate::protocol::{CertCheck, DcrAuth, ServerProfile, CLIENT_ID_HEADER, CLIENT_SECRET_HEADER};
+pub use certs::TrustError;
 pub use flaw::Flaw;
 pub use revocation::RevocationConfig;
+pub use tls::TlsSetupError;
 pub use variant::Variant;
 
 use crate::pki::{Pki, PspRole};
@@ -152,7 +154,7 @@ pub enum ServerError {
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("TLS setup: {0}")]
-    Tls(String),
+    Tls(#[source] TlsSetupError),
 }
 
 /// A TPP as the server knows it: its organisation and DCR-service credentials.
@@ -240,7 +242,7 @@ impl Refusal {
 
 impl SignatureVerifier {
     pub fn new(pki: &Pki, config: &ServerConfig) -> Result<Self, ServerError> {
-        let trust = Arc::new(certs::Trust::from_pki(pki).map_err(ServerError::Tls)?);
+        let trust = Arc::new(certs::Trust::from_pki(pki).map_err(|e| ServerError::Tls(e.into()))?);
         Ok(Self::with_trust(trust, config))
     }
 
@@ -359,7 +361,7 @@ impl RunningServer {
 
 /// Starts the server on `config.listen` with the server certificate and trust of `pki`.
 pub async fn start(pki: &Pki, config: ServerConfig) -> Result<RunningServer, ServerError> {
-    let trust = Arc::new(certs::Trust::from_pki(pki).map_err(ServerError::Tls)?);
+    let trust = Arc::new(certs::Trust::from_pki(pki).map_err(|e| ServerError::Tls(e.into()))?);
     let tls = tls::server_config(pki, &config, trust.clone()).map_err(ServerError::Tls)?;
     let listener =
         TcpListener::bind(config.listen).await.map_err(|source| ServerError::Bind { addr: config.listen, source })?;

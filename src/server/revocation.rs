@@ -9,13 +9,15 @@
 //! It holds no key: responses and CRLs are verified with the issuing CA's public key.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::pki::revocation::{self, Status};
+use crate::pki::revocation::{self, RevocationError, Status};
 use crate::pki::{CertInfo, Pki};
 
 use super::certs::CertProblem;
+use super::client_auth::FetchError;
+use super::tls::TlsSetupError;
 
 /// Where the server asks, and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +41,50 @@ const LIMIT: usize = 256 * 1024;
 /// The most certificates whose status is kept.
 const CACHE_LIMIT: usize = 4096;
 
-type Verdict = Result<Status, String>;
+/// Why a certificate's status could not be had; the refusal's text is its `Display` after
+/// `the certificate's status cannot be had: `.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum StatusError {
+    #[error("the certificate names no OCSP responder and no CRL")]
+    NoService,
+    /// The service asked first, then the other: why each could not say.
+    #[error("{first}; then {then}")]
+    Neither { first: Box<StatusError>, then: Box<StatusError> },
+    #[error("`{url}`: {source}")]
+    Url {
+        url: String,
+        #[source]
+        source: url::ParseError,
+    },
+    #[error("{0} is not the test QTSP's: the reference server asks no other")]
+    NotTheQtsps(String),
+    /// The OCSP request could not be made.
+    #[error("{0}")]
+    OcspRequest(#[source] RevocationError),
+    #[error("the OCSP responder {url}: {source}")]
+    OcspUnanswered {
+        url: String,
+        #[source]
+        source: FetchError,
+    },
+    #[error("the OCSP responder's answer: {0}")]
+    OcspAnswer(#[source] RevocationError),
+    #[error("the CRL at {url}: {source}")]
+    CrlUnread {
+        url: String,
+        #[source]
+        source: FetchError,
+    },
+    #[error("the CRL at {url}: {source}")]
+    Crl {
+        url: String,
+        #[source]
+        source: RevocationError,
+    },
+}
+
+/// A status learnt, or why none could be (shared by every request that asks within its time).
+type Verdict = Result<Status, Arc<StatusError>>;
 
 pub(super) struct Revocation {
     config: RevocationConfig,
@@ -53,15 +98,15 @@ pub(super) struct Revocation {
 }
 
 impl Revocation {
-    pub(super) fn new(pki: &Pki, config: RevocationConfig) -> Result<Self, String> {
-        let issuer = pki.identity(crate::pki::names::ISSUING_CA).map_err(|e| e.to_string())?.info.clone();
+    pub(super) fn new(pki: &Pki, config: RevocationConfig) -> Result<Self, TlsSetupError> {
+        let issuer = pki.identity(crate::pki::names::ISSUING_CA).map_err(TlsSetupError::Identity)?.info.clone();
         let client = reqwest::Client::builder()
             .http1_only()
             .connect_timeout(Duration::from_secs(2))
             .timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(TlsSetupError::Client)?;
         Ok(Revocation { config, issuer, client, cache: Mutex::new(HashMap::new()), seen: Mutex::new(HashMap::new()) })
     }
 
@@ -87,7 +132,7 @@ impl Revocation {
         if self.fresh(&info.serial) {
             return;
         }
-        let verdict = self.ask(der, &info).await;
+        let verdict = self.ask(der, &info).await.map_err(Arc::new);
         let mut cache = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if cache.len() >= CACHE_LIMIT {
             cache.clear();
@@ -100,20 +145,21 @@ impl Revocation {
         cache.get(serial).is_some_and(|(verdict, at)| at.elapsed() < if verdict.is_ok() { KEEP } else { KEEP_FAILURE })
     }
 
-    async fn ask(&self, der: &[u8], info: &CertInfo) -> Verdict {
+    async fn ask(&self, der: &[u8], info: &CertInfo) -> Result<Status, StatusError> {
         let (ocsp, crl) = revocation::status_urls(der);
         let from_ocsp = |url: String| async move { self.ocsp(&url, info).await };
         let from_crl = |url: String| async move { self.crl(&url, info).await };
+        let neither = |first, then| StatusError::Neither { first: Box::new(first), then: Box::new(then) };
         match (ocsp, crl, self.config.prefer_crl) {
-            (None, None, _) => Err("the certificate names no OCSP responder and no CRL".into()),
+            (None, None, _) => Err(StatusError::NoService),
             (Some(o), None, _) => from_ocsp(o).await,
             (None, Some(c), _) => from_crl(c).await,
             (Some(o), Some(c), false) => match from_ocsp(o).await {
-                Err(why) => from_crl(c).await.map_err(|then| format!("{why}; then {then}")),
+                Err(why) => from_crl(c).await.map_err(|then| neither(why, then)),
                 status => status,
             },
             (Some(o), Some(c), true) => match from_crl(c).await {
-                Err(why) => from_ocsp(o).await.map_err(|then| format!("{why}; then {then}")),
+                Err(why) => from_ocsp(o).await.map_err(|then| neither(why, then)),
                 status => status,
             },
         }
@@ -121,8 +167,8 @@ impl Revocation {
 
     /// The URL to use for one the certificate names: the test QTSP's hosts map to its loopback
     /// services; any other is not asked.
-    fn local(&self, url: &str) -> Result<String, String> {
-        let parsed = url::Url::parse(url).map_err(|e| format!("`{url}`: {e}"))?;
+    fn local(&self, url: &str) -> Result<String, StatusError> {
+        let parsed = url::Url::parse(url).map_err(|source| StatusError::Url { url: url.to_string(), source })?;
         match parsed.host_str() {
             Some(revocation::OCSP_HOST) | Some(revocation::CRL_HOST) => {
                 Ok(format!("{}{}", self.config.qtsp.trim_end_matches('/'), parsed.path()))
@@ -130,12 +176,13 @@ impl Revocation {
             Some(host) if host.ends_with(revocation::QTSP_HOST_SUFFIX) => {
                 Ok(format!("{}{}", self.config.unanswered.trim_end_matches('/'), parsed.path()))
             }
-            _ => Err(format!("{url} is not the test QTSP's: the reference server asks no other")),
+            _ => Err(StatusError::NotTheQtsps(url.to_string())),
         }
     }
 
-    async fn ocsp(&self, url: &str, info: &CertInfo) -> Verdict {
-        let request = revocation::ocsp_request(&info.serial, &self.issuer).map_err(|e| e.to_string())?;
+    async fn ocsp(&self, url: &str, info: &CertInfo) -> Result<Status, StatusError> {
+        let request = revocation::ocsp_request(&info.serial, &self.issuer).map_err(StatusError::OcspRequest)?;
+        let unanswered = |source| StatusError::OcspUnanswered { url: url.to_string(), source };
         let response = self
             .client
             .post(self.local(url)?)
@@ -143,20 +190,18 @@ impl Revocation {
             .body(request)
             .send()
             .await
-            .map_err(|e| format!("the OCSP responder {url}: {e}"))?;
-        let body = super::client_auth::read_limited(response, LIMIT)
-            .await
-            .map_err(|e| format!("the OCSP responder {url}: {e}"))?;
+            .map_err(|e| unanswered(FetchError::Send(e)))?;
+        let body = super::client_auth::read_limited(response, LIMIT).await.map_err(unanswered)?;
         revocation::read_ocsp_response(&body, &info.serial, &self.issuer, SystemTime::now())
-            .map_err(|e| format!("the OCSP responder's answer: {e}"))
+            .map_err(StatusError::OcspAnswer)
     }
 
-    async fn crl(&self, url: &str, info: &CertInfo) -> Verdict {
-        let response = self.client.get(self.local(url)?).send().await.map_err(|e| format!("the CRL at {url}: {e}"))?;
-        let body =
-            super::client_auth::read_limited(response, LIMIT).await.map_err(|e| format!("the CRL at {url}: {e}"))?;
+    async fn crl(&self, url: &str, info: &CertInfo) -> Result<Status, StatusError> {
+        let unread = |source| StatusError::CrlUnread { url: url.to_string(), source };
+        let response = self.client.get(self.local(url)?).send().await.map_err(|e| unread(FetchError::Send(e)))?;
+        let body = super::client_auth::read_limited(response, LIMIT).await.map_err(unread)?;
         revocation::read_crl(&body, &info.serial, &self.issuer, SystemTime::now())
-            .map_err(|e| format!("the CRL at {url}: {e}"))
+            .map_err(|source| StatusError::Crl { url: url.to_string(), source })
     }
 
     /// The verdict on a certificate whose status `refresh` learnt: revoked is refused; unknown

@@ -13,14 +13,36 @@ use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, SignatureScheme};
 
-use super::certs::{check_qwac_chain, CertProblem, Trust};
+use super::certs::{check_qwac_chain, CertProblem, Trust, TrustError};
 use super::flaw::Flaw;
 use super::{CertCheck, ServerConfig};
-use crate::pki::Pki;
+use crate::pki::{Pki, PkiError};
 
-pub fn server_config(pki: &Pki, config: &ServerConfig, trust: Arc<Trust>) -> Result<rustls::ServerConfig, String> {
+/// Why the server's TLS could not be set up: its certificate and its trust in the QTSP, and the
+/// HTTPS clients it fetches with (a client's `jwks_uri`, the QTSP's status services).
+#[derive(Debug, thiserror::Error)]
+pub enum TlsSetupError {
+    #[error(transparent)]
+    Trust(#[from] TrustError),
+    /// An identity of the test PKI it needs (its own, the issuing CA's).
+    #[error("{0}")]
+    Identity(#[source] PkiError),
+    #[error("{0}")]
+    Rustls(#[source] rustls::Error),
+    #[error("server certificate: {0}")]
+    Certificate(#[source] rustls::Error),
+    /// An HTTPS client it fetches with.
+    #[error("{0}")]
+    Client(#[source] reqwest::Error),
+}
+
+pub fn server_config(
+    pki: &Pki,
+    config: &ServerConfig,
+    trust: Arc<Trust>,
+) -> Result<rustls::ServerConfig, TlsSetupError> {
     let provider = crate::crypto::provider();
-    let server = pki.identity(crate::pki::names::SERVER).map_err(|e| e.to_string())?;
+    let server = pki.identity(crate::pki::names::SERVER).map_err(TlsSetupError::Identity)?;
     let verifier = Arc::new(QwacVerifier {
         trust,
         mode: config.cert_check,
@@ -33,10 +55,10 @@ pub fn server_config(pki: &Pki, config: &ServerConfig, trust: Arc<Trust>) -> Res
     });
     let mut tls = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .map_err(TlsSetupError::Rustls)?
         .with_client_cert_verifier(verifier)
         .with_single_cert(server.chain.clone(), server.key().to_rustls())
-        .map_err(|e| format!("server certificate: {e}"))?;
+        .map_err(TlsSetupError::Certificate)?;
     tls.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(tls)
 }

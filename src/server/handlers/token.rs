@@ -88,12 +88,12 @@ pub(super) async fn authenticate_client(state: &State, peer: &Peer, proof: &Proo
         Proof::Certificate { .. } if registered == "self_signed_tls_client_auth" => {
             let leaf = peer.chain.first().ok_or("a client certificate is required")?;
             let leaf = crate::pki::CertInfo::from_der(leaf).map_err(|e| e.to_string())?;
-            client_auth::check_key_in_jwks(&client.metadata, &leaf, &flaws)?;
+            client_auth::check_key_in_jwks(&client.metadata, &leaf, &flaws).map_err(|e| e.to_string())?;
             Ok(client)
         }
         Proof::Certificate { .. } => {
             let leaf = check_qwac_chain(&state.trust, &peer.chain, SystemTime::now(), &flaws).map_err(|p| p.text())?;
-            client_auth::check_subject(&client.metadata, &leaf, &flaws)?;
+            client_auth::check_subject(&client.metadata, &leaf, &flaws).map_err(|e| e.to_string())?;
             Ok(client)
         }
         Proof::Assertion { id, jws } => {
@@ -102,11 +102,12 @@ pub(super) async fn authenticate_client(state: &State, peer: &Peer, proof: &Proo
             let (jwks, unread) = match client_auth::client_jwks(&state.fetcher, &client.metadata).await {
                 Ok(jwks) => (jwks, false),
                 Err(_) if flaws(Flaw::AcceptUnreadableJwksUri) => (Value::Null, true),
-                Err(why) => return Err(why),
+                Err(why) => return Err(why.to_string()),
             };
             // With the flaw, keys that could not be read are not asked for.
             let rules = |f: Flaw| flaws(f) || (unread && f == Flaw::SkipClientAssertionSignature);
-            client_auth::check_assertion(id, &jwks, jws, &audiences, &state.seen_assertions, &rules)?;
+            client_auth::check_assertion(id, &jwks, jws, &audiences, &state.seen_assertions, &rules)
+                .map_err(|e| e.to_string())?;
             Ok(client)
         }
     }
