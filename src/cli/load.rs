@@ -59,7 +59,7 @@ fn load_run(args: &LoadRunArgs) -> Result<Outcome, Error> {
 /// whole load.
 fn shard_of(flag: Option<&str>) -> Result<Shard, Error> {
     match flag {
-        Some(text) => text.parse().map_err(|e: String| Error::input("--shard", e)),
+        Some(text) => text.parse().map_err(|e: dcr_harness::load::ShardError| Error::input("--shard", e)),
         None => {
             let env = |name| std::env::var(name).ok();
             Shard::from_job(env("JOB_COMPLETION_INDEX").as_deref(), env("DCR_HARNESS_SHARDS").as_deref())

@@ -17,10 +17,12 @@ use super::pace::{Picker, Schedule};
 use crate::load::model::{LoadTransaction, Pacing};
 use crate::preflight::registration_body;
 use crate::run::options::Interrupt;
+use crate::run::plan::PlanError;
 use crate::run::session::{Answer, Lesson, Session};
 use crate::run::Target;
 use crate::scenario::{Operation, RequestSpec};
 use crate::signature::SignatureMemo;
+use crate::transport::TransportError;
 
 /// The name under which a user's extra registrations are kept (each retires the one before,
 /// so every one is deleted after the load, unless a `delete` transaction deleted it first).
@@ -310,6 +312,8 @@ async fn user(shared: Arc<Shared>, index: usize, delay: Duration, live: Arc<Live
         sent += 1;
         let (answer, code, expected) = send_one(&mut session, &prepared.transaction, request).await;
         let latency_us = due.elapsed().as_micros().min(u64::MAX.into()) as u64;
+        // The tally counts an unanswered transaction under the words of its reason.
+        let answer = answer.map_err(|why| why.to_string());
         let outcome = Outcome {
             answer: answer.as_ref().map(|s| *s).map_err(String::as_str),
             expected,
@@ -323,6 +327,7 @@ async fn user(shared: Arc<Shared>, index: usize, delay: Duration, live: Arc<Live
             let started = Instant::now();
             if let Some((deleted, status)) = session.delete_oldest_retired().await {
                 let latency_us = started.elapsed().as_micros().min(u64::MAX.into()) as u64;
+                let status = status.map_err(|why| why.to_string());
                 let answer = status.as_ref().map(|s| *s).map_err(String::as_str);
                 tallies[attack.transactions.len()].record(&Outcome {
                     answer,
@@ -388,16 +393,26 @@ async fn sleep_unless_stopped(until: Instant, stop: &Interrupt) -> bool {
     }
 }
 
+/// Why a transaction got no status: its `Display` is a few words, so that failures of a kind
+/// count together.
+#[derive(Debug, thiserror::Error)]
+enum Unanswered {
+    #[error("not sent: {}", crate::diagnostic::chain(.0))]
+    NotSent(#[source] PlanError),
+    #[error("{}", short_reason(.0))]
+    Transport(#[source] TransportError),
+}
+
 /// Plans, signs, sends, learns: the status (or why there was none), the error code of an
 /// unexpected answer, and whether the answer was expected.
 async fn send_one(
     session: &mut Session,
     t: &LoadTransaction,
     request: &RequestSpec,
-) -> (Result<u16, String>, Option<String>, bool) {
+) -> (Result<u16, Unanswered>, Option<String>, bool) {
     let planned = match session.plan(request, t.mutation).await {
         Ok(planned) => planned,
-        Err(e) => return (Err(format!("not sent: {}", crate::diagnostic::chain(&e))), None, false),
+        Err(e) => return (Err(Unanswered::NotSent(e)), None, false),
     };
     match session.send(&planned).await {
         Ok(response) => {
@@ -407,12 +422,12 @@ async fn send_one(
             let code = if expected { None } else { crate::run::check::error_code(&response) };
             (Ok(response.status), code, expected)
         }
-        Err(e) => (Err(short_reason(&e)), None, false),
+        Err(e) => (Err(Unanswered::Transport(e)), None, false),
     }
 }
 
 /// A transport failure in a few words, so that failures of a kind count together.
-fn short_reason(e: &crate::transport::TransportError) -> String {
+fn short_reason(e: &TransportError) -> &'static str {
     use crate::transport::TransportError::*;
     match e {
         TlsRefused { .. } => "TLS handshake refused",
@@ -424,7 +439,6 @@ fn short_reason(e: &crate::transport::TransportError) -> String {
         Other { .. } => "connection error",
         Identity { .. } => "TLS identity would not load",
     }
-    .to_string()
 }
 
 #[cfg(test)]

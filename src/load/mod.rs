@@ -84,12 +84,22 @@ impl Default for Shard {
 /// The most shards a load may be split into.
 pub const MOST_SHARDS: usize = 1000;
 
+/// Why a shard was not understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShardError {
+    /// What was given, which is not `I/N` in range.
+    #[error("`{0}`: give the shard as I/N, with 0 <= I < N <= {MOST_SHARDS} (0/3, 1/3, 2/3)")]
+    NotIOfN(String),
+    #[error("JOB_COMPLETION_INDEX is set but DCR_HARNESS_SHARDS is not: set it to the Job's completions")]
+    IndexWithoutCount,
+}
+
 impl std::str::FromStr for Shard {
-    type Err = String;
+    type Err = ShardError;
 
     /// `I/N`, with 0 <= I < N <= 1000.
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("`{s}`: give the shard as I/N, with 0 <= I < N <= {MOST_SHARDS} (0/3, 1/3, 2/3)");
+    fn from_str(s: &str) -> Result<Self, ShardError> {
+        let bad = || ShardError::NotIOfN(s.to_string());
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
         let (index, count) =
             (i.trim().parse::<usize>().map_err(|_| bad())?, n.trim().parse::<usize>().map_err(|_| bad())?);
@@ -102,12 +112,10 @@ impl std::str::FromStr for Shard {
 
 impl Shard {
     /// From a Kubernetes Indexed Job: the pod's `JOB_COMPLETION_INDEX` and the completions count.
-    pub fn from_job(index: Option<&str>, count: Option<&str>) -> Result<Option<Shard>, String> {
+    pub fn from_job(index: Option<&str>, count: Option<&str>) -> Result<Option<Shard>, ShardError> {
         match (index, count) {
             (Some(i), Some(n)) => format!("{i}/{n}").parse().map(Some),
-            (Some(_), None) => {
-                Err("JOB_COMPLETION_INDEX is set but DCR_HARNESS_SHARDS is not: set it to the Job's completions".into())
-            }
+            (Some(_), None) => Err(ShardError::IndexWithoutCount),
             _ => Ok(None),
         }
     }

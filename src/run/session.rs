@@ -416,7 +416,7 @@ impl Session {
     /// Deletes the oldest client this session no longer names (a load's rolling cleanup); one
     /// that could not be deleted is kept for the final cleanup. None when there is none; the
     /// status is the delete's answer, or why there was none.
-    pub async fn delete_oldest_retired(&mut self) -> Option<(CleanupResult, Result<u16, String>)> {
+    pub async fn delete_oldest_retired(&mut self) -> Option<(CleanupResult, Result<u16, NoStatus>)> {
         if self.retired.is_empty() {
             return None;
         }
@@ -432,12 +432,12 @@ impl Session {
 
     /// Deletes one client under `name` (RFC 7592 §2.3), telling the ledger; with the answer's
     /// status, or why there was none.
-    async fn delete(&mut self, name: &str, client: Client) -> (CleanupResult, Result<u16, String>) {
+    async fn delete(&mut self, name: &str, client: Client) -> (CleanupResult, Result<u16, NoStatus>) {
         if self.target.profile.management == crate::scenario::profile::Management::None {
             // RFC 7591 alone: no request can delete it, so none is sent; it is named.
             self.target.ledger.stranded(&client.id);
             let detail = NO_MANAGEMENT.to_string();
-            return (CleanupResult { client: client.id, ok: false, stranded: true, detail }, Err("not sent".into()));
+            return (CleanupResult { client: client.id, ok: false, stranded: true, detail }, Err(NoStatus::NotSent));
         }
         self.clients.insert(name.to_string(), client.clone());
         let delete = owner_request(Operation::Delete, name);
@@ -450,11 +450,9 @@ impl Session {
                     (false, true, format!("delete answered 401: {STRANDED}"), Ok(r.status))
                 }
                 Ok(r) => (false, false, format!("delete answered {}", r.status), Ok(r.status)),
-                Err(e) => (false, false, e.to_string(), Err("no answer".to_string())),
+                Err(e) => (false, false, e.to_string(), Err(NoStatus::NoAnswer)),
             },
-            Err(e) => {
-                (false, false, format!("the delete request could not be built: {e}"), Err("not sent".to_string()))
-            }
+            Err(e) => (false, false, format!("the delete request could not be built: {e}"), Err(NoStatus::NotSent)),
         };
         if ok {
             if let Some(c) = self.clients.get_mut(name) {
@@ -467,6 +465,16 @@ impl Session {
         }
         (CleanupResult { client: client.id, ok, stranded, detail }, status)
     }
+}
+
+/// Why a delete got no status (its cleanup result's detail says more), in the words a load's
+/// tally counts it under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NoStatus {
+    #[error("not sent")]
+    NotSent,
+    #[error("no answer")]
+    NoAnswer,
 }
 
 /// Why a client whose token was lent may stay on the server, through no fault of anyone's.
