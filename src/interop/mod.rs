@@ -138,9 +138,27 @@ pub fn fleet(root: &Path) -> Result<Vec<Manifest>, Error> {
         .collect()
 }
 
+/// Why a launcher did not do what it was asked; the matrix keeps its `Display` as the server's
+/// or the run's problem.
+#[derive(Debug, thiserror::Error)]
+enum LauncherError {
+    #[error("{}: {source}", .script.display())]
+    Spawn {
+        script: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The launcher ran and failed: the last lines of what it wrote to standard error.
+    #[error("`{name}.sh {args}` failed ({status}): {tail}")]
+    Failed { name: String, args: String, status: std::process::ExitStatus, tail: String },
+    /// The task that ran it panicked or was cancelled.
+    #[error("{0}")]
+    Task(#[source] tokio::task::JoinError),
+}
+
 /// A launcher (`scripts/foreign/NAME.sh`) run with `args` from the project root: its first line
 /// of output, or what went wrong.
-fn launcher(root: &Path, name: &str, args: &[&str], env: &[(&str, String)]) -> Result<String, String> {
+fn launcher(root: &Path, name: &str, args: &[&str], env: &[(&str, String)]) -> Result<String, LauncherError> {
     let script = root.join("scripts/foreign").join(format!("{name}.sh"));
     let output = std::process::Command::new("bash")
         .arg(&script)
@@ -149,7 +167,7 @@ fn launcher(root: &Path, name: &str, args: &[&str], env: &[(&str, String)]) -> R
         .current_dir(root)
         .stdin(std::process::Stdio::null())
         .output()
-        .map_err(|e| format!("{}: {e}", script.display()))?;
+        .map_err(|source| LauncherError::Spawn { script: script.clone(), source })?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     match output.status.success() {
         true => Ok(stdout.lines().next().unwrap_or_default().trim().to_string()),
@@ -157,7 +175,12 @@ fn launcher(root: &Path, name: &str, args: &[&str], env: &[(&str, String)]) -> R
             let stderr = String::from_utf8_lossy(&output.stderr);
             let tail: Vec<&str> = stderr.lines().rev().take(6).collect();
             let tail: Vec<&str> = tail.into_iter().rev().collect();
-            Err(format!("`{name}.sh {}` failed ({}): {}", args.join(" "), output.status, tail.join(" / ")))
+            Err(LauncherError::Failed {
+                name: name.to_string(),
+                args: args.join(" "),
+                status: output.status,
+                tail: tail.join(" / "),
+            })
         }
     }
 }
@@ -208,7 +231,7 @@ pub async fn run(layout: &Layout, options: &MatrixOptions) -> Result<Matrix, Err
                     launcher(&root, &name, &args, &[("DCR_DIRECTORY_JWKS", jwks)])
                 })
                 .await
-                .unwrap_or_else(|e| Err(e.to_string()))
+                .unwrap_or_else(|e| Err(LauncherError::Task(e)))
             }
         };
         let mut entry = ServerEntry {
@@ -225,11 +248,11 @@ pub async fn run(layout: &Layout, options: &MatrixOptions) -> Result<Matrix, Err
             false => run_launcher(vec!["install".into()]).await,
         };
         if let Err(problem) = installed {
-            entry.problem = Some(problem);
+            entry.problem = Some(problem.to_string());
             matrix.servers.push(entry);
             continue;
         }
-        entry.version = run_launcher(vec!["version".into()]).await.unwrap_or_else(|e| e);
+        entry.version = run_launcher(vec!["version".into()]).await.unwrap_or_else(|e| e.to_string());
         for configuration in &manifest.configurations {
             let state = options.state_dir.join(format!("{name}-{}", configuration.name));
             let _ = std::fs::remove_dir_all(&state);
@@ -258,7 +281,7 @@ pub async fn run(layout: &Layout, options: &MatrixOptions) -> Result<Matrix, Err
                     totals: BTreeMap::new(),
                     clients_left: 0,
                     clients_stranded: 0,
-                    error: Some(problem),
+                    error: Some(problem.to_string()),
                 }),
             }
             let _ = run_launcher(vec!["stop".into(), state_arg]).await;

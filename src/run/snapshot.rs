@@ -116,6 +116,15 @@ fn content(file_text: &str) -> &str {
     }
 }
 
+/// A snapshot (or its pending file) that could not be written: its directory, or itself.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {source}", .path.display())]
+struct WriteError {
+    path: PathBuf,
+    #[source]
+    source: std::io::Error,
+}
+
 /// Compares (or records) a step's answer; the outcome is the snapshot check.
 pub fn check(
     options: &SnapshotOptions,
@@ -128,18 +137,20 @@ pub fn check(
     let path = path(&options.dir, profile, scenario, step);
     let pending = pending_path(&path);
     let file = format!("{}{text}", header(source, scenario, step));
-    let write = |to: &Path| -> Result<(), String> {
+    let write = |to: &Path| -> Result<(), WriteError> {
         if let Some(dir) = to.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(|source| WriteError { path: dir.to_path_buf(), source })?;
         }
-        std::fs::write(to, &file).map_err(|e| format!("{}: {e}", to.display()))
+        std::fs::write(to, &file).map_err(|source| WriteError { path: to.to_path_buf(), source })
     };
+    // The check's text says why a file could not be written.
+    let unwritten = |to: &Path| write(to).err().map(|e| e.to_string()).unwrap_or_default();
     let name = Check::Snapshot(path.display().to_string());
     if options.update {
         let _ = std::fs::remove_file(&pending);
         return match write(&path) {
             Ok(()) => CheckOutcome::new(name, true, "written", "written"),
-            Err(e) => CheckOutcome::new(name, false, "written", e),
+            Err(e) => CheckOutcome::new(name, false, "written", e.to_string()),
         };
     }
     match std::fs::read_to_string(&path) {
@@ -148,7 +159,7 @@ pub fn check(
             CheckOutcome::new(name, true, "unchanged", "unchanged")
         }
         Ok(stored) => {
-            let written = write(&pending).err().unwrap_or_default();
+            let written = unwritten(&pending);
             let diff = diff(content(&stored), text);
             CheckOutcome::new(
                 name,
@@ -158,7 +169,7 @@ pub fn check(
             )
         }
         Err(_) => {
-            let written = write(&pending).err().unwrap_or_default();
+            let written = unwritten(&pending);
             let passed = !options.require_existing && written.is_empty();
             CheckOutcome::new(
                 name,
