@@ -9,8 +9,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use dcr_harness::diagnostic::yaml_text;
-use dcr_harness::run::model::load::LoadProfile;
+use dcr_harness::scenario::yaml_text;
+use dcr_harness::load::LoadProfile;
 use dcr_harness::scenario::{parse_file, validate, Profile};
 use libfuzzer_sys::fuzz_target;
 

@@ -11,6 +11,7 @@ pub mod template;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+pub use crate::diagnostic::{yaml_text, YamlTextError};
 pub use crate::protocol::Policy;
 pub use model::*;
 pub use profile::Profile;

@@ -181,10 +181,8 @@ pub fn judge_qseal(
     if !flaws(Flaw::AcceptUntrustedQseal) {
         // The verdict is kept with the cached certificate; `chains` clamps the time into the
         // certificate's validity, so it does not depend on when it was reached.
-        cert.trust_verdict(|| {
-            trust.chains(&CertificateDer::from(cert.der.as_slice()), &[], info, now).map_err(|e| e.to_string())
-        })
-        .map_err(|e| CertProblem::Invalid(format!("the signing certificate {e}")))?;
+        cert.trust_verdict(|| trust.chains(&CertificateDer::from(cert.der.as_slice()), &[], info, now))
+            .map_err(|e| CertProblem::Invalid(format!("the signing certificate {e}")))?;
     }
     if !flaws(Flaw::AcceptAnySigningCert) {
         let eseal = info.qc_statements().is_some_and(|q| q.qc_types.contains(&QcType::Eseal));

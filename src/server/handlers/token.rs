@@ -33,7 +33,7 @@ pub(super) async fn token(state: &State, peer: &Peer, parts: &Parts, body: &Byte
     }
     let client = match authenticate_client(state, peer, &proof).await {
         Ok(client) => client,
-        Err(why) => return invalid_client(&why),
+        Err(why) => return invalid_client(&why.to_string()),
     };
     let granted = || {
         let grants = client.metadata.get("grant_types").and_then(Value::as_array);
@@ -73,27 +73,46 @@ pub(super) fn token_answer(token: &str) -> Answer {
     no_store(json(StatusCode::OK, &json!({ "access_token": token, "token_type": "Bearer", "expires_in": 3600 })))
 }
 
+/// Why a token request's client is not taken (the text of the `invalid_client` answer).
+#[derive(Debug, thiserror::Error)]
+pub(super) enum Unauthenticated {
+    #[error("unknown client or wrong credentials")]
+    Unknown,
+    #[error("this client authenticates with {registered}, not {used}")]
+    OtherMethod { registered: String, used: &'static str },
+    #[error("a client certificate is required")]
+    NoCertificate,
+    #[error("{0}")]
+    Unreadable(#[source] crate::pki::inspect::CertParseError),
+    #[error("{0}")]
+    Certificate(String),
+    #[error("{0}")]
+    Rule(#[source] client_auth::ClientAuthError),
+    #[error("{0}")]
+    Keys(#[source] client_auth::JwksError),
+}
+
 /// The registered client a token request proves itself as, with the method it registered.
-pub(super) async fn authenticate_client(state: &State, peer: &Peer, proof: &Proof) -> Result<Client, String> {
-    let unknown = || "unknown client or wrong credentials".to_string();
-    let client = state.store.get(proof.client_id()).ok_or_else(unknown)?;
+pub(super) async fn authenticate_client(state: &State, peer: &Peer, proof: &Proof) -> Result<Client, Unauthenticated> {
+    let client = state.store.get(proof.client_id()).ok_or(Unauthenticated::Unknown)?;
     let registered = client_auth::registered_method(&client.metadata).to_string();
     let secret_allowed = state.config.has(Flaw::TokenAuthMethodNotEnforced) && matches!(proof, Proof::Secret { .. });
     if !proof.is_method(&registered) && !secret_allowed {
-        return Err(format!("this client authenticates with {registered}, not {}", proof.method()));
+        return Err(Unauthenticated::OtherMethod { registered, used: proof.method() });
     }
     let flaws = flaw(state);
     match proof {
-        Proof::Secret { id, secret, .. } => state.store.authenticate(id, secret).ok_or_else(unknown),
+        Proof::Secret { id, secret, .. } => state.store.authenticate(id, secret).ok_or(Unauthenticated::Unknown),
         Proof::Certificate { .. } if registered == "self_signed_tls_client_auth" => {
-            let leaf = peer.chain.first().ok_or("a client certificate is required")?;
-            let leaf = crate::pki::CertInfo::from_der(leaf).map_err(|e| e.to_string())?;
-            client_auth::check_key_in_jwks(&client.metadata, &leaf, &flaws).map_err(|e| e.to_string())?;
+            let leaf = peer.chain.first().ok_or(Unauthenticated::NoCertificate)?;
+            let leaf = crate::pki::CertInfo::from_der(leaf).map_err(Unauthenticated::Unreadable)?;
+            client_auth::check_key_in_jwks(&client.metadata, &leaf, &flaws).map_err(Unauthenticated::Rule)?;
             Ok(client)
         }
         Proof::Certificate { .. } => {
-            let leaf = check_qwac_chain(&state.trust, &peer.chain, SystemTime::now(), &flaws).map_err(|p| p.text())?;
-            client_auth::check_subject(&client.metadata, &leaf, &flaws).map_err(|e| e.to_string())?;
+            let leaf = check_qwac_chain(&state.trust, &peer.chain, SystemTime::now(), &flaws)
+                .map_err(|p| Unauthenticated::Certificate(p.text()))?;
+            client_auth::check_subject(&client.metadata, &leaf, &flaws).map_err(Unauthenticated::Rule)?;
             Ok(client)
         }
         Proof::Assertion { id, jws } => {
@@ -102,12 +121,12 @@ pub(super) async fn authenticate_client(state: &State, peer: &Peer, proof: &Proo
             let (jwks, unread) = match client_auth::client_jwks(&state.fetcher, &client.metadata).await {
                 Ok(jwks) => (jwks, false),
                 Err(_) if flaws(Flaw::AcceptUnreadableJwksUri) => (Value::Null, true),
-                Err(why) => return Err(why.to_string()),
+                Err(why) => return Err(Unauthenticated::Keys(why)),
             };
             // With the flaw, keys that could not be read are not asked for.
             let rules = |f: Flaw| flaws(f) || (unread && f == Flaw::SkipClientAssertionSignature);
             client_auth::check_assertion(id, &jwks, jws, &audiences, &state.seen_assertions, &rules)
-                .map_err(|e| e.to_string())?;
+                .map_err(Unauthenticated::Rule)?;
             Ok(client)
         }
     }

@@ -15,6 +15,9 @@ use crate::pki::inspect::{parse_dn, same_dn, serial_digits, KeyDescription};
 use crate::pki::CertInfo;
 use crate::signature::KeyIdStyle;
 
+/// A caller's verdict on a certificate's chain, kept with the certificate: its own error, shared.
+pub type TrustVerdict = Result<(), Arc<dyn std::error::Error + Send + Sync>>;
+
 /// The algorithms a signature can be verified with, whatever its dialect calls them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyAlgorithm {
@@ -39,7 +42,7 @@ pub struct SigningCertificate {
     /// so it is always the same one), by keyId style: comparing DNs costs a tenth of a verify.
     key_id_verdict: OnceLock<(KeyIdStyle, Result<(), SignatureError>)>,
     /// The caller's trust verdict (chain to its anchors), reached once per certificate.
-    trust_verdict: OnceLock<Result<(), String>>,
+    trust_verdict: OnceLock<TrustVerdict>,
     /// The key ready for the other algorithm a dialect names (RSA-PSS SHA-512, fixed-size
     /// ECDSA), parsed on first use: parsing an RSA key costs half a verification.
     other_key: OnceLock<Option<(KeyAlgorithm, ParsedPublicKey)>>,
@@ -75,7 +78,11 @@ impl SigningCertificate {
     /// The verdict of `judge` on this certificate's chain, computed on first call and kept:
     /// a chain verdict does not change while the certificate and the trust anchors do not,
     /// and it costs more than the signature check itself.
-    pub fn trust_verdict(&self, judge: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+    pub fn trust_verdict<E>(&self, judge: impl FnOnce() -> Result<(), E>) -> TrustVerdict
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        let judge = || judge().map_err(|e| Arc::new(e) as Arc<dyn std::error::Error + Send + Sync>);
         self.trust_verdict.get_or_init(judge).clone()
     }
 
