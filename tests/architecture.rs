@@ -286,3 +286,26 @@ fn a_circle_an_unlisted_use_a_stale_row_and_an_upward_use_are_caught() {
     assert!(problems.iter().any(|p| p.contains("`pki`'s row lists `files`, which it does not use")), "{problems:?}");
     assert!(problems.iter().any(|p| p.contains("listed after it")), "{problems:?}");
 }
+
+/// Rooms stay small: a source file past 650 lines holds more than one job (tests beside the code
+/// may live in a sibling `tests.rs`, which this leaves out).
+#[test]
+fn no_source_file_is_over_650_lines() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut long = Vec::new();
+    let mut stack = vec![src.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("src readable") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") && path.file_name().is_some_and(|n| n != "tests.rs") {
+                let lines = std::fs::read_to_string(&path).expect("source readable").lines().count();
+                if lines > 650 {
+                    long.push(format!("{} ({lines} lines)", path.strip_prefix(&src).unwrap_or(&path).display()));
+                }
+            }
+        }
+    }
+    assert!(long.is_empty(), "files over 650 lines, each a seam to cut:\n  {}", long.join("\n  "));
+}
