@@ -235,6 +235,9 @@ pub async fn prepare(
     };
     let mut target = Target::new(base_url, pki, profile, transport, layout.fixtures.clone());
     target.keystore = keystore.as_ref().map(|k| k.url().to_string());
+    if !foreign {
+        target.date_margin = crate::run::target::DATE_MARGIN_EMBEDDED;
+    }
     if foreign {
         target.snapshot_key = Target::foreign_snapshot_key(&target.profile.name, &target.base_url);
         let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();

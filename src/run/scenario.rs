@@ -125,10 +125,10 @@ async fn run_steps(
         }
         if matches!(step.request.date_offset, DateOffset::FromWindow { .. }) && !step.replay_previous {
             // A Date has whole seconds, so a request signed late in one is older than its offset
-            // says by up to a second; past six tenths of a second, the next one is waited for,
-            // so at least 0.4 s of the margin inside the window's edge is left for the journey.
+            // says by up to a second; with less of the second left than the target's margin,
+            // the next one is waited for, so the margin is left for the journey and its clock.
             let wait = until_next_second(SystemTime::now());
-            if wait < LATE_IN_A_SECOND {
+            if wait < session.target().date_margin {
                 tokio::time::sleep(wait).await;
             }
         }
@@ -300,9 +300,6 @@ async fn pause(total: Duration, interrupt: &super::options::Interrupt, stop_at: 
 }
 
 /// How long until the clock's next whole second, and a little more.
-/// Past this much of a second, a step signed against the window's edge waits for the next one.
-const LATE_IN_A_SECOND: Duration = Duration::from_millis(400);
-
 /// When a request dated `signed_at` is past a window of `window_s` seconds however a server
 /// counts: a tenth of a second after the window's end, counted from the Date's whole second.
 fn past_the_window(signed_at: SystemTime, window_s: u64) -> SystemTime {

@@ -33,6 +33,10 @@ pub struct Target {
     pub ledger: crate::run::ledger::Ledger,
     /// The harness's key store, where one was started (`{{keystore}}`).
     pub keystore: Option<String>,
+    /// How much of a Date window's edge a request signed against it keeps for its journey and
+    /// the target's clock: [`DATE_MARGIN`] for a target elsewhere; the embedded server, on
+    /// loopback with this process's clock, needs only [`DATE_MARGIN_EMBEDDED`].
+    pub date_margin: std::time::Duration,
     dcr_tokens: Mutex<BTreeMap<String, String>>,
     /// Origins other than the target's that requests went to (a `registration_client_uri`
     /// elsewhere, RFC 7592 §3): every report names them.
@@ -69,6 +73,11 @@ fn relative_to(path: &str, base: &str) -> String {
 /// The metadata documents a target may publish (RFC 8414, then OpenID Connect Discovery).
 const METADATA_DOCUMENTS: [&str; 2] = ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"];
 
+/// The margin a request signed against the window's edge keeps for a target elsewhere.
+pub const DATE_MARGIN: std::time::Duration = std::time::Duration::from_millis(400);
+/// The margin it keeps for the embedded server (the same clock, a loopback journey).
+pub const DATE_MARGIN_EMBEDDED: std::time::Duration = std::time::Duration::from_millis(50);
+
 impl Target {
     pub fn new(
         base_url: String,
@@ -93,6 +102,7 @@ impl Target {
             secrets: Default::default(),
             ledger: crate::run::ledger::Ledger::in_memory(),
             keystore: None,
+            date_margin: DATE_MARGIN,
             dcr_tokens: Mutex::new(BTreeMap::new()),
             elsewhere: Default::default(),
         }
