@@ -310,8 +310,6 @@ struct Page {
 /// The self-contained HTML load report; an error is the template's (a defect of this program,
 /// which the tests catch), never the load's.
 pub fn html(r: &LoadReport) -> Result<String, minijinja::Error> {
-    let mut env = minijinja::Environment::new();
-    env.add_template("load.html", include_str!("../../templates/report/load.html"))?;
     let mut measured: Vec<String> = what_was_measured(r).into_iter().skip(1).collect();
     measured.push(format!(
         "requests: {} ({} answered), {:.0} requests/s, {} unexpected",
@@ -344,8 +342,10 @@ pub fn html(r: &LoadReport) -> Result<String, minijinja::Error> {
         cleanup_hint: crate::run::model::cleanup_hint(r.ledger.as_deref()),
     };
     use minijinja::value::{Serde, Value};
-    env.get_template("load.html")?
-        .render(minijinja::context! { r => Value::from(Serde(r)), page => Value::from(Serde(&page)) })
+    crate::report::html::render_template(
+        "load.html",
+        minijinja::context! { r => Value::from(Serde(r)), page => Value::from(Serde(&page)) },
+    )
 }
 
 /// Throughput and p50/p99 over time, and the HDR percentile curve.

@@ -100,11 +100,25 @@ struct ScenarioView<'a> {
     severity: &'static str,
 }
 
+/// The templates of every HTML report, runs' and loads', built in.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("run.html", include_str!("../../templates/report/run.html")),
+    ("load.html", include_str!("../../templates/report/load.html")),
+];
+
+/// Renders the built-in template `name` with `context`, in the one environment every HTML
+/// report shares (runs and loads alike: the same escaping, the same filters).
+pub fn render_template(name: &str, context: minijinja::Value) -> Result<String, minijinja::Error> {
+    let mut env = minijinja::Environment::new();
+    for (template, source) in TEMPLATES {
+        env.add_template(template, source)?;
+    }
+    env.get_template(name)?.render(context)
+}
+
 /// Renders the page; an error is the template's (a defect of this program, which the report
 /// tests catch), never the run's.
 pub fn render(run: &RunResult) -> Result<String, minijinja::Error> {
-    let mut env = minijinja::Environment::new();
-    env.add_template("run.html", include_str!("../../templates/report/run.html"))?;
     let page = Page {
         headline: run.headline(),
         version: env!("CARGO_PKG_VERSION"),
@@ -122,13 +136,16 @@ pub fn render(run: &RunResult) -> Result<String, minijinja::Error> {
         script: SCRIPT,
     };
     use minijinja::value::{Serde, Value};
-    env.get_template("run.html")?.render(minijinja::context! {
-        page => Value::from(Serde(&page)),
-        run => Value::from(Serde(run)),
-        fold_at => FOLD_AT,
-        fold_keep => FOLD_KEEP,
-        fold_body_at => FOLD_BODY_AT,
-    })
+    render_template(
+        "run.html",
+        minijinja::context! {
+            page => Value::from(Serde(&page)),
+            run => Value::from(Serde(run)),
+            fold_at => FOLD_AT,
+            fold_keep => FOLD_KEEP,
+            fold_body_at => FOLD_BODY_AT,
+        },
+    )
 }
 
 /// What needs reading first: failures and errors, then warnings and the rest, each in run order.
