@@ -37,13 +37,6 @@ crate::catalog::named_catalog!(Policy, UnknownPolicy, "policy", "the book's Targ
     ObukDcr = "obuk-dcr", "Open Banking UK DCR v3.x rules beyond RFC 7591: the registration endpoint in the OpenID discovery document, response_types code or code id_token, token_endpoint_auth_signing_alg PS256 or ES256 (as its conformance suite checks)";
 });
 
-impl Policy {
-    /// The policy of this name.
-    pub fn named(name: &str) -> Option<Policy> {
-        name.parse().ok()
-    }
-}
-
 /// Which kind of DCR server to be.
 #[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -11,33 +11,43 @@ use std::path::{Path, PathBuf};
 /// A module path inside the crate, as `["run", "plan"]`.
 type ModPath = Vec<String>;
 
-/// Every library source file with its module path (the binary's `main.rs` and `cli/` left out).
-fn library_files(src: &Path) -> Vec<(ModPath, PathBuf)> {
+/// Every `.rs` file under `dir`, sorted.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let mut stack = vec![src.to_path_buf()];
+    let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).expect("src readable") {
             let path = entry.expect("entry").path();
             if path.is_dir() {
-                if path != src.join("cli") {
-                    stack.push(path);
-                }
-                continue;
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
             }
-            let rel = path.strip_prefix(src).expect("under src").with_extension("");
-            let mut module: ModPath = rel.iter().map(|c| c.to_string_lossy().into_owned()).collect();
-            let last = module.last().cloned().unwrap_or_default();
-            if path.extension().is_none_or(|e| e != "rs") || last == "main" || last == "tests" || last == "testing" {
-                continue;
-            }
-            if last == "mod" || last == "lib" {
-                module.pop();
-            }
-            out.push((module, path));
         }
     }
     out.sort();
     out
+}
+
+/// Every library source file with its module path (the binary's `main.rs` and `cli/` left out,
+/// and test code: `tests.rs` files and `testing`).
+fn library_files(src: &Path) -> Vec<(ModPath, PathBuf)> {
+    rust_files(src)
+        .into_iter()
+        .filter(|path| !path.starts_with(src.join("cli")))
+        .filter_map(|path| {
+            let rel = path.strip_prefix(src).expect("under src").with_extension("");
+            let mut module: ModPath = rel.iter().map(|c| c.to_string_lossy().into_owned()).collect();
+            let last = module.last().cloned().unwrap_or_default();
+            if ["main", "tests", "testing"].contains(&last.as_str()) {
+                return None;
+            }
+            if last == "mod" || last == "lib" {
+                module.pop();
+            }
+            Some((module, path))
+        })
+        .collect()
 }
 
 /// The text of a file without its test module (clippy keeps it last) and without comments.
@@ -48,9 +58,9 @@ fn code_of(text: &str) -> String {
 
 /// The paths a file names with `crate::` or `super::`, resolved against its module: each as the
 /// full path written (`crate::run::plan::PlanError` gives `run plan PlanError`); braces expanded.
-fn referenced_paths(module: &ModPath, is_mod_file: bool, code: &str) -> Vec<ModPath> {
+fn referenced_paths(module: &ModPath, code: &str) -> Vec<ModPath> {
     let mut out = Vec::new();
-    for (prefix, base) in [("crate::", Vec::new()), ("super::", parent_of(module, is_mod_file))] {
+    for (prefix, base) in [("crate::", Vec::new()), ("super::", parent_of(module))] {
         let mut rest = code;
         while let Some(at) = rest.find(prefix) {
             let before = rest[..at].chars().last();
@@ -69,7 +79,7 @@ fn referenced_paths(module: &ModPath, is_mod_file: bool, code: &str) -> Vec<ModP
 }
 
 /// A file's `super`: the parent of its module (a `mod.rs` is its directory's module).
-fn parent_of(module: &ModPath, _is_mod_file: bool) -> ModPath {
+fn parent_of(module: &ModPath) -> ModPath {
     module[..module.len().saturating_sub(1)].to_vec()
 }
 
@@ -173,9 +183,8 @@ fn graph() -> Graph {
     for (module, path) in &files {
         let Some(room) = module.first() else { continue };
         rooms.entry(room.clone()).or_default();
-        let is_mod_file = path.file_name().is_some_and(|n| n == "mod.rs");
         let code = code_of(&std::fs::read_to_string(path).expect("source readable"));
-        for reference in referenced_paths(module, is_mod_file, &code) {
+        for reference in referenced_paths(module, &code) {
             let Some(target) = module_named(&reference, &known) else { continue };
             if target.first().is_some_and(|t| t != room && t != "testing") {
                 rooms.entry(room.clone()).or_default().insert(target[0].clone());
@@ -255,7 +264,7 @@ fn paths_are_read_as_the_compiler_reads_them() {
         ("let x = my_crate::pki::Pki;", &[]),
     ];
     for (code, expected) in cases {
-        let got: Vec<String> = referenced_paths(&module, false, code).iter().map(|p| p.join("::")).collect();
+        let got: Vec<String> = referenced_paths(&module, code).iter().map(|p| p.join("::")).collect();
         assert_eq!(got, expected.iter().map(|s| s.to_string()).collect::<Vec<_>>(), "{code}");
     }
     let table = layer_table(
@@ -292,20 +301,13 @@ fn a_circle_an_unlisted_use_a_stale_row_and_an_upward_use_are_caught() {
 #[test]
 fn no_source_file_is_over_650_lines() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut long = Vec::new();
-    let mut stack = vec![src.clone()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("src readable") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") && path.file_name().is_some_and(|n| n != "tests.rs") {
-                let lines = std::fs::read_to_string(&path).expect("source readable").lines().count();
-                if lines > 650 {
-                    long.push(format!("{} ({lines} lines)", path.strip_prefix(&src).unwrap_or(&path).display()));
-                }
-            }
-        }
-    }
+    let long: Vec<String> = rust_files(&src)
+        .into_iter()
+        .filter(|path| path.file_name().is_some_and(|n| n != "tests.rs"))
+        .filter_map(|path| {
+            let lines = std::fs::read_to_string(&path).expect("source readable").lines().count();
+            (lines > 650).then(|| format!("{} ({lines} lines)", path.strip_prefix(&src).unwrap_or(&path).display()))
+        })
+        .collect();
     assert!(long.is_empty(), "files over 650 lines, each a seam to cut:\n  {}", long.join("\n  "));
 }

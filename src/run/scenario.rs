@@ -155,7 +155,7 @@ async fn run_steps(
             },
         };
         let (mut result, mut setup_error) =
-            run_step(session, scenario, options, (index, step), &copies, before.clone(), started).await;
+            run_step(session, scenario, options, (index, step), &copies, before.as_ref(), started).await;
         if let (Some(due), false, None) = (window_passed, result.passed(), &setup_error) {
             // A server counting the window in whole seconds takes the copy up to a second past
             // it; a second later every server must refuse it.
@@ -163,7 +163,8 @@ async fn run_steps(
                 results.push(result);
                 return Ended::Interrupted;
             }
-            (result, setup_error) = run_step(session, scenario, options, (index, step), &copies, before, started).await;
+            (result, setup_error) =
+                run_step(session, scenario, options, (index, step), &copies, before.as_ref(), started).await;
             result.name = format!(
                 "{} (sent again a second later: the first copy was taken, as a server counting whole seconds may)",
                 result.name
@@ -189,7 +190,7 @@ async fn run_step(
     options: &RunOptions,
     (index, step): (usize, &Step),
     copies: &[super::plan::Planned],
-    before: Option<(String, String)>,
+    before: Option<&(String, String)>,
     started: Instant,
 ) -> (StepResult, Option<String>) {
     let secrets = session.target().secrets.clone();
@@ -253,10 +254,10 @@ async fn run_step(
         && sent.iter().any(|r| r.as_ref().is_ok_and(|r| (200..300).contains(&r.status)));
     if let (Some(client), Some(before), false) = (&step.expect.unchanged, before, substituted) {
         let after = session.read_client(client).await;
-        let unchanged = before == after;
+        let unchanged = *before == after;
         let got = match unchanged {
             true => format!("{} {}", after.0, after.1),
-            false => what_changed(&before, &after),
+            false => what_changed(before, &after),
         };
         checks.push(CheckOutcome::new(Check::Unchanged(client.to_string()), unchanged, "as before the step", got));
     }

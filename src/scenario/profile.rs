@@ -401,9 +401,9 @@ fn known_policies<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<Pol
     let known = || Policy::ALL.iter().map(|p| p.name());
     policies
         .into_iter()
-        .map(|(name, level)| match Policy::named(&name) {
-            Some(policy) => Ok((policy, level)),
-            None => Err(serde::de::Error::custom(format!(
+        .map(|(name, level)| match name.parse::<Policy>() {
+            Ok(policy) => Ok((policy, level)),
+            Err(_) => Err(serde::de::Error::custom(format!(
                 "unknown policy `{name}`{}; known: {}",
                 super::did_you_mean(&name, known()),
                 known().collect::<Vec<_>>().join(", ")

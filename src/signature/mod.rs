@@ -32,6 +32,7 @@ pub use verify::{
 };
 
 use crate::pki::{Identity, KeyKind};
+use scheme::Signer;
 
 /// Header names the signer writes.
 pub mod headers {
@@ -81,7 +82,7 @@ pub(crate) fn sha256(bytes: &[u8]) -> aws_lc_rs::digest::Digest {
 
 /// Signs `msg` in place with `identity`'s key and certificate, as `dialect` says, dated `date`.
 pub fn sign(identity: &Identity, dialect: &Dialect, msg: &mut Message, date: SystemTime) -> Result<Signed, SignError> {
-    dialect.scheme.sign(identity, dialect, msg, date, &MutationContext::default())
+    Signer { identity, dialect, date, ctx: &MutationContext::default() }.sign(msg)
 }
 
 /// Signs `msg` and then applies `mutation` (if any), so that the request is valid but for
@@ -95,7 +96,7 @@ pub fn sign_mutated(
     ctx: &MutationContext<'_>,
 ) -> Result<Signed, SignError> {
     match mutation {
-        None => dialect.scheme.sign(identity, dialect, msg, date, ctx),
+        None => Signer { identity, dialect, date, ctx }.sign(msg),
         Some(m) => m.apply(identity, dialect, msg, date, ctx),
     }
 }

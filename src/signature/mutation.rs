@@ -8,6 +8,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use super::scheme::Signer;
 use super::{Dialect, Message, SignError, Signed};
 use crate::pki::Identity;
 
@@ -198,7 +199,7 @@ impl Mutation {
         if self == RequestTargetWithoutQuery && !msg.target.contains('?') {
             msg.target.push_str("?dcr-harness=query");
         }
-        dialect.scheme.apply_mutation(self, identity, dialect, msg, date, ctx)
+        Signer { identity, dialect, date, ctx }.sign_broken(self, msg)
     }
 }
 /// The keyId of `identity` bent as `mutation` says: a serial one off, or another CA.

@@ -169,7 +169,7 @@ impl PolicyRef {
 
 impl From<String> for PolicyRef {
     fn from(name: String) -> Self {
-        Policy::named(&name).map_or(PolicyRef::Unknown(name), PolicyRef::Known)
+        name.parse::<Policy>().map_or(PolicyRef::Unknown(name), PolicyRef::Known)
     }
 }
 

@@ -10,14 +10,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 
-use super::BaseError;
+use super::{BaseError, Signer};
 use crate::pki::inspect::KeyDescription;
 use crate::pki::Identity;
 use crate::signature::mutation::{bent_key_id, change_body, iso8601, other_method, OTHER_BODY};
 use crate::signature::verify::{check_key, check_request_id};
 use crate::signature::{
     headers, http_date, key_family, sha256, CertificateCache, Dialect, DigestAlgorithm, DigestEncoding, Message,
-    MethodCase, Mutation, MutationContext, SignError, SignatureError, SignatureMemo, Signed, Verified, VerifyPolicy,
+    MethodCase, Mutation, SignError, SignatureError, SignatureMemo, Signed, Verified, VerifyPolicy,
 };
 
 /// The signing string: one `name: value` line per entry of `names`, joined by `\n`. Shared by
@@ -325,15 +325,13 @@ pub(crate) fn has_form(mutation: Mutation, dialect: &Dialect) -> bool {
 }
 
 /// Signs `msg` in draft-cavage with `mutation`'s one thing broken.
-pub(crate) fn apply_mutation<'a>(
+pub(crate) fn apply_mutation(
     mutation: Mutation,
-    identity: &'a Identity,
-    dialect: &Dialect,
+    signer: &Signer<'_, '_>,
     msg: &mut Message,
-    date: SystemTime,
-    ctx: &MutationContext<'a>,
 ) -> Result<Signed, SignError> {
     use Mutation::*;
+    let Signer { identity, dialect, date, ctx } = *signer;
     let mut inputs = SignInputs { memo: ctx.memo, ..SignInputs::correct(identity, dialect, msg, date) };
     let hour = Duration::from_secs(3600);
     match mutation {

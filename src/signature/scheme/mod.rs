@@ -1,7 +1,8 @@
 //! The signature dialects, one file each (`cavage`, `rfc9421`), and the one table that routes
 //! to them: signing, verifying, a mutation's form, and what `explain` and `probe` say. A new
-//! dialect is a file here, a variant of [`Scheme`] and its row in each `match` below (plus its
-//! settings in `Dialect`, if it has any); nothing outside `signature` names a dialect.
+//! dialect is a file here, a variant of [`Scheme`] and its row in each `match` below (of
+//! `impl Scheme` and `impl Signer`), plus its settings in `Dialect` if it has any; nothing
+//! outside `signature` names a dialect.
 
 pub mod cavage;
 pub mod rfc9421;
@@ -61,24 +62,6 @@ impl Scheme {
         }
     }
 
-    /// Signs `msg` correctly (a load's per-second memo reused where the dialect can).
-    pub(crate) fn sign(
-        self,
-        identity: &Identity,
-        dialect: &Dialect,
-        msg: &mut Message,
-        date: SystemTime,
-        ctx: &MutationContext<'_>,
-    ) -> Result<Signed, SignError> {
-        match self {
-            Scheme::Cavage => {
-                cavage::SignInputs { memo: ctx.memo, ..cavage::SignInputs::correct(identity, dialect, msg, date) }
-                    .apply(dialect, msg)
-            }
-            Scheme::Rfc9421 => rfc9421::inputs(identity, dialect, msg, date)?.apply(msg),
-        }
-    }
-
     /// Verifies `msg` as this dialect signs.
     pub(crate) fn verify(
         self,
@@ -105,22 +88,6 @@ impl Scheme {
         (rule != "-").then_some(rule)
     }
 
-    /// Signs `msg` with `mutation`'s one thing broken, in this dialect's form.
-    pub(crate) fn apply_mutation<'a>(
-        self,
-        mutation: Mutation,
-        identity: &'a Identity,
-        dialect: &Dialect,
-        msg: &mut Message,
-        date: SystemTime,
-        ctx: &MutationContext<'a>,
-    ) -> Result<Signed, SignError> {
-        match self {
-            Scheme::Cavage => cavage::apply_mutation(mutation, identity, dialect, msg, date, ctx),
-            Scheme::Rfc9421 => rfc9421::apply_mutation(mutation, identity, dialect, msg, date, ctx),
-        }
-    }
-
     /// What `explain` shows: the text signed over what the request says it signed, the text
     /// the profile's signer would have signed, and the body's digest as the profile writes it.
     pub fn explain(
@@ -137,6 +104,39 @@ impl Scheme {
                 rfc9421::expected(msg, dialect),
                 dialect.rfc9421.digest.value(&msg.body),
             ),
+        }
+    }
+}
+
+/// Who signs, as which dialect says, dated when: what every signing in a dialect takes, the
+/// dialect chosen by `dialect.scheme`.
+#[derive(Clone, Copy)]
+pub(crate) struct Signer<'a, 'c> {
+    pub identity: &'a Identity,
+    pub dialect: &'c Dialect,
+    pub date: SystemTime,
+    /// Another TPP's identity for the mutations that need one; a load's per-second memo.
+    pub ctx: &'c MutationContext<'a>,
+}
+
+impl Signer<'_, '_> {
+    /// Signs `msg` correctly (a load's per-second memo reused where the dialect can).
+    pub(crate) fn sign(&self, msg: &mut Message) -> Result<Signed, SignError> {
+        let Signer { identity, dialect, date, ctx } = *self;
+        match dialect.scheme {
+            Scheme::Cavage => {
+                cavage::SignInputs { memo: ctx.memo, ..cavage::SignInputs::correct(identity, dialect, msg, date) }
+                    .apply(dialect, msg)
+            }
+            Scheme::Rfc9421 => rfc9421::inputs(identity, dialect, msg, date)?.apply(msg),
+        }
+    }
+
+    /// Signs `msg` with `mutation`'s one thing broken, in the dialect's form.
+    pub(crate) fn sign_broken(&self, mutation: Mutation, msg: &mut Message) -> Result<Signed, SignError> {
+        match self.dialect.scheme {
+            Scheme::Cavage => cavage::apply_mutation(mutation, self, msg),
+            Scheme::Rfc9421 => rfc9421::apply_mutation(mutation, self, msg),
         }
     }
 }

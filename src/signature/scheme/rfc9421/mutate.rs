@@ -2,26 +2,22 @@
 //! fields (`created` for Date, `Content-Digest` for Digest, covered components for the `headers`
 //! list, `Signature-Input` parameters for the rest).
 
-use std::time::SystemTime;
-
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 
 use super::{fields, ContentDigest};
-use crate::pki::Identity;
 use crate::signature::mutation::{bent_key_id, change_body, iso8601, other_method, OTHER_BODY};
-use crate::signature::{headers, Dialect, Message, Mutation, MutationContext, SignError, Signed};
+use crate::signature::scheme::Signer;
+use crate::signature::{headers, Message, Mutation, SignError, Signed};
 
 /// Signs `msg` in RFC 9421 with `mutation`'s one thing broken.
-pub(crate) fn apply_mutation<'a>(
+pub(crate) fn apply_mutation(
     mutation: Mutation,
-    identity: &'a Identity,
-    dialect: &Dialect,
+    signer: &Signer<'_, '_>,
     msg: &mut Message,
-    date: SystemTime,
-    ctx: &MutationContext<'a>,
 ) -> Result<Signed, SignError> {
     use Mutation::*;
+    let Signer { identity, dialect, date, ctx } = *signer;
     let mut inputs = super::inputs(identity, dialect, msg, date)?;
     let digest = dialect.rfc9421.digest;
     let now = super::unix_seconds(date);
