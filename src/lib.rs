@@ -21,6 +21,7 @@ pub(crate) mod diagnostic;
 pub mod error;
 pub mod exit;
 pub mod explain;
+pub mod explore;
 pub mod files;
 pub mod init;
 pub mod interop;

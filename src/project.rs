@@ -107,6 +107,7 @@ impl Project {
         let writable = self.dir.as_ref().or(self.builtin.as_ref()).cloned().unwrap_or_default();
         Layout {
             scenarios,
+            scenario_files: vec![],
             profiles: looked_up("profiles"),
             load: looked_up("load"),
             fixtures: Fixtures(looked_up("fixtures")),

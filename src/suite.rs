@@ -22,6 +22,8 @@ use crate::transport::{ServerTrust, Transport, TransportConfig};
 pub struct Layout {
     /// Scenario directories; a later one's file replaces an earlier one's of the same name.
     pub scenarios: Vec<PathBuf>,
+    /// Scenario files named on the command line (`run --scenario FILE`), loaded beside them.
+    pub scenario_files: Vec<PathBuf>,
     /// Snapshot directories: the first is written; a profile's snapshots are read from the
     /// first that has them.
     pub snapshots: Vec<PathBuf>,
@@ -41,6 +43,7 @@ impl Layout {
     pub fn at(root: &Path) -> Self {
         Layout {
             scenarios: vec![root.join("scenarios")],
+            scenario_files: vec![],
             snapshots: vec![root.join("snapshots")],
             profiles: vec![root.join("profiles")],
             load: vec![root.join("load")],
@@ -92,7 +95,14 @@ pub struct SuiteRun {
 /// Loads the profile, the scenarios (strictly) and the PKI, and validates them together.
 pub fn load(layout: &Layout, profile: &str) -> Result<(Profile, Vec<Scenario>, Pki), Error> {
     let mut profile = Profile::load(profile, &layout.profiles)?;
-    let scenarios = scenario::load_dirs(&layout.scenarios).map_err(|e| Error::input("scenarios", e))?;
+    let mut scenarios = scenario::load_dirs(&layout.scenarios).map_err(|e| Error::input("scenarios", e))?;
+    if !layout.scenario_files.is_empty() {
+        let named = scenario::load_files(&layout.scenario_files).map_err(|e| Error::input("--scenario", e))?;
+        let ids: BTreeSet<&str> = named.iter().map(|s| s.id.as_str()).collect();
+        // A file's scenario stands in for the suite's of the same id.
+        scenarios.retain(|s| !ids.contains(s.id.as_str()));
+        scenarios.extend(named);
+    }
     let pki_dir = profile.pki.clone().unwrap_or_else(|| layout.pki.clone());
     let pki = Pki::ensure(&pki_dir, &PkiOptions::default())?;
     if uses_own_certificates(&profile, &pki) && !profile.exclude_tags.iter().any(|t| t == TEST_PKI_ONLY_TAG) {
@@ -289,6 +299,36 @@ pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Er
     let clients_left = prepared.embedded.as_ref().map(|s| s.registered_clients());
     Prepared::stop(prepared.embedded, prepared.keystore, prepared.qtsp).await;
     Ok(SuiteRun { result, handshakes, clients_left })
+}
+
+/// An exploration's outcome, with the target it explored.
+pub struct ExploreRun {
+    pub exploration: crate::explore::Exploration,
+    pub profile: Profile,
+    pub target: String,
+    /// Clients left on the embedded server (every registered one is deleted unless it failed).
+    pub clients_left: Option<usize>,
+    /// The ledger of a foreign target's clients, if any are outstanding in it.
+    pub ledger: Option<PathBuf>,
+}
+
+/// `dcr-harness explore`: the target prepared as for a run, explored, stopped.
+pub async fn explore(
+    layout: &Layout,
+    profile: &str,
+    target: Option<String>,
+    embedded: &Embedded,
+    options: &crate::explore::ExploreOptions,
+    tick: impl FnMut(crate::explore::Tick),
+) -> Result<ExploreRun, Error> {
+    let prepared = prepare(layout, profile, target, embedded, |_| {}).await?;
+    let explored = crate::explore::explore(prepared.target.clone(), &prepared.scenarios, options, tick).await;
+    let ledger = prepared.target.ledger.finish();
+    let clients_left = prepared.embedded.as_ref().map(|s| s.registered_clients());
+    let (profile, url) = (prepared.target.profile.clone(), prepared.target.base_url.clone());
+    Prepared::stop(prepared.embedded, prepared.keystore, prepared.qtsp).await;
+    let exploration = explored.map_err(|e| Error::input("--profile", e))?;
+    Ok(ExploreRun { exploration, profile, target: url, clients_left, ledger })
 }
 
 /// What `cleanup` did with each client a ledger named.

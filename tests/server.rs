@@ -292,6 +292,27 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
             ctx.answer(Call::new("POST", &format!("{REGISTER}/{id}/secret"))).await;
             format!("old secret: {}", token_status(ctx, id, secret).await)
         }
+        UpdateAugmentsMetadata => {
+            let client = ctx.register(Tpp::A).await;
+            let id = str_of(&client, "client_id");
+            let path = format!("{REGISTER}/{id}");
+            ctx.answer(Call::put(&path, &json!({"client_id": id, "redirect_uris": ["https://a.example/new"]}))).await;
+            let read = ctx.answer(Call::new("GET", &path)).await.json().expect("json");
+            format!("redirect_uris after the update: {}", read["redirect_uris"])
+        }
+        UpdateResurrectsDeleted => {
+            let id = ctx.register(Tpp::A).await["client_id"].as_str().expect("id").to_string();
+            let path = format!("{REGISTER}/{id}");
+            let update =
+                ctx.answer(Call::put(&path, &json!({"client_id": id, "redirect_uris": ["https://a.example/new"]})));
+            let delete = async {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                ctx.answer(Call::new("DELETE", &path)).await
+            };
+            let (update, delete) = tokio::join!(update, delete);
+            let read = ctx.answer(Call::new("GET", &path)).await.status;
+            format!("update {}, delete {}, read after both {read}", update.status, delete.status)
+        }
         DeleteKeepsClient => {
             let id = ctx.register(Tpp::A).await["client_id"].as_str().expect("id").to_string();
             ctx.answer(Call::new("DELETE", &format!("{REGISTER}/{id}"))).await;

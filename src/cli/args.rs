@@ -82,6 +82,11 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run the conformance suite (against the embedded reference server unless a target is given).
     Run(RunArgs),
+    /// Generated lifecycles (register, read, update, delete, refresh, racing pairs, registry
+    /// metadata valid and broken in one rule) judged against a model of the RFCs; each finding
+    /// shrunk to the smallest scenario that shows it and written as a file `run --scenario`
+    /// reproduces. Same seed, same sequences.
+    Explore(ExploreArgs),
     /// List the scenarios (id, area, severity, title) that a run would execute.
     List(SelectArgs),
     /// Check scenario and profile files without running them.
@@ -119,6 +124,45 @@ pub enum SchemaKind {
     Report,
 }
 
+#[derive(Debug, Args)]
+pub struct ExploreArgs {
+    /// Target profile: a name from profiles/ or a path.
+    #[arg(long, default_value = "reference", env = "DCR_HARNESS_PROFILE")]
+    pub profile: String,
+    #[command(flatten)]
+    pub place: Place,
+    /// Base URL of the DCR server (default: the embedded reference server).
+    #[arg(long, env = "DCR_HARNESS_TARGET")]
+    pub target: Option<String>,
+    /// The generator's seed (default: one drawn from the clock, and printed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Stop after about this many requests (default 2000 when no --seconds is given).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub requests: Option<u64>,
+    /// Stop after this many seconds, up to a day.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub seconds: Option<u64>,
+    /// Actions per generated program, at most.
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u64).range(2..=64))]
+    pub max_actions: u64,
+    /// Write findings as generated, without shrinking them.
+    #[arg(long)]
+    pub no_shrink: bool,
+    /// Where to write each finding's scenario file.
+    #[arg(long, default_value = "explore-findings")]
+    pub out: PathBuf,
+    /// Turn on a named flaw of the embedded server (repeatable).
+    #[arg(long = "flaw")]
+    pub flaws: Vec<String>,
+    /// Turn on a named variant of the embedded server (repeatable).
+    #[arg(long = "variant")]
+    pub variants: Vec<String>,
+    /// Reports of the findings: FORMAT=PATH[,FORMAT=PATH...] (junit, json, html, md; `-` is stdout).
+    #[arg(long)]
+    pub report: Option<String>,
+}
+
 #[derive(Debug, Args, Clone)]
 pub struct SelectArgs {
     /// Target profile: a name from profiles/ or a path.
@@ -130,7 +174,8 @@ pub struct SelectArgs {
     /// Only scenarios of this area (repeatable).
     #[arg(long)]
     pub area: Vec<String>,
-    /// Only this scenario (repeatable).
+    /// Only this scenario: an id, or a scenario file (`.yaml`) whose scenarios run beside the
+    /// suite's, such as one `explore` wrote (repeatable).
     #[arg(long)]
     pub scenario: Vec<String>,
     /// Leave this scenario out (repeatable).

@@ -33,6 +33,37 @@ impl PkiDirArg {
     }
 }
 
+impl SelectArgs {
+    /// The project's directories, with the scenario files `--scenario` names beside them.
+    pub fn layout(&self) -> Result<dcr_harness::suite::Layout, Error> {
+        let mut layout = self.place.layout()?;
+        layout.scenario_files = self.scenario.iter().filter(|s| names_a_file(s)).map(PathBuf::from).collect();
+        Ok(layout)
+    }
+}
+
+/// Whether a `--scenario` value is a scenario file (`.yaml` or `.yml`) rather than an id.
+fn names_a_file(value: &str) -> bool {
+    let path = Path::new(value);
+    path.extension().is_some_and(|e| e == "yaml" || e == "yml")
+}
+
+/// The scenario ids `--scenario` picks: each id, and every scenario of each file it names.
+fn scenario_ids(select: &SelectArgs) -> Result<Vec<String>, Error> {
+    let mut ids = Vec::new();
+    for value in &select.scenario {
+        match names_a_file(value) {
+            true => {
+                let scenarios = dcr_harness::scenario::load_files(&[PathBuf::from(value)])
+                    .map_err(|e| Error::input(format!("--scenario {value}"), e))?;
+                ids.extend(scenarios.into_iter().map(|s| s.id));
+            }
+            false => ids.push(value.clone()),
+        }
+    }
+    Ok(ids)
+}
+
 pub fn filter_of(select: &SelectArgs) -> Result<dcr_harness::scenario::Filter, Error> {
     let areas = select
         .area
@@ -42,7 +73,7 @@ pub fn filter_of(select: &SelectArgs) -> Result<dcr_harness::scenario::Filter, E
     Ok(dcr_harness::scenario::Filter {
         tags: select.tag.clone(),
         areas,
-        ids: select.scenario.clone(),
+        ids: scenario_ids(select)?,
         skip: select.skip.clone(),
     })
 }

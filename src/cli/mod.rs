@@ -6,6 +6,7 @@
 
 mod args;
 mod config;
+mod explore;
 mod inspect;
 mod live;
 mod load;
@@ -35,6 +36,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Probe(args) => inspect::probe(&args),
         Command::Serve(args) => serve::serve(&args),
         Command::Run(args) => run::run(&args, cli.output),
+        Command::Explore(args) => explore::explore(&args),
         Command::Init { dir } => project::init(&dir),
         Command::Completions { shell } => {
             let mut script = Vec::new();

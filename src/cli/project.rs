@@ -21,7 +21,7 @@ pub fn init(dir: &Path) -> Result<Outcome, Error> {
 }
 
 pub fn list(args: &SelectArgs) -> Result<Outcome, Error> {
-    let layout = args.place.layout()?;
+    let layout = args.layout()?;
     let (profile, scenarios, _) = dcr_harness::suite::load(&layout, &args.profile)?;
     let filter = filter_of(args)?;
     let selected = dcr_harness::suite::select(&scenarios, &filter, &profile)?;
@@ -40,7 +40,7 @@ pub fn list(args: &SelectArgs) -> Result<Outcome, Error> {
 }
 
 pub fn validate(args: &SelectArgs) -> Result<Outcome, Error> {
-    let layout = args.place.layout()?;
+    let layout = args.layout()?;
     let (profile, scenarios, pki) = dcr_harness::suite::load(&layout, &args.profile)?;
     let selected = dcr_harness::suite::select(&scenarios, &filter_of(args)?, &profile)?;
     let problems = dcr_harness::preflight::offline(&profile, &pki, &selected, &layout.fixtures);

@@ -16,7 +16,7 @@ use super::live::{RunView, Say};
 use super::signals;
 
 pub fn run(args: &RunArgs, output: OutputArgs) -> Result<Outcome, Error> {
-    let layout = args.select.place.layout()?;
+    let layout = args.select.layout()?;
     ensure_pki(&layout.pki, &PkiOptions::default())?;
     let reports = match &args.report {
         Some(spec) => dcr_harness::report::parse_specs(spec, RunResult::FORMATS)?,

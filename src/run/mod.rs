@@ -7,6 +7,7 @@
 //! here prints.
 
 pub mod address;
+pub mod answer;
 pub mod check;
 pub mod ledger;
 pub mod model;

@@ -154,8 +154,16 @@ async fn run_steps(
                 Err(error) => return Ended::Unplannable { step: index, error },
             },
         };
+        let partner = match &step.alongside {
+            Some(alongside) => match session.plan(&alongside.request, None).await {
+                Ok(planned) => Some(planned),
+                Err(error) => return Ended::Unplannable { step: index, error },
+            },
+            None => None,
+        };
+        let sending = Sending { copies, partner };
         let (mut result, mut setup_error) =
-            run_step(session, scenario, options, (index, step), &copies, before.as_ref(), started).await;
+            run_step(session, scenario, options, (index, step), &sending, before.as_ref(), started).await;
         if let (Some(due), false, None) = (window_passed, result.passed(), &setup_error) {
             // A server counting the window in whole seconds takes the copy up to a second past
             // it; a second later every server must refuse it.
@@ -164,13 +172,13 @@ async fn run_steps(
                 return Ended::Interrupted;
             }
             (result, setup_error) =
-                run_step(session, scenario, options, (index, step), &copies, before.as_ref(), started).await;
+                run_step(session, scenario, options, (index, step), &sending, before.as_ref(), started).await;
             result.name = format!(
                 "{} (sent again a second later: the first copy was taken, as a server counting whole seconds may)",
                 result.name
             );
         }
-        previous = copies.into_iter().next();
+        previous = sending.copies.into_iter().next();
         if let Some(error) = setup_error {
             results.push(result);
             return Ended::SetupFailed { step: index, error };
@@ -184,23 +192,40 @@ async fn run_steps(
     Ended::Ran
 }
 
+/// What a step sends: its copies, and the request sent alongside them.
+struct Sending {
+    copies: Vec<Planned>,
+    partner: Option<Planned>,
+}
+
 async fn run_step(
     session: &mut Session,
     scenario: &Scenario,
     options: &RunOptions,
     (index, step): (usize, &Step),
-    copies: &[super::plan::Planned],
+    sending: &Sending,
     before: Option<&(String, String)>,
     started: Instant,
 ) -> (StepResult, Option<String>) {
     let secrets = session.target().secrets.clone();
+    let copies = &sending.copies[..];
     for copy in copies {
         session.target().learn_secrets(&copy.msg);
         session.note_lent_tokens(&step.request, copy);
     }
-    let sent = session.send_all(copies).await;
-    let setup_error =
-        sent.iter().find_map(|r| r.as_ref().err().filter(|e| e.is_setup())).map(|e| secrets.scrub(&e.to_string()));
+    let alongside = step.alongside.as_deref().zip(sending.partner.as_ref());
+    if let Some((partner, planned)) = alongside {
+        session.target().learn_secrets(&planned.msg);
+        session.note_lent_tokens(&partner.request, planned);
+    }
+    let delay = |partner: &crate::scenario::Alongside| Duration::from_millis(partner.delay_ms);
+    let (sent, partner_sent) =
+        session.send_with_partner(copies, alongside.map(|(partner, planned)| (planned, delay(partner)))).await;
+    let setup_error = sent
+        .iter()
+        .chain(&partner_sent)
+        .find_map(|r| r.as_ref().err().filter(|e| e.is_setup()))
+        .map(|e| secrets.scrub(&e.to_string()));
     for response in sent.iter().flatten() {
         if let Some(json) = response.json() {
             secrets.learn_json(&json);
@@ -245,6 +270,9 @@ async fn run_step(
             checks.extend(session.absorb(&lesson, Answer::from(response)));
         }
     }
+    if let (Some((partner, planned)), Some(result)) = (alongside, &partner_sent) {
+        checks.extend(judge_partner(session, partner, planned, result));
+    }
     if rotated && issued.len() > 1 {
         // Racing copies each issued a token; only the last the server applied still works.
         session.settle_registration_token(step.request.client_name(), issued).await;
@@ -280,6 +308,32 @@ async fn run_step(
         duration_ms: started.elapsed().as_millis() as u64,
     };
     (result, setup_error)
+}
+
+/// The checks of the request sent alongside a step, labelled as its own, and what the session
+/// learns from its answer.
+fn judge_partner(
+    session: &mut Session,
+    partner: &crate::scenario::Alongside,
+    planned: &Planned,
+    result: &Result<Response, crate::transport::TransportError>,
+) -> Vec<CheckOutcome> {
+    let body = super::plan::sent_metadata(&planned.msg.body);
+    let observed = match result {
+        Ok(r) => Observed::Answer(r),
+        Err(e) => Observed::Failed(e),
+    };
+    let r = &partner.request;
+    let mut checks: Vec<CheckOutcome> =
+        check::check(&partner.expect, &observed, body.as_ref(), &session.target().profile, session.vars())
+            .into_iter()
+            .map(|c| c.alongside(r.op))
+            .collect();
+    if let Ok(response) = result {
+        let lesson = Lesson::without_capture(r.op, r.client_name(), r.client_name(), false);
+        checks.extend(session.absorb(&lesson, Answer::from(response)));
+    }
+    checks
 }
 
 /// Waits `total`, in slices, so that an interrupt or the run's deadline cuts the wait short;

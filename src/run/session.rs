@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::answer::{follow_rotation, registration_in, Registration};
+pub use super::answer::{text_field, Answer};
 use super::model::{Check, CheckOutcome, CleanupResult};
 use super::plan::{self, Client, PlanEnv, PlanError, Planned, SessionView, Vars};
 use super::target::Target;
@@ -34,7 +36,14 @@ pub struct Session {
     /// Registrations whose answer named no client id that could be read (as reports name
     /// them): nothing can delete them, and the cleanup says so.
     unidentified: Vec<String>,
+    /// What the last requests signed: a request that would sign the same text again (the same
+    /// target and body in the same Date second) is dated a second earlier, as a client never
+    /// sends one signature twice and a server may refuse the second as a replay.
+    recently_signed: std::sync::Mutex<std::collections::VecDeque<String>>,
 }
+
+/// How many signing strings a session remembers, to never sign one twice in a row.
+const RECENTLY_SIGNED: usize = 16;
 
 /// What an answer may teach the session: the operation it answered, the client it was about,
 /// the name a new client gets, whether a new client was expected, and what to capture.
@@ -50,20 +59,6 @@ impl<'a> Lesson<'a> {
     /// A lesson with nothing to capture.
     pub fn without_capture(op: Operation, client: &'a str, register_as: &'a str, creation_expected: bool) -> Self {
         Lesson { op, client, register_as, creation_expected, capture: &NO_CAPTURE }
-    }
-}
-
-/// An answer as the session learns from it.
-pub struct Answer<'a> {
-    pub status: u16,
-    pub body: &'a [u8],
-    /// The body was cut at the transport's limit.
-    pub truncated: bool,
-}
-
-impl<'a> From<&'a Response> for Answer<'a> {
-    fn from(r: &'a Response) -> Self {
-        Answer { status: r.status, body: &r.body, truncated: r.truncated }
     }
 }
 
@@ -107,6 +102,7 @@ impl Session {
             memo: None,
             client_tokens: Default::default(),
             unidentified: Vec::new(),
+            recently_signed: Default::default(),
         }
     }
 
@@ -135,8 +131,39 @@ impl Session {
     }
 
     /// Builds and signs `r` now, with the session's variables.
+    /// A request that would sign what one of the last did (a second refresh or delete within
+    /// the same second) is signed a second earlier, then two, within the Date window; where a
+    /// load reuses signatures on purpose (`reuse_signatures`), or a step dates its request
+    /// itself, it is signed as asked.
     pub async fn plan(&self, r: &RequestSpec, mutation: Option<Mutation>) -> Result<Planned, PlanError> {
-        self.plan_with(r, mutation, &self.vars, std::time::SystemTime::now()).await
+        let now = std::time::SystemTime::now();
+        let mut planned = self.plan_with(r, mutation, &self.vars, now).await?;
+        if self.memo.is_some() || r.date_offset != crate::scenario::DateOffset::Seconds(0) {
+            return Ok(planned);
+        }
+        for earlier in 1..=2 {
+            if !self.signed_recently(&planned) {
+                break;
+            }
+            let at = now.checked_sub(std::time::Duration::from_secs(earlier)).unwrap_or(now);
+            planned = self.plan_with(r, mutation, &self.vars, at).await?;
+        }
+        self.remember_signature(&planned);
+        Ok(planned)
+    }
+
+    fn signed_recently(&self, planned: &Planned) -> bool {
+        let recent = self.recently_signed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        planned.signing_string.as_ref().is_some_and(|text| recent.contains(text))
+    }
+
+    fn remember_signature(&self, planned: &Planned) {
+        let Some(text) = &planned.signing_string else { return };
+        let mut recent = self.recently_signed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if recent.len() == RECENTLY_SIGNED {
+            recent.pop_front();
+        }
+        recent.push_back(text.clone());
     }
 
     /// `copies` plans of `r`, each with `{{iteration}}` set to its index.
@@ -146,9 +173,12 @@ impl Session {
         mutation: Option<Mutation>,
         copies: u32,
     ) -> Result<Vec<Planned>, PlanError> {
+        if copies <= 1 {
+            return Ok(vec![self.plan(r, mutation).await?]);
+        }
         let mut out = Vec::new();
         let now = std::time::SystemTime::now();
-        for i in 0..copies.max(1) {
+        for i in 0..copies {
             let mut vars = self.vars.clone();
             vars.insert(builtin::ITERATION.into(), i.to_string());
             // Copies are signed a second apart: no two carry the same signature, which a
@@ -213,11 +243,26 @@ impl Session {
         self.target.send_planned(planned).await
     }
 
-    /// Sends planned copies all at once (they race each other), counting them.
-    pub async fn send_all(&mut self, copies: &[Planned]) -> Vec<Result<Response, TransportError>> {
-        self.requests += copies.len() as u64;
+    /// Sends `copies` at once and, `delay` after they leave, `partner`: a race between two
+    /// different operations, each answer returned, every request counted.
+    pub async fn send_with_partner(
+        &mut self,
+        copies: &[Planned],
+        partner: Option<(&Planned, std::time::Duration)>,
+    ) -> (Vec<Result<Response, TransportError>>, Option<Result<Response, TransportError>>) {
+        self.requests += copies.len() as u64 + u64::from(partner.is_some());
         let target = &self.target;
-        futures_util::future::join_all(copies.iter().map(|p| target.send_planned(p))).await
+        let own = futures_util::future::join_all(copies.iter().map(|p| target.send_planned(p)));
+        let other = async {
+            match partner {
+                Some((planned, delay)) => {
+                    tokio::time::sleep(delay).await;
+                    Some(target.send_planned(planned).await)
+                }
+                None => None,
+            }
+        };
+        futures_util::future::join(own, other).await
     }
 
     /// The client as its owner reads it, for `unchanged`: status (or why there is none) and the
@@ -506,102 +551,7 @@ fn comparable(body: &[u8]) -> String {
     }
 }
 
-/// RFC 7592 §2.1, §2.2: a read or update answer may carry a new registration access token or
-/// client secret (and the refresh always does); the client MUST discard the old ones. An
-/// answer about another client teaches nothing.
-/// Returns whether the token or the URI the client is managed with changed.
-fn follow_rotation(client: &mut Client, json: &Value) -> bool {
-    let field = |name: &str| text_field(json, name);
-    if field("client_id").is_some_and(|id| id != client.id) {
-        return false;
-    }
-    let mut relocated = false;
-    if let Some(rat) = field("registration_access_token").filter(|rat| *rat != client.rat) {
-        client.rat = rat.to_string();
-        relocated = true;
-    }
-    if let Some(uri) = field("registration_client_uri").filter(|uri| *uri != client.uri) {
-        client.uri = uri.to_string();
-        relocated = true;
-    }
-    if let Some(secret) = field("client_secret").filter(|s| *s != client.secret) {
-        client.previous_secret = std::mem::replace(&mut client.secret, secret.to_string());
-    }
-    relocated
-}
-
-/// A non-empty string field of a JSON answer.
-pub(super) fn text_field<'a>(json: &'a Value, name: &str) -> Option<&'a str> {
-    json.get(name).and_then(Value::as_str).filter(|v| !v.is_empty())
-}
-
 /// `op` by the client's owner, as the profile does it by default.
 pub fn owner_request(op: Operation, client: &str) -> RequestSpec {
     RequestSpec { client: Some(client.to_string()), ..RequestSpec::of(op) }
-}
-
-/// What a registration answer says the server created.
-enum Registration {
-    /// A client with an id, read from the answer (from its raw text where it does not parse,
-    /// in which case `unreadable` says so).
-    Client(Client),
-    /// A 201 whose answer names no client id that could be read: why.
-    Unidentified(String),
-}
-
-/// What a 201 answer (or any 2xx to a registration: some servers answer 200) created: the
-/// client it describes, or, where the answer cannot be read as JSON (cut at the body limit, a
-/// stray byte) or names no `client_id`, whatever its raw text gives up by field name. A server
-/// that says it created something is taken at its word.
-fn registration_in(op: Operation, answer: &Answer<'_>, json: Option<&Value>) -> Option<Registration> {
-    let created = answer.status == 201 || (op == Operation::Register && (200..300).contains(&answer.status));
-    if !created {
-        return None;
-    }
-    if let Some(client) = json.and_then(client_from) {
-        return Some(Registration::Client(client));
-    }
-    let status = answer.status;
-    let why = match (json, answer.truncated) {
-        (_, true) => format!("a {status} whose body was cut at the harness's body limit"),
-        (None, false) => format!("a {status} whose body is not JSON"),
-        (Some(_), false) => format!("a {status} whose JSON names no client_id"),
-    };
-    Some(match client_from_raw(&String::from_utf8_lossy(answer.body)) {
-        Some(client) => Registration::Client(Client { unreadable: why, ..client }),
-        None => Registration::Unidentified(why),
-    })
-}
-
-/// The client named by the fields of text that does not parse as JSON.
-fn client_from_raw(text: &str) -> Option<Client> {
-    let mut fields: BTreeMap<&str, &str> = BTreeMap::new();
-    for field in crate::run::model::redact::raw_fields(text) {
-        fields.entry(field.name).or_insert(&text[field.value]);
-    }
-    let field = |name: &str| fields.get(name).map(|v| v.to_string()).unwrap_or_default();
-    Some(Client {
-        id: fields.get("client_id").filter(|id| !id.is_empty())?.to_string(),
-        secret: field("client_secret"),
-        rat: field("registration_access_token"),
-        uri: field("registration_client_uri"),
-        auth_method: field("token_endpoint_auth_method"),
-        ..Client::default()
-    })
-}
-
-/// The client a registration answer describes, if it names one.
-fn client_from(json: &Value) -> Option<Client> {
-    let field = |name: &str| text_field(json, name).unwrap_or_default().to_string();
-    Some(Client {
-        id: text_field(json, "client_id")?.to_string(),
-        secret: field("client_secret"),
-        previous_secret: String::new(),
-        rat: field("registration_access_token"),
-        uri: field("registration_client_uri"),
-        deleted: false,
-        lent: false,
-        auth_method: field("token_endpoint_auth_method"),
-        unreadable: String::new(),
-    })
 }

@@ -249,6 +249,9 @@ pub fn validate(
                         .push(at(i, format!("unknown rejection kind `{kind}`; the profile knows: {}", join(&kinds))));
                 }
             }
+            if let Some(partner) = &step.alongside {
+                problems.extend(alongside_problems(partner, &clients, profile).into_iter().map(|p| at(i, p)));
+            }
             if let Some(name) = &step.expect.unchanged {
                 if !clients.contains(name) {
                     problems.push(at(i, format!("`unchanged: {name}` names no registered client")));
@@ -302,6 +305,23 @@ pub fn validate(
             }
             vars.extend(step.capture.keys().cloned());
         }
+    }
+    problems
+}
+
+/// What is wrong with a step's `alongside` request: it manages a registered client (a race
+/// between two operations on one), and its rejection kind is the profile's.
+fn alongside_problems(partner: &Alongside, clients: &BTreeSet<String>, profile: &Profile) -> Vec<String> {
+    let r = &partner.request;
+    let mut problems = Vec::new();
+    if !matches!(r.op, Operation::Read | Operation::Update | Operation::Delete | Operation::RefreshSecret) {
+        problems.push(format!("`alongside` is for read, update, delete and refresh-secret, not {:?}", r.op));
+    }
+    if !clients.contains(r.client_name()) {
+        problems.push(format!("`alongside` names client `{}`, which no earlier step registered", r.client_name()));
+    }
+    if let Some(kind) = partner.expect.reject.as_ref().filter(|kind| profile.rejection(kind).is_none()) {
+        problems.push(format!("`alongside` expects an unknown rejection kind `{kind}`"));
     }
     problems
 }

@@ -99,9 +99,16 @@ fn names_in_value(value: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// Every template name a step uses.
+/// Every template name a step uses, its `alongside` request's included.
 pub fn names_in_step(step: &Step) -> Vec<String> {
-    let r = &step.request;
+    let mut out = names_in_request(&step.request, &step.expect);
+    if let Some(partner) = &step.alongside {
+        out.extend(names_in_request(&partner.request, &partner.expect));
+    }
+    out
+}
+
+fn names_in_request(r: &super::RequestSpec, expect: &super::Expect) -> Vec<String> {
     let mut out = Vec::new();
     for text in [&r.path, &r.query, &r.body_raw, &r.secret, &r.registration_token].into_iter().flatten() {
         out.extend(names(text));
@@ -110,7 +117,7 @@ pub fn names_in_step(step: &Step) -> Vec<String> {
     if let Some(body) = &r.body {
         names_in_value(body, &mut out);
     }
-    for p in step.expect.json.values().chain(step.expect.headers.values()) {
+    for p in expect.json.values().chain(expect.headers.values()) {
         if let super::Predicate::Equals(v) = p {
             names_in_value(v, &mut out);
         }

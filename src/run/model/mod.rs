@@ -59,6 +59,8 @@ pub enum Check {
     Capture(String),
     /// The answer's snapshot at a path.
     Snapshot(String),
+    /// A check of the request a step sent alongside its own (named by its operation).
+    Alongside(crate::scenario::Operation, Box<Check>),
 }
 
 impl Check {
@@ -67,6 +69,7 @@ impl Check {
         match self {
             Check::Json(path) => path.rsplit(['.', '[']).next().is_some_and(redact::is_secret_field),
             Check::Header(name) => redact::is_secret_header(name),
+            Check::Alongside(_, check) => check.names_a_secret(),
             _ => false,
         }
     }
@@ -84,6 +87,7 @@ impl std::fmt::Display for Check {
             Check::NoClientCreated => f.write_str("no client created"),
             Check::Capture(var) => write!(f, "capture {var}"),
             Check::Snapshot(path) => write!(f, "snapshot {path}"),
+            Check::Alongside(op, check) => write!(f, "alongside {}: {check}", op.name()),
         }
     }
 }
@@ -106,6 +110,11 @@ pub struct CheckOutcome {
 impl CheckOutcome {
     pub fn new(check: Check, passed: bool, expected: impl Into<String>, got: impl Into<String>) -> Self {
         CheckOutcome { check, passed, expected: expected.into(), got: got.into() }
+    }
+
+    /// This outcome as one of the request sent alongside a step's own.
+    pub fn alongside(self, op: crate::scenario::Operation) -> Self {
+        CheckOutcome { check: Check::Alongside(op, Box::new(self.check)), ..self }
     }
 }
 

@@ -268,6 +268,27 @@ pub struct Step {
     /// Store the (normalised, redacted) answer as a snapshot.
     #[serde(default)]
     pub snapshot: bool,
+    /// Another request sent while this one is in flight, judged by its own expectation: how a
+    /// race between two different operations on a client (an update and a delete) is written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alongside: Option<Box<Alongside>>,
+}
+
+/// The longest `alongside.delay_ms`: a second.
+pub const MAX_ALONGSIDE_DELAY_MS: u64 = 1_000;
+
+/// A request sent beside a step's own, `delay_ms` after it leaves.
+#[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Alongside {
+    pub request: RequestSpec,
+    #[serde(default)]
+    pub expect: Expect,
+    /// Milliseconds after the step's own request leaves (at most a second): a partner sent a
+    /// little later reaches the server while the first is being handled.
+    #[serde(default, deserialize_with = "in_range::<_, u64, 0, MAX_ALONGSIDE_DELAY_MS>")]
+    #[schemars(range(max = MAX_ALONGSIDE_DELAY_MS))]
+    pub delay_ms: u64,
 }
 
 impl Step {
@@ -298,6 +319,21 @@ pub enum Operation {
     Token,
     /// Method and path as written.
     Raw,
+}
+
+impl Operation {
+    /// The name scenarios write.
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::Register => "register",
+            Operation::Read => "read",
+            Operation::Update => "update",
+            Operation::Delete => "delete",
+            Operation::RefreshSecret => "refresh-secret",
+            Operation::Token => "token",
+            Operation::Raw => "raw",
+        }
+    }
 }
 
 /// Who sends the request: the profile's TPP (default), its second TPP, or nobody in particular.

@@ -246,8 +246,13 @@ pub(super) fn update(state: &State, parts: &Parts, body: &Bytes, client: Client)
     let new_secret_too = state.config.varies(Variant::SecretRotatedOnUpdate);
     let new_token_too =
         state.config.varies(Variant::RatRotatedOnUpdate) || state.config.varies(Variant::RatRotatedOnUse);
+    let augments = state.config.has(Flaw::UpdateAugmentsMetadata);
     let updated = state.store.update(&client.client_id, |c| {
-        c.metadata = strip_server_fields(metadata);
+        let sent = strip_server_fields(metadata);
+        c.metadata = match augments {
+            true => augmented(std::mem::take(&mut c.metadata), sent),
+            false => sent,
+        };
         if new_secret_too {
             c.secret = new_secret();
         }
@@ -259,6 +264,22 @@ pub(super) fn update(state: &State, parts: &Parts, body: &Bytes, client: Client)
         Some(c) => secret_answer(state, StatusCode::OK, &c),
         None => tpp_message(StatusCode::NOT_FOUND, "RESOURCE_UNKNOWN", "no client with this id"),
     }
+}
+
+/// The `update-augments-metadata` flaw: an update merged into the registration (lists joined,
+/// fields left out kept) where RFC 7592 §2.2 says its values "MUST replace, not augment" them.
+fn augmented(mut registered: Map<String, Value>, sent: Map<String, Value>) -> Map<String, Value> {
+    for (field, value) in sent {
+        let joined = match (registered.remove(&field), value) {
+            (Some(Value::Array(mut old)), Value::Array(new)) => {
+                old.extend(new.into_iter().filter(|v| !old.contains(v)).collect::<Vec<_>>());
+                Value::Array(old)
+            }
+            (_, value) => value,
+        };
+        registered.insert(field, joined);
+    }
+    registered
 }
 
 pub(super) fn refresh(state: &State, client: Client) -> Answer {

@@ -80,6 +80,17 @@ impl Route {
     }
 }
 
+/// The `update-resurrects-deleted` flaw: an update reads the client's record, takes its time,
+/// and writes the record back whole, re-creating a client deleted meanwhile (a read, modify and
+/// write without a lock).
+async fn write_back_after_a_while(state: &State, id: &str) {
+    let read = state.store.get(id);
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    if let Some(client) = read.filter(|_| state.store.get(id).is_none()) {
+        state.store.insert(client);
+    }
+}
+
 pub(super) async fn handle(state: &State, peer: &Peer, request: Request<Incoming>) -> Answer {
     state.stats.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let (parts, body) = request.into_parts();
@@ -112,6 +123,11 @@ pub(super) async fn handle(state: &State, peer: &Peer, request: Request<Incoming
         },
         _ => None,
     };
+    if let (Route::Client(id), true) = (&route, state.config.has(Flaw::UpdateResurrectsDeleted)) {
+        if parts.method == Method::PUT {
+            write_back_after_a_while(state, id).await;
+        }
+    }
     match (route, state.config.profile) {
         (Route::WellKnown, _) => well_known(state),
         (Route::Token, _) => token(state, peer, &parts, &body).await,

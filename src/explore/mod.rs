@@ -1,0 +1,406 @@
+//! `dcr-harness explore`: generated lifecycles judged against a model of the RFCs. Each
+//! sequence is a program (`explore::model`) written as a scenario and run through the runner
+//! the suite uses (the same session, transport, checks, redaction and cleanup, so every client
+//! it registers is deleted, and a foreign target's are in the ledger). A finding is a scenario
+//! that fails; it is shrunk (steps, then registry fields) to the smallest that fails by the
+//! same rule, and written as a YAML scenario `run --scenario FILE` reproduces. Same seed, same
+//! sequences. It decides nothing the checks do not: it must not judge answers itself.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+pub mod generate;
+pub mod model;
+pub mod registry;
+pub mod rules;
+mod write;
+
+pub use model::{Action, Capabilities, Unsupported};
+pub use rules::Rule;
+pub use write::to_yaml;
+
+use crate::run::model::ScenarioResult;
+use crate::run::{Interrupt, RunOptions, Target};
+use crate::scenario::{Area, Scenario, Severity};
+
+/// The longest program the explorer generates, in actions.
+pub const MAX_ACTIONS: usize = 64;
+/// The most scenario runs one shrink spends.
+const SHRINK_RUNS: usize = 120;
+
+/// When the exploration stops: whichever comes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub requests: Option<u64>,
+    pub seconds: Option<u64>,
+}
+
+/// How to explore.
+#[derive(Debug, Clone)]
+pub struct ExploreOptions {
+    pub seed: u64,
+    pub budget: Budget,
+    /// Actions per program, at most.
+    pub max_actions: usize,
+    /// Shrink findings (on by default; off, a finding is written as generated).
+    pub shrink: bool,
+    pub interrupt: Interrupt,
+}
+
+impl Default for ExploreOptions {
+    fn default() -> Self {
+        ExploreOptions {
+            seed: 0,
+            budget: Budget { requests: Some(2_000), seconds: None },
+            max_actions: 12,
+            shrink: true,
+            interrupt: Interrupt::default(),
+        }
+    }
+}
+
+/// A rule a server broke, with the smallest scenario that shows it.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub rule: Rule,
+    /// The check that failed, as reports label it.
+    pub check: String,
+    pub expected: String,
+    pub got: String,
+    /// The sequence it was found in, and how many steps that sequence had.
+    pub sequence: u64,
+    pub steps_found: usize,
+    /// The shrunk scenario (its id names rule, seed and sequence) and its run.
+    pub scenario: Scenario,
+    pub result: ScenarioResult,
+    /// How many sequences broke the same rule (the first is the one shrunk).
+    pub seen: u64,
+}
+
+/// What an exploration did.
+#[derive(Debug, Clone)]
+pub struct Exploration {
+    pub profile: String,
+    pub seed: u64,
+    pub sequences: u64,
+    /// Requests sent, shrinking's included.
+    pub requests: u64,
+    pub shrink_runs: u64,
+    pub findings: Vec<Finding>,
+    /// Sequences that ended in a harness error (a step that could not be planned or sent):
+    /// never a finding.
+    pub errors: Vec<(u64, String)>,
+    pub duration: Duration,
+    pub interrupted: bool,
+}
+
+/// What the explorer reports as it goes.
+#[derive(Debug, Clone, Copy)]
+pub struct Tick {
+    pub sequences: u64,
+    pub requests: u64,
+    pub findings: usize,
+}
+
+/// What a failed scenario broke: the rule of its first failed check.
+struct Broken {
+    rule: Rule,
+    check: String,
+    expected: String,
+    got: String,
+}
+
+struct Explorer<'a> {
+    target: Arc<Target>,
+    model: model::Model<'a>,
+    options: Arc<RunOptions>,
+    requests: u64,
+    shrink_runs: u64,
+}
+
+impl Explorer<'_> {
+    /// Runs `program` as a scenario; what it broke, if it failed.
+    async fn try_program(&mut self, program: &[Action]) -> (Scenario, ScenarioResult, Option<Broken>) {
+        let written = self.model.write(program);
+        let scenario = scenario_of(&written, "explore-sequence", &rules::REGISTERED);
+        let result = crate::run::scenario::run_scenario(
+            self.target.clone(),
+            Arc::new(scenario.clone()),
+            self.options.clone(),
+            None,
+        )
+        .await;
+        self.requests += result.requests;
+        let broken = broken(&result, &written.rules);
+        (scenario, result, broken)
+    }
+
+    /// The smallest part of `program` that still breaks `rule`: parts of actions left out,
+    /// halving the part each round, then registry fields left out.
+    async fn shrink(&mut self, program: Vec<Action>, rule: &Rule) -> Vec<Action> {
+        let mut current = program;
+        let mut runs = 0;
+        let mut chunk = current.len().div_ceil(2);
+        while chunk >= 1 && runs < SHRINK_RUNS {
+            let mut at = 0;
+            while at < current.len() && runs < SHRINK_RUNS {
+                let mut candidate = current.clone();
+                candidate.drain(at..(at + chunk).min(current.len()));
+                runs += 1;
+                if !candidate.is_empty() && self.still_breaks(&candidate, rule).await {
+                    current = candidate;
+                } else {
+                    at += chunk;
+                }
+            }
+            chunk /= 2;
+        }
+        for index in 0..current.len() {
+            while let Some(simpler) = simpler(&current[index]).filter(|_| runs < SHRINK_RUNS) {
+                let mut candidate = current.clone();
+                candidate[index] = simpler;
+                runs += 1;
+                if !self.still_breaks(&candidate, rule).await {
+                    break;
+                }
+                current = candidate;
+            }
+        }
+        self.shrink_runs += runs as u64;
+        current
+    }
+
+    /// Whether `candidate` breaks `rule`; a program with a race is given three tries, as a race
+    /// need not be lost every time.
+    async fn still_breaks(&mut self, candidate: &[Action], rule: &Rule) -> bool {
+        let tries = if candidate.iter().any(races) { 3 } else { 1 };
+        for _ in 0..tries {
+            if let (_, _, Some(broken)) = self.try_program(candidate).await {
+                if broken.rule.id == rule.id {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+}
+
+fn races(action: &Action) -> bool {
+    matches!(action, Action::RaceDelete { .. } | Action::RaceUpdates { .. })
+}
+
+/// The action with one registry field fewer, if it has any.
+fn simpler(action: &Action) -> Option<Action> {
+    let fewer = |extras: &Vec<usize>| extras[1..].to_vec();
+    match action {
+        Action::RegisterExtended { extras } if extras.len() > 1 => {
+            Some(Action::RegisterExtended { extras: fewer(extras) })
+        }
+        Action::Update { client, extras } if !extras.is_empty() => {
+            Some(Action::Update { client: *client, extras: fewer(extras) })
+        }
+        _ => None,
+    }
+}
+
+/// The rule of the first failed check of the first failed step.
+fn broken(result: &ScenarioResult, rules: &[model::StepRules]) -> Option<Broken> {
+    if !result.verdict.is_adverse() || result.error.is_some() {
+        return None;
+    }
+    let (index, step) = result.steps.iter().enumerate().find(|(_, s)| !s.passed())?;
+    let check = step.checks.iter().find(|c| !c.passed)?;
+    let rule = rules.get(index)?.rule_for(&check.check).clone();
+    Some(Broken { rule, check: check.check.to_string(), expected: check.expected.clone(), got: check.got.clone() })
+}
+
+/// A written program as a scenario: with the rule's level and clause where it is a finding.
+fn scenario_of(written: &model::Written, id: &str, rule: &Rule) -> Scenario {
+    Scenario {
+        id: id.to_string(),
+        title: rule.title.to_string(),
+        area: rule.area,
+        tags: written.tags.clone(),
+        severity: rule.severity,
+        policy: rule.policy.map(crate::scenario::PolicyRef::Known),
+        source: rule.source.to_string(),
+        steps: written.steps.clone(),
+        file: Default::default(),
+        line: 0,
+    }
+}
+
+/// Explores `target` as `options` say. `fixed` is the suite (its metadata scenarios are the
+/// invalid forms); `tick` hears of each sequence.
+pub async fn explore(
+    target: Arc<Target>,
+    fixed: &[Scenario],
+    options: &ExploreOptions,
+    mut tick: impl FnMut(Tick),
+) -> Result<Exploration, Unsupported> {
+    let started = Instant::now();
+    let caps = Capabilities::of(&target.profile)?;
+    let applicable: Vec<Scenario> = fixed.iter().filter(|s| target.profile.applies(s)).cloned().collect();
+    let forms = registry::invalid_forms(&applicable);
+    let run_options = Arc::new(RunOptions { interrupt: options.interrupt.clone(), ..RunOptions::default() });
+    let mut explorer = Explorer {
+        target: target.clone(),
+        model: model::Model { caps, forms: &forms },
+        options: run_options,
+        requests: 0,
+        shrink_runs: 0,
+    };
+    let mut exploration = Exploration {
+        profile: target.profile.name.clone(),
+        seed: options.seed,
+        sequences: 0,
+        requests: 0,
+        shrink_runs: 0,
+        findings: vec![],
+        errors: vec![],
+        duration: Duration::ZERO,
+        interrupted: false,
+    };
+    let max_actions = options.max_actions.clamp(2, MAX_ACTIONS);
+    let spent = |explorer: &Explorer<'_>| {
+        options.budget.requests.is_some_and(|r| explorer.requests >= r)
+            || options.budget.seconds.is_some_and(|s| started.elapsed() >= Duration::from_secs(s))
+    };
+    while !spent(&explorer) {
+        if options.interrupt.raised() {
+            exploration.interrupted = true;
+            break;
+        }
+        let sequence = exploration.sequences;
+        let program = program_of(options.seed, sequence, caps, forms.len(), max_actions);
+        let (_, result, broken) = explorer.try_program(&program).await;
+        exploration.sequences += 1;
+        if let Some(error) = &result.error {
+            exploration.errors.push((sequence, error.message.clone()));
+        }
+        if let Some(broken) = broken {
+            match exploration.findings.iter_mut().find(|f| f.rule.id == broken.rule.id) {
+                Some(known) => known.seen += 1,
+                None => {
+                    let finding = explorer.finding(options, sequence, program, broken).await;
+                    exploration.findings.push(finding);
+                }
+            }
+        }
+        tick(Tick {
+            sequences: exploration.sequences,
+            requests: explorer.requests,
+            findings: exploration.findings.len(),
+        });
+    }
+    exploration.requests = explorer.requests;
+    exploration.shrink_runs = explorer.shrink_runs;
+    exploration.duration = started.elapsed();
+    Ok(exploration)
+}
+
+/// The program of sequence `sequence` of seed `seed`: its own stream of the seed's generator,
+/// so that a sequence is the same whatever came before it.
+pub fn program_of(seed: u64, sequence: u64, caps: Capabilities, forms: usize, max_actions: usize) -> Vec<Action> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(sequence);
+    let len = rng.random_range(2..=max_actions.max(2));
+    generate::generate(&mut rng, caps, forms, len)
+}
+
+impl Explorer<'_> {
+    async fn finding(
+        &mut self,
+        options: &ExploreOptions,
+        sequence: u64,
+        program: Vec<Action>,
+        found: Broken,
+    ) -> Finding {
+        let steps_found = self.model.write(&program).steps.len();
+        let program = match options.shrink {
+            true => self.shrink(program, &found.rule).await,
+            false => program,
+        };
+        // The shrunk program's own run, so that the finding shows what it reproduces; a race
+        // that this run happened to win keeps the failure that was found.
+        let (_, result, broken) = self.try_program(&program).await;
+        let broken = broken.filter(|b| b.rule.id == found.rule.id).unwrap_or(found);
+        let id = format!("explore-{}-seed-{}-sequence-{sequence}", broken.rule.id, options.seed);
+        let written = self.model.write(&program);
+        let mut scenario = scenario_of(&written, &id, &broken.rule);
+        scenario.source = format!(
+            "{} (found by `dcr-harness explore --seed {}`, sequence {sequence}, shrunk from {steps_found} steps to {})",
+            broken.rule.source,
+            options.seed,
+            written.steps.len()
+        );
+        Finding {
+            rule: broken.rule,
+            check: broken.check,
+            expected: broken.expected,
+            got: broken.got,
+            sequence,
+            steps_found,
+            scenario,
+            result,
+            seen: 1,
+        }
+    }
+}
+
+impl Exploration {
+    /// Findings by the level their rule has under `profile`: (failures, warnings).
+    pub fn by_level(&self, profile: &crate::scenario::Profile) -> (usize, usize) {
+        let level = |f: &&Finding| profile.severity_of(&f.scenario);
+        let failures = self.findings.iter().filter(|f| level(f) == Severity::Must).count();
+        (failures, self.findings.len() - failures)
+    }
+
+    /// Requests per second over the whole exploration.
+    pub fn rate(&self) -> f64 {
+        self.requests as f64 / self.duration.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Areas a finding may fall in, for the summary's order.
+pub const AREAS: &[Area] = &[Area::Metadata, Area::Lifecycle, Area::ManagementAuthz, Area::Concurrency];
+
+impl Finding {
+    /// The shrunk scenario's run as a report shows it: under its own id, level and clause.
+    pub fn result_for(&self, profile: &crate::scenario::Profile) -> ScenarioResult {
+        let mut result = ScenarioResult::not_run(&self.scenario);
+        result.severity = profile.severity_of(&self.scenario);
+        let failed = self.result.steps.iter().any(|s| !s.passed());
+        // A race the shrunk run happened to win still showed the rule broken when it was found.
+        result.verdict = ScenarioResult::judge(failed || self.result.verdict.is_adverse(), result.severity, false);
+        result.steps = self.result.steps.clone();
+        result.cleanup = self.result.cleanup.clone();
+        result.duration_ms = self.result.duration_ms;
+        result.requests = self.result.requests;
+        result
+    }
+}
+
+impl Exploration {
+    /// The findings as a run's result, for the reports a run has.
+    pub fn run_result(&self, profile: &crate::scenario::Profile, target: &str) -> crate::run::RunResult {
+        crate::run::RunResult {
+            interrupted: self.interrupted,
+            target: target.to_string(),
+            profile: self.profile.clone(),
+            started_at: String::new(),
+            scenarios: self.findings.iter().map(|f| f.result_for(profile)).collect(),
+            duration_ms: self.duration.as_millis() as u64,
+            requests: self.requests,
+            clients_left: vec![],
+            ledger: None,
+            clients_stranded: vec![],
+            certificates: vec![],
+            origins_elsewhere: vec![],
+            not_applicable: vec![],
+        }
+    }
+}

@@ -1,0 +1,92 @@
+use super::*;
+use rand::SeedableRng;
+
+fn caps() -> Capabilities {
+    Capabilities {
+        refresh: true,
+        token: true,
+        other_tpp: true,
+        registration_token: false,
+        race_delete: true,
+        no_store: false,
+        unknown_client_404: false,
+    }
+}
+
+fn model() -> Model<'static> {
+    Model { caps: caps(), forms: &[] }
+}
+
+#[test]
+fn an_action_on_a_client_never_registered_is_left_out() {
+    let written = model().write(&[Action::Read { client: 1 }, Action::Delete { client: 2 }]);
+    assert!(written.steps.is_empty());
+}
+
+#[test]
+fn a_deleted_client_is_expected_gone_everywhere() {
+    let program = [
+        Action::Register { client: 0 },
+        Action::Delete { client: 0 },
+        Action::Read { client: 0 },
+        Action::Update { client: 0, extras: vec![] },
+        Action::Token { client: 0, previous: false },
+    ];
+    let written = model().write(&program);
+    let rejects: Vec<Option<&str>> = written.steps.iter().map(|s| s.expect.reject.as_deref()).collect();
+    assert_eq!(rejects, [None, None, Some("not-found"), Some("not-found"), Some("token")]);
+    assert_eq!(written.rules[4].main, rules::DELETED_SECRET_REFUSED);
+}
+
+#[test]
+fn a_read_after_racing_updates_accepts_either_state_and_nothing_else() {
+    let written = model().write(&[Action::Register { client: 0 }, Action::RaceUpdates { client: 0 }]);
+    let read = &written.steps[2];
+    let Some(Predicate::Test(Test::OneOf(names))) = read.expect.json.get("$.client_name") else {
+        panic!("{:?}", read.expect.json)
+    };
+    assert_eq!(names.len(), 2);
+}
+
+#[test]
+fn an_update_with_registry_metadata_leaves_both_states_possible() {
+    let program =
+        [Action::Register { client: 0 }, Action::Update { client: 0, extras: vec![0] }, Action::Read { client: 0 }];
+    let written = model().write(&program);
+    assert!(
+        matches!(written.steps[2].expect.json.get("$.redirect_uris"), Some(Predicate::Test(Test::OneOf(v))) if v.len() == 2)
+    );
+}
+
+#[test]
+fn an_update_racing_a_delete_is_judged_by_a_read_after_it() {
+    let written = model().write(&[Action::Register { client: 0 }, Action::RaceDelete { client: 0, delay_ms: 5 }]);
+    assert_eq!(written.steps.len(), 3);
+    assert!(written.steps[1].alongside.is_some());
+    assert_eq!(written.steps[2].expect.reject.as_deref(), Some("not-found"));
+    assert_eq!(written.rules[2].main, rules::RACE_LEAVES_SERIAL_STATE);
+}
+
+#[test]
+fn the_same_seed_gives_the_same_program() {
+    let a = crate::explore::generate::generate(&mut rand_chacha::ChaCha8Rng::seed_from_u64(7), caps(), 3, 12);
+    let b = crate::explore::generate::generate(&mut rand_chacha::ChaCha8Rng::seed_from_u64(7), caps(), 3, 12);
+    let c = crate::explore::generate::generate(&mut rand_chacha::ChaCha8Rng::seed_from_u64(8), caps(), 3, 12);
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    assert_eq!(a.len(), 12);
+}
+
+#[test]
+fn without_a_capability_its_actions_are_left_out() {
+    let none = Capabilities { refresh: false, token: false, other_tpp: false, race_delete: false, ..caps() };
+    let m = Model { caps: none, forms: &[] };
+    let program = [
+        Action::Register { client: 0 },
+        Action::Refresh { client: 0 },
+        Action::Token { client: 0, previous: false },
+        Action::AsOtherTpp { client: 0, op: Operation::Read },
+        Action::RaceDelete { client: 0, delay_ms: 0 },
+    ];
+    assert_eq!(m.write(&program).steps.len(), 1);
+}

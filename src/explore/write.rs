@@ -1,0 +1,55 @@
+//! A finding as a YAML scenario file a person reads and `run --scenario FILE` loads: the
+//! scenario model serialised in its fields' order, with what a scenario file leaves out by
+//! default left out.
+
+use serde_norway::Value;
+
+use crate::scenario::Scenario;
+
+/// Whether a key's value is the default, which says nothing when written.
+fn is_default(key: &str, value: &Value) -> bool {
+    match value {
+        Value::Null | Value::Bool(false) => true,
+        Value::Mapping(map) => map.is_empty(),
+        Value::Sequence(list) => list.is_empty() && key == "tags",
+        Value::Number(n) => matches!(key, "wait_ms" | "date_offset" | "delay_ms") && n.as_u64() == Some(0),
+        Value::String(s) => (key == "as" && s == "tpp") || (key == "date_offset" && s == "0"),
+        _ => false,
+    }
+}
+
+/// Drops default keys, leaving alone what is data (bodies, expected values, captures).
+fn prune(value: &mut Value) {
+    match value {
+        Value::Sequence(items) => items.iter_mut().for_each(prune),
+        Value::Mapping(map) => {
+            for (key, inner) in map.iter_mut() {
+                let data = matches!(key.as_str(), Some("body" | "capture"));
+                if !data {
+                    prune(inner);
+                }
+            }
+            map.retain(|key, value| !is_default(key.as_str().unwrap_or_default(), value));
+        }
+        // A test (`!contains no-store`) written as the suite's files write it: `{contains: no-store}`.
+        Value::Tagged(tagged) => {
+            let tag = tagged.tag.to_string();
+            let mut inner = std::mem::replace(&mut tagged.value, Value::Null);
+            prune(&mut inner);
+            let mut map = serde_norway::Mapping::new();
+            map.insert(Value::String(tag.trim_start_matches('!').to_string()), inner);
+            *value = Value::Mapping(map);
+        }
+        _ => {}
+    }
+}
+
+/// `scenario` as the text of a scenario file, with a comment on how to run it.
+pub fn to_yaml(scenario: &Scenario, profile: &str) -> Result<String, serde_norway::Error> {
+    let mut value = serde_norway::to_value(scenario)?;
+    prune(&mut value);
+    let yaml = serde_norway::to_string(&vec![value])?;
+    Ok(format!(
+        "# yaml-language-server: $schema=../schemas/scenario.schema.json\n# Found by `dcr-harness explore`. Reproduce with:\n#   dcr-harness run --profile {profile} --scenario THIS-FILE\n{yaml}"
+    ))
+}

@@ -1,0 +1,121 @@
+//! What an answer says about a client: the registration it made (read from its JSON, or from
+//! the raw text of one that does not parse), and the new registration access token, URI or
+//! secret a read, update or refresh answered with (RFC 7592 §2.1, §2.2). Pure: it holds no
+//! session and sends nothing.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::plan::Client;
+use crate::scenario::Operation;
+use crate::transport::Response;
+
+/// An answer as the session learns from it.
+pub struct Answer<'a> {
+    pub status: u16,
+    pub body: &'a [u8],
+    /// The body was cut at the transport's limit.
+    pub truncated: bool,
+}
+
+impl<'a> From<&'a Response> for Answer<'a> {
+    fn from(r: &'a Response) -> Self {
+        Answer { status: r.status, body: &r.body, truncated: r.truncated }
+    }
+}
+
+/// RFC 7592 §2.1, §2.2: a read or update answer may carry a new registration access token or
+/// client secret (and the refresh always does); the client MUST discard the old ones. An
+/// answer about another client teaches nothing.
+/// Returns whether the token or the URI the client is managed with changed.
+pub(super) fn follow_rotation(client: &mut Client, json: &Value) -> bool {
+    let field = |name: &str| text_field(json, name);
+    if field("client_id").is_some_and(|id| id != client.id) {
+        return false;
+    }
+    let mut relocated = false;
+    if let Some(rat) = field("registration_access_token").filter(|rat| *rat != client.rat) {
+        client.rat = rat.to_string();
+        relocated = true;
+    }
+    if let Some(uri) = field("registration_client_uri").filter(|uri| *uri != client.uri) {
+        client.uri = uri.to_string();
+        relocated = true;
+    }
+    if let Some(secret) = field("client_secret").filter(|s| *s != client.secret) {
+        client.previous_secret = std::mem::replace(&mut client.secret, secret.to_string());
+    }
+    relocated
+}
+
+/// A non-empty string field of a JSON answer.
+pub fn text_field<'a>(json: &'a Value, name: &str) -> Option<&'a str> {
+    json.get(name).and_then(Value::as_str).filter(|v| !v.is_empty())
+}
+
+/// What a registration answer says the server created.
+pub(super) enum Registration {
+    /// A client with an id, read from the answer (from its raw text where it does not parse,
+    /// in which case `unreadable` says so).
+    Client(Client),
+    /// A 201 whose answer names no client id that could be read: why.
+    Unidentified(String),
+}
+
+/// What a 201 answer (or any 2xx to a registration: some servers answer 200) created: the
+/// client it describes, or, where the answer cannot be read as JSON (cut at the body limit, a
+/// stray byte) or names no `client_id`, whatever its raw text gives up by field name. A server
+/// that says it created something is taken at its word.
+pub(super) fn registration_in(op: Operation, answer: &Answer<'_>, json: Option<&Value>) -> Option<Registration> {
+    let created = answer.status == 201 || (op == Operation::Register && (200..300).contains(&answer.status));
+    if !created {
+        return None;
+    }
+    if let Some(client) = json.and_then(client_from) {
+        return Some(Registration::Client(client));
+    }
+    let status = answer.status;
+    let why = match (json, answer.truncated) {
+        (_, true) => format!("a {status} whose body was cut at the harness's body limit"),
+        (None, false) => format!("a {status} whose body is not JSON"),
+        (Some(_), false) => format!("a {status} whose JSON names no client_id"),
+    };
+    Some(match client_from_raw(&String::from_utf8_lossy(answer.body)) {
+        Some(client) => Registration::Client(Client { unreadable: why, ..client }),
+        None => Registration::Unidentified(why),
+    })
+}
+
+/// The client named by the fields of text that does not parse as JSON.
+fn client_from_raw(text: &str) -> Option<Client> {
+    let mut fields: BTreeMap<&str, &str> = BTreeMap::new();
+    for field in crate::run::model::redact::raw_fields(text) {
+        fields.entry(field.name).or_insert(&text[field.value]);
+    }
+    let field = |name: &str| fields.get(name).map(|v| v.to_string()).unwrap_or_default();
+    Some(Client {
+        id: fields.get("client_id").filter(|id| !id.is_empty())?.to_string(),
+        secret: field("client_secret"),
+        rat: field("registration_access_token"),
+        uri: field("registration_client_uri"),
+        auth_method: field("token_endpoint_auth_method"),
+        ..Client::default()
+    })
+}
+
+/// The client a registration answer describes, if it names one.
+fn client_from(json: &Value) -> Option<Client> {
+    let field = |name: &str| text_field(json, name).unwrap_or_default().to_string();
+    Some(Client {
+        id: text_field(json, "client_id")?.to_string(),
+        secret: field("client_secret"),
+        previous_secret: String::new(),
+        rat: field("registration_access_token"),
+        uri: field("registration_client_uri"),
+        deleted: false,
+        lent: false,
+        auth_method: field("token_endpoint_auth_method"),
+        unreadable: String::new(),
+    })
+}
