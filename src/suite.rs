@@ -306,8 +306,12 @@ pub struct ExploreRun {
     pub exploration: crate::explore::Exploration,
     pub profile: Profile,
     pub target: String,
-    /// Clients left on the embedded server (every registered one is deleted unless it failed).
+    /// Clients the server still holds, as the embedded server counts them.
     pub clients_left: Option<usize>,
+    /// Clients registered and not deleted, as the ledger has them (their labels).
+    pub clients_outstanding: Vec<String>,
+    /// Clients the server made undeletable by revoking their token (RFC 7592 §2.1).
+    pub clients_stranded: Vec<String>,
     /// The ledger of a foreign target's clients, if any are outstanding in it.
     pub ledger: Option<PathBuf>,
 }
@@ -323,12 +327,15 @@ pub async fn explore(
 ) -> Result<ExploreRun, Error> {
     let prepared = prepare(layout, profile, target, embedded, |_| {}).await?;
     let explored = crate::explore::explore(prepared.target.clone(), &prepared.scenarios, options, tick).await;
-    let ledger = prepared.target.ledger.finish();
+    let target = &prepared.target;
+    let clients_outstanding = target.ledger.outstanding().iter().map(crate::run::ledger::Entry::label).collect();
+    let clients_stranded = target.ledger.stranded_clients();
+    let ledger = target.ledger.finish();
     let clients_left = prepared.embedded.as_ref().map(|s| s.registered_clients());
-    let (profile, url) = (prepared.target.profile.clone(), prepared.target.base_url.clone());
+    let (profile, url) = (target.profile.clone(), target.base_url.clone());
     Prepared::stop(prepared.embedded, prepared.keystore, prepared.qtsp).await;
     let exploration = explored.map_err(|e| Error::input("--profile", e))?;
-    Ok(ExploreRun { exploration, profile, target: url, clients_left, ledger })
+    Ok(ExploreRun { exploration, profile, target: url, clients_left, clients_outstanding, clients_stranded, ledger })
 }
 
 /// What `cleanup` did with each client a ledger named.

@@ -149,6 +149,9 @@ pub struct ExploreArgs {
     /// Write findings as generated, without shrinking them.
     #[arg(long)]
     pub no_shrink: bool,
+    /// Stop once this many rules are found broken.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000))]
+    pub max_findings: Option<u64>,
     /// Where to write each finding's scenario file.
     #[arg(long, default_value = "explore-findings")]
     pub out: PathBuf,

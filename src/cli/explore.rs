@@ -33,6 +33,7 @@ pub fn explore(args: &ExploreArgs) -> Result<Outcome, Error> {
         budget: Budget { requests: args.requests.or(args.seconds.is_none().then_some(2_000)), seconds: args.seconds },
         max_actions: usize::try_from(args.max_actions).unwrap_or(12),
         shrink: !args.no_shrink,
+        max_findings: args.max_findings.and_then(|n| usize::try_from(n).ok()),
         interrupt: Default::default(),
     };
     eprintln!("dcr-harness explore: profile {}, seed {seed}", args.profile);
@@ -53,7 +54,10 @@ pub fn explore(args: &ExploreArgs) -> Result<Outcome, Error> {
     let written = write_findings(&mut explored.exploration, &args.out, &args.profile)?;
     let reproduce = Reproduce { profile: &args.profile, flaws: &args.flaws, variants: &args.variants };
     print!("{}", summary(&explored, &written, &reproduce));
-    let result = explored.exploration.run_result(&explored.profile, &explored.target);
+    let mut result = explored.exploration.run_result(&explored.profile, &explored.target);
+    result.clients_left = explored.clients_outstanding.clone();
+    result.clients_stranded = explored.clients_stranded.clone();
+    result.ledger = explored.ledger.as_ref().map(|p| p.display().to_string());
     dcr_harness::report::write_all(&result, &reports)?;
     Ok(outcome(&explored))
 }
@@ -137,8 +141,20 @@ fn summary(explored: &ExploreRun, written: &[PathBuf], reproduce: &Reproduce<'_>
     if e.errors.len() > 5 {
         out.push_str(&format!("  ... and {} more harness errors\n", e.errors.len() - 5));
     }
-    if let Some(left) = explored.clients_left.filter(|n| *n > 0) {
-        out.push_str(&format!("\nthe embedded server still holds {left} client(s)\n"));
+    if !explored.clients_stranded.is_empty() {
+        out.push_str(&format!(
+            "\n{} client(s) stranded: the server revoked their tokens, as RFC 7592 §2.1 allows\n",
+            explored.clients_stranded.len()
+        ));
+    }
+    if !explored.clients_outstanding.is_empty() {
+        out.push_str(&format!("\nclients not deleted: {}\n", explored.clients_outstanding.join(", ")));
+    }
+    let deleted_but_held = explored.clients_left.unwrap_or(0).saturating_sub(explored.clients_stranded.len());
+    if deleted_but_held > 0 {
+        out.push_str(&format!(
+            "\nthe embedded server still holds {deleted_but_held} client(s) it answered as deleted (its flaw)\n"
+        ));
     }
     if let Some(ledger) = &explored.ledger {
         out.push_str(&format!("\nclients left: see the ledger {} (dcr-harness cleanup)\n", ledger.display()));
@@ -151,7 +167,10 @@ fn outcome(explored: &ExploreRun) -> Outcome {
     let (failures, _) = e.by_level(&explored.profile);
     let found = if failures > 0 { Outcome::MustFailed } else { Outcome::Success };
     let errors = if e.errors.is_empty() { Outcome::Success } else { Outcome::SetupError };
-    let left = if explored.ledger.is_some() { Outcome::ClientsLeft } else { Outcome::Success };
+    let left = match explored.clients_outstanding.is_empty() {
+        true => Outcome::Success,
+        false => Outcome::ClientsLeft,
+    };
     let interrupted = if e.interrupted { Outcome::Interrupted } else { Outcome::Success };
     [found, errors, left, interrupted].into_iter().fold(Outcome::Success, Outcome::worst)
 }

@@ -47,6 +47,8 @@ pub struct ExploreOptions {
     pub max_actions: usize,
     /// Shrink findings (on by default; off, a finding is written as generated).
     pub shrink: bool,
+    /// Stop once this many rules are found broken.
+    pub max_findings: Option<usize>,
     pub interrupt: Interrupt,
 }
 
@@ -57,6 +59,7 @@ impl Default for ExploreOptions {
             budget: Budget { requests: Some(2_000), seconds: None },
             max_actions: 12,
             shrink: true,
+            max_findings: None,
             interrupt: Interrupt::default(),
         }
     }
@@ -265,11 +268,12 @@ pub async fn explore(
         interrupted: false,
     };
     let max_actions = options.max_actions.clamp(2, MAX_ACTIONS);
-    let spent = |explorer: &Explorer<'_>| {
+    let spent = |explorer: &Explorer<'_>, found: usize| {
         options.budget.requests.is_some_and(|r| explorer.requests >= r)
             || options.budget.seconds.is_some_and(|s| started.elapsed() >= Duration::from_secs(s))
+            || options.max_findings.is_some_and(|most| found >= most)
     };
-    while !spent(&explorer) {
+    while !spent(&explorer, exploration.findings.len()) {
         if options.interrupt.raised() {
             exploration.interrupted = true;
             break;
