@@ -376,3 +376,66 @@ fn a_scenario_file_that_is_a_pipe_is_refused_not_waited_on() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("zz-pipe.yaml is a named pipe, not a regular file"), "{}", stderr(&out));
 }
+
+/// `explore` end to end as a user runs it: a clean exploration exits 0 with its summary; against a
+/// flaw it exits 1, writes the shrunk scenario, and `run --scenario FILE` fails on it with the
+/// flaw and passes without; the JSON report names the finding and no secret.
+#[test]
+fn explore_finds_writes_and_run_reproduces() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_dir = dir.path().join("findings");
+    let out_arg = out_dir.display().to_string();
+    let clean = harness(&["explore", "--pki", &pki_dir(), "--seed", "4", "--requests", "300", "--out", &out_arg]);
+    assert_eq!(clean.status.code(), Some(0), "{}{}", stdout(&clean), stderr(&clean));
+    assert!(stdout(&clean).contains("findings: 0 (0 failing, 0 warning)"), "{}", stdout(&clean));
+    assert!(stderr(&clean).contains("seed 4"), "{}", stderr(&clean));
+
+    let report = dir.path().join("explore.json");
+    let report_arg = format!("json={}", report.display());
+    let flawed = [
+        "explore",
+        "--pki",
+        &pki_dir(),
+        "--seed",
+        "4",
+        "--requests",
+        "3000",
+        "--out",
+        &out_arg,
+        "--flaw",
+        "cross-tpp-update",
+        "--max-findings",
+        "1",
+        "--report",
+        &report_arg,
+    ];
+    let found = harness(&flawed);
+    assert_eq!(found.status.code(), Some(1), "{}{}", stdout(&found), stderr(&found));
+    let text = stdout(&found);
+    assert!(text.contains("FAIL other-tpp-refused (MUST)") && text.contains("reproduce: dcr-harness run"), "{text}");
+    let files: Vec<_> = std::fs::read_dir(&out_dir).expect("findings written").flatten().map(|e| e.path()).collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let file = files[0].display().to_string();
+    let json = std::fs::read_to_string(&report).expect("report");
+    assert!(json.contains("explore-other-tpp-refused-seed-4"), "{json}");
+    let secret = &test_pki().tpp("tpp-a").expect("tpp").dcr_client_secret;
+    assert!(!json.contains(secret.as_str()), "a DCR secret in the report");
+
+    let again = harness(&["run", "--pki", &pki_dir(), "--scenario", &file, "--flaw", "cross-tpp-update"]);
+    assert_eq!(again.status.code(), Some(1), "{}{}", stdout(&again), stderr(&again));
+    let passes = harness(&["run", "--pki", &pki_dir(), "--scenario", &file]);
+    assert_eq!(passes.status.code(), Some(0), "{}{}", stdout(&passes), stderr(&passes));
+    assert!(stdout(&passes).contains("1 scenarios, 1 passed"), "{}", stdout(&passes));
+}
+
+#[test]
+fn explore_refuses_what_it_cannot_model_and_bad_numbers() {
+    let obuk = harness(&["explore", "--pki", &pki_dir(), "--profile", "obuk", "--requests", "10"]);
+    assert_eq!(obuk.status.code(), Some(2), "{}", stderr(&obuk));
+    assert!(stderr(&obuk).contains("own access token"), "{}", stderr(&obuk));
+    let zero = harness(&["explore", "--requests", "0"]);
+    assert_eq!(zero.status.code(), Some(2), "{}", stderr(&zero));
+    let broken = harness(&["run", "--pki", &pki_dir(), "--scenario", "no-such-dir/finding.yaml"]);
+    assert_eq!(broken.status.code(), Some(2), "{}", stderr(&broken));
+    assert!(stderr(&broken).contains("no-such-dir/finding.yaml"), "{}", stderr(&broken));
+}
