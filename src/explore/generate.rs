@@ -64,14 +64,16 @@ pub fn generate(rng: &mut impl Rng, caps: Capabilities, forms: usize, len: usize
                 Action::AsOtherTpp { client: c, op: *ops.choose(rng).unwrap_or(&Operation::Read) }
             }
             (Some(c), 77..79) if caps.other_tpp => Action::ProbeAsOtherTpp { client: c },
-            (Some(c), 71..79) if caps.registration_token => {
+            (Some(c), 71..79) if caps.registration_token || caps.client_token => {
                 let ops = [Operation::Read, Operation::Update, Operation::Delete];
                 let op = *ops.choose(rng).unwrap_or(&Operation::Read);
                 let token = match (rng.random_range(0..3u32), live.iter().find(|o| **o != c)) {
                     (0, _) => Borrowed::Guessed,
                     (1, _) => Borrowed::Missing,
                     (_, Some(other)) => {
-                        life[*other] = Life::Lent;
+                        if caps.registration_token {
+                            life[*other] = Life::Lent;
+                        }
                         Borrowed::Of(*other)
                     }
                     (_, None) => Borrowed::Guessed,

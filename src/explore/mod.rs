@@ -28,6 +28,8 @@ use crate::scenario::{Area, Scenario, Severity};
 
 /// The longest program the explorer generates, in actions.
 pub const MAX_ACTIONS: usize = 64;
+/// The most sequences run side by side.
+pub const MAX_JOBS: usize = 64;
 /// The most scenario runs one shrink spends.
 const SHRINK_RUNS: usize = 120;
 
@@ -49,6 +51,8 @@ pub struct ExploreOptions {
     pub shrink: bool,
     /// Stop once this many rules are found broken.
     pub max_findings: Option<usize>,
+    /// Sequences run side by side (each its own clients; shrinking runs one at a time).
+    pub jobs: usize,
     pub interrupt: Interrupt,
 }
 
@@ -60,6 +64,7 @@ impl Default for ExploreOptions {
             max_actions: 12,
             shrink: true,
             max_findings: None,
+            jobs: 4,
             interrupt: Interrupt::default(),
         }
     }
@@ -126,19 +131,21 @@ struct Explorer<'a> {
 
 impl Explorer<'_> {
     /// Runs `program` as a scenario; what it broke, if it failed.
-    async fn try_program(&mut self, program: &[Action]) -> (Scenario, ScenarioResult, Option<Broken>) {
-        let written = self.model.write(program);
-        let scenario = scenario_of(&written, "explore-sequence", &rules::REGISTERED);
-        let result = crate::run::scenario::run_scenario(
-            self.target.clone(),
-            Arc::new(scenario.clone()),
-            self.options.clone(),
-            None,
-        )
-        .await;
+    async fn try_program(&mut self, program: &[Action]) -> (ScenarioResult, Option<Broken>) {
+        let (result, broken) = self.run_program(program).await;
         self.requests += result.requests;
+        (result, broken)
+    }
+
+    /// Runs `program` as a scenario; what it broke, if it failed. Counts nothing, so that
+    /// sequences can run side by side.
+    async fn run_program(&self, program: &[Action]) -> (ScenarioResult, Option<Broken>) {
+        let written = self.model.write(program);
+        let scenario = Arc::new(scenario_of(&written, "explore-sequence", &rules::REGISTERED));
+        let result =
+            crate::run::scenario::run_scenario(self.target.clone(), scenario, self.options.clone(), None).await;
         let broken = broken(&result, &written.rules);
-        (scenario, result, broken)
+        (result, broken)
     }
 
     /// The smallest part of `program` that still breaks `rule`: parts of actions left out,
@@ -181,7 +188,7 @@ impl Explorer<'_> {
     async fn still_breaks(&mut self, candidate: &[Action], rule: &Rule) -> bool {
         let tries = if candidate.iter().any(races) { 3 } else { 1 };
         for _ in 0..tries {
-            if let (_, _, Some(broken)) = self.try_program(candidate).await {
+            if let (_, Some(broken)) = self.try_program(candidate).await {
                 if broken.rule.id == rule.id {
                     return true;
                 }
@@ -247,11 +254,17 @@ pub async fn explore(
     let started = Instant::now();
     let caps = Capabilities::of(&target.profile)?;
     let applicable: Vec<Scenario> = fixed.iter().filter(|s| target.profile.applies(s)).cloned().collect();
-    let forms = registry::invalid_forms(&applicable);
+    let redirects = statement_redirects(&target)?;
+    let mut forms = registry::invalid_forms(&applicable);
+    if !redirects.is_empty() {
+        // Where a statement fixes the redirect URIs, a broken one is refused by the statement's
+        // rule too, with whatever code the server gives it: not a judgement of the URI.
+        forms.retain(|form| !form.fields.contains_key("redirect_uris"));
+    }
     let run_options = Arc::new(RunOptions { interrupt: options.interrupt.clone(), ..RunOptions::default() });
     let mut explorer = Explorer {
         target: target.clone(),
-        model: model::Model { caps, forms: &forms },
+        model: model::Model { caps, forms: &forms, redirects: &redirects },
         options: run_options,
         requests: 0,
         shrink_runs: 0,
@@ -268,6 +281,7 @@ pub async fn explore(
         interrupted: false,
     };
     let max_actions = options.max_actions.clamp(2, MAX_ACTIONS);
+    let jobs = options.jobs.clamp(1, MAX_JOBS) as u64;
     let spent = |explorer: &Explorer<'_>, found: usize| {
         options.budget.requests.is_some_and(|r| explorer.requests >= r)
             || options.budget.seconds.is_some_and(|s| started.elapsed() >= Duration::from_secs(s))
@@ -278,16 +292,24 @@ pub async fn explore(
             exploration.interrupted = true;
             break;
         }
-        let sequence = exploration.sequences;
-        let program = program_of(options.seed, sequence, caps, forms.len(), max_actions);
-        let (_, result, broken) = explorer.try_program(&program).await;
-        exploration.sequences += 1;
-        if let Some(error) = &result.error {
-            exploration.errors.push((sequence, error.message.clone()));
-        }
-        if let Some(broken) = broken {
+        // A batch of sequences side by side; their results taken in sequence order, so that the
+        // same seed and jobs give the same findings from the same sequences.
+        let first = exploration.sequences;
+        let batch: Vec<(u64, Vec<Action>)> = (first..first + jobs)
+            .map(|sequence| (sequence, program_of(options.seed, sequence, caps, forms.len(), max_actions)))
+            .collect();
+        let runs = futures_util::future::join_all(batch.iter().map(|(_, p)| explorer.run_program(p))).await;
+        for ((sequence, program), (result, broken)) in batch.into_iter().zip(runs) {
+            explorer.requests += result.requests;
+            exploration.sequences += 1;
+            if let Some(error) = &result.error {
+                exploration.errors.push((sequence, error.message.clone()));
+            }
+            let Some(broken) = broken else { continue };
+            let full = options.max_findings.is_some_and(|most| exploration.findings.len() >= most);
             match exploration.findings.iter_mut().find(|f| f.rule.id == broken.rule.id) {
                 Some(known) => known.seen += 1,
+                None if full => {}
                 None => {
                     let finding = explorer.finding(options, sequence, program, broken).await;
                     exploration.findings.push(finding);
@@ -304,6 +326,28 @@ pub async fn explore(
     exploration.shrink_runs = explorer.shrink_runs;
     exploration.duration = started.elapsed();
     Ok(exploration)
+}
+
+/// The redirect URIs the profile's software statement lets a client register (RFC 7591 §2.3:
+/// the statement's values take precedence), or none where registrations carry no statement.
+fn statement_redirects(target: &Target) -> Result<Vec<String>, Unsupported> {
+    let Some(template) = target.profile.registration_fields.get("software_statement").and_then(|v| v.as_str()) else {
+        return Ok(vec![]);
+    };
+    let name = template.trim_matches(|c| c == '{' || c == '}' || c == ' ');
+    let name = name.strip_prefix(crate::scenario::template::DIRECTORY).unwrap_or(name);
+    let claims = target.pki.statement(name).and_then(crate::pki::jws::parts).map(|parts| parts.claims);
+    let redirects: Vec<String> = claims
+        .as_ref()
+        .and_then(|claims| claims.get("software_redirect_uris")?.as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    match redirects.is_empty() {
+        true => Err(Unsupported::Statement(target.profile.name.clone(), template.to_string())),
+        false => Ok(redirects),
+    }
 }
 
 /// The program of sequence `sequence` of seed `seed`: its own stream of the seed's generator,
@@ -330,7 +374,7 @@ impl Explorer<'_> {
         };
         // The shrunk program's own run, so that the finding shows what it reproduces; a race
         // that this run happened to win keeps the failure that was found.
-        let (_, result, broken) = self.try_program(&program).await;
+        let (result, broken) = self.try_program(&program).await;
         let broken = broken.filter(|b| b.rule.id == found.rule.id).unwrap_or(found);
         let id = format!("explore-{}-seed-{}-sequence-{sequence}", broken.rule.id, options.seed);
         let written = self.model.write(&program);

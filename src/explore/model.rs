@@ -24,6 +24,8 @@ pub struct Capabilities {
     pub token: bool,
     pub other_tpp: bool,
     pub registration_token: bool,
+    /// Clients are managed with their own access token (Open Banking UK).
+    pub client_token: bool,
     /// An update racing a delete: where the DCR credentials manage clients (a registration
     /// access token an update rotates would rightly refuse the racing delete).
     pub race_delete: bool,
@@ -37,22 +39,15 @@ pub struct Capabilities {
 pub enum Unsupported {
     #[error("profile `{0}` has no RFC 7592 management (`management: none`): there is no lifecycle to explore")]
     NoManagement(String),
-    #[error("profile `{0}` registers with a software statement or a signed request object, whose metadata wins over the request's: the model does not predict it yet")]
-    Statements(String),
-    #[error("profile `{0}` manages clients with their own access token (Open Banking UK), which the model does not follow yet")]
-    ClientToken(String),
+    #[error("profile `{0}` registers with software statement `{1}`, which names no software_redirect_uris to register with (the statement's metadata wins over the request's)")]
+    Statement(String, String),
 }
 
 impl Capabilities {
     pub fn of(profile: &Profile) -> Result<Capabilities, Unsupported> {
         use crate::scenario::profile::Management;
-        match profile.management {
-            Management::None => return Err(Unsupported::NoManagement(profile.name.clone())),
-            Management::ClientToken => return Err(Unsupported::ClientToken(profile.name.clone())),
-            _ => {}
-        }
-        if profile.request_object.is_some() || profile.registration_fields.contains_key("software_statement") {
-            return Err(Unsupported::Statements(profile.name.clone()));
+        if profile.management == Management::None {
+            return Err(Unsupported::NoManagement(profile.name.clone()));
         }
         let applies = |tag: &str| profile.applies_to(&[tag.to_string()]);
         Ok(Capabilities {
@@ -60,6 +55,7 @@ impl Capabilities {
             token: applies("token-endpoint"),
             other_tpp: applies("tpp-isolation"),
             registration_token: profile.management == Management::RegistrationToken,
+            client_token: profile.management == Management::ClientToken,
             race_delete: profile.management == Management::Dcr && applies("dcr-credentials"),
             no_store: profile.holds(Policy::NoStore),
             unknown_client_404: profile.holds(Policy::UnknownClient404),
@@ -205,10 +201,15 @@ fn name(client: usize) -> String {
     format!("c{client}")
 }
 
-/// The core metadata of version `v` of client `client`, as sent and as a read must show it.
-fn core(client: usize, v: usize, token: bool) -> (Map<String, Value>, Doc) {
+/// The core metadata of version `v` of client `client`, as sent and as a read must show it:
+/// redirect URIs of the sequence's own, or, where a software statement fixes the redirect URIs a
+/// client may register (`redirects`), one of those.
+fn core(client: usize, v: usize, token: bool, redirects: &[String]) -> (Map<String, Value>, Doc) {
     // `{{unique}}` makes each body the sequence's own: two sequences never send one signed body.
-    let redirect = json!([format!("https://tpp.example/{{{{unique}}}}/c{client}/v{v}")]);
+    let redirect = match redirects {
+        [] => json!([format!("https://tpp.example/{{{{unique}}}}/c{client}/v{v}")]),
+        pool => json!([pool[(client + v) % pool.len()]]),
+    };
     let client_name = json!(format!("c{client} v{v} {{{{unique}}}}"));
     let mut body = Map::new();
     body.insert("client_name".into(), client_name.clone());
@@ -273,6 +274,8 @@ fn across(states: &[Doc], field: impl Fn(&Doc) -> Option<&Value>) -> Option<Pred
 pub struct Model<'a> {
     pub caps: Capabilities,
     pub forms: &'a [InvalidForm],
+    /// The redirect URIs a software statement lets a client register (none: any).
+    pub redirects: &'a [String],
 }
 
 impl Model<'_> {
@@ -299,7 +302,7 @@ impl Model<'_> {
         };
         match action {
             Action::Register { client } if clients.get(*client).is_some_and(|m| m.life == Life::Unregistered) => {
-                let (body, doc) = core(*client, v, caps.token);
+                let (body, doc) = core(*client, v, caps.token, self.redirects);
                 let mut s = step(request(Operation::Register, None, Some(body)), Expect::default());
                 s.register_as = Some(name(*client));
                 s.expect.created = true;
@@ -314,7 +317,7 @@ impl Model<'_> {
             }
             Action::RegisterInvalid { form } => {
                 let Some(form) = self.forms.get(*form) else { return };
-                let (mut body, _) = core(CLIENTS + v, v, false);
+                let (mut body, _) = core(CLIENTS + v, v, false, self.redirects);
                 body.extend(form.fields.clone());
                 let mut s = step(request(Operation::Register, None, Some(body)), form.expect.clone());
                 s.register_as = Some(format!("probe{v}"));
@@ -323,7 +326,7 @@ impl Model<'_> {
                 push(s, r);
             }
             Action::RegisterUnknownField => {
-                let (mut body, _) = core(CLIENTS + v, v, false);
+                let (mut body, _) = core(CLIENTS + v, v, false, self.redirects);
                 let (field, value) = UNKNOWN_FIELD;
                 body.insert(field.into(), serde_json::from_str(value).unwrap_or(Value::Null));
                 let mut s = step(request(Operation::Register, None, Some(body)), Expect::default());
@@ -332,7 +335,7 @@ impl Model<'_> {
                 push(s, StepRules::of(rules::UNKNOWN_FIELD_IGNORED));
             }
             Action::RegisterExtended { extras } => {
-                let (mut body, _) = core(CLIENTS + v, v, false);
+                let (mut body, _) = core(CLIENTS + v, v, false, self.redirects);
                 extend(&mut body, extras);
                 let mut s = step(request(Operation::Register, None, Some(body)), Expect::default());
                 s.register_as = Some(format!("probe{v}"));
@@ -357,7 +360,7 @@ impl Model<'_> {
                 push(s, r);
             }
             Action::Update { client, extras } if live(*client, clients) => {
-                let (mut body, doc) = core(*client, v, caps.token);
+                let (mut body, doc) = core(*client, v, caps.token, self.redirects);
                 body.insert("client_id".into(), json!(format!("{{{{{}.id}}}}", name(*client))));
                 extend(&mut body, extras);
                 let mut s = step(request(Operation::Update, Some(*client), Some(body)), Expect::default());
@@ -380,8 +383,13 @@ impl Model<'_> {
                 }
             }
             Action::UpdateInvalid { client, form } if live(*client, clients) => {
-                let Some(form) = self.forms.get(*form) else { return };
-                let (mut body, mut doc) = core(*client, v, caps.token);
+                // The metadata rules hold for an update too (RFC 7592 §2.2); a statement's, or an
+                // ecosystem's registration rules, are the registration's.
+                let Some(form) = self.forms.get(*form).filter(|f| f.rule.area == crate::scenario::Area::Metadata)
+                else {
+                    return;
+                };
+                let (mut body, mut doc) = core(*client, v, caps.token, self.redirects);
                 body.insert("client_id".into(), json!(format!("{{{{{}.id}}}}", name(*client))));
                 body.extend(form.fields.clone());
                 let mut expect = form.expect.clone();
@@ -418,7 +426,7 @@ impl Model<'_> {
                     _ => Operation::Update,
                 };
                 let body = (op == Operation::Update).then(|| {
-                    let (mut body, _) = core(*client, v, caps.token);
+                    let (mut body, _) = core(*client, v, caps.token, self.redirects);
                     body.insert("client_id".into(), json!(format!("{{{{{}.id}}}}", name(*client))));
                     body
                 });
@@ -473,7 +481,7 @@ impl Model<'_> {
                     return;
                 }
                 let body = (*op == Operation::Update).then(|| {
-                    let (mut body, _) = core(*client, v, caps.token);
+                    let (mut body, _) = core(*client, v, caps.token, self.redirects);
                     body.insert("client_id".into(), json!(format!("{{{{{}.id}}}}", name(*client))));
                     body
                 });
@@ -492,35 +500,54 @@ impl Model<'_> {
                 push(step(r, rejection("not-found")), StepRules::of(rules::NO_EXISTENCE_LEAK));
                 w.tags.push("tpp-isolation".into());
             }
-            Action::WrongToken { client, op, token } if caps.registration_token && live(*client, clients) => {
+            Action::WrongToken { client, op, token }
+                if (caps.registration_token || caps.client_token) && live(*client, clients) =>
+            {
                 let (bearer, allowed): (String, &[u16]) = match token {
                     Borrowed::Guessed => ("guessed-{{unique}}".into(), &[400, 401, 403, 404, 405]),
                     Borrowed::Missing => ("none".into(), &[400, 401, 403]),
+                    Borrowed::Of(other) if other != client && live(*other, clients) && caps.client_token => {
+                        // The other client's own access token, from the token endpoint.
+                        let var = format!("{}_access_token", name(*other));
+                        let mut t = step(request(Operation::Token, Some(*other), None), Expect::default());
+                        t.expect.status = statuses(&[200]);
+                        t.capture.insert(var.clone(), "$.access_token".into());
+                        push(t, StepRules::of(rules::TOKEN_WITH_SECRET));
+                        (format!("{{{{{var}}}}}"), &[401, 403])
+                    }
                     Borrowed::Of(other) if other != client && live(*other, clients) => {
                         (format!("{{{{{}.rat}}}}", name(*other)), &[401, 403])
                     }
                     Borrowed::Of(_) => return,
                 };
                 let body = (*op == Operation::Update).then(|| {
-                    let (mut body, _) = core(*client, v, caps.token);
+                    let (mut body, _) = core(*client, v, caps.token, self.redirects);
                     body.insert("client_id".into(), json!(format!("{{{{{}.id}}}}", name(*client))));
                     body
                 });
                 let mut r = request(*op, Some(*client), body);
                 r.registration_token = Some(bearer);
                 let mut expect = Expect { status: statuses(allowed), ..Expect::default() };
-                if !matches!(token, Borrowed::Of(_)) {
+                // RFC 6750 §3 for a registration access token; a client's own access token is
+                // judged by the Open Banking UK rule, which names the status alone.
+                if !matches!(token, Borrowed::Of(_)) && caps.registration_token {
                     expect.headers.insert("www-authenticate".into(), Predicate::Test(Test::Exists(true)));
                 }
                 expect.unchanged = (*op != Operation::Read).then(|| name(*client));
-                let mut rules = StepRules::of(rules::WRONG_TOKEN_REFUSED);
-                rules.header = Some(rules::WRONG_TOKEN_REFUSED);
-                rules.unchanged = Some(rules::WRONG_TOKEN_REFUSED);
+                let rule = match caps.client_token {
+                    true => rules::ANOTHER_CLIENTS_TOKEN,
+                    false => rules::WRONG_TOKEN_REFUSED,
+                };
+                let mut rules = StepRules::of(rule.clone());
+                rules.header = Some(rule.clone());
+                rules.unchanged = Some(rule);
                 push(step(r, expect), rules);
-                if let Borrowed::Of(other) = token {
+                if let (Borrowed::Of(other), true) = (token, caps.registration_token) {
                     clients[*other].life = Life::Lent;
                 }
-                w.tags.push("registration-token".into());
+                if caps.registration_token {
+                    w.tags.push("registration-token".into());
+                }
             }
             Action::NeverIssued { client } if live(*client, clients) => {
                 if caps.registration_token {
@@ -538,7 +565,7 @@ impl Model<'_> {
                 }
             }
             Action::RaceDelete { client, delay_ms } if caps.race_delete && live(*client, clients) => {
-                let (mut body, _) = core(*client, v, caps.token);
+                let (mut body, _) = core(*client, v, caps.token, self.redirects);
                 body.insert("client_id".into(), json!(format!("{{{{{}.id}}}}", name(*client))));
                 let mut s = step(request(Operation::Update, Some(*client), Some(body)), Expect::default());
                 s.expect.status = statuses(&[200, 401, 404, 409]);
@@ -555,20 +582,22 @@ impl Model<'_> {
                 w.tags.push("dcr-credentials".into());
             }
             Action::RaceUpdates { client } if live(*client, clients) => {
-                let (mut body, _) = core(*client, v, caps.token);
+                let (mut body, doc) = core(*client, v, caps.token, self.redirects);
                 body.insert("client_id".into(), json!(format!("{{{{{}.id}}}}", name(*client))));
                 body.insert("client_name".into(), json!(format!("c{client} v{v} racer {{{{iteration}}}}")));
-                body.insert(
-                    "redirect_uris".into(),
-                    json!([format!("https://tpp.example/c{client}/v{v}/{{{{iteration}}}}")]),
-                );
+                // Where a statement fixes the redirect URIs, the racers differ by name alone.
+                let racer_redirect = |i: &str| match self.redirects {
+                    [] => json!([format!("https://tpp.example/c{client}/v{v}/{i}")]),
+                    _ => doc.redirect_uris.clone().unwrap_or(Value::Null),
+                };
+                body.insert("redirect_uris".into(), racer_redirect("{{iteration}}"));
                 let mut s = step(request(Operation::Update, Some(*client), Some(body)), Expect::default());
                 s.concurrent = Some(2);
                 s.expect.status = statuses(&[200, 409]);
                 push(s, StepRules::of(rules::RACING_UPDATES));
                 let racers: Vec<Doc> = (0..2)
                     .map(|i| Doc {
-                        redirect_uris: Some(json!([format!("https://tpp.example/c{client}/v{v}/{i}")])),
+                        redirect_uris: Some(racer_redirect(&i.to_string())),
                         client_name: Some(json!(format!("c{client} v{v} racer {i}"))),
                     })
                     .collect();

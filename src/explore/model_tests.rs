@@ -7,6 +7,7 @@ fn caps() -> Capabilities {
         token: true,
         other_tpp: true,
         registration_token: false,
+        client_token: false,
         race_delete: true,
         no_store: false,
         unknown_client_404: false,
@@ -14,7 +15,7 @@ fn caps() -> Capabilities {
 }
 
 fn model() -> Model<'static> {
-    Model { caps: caps(), forms: &[] }
+    Model { caps: caps(), forms: &[], redirects: &[] }
 }
 
 #[test]
@@ -80,7 +81,7 @@ fn the_same_seed_gives_the_same_program() {
 #[test]
 fn without_a_capability_its_actions_are_left_out() {
     let none = Capabilities { refresh: false, token: false, other_tpp: false, race_delete: false, ..caps() };
-    let m = Model { caps: none, forms: &[] };
+    let m = Model { caps: none, forms: &[], redirects: &[] };
     let program = [
         Action::Register { client: 0 },
         Action::Refresh { client: 0 },

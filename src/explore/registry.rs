@@ -69,9 +69,10 @@ pub struct InvalidForm {
 /// The valid document the fixed scenarios' bodies start from: what is theirs is what they break.
 const BASELINE_REDIRECT: &str = "https://tpp.example/cb";
 
-/// The invalid forms the fixed suite's metadata scenarios make: each scenario of one inline
-/// registration refused as `metadata`, at MUST, SHOULD or a policy level (information is
-/// observed, never judged).
+/// The invalid forms the fixed suite's scenarios make: each scenario of one inline registration
+/// refused (as `metadata`, or with a 4xx), at MUST, SHOULD or a policy level (information is
+/// observed, never judged): the metadata rules, a profile's own (Open Banking UK's), and the
+/// software statements the test directory breaks.
 pub fn invalid_forms(scenarios: &[Scenario]) -> Vec<InvalidForm> {
     scenarios.iter().filter_map(invalid_form).collect()
 }
@@ -85,11 +86,20 @@ fn invalid_form(s: &Scenario) -> Option<InvalidForm> {
         && r.tls.is_none()
         && r.credentials.is_none()
         && r.sign.is_none()
+        && r.actor == crate::scenario::Actor::Tpp
+        && r.query.is_none()
+        && r.registration_token.is_none()
+        && r.date_offset == crate::scenario::DateOffset::Seconds(0)
+        && r.date_form.is_none()
+        && r.digest_algorithm.is_none()
+        && step.concurrent.is_none()
         && step.alongside.is_none();
     if r.op != Operation::Register || !plain || s.severity == Severity::Info {
         return None;
     }
-    if step.expect.reject.as_deref() != Some("metadata") {
+    let refused = step.expect.reject.as_deref() == Some("metadata")
+        || step.expect.status.as_ref().is_some_and(|s| s.to_vec().iter().all(|code| (400..500).contains(code)));
+    if !refused || step.expect.created {
         return None;
     }
     let body = r.body.as_ref()?.as_object()?;

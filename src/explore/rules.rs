@@ -164,6 +164,13 @@ pub const REFUSED_UPDATE_CHANGES_NOTHING: Rule = rule(
     Must,
     r#"RFC 7592 §2.2: the values of an update "MUST replace, not augment, the values previously associated with this client" when it is taken; one refused (RFC 7591 §3.2.2's error response) leaves the client as it was"#,
 );
+pub const ANOTHER_CLIENTS_TOKEN: Rule = policy_rule(
+    "another-clients-token-refused",
+    "A client's access token does not manage another client, nor does a wrong one",
+    ManagementAuthz,
+    crate::protocol::Policy::ClientTokenManagement,
+    "Open Banking UK DCR v3.2, GET/PUT/DELETE /register/{ClientId}: the access token must have been issued to that ClientId (RFC 6749 §7: the resource server MUST validate the access token)",
+);
 pub const RACE_LEAVES_SERIAL_STATE: Rule = rule(
     "race-leaves-a-serial-state",
     "Racing operations on one client leave a state some serial order gives",
@@ -204,6 +211,7 @@ pub const ALL: &[Rule] = &[
     OTHER_TPP_REFUSED,
     NO_EXISTENCE_LEAK,
     WRONG_TOKEN_REFUSED,
+    ANOTHER_CLIENTS_TOKEN,
     REFUSED_UPDATE_CHANGES_NOTHING,
     RACE_LEAVES_SERIAL_STATE,
     RACING_UPDATES,
