@@ -11,7 +11,7 @@ out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 false_findings=0
 printf '%-22s %-36s %9s %9s %8s %s\n' profile server sequences requests req/s findings
-for profile in reference rfc7591-plain berlin-group fapi-message-signing; do
+for profile in reference rfc7591-plain fapi-dcr obuk berlin-group fapi-message-signing; do
   for server in clean $("$harness" serve --list-variants | awk '{print $1}'); do
     flag=()
     [ "$server" != clean ] && flag=(--variant "$server")

@@ -26,6 +26,8 @@ pub struct Capabilities {
     pub registration_token: bool,
     /// Clients are managed with their own access token (Open Banking UK).
     pub client_token: bool,
+    /// Registrations name their grants (a profile's `registration_fields` may fix them).
+    pub own_grants: bool,
     /// An update racing a delete: where the DCR credentials manage clients (a registration
     /// access token an update rotates would rightly refuse the racing delete).
     pub race_delete: bool,
@@ -56,6 +58,7 @@ impl Capabilities {
             other_tpp: applies("tpp-isolation"),
             registration_token: profile.management == Management::RegistrationToken,
             client_token: profile.management == Management::ClientToken,
+            own_grants: !profile.registration_fields.contains_key("grant_types"),
             race_delete: profile.management == Management::Dcr && applies("dcr-credentials"),
             no_store: profile.holds(Policy::NoStore),
             unknown_client_404: profile.holds(Policy::UnknownClient404),
@@ -171,15 +174,22 @@ pub struct StepRules {
     pub json: Option<Rule>,
     pub header: Option<Rule>,
     pub unchanged: Option<Rule>,
+    /// Rules of particular JSON paths, before `json`.
+    pub paths: Vec<(String, Rule)>,
 }
 
 impl StepRules {
     fn of(main: Rule) -> Self {
-        StepRules { main, json: None, header: None, unchanged: None }
+        StepRules { main, json: None, header: None, unchanged: None, paths: vec![] }
     }
 
     /// The rule a failed check breaks.
     pub fn rule_for(&self, check: &Check) -> &Rule {
+        if let Check::Json(path) = check {
+            if let Some((_, rule)) = self.paths.iter().find(|(p, _)| p == path) {
+                return rule;
+            }
+        }
         let chosen = match check {
             Check::Json(_) | Check::ErrorCode | Check::RefusedOrSubstituted(_) => self.json.as_ref(),
             Check::Header(_) => self.header.as_ref(),
@@ -204,7 +214,7 @@ fn name(client: usize) -> String {
 /// The core metadata of version `v` of client `client`, as sent and as a read must show it:
 /// redirect URIs of the sequence's own, or, where a software statement fixes the redirect URIs a
 /// client may register (`redirects`), one of those.
-fn core(client: usize, v: usize, token: bool, redirects: &[String]) -> (Map<String, Value>, Doc) {
+fn core(client: usize, v: usize, caps: Capabilities, redirects: &[String]) -> (Map<String, Value>, Doc) {
     // `{{unique}}` makes each body the sequence's own: two sequences never send one signed body.
     let redirect = match redirects {
         [] => json!([format!("https://tpp.example/{{{{unique}}}}/c{client}/v{v}")]),
@@ -214,9 +224,14 @@ fn core(client: usize, v: usize, token: bool, redirects: &[String]) -> (Map<Stri
     let mut body = Map::new();
     body.insert("client_name".into(), client_name.clone());
     body.insert("redirect_uris".into(), redirect.clone());
-    if token {
-        // The client-credentials grant lets the client prove its secret at the token endpoint.
-        body.insert("grant_types".into(), json!(["authorization_code", "client_credentials"]));
+    if caps.token && caps.own_grants {
+        // The client-credentials grant lets the client prove its secret at the token endpoint:
+        // that grant alone (a server may register one grant per client), no response type, and
+        // the secret asked for, as the suite's `metadata/client-credentials.json` and
+        // `metadata-issued-secret-has-expiry` do.
+        body.insert("grant_types".into(), json!(["client_credentials"]));
+        body.insert("response_types".into(), json!([]));
+        body.insert("token_endpoint_auth_method".into(), json!("client_secret_basic"));
     }
     (body, Doc { redirect_uris: Some(redirect), client_name: Some(client_name) })
 }
@@ -302,7 +317,7 @@ impl Model<'_> {
         };
         match action {
             Action::Register { client } if clients.get(*client).is_some_and(|m| m.life == Life::Unregistered) => {
-                let (body, doc) = core(*client, v, caps.token, self.redirects);
+                let (body, doc) = core(*client, v, caps, self.redirects);
                 let mut s = step(request(Operation::Register, None, Some(body)), Expect::default());
                 s.register_as = Some(name(*client));
                 s.expect.created = true;
@@ -311,13 +326,24 @@ impl Model<'_> {
                     .insert("$.redirect_uris".into(), equals(doc.redirect_uris.as_ref().unwrap_or(&Value::Null)));
                 let mut r = StepRules::of(rules::REGISTERED);
                 r.json = Some(rules::REGISTERED);
+                if caps.token && caps.own_grants {
+                    // It asked for client_secret_basic: a secret with its expiry, which the token
+                    // steps then prove.
+                    for (path, test) in [
+                        ("$.client_secret", crate::scenario::JsonType::String),
+                        ("$.client_secret_expires_at", crate::scenario::JsonType::Number),
+                    ] {
+                        s.expect.json.insert(path.into(), Predicate::Test(Test::Type(test)));
+                        r.paths.push((path.into(), rules::ISSUED_SECRET));
+                    }
+                }
                 self.no_store(&mut s, &mut r);
                 push(s, r);
                 clients[*client] = ClientModel { life: Life::Live, states: vec![doc], refreshed: false };
             }
             Action::RegisterInvalid { form } => {
                 let Some(form) = self.forms.get(*form) else { return };
-                let (mut body, _) = core(CLIENTS + v, v, false, self.redirects);
+                let (mut body, _) = core(CLIENTS + v, v, Capabilities { token: false, ..caps }, self.redirects);
                 body.extend(form.fields.clone());
                 let mut s = step(request(Operation::Register, None, Some(body)), form.expect.clone());
                 s.register_as = Some(format!("probe{v}"));
@@ -326,7 +352,7 @@ impl Model<'_> {
                 push(s, r);
             }
             Action::RegisterUnknownField => {
-                let (mut body, _) = core(CLIENTS + v, v, false, self.redirects);
+                let (mut body, _) = core(CLIENTS + v, v, Capabilities { token: false, ..caps }, self.redirects);
                 let (field, value) = UNKNOWN_FIELD;
                 body.insert(field.into(), serde_json::from_str(value).unwrap_or(Value::Null));
                 let mut s = step(request(Operation::Register, None, Some(body)), Expect::default());
@@ -335,7 +361,7 @@ impl Model<'_> {
                 push(s, StepRules::of(rules::UNKNOWN_FIELD_IGNORED));
             }
             Action::RegisterExtended { extras } => {
-                let (mut body, _) = core(CLIENTS + v, v, false, self.redirects);
+                let (mut body, _) = core(CLIENTS + v, v, Capabilities { token: false, ..caps }, self.redirects);
                 extend(&mut body, extras);
                 let mut s = step(request(Operation::Register, None, Some(body)), Expect::default());
                 s.register_as = Some(format!("probe{v}"));
@@ -360,7 +386,7 @@ impl Model<'_> {
                 push(s, r);
             }
             Action::Update { client, extras } if live(*client, clients) => {
-                let (mut body, doc) = core(*client, v, caps.token, self.redirects);
+                let (mut body, doc) = core(*client, v, caps, self.redirects);
                 body.insert("client_id".into(), json!(format!("{{{{{}.id}}}}", name(*client))));
                 extend(&mut body, extras);
                 let mut s = step(request(Operation::Update, Some(*client), Some(body)), Expect::default());
@@ -389,17 +415,23 @@ impl Model<'_> {
                 else {
                     return;
                 };
-                let (mut body, mut doc) = core(*client, v, caps.token, self.redirects);
+                let (mut body, mut doc) = core(*client, v, caps, self.redirects);
                 body.insert("client_id".into(), json!(format!("{{{{{}.id}}}}", name(*client))));
                 body.extend(form.fields.clone());
                 let mut expect = form.expect.clone();
                 expect.unchanged = Some(name(*client));
+                // An update has a substitute for every value, the one registered before: the
+                // server may keep it instead of refusing (RFC 7591 §3.2.1, RFC 7592 §2.2).
+                if expect.or_substituted.is_none() {
+                    expect.or_substituted = form.fields.keys().next().map(|field| format!("$.{field}"));
+                }
+                let substitutable = expect.or_substituted.is_some();
                 let s = step(request(Operation::Update, Some(*client), Some(body)), expect);
                 let mut r = StepRules::of(form.rule.clone());
                 r.json = Some(form.rule.clone());
                 r.unchanged = Some(rules::REFUSED_UPDATE_CHANGES_NOTHING);
                 push(s, r);
-                if form.expect.or_substituted.is_some() {
+                if substitutable {
                     // Taken with a value of the server's own where the form breaks the rule.
                     for field in form.fields.keys() {
                         match field.as_str() {
@@ -426,7 +458,7 @@ impl Model<'_> {
                     _ => Operation::Update,
                 };
                 let body = (op == Operation::Update).then(|| {
-                    let (mut body, _) = core(*client, v, caps.token, self.redirects);
+                    let (mut body, _) = core(*client, v, caps, self.redirects);
                     body.insert("client_id".into(), json!(format!("{{{{{}.id}}}}", name(*client))));
                     body
                 });
@@ -481,7 +513,7 @@ impl Model<'_> {
                     return;
                 }
                 let body = (*op == Operation::Update).then(|| {
-                    let (mut body, _) = core(*client, v, caps.token, self.redirects);
+                    let (mut body, _) = core(*client, v, caps, self.redirects);
                     body.insert("client_id".into(), json!(format!("{{{{{}.id}}}}", name(*client))));
                     body
                 });
@@ -521,7 +553,7 @@ impl Model<'_> {
                     Borrowed::Of(_) => return,
                 };
                 let body = (*op == Operation::Update).then(|| {
-                    let (mut body, _) = core(*client, v, caps.token, self.redirects);
+                    let (mut body, _) = core(*client, v, caps, self.redirects);
                     body.insert("client_id".into(), json!(format!("{{{{{}.id}}}}", name(*client))));
                     body
                 });
@@ -565,7 +597,7 @@ impl Model<'_> {
                 }
             }
             Action::RaceDelete { client, delay_ms } if caps.race_delete && live(*client, clients) => {
-                let (mut body, _) = core(*client, v, caps.token, self.redirects);
+                let (mut body, _) = core(*client, v, caps, self.redirects);
                 body.insert("client_id".into(), json!(format!("{{{{{}.id}}}}", name(*client))));
                 let mut s = step(request(Operation::Update, Some(*client), Some(body)), Expect::default());
                 s.expect.status = statuses(&[200, 401, 404, 409]);
@@ -582,7 +614,7 @@ impl Model<'_> {
                 w.tags.push("dcr-credentials".into());
             }
             Action::RaceUpdates { client } if live(*client, clients) => {
-                let (mut body, doc) = core(*client, v, caps.token, self.redirects);
+                let (mut body, doc) = core(*client, v, caps, self.redirects);
                 body.insert("client_id".into(), json!(format!("{{{{{}.id}}}}", name(*client))));
                 body.insert("client_name".into(), json!(format!("c{client} v{v} racer {{{{iteration}}}}")));
                 // Where a statement fixes the redirect URIs, the racers differ by name alone.

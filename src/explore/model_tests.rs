@@ -8,6 +8,7 @@ fn caps() -> Capabilities {
         other_tpp: true,
         registration_token: false,
         client_token: false,
+        own_grants: true,
         race_delete: true,
         no_store: false,
         unknown_client_404: false,

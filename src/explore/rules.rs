@@ -101,6 +101,13 @@ pub const NEVER_ISSUED_UNKNOWN: Rule = rule(
     Must,
     r#"RFC 7592 §2.1: "If the client does not exist on this server, the server MUST respond with HTTP 401 Unauthorized" (the unknown-client-404 policy accepts 404)"#,
 );
+pub const ISSUED_SECRET: Rule = rule(
+    "issued-secret-has-expiry",
+    "A registration that asks for client_secret_basic gets its secret with client_secret_expires_at",
+    Metadata,
+    Must,
+    r#"RFC 7591 §3.2.1: client_secret_expires_at "REQUIRED if client_secret is issued"; §2: client_secret_basic denotes HTTP Basic "as specified in Section 2.3.1 of OAuth 2.0", whose credential is the client secret"#,
+);
 pub const UNKNOWN_CLIENT_404: Rule = policy_rule(
     "unknown-client-is-404",
     "A client id that was never issued is a 404",
@@ -203,6 +210,7 @@ pub const ALL: &[Rule] = &[
     DELETED_IS_GONE,
     DELETED_SECRET_REFUSED,
     NEVER_ISSUED_UNKNOWN,
+    ISSUED_SECRET,
     UNKNOWN_CLIENT_404,
     UNKNOWN_FIELD_IGNORED,
     TOKEN_WITH_SECRET,
