@@ -13,9 +13,10 @@ log="$work/kills.jsonl"
 shard=()
 [ -n "${1:-}" ] && shard=(--shard "$1")
 cd "$work/main"
-CARGO_PROFILE_DEV_DEBUG=0 DCR_MUTANTS_LOG="$log" cargo mutants --in-place --no-shuffle -j 1 \
+CARGO_PROFILE_DEV_DEBUG=0 DCR_MUTANTS_LOG="$log" cargo mutants --in-place --no-shuffle \
   --file src/server/handlers/lifecycle.rs --file src/server/metadata.rs "${shard[@]}" \
   --timeout 300 -- --test mutants -- --ignored || true
+touch "$log"
 python3 - "$log" "$work/main/mutants.out/outcomes.json" <<'PY'
 import json, sys
 kills = {}
