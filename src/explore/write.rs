@@ -53,3 +53,46 @@ pub fn to_yaml(scenario: &Scenario, profile: &str) -> Result<String, serde_norwa
         "# yaml-language-server: $schema=../schemas/scenario.schema.json\n# Found by `dcr-harness explore`. Reproduce with:\n#   dcr-harness run --profile {profile} --scenario THIS-FILE\n{yaml}"
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::model::{Action, Capabilities, Model};
+    use super::super::{rules, scenario_of};
+    use super::*;
+
+    fn caps() -> Capabilities {
+        Capabilities {
+            refresh: true,
+            token: true,
+            other_tpp: true,
+            registration_token: false,
+            client_token: false,
+            own_grants: true,
+            race_delete: true,
+            no_store: true,
+            unknown_client_404: true,
+        }
+    }
+
+    #[test]
+    fn a_written_finding_reads_as_the_suite_writes_and_loads_back() {
+        let program = [
+            Action::Register { client: 0 },
+            Action::RaceDelete { client: 0, delay_ms: 10 },
+            Action::Read { client: 0 },
+        ];
+        let written = Model { caps: caps(), forms: &[], redirects: &[] }.write(&program);
+        let scenario = scenario_of(
+            &written,
+            "explore-race-leaves-a-serial-state-seed-1-sequence-0",
+            &rules::RACE_LEAVES_SERIAL_STATE,
+        );
+        let yaml = to_yaml(&scenario, "reference").expect("yaml");
+        insta::assert_snapshot!(yaml);
+        let loaded = crate::scenario::parse_file(std::path::Path::new("finding.yaml"), &yaml).expect("loads");
+        assert_eq!(loaded.len(), 1);
+        assert_eq!(loaded[0].steps.len(), scenario.steps.len());
+        assert!(loaded[0].steps[1].alongside.is_some(), "the racing delete survives");
+        assert!(!yaml.contains("!contains"), "tests are written as maps, as the suite's files write them");
+    }
+}
