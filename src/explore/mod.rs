@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+mod capabilities;
 pub mod generate;
 pub mod model;
 pub mod registry;
@@ -24,7 +25,7 @@ pub use write::to_yaml;
 
 use crate::run::model::ScenarioResult;
 use crate::run::{Interrupt, RunOptions, Target};
-use crate::scenario::{Area, Scenario, Severity};
+use crate::scenario::{Scenario, Severity};
 
 /// The longest program the explorer generates, in actions.
 pub const MAX_ACTIONS: usize = 64;
@@ -412,9 +413,6 @@ impl Exploration {
         self.requests as f64 / self.duration.as_secs_f64().max(1e-9)
     }
 }
-
-/// Areas a finding may fall in, for the summary's order.
-pub const AREAS: &[Area] = &[Area::Metadata, Area::Lifecycle, Area::ManagementAuthz, Area::Concurrency];
 
 impl Finding {
     /// The shrunk scenario's run as a report shows it: under its own id, level and clause.
