@@ -9,6 +9,7 @@ use std::io::Write;
 use std::path::Path;
 
 use dcr_harness::explore::{Budget, ExploreOptions};
+use dcr_harness::server::Variant;
 use dcr_harness::suite::{self, Embedded, Layout, SuiteOptions};
 use dcr_harness::testing::{test_pki, test_pki_dir};
 
@@ -17,7 +18,21 @@ fn layout() -> Layout {
     Layout { pki: test_pki_dir(), ..Layout::at(Path::new(env!("CARGO_MANIFEST_DIR"))) }
 }
 
-const PROFILES: [&str; 2] = ["reference", "rfc7591-plain"];
+/// Where each tool judges the mutant: the clean server in both management families, and the
+/// variants whose code is the lifecycle's and the metadata's (a mutant of the substitution code
+/// shows only where the server substitutes).
+const CONFIGURATIONS: [(&str, Option<Variant>); 6] = [
+    ("reference", None),
+    ("rfc7591-plain", None),
+    ("reference", Some(Variant::MetadataSubstituted)),
+    ("reference", Some(Variant::ClientIdInUpdateReplaced)),
+    ("reference", Some(Variant::SecretRotatedOnUpdate)),
+    ("rfc7591-plain", Some(Variant::RatRotatedOnUse)),
+];
+
+fn embedded(variant: Option<Variant>) -> Embedded {
+    Embedded { variants: variant.into_iter().collect(), ..Embedded::default() }
+}
 
 /// The mutant under test: the changed lines of the working tree (cargo-mutants runs in place).
 fn mutant() -> String {
@@ -41,12 +56,12 @@ fn log(tool: &str, killed: bool, why: &str) {
 }
 
 async fn suite_kills() -> (bool, String) {
-    for profile in PROFILES {
-        let options = SuiteOptions { profile: profile.into(), ..SuiteOptions::default() };
+    for (profile, variant) in CONFIGURATIONS {
+        let options = SuiteOptions { profile: profile.into(), embedded: embedded(variant), ..SuiteOptions::default() };
         match suite::run(&layout(), &options).await {
             Ok(run) => {
                 if let Some(s) = run.result.scenarios.iter().find(|s| s.verdict.is_adverse()) {
-                    return (true, format!("{profile}: {}", s.id));
+                    return (true, format!("{profile} {variant:?}: {}", s.id));
                 }
             }
             Err(e) => return (true, format!("{profile}: {e}")),
@@ -56,18 +71,18 @@ async fn suite_kills() -> (bool, String) {
 }
 
 async fn explorer_kills() -> (bool, String) {
-    for profile in PROFILES {
+    for (profile, variant) in CONFIGURATIONS {
         let options = ExploreOptions {
             seed: 1,
-            budget: Budget { requests: Some(3_000), seconds: None },
+            budget: Budget { requests: Some(1_500), seconds: None },
             max_findings: Some(1),
             shrink: false,
             ..ExploreOptions::default()
         };
-        match suite::explore(&layout(), profile, None, &Embedded::default(), &options, |_| {}).await {
+        match suite::explore(&layout(), profile, None, &embedded(variant), &options, |_| {}).await {
             Ok(run) => {
                 if let Some(f) = run.exploration.findings.first() {
-                    return (true, format!("{profile}: {}", f.rule.id));
+                    return (true, format!("{profile} {variant:?}: {}", f.rule.id));
                 }
                 if let Some((_, error)) = run.exploration.errors.first() {
                     return (true, format!("{profile}: error {error}"));
