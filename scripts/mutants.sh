@@ -6,9 +6,15 @@
 # Usage: scripts/mutants.sh [SHARD]   (e.g. 0/2 for half of the mutants)
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-work="$(mktemp -d)"
-git clone -q "$here" "$work/main"
-[ -e "$here/../shared" ] && ln -s "$(cd "$here/../shared" && pwd)" "$work/shared"
+# DCR_MUTANTS_WORK reuses an earlier run's clone (and its build) at this commit.
+work="${DCR_MUTANTS_WORK:-$(mktemp -d)}"
+if [ -d "$work/main/.git" ]; then
+  git -C "$work/main" fetch -q "$here" HEAD && git -C "$work/main" reset -q --hard FETCH_HEAD
+  rm -rf "$work/main/mutants.out" "$work/kills.jsonl"
+else
+  git clone -q "$here" "$work/main"
+fi
+[ -e "$here/../shared" ] && [ ! -e "$work/shared" ] && ln -s "$(cd "$here/../shared" && pwd)" "$work/shared"
 log="$work/kills.jsonl"
 shard=()
 [ -n "${1:-}" ] && shard=(--shard "$1")
