@@ -325,8 +325,13 @@ pub async fn explore(
     options: &crate::explore::ExploreOptions,
     tick: impl FnMut(crate::explore::Tick),
 ) -> Result<ExploreRun, Error> {
+    // What the model cannot follow is said before anything is started.
+    crate::explore::Capabilities::of(&Profile::load(profile, &layout.profiles)?)
+        .map_err(|e| Error::input("--profile", e))?;
     let prepared = prepare(layout, profile, target, embedded, |_| {}).await?;
-    let explored = crate::explore::explore(prepared.target.clone(), &prepared.scenarios, options, tick).await;
+    let jobs = options.jobs.or(Some(if prepared.embedded.is_some() { 4 } else { 1 }));
+    let options = crate::explore::ExploreOptions { jobs, ..options.clone() };
+    let explored = crate::explore::explore(prepared.target.clone(), &prepared.scenarios, &options, tick).await;
     let target = &prepared.target;
     let clients_outstanding = target.ledger.outstanding().iter().map(crate::run::ledger::Entry::label).collect();
     let clients_stranded = target.ledger.stranded_clients();

@@ -430,9 +430,16 @@ fn explore_finds_writes_and_run_reproduces() {
 
 #[test]
 fn explore_refuses_what_it_cannot_model_and_bad_numbers() {
-    let obuk = harness(&["explore", "--pki", &pki_dir(), "--profile", "obuk", "--requests", "10"]);
-    assert_eq!(obuk.status.code(), Some(2), "{}", stderr(&obuk));
-    assert!(stderr(&obuk).contains("own access token"), "{}", stderr(&obuk));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plain = std::fs::read_to_string(format!("{}/profiles/rfc7591-plain.yaml", env!("CARGO_MANIFEST_DIR")))
+        .expect("profile");
+    let registration_only = dir.path().join("registration-only.yaml");
+    std::fs::write(&registration_only, plain.replace("management: registration-token", "management: none"))
+        .expect("write");
+    let profile = registration_only.display().to_string();
+    let refused = harness(&["explore", "--pki", &pki_dir(), "--profile", &profile, "--requests", "10"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("no RFC 7592 management"), "{}", stderr(&refused));
     let zero = harness(&["explore", "--requests", "0"]);
     assert_eq!(zero.status.code(), Some(2), "{}", stderr(&zero));
     let broken = harness(&["run", "--pki", &pki_dir(), "--scenario", "no-such-dir/finding.yaml"]);

@@ -152,9 +152,10 @@ pub struct ExploreArgs {
     /// Stop once this many rules are found broken.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000))]
     pub max_findings: Option<u64>,
-    /// Sequences run side by side, each with its own clients.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub jobs: u16,
+    /// Sequences run side by side, each with its own clients (default: 4 against the embedded
+    /// server, 1 against a target elsewhere).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: Option<u16>,
     /// Where to write each finding's scenario file.
     #[arg(long, default_value = "explore-findings")]
     pub out: PathBuf,

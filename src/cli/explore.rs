@@ -34,7 +34,7 @@ pub fn explore(args: &ExploreArgs) -> Result<Outcome, Error> {
         max_actions: usize::try_from(args.max_actions).unwrap_or(12),
         shrink: !args.no_shrink,
         max_findings: args.max_findings.and_then(|n| usize::try_from(n).ok()),
-        jobs: usize::from(args.jobs),
+        jobs: args.jobs.map(usize::from),
         interrupt: Default::default(),
     };
     eprintln!("dcr-harness explore: profile {}, seed {seed}", args.profile);

@@ -52,8 +52,10 @@ pub struct ExploreOptions {
     pub shrink: bool,
     /// Stop once this many rules are found broken.
     pub max_findings: Option<usize>,
-    /// Sequences run side by side (each its own clients; shrinking runs one at a time).
-    pub jobs: usize,
+    /// Sequences run side by side (each its own clients; shrinking runs one at a time); none:
+    /// four against the embedded server, one against a target elsewhere (which may not take
+    /// concurrent registrations well, or rate-limit them).
+    pub jobs: Option<usize>,
     pub interrupt: Interrupt,
 }
 
@@ -65,7 +67,7 @@ impl Default for ExploreOptions {
             max_actions: 12,
             shrink: true,
             max_findings: None,
-            jobs: 4,
+            jobs: None,
             interrupt: Interrupt::default(),
         }
     }
@@ -117,9 +119,18 @@ pub struct Tick {
 /// What a failed scenario broke: the rule of its first failed check.
 struct Broken {
     rule: Rule,
+    /// The step it failed at (the scenario stops there).
+    step: usize,
     check: String,
     expected: String,
     got: String,
+}
+
+/// A program that broke a rule, with the run that showed it.
+struct Failing {
+    program: Vec<Action>,
+    result: ScenarioResult,
+    broken: Broken,
 }
 
 struct Explorer<'a> {
@@ -149,53 +160,56 @@ impl Explorer<'_> {
         (result, broken)
     }
 
-    /// The smallest part of `program` that still breaks `rule`: parts of actions left out,
-    /// halving the part each round, then registry fields left out.
-    async fn shrink(&mut self, program: Vec<Action>, rule: &Rule) -> Vec<Action> {
-        let mut current = program;
+    /// The smallest part of a failing program that still breaks its rule: parts of actions
+    /// left out, halving the part each round, then registry fields left out; with the run of
+    /// the last program that broke it.
+    async fn shrink(&mut self, found: Failing) -> Failing {
+        let mut current = found;
         let mut runs = 0;
-        let mut chunk = current.len().div_ceil(2);
+        let mut chunk = current.program.len().div_ceil(2);
         while chunk >= 1 && runs < SHRINK_RUNS {
             let mut at = 0;
-            while at < current.len() && runs < SHRINK_RUNS {
-                let mut candidate = current.clone();
-                candidate.drain(at..(at + chunk).min(current.len()));
+            while at < current.program.len() && runs < SHRINK_RUNS {
+                let mut candidate = current.program.clone();
+                candidate.drain(at..(at + chunk).min(current.program.len()));
                 runs += 1;
-                if !candidate.is_empty() && self.still_breaks(&candidate, rule).await {
-                    current = candidate;
-                } else {
-                    at += chunk;
+                match self.still_breaks(candidate, &current.broken.rule).await {
+                    Some(smaller) => current = smaller,
+                    None => at += chunk,
                 }
             }
             chunk /= 2;
         }
-        for index in 0..current.len() {
-            while let Some(simpler) = simpler(&current[index]).filter(|_| runs < SHRINK_RUNS) {
-                let mut candidate = current.clone();
+        for index in 0..current.program.len() {
+            while let Some(simpler) = simpler(&current.program[index]).filter(|_| runs < SHRINK_RUNS) {
+                let mut candidate = current.program.clone();
                 candidate[index] = simpler;
                 runs += 1;
-                if !self.still_breaks(&candidate, rule).await {
-                    break;
+                match self.still_breaks(candidate, &current.broken.rule).await {
+                    Some(smaller) => current = smaller,
+                    None => break,
                 }
-                current = candidate;
             }
         }
         self.shrink_runs += runs as u64;
         current
     }
 
-    /// Whether `candidate` breaks `rule`; a program with a race is given three tries, as a race
-    /// need not be lost every time.
-    async fn still_breaks(&mut self, candidate: &[Action], rule: &Rule) -> bool {
+    /// `candidate` with the run that shows it breaking `rule`, if it does; a program with a race
+    /// is given three tries, as a race need not be lost every time.
+    async fn still_breaks(&mut self, candidate: Vec<Action>, rule: &Rule) -> Option<Failing> {
+        if candidate.is_empty() {
+            return None;
+        }
         let tries = if candidate.iter().any(races) { 3 } else { 1 };
         for _ in 0..tries {
-            if let (_, Some(broken)) = self.try_program(candidate).await {
+            if let (result, Some(broken)) = self.try_program(&candidate).await {
                 if broken.rule.id == rule.id {
-                    return true;
+                    return Some(Failing { program: candidate, result, broken });
                 }
             }
         }
-        false
+        None
     }
 }
 
@@ -225,7 +239,13 @@ fn broken(result: &ScenarioResult, rules: &[model::StepRules]) -> Option<Broken>
     let (index, step) = result.steps.iter().enumerate().find(|(_, s)| !s.passed())?;
     let check = step.checks.iter().find(|c| !c.passed)?;
     let rule = rules.get(index)?.rule_for(&check.check).clone();
-    Some(Broken { rule, check: check.check.to_string(), expected: check.expected.clone(), got: check.got.clone() })
+    Some(Broken {
+        rule,
+        step: index,
+        check: check.check.to_string(),
+        expected: check.expected.clone(),
+        got: check.got.clone(),
+    })
 }
 
 /// A written program as a scenario: with the rule's level and clause where it is a finding.
@@ -265,7 +285,7 @@ pub async fn explore(
     let run_options = Arc::new(RunOptions { interrupt: options.interrupt.clone(), ..RunOptions::default() });
     let mut explorer = Explorer {
         target: target.clone(),
-        model: model::Model { caps, forms: &forms, redirects: &redirects },
+        model: model::Model { caps, forms: &forms, redirects: &redirects, found: Default::default() },
         options: run_options,
         requests: 0,
         shrink_runs: 0,
@@ -282,7 +302,7 @@ pub async fn explore(
         interrupted: false,
     };
     let max_actions = options.max_actions.clamp(2, MAX_ACTIONS);
-    let jobs = options.jobs.clamp(1, MAX_JOBS) as u64;
+    let jobs = options.jobs.unwrap_or(1).clamp(1, MAX_JOBS) as u64;
     let spent = |explorer: &Explorer<'_>, found: usize| {
         options.budget.requests.is_some_and(|r| explorer.requests >= r)
             || options.budget.seconds.is_some_and(|s| started.elapsed() >= Duration::from_secs(s))
@@ -312,7 +332,11 @@ pub async fn explore(
                 Some(known) => known.seen += 1,
                 None if full => {}
                 None => {
-                    let finding = explorer.finding(options, sequence, program, broken).await;
+                    let finding = explorer.finding(options, sequence, Failing { program, result, broken }).await;
+                    // Found once: its checks are dropped from later sequences where that lets them
+                    // go on (a registration's secret checked, a delete's 204), so that one fault
+                    // does not end every sequence at the same step.
+                    explorer.model.found.insert(finding.rule.id.to_string());
                     exploration.findings.push(finding);
                 }
             }
@@ -361,24 +385,17 @@ pub fn program_of(seed: u64, sequence: u64, caps: Capabilities, forms: usize, ma
 }
 
 impl Explorer<'_> {
-    async fn finding(
-        &mut self,
-        options: &ExploreOptions,
-        sequence: u64,
-        program: Vec<Action>,
-        found: Broken,
-    ) -> Finding {
-        let steps_found = self.model.write(&program).steps.len();
-        let program = match options.shrink {
-            true => self.shrink(program, &found.rule).await,
-            false => program,
+    async fn finding(&mut self, options: &ExploreOptions, sequence: u64, found: Failing) -> Finding {
+        let steps_found = found.broken.step + 1;
+        let Failing { program, result, broken } = match options.shrink {
+            true => self.shrink(found).await,
+            false => found,
         };
-        // The shrunk program's own run, so that the finding shows what it reproduces; a race
-        // that this run happened to win keeps the failure that was found.
-        let (result, broken) = self.try_program(&program).await;
-        let broken = broken.filter(|b| b.rule.id == found.rule.id).unwrap_or(found);
         let id = format!("explore-{}-seed-{}-sequence-{sequence}", broken.rule.id, options.seed);
-        let written = self.model.write(&program);
+        // The steps up to the one that failed, judged by the finding's rule alone: another rule's
+        // check (a SHOULD in a MUST finding) must not fail the scenario written for this one.
+        let mut written = self.model.write(&program);
+        model::focus(&mut written, broken.step, &broken.rule);
         let mut scenario = scenario_of(&written, &id, &broken.rule);
         scenario.source = format!(
             "{} (found by `dcr-harness explore --seed {}`, sequence {sequence}, shrunk from {steps_found} steps to {})",
@@ -419,9 +436,8 @@ impl Finding {
     pub fn result_for(&self, profile: &crate::scenario::Profile) -> ScenarioResult {
         let mut result = ScenarioResult::not_run(&self.scenario);
         result.severity = profile.severity_of(&self.scenario);
-        let failed = self.result.steps.iter().any(|s| !s.passed());
-        // A race the shrunk run happened to win still showed the rule broken when it was found.
-        result.verdict = ScenarioResult::judge(failed || self.result.verdict.is_adverse(), result.severity, false);
+        // The run that showed the rule broken, of the program written.
+        result.verdict = ScenarioResult::judge(true, result.severity, false);
         result.steps = self.result.steps.clone();
         result.cleanup = self.result.cleanup.clone();
         result.duration_ms = self.result.duration_ms;

@@ -16,7 +16,7 @@ fn caps() -> Capabilities {
 }
 
 fn model() -> Model<'static> {
-    Model { caps: caps(), forms: &[], redirects: &[] }
+    Model { caps: caps(), forms: &[], redirects: &[], found: Default::default() }
 }
 
 #[test]
@@ -82,7 +82,7 @@ fn the_same_seed_gives_the_same_program() {
 #[test]
 fn without_a_capability_its_actions_are_left_out() {
     let none = Capabilities { refresh: false, token: false, other_tpp: false, race_delete: false, ..caps() };
-    let m = Model { caps: none, forms: &[], redirects: &[] };
+    let m = Model { caps: none, forms: &[], redirects: &[], found: Default::default() };
     let program = [
         Action::Register { client: 0 },
         Action::Refresh { client: 0 },
@@ -91,4 +91,35 @@ fn without_a_capability_its_actions_are_left_out() {
         Action::RaceDelete { client: 0, delay_ms: 0 },
     ];
     assert_eq!(m.write(&program).steps.len(), 1);
+}
+
+#[test]
+fn a_rule_found_once_no_longer_ends_later_sequences() {
+    let program = [Action::Register { client: 0 }, Action::Delete { client: 0 }];
+    let mut m = model();
+    m.caps.no_store = true;
+    m.found = [rules::ISSUED_SECRET.id.to_string(), rules::DELETE_ANSWERED.id.to_string()].into();
+    let written = m.write(&program);
+    let register = &written.steps[0].expect;
+    assert!(
+        !register.json.contains_key("$.client_secret") && !register.json.contains_key("$.client_secret_expires_at")
+    );
+    assert!(register.json.contains_key("$.redirect_uris"), "another rule's check stays");
+    assert!(register.headers.contains_key("cache-control"), "another rule's header stays");
+    assert!(written.steps[1].expect.status.is_none(), "a delete answered with another 2xx still deleted");
+}
+
+#[test]
+fn a_finding_keeps_the_steps_up_to_its_failure_judged_by_its_rule() {
+    let program = [Action::Register { client: 0 }, Action::Read { client: 0 }, Action::Delete { client: 0 }];
+    let mut m = model();
+    m.caps.no_store = true;
+    let mut written = m.write(&program);
+    focus(&mut written, 1, &rules::READ_RETURNS_REGISTRATION);
+    assert_eq!(written.steps.len(), 2, "the delete after the failure is left out");
+    assert!(written.steps[0].expect.headers.is_empty(), "no-store is another rule's");
+    assert!(written.steps[0].expect.json.is_empty(), "the registration's checks are other rules'");
+    assert!(written.steps[0].expect.created, "the registration must still make the client");
+    assert!(written.steps[1].expect.json.contains_key("$.redirect_uris"));
+    assert!(written.steps[1].expect.headers.is_empty());
 }

@@ -81,7 +81,7 @@ mod tests {
             Action::RaceDelete { client: 0, delay_ms: 10 },
             Action::Read { client: 0 },
         ];
-        let written = Model { caps: caps(), forms: &[], redirects: &[] }.write(&program);
+        let written = Model { caps: caps(), forms: &[], redirects: &[], found: Default::default() }.write(&program);
         let scenario = scenario_of(
             &written,
             "explore-race-leaves-a-serial-state-seed-1-sequence-0",
