@@ -395,7 +395,8 @@ impl Explorer<'_> {
         // The steps up to the one that failed, judged by the finding's rule alone: another rule's
         // check (a SHOULD in a MUST finding) must not fail the scenario written for this one.
         let mut written = self.model.write(&program);
-        model::focus(&mut written, broken.step, &broken.rule);
+        let refusals = self.target.profile.rejection("metadata").map(|r| r.status.clone()).unwrap_or_default();
+        model::focus(&mut written, broken.step, &broken.rule, &refusals);
         let mut scenario = scenario_of(&written, &id, &broken.rule);
         scenario.source = format!(
             "{} (found by `dcr-harness explore --seed {}`, sequence {sequence}, shrunk from {steps_found} steps to {})",

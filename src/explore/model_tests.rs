@@ -115,11 +115,44 @@ fn a_finding_keeps_the_steps_up_to_its_failure_judged_by_its_rule() {
     let mut m = model();
     m.caps.no_store = true;
     let mut written = m.write(&program);
-    focus(&mut written, 1, &rules::READ_RETURNS_REGISTRATION);
+    focus(&mut written, 1, &rules::READ_RETURNS_REGISTRATION, &[400]);
     assert_eq!(written.steps.len(), 2, "the delete after the failure is left out");
     assert!(written.steps[0].expect.headers.is_empty(), "no-store is another rule's");
     assert!(written.steps[0].expect.json.is_empty(), "the registration's checks are other rules'");
     assert!(written.steps[0].expect.created, "the registration must still make the client");
     assert!(written.steps[1].expect.json.contains_key("$.redirect_uris"));
     assert!(written.steps[1].expect.headers.is_empty());
+}
+
+#[test]
+fn an_earlier_invalid_form_of_another_rule_takes_any_success_or_refusal() {
+    let form = crate::explore::registry::InvalidForm {
+        fields: [("client_name".to_string(), json!(42))].into_iter().collect(),
+        expect: Expect {
+            reject: Some("metadata".into()),
+            or_substituted: Some("$.client_name".into()),
+            ..Expect::default()
+        },
+        rule: rules::REGISTERED,
+    };
+    let forms = [form];
+    let m = Model { caps: caps(), forms: &forms, redirects: &[], found: Default::default() };
+    let program =
+        [Action::Register { client: 0 }, Action::UpdateInvalid { client: 0, form: 0 }, Action::Read { client: 0 }];
+    let mut written = m.write(&program);
+    focus(&mut written, 2, &rules::READ_RETURNS_REGISTRATION, &[400]);
+    let earlier = &written.steps[1].expect;
+    assert!(earlier.or_substituted.is_none() && earlier.unchanged.is_none() && earlier.reject.is_none());
+    let allowed = earlier.status.as_ref().map(|s| s.to_vec()).unwrap_or_default();
+    assert!(allowed.contains(&200) && allowed.contains(&400) && !allowed.contains(&500));
+}
+
+#[test]
+fn a_race_found_once_leaves_the_client_unknown_to_later_reads() {
+    let mut m = model();
+    m.found = [rules::RACING_UPDATES.id.to_string()].into();
+    let written =
+        m.write(&[Action::Register { client: 0 }, Action::RaceUpdates { client: 0 }, Action::Read { client: 0 }]);
+    let later = &written.steps[3].expect;
+    assert!(!later.json.contains_key("$.redirect_uris") && !later.json.contains_key("$.client_name"), "{later:?}");
 }
