@@ -396,7 +396,7 @@ impl Explorer<'_> {
         // check (a SHOULD in a MUST finding) must not fail the scenario written for this one.
         let mut written = self.model.write(&program);
         let refusals = self.target.profile.rejection("metadata").map(|r| r.status.clone()).unwrap_or_default();
-        model::focus(&mut written, broken.step, &broken.rule, &refusals);
+        write::focus(&mut written, broken.step, &broken.rule, &refusals);
         let mut scenario = scenario_of(&written, &id, &broken.rule);
         scenario.source = format!(
             "{} (found by `dcr-harness explore --seed {}`, sequence {sequence}, shrunk from {steps_found} steps to {})",

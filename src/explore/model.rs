@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 
 pub use super::capabilities::{Capabilities, Unsupported};
 use super::registry::{InvalidForm, EXTENSIONS, UNKNOWN_FIELD};
+pub use super::rules::StepRules;
 use super::rules::{self, Rule};
 use crate::run::model::Check;
 use crate::scenario::{Actor, Alongside, Expect, OneOrMany, Operation, Predicate, RequestSpec, Step, Test};
@@ -115,40 +116,6 @@ struct ClientModel {
     /// The states a conforming server may hold (one, unless an answer was left open).
     states: Vec<Doc>,
     refreshed: bool,
-}
-
-/// The rules a step's checks are judged by: its answer's status, its JSON, its headers, the
-/// `unchanged` read after it.
-#[derive(Debug, Clone)]
-pub struct StepRules {
-    pub main: Rule,
-    pub json: Option<Rule>,
-    pub header: Option<Rule>,
-    pub unchanged: Option<Rule>,
-    /// Rules of particular JSON paths, before `json`.
-    pub paths: Vec<(String, Rule)>,
-}
-
-impl StepRules {
-    fn of(main: Rule) -> Self {
-        StepRules { main, json: None, header: None, unchanged: None, paths: vec![] }
-    }
-
-    /// The rule a failed check breaks.
-    pub fn rule_for(&self, check: &Check) -> &Rule {
-        if let Check::Json(path) = check {
-            if let Some((_, rule)) = self.paths.iter().find(|(p, _)| p == path) {
-                return rule;
-            }
-        }
-        let chosen = match check {
-            Check::Json(_) | Check::ErrorCode | Check::RefusedOrSubstituted(_) => self.json.as_ref(),
-            Check::Header(_) => self.header.as_ref(),
-            Check::Unchanged(_) => self.unchanged.as_ref(),
-            _ => None,
-        };
-        chosen.unwrap_or(&self.main)
-    }
 }
 
 /// A program as steps of a scenario, each with its rules, and the tags of what it uses.
@@ -641,35 +608,6 @@ impl Model<'_> {
         if self.caps.no_store {
             s.expect.headers.insert("cache-control".into(), Predicate::Test(Test::Contains("no-store".into())));
             r.header = Some(rules::NO_STORE);
-        }
-    }
-}
-
-/// A finding's steps: those up to the one that failed (the scenario stopped there), each judged
-/// by the finding's rule alone beyond its status (which the steps after it hang on).
-///
-/// A step before the failure that another rule judged as refused or substituted (an invalid
-/// form) takes any success or `refusals` (the profile's metadata refusals): the model holds both
-/// outcomes possible after it, and another server may take the other one.
-pub fn focus(w: &mut Written, failed: usize, rule: &Rule, refusals: &[u16]) {
-    w.steps.truncate(failed + 1);
-    w.rules.truncate(failed + 1);
-    for (index, (s, r)) in w.steps.iter_mut().zip(&w.rules).enumerate() {
-        if index < failed && r.main != *rule && s.expect.or_substituted.is_some() {
-            let mut allowed: Vec<u16> = (200..300).collect();
-            allowed.extend_from_slice(refusals);
-            s.expect = Expect { status: statuses(&allowed), ..Expect::default() };
-            continue;
-        }
-        s.expect.json.retain(|path, _| r.rule_for(&Check::Json(path.clone())) == rule);
-        if r.header.as_ref() != Some(rule) {
-            s.expect.headers.clear();
-        }
-        if r.unchanged.as_ref() != Some(rule) {
-            s.expect.unchanged = None;
-        }
-        if r.rule_for(&Check::ErrorCode) != rule {
-            s.expect.code = None;
         }
     }
 }

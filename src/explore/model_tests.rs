@@ -115,7 +115,7 @@ fn a_finding_keeps_the_steps_up_to_its_failure_judged_by_its_rule() {
     let mut m = model();
     m.caps.no_store = true;
     let mut written = m.write(&program);
-    focus(&mut written, 1, &rules::READ_RETURNS_REGISTRATION, &[400]);
+    crate::explore::write::focus(&mut written, 1, &rules::READ_RETURNS_REGISTRATION, &[400]);
     assert_eq!(written.steps.len(), 2, "the delete after the failure is left out");
     assert!(written.steps[0].expect.headers.is_empty(), "no-store is another rule's");
     assert!(written.steps[0].expect.json.is_empty(), "the registration's checks are other rules'");
@@ -140,7 +140,7 @@ fn an_earlier_invalid_form_of_another_rule_takes_any_success_or_refusal() {
     let program =
         [Action::Register { client: 0 }, Action::UpdateInvalid { client: 0, form: 0 }, Action::Read { client: 0 }];
     let mut written = m.write(&program);
-    focus(&mut written, 2, &rules::READ_RETURNS_REGISTRATION, &[400]);
+    crate::explore::write::focus(&mut written, 2, &rules::READ_RETURNS_REGISTRATION, &[400]);
     let earlier = &written.steps[1].expect;
     assert!(earlier.or_substituted.is_none() && earlier.unchanged.is_none() && earlier.reject.is_none());
     let allowed = earlier.status.as_ref().map(|s| s.to_vec()).unwrap_or_default();

@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 
 use crate::protocol::Policy;
+use crate::run::model::Check;
 use crate::scenario::{Area, Severity};
 
 /// One rule of the model.
@@ -199,6 +200,40 @@ pub const NO_STORE: Rule = policy_rule(
     crate::protocol::Policy::NoStore,
     r#"RFC 6749 §5.1 (for answers with credentials): "The authorization server MUST include the HTTP "Cache-Control" response header field with a value of "no-store""#,
 );
+
+/// The rules a step's checks are judged by: its answer's status, its JSON, its headers, the
+/// `unchanged` read after it.
+#[derive(Debug, Clone)]
+pub struct StepRules {
+    pub main: Rule,
+    pub json: Option<Rule>,
+    pub header: Option<Rule>,
+    pub unchanged: Option<Rule>,
+    /// Rules of particular JSON paths, before `json`.
+    pub paths: Vec<(String, Rule)>,
+}
+
+impl StepRules {
+    pub fn of(main: Rule) -> Self {
+        StepRules { main, json: None, header: None, unchanged: None, paths: vec![] }
+    }
+
+    /// The rule a failed check breaks.
+    pub fn rule_for(&self, check: &Check) -> &Rule {
+        if let Check::Json(path) = check {
+            if let Some((_, rule)) = self.paths.iter().find(|(p, _)| p == path) {
+                return rule;
+            }
+        }
+        let chosen = match check {
+            Check::Json(_) | Check::ErrorCode | Check::RefusedOrSubstituted(_) => self.json.as_ref(),
+            Check::Header(_) => self.header.as_ref(),
+            Check::Unchanged(_) => self.unchanged.as_ref(),
+            _ => None,
+        };
+        chosen.unwrap_or(&self.main)
+    }
+}
 
 /// Every rule, for the summary's order and the documentation.
 pub const ALL: &[Rule] = &[

@@ -4,7 +4,10 @@
 
 use serde_norway::Value;
 
-use crate::scenario::Scenario;
+use super::model::Written;
+use super::rules::Rule;
+use crate::run::model::Check;
+use crate::scenario::{Expect, OneOrMany, Scenario};
 
 /// Whether a key's value is the default, which says nothing when written.
 fn is_default(key: &str, value: &Value) -> bool {
@@ -52,6 +55,35 @@ pub fn to_yaml(scenario: &Scenario, profile: &str) -> Result<String, serde_norwa
     Ok(format!(
         "# yaml-language-server: $schema=../schemas/scenario.schema.json\n# Found by `dcr-harness explore`. Reproduce with:\n#   dcr-harness run --profile {profile} --scenario THIS-FILE\n{yaml}"
     ))
+}
+
+/// A finding's steps: those up to the one that failed (the scenario stopped there), each judged
+/// by the finding's rule alone beyond its status (which the steps after it hang on).
+///
+/// A step before the failure that another rule judged as refused or substituted (an invalid
+/// form) takes any success or `refusals` (the profile's metadata refusals): the model holds both
+/// outcomes possible after it, and another server may take the other one.
+pub fn focus(w: &mut Written, failed: usize, rule: &Rule, refusals: &[u16]) {
+    w.steps.truncate(failed + 1);
+    w.rules.truncate(failed + 1);
+    for (index, (s, r)) in w.steps.iter_mut().zip(&w.rules).enumerate() {
+        if index < failed && r.main != *rule && s.expect.or_substituted.is_some() {
+            let mut allowed: Vec<u16> = (200..300).collect();
+            allowed.extend_from_slice(refusals);
+            s.expect = Expect { status: Some(OneOrMany::Many(allowed)), ..Expect::default() };
+            continue;
+        }
+        s.expect.json.retain(|path, _| r.rule_for(&Check::Json(path.clone())) == rule);
+        if r.header.as_ref() != Some(rule) {
+            s.expect.headers.clear();
+        }
+        if r.unchanged.as_ref() != Some(rule) {
+            s.expect.unchanged = None;
+        }
+        if r.rule_for(&Check::ErrorCode) != rule {
+            s.expect.code = None;
+        }
+    }
 }
 
 #[cfg(test)]
