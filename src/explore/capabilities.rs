@@ -47,7 +47,7 @@ impl Capabilities {
             registration_token: profile.management == Management::RegistrationToken,
             client_token: profile.management == Management::ClientToken,
             own_grants: !profile.registration_fields.contains_key("grant_types"),
-            race_delete: profile.management == Management::Dcr && applies("dcr-credentials"),
+            race_delete: applies(crate::scenario::profile::DCR_MANAGEMENT_TAG),
             no_store: profile.holds(Policy::NoStore),
             unknown_client_404: profile.holds(Policy::UnknownClient404),
         })

@@ -534,7 +534,7 @@ impl Model<'_> {
                 let read = step(request(Operation::Read, Some(*client), None), rejection("not-found"));
                 push(read, StepRules::of(rules::RACE_LEAVES_SERIAL_STATE));
                 clients[*client].life = Life::Gone;
-                w.tags.push("dcr-credentials".into());
+                w.tags.push(crate::scenario::profile::DCR_MANAGEMENT_TAG.into());
             }
             Action::RaceUpdates { client } if live(*client, clients) => {
                 let (mut body, doc) = core(*client, v, caps, self.redirects);

@@ -5,7 +5,8 @@
 //! not run anything.
 
 use super::profile::{
-    CredentialKind, Management, Profile, RFC7592_TAG, SECRET_REFRESH_TAG, TOKEN_ENDPOINT_TAG, UNSIGNED_READS_TAG,
+    CredentialKind, Management, Profile, DCR_MANAGEMENT_TAG, RFC7592_TAG, SECRET_REFRESH_TAG, TOKEN_ENDPOINT_TAG,
+    UNSIGNED_READS_TAG,
 };
 
 impl Profile {
@@ -29,6 +30,12 @@ impl Profile {
         if tag == TOKEN_ENDPOINT_TAG && !self.token_endpoint {
             return Some(
                 "it needs the client-credentials grant at the token endpoint, which the profile says the target does not offer (`token_endpoint: false`)"
+                    .into(),
+            );
+        }
+        if tag == DCR_MANAGEMENT_TAG && self.management != Management::Dcr {
+            return Some(
+                "it races a delete with an update, judged only where DCR credentials manage clients (an update may rotate the registration access token the delete carries)"
                     .into(),
             );
         }

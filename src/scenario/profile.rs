@@ -188,6 +188,10 @@ pub const RFC7592_TAG: &str = "rfc7592";
 /// The tag of scenarios that need the token endpoint (the client-credentials grant).
 pub const TOKEN_ENDPOINT_TAG: &str = "token-endpoint";
 
+/// The tag of scenarios that race a delete with an update, which only management by DCR
+/// credentials can judge: an update may rotate the registration access token a racing delete
+/// carries (RFC 7592 §2.2), and the delete is then rightly refused.
+pub const DCR_MANAGEMENT_TAG: &str = "dcr-management";
 /// The tag of scenarios that need the secret-refresh endpoint.
 pub const SECRET_REFRESH_TAG: &str = "secret-refresh";
 
