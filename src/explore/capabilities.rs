@@ -34,6 +34,22 @@ pub enum Unsupported {
 }
 
 impl Capabilities {
+    /// What the model's own tests start from: everything but the token kinds and the policies.
+    #[cfg(test)]
+    pub fn for_tests() -> Capabilities {
+        Capabilities {
+            refresh: true,
+            token: true,
+            other_tpp: true,
+            registration_token: false,
+            client_token: false,
+            own_grants: true,
+            race_delete: true,
+            no_store: false,
+            unknown_client_404: false,
+        }
+    }
+
     pub fn of(profile: &Profile) -> Result<Capabilities, Unsupported> {
         use crate::scenario::profile::Management;
         if profile.management == Management::None {

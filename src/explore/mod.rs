@@ -359,8 +359,8 @@ fn statement_redirects(target: &Target) -> Result<Vec<String>, Unsupported> {
     let Some(template) = target.profile.registration_fields.get("software_statement").and_then(|v| v.as_str()) else {
         return Ok(vec![]);
     };
-    let name = template.trim_matches(|c| c == '{' || c == '}' || c == ' ');
-    let name = name.strip_prefix(crate::scenario::template::DIRECTORY).unwrap_or(name);
+    let names = crate::scenario::template::names(template);
+    let name = names.first().and_then(|n| n.strip_prefix(crate::scenario::template::DIRECTORY)).unwrap_or_default();
     let claims = target.pki.statement(name).and_then(crate::pki::jws::parts).map(|parts| parts.claims);
     let redirects: Vec<String> = claims
         .as_ref()
@@ -452,18 +452,10 @@ impl Exploration {
     pub fn run_result(&self, profile: &crate::scenario::Profile, target: &str) -> crate::run::RunResult {
         crate::run::RunResult {
             interrupted: self.interrupted,
-            target: target.to_string(),
-            profile: self.profile.clone(),
-            started_at: String::new(),
             scenarios: self.findings.iter().map(|f| f.result_for(profile)).collect(),
             duration_ms: self.duration.as_millis() as u64,
             requests: self.requests,
-            clients_left: vec![],
-            ledger: None,
-            clients_stranded: vec![],
-            certificates: vec![],
-            origins_elsewhere: vec![],
-            not_applicable: vec![],
+            ..crate::run::RunResult::empty(target, &self.profile)
         }
     }
 }

@@ -2,17 +2,7 @@ use super::*;
 use rand::SeedableRng;
 
 fn caps() -> Capabilities {
-    Capabilities {
-        refresh: true,
-        token: true,
-        other_tpp: true,
-        registration_token: false,
-        client_token: false,
-        own_grants: true,
-        race_delete: true,
-        no_store: false,
-        unknown_client_404: false,
-    }
+    Capabilities::for_tests()
 }
 
 fn model() -> Model<'static> {

@@ -93,17 +93,7 @@ mod tests {
     use super::*;
 
     fn caps() -> Capabilities {
-        Capabilities {
-            refresh: true,
-            token: true,
-            other_tpp: true,
-            registration_token: false,
-            client_token: false,
-            own_grants: true,
-            race_delete: true,
-            no_store: true,
-            unknown_client_404: true,
-        }
+        Capabilities { no_store: true, unknown_client_404: true, ..Capabilities::for_tests() }
     }
 
     #[test]

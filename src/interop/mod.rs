@@ -529,21 +529,7 @@ mod tests {
     }
 
     fn empty_run() -> RunResult {
-        RunResult {
-            interrupted: false,
-            target: String::new(),
-            profile: String::new(),
-            started_at: String::new(),
-            scenarios: vec![],
-            duration_ms: 0,
-            requests: 0,
-            clients_left: vec![],
-            ledger: None,
-            clients_stranded: vec![],
-            certificates: vec![],
-            origins_elsewhere: vec![],
-            not_applicable: vec![],
-        }
+        RunResult::empty("", "")
     }
 
     #[test]

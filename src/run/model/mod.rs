@@ -352,6 +352,26 @@ pub fn rfc3339(at: std::time::SystemTime) -> String {
 }
 
 impl RunResult {
+    /// A run of nothing yet against `target` under `profile`: what a result made elsewhere (the
+    /// explorer's findings) starts from.
+    pub fn empty(target: &str, profile: &str) -> Self {
+        RunResult {
+            interrupted: false,
+            target: target.to_string(),
+            profile: profile.to_string(),
+            started_at: String::new(),
+            scenarios: vec![],
+            duration_ms: 0,
+            requests: 0,
+            clients_left: vec![],
+            ledger: None,
+            clients_stranded: vec![],
+            certificates: vec![],
+            origins_elsewhere: vec![],
+            not_applicable: vec![],
+        }
+    }
+
     pub fn count(&self, verdict: Verdict) -> usize {
         self.scenarios.iter().filter(|s| s.verdict == verdict).count()
     }
