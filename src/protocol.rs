@@ -34,6 +34,9 @@ crate::catalog::named_catalog!(Policy, UnknownPolicy, "policy", "the book's Targ
     RevocationHardFail = "revocation-hard-fail", "a certificate whose status cannot be had (unknown to the responder, the responder down) is refused, not let through (no text requires it: a soft-failing server is legal)";
     NoStore = "no-store", "an answer carrying a client secret or registration access token says Cache-Control: no-store (RFC 6749 §5.1 MUST for the token endpoint's; RFC 7591 and 7592 show it only in non-normative examples)";
     JsonOnly = "json-only", "a registration or update in another media type than application/json is refused (RFC 7591 §3 says the endpoint MUST accept JSON; no text requires refusing others)";
+    OidcClientMetadata = "oidc-client-metadata", "the server judges OpenID Connect client metadata (OIDC Registration 1.0 §2): ID Token, userinfo and request-object algorithms among those its metadata document lists, an _enc only with its _alg and an _alg alone given A128CBC-HS256, application_type web or native";
+    Jarm = "jarm", "the server registers JARM clients (JWT Secured Authorization Response Mode §3): authorization_signed_response_alg never none and among those its metadata document lists, authorization_encrypted_response_enc only with its _alg, an _alg alone given A128CBC-HS256";
+    MtlsBoundTokens = "mtls-bound-tokens", "a client that registers tls_client_certificate_bound_access_tokens gets access tokens bound to its certificate (RFC 8705 §3: cnf x5t#S256 at introspection), and a protected resource refuses them over another certificate";
     ObukDcr = "obuk-dcr", "Open Banking UK DCR v3.x rules beyond RFC 7591: the registration endpoint in the OpenID discovery document, response_types code or code id_token, token_endpoint_auth_signing_alg PS256 or ES256 (as its conformance suite checks)";
 });
 

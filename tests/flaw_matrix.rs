@@ -29,7 +29,11 @@ fn profile_for(flaw: Flaw) -> &'static str {
         | Flaw::AcceptExpiredStatement
         | Flaw::StatementNotPrecedent
         | Flaw::SkipStatementRedirectCheck
-        | Flaw::OmitStatementEcho => "fapi-dcr",
+        | Flaw::OmitStatementEcho
+        | Flaw::AcceptUnsupportedResponseAlg
+        | Flaw::AcceptEncWithoutAlg
+        | Flaw::WrongDefaultEnc
+        | Flaw::SkipApplicationType => "fapi-dcr",
         Flaw::AcceptJsonRegistration
         | Flaw::SkipRequestObjectSignature
         | Flaw::AcceptAnyRequestObjectAlg
@@ -46,7 +50,9 @@ fn profile_for(flaw: Flaw) -> &'static str {
         | Flaw::AcceptExpiredClientAssertion
         | Flaw::AcceptReplayedClientAssertion
         | Flaw::SkipSelfSignedKeyMatch
-        | Flaw::SkipTlsClientAuthSanMatch => "obuk",
+        | Flaw::SkipTlsClientAuthSanMatch
+        | Flaw::UnboundAccessTokens
+        | Flaw::ResourceSkipsBinding => "obuk",
         Flaw::SkipSignatureTag | Flaw::IgnoreSignatureExpiry => "fapi-message-signing",
         Flaw::SkipRequestIdCheck
         | Flaw::UnsignedReadsAccepted

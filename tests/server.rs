@@ -390,6 +390,23 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
             let (_, other_bearer) = obuk_client(ctx).await;
             outcome(&ctx.answer(obuk_call("GET", &path).header("Authorization", &other_bearer)).await)
         }
+        AcceptUnsupportedResponseAlg | AcceptEncWithoutAlg | SkipApplicationType => {
+            let (field, value) = match flaw {
+                AcceptUnsupportedResponseAlg => ("authorization_signed_response_alg", "none"),
+                AcceptEncWithoutAlg => ("id_token_encrypted_response_enc", "A128CBC-HS256"),
+                _ => ("application_type", "desktop"),
+            };
+            let mut body = registration_body();
+            body[field] = json!(value);
+            register_observed(Call::post(REGISTER, &body)).await
+        }
+        WrongDefaultEnc => {
+            let mut body = registration_body();
+            body["id_token_encrypted_response_alg"] = json!("RSA-OAEP");
+            let client = ctx.answer(Call::post(REGISTER, &body)).await.json().expect("json");
+            format!("id_token_encrypted_response_enc {}", client["id_token_encrypted_response_enc"])
+        }
+        UnboundAccessTokens | ResourceSkipsBinding => bound_token_over_another_certificate(ctx, true).await,
         AcceptJwksAndJwksUri | SkipJwksValidation => {
             let jwks = match flaw {
                 AcceptJwksAndJwksUri => json!({ "keys": [] }),
@@ -476,6 +493,19 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
 }
 
 /// An `obuk` call: over the QWAC, no DCR credentials, no HTTP signature.
+/// What the protected resource answers to a token of an `obuk` client (registered asking for
+/// certificate-bound tokens, or not) fetched over the QWAC and presented over TPP B's.
+async fn bound_token_over_another_certificate(ctx: &Ctx, asks_for_binding: bool) -> String {
+    let (id, secret) =
+        obuk_client_with(ctx, json!({ "tls_client_certificate_bound_access_tokens": asks_for_binding })).await;
+    let issued = ctx.answer(token_call("").header("Authorization", &basic(&id, &secret))).await;
+    let bearer = format!("Bearer {}", str_of(&issued.json().expect("json"), "access_token"));
+    let own = ctx.answer(obuk_call("GET", "/resource/v1/whoami").header("Authorization", &bearer)).await;
+    assert_eq!(own.status, 200, "over its own certificate: {}", outcome(&own));
+    let other = obuk_call("GET", "/resource/v1/whoami").header("Authorization", &bearer).tls(Some("qwac-b"));
+    outcome(&ctx.answer(other).await)
+}
+
 fn obuk_call(method: &'static str, path: &str) -> Call {
     Call::new(method, path).credentials(None).signer(None)
 }
@@ -613,6 +643,8 @@ const OBUK_FLAWS: &[Flaw] = &[
     Flaw::AcceptReplayedClientAssertion,
     Flaw::SkipSelfSignedKeyMatch,
     Flaw::SkipTlsClientAuthSanMatch,
+    Flaw::UnboundAccessTokens,
+    Flaw::ResourceSkipsBinding,
 ];
 
 /// RFC 9421's own rules are probed in RFC 9421, FAPI 2.0 Message Signing's tag included.
@@ -864,6 +896,34 @@ async fn each_variant_really_behaves_as_it_says_and_the_default_does_not() {
                         let id = str_of(&answer.json().expect("json"), "client_id").to_string();
                         assert_eq!(ctx.answer(Call::new("DELETE", &format!("{REGISTER}/{id}"))).await.status, 204);
                     }
+                    ctx.server.stop().await;
+                }
+            }
+            Variant::EncryptionDefaultImplicit => {
+                for (variants, enc) in [(vec![], json!("A128CBC-HS256")), (vec![variant], Value::Null)] {
+                    let ctx = Ctx::start(ServerConfig {
+                        variants: variants.into_iter().collect(),
+                        ..ServerConfig::default()
+                    })
+                    .await;
+                    let mut body = registration_body();
+                    body["id_token_encrypted_response_alg"] = json!("RSA-OAEP");
+                    let client = ctx.answer(Call::post(REGISTER, &body)).await.json().expect("json");
+                    assert_eq!(client["id_token_encrypted_response_enc"], enc, "{variant}");
+                    let id = str_of(&client, "client_id");
+                    ctx.answer(Call::new("DELETE", &format!("{REGISTER}/{id}"))).await;
+                    ctx.server.stop().await;
+                }
+            }
+            Variant::EveryTokenBound => {
+                for (variants, other) in [(vec![], "200"), (vec![variant], "401 invalid_token")] {
+                    let config = ServerConfig {
+                        profile: ServerProfile::Obuk,
+                        variants: variants.into_iter().collect(),
+                        ..ServerConfig::default()
+                    };
+                    let ctx = Ctx::start(config).await;
+                    assert_eq!(bound_token_over_another_certificate(&ctx, false).await, other, "{variant}");
                     ctx.server.stop().await;
                 }
             }

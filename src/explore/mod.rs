@@ -368,6 +368,11 @@ fn statement_redirects(target: &Target) -> Result<Vec<String>, Unsupported> {
         .unwrap_or_default()
         .iter()
         .filter_map(|v| v.as_str().map(str::to_string))
+        // A web client of the implicit grant may not use localhost (OpenID Connect Registration
+        // §2): a rule the model does not follow, so its programs keep off such URIs.
+        .filter(|uri| {
+            reqwest::Url::parse(uri).ok().and_then(|u| u.host_str().map(str::to_string)).as_deref() != Some("localhost")
+        })
         .collect();
     match redirects.is_empty() {
         true => Err(Unsupported::Statement(target.profile.name.clone(), template.to_string())),

@@ -20,7 +20,9 @@ pub struct Extension {
 
 /// Valid values of registry fields that leave the client's way of authenticating alone (no
 /// grant, response type, authentication method or key): a server may take them, or refuse them
-/// (RFC 7591 §3.2.1), and must ignore those it does not understand (§2).
+/// (RFC 7591 §3.2.1), and must ignore those it does not understand (§2). Not here:
+/// `tls_client_certificate_bound_access_tokens`, which asks for tokens bound to a certificate,
+/// and a token request without one may then be refused (RFC 8705 §3 leaves it to the server).
 pub const EXTENSIONS: &[Extension] = &[
     Extension { field: "client_uri", value: r#""https://tpp.example/about""#, registered_by: "RFC 7591" },
     Extension { field: "logo_uri", value: r#""https://tpp.example/logo.png""#, registered_by: "RFC 7591" },
@@ -43,7 +45,6 @@ pub const EXTENSIONS: &[Extension] = &[
         value: r#"["https://tpp.example/logged-out"]"#,
         registered_by: "OpenID Connect RP-Initiated Logout",
     },
-    Extension { field: "tls_client_certificate_bound_access_tokens", value: "true", registered_by: "RFC 8705" },
     Extension { field: "authorization_signed_response_alg", value: r#""PS256""#, registered_by: "JARM (FAPI)" },
 ];
 

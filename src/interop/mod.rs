@@ -119,6 +119,8 @@ pub async fn run(layout: &Layout, options: &MatrixOptions) -> Result<Matrix, Err
         }
     }
     let jwks = layout.pki.join(crate::pki::directory::JWKS_FILE).display().to_string();
+    // A server over TLS presents the PKI's server certificate (and trusts its CAs).
+    let pki_dir = layout.pki.display().to_string();
     // The test directory's keys must exist before a server that trusts them starts.
     crate::pki::Pki::ensure(&layout.pki, &crate::pki::PkiOptions::default())?;
     for manifest in manifests {
@@ -127,11 +129,11 @@ pub async fn run(layout: &Layout, options: &MatrixOptions) -> Result<Matrix, Err
         }
         let name = manifest.name.clone();
         let run_launcher = |args: Vec<String>| {
-            let (root, name, jwks) = (root.clone(), name.clone(), jwks.clone());
+            let (root, name, jwks, pki_dir) = (root.clone(), name.clone(), jwks.clone(), pki_dir.clone());
             async move {
                 tokio::task::spawn_blocking(move || {
                     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-                    launcher(&root, &name, &args, &[("DCR_DIRECTORY_JWKS", jwks)])
+                    launcher(&root, &name, &args, &[("DCR_DIRECTORY_JWKS", jwks), ("DCR_PKI_DIR", pki_dir)])
                 })
                 .await
                 .unwrap_or_else(|e| Err(LauncherError::Task(e)))

@@ -25,14 +25,17 @@ pub const ISSUER: &str = "https://directory.dcr-harness.test";
 pub const UNKNOWN_ISSUER: &str = "https://unknown-directory.example";
 /// The redirect URI every good statement allows (the one the scenarios register with).
 pub const REDIRECT_URI: &str = "https://tpp.example/cb";
-/// The redirect URIs every good statement allows: the one registered, and those the suite's
-/// updates move a client to (a server bound by statements refuses any other).
+/// The redirect URIs every good statement allows: the one registered, those the suite's
+/// updates move a client to (a server bound by statements refuses any other), and one on
+/// localhost, which a web client of the implicit grant must not use (OpenID Connect
+/// Registration §2): the statement allows it, so that only the server's own rule refuses it.
 pub const REDIRECT_URIS: &[&str] = &[
     REDIRECT_URI,
     "https://tpp.example/new",
     "https://tpp.example/changed",
     "https://tpp.example/cb-0",
     "https://tpp.example/cb-1",
+    "https://localhost/cb",
 ];
 /// The `software_version` every statement fixes (RFC 7591 §2 client metadata).
 pub const SOFTWARE_VERSION: &str = "1.0";

@@ -166,6 +166,14 @@ fn rfc4514(attributes: &[(String, String)]) -> String {
 
 /// A serial number's bytes without leading zeros: how `CertInfo` holds it, and how serials from
 /// a keyId, an OCSP CertID or a CRL entry compare with it.
+/// RFC 8705 §3.1: a certificate's SHA-256 thumbprint, base64url without padding, as
+/// `cnf.x5t#S256` binds a token to it.
+pub fn thumbprint_s256(der: &[u8]) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(der))
+}
+
 pub fn serial_digits(bytes: &[u8]) -> &[u8] {
     let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
     &bytes[first..]

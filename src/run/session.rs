@@ -87,6 +87,9 @@ impl Session {
             }
         }
         let tls = ids.tls.name().and_then(|name| target.pki.identity(name).ok());
+        if let Some(leaf) = tls.and_then(|identity| identity.chain.first()) {
+            vars.insert(builtin::TLS_X5T_S256.into(), crate::pki::inspect::thumbprint_s256(leaf));
+        }
         if let Some(dns) = tls.and_then(|identity| identity.info.dns_names.first()) {
             vars.insert(builtin::TLS_SAN_DNS.into(), dns.clone());
         }

@@ -159,6 +159,11 @@ impl Target {
                     if let Some(token) = endpoint("token_endpoint") {
                         self.endpoints.token = path_of(token)?;
                     }
+                    if let (None, Some(introspection)) =
+                        (&self.endpoints.introspection, endpoint("introspection_endpoint"))
+                    {
+                        self.endpoints.introspection = Some(path_of(introspection)?);
+                    }
                     self.endpoints.issuer = endpoint("issuer");
                     return Ok(());
                 }

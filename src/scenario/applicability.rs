@@ -86,10 +86,21 @@ impl Profile {
                 "it asks for a token by the client-credentials grant, which the profile says the target does not offer (`token_endpoint: false`)".into(),
             );
         }
+        if r.op == Resource && self.paths.resource.is_none() {
+            return Some(
+                "it presents an access token at a protected resource, and the profile sets no `paths.resource`".into(),
+            );
+        }
+        if r.op == Introspect && self.paths.introspection.is_none() && !self.discover {
+            return Some(
+                "it introspects a token, and the profile neither sets `paths.introspection` nor discovers the endpoint"
+                    .into(),
+            );
+        }
         let dcr_credentials_sent = match r.op {
             Register => self.credentials.kind != CredentialKind::None,
             Read | Update | Delete | RefreshSecret => self.management == Management::Dcr,
-            Token | Raw => r.op == Raw,
+            Token | Introspect | Resource | Raw => r.op == Raw,
         };
         if r.credentials.is_some() && !dcr_credentials_sent {
             return Some(format!(

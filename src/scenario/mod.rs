@@ -217,7 +217,15 @@ pub fn validate(
                     problems.push(at(i, format!("unknown TPP `{tpp}` for credentials; known: {}", join(tpps))));
                 }
             }
-            let needs_client = !matches!(r.op, Operation::Register | Operation::Raw);
+            let needs_client = !matches!(r.op, Operation::Register | Operation::Raw | Operation::Resource);
+            let about_a_token = matches!(r.op, Operation::Introspect | Operation::Resource);
+            if about_a_token != r.token.is_some() {
+                problems.push(at(
+                    i,
+                    "`token` (the access token asked about) goes with `introspect` and `resource`, and only with them"
+                        .into(),
+                ));
+            }
             let client = r.client_name();
             if needs_client && !clients.contains(client) {
                 problems.push(at(

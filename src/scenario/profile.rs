@@ -170,6 +170,15 @@ pub struct Paths {
     /// target has none, and scenarios tagged `secret-refresh` do not apply.
     pub secret: Option<String>,
     pub token: String,
+    /// The RFC 7662 introspection endpoint (discovery's `introspection_endpoint` where the
+    /// profile discovers).
+    #[serde(default)]
+    pub introspection: Option<String>,
+    /// A protected resource that takes a client's access token as a bearer (GET): where the
+    /// target has one, scenarios show a sender-constrained token refused over another
+    /// certificate (RFC 8705 §3). Without it, those scenarios do not apply.
+    #[serde(default)]
+    pub resource: Option<String>,
 }
 
 impl Default for Paths {
@@ -179,6 +188,8 @@ impl Default for Paths {
             client: "/client/v1/register/{client_id}".into(),
             secret: None,
             token: "/oauth/token".into(),
+            introspection: None,
+            resource: None,
         }
     }
 }

@@ -29,6 +29,9 @@ pub mod builtin {
     /// The harness's key store (`{{keystore}}/qseal.jwks`), where the profile holds the
     /// jwks-uri policy.
     pub const KEYSTORE: &str = "keystore";
+    /// RFC 8705 §3.1: the base64url SHA-256 of the DER of the profile's TLS identity's
+    /// certificate (`cnf.x5t#S256` of a token bound to it).
+    pub const TLS_X5T_S256: &str = "tls_x5t_s256";
     pub const ALL: &[&str] = &[
         BASE_URL,
         REGISTER_PATH,
@@ -41,6 +44,7 @@ pub mod builtin {
         TLS_SAN_DNS,
         ISSUER,
         KEYSTORE,
+        TLS_X5T_S256,
     ];
 }
 
@@ -110,7 +114,7 @@ pub fn names_in_step(step: &Step) -> Vec<String> {
 
 fn names_in_request(r: &super::RequestSpec, expect: &super::Expect) -> Vec<String> {
     let mut out = Vec::new();
-    for text in [&r.path, &r.query, &r.body_raw, &r.secret, &r.registration_token].into_iter().flatten() {
+    for text in [&r.path, &r.query, &r.body_raw, &r.secret, &r.registration_token, &r.token].into_iter().flatten() {
         out.extend(names(text));
     }
     r.headers.values().for_each(|v| out.extend(names(v)));

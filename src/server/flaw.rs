@@ -71,6 +71,12 @@ named_catalog!(Flaw, UnknownFlaw, "flaw", "`dcr-harness serve --list-flaws` prin
     AcceptAnotherClientsToken = "accept-another-clients-token", "(obuk profile) any registered client's access token manages every client";
     AcceptAnyResponseTypes = "accept-any-response-types", "(obuk profile) response_types other than code and code id_token are registered";
     AcceptAnyAuthSigningAlg = "accept-any-auth-signing-alg", "(obuk profile) token_endpoint_auth_signing_alg other than PS256 and ES256 is registered";
+    AcceptUnsupportedResponseAlg = "accept-unsupported-response-alg", "a signing or encryption algorithm for ID Tokens, userinfo, JARM responses or request objects is registered though the metadata document does not list it (none included, which JARM forbids)";
+    AcceptEncWithoutAlg = "accept-enc-without-alg", "an _encrypted_response_enc is registered without its _encrypted_response_alg (OIDC Registration §2, JARM §3: the _alg MUST also be provided)";
+    WrongDefaultEnc = "wrong-default-enc", "an _encrypted_response_alg named alone is registered with A256GCM as its _enc, not the A128CBC-HS256 the texts give as the default";
+    SkipApplicationType = "skip-application-type", "application_type is not judged: any value is registered, and a web client using the implicit grant may use localhost";
+    UnboundAccessTokens = "unbound-access-tokens", "a client that registered tls_client_certificate_bound_access_tokens gets tokens bound to nothing (no cnf at introspection, taken over any certificate)";
+    ResourceSkipsBinding = "resource-skips-binding", "the protected resource takes a certificate-bound token over any certificate, or none";
     AcceptJwksAndJwksUri = "accept-jwks-and-jwks-uri", "a client may register both jwks and jwks_uri";
     SkipJwksValidation = "skip-jwks-validation", "jwks need not be a JWK Set";
     SkipSelfSignedKeyMatch = "skip-self-signed-key-match", "a self_signed_tls_client_auth client's certificate key need not be in its registered jwks";

@@ -55,12 +55,14 @@ const STRING_FIELDS: &[&str] = &[
     "tls_client_auth_subject_dn",
     "tls_client_auth_san_dns",
 ];
+const BOOLEAN_FIELDS: &[&str] = &["tls_client_certificate_bound_access_tokens"];
 const URI_FIELDS: &[&str] = &["client_uri", "logo_uri", "tos_uri", "policy_uri", "jwks_uri"];
 const ARRAY_FIELDS: &[&str] = &["redirect_uris", "grant_types", "response_types", "contacts"];
 /// Known fields that are neither strings nor arrays of strings the checks above name: `jwks`,
 /// and what the server sets (which an update may carry, for the handlers to judge).
 const OTHER_KNOWN_FIELDS: &[&str] = &[
     "jwks",
+    "tls_client_certificate_bound_access_tokens",
     "client_id",
     "client_secret",
     "client_id_issued_at",
@@ -152,8 +154,10 @@ fn validate_metadata(
         check_types(&metadata)?;
     }
     if flaws(Flaw::RefuseUnknownMetadata) {
-        let known =
-            |field: &String| [STRING_FIELDS, ARRAY_FIELDS, OTHER_KNOWN_FIELDS].concat().contains(&field.as_str());
+        let known = |field: &String| {
+            [STRING_FIELDS, ARRAY_FIELDS, OTHER_KNOWN_FIELDS].concat().contains(&field.as_str())
+                || super::oidc_metadata::fields().any(|f| f == field)
+        };
         if let Some(unknown) = metadata.keys().find(|field| !known(field)) {
             return Err(invalid_metadata(format!("unknown field `{unknown}`")));
         }
@@ -168,6 +172,11 @@ fn validate_metadata(
     });
     if !flaws(Flaw::SkipMetadataValidation) {
         check_grants(&grant_types, &response_types)?;
+        super::oidc_metadata::check(&metadata, flaws).map_err(|fault| MetadataError {
+            code: fault.code,
+            description: fault.description,
+            field: Some(fault.field),
+        })?;
         let method =
             metadata.get("token_endpoint_auth_method").and_then(Value::as_str).unwrap_or("client_secret_basic");
         if !AUTH_METHODS.contains(&method) {
@@ -222,6 +231,12 @@ fn check_types(metadata: &Map<String, Value>) -> Result<(), MetadataError> {
                     invalid_field(field, message)
                 });
             }
+        }
+    }
+    // RFC 8705 §3.4: "Boolean value".
+    for field in BOOLEAN_FIELDS {
+        if metadata.get(*field).is_some_and(|v| !v.is_boolean()) {
+            return Err(invalid_field(field, format!("`{field}` must be true or false")));
         }
     }
     for field in URI_FIELDS {

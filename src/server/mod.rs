@@ -16,6 +16,7 @@ mod client_auth;
 pub mod flaw;
 mod handlers;
 pub mod metadata;
+mod oidc_metadata;
 mod request_object;
 mod response;
 mod revocation;
@@ -304,6 +305,8 @@ struct State {
     /// Access tokens issued to registered clients (client-credentials grant): the client id and
     /// expiry of each; the `obuk` mode manages clients with them.
     client_tokens: std::sync::Mutex<std::collections::HashMap<String, (String, std::time::SystemTime)>>,
+    /// What each certificate-bound access token is bound to (RFC 8705 §3.1 `x5t#S256`).
+    token_bindings: std::sync::Mutex<std::collections::HashMap<String, String>>,
     /// The jti of every client assertion accepted and not yet expired.
     seen_assertions: client_auth::SeenAssertions,
     /// Reads a client's `jwks_uri` (trusting the test PKI's root).
@@ -392,6 +395,7 @@ pub async fn start(pki: &Pki, config: ServerConfig) -> Result<RunningServer, Ser
         store: store::Store::default(),
         tokens: Default::default(),
         client_tokens: Default::default(),
+        token_bindings: Default::default(),
         seen_assertions: Default::default(),
         fetcher: client_auth::fetcher(pki).map_err(ServerError::Tls)?,
         updating: Default::default(),

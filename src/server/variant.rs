@@ -25,6 +25,8 @@ named_catalog!(Variant, UnknownVariant, "variant", "`dcr-harness serve --list-va
     ClientIdInUpdateReplaced = "client-id-in-update-replaced", "an update whose client_id is missing or another's is applied to the client of its URL and answered with that client's own client_id (RFC 7592 §2.2: the server MAY replace invalid values, and MUST return them)";
     DateWindowWholeSeconds = "date-window-whole-seconds", "the Date window is judged with the clock read in whole seconds, so a signature up to a second past the window is still taken (the SMBC text and draft-cavage §2.3 name a window, not its resolution)";
     SecretRotatedOnUpdate = "secret-rotated-on-update", "every update answers with a new client secret; the old one stops working (RFC 7592 §2.2: the client MUST discard the old)";
+    EncryptionDefaultImplicit = "encryption-default-implicit", "an _encrypted_response_alg named without its _enc is registered as asked and answered without the _enc, whose default (A128CBC-HS256) the texts give, rather than with it spelt out";
+    EveryTokenBound = "every-token-bound", "every access token issued over mutual TLS is bound to the client's certificate, whether or not the client asked (RFC 8705 §3 lets a server bind tokens to the certificate on the connection)";
 });
 
 impl Variant {

@@ -22,6 +22,9 @@ use crate::signature::request_object::{
 };
 use crate::signature::{sign_mutated, Message, Mutation, MutationContext, SignError};
 
+mod client_auth;
+use client_auth::authenticate_client;
+
 /// Template variables by name.
 pub use crate::scenario::template::Vars;
 
@@ -35,6 +38,10 @@ pub struct Endpoints {
     pub token: String,
     /// The issuer the target's metadata document names (RFC 8414 §2), if it was read.
     pub issuer: Option<String>,
+    /// The RFC 7662 introspection endpoint: the profile's, else the metadata document's.
+    pub introspection: Option<String>,
+    /// The profile's protected resource, if the target has one.
+    pub resource: Option<String>,
 }
 
 impl Endpoints {
@@ -45,6 +52,8 @@ impl Endpoints {
             register: profile.paths.register.clone(),
             token: profile.paths.token.clone(),
             issuer: None,
+            introspection: profile.paths.introspection.clone(),
+            resource: profile.paths.resource.clone(),
         }
     }
 }
@@ -136,6 +145,8 @@ pub enum PlanError {
     },
     #[error("a raw request needs `method` and `path`")]
     RawWithoutTarget,
+    #[error("{op} needs the step's `token`: the access token it is about")]
+    NoToken { op: &'static str },
     #[error("the profile sets no `{field}`, which {op} needs")]
     NoEndpoint { op: &'static str, field: &'static str },
     #[error(transparent)]
@@ -175,14 +186,19 @@ enum Auth {
     RegistrationToken,
     /// Open Banking UK management: the client's own access token as a bearer.
     ClientToken,
+    /// `resource`: the step's `token` as a bearer.
+    AccessToken,
     /// The TPP's DCR-service credentials, or none.
     Dcr(Option<String>),
 }
 
 fn auth_of(r: &RequestSpec, profile: &Profile) -> Auth {
-    let rfc7592_management = !matches!(r.op, Operation::Register | Operation::Raw);
-    if r.op == Operation::Token {
+    let rfc7592_management =
+        matches!(r.op, Operation::Read | Operation::Update | Operation::Delete | Operation::RefreshSecret);
+    if matches!(r.op, Operation::Token | Operation::Introspect) {
         Auth::ClientSecret
+    } else if r.op == Operation::Resource {
+        Auth::AccessToken
     } else if profile.management == Management::RegistrationToken && rfc7592_management {
         Auth::RegistrationToken
     } else if profile.management == Management::ClientToken && rfc7592_management {
@@ -259,7 +275,8 @@ fn signer_of(r: &RequestSpec, method: &http::Method, profile: &Profile) -> Optio
     let signed_methods = [http::Method::POST, http::Method::PUT, http::Method::DELETE];
     let signed_method =
         signed_methods.contains(method) || (*method == http::Method::GET && profile.signature.dialect.sign_reads);
-    let signs = profile.signature.enabled && signed_method && r.op != Operation::Token;
+    let oauth_endpoint = matches!(r.op, Operation::Token | Operation::Introspect | Operation::Resource);
+    let signs = profile.signature.enabled && signed_method && !oauth_endpoint;
     let who = match &r.sign {
         Some(who) => who.clone(),
         None if signs => actor_identity(r.actor, Role::Sign),
@@ -325,6 +342,10 @@ pub fn plan(
                 msg.add_header("Authorization", &format!("Bearer {token}"));
             }
         }
+        Auth::AccessToken => {
+            let token = r.token.as_deref().ok_or(PlanError::NoToken { op: r.op.name() })?;
+            msg.add_header("Authorization", &format!("Bearer {}", fill("token", token, view.vars)?));
+        }
         Auth::Dcr(None) => {}
         Auth::Dcr(Some(tpp)) => add_dcr_credentials(&mut msg, profile, env.pki, &tpp, view.dcr_token)?,
     }
@@ -362,51 +383,6 @@ pub fn plan(
         signing_string = Some(signed.signing_string);
     }
     Ok(Planned { msg, tls: tls_of(r, profile), origin, signing_string, signed_at })
-}
-
-/// A token request proving `client` with the method the step names, else the one it registered
-/// (RFC 7591 §2): its secret in Basic or in the form, its TLS certificate (the step's TLS
-/// identity) with its id in the form, or a client assertion signed by the step's signer.
-fn authenticate_client(
-    msg: &mut Message,
-    r: &RequestSpec,
-    client: &Client,
-    mutation: Option<Mutation>,
-    env: &PlanEnv<'_>,
-    vars: &Vars,
-) -> Result<(), PlanError> {
-    use crate::protocol::TokenAuthMethod::*;
-    let method = r.token_auth.or_else(|| crate::protocol::TokenAuthMethod::from_name(&client.auth_method));
-    let secret = match &r.secret {
-        Some(s) => fill("secret", s, vars)?,
-        None => client.secret.clone(),
-    };
-    let mut form = form_urlencoded::Serializer::new(String::from_utf8_lossy(&msg.body).into_owned());
-    match method.unwrap_or(ClientSecretBasic) {
-        ClientSecretBasic => {
-            msg.add_header("Authorization", &basic(&client.id, &secret));
-            return Ok(());
-        }
-        ClientSecretPost => form.append_pair("client_id", &client.id).append_pair("client_secret", &secret),
-        TlsClientAuth | SelfSignedTlsClientAuth => form.append_pair("client_id", &client.id),
-        PrivateKeyJwt => {
-            let signer = r.sign.clone().unwrap_or_else(|| actor_identity(r.actor, Role::Sign));
-            let name = signer.resolve(&env.profile.identities).ok_or(PlanError::NoRequestObjectSigner)?;
-            let identity = env.pki.identity(name)?;
-            let other = env.profile.identities.other_sign.name().and_then(|name| env.pki.identity(name).ok());
-            let var = |name: &str| vars.get(name).map_or("", String::as_str);
-            let audience = match env.profile.client_assertion_audience {
-                AssertionAudience::Issuer => var(builtin::ISSUER).to_string(),
-                AssertionAudience::TokenEndpoint => format!("{}{}", var(builtin::BASE_URL), env.endpoints.token),
-            };
-            let signer = JwtSigner { identity, other, now: env.now };
-            let assertion = sign_client_assertion(&client.id, &audience, signer, mutation)?;
-            form.append_pair("client_assertion_type", crate::protocol::JWT_BEARER)
-                .append_pair("client_assertion", &assertion)
-        }
-    };
-    msg.body = form.finish().into_bytes();
-    Ok(())
 }
 
 /// The JSON a request body sends: the body itself, or the claims of a request object.
@@ -551,6 +527,17 @@ fn method_and_path(
             (client_path(path)?, http::Method::POST)
         }
         Operation::Token => (here(env.endpoints.token.clone()), http::Method::POST),
+        Operation::Introspect => {
+            let path = env.endpoints.introspection.clone().ok_or(PlanError::NoEndpoint {
+                op: "introspect",
+                field: "paths.introspection (or introspection_endpoint in the metadata document)",
+            })?;
+            (here(path), http::Method::POST)
+        }
+        Operation::Resource => {
+            let path = env.endpoints.resource.clone();
+            (here(path.ok_or(PlanError::NoEndpoint { op: "resource", field: "paths.resource" })?), http::Method::GET)
+        }
         Operation::Raw => {
             let (Some(m), Some(path)) = (&r.method, &r.path) else {
                 return Err(PlanError::RawWithoutTarget);
@@ -567,8 +554,14 @@ fn body(
     vars: &Vars,
 ) -> Result<(Vec<u8>, Option<String>), PlanError> {
     let json = Some("application/json".to_string());
+    let form = Some("application/x-www-form-urlencoded".to_string());
     if r.op == Operation::Token {
-        return Ok((b"grant_type=client_credentials".to_vec(), Some("application/x-www-form-urlencoded".into())));
+        return Ok((b"grant_type=client_credentials".to_vec(), form));
+    }
+    if r.op == Operation::Introspect {
+        let token = fill("token", r.token.as_deref().ok_or(PlanError::NoToken { op: "introspect" })?, vars)?;
+        let body = form_urlencoded::Serializer::new(String::new()).append_pair("token", &token).finish();
+        return Ok((body.into_bytes(), form));
     }
     if let Some(body) = &r.body {
         let value = render_value(body, vars).map_err(|source| PlanError::Template { field: "body", source })?;

@@ -317,6 +317,13 @@ pub enum Operation {
     RefreshSecret,
     /// The client-credentials grant at the token endpoint, authenticated as a registered client.
     Token,
+    /// RFC 7662 introspection of `token` at the target's introspection endpoint, authenticated
+    /// as a registered client the way `token` is.
+    Introspect,
+    /// A GET of the profile's protected resource (`paths.resource`) with `token` as the bearer
+    /// (RFC 6750 §2.1): how a sender-constrained token is shown to work, or not, over a TLS
+    /// identity.
+    Resource,
     /// Method and path as written.
     Raw,
 }
@@ -331,6 +338,8 @@ impl Operation {
             Operation::Delete => "delete",
             Operation::RefreshSecret => "refresh-secret",
             Operation::Token => "token",
+            Operation::Introspect => "introspect",
+            Operation::Resource => "resource",
             Operation::Raw => "raw",
         }
     }
@@ -402,6 +411,10 @@ pub struct RequestSpec {
     /// `token` only: how the client proves itself (default the method it registered).
     #[serde(default)]
     pub token_auth: Option<crate::protocol::TokenAuthMethod>,
+    /// `introspect` and `resource` only: the access token asked about or presented (a template,
+    /// e.g. a token captured from a `token` step's answer).
+    #[serde(default)]
+    pub token: Option<String>,
     /// Registration-token profiles: the bearer to manage with (a template; default the client's),
     /// or `none` to send no token at all.
     #[serde(default)]
@@ -438,6 +451,7 @@ impl RequestSpec {
             digest_algorithm: None,
             secret: None,
             token_auth: None,
+            token: None,
             registration_token: None,
             other_id: None,
         }

@@ -102,10 +102,14 @@ pub(super) fn validate_metadata(
     state: &State,
     requested: Map<String, Value>,
 ) -> Result<Map<String, Value>, MetadataError> {
-    match state.config.varies(Variant::MetadataSubstituted) {
+    let mut metadata = match state.config.varies(Variant::MetadataSubstituted) {
         true => metadata::validate_object_substituting(requested, &flaw(state)),
         false => metadata::validate_object(requested, &flaw(state)),
+    }?;
+    if !state.config.varies(Variant::EncryptionDefaultImplicit) {
+        crate::server::oidc_metadata::fill_default_enc(&mut metadata, &flaw(state));
     }
+    Ok(metadata)
 }
 
 /// The metadata a registration (or update) asks for, as the server's mode reads its body: JSON,

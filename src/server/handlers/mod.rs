@@ -30,11 +30,13 @@ use crate::signature::{Message, SignatureError};
 
 mod gateway;
 mod lifecycle;
+mod resource;
 mod token;
 
 pub(super) use gateway::signature_refusal;
 use gateway::*;
 use lifecycle::*;
+use resource::*;
 use token::*;
 
 pub const REGISTER_PATH: &str = "/client/v1/register";
@@ -45,6 +47,8 @@ pub const TOKEN_PATH: &str = "/oauth/token";
 enum Route {
     WellKnown,
     Token,
+    Introspect,
+    Resource,
     Register,
     Client(String),
     RefreshSecret(String),
@@ -56,6 +60,8 @@ impl Route {
         match path {
             "/.well-known/oauth-authorization-server" | "/.well-known/openid-configuration" => Route::WellKnown,
             TOKEN_PATH => Route::Token,
+            INTROSPECT_PATH => Route::Introspect,
+            RESOURCE_PATH => Route::Resource,
             REGISTER_PATH => Route::Register,
             _ => {
                 let Some(rest) = path.strip_prefix(REGISTER_PATH).and_then(|r| r.strip_prefix('/')) else {
@@ -72,8 +78,8 @@ impl Route {
 
     fn allows(&self, method: &Method) -> bool {
         match self {
-            Route::WellKnown => method == Method::GET,
-            Route::Token | Route::Register | Route::RefreshSecret(_) => method == Method::POST,
+            Route::WellKnown | Route::Resource => method == Method::GET,
+            Route::Token | Route::Introspect | Route::Register | Route::RefreshSecret(_) => method == Method::POST,
             Route::Client(_) => [Method::GET, Method::PUT, Method::DELETE].contains(method),
             Route::NotFound => true,
         }
@@ -131,6 +137,8 @@ pub(super) async fn handle(state: &State, peer: &Peer, request: Request<Incoming
     match (route, state.config.profile) {
         (Route::WellKnown, _) => well_known(state),
         (Route::Token, _) => token(state, peer, &parts, &body).await,
+        (Route::Introspect, _) => introspect(state, peer, &parts, &body).await,
+        (Route::Resource, _) => resource(state, peer, &parts),
         (route, ServerProfile::Smbc) => smbc(state, peer, &parts, body, route),
         (route, ServerProfile::Plain | ServerProfile::Fapi) => plain(state, &parts, &body, route),
         (route, ServerProfile::Obuk) => obuk(state, peer, &parts, &body, route),
@@ -222,9 +230,15 @@ fn well_known(state: &State) -> Answer {
         "issuer": state.base_url,
         "registration_endpoint": format!("{}{REGISTER_PATH}", state.base_url),
         "token_endpoint": format!("{}{TOKEN_PATH}", state.base_url),
+        "introspection_endpoint": format!("{}{INTROSPECT_PATH}", state.base_url),
+        // RFC 8705 §3.3: the server issues certificate-bound tokens to clients that ask.
+        "tls_client_certificate_bound_access_tokens": true,
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "grant_types_supported": ["authorization_code", "implicit", "client_credentials", "refresh_token"],
     });
+    if let Value::Object(doc) = &mut config {
+        doc.extend(crate::server::oidc_metadata::discovery());
+    }
     if state.config.profile == ServerProfile::Obuk {
         config["request_object_signing_alg_values_supported"] = json!(OBUK_SIGNING_ALGS);
         config["token_endpoint_auth_signing_alg_values_supported"] = json!(OBUK_SIGNING_ALGS);

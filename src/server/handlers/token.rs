@@ -46,10 +46,17 @@ pub(super) async fn token(state: &State, peer: &Peer, parts: &Parts, body: &Byte
             "this client was not registered for the client_credentials grant",
         );
     }
+    let binding = match binding_for(state, peer, &client) {
+        Ok(binding) => binding,
+        Err(answer) => return answer,
+    };
     // A deleted client's tokens can go too.
     keep_token(&state.client_tokens, &token, (client.client_id.clone(), expires), |holder| {
         state.store.get(holder).is_some()
     });
+    if let Some(thumbprint) = binding {
+        keep_binding(state, &token, thumbprint);
+    }
     token_answer(&token)
 }
 
