@@ -40,6 +40,7 @@ pub mod scenario;
 pub mod server;
 pub mod signature;
 pub mod suite;
+pub mod tls_probe;
 pub mod transport;
 
 #[cfg(any(test, feature = "testing"))]

@@ -37,6 +37,9 @@ crate::catalog::named_catalog!(Policy, UnknownPolicy, "policy", "the book's Targ
     OidcClientMetadata = "oidc-client-metadata", "the server judges OpenID Connect client metadata (OIDC Registration 1.0 §2): ID Token, userinfo and request-object algorithms among those its metadata document lists, an _enc only with its _alg and an _alg alone given A128CBC-HS256, application_type web or native";
     Jarm = "jarm", "the server registers JARM clients (JWT Secured Authorization Response Mode §3): authorization_signed_response_alg never none and among those its metadata document lists, authorization_encrypted_response_enc only with its _alg, an _alg alone given A128CBC-HS256";
     MtlsBoundTokens = "mtls-bound-tokens", "a client that registers tls_client_certificate_bound_access_tokens gets access tokens bound to its certificate (RFC 8705 §3: cnf x5t#S256 at introspection), and a protected resource refuses them over another certificate";
+    TlsPolicy = "tls-policy", "the server's TLS is as RFC 9325 (BCP 195) and FAPI have it, asked from outside by a ClientHello per version: TLS 1.0 and 1.1 refused (RFC 8996), TLS 1.2 taken with the recommended AES-GCM suites and only with the ones FAPI permits";
+    Tls13 = "tls13", "the server offers TLS 1.3 (RFC 9325 §3.1.1: SHOULD support it; FAPI 2.0 deployments expect it)";
+    CdrDcr = "cdr-dcr", "Australian Consumer Data Right data holder rules beyond RFC 7591 and FAPI: one active registration per software product (the same product after a delete may register again), private_key_jwt only, id_token_signed_response_alg and token_endpoint_auth_signing_alg required, management tokens with the scope cdr:registration";
     ObukDcr = "obuk-dcr", "Open Banking UK DCR v3.x rules beyond RFC 7591: the registration endpoint in the OpenID discovery document, response_types code or code id_token, token_endpoint_auth_signing_alg PS256 or ES256 (as its conformance suite checks)";
 });
 
@@ -56,6 +59,11 @@ pub enum ServerProfile {
     /// statement from the test directory, clients managed with their own client-credentials
     /// access token.
     Obuk,
+    /// An Australian Consumer Data Right data holder: as `obuk` (signed request objects carrying
+    /// the register's statement, management with the client's own token), and one registration
+    /// per software product, `private_key_jwt` only, management tokens with the scope
+    /// `cdr:registration`.
+    Cdr,
 }
 
 impl ServerProfile {

@@ -54,6 +54,10 @@ fn profile_for(flaw: Flaw) -> &'static str {
         | Flaw::UnboundAccessTokens
         | Flaw::ResourceSkipsBinding => "obuk",
         Flaw::SkipSignatureTag | Flaw::IgnoreSignatureExpiry => "fapi-message-signing",
+        Flaw::AcceptDuplicateRegistration
+        | Flaw::CdrAnyAuthMethod
+        | Flaw::CdrRequiredMetadataOptional
+        | Flaw::SkipRegistrationScopeCheck => "cdr",
         Flaw::SkipRequestIdCheck
         | Flaw::UnsignedReadsAccepted
         | Flaw::PresentHeadersNeedNoSignature
@@ -77,7 +81,7 @@ fn not_passed(result: &RunResult) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_clean_reference_server_passes_every_scenario_in_both_profiles() {
-    for profile in ["reference", "rfc7591-plain", "fapi-dcr", "obuk", "fapi-message-signing", "berlin-group"] {
+    for profile in ["reference", "rfc7591-plain", "fapi-dcr", "obuk", "fapi-message-signing", "berlin-group", "cdr"] {
         let result = run(profile, &[]).await;
         assert!(result.scenarios.len() >= 30, "{profile}: only {} scenarios ran", result.scenarios.len());
         let failing = not_passed(&result);

@@ -286,6 +286,15 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
             let client = ctx.answer(reg()).await.json().expect("json");
             format!("client_secret_expires_at present: {}", client.get("client_secret_expires_at").is_some())
         }
+        IssueExpiredSecret => {
+            let client = ctx.answer(reg()).await.json().expect("json");
+            let (issued, expires) =
+                (client["client_id_issued_at"].as_u64(), client["client_secret_expires_at"].as_u64());
+            format!(
+                "expires after it is issued: {}",
+                matches!((issued, expires), (Some(i), Some(e)) if e == 0 || e > i)
+            )
+        }
         RefreshKeepsOldSecret => {
             let client = ctx.register(Tpp::A).await;
             let (id, secret) = (str_of(&client, "client_id"), str_of(&client, "client_secret"));
@@ -407,6 +416,29 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
             format!("id_token_encrypted_response_enc {}", client["id_token_encrypted_response_enc"])
         }
         UnboundAccessTokens | ResourceSkipsBinding => bound_token_over_another_certificate(ctx, true).await,
+        AcceptDuplicateRegistration => {
+            obuk_client_with(ctx, cdr_fields()).await;
+            register_observed(obuk_registration(ctx, cdr_fields(), None)).await
+        }
+        CdrAnyAuthMethod | CdrRequiredMetadataOptional => {
+            let mut fields = cdr_fields();
+            match flaw {
+                CdrAnyAuthMethod => fields["token_endpoint_auth_method"] = json!("client_secret_basic"),
+                _ => drop(fields.as_object_mut().and_then(|f| f.remove("id_token_signed_response_alg"))),
+            }
+            register_observed(obuk_registration(ctx, fields, None)).await
+        }
+        SkipRegistrationScopeCheck => {
+            let (id, _) = obuk_client_with(ctx, cdr_fields()).await;
+            let issued = ctx.answer(token_call(&assertion_form(ctx, &id, None))).await;
+            let bearer = format!("Bearer {}", str_of(&issued.json().expect("json"), "access_token"));
+            outcome(&ctx.answer(obuk_call("GET", &format!("{REGISTER}/{id}")).header("Authorization", &bearer)).await)
+        }
+        PermissiveTls12Suites => {
+            let chacha = dcr_harness::tls_probe::cipher_suite("TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+            handshake_with(ctx, TlsVersion::V1_2, chacha.into_iter().collect()).await
+        }
+        NoTls13 => handshake_with(ctx, TlsVersion::V1_3, vec![]).await,
         AcceptJwksAndJwksUri | SkipJwksValidation => {
             let jwks = match flaw {
                 AcceptJwksAndJwksUri => json!({ "keys": [] }),
@@ -493,6 +525,16 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
 }
 
 /// An `obuk` call: over the QWAC, no DCR credentials, no HTTP signature.
+use dcr_harness::tls_probe::TlsVersion;
+
+/// How the server answers a ClientHello offering `version` (and `suites`).
+async fn handshake_with(ctx: &Ctx, version: TlsVersion, suites: Vec<u16>) -> String {
+    let addr = ctx.server.url().trim_start_matches("https://").to_string();
+    let offer = dcr_harness::tls_probe::Offer { version, cipher_suites: suites };
+    let answer = dcr_harness::tls_probe::probe(&addr, None, &offer, std::time::Duration::from_secs(10)).await;
+    answer.map_or_else(|e| e.to_string(), |a| a.to_string())
+}
+
 /// What the protected resource answers to a token of an `obuk` client (registered asking for
 /// certificate-bound tokens, or not) fetched over the QWAC and presented over TPP B's.
 async fn bound_token_over_another_certificate(ctx: &Ctx, asks_for_binding: bool) -> String {
@@ -504,6 +546,16 @@ async fn bound_token_over_another_certificate(ctx: &Ctx, asks_for_binding: bool)
     assert_eq!(own.status, 200, "over its own certificate: {}", outcome(&own));
     let other = obuk_call("GET", "/resource/v1/whoami").header("Authorization", &bearer).tls(Some("qwac-b"));
     outcome(&ctx.answer(other).await)
+}
+
+/// What the `cdr` mode requires of every registration besides the statement.
+fn cdr_fields() -> Value {
+    json!({
+        "token_endpoint_auth_method": "private_key_jwt",
+        "token_endpoint_auth_signing_alg": "PS256",
+        "id_token_signed_response_alg": "PS256",
+        "grant_types": ["authorization_code", "client_credentials"],
+    })
 }
 
 fn obuk_call(method: &'static str, path: &str) -> Call {
@@ -609,6 +661,15 @@ async fn obuk_lifecycle_with_request_objects_and_the_clients_own_token() {
 fn profile_for(flaw: Flaw) -> ServerProfile {
     if OBUK_FLAWS.contains(&flaw) {
         return ServerProfile::Obuk;
+    }
+    if matches!(
+        flaw,
+        Flaw::AcceptDuplicateRegistration
+            | Flaw::CdrAnyAuthMethod
+            | Flaw::CdrRequiredMetadataOptional
+            | Flaw::SkipRegistrationScopeCheck
+    ) {
+        return ServerProfile::Cdr;
     }
     if matches!(
         flaw,
@@ -912,6 +973,33 @@ async fn each_variant_really_behaves_as_it_says_and_the_default_does_not() {
                     assert_eq!(client["id_token_encrypted_response_enc"], enc, "{variant}");
                     let id = str_of(&client, "client_id");
                     ctx.answer(Call::new("DELETE", &format!("{REGISTER}/{id}"))).await;
+                    ctx.server.stop().await;
+                }
+            }
+            Variant::DuplicateRefusedInvalidSoftwareStatement => {
+                for (variants, code) in
+                    [(vec![], "400 invalid_client_metadata"), (vec![variant], "400 invalid_software_statement")]
+                {
+                    let config = ServerConfig {
+                        profile: ServerProfile::Cdr,
+                        variants: variants.into_iter().collect(),
+                        ..ServerConfig::default()
+                    };
+                    let ctx = Ctx::start(config).await;
+                    obuk_client_with(&ctx, cdr_fields()).await;
+                    assert_eq!(outcome(&ctx.answer(obuk_registration(&ctx, cdr_fields(), None)).await), code);
+                    ctx.server.stop().await;
+                }
+            }
+            Variant::Tls12Only => {
+                for (variants, taken) in [(vec![], true), (vec![variant], false)] {
+                    let ctx = Ctx::start(ServerConfig {
+                        variants: variants.into_iter().collect(),
+                        ..ServerConfig::default()
+                    })
+                    .await;
+                    let answer = handshake_with(&ctx, TlsVersion::V1_3, vec![]).await;
+                    assert_eq!(answer.starts_with("accepted: TLS 1.3"), taken, "{variant}: {answer}");
                     ctx.server.stop().await;
                 }
             }

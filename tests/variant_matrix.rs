@@ -19,7 +19,8 @@ fn layout() -> Layout {
 async fn the_suite_passes_every_variant_the_rfcs_allow_in_every_profile() {
     let mut false_failures = Vec::new();
     for variant in Variant::ALL.iter().copied() {
-        for profile in ["reference", "rfc7591-plain", "fapi-dcr", "obuk", "fapi-message-signing", "berlin-group"] {
+        for profile in ["reference", "rfc7591-plain", "fapi-dcr", "obuk", "fapi-message-signing", "berlin-group", "cdr"]
+        {
             let options = SuiteOptions {
                 profile: profile.into(),
                 embedded: Embedded { variants: [variant].into(), ..Embedded::default() },

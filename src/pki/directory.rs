@@ -276,6 +276,24 @@ pub(super) fn generate(dir: &Path, manifest: &mut Manifest, now: OffsetDateTime)
     Ok(())
 }
 
+/// A statement the directory issues now, as a register issues one on demand (the CDR Register's
+/// GetSoftwareStatementAssertion): TPP `tpp`'s good statement (PS256) for the software product
+/// `software_id`, so that each scenario can register a product no other has registered.
+pub fn issue(dir: &Path, manifest: &Manifest, tpp: &str, software_id: &str) -> Result<String, PkiError> {
+    let fail = |cause: DirectoryError| PkiError::Directory { name: software_id.to_string(), cause };
+    let spec = STATEMENTS.iter().find(|s| s.tpp == tpp && s.flaw.is_none() && s.key == "directory-ps256");
+    let spec = spec.ok_or(PkiError::UnknownTpp { name: tpp.into() })?;
+    let entry = manifest.tpps.get(tpp).ok_or(PkiError::UnknownTpp { name: tpp.into() })?;
+    let (_, alg, file, _) =
+        KEYS.iter().find(|(kid, ..)| *kid == spec.key).ok_or_else(|| fail(DirectoryError::NoKey(spec.key)))?;
+    let pem = crate::files::read_to_string(&dir.join(file), crate::files::MAX_PEM_BYTES)
+        .map_err(|source| fail(DirectoryError::KeyFile(Box::new(PkiError::Io { path: dir.join(file), source }))))?;
+    let key = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| fail(DirectoryError::EncodingKey(e)))?;
+    let keys = tpp_keys(dir, manifest, tpp).map_err(fail)?;
+    let claims = claims_of_product(spec, entry, keys, OffsetDateTime::now_utc(), software_id);
+    sign(spec, &claims, &key, *alg).map(|(jws, _)| jws).map_err(|e| fail(DirectoryError::Sign(e)))
+}
+
 /// The PEM of a directory key: read if it is there, else generated and written.
 fn key_pem(dir: &Path, file: &str, alg: Algorithm) -> Result<String, DirectoryError> {
     let path = dir.join(file);
@@ -337,6 +355,16 @@ pub fn jwk(key: &super::PrivateKey, kid: &str, alg: &str) -> Result<Value, JwkEr
 
 /// A statement's claims (RFC 7591 §2.3, with the Open Banking UK names for the organisation).
 fn claims(spec: &StatementSpec, tpp: &super::TppEntry, keys: Vec<Value>, now: OffsetDateTime) -> Value {
+    claims_of_product(spec, tpp, keys, now, &format!("{}-app", spec.tpp))
+}
+
+fn claims_of_product(
+    spec: &StatementSpec,
+    tpp: &super::TppEntry,
+    keys: Vec<Value>,
+    now: OffsetDateTime,
+    software_id: &str,
+) -> Value {
     let day = 86_400;
     let now = now.unix_timestamp();
     let (iat, exp) = match spec.flaw {
@@ -357,7 +385,7 @@ fn claims(spec: &StatementSpec, tpp: &super::TppEntry, keys: Vec<Value>, now: Of
         "nbf": iat,
         "exp": exp,
         "jti": super::generate_token("", 16),
-        "software_id": format!("{}-app", spec.tpp),
+        "software_id": software_id,
         "software_client_name": client_name,
         // Client metadata (RFC 7591 §2) the statement fixes: it takes precedence over the
         // request's. Not client_name: a client may rename itself in an update.

@@ -307,6 +307,12 @@ impl Pki {
         self.statements.get(name).map(String::as_str)
     }
 
+    /// A good statement of TPP `tpp` for the software product `software_id`, issued now by the
+    /// test directory (as the CDR Register issues one on demand).
+    pub fn issue_statement(&self, tpp: &str, software_id: &str) -> Result<String, PkiError> {
+        directory::issue(&self.dir, &self.manifest, tpp, software_id)
+    }
+
     /// The directory's software statements (name, compact JWS).
     pub fn statements(&self) -> impl Iterator<Item = (&String, &String)> {
         self.statements.iter()

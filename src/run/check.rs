@@ -19,6 +19,30 @@ pub enum Observed<'a> {
     Failed(&'a TransportError),
 }
 
+/// Whether a server took a ClientHello as `expected` says: taking it is a ServerHello with the
+/// version offered and one of the suites offered (anything else is no handshake the client
+/// could go on with).
+pub fn check_handshake(
+    expected: crate::scenario::HandshakeExpect,
+    offer: &crate::tls_probe::Offer,
+    got: &crate::tls_probe::Handshake,
+) -> CheckOutcome {
+    use crate::scenario::HandshakeExpect;
+    use crate::tls_probe::Handshake;
+    let took = match got {
+        Handshake::Accepted { version, cipher_suite } => {
+            *version == offer.version.wire()
+                && (offer.cipher_suites.is_empty() || offer.cipher_suites.contains(cipher_suite))
+        }
+        Handshake::Refused { .. } => false,
+    };
+    let wanted = match expected {
+        HandshakeExpect::Accepted => format!("{} taken", offer.version.name()),
+        HandshakeExpect::Refused => format!("{} refused (an alert, or the connection closed)", offer.version.name()),
+    };
+    CheckOutcome::new(Check::Handshake, took == (expected == HandshakeExpect::Accepted), wanted, got.to_string())
+}
+
 /// The error code of an answer: `tppMessages[0].code` (Berlin Group) or `error` (OAuth).
 pub fn error_code(response: &Response) -> Option<String> {
     let json = response.json()?;
@@ -237,6 +261,13 @@ fn evaluate(test: &Test, value: Option<&Value>, vars: &BTreeMap<String, String>)
             (passed, format!("a {ty:?}").to_lowercase())
         }
         Test::AtLeast(min) => (value.and_then(Value::as_f64).is_some_and(|v| v >= *min), format!("a number >= {min}")),
+        Test::NotPast(wanted) => {
+            const CLOCKS_APART_S: f64 = 300.0;
+            let now =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+            let not_past = value.and_then(Value::as_f64).is_some_and(|t| t == 0.0 || t >= now - CLOCKS_APART_S);
+            (not_past == *wanted, "0 (never) or a time not past".to_string())
+        }
     }
 }
 

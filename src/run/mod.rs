@@ -9,6 +9,7 @@
 pub mod address;
 pub mod answer;
 pub mod check;
+pub mod handshake;
 pub mod ledger;
 pub mod model;
 pub mod options;

@@ -141,6 +141,20 @@ async fn run_steps(
                 return Ended::Interrupted;
             }
         }
+        if step.request.op == crate::scenario::Operation::Handshake {
+            let name = step.name.clone().unwrap_or_else(|| format!("step {}", index + 1));
+            match super::handshake::run(session.target(), step, name).await {
+                Ok(result) => {
+                    let passed = result.passed();
+                    results.push(result);
+                    if !passed {
+                        break;
+                    }
+                    continue;
+                }
+                Err(error) => return Ended::SetupFailed { step: index, error: error.to_string() },
+            }
+        }
         // Read first, then plan: a read may rotate the registration access token the step
         // must then carry (RFC 7592 §2.1).
         let before = match &step.expect.unchanged {

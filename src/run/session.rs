@@ -62,6 +62,18 @@ impl<'a> Lesson<'a> {
     }
 }
 
+/// The statement the directory issues for this session's own software product, where the
+/// profile's registration fields use it (issuing one costs a signature); unset where it cannot be
+/// issued, so that a template that uses it fails to plan, naming it.
+fn product_statement(target: &Target) -> Option<String> {
+    let wanted = target.profile.registration_fields.values().any(|v| {
+        v.as_str().is_some_and(|t| crate::scenario::template::names(t).iter().any(|n| n == builtin::PRODUCT_STATEMENT))
+    });
+    let tpp = &target.profile.identities.tpp;
+    let product = format!("{tpp}-app-{}", crate::pki::generate_token("", 8));
+    wanted.then(|| target.pki.issue_statement(tpp, &product).ok()).flatten()
+}
+
 impl Session {
     pub fn new(target: Arc<Target>) -> Self {
         let mut vars: Vars = target.profile.vars.clone();
@@ -92,6 +104,13 @@ impl Session {
         }
         if let Some(dns) = tls.and_then(|identity| identity.info.dns_names.first()) {
             vars.insert(builtin::TLS_SAN_DNS.into(), dns.clone());
+        }
+        if let Some(statement) = product_statement(&target) {
+            vars.insert(builtin::PRODUCT_STATEMENT.into(), statement);
+        }
+        let sent = target.profile.registration_fields.get("software_statement").and_then(|v| v.as_str());
+        if let Some(statement) = sent.and_then(|t| crate::scenario::template::render(t, &vars).ok()) {
+            vars.insert(builtin::REGISTRATION_STATEMENT.into(), statement);
         }
         if let Ok((id, _)) = plan::credentials_of(&target.profile, &target.pki, &target.profile.identities.tpp) {
             vars.insert(builtin::DCR_CLIENT_ID.into(), id);

@@ -217,7 +217,21 @@ pub fn validate(
                     problems.push(at(i, format!("unknown TPP `{tpp}` for credentials; known: {}", join(tpps))));
                 }
             }
-            let needs_client = !matches!(r.op, Operation::Register | Operation::Raw | Operation::Resource);
+            let needs_client =
+                !matches!(r.op, Operation::Register | Operation::Raw | Operation::Resource | Operation::Handshake);
+            let handshake = r.op == Operation::Handshake;
+            if handshake != r.tls_version.is_some() || handshake != step.expect.handshake.is_some() {
+                problems.push(at(
+                    i,
+                    "`tls_version` and `expect: { handshake: ... }` go with `handshake`, and only with it".into(),
+                ));
+            }
+            if !r.cipher_suites.is_empty() && !handshake {
+                problems.push(at(i, "`cipher_suites` goes with `handshake` only".into()));
+            }
+            for suite in r.cipher_suites.iter().filter(|s| crate::tls_probe::cipher_suite(s).is_none()) {
+                problems.push(at(i, format!("unknown cipher suite `{suite}` (a name of the TLS registry, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)")));
+            }
             let about_a_token = matches!(r.op, Operation::Introspect | Operation::Resource);
             if about_a_token != r.token.is_some() {
                 problems.push(at(

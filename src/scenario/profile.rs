@@ -69,6 +69,10 @@ pub struct Profile {
     /// `null` is sent without it.
     #[serde(default)]
     pub registration_fields: serde_json::Map<String, serde_json::Value>,
+    /// The scope a client-credentials token request asks for (`cdr:registration` for a CDR data
+    /// holder, whose management tokens must carry it); absent, it asks for none.
+    #[serde(default)]
+    pub token_scope: Option<String>,
     /// Registration and update bodies go as signed request objects (`application/jose`), as
     /// Open Banking UK requires; absent, they go as JSON.
     #[serde(default)]

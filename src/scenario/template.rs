@@ -32,6 +32,13 @@ pub mod builtin {
     /// RFC 8705 §3.1: the base64url SHA-256 of the DER of the profile's TLS identity's
     /// certificate (`cnf.x5t#S256` of a token bound to it).
     pub const TLS_X5T_S256: &str = "tls_x5t_s256";
+    /// A statement the test directory issues for this session alone: TPP A's, for a software
+    /// product no other session registers (as the CDR Register issues one per product), where
+    /// the profile's registration fields name it.
+    pub const PRODUCT_STATEMENT: &str = "directory.product";
+    /// The software statement the profile's registrations carry (its `registration_fields`'
+    /// `software_statement`, filled): what a server must echo unmodified.
+    pub const REGISTRATION_STATEMENT: &str = "registration_statement";
     pub const ALL: &[&str] = &[
         BASE_URL,
         REGISTER_PATH,
@@ -45,6 +52,8 @@ pub mod builtin {
         ISSUER,
         KEYSTORE,
         TLS_X5T_S256,
+        PRODUCT_STATEMENT,
+        REGISTRATION_STATEMENT,
     ];
 }
 
@@ -114,7 +123,8 @@ pub fn names_in_step(step: &Step) -> Vec<String> {
 
 fn names_in_request(r: &super::RequestSpec, expect: &super::Expect) -> Vec<String> {
     let mut out = Vec::new();
-    for text in [&r.path, &r.query, &r.body_raw, &r.secret, &r.registration_token, &r.token].into_iter().flatten() {
+    let texts = [&r.path, &r.query, &r.body_raw, &r.secret, &r.registration_token, &r.token, &r.scope];
+    for text in texts.into_iter().flatten() {
         out.extend(names(text));
     }
     r.headers.values().for_each(|v| out.extend(names(v)));

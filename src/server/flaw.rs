@@ -34,6 +34,8 @@ named_catalog!(Flaw, UnknownFlaw, "flaw", "`dcr-harness serve --list-flaws` prin
     RefuseSha512Digest = "refuse-sha512-digest", "(Berlin Group) a SHA-512 Digest is refused (the Berlin Group allows SHA-256 and SHA-512)";
     SkipSignatureTag = "skip-signature-tag", "(RFC 9421) the signature's tag need not be the one the profile requires";
     IgnoreSignatureExpiry = "ignore-signature-expiry", "(RFC 9421) a signature past its expires is accepted";
+    PermissiveTls12Suites = "permissive-tls12-suites", "TLS 1.2 takes cipher suites outside the AES-GCM ones FAPI permits (ChaCha20-Poly1305)";
+    NoTls13 = "no-tls13", "TLS 1.3 is not offered, where the profile holds tls13";
     AcceptHttpRedirectUri = "accept-http-redirect-uri", "redirect URIs may be plain http";
     SkipRedirectUriValidation = "skip-redirect-uri-validation", "redirect URIs may be relative, carry a fragment, or be missing";
     SkipMetadataValidation = "skip-metadata-validation", "grant types, response types, auth method and field types are not validated";
@@ -49,6 +51,7 @@ named_catalog!(Flaw, UnknownFlaw, "flaw", "`dcr-harness serve --list-flaws` prin
     LeakExistence = "leak-existence", "another TPP's client answers 403 where an unknown one answers 404";
     OmitNoStore = "omit-no-store", "responses carrying secrets lack Cache-Control: no-store";
     OmitSecretExpiry = "omit-secret-expiry", "client_secret_expires_at is left out";
+    IssueExpiredSecret = "issue-expired-secret", "client_secret_expires_at names a time already past: the secret is issued expired";
     NoBodyLimit = "no-body-limit", "bodies of any size are read";
     RefuseUnknownMetadata = "refuse-unknown-metadata", "metadata fields the server does not know are refused instead of ignored (RFC 7591 §2: MUST ignore)";
     UnknownClientNot404 = "unknown-client-not-404", "an unknown or another TPP's client is a 401, against the unknown-client-404 policy a profile may hold";
@@ -77,6 +80,10 @@ named_catalog!(Flaw, UnknownFlaw, "flaw", "`dcr-harness serve --list-flaws` prin
     SkipApplicationType = "skip-application-type", "application_type is not judged: any value is registered, and a web client using the implicit grant may use localhost";
     UnboundAccessTokens = "unbound-access-tokens", "a client that registered tls_client_certificate_bound_access_tokens gets tokens bound to nothing (no cnf at introspection, taken over any certificate)";
     ResourceSkipsBinding = "resource-skips-binding", "the protected resource takes a certificate-bound token over any certificate, or none";
+    AcceptDuplicateRegistration = "accept-duplicate-registration", "(cdr profile) a software product already registered registers again";
+    CdrAnyAuthMethod = "cdr-any-auth-method", "(cdr profile) a token_endpoint_auth_method other than private_key_jwt is registered";
+    CdrRequiredMetadataOptional = "cdr-required-metadata-optional", "(cdr profile) a registration without id_token_signed_response_alg or token_endpoint_auth_signing_alg is taken";
+    SkipRegistrationScopeCheck = "skip-registration-scope-check", "(cdr profile) a client's token without the scope cdr:registration manages it";
     AcceptJwksAndJwksUri = "accept-jwks-and-jwks-uri", "a client may register both jwks and jwks_uri";
     SkipJwksValidation = "skip-jwks-validation", "jwks need not be a JWK Set";
     SkipSelfSignedKeyMatch = "skip-self-signed-key-match", "a self_signed_tls_client_auth client's certificate key need not be in its registered jwks";

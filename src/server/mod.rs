@@ -305,8 +305,9 @@ struct State {
     /// Access tokens issued to registered clients (client-credentials grant): the client id and
     /// expiry of each; the `obuk` mode manages clients with them.
     client_tokens: std::sync::Mutex<std::collections::HashMap<String, (String, std::time::SystemTime)>>,
-    /// What each certificate-bound access token is bound to (RFC 8705 §3.1 `x5t#S256`).
-    token_bindings: std::sync::Mutex<std::collections::HashMap<String, String>>,
+    /// What is known of an issued access token beyond its holder: the certificate it is bound
+    /// to (RFC 8705 §3.1 `x5t#S256`), the scope it was granted.
+    token_facts: std::sync::Mutex<std::collections::HashMap<String, handlers::TokenFacts>>,
     /// The jti of every client assertion accepted and not yet expired.
     seen_assertions: client_auth::SeenAssertions,
     /// Reads a client's `jwks_uri` (trusting the test PKI's root).
@@ -395,7 +396,7 @@ pub async fn start(pki: &Pki, config: ServerConfig) -> Result<RunningServer, Ser
         store: store::Store::default(),
         tokens: Default::default(),
         client_tokens: Default::default(),
-        token_bindings: Default::default(),
+        token_facts: Default::default(),
         seen_assertions: Default::default(),
         fetcher: client_auth::fetcher(pki).map_err(ServerError::Tls)?,
         updating: Default::default(),

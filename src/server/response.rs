@@ -41,6 +41,17 @@ pub fn invalid_token(description: &str) -> Answer {
     answer
 }
 
+/// RFC 6750 §3.1: 403 `insufficient_scope`, naming the scope the request needs.
+pub fn insufficient_scope(scope: &str) -> Answer {
+    let mut answer =
+        oauth_error(StatusCode::FORBIDDEN, "insufficient_scope", &format!("the access token lacks the scope {scope}"));
+    let challenge = format!("Bearer realm=\"dcr\", error=\"insufficient_scope\", scope=\"{scope}\"");
+    if let Ok(value) = HeaderValue::from_str(&challenge) {
+        answer.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+    }
+    answer
+}
+
 /// 401 invalid_client for missing or wrong client credentials (RFC 6749 §5.2).
 pub fn invalid_client(description: &str) -> Answer {
     let mut answer = oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", description);

@@ -52,6 +52,11 @@ impl Store {
         Some(client.clone())
     }
 
+    /// Whether some client meets `test`.
+    pub fn any(&self, test: impl Fn(&Client) -> bool) -> bool {
+        self.clients.read().unwrap_or_else(|p| p.into_inner()).values().any(test)
+    }
+
     pub fn remove(&self, client_id: &str) -> Option<Client> {
         self.write().remove(client_id)
     }

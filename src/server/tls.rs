@@ -53,14 +53,40 @@ pub fn server_config(
         hints: vec![DistinguishedName::from(subject_of(&pki.trust_anchor))],
         algorithms: provider.signature_verification_algorithms,
     });
+    let provider = Arc::new(with_fapi_suites(&provider, config.has(Flaw::PermissiveTls12Suites)));
+    let versions: &[&rustls::SupportedProtocolVersion] = match config.has(Flaw::NoTls13) {
+        true => &[&rustls::version::TLS12],
+        false => &[&rustls::version::TLS13, &rustls::version::TLS12],
+    };
     let mut tls = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .map_err(TlsSetupError::Rustls)?
         .with_client_cert_verifier(verifier)
         .with_single_cert(server.chain.clone(), server.key().to_rustls())
         .map_err(TlsSetupError::Certificate)?;
     tls.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(tls)
+}
+
+/// TLS 1.2 cipher suites as FAPI has them (FAPI 1.0 Advanced §8.5, FAPI 2.0 Security Profile
+/// §5.2.1: "only permit" the ECDHE and DHE suites with AES-GCM; rustls has no DHE), with the
+/// ECDSA twins for an EC server key; every TLS 1.3 suite. `permissive` keeps the provider's
+/// whole list (ChaCha20-Poly1305 in TLS 1.2 too).
+fn with_fapi_suites(provider: &rustls::crypto::CryptoProvider, permissive: bool) -> rustls::crypto::CryptoProvider {
+    use rustls::CipherSuite::*;
+    const FAPI_TLS12: &[rustls::CipherSuite] = &[
+        TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    ];
+    let allowed = |suite: &rustls::SupportedCipherSuite| {
+        permissive || suite.version() == &rustls::version::TLS13 || FAPI_TLS12.contains(&suite.suite())
+    };
+    rustls::crypto::CryptoProvider {
+        cipher_suites: provider.cipher_suites.iter().copied().filter(allowed).collect(),
+        ..provider.clone()
+    }
 }
 
 fn subject_of(cert: &CertificateDer<'_>) -> Vec<u8> {

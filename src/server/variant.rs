@@ -27,6 +27,8 @@ named_catalog!(Variant, UnknownVariant, "variant", "`dcr-harness serve --list-va
     SecretRotatedOnUpdate = "secret-rotated-on-update", "every update answers with a new client secret; the old one stops working (RFC 7592 §2.2: the client MUST discard the old)";
     EncryptionDefaultImplicit = "encryption-default-implicit", "an _encrypted_response_alg named without its _enc is registered as asked and answered without the _enc, whose default (A128CBC-HS256) the texts give, rather than with it spelt out";
     EveryTokenBound = "every-token-bound", "every access token issued over mutual TLS is bound to the client's certificate, whether or not the client asked (RFC 8705 §3 lets a server bind tokens to the certificate on the connection)";
+    Tls12Only = "tls12-only", "the server offers TLS 1.2 alone, not TLS 1.3 (RFC 9325 §3.1.1: implementations SHOULD support TLS 1.3, so a server without it is within the text; a profile that wants it holds the tls13 policy)";
+    DuplicateRefusedInvalidSoftwareStatement = "duplicate-refused-invalid-software-statement", "(cdr profile) a duplicate registration is refused invalid_software_statement, as the Consumer Data Standards' own example answers, not invalid_client_metadata (the standards require the 400, not its code)";
 });
 
 impl Variant {
@@ -37,6 +39,7 @@ impl Variant {
             Variant::HttpRedirectsAccepted => Some(Flaw::AcceptHttpRedirectUri),
             Variant::UnknownClient401 => Some(Flaw::UnknownClientNot404),
             Variant::AssertionReplayAllowed => Some(Flaw::AcceptReplayedClientAssertion),
+            Variant::Tls12Only => Some(Flaw::NoTls13),
             _ => None,
         }
     }
@@ -49,6 +52,7 @@ impl Variant {
             Variant::HttpRedirectsAccepted => Some(Policy::HttpsRedirectUris),
             Variant::AssertionReplayAllowed => Some(Policy::AssertionReplay),
             Variant::RevocationSoftFail => Some(Policy::RevocationHardFail),
+            Variant::Tls12Only => Some(Policy::Tls13),
             _ => None,
         }
     }

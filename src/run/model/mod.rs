@@ -59,6 +59,8 @@ pub enum Check {
     Capture(String),
     /// The answer's snapshot at a path.
     Snapshot(String),
+    /// Whether the server took a `handshake` step's ClientHello.
+    Handshake,
     /// A check of the request a step sent alongside its own (named by its operation).
     Alongside(crate::scenario::Operation, Box<Check>),
 }
@@ -87,6 +89,7 @@ impl std::fmt::Display for Check {
             Check::NoClientCreated => f.write_str("no client created"),
             Check::Capture(var) => write!(f, "capture {var}"),
             Check::Snapshot(path) => write!(f, "snapshot {path}"),
+            Check::Handshake => f.write_str("handshake"),
             Check::Alongside(op, check) => write!(f, "alongside {}: {check}", op.name()),
         }
     }

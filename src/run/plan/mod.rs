@@ -145,6 +145,8 @@ pub enum PlanError {
     },
     #[error("a raw request needs `method` and `path`")]
     RawWithoutTarget,
+    #[error("a handshake step sends no HTTP request")]
+    NotHttp,
     #[error("{op} needs the step's `token`: the access token it is about")]
     NoToken { op: &'static str },
     #[error("the profile sets no `{field}`, which {op} needs")]
@@ -306,7 +308,7 @@ pub fn plan(
     if let Some(query) = &r.query {
         target.push_str(&fill("query", query, view.vars)?);
     }
-    let (body, default_type) = body(r, env.fixtures, view.vars)?;
+    let (body, default_type) = body(r, env.fixtures, view.vars, profile.token_scope.as_deref())?;
     // Request objects carry the registration fields (the statement) in updates too.
     let body = match (r.op, &profile.request_object) {
         (Operation::Register, _) | (Operation::Update, Some(_)) => {
@@ -534,6 +536,7 @@ fn method_and_path(
             })?;
             (here(path), http::Method::POST)
         }
+        Operation::Handshake => return Err(PlanError::NotHttp),
         Operation::Resource => {
             let path = env.endpoints.resource.clone();
             (here(path.ok_or(PlanError::NoEndpoint { op: "resource", field: "paths.resource" })?), http::Method::GET)
@@ -552,11 +555,22 @@ fn body(
     r: &RequestSpec,
     fixtures: &crate::scenario::Fixtures,
     vars: &Vars,
+    token_scope: Option<&str>,
 ) -> Result<(Vec<u8>, Option<String>), PlanError> {
     let json = Some("application/json".to_string());
     let form = Some("application/x-www-form-urlencoded".to_string());
     if r.op == Operation::Token {
-        return Ok((b"grant_type=client_credentials".to_vec(), form));
+        let mut body = form_urlencoded::Serializer::new(String::new());
+        body.append_pair("grant_type", "client_credentials");
+        let scope = match r.scope.as_deref() {
+            Some(NO_TOKEN) => None,
+            Some(scope) => Some(fill("scope", scope, vars)?),
+            None => token_scope.map(str::to_string),
+        };
+        if let Some(scope) = scope {
+            body.append_pair("scope", &scope);
+        }
+        return Ok((body.finish().into_bytes(), form));
     }
     if r.op == Operation::Introspect {
         let token = fill("token", r.token.as_deref().ok_or(PlanError::NoToken { op: "introspect" })?, vars)?;

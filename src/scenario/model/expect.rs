@@ -57,6 +57,18 @@ pub struct Expect {
     /// on everything behind it.
     #[serde(default)]
     pub created: bool,
+    /// `handshake` steps: whether the server takes the ClientHello (its ServerHello chooses
+    /// the version offered) or refuses it (an alert, or the connection closed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handshake: Option<HandshakeExpect>,
+}
+
+/// What a `handshake` step expects of the server.
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HandshakeExpect {
+    Accepted,
+    Refused,
 }
 
 /// What must hold of a value.
@@ -77,6 +89,9 @@ pub enum Test {
     Contains(String),
     Type(JsonType),
     AtLeast(f64),
+    /// `not_past: true`: a time in seconds since the epoch that is 0 (never) or not past (five
+    /// minutes allowed for the two clocks).
+    NotPast(bool),
 }
 
 #[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,7 +13,7 @@ use crate::signature::Mutation;
 mod expect;
 mod values;
 
-pub use expect::{Expect, JsonType, OneOrMany, Predicate, Test};
+pub use expect::{Expect, HandshakeExpect, JsonType, OneOrMany, Predicate, Test};
 pub use values::{in_range, opt_in_range, DateOffset, HttpMethod, Role, Who, MAX_DATE_OFFSET_S};
 
 /// The areas of the suite, one file each in `scenarios/`.
@@ -34,11 +34,12 @@ pub enum Area {
     SoftwareStatement,
     RequestObject,
     OpenBankingUk,
+    ConsumerDataRight,
     TokenAuth,
 }
 
 impl Area {
-    pub const ALL: [Area; 15] = [
+    pub const ALL: [Area; 16] = [
         Area::Transport,
         Area::Auth,
         Area::Signature,
@@ -53,6 +54,7 @@ impl Area {
         Area::SoftwareStatement,
         Area::RequestObject,
         Area::OpenBankingUk,
+        Area::ConsumerDataRight,
         Area::TokenAuth,
     ];
 
@@ -72,6 +74,7 @@ impl Area {
             Area::SoftwareStatement => "software-statement",
             Area::RequestObject => "request-object",
             Area::OpenBankingUk => "open-banking-uk",
+            Area::ConsumerDataRight => "consumer-data-right",
             Area::TokenAuth => "token-auth",
         }
     }
@@ -324,6 +327,10 @@ pub enum Operation {
     /// (RFC 6750 §2.1): how a sender-constrained token is shown to work, or not, over a TLS
     /// identity.
     Resource,
+    /// A TLS handshake's first flight alone, to the target's host and port: a ClientHello
+    /// offering `tls_version` (and `cipher_suites`), judged by whether the server's ServerHello
+    /// takes it (`expect: { handshake: accepted | refused }`).
+    Handshake,
     /// Method and path as written.
     Raw,
 }
@@ -340,6 +347,7 @@ impl Operation {
             Operation::Token => "token",
             Operation::Introspect => "introspect",
             Operation::Resource => "resource",
+            Operation::Handshake => "handshake",
             Operation::Raw => "raw",
         }
     }
@@ -408,9 +416,20 @@ pub struct RequestSpec {
     /// `token` only: the secret to authenticate with (a template; default the client's current).
     #[serde(default)]
     pub secret: Option<String>,
+    /// `token` only: the scope asked for (a template; default the profile's `token_scope`),
+    /// or `none` to ask for none.
+    #[serde(default)]
+    pub scope: Option<String>,
     /// `token` only: how the client proves itself (default the method it registered).
     #[serde(default)]
     pub token_auth: Option<crate::protocol::TokenAuthMethod>,
+    /// `handshake` only: the one protocol version the ClientHello offers.
+    #[serde(default)]
+    pub tls_version: Option<crate::tls_probe::TlsVersion>,
+    /// `handshake` only: the cipher suites it offers, named as the TLS registry names them
+    /// (`TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`); none: every common one of the version.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cipher_suites: Vec<String>,
     /// `introspect` and `resource` only: the access token asked about or presented (a template,
     /// e.g. a token captured from a `token` step's answer).
     #[serde(default)]
@@ -450,8 +469,11 @@ impl RequestSpec {
             date_form: None,
             digest_algorithm: None,
             secret: None,
+            scope: None,
             token_auth: None,
             token: None,
+            tls_version: None,
+            cipher_suites: Vec::new(),
             registration_token: None,
             other_id: None,
         }

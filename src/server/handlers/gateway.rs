@@ -219,7 +219,9 @@ pub(super) fn obuk(state: &State, peer: &Peer, parts: &Parts, body: &Bytes, rout
         Some(holder) => holder == id || flaws(Flaw::AcceptAnotherClientsToken),
         None => false,
     };
+    let scoped = bearer(&parts.headers).is_some_and(|token| super::cdr::scope_allows_management(state, token));
     match state.store.get(&id) {
+        Some(_) if allowed && !scoped => insufficient_scope(super::cdr::REGISTRATION_SCOPE),
         Some(client) if allowed => lifecycle(state, parts, body, route, &client.owner),
         _ => invalid_token("an access token of this client, from the token endpoint, is required"),
     }

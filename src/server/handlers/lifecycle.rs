@@ -125,11 +125,12 @@ pub(super) fn requested_metadata(
     let sends_request_object = crate::server::request_object::is_request_object(header(&parts.headers, "content-type"));
     // With the flaw, the obuk mode takes a JSON body as the fapi mode does.
     let json_let_through = state.config.has(Flaw::AcceptJsonRegistration) && !sends_request_object;
-    let signed = profile == ServerProfile::Obuk && !json_let_through;
+    let signed = matches!(profile, ServerProfile::Obuk | ServerProfile::Cdr) && !json_let_through;
     if !signed {
         json_content_type(state, parts)?;
         let mut metadata = metadata::parse(body).and_then(|m| validate_metadata(state, m)).map_err(metadata_answer)?;
-        if profile == ServerProfile::Fapi && registering || profile == ServerProfile::Obuk {
+        if profile == ServerProfile::Fapi && registering || matches!(profile, ServerProfile::Obuk | ServerProfile::Cdr)
+        {
             // The body is well-formed metadata first (its own error codes), then the statement.
             crate::server::statement::admit(state.directory.as_ref(), &metadata, &flaw(state))
                 .and_then(|admitted| admitted.map_or(Ok(()), |a| a.apply_to(&mut metadata, &flaw(state))))
@@ -149,6 +150,9 @@ pub(super) fn requested_metadata(
             .map_err(|refusal| statement_answer(state, refusal))?;
     let mut metadata = validate_metadata(state, claims).map_err(metadata_answer)?;
     obuk_metadata_rules(state, &metadata)?;
+    if profile == ServerProfile::Cdr {
+        super::cdr::metadata_rules(state, &metadata)?;
+    }
     if let Some(admitted) = admitted {
         admitted.apply_to(&mut metadata, &flaw(state)).map_err(|refusal| statement_answer(state, refusal))?;
     }
@@ -170,6 +174,9 @@ pub(super) fn register(state: &State, parts: &Parts, body: &Bytes, owner: &str) 
         Ok(metadata) => metadata,
         Err(answer) => return answer,
     };
+    if let Err(answer) = super::cdr::one_registration_per_product(state, &metadata) {
+        return answer;
+    }
     let owned_by_itself = state.config.profile != ServerProfile::Smbc;
     let client_id = generate_token("", 16);
     let issued_at = now_secs();
@@ -309,7 +316,12 @@ pub(super) fn secret_answer(state: &State, status: StatusCode, client: &Client) 
     body.insert("client_secret".into(), Value::from(client.secret.clone()));
     body.insert("client_id_issued_at".into(), Value::from(client.issued_at));
     if !state.config.has(Flaw::OmitSecretExpiry) {
-        body.insert("client_secret_expires_at".into(), Value::from(client.secret_expires_at));
+        // With the flaw, the secret is said to have expired an hour before it was issued.
+        let expires = match state.config.has(Flaw::IssueExpiredSecret) {
+            true => client.issued_at.saturating_sub(3600),
+            false => client.secret_expires_at,
+        };
+        body.insert("client_secret_expires_at".into(), Value::from(expires));
     }
     if let Some(rat) = &client.registration_access_token {
         body.insert("registration_access_token".into(), Value::from(rat.clone()));

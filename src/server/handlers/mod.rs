@@ -21,13 +21,16 @@ use super::certs::{check_qwac_chain, judge_qwac, CertProblem};
 use super::client_auth::{self, Proof};
 use super::flaw::Flaw;
 use super::metadata::{self, MetadataError};
-use super::response::{empty, invalid_client, invalid_token, json, no_store, oauth_error, tpp_message, Answer};
+use super::response::{
+    empty, insufficient_scope, invalid_client, invalid_token, json, no_store, oauth_error, tpp_message, Answer,
+};
 use super::store::{constant_time_eq, Client};
 use super::{DcrAuth, Peer, Refusal, ServerProfile, State, Variant};
 use super::{CLIENT_ID_HEADER, CLIENT_SECRET_HEADER};
 use crate::pki::generate_token;
 use crate::signature::{Message, SignatureError};
 
+mod cdr;
 mod gateway;
 mod lifecycle;
 mod resource;
@@ -37,6 +40,7 @@ pub(super) use gateway::signature_refusal;
 use gateway::*;
 use lifecycle::*;
 use resource::*;
+pub(super) use token::TokenFacts;
 use token::*;
 
 pub const REGISTER_PATH: &str = "/client/v1/register";
@@ -141,7 +145,7 @@ pub(super) async fn handle(state: &State, peer: &Peer, request: Request<Incoming
         (Route::Resource, _) => resource(state, peer, &parts),
         (route, ServerProfile::Smbc) => smbc(state, peer, &parts, body, route),
         (route, ServerProfile::Plain | ServerProfile::Fapi) => plain(state, &parts, &body, route),
-        (route, ServerProfile::Obuk) => obuk(state, peer, &parts, &body, route),
+        (route, ServerProfile::Obuk | ServerProfile::Cdr) => obuk(state, peer, &parts, &body, route),
     }
 }
 
@@ -239,7 +243,11 @@ fn well_known(state: &State) -> Answer {
     if let Value::Object(doc) = &mut config {
         doc.extend(crate::server::oidc_metadata::discovery());
     }
-    if state.config.profile == ServerProfile::Obuk {
+    if state.config.profile == ServerProfile::Cdr {
+        config["token_endpoint_auth_methods_supported"] = json!(["private_key_jwt"]);
+        config["scopes_supported"] = json!([cdr::REGISTRATION_SCOPE]);
+    }
+    if matches!(state.config.profile, ServerProfile::Obuk | ServerProfile::Cdr) {
         config["request_object_signing_alg_values_supported"] = json!(OBUK_SIGNING_ALGS);
         config["token_endpoint_auth_signing_alg_values_supported"] = json!(OBUK_SIGNING_ALGS);
         config["response_types_supported"] = json!(OBUK_RESPONSE_TYPES);

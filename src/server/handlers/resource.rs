@@ -35,18 +35,8 @@ pub(super) fn binding_for(state: &State, peer: &Peer, client: &Client) -> Result
     }
 }
 
-/// Keeps what a bound token is bound to; past the bound, the bindings of forgotten tokens go.
-pub(super) fn keep_binding(state: &State, token: &str, thumbprint: String) {
-    let mut bindings = state.token_bindings.lock().unwrap_or_else(|p| p.into_inner());
-    if bindings.len() >= MAX_CLIENT_TOKENS {
-        let issued = state.client_tokens.lock().unwrap_or_else(|p| p.into_inner());
-        bindings.retain(|token, _| issued.contains_key(token));
-    }
-    bindings.insert(token.to_string(), thumbprint);
-}
-
 fn binding_of(state: &State, token: &str) -> Option<String> {
-    state.token_bindings.lock().unwrap_or_else(|p| p.into_inner()).get(token).cloned()
+    facts_of(state, token).and_then(|facts| facts.bound_to)
 }
 
 /// RFC 7662 §2: the caller proves itself as a registered client (as at the token endpoint); a

@@ -46,18 +46,21 @@ pub(super) async fn token(state: &State, peer: &Peer, parts: &Parts, body: &Byte
             "this client was not registered for the client_credentials grant",
         );
     }
-    let binding = match binding_for(state, peer, &client) {
+    let bound_to = match binding_for(state, peer, &client) {
         Ok(binding) => binding,
         Err(answer) => return answer,
     };
+    let scope = super::cdr::granted_scope(state, field("scope").as_deref());
     // A deleted client's tokens can go too.
     keep_token(&state.client_tokens, &token, (client.client_id.clone(), expires), |holder| {
         state.store.get(holder).is_some()
     });
-    if let Some(thumbprint) = binding {
-        keep_binding(state, &token, thumbprint);
+    let facts = TokenFacts { bound_to, scope };
+    let answer = token_answer_with_scope(&token, facts.scope.as_deref());
+    if facts != TokenFacts::default() {
+        keep_facts(state, &token, facts);
     }
-    token_answer(&token)
+    answer
 }
 
 /// Keeps an issued token with its holder and expiry. Bounded under load: past the bound, the
@@ -77,7 +80,38 @@ pub(super) fn keep_token(
 }
 
 pub(super) fn token_answer(token: &str) -> Answer {
-    no_store(json(StatusCode::OK, &json!({ "access_token": token, "token_type": "Bearer", "expires_in": 3600 })))
+    token_answer_with_scope(token, None)
+}
+
+fn token_answer_with_scope(token: &str, scope: Option<&str>) -> Answer {
+    let mut body = json!({ "access_token": token, "token_type": "Bearer", "expires_in": 3600 });
+    if let Some(scope) = scope {
+        body["scope"] = json!(scope);
+    }
+    no_store(json(StatusCode::OK, &body))
+}
+
+/// What is known of an issued client token beyond its holder and expiry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenFacts {
+    /// RFC 8705 §3.1: the thumbprint of the certificate it is bound to.
+    pub bound_to: Option<String>,
+    /// The scope granted (RFC 6749 §3.3).
+    pub scope: Option<String>,
+}
+
+/// Keeps what is known of a token; past the bound, the facts of forgotten tokens go.
+pub(super) fn keep_facts(state: &State, token: &str, facts: TokenFacts) {
+    let mut known = state.token_facts.lock().unwrap_or_else(|p| p.into_inner());
+    if known.len() >= MAX_CLIENT_TOKENS {
+        let issued = state.client_tokens.lock().unwrap_or_else(|p| p.into_inner());
+        known.retain(|token, _| issued.contains_key(token));
+    }
+    known.insert(token.to_string(), facts);
+}
+
+pub(super) fn facts_of(state: &State, token: &str) -> Option<TokenFacts> {
+    state.token_facts.lock().unwrap_or_else(|p| p.into_inner()).get(token).cloned()
 }
 
 /// Why a token request's client is not taken (the text of the `invalid_client` answer).
