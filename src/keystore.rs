@@ -1,8 +1,10 @@
 //! The TPPs' key store: a small HTTPS server on 127.0.0.1, with the test PKI's server
 //! certificate, that publishes each identity's public key as a JWK Set at `/{identity}.jwks`
 //! (`kid` the identity's name), as a TPP's `jwks_uri` (RFC 7591 §2) or an ecosystem's keystore
-//! would; `/broken.jwks` serves a document that is no JWK Set. A run starts it where its
-//! profile holds the `jwks-uri` policy, so that a target on this host can read a client's keys
+//! would; `/broken.jwks` serves a document that is no JWK Set; `/sector.json` and
+//! `/sector-elsewhere.json` are OpenID Connect sector identifier documents (one listing the
+//! redirect URIs scenarios register, one listing none). A run starts it where its profile holds
+//! the `jwks-uri` or `sector-identifier` policy, so that a target on this host can read them
 //! from there. It serves nothing else, answers only GET, and keeps no state.
 
 use std::collections::HashMap;
@@ -45,8 +47,18 @@ fn documents(pki: &Pki) -> HashMap<String, Bytes> {
         })
         .collect();
     documents.insert("/broken.jwks".into(), Bytes::from_static(BROKEN.as_bytes()));
+    // OpenID Connect Registration §5: a sector identifier document, a JSON array of redirect
+    // URIs: one listing those the test directory's statements allow, one listing none of them.
+    let sector = serde_json::Value::from(crate::pki::directory::REDIRECT_URIS).to_string();
+    documents.insert(SECTOR.into(), Bytes::from(sector));
+    documents.insert(SECTOR_ELSEWHERE.into(), Bytes::from_static(br#"["https://elsewhere.example/cb"]"#));
     documents
 }
+
+/// The sector identifier document listing the redirect URIs scenarios register.
+pub const SECTOR: &str = "/sector.json";
+/// A sector identifier document that lists none of them.
+pub const SECTOR_ELSEWHERE: &str = "/sector-elsewhere.json";
 
 /// Starts the key store on an ephemeral port of 127.0.0.1.
 pub async fn start(pki: &Pki) -> Result<Keystore, KeystoreError> {

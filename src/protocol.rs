@@ -40,6 +40,9 @@ crate::catalog::named_catalog!(Policy, UnknownPolicy, "policy", "the book's Targ
     TlsPolicy = "tls-policy", "the server's TLS is as RFC 9325 (BCP 195) and FAPI have it, asked from outside by a ClientHello per version: TLS 1.0 and 1.1 refused (RFC 8996), TLS 1.2 taken with the recommended AES-GCM suites and only with the ones FAPI permits";
     Tls13 = "tls13", "the server offers TLS 1.3 (RFC 9325 §3.1.1: SHOULD support it; FAPI 2.0 deployments expect it)";
     CdrDcr = "cdr-dcr", "Australian Consumer Data Right data holder rules beyond RFC 7591 and FAPI: one active registration per software product (the same product after a delete may register again), private_key_jwt only, id_token_signed_response_alg and token_endpoint_auth_signing_alg required, management tokens with the scope cdr:registration";
+    StatementRotation = "statement-rotation", "an update may carry a new statement for the same software (the client keeps its id and echoes the new statement), and one for another software is refused (RFC 7591 §2.3; Open Banking UK and CDR updates carry the statement)";
+    StatementOnUpdate = "statement-on-update", "every update carries the software statement, and one without it is refused (Open Banking UK DCR v3.x and the CDR: updates are request objects with the statement)";
+    SectorIdentifier = "sector-identifier", "the server fetches a client's sector_identifier_uri and registers it only if the document lists every redirect URI (OpenID Connect Registration §5), here the harness's key store on this host (`{{keystore}}/sector.json`)";
     ObukDcr = "obuk-dcr", "Open Banking UK DCR v3.x rules beyond RFC 7591: the registration endpoint in the OpenID discovery document, response_types code or code id_token, token_endpoint_auth_signing_alg PS256 or ES256 (as its conformance suite checks)";
 });
 

@@ -239,7 +239,8 @@ pub async fn prepare(
     };
     let transport = Transport::new(&pki, config).map_err(|e| Error::input("server trust", e))?;
     let foreign = embedded.is_none();
-    let keystore = match profile.holds(crate::protocol::Policy::JwksUri) {
+    let hosted = [crate::protocol::Policy::JwksUri, crate::protocol::Policy::SectorIdentifier];
+    let keystore = match hosted.iter().any(|policy| profile.holds(*policy)) {
         true => Some(crate::keystore::start(&pki).await.map_err(Error::Keystore)?),
         false => None,
     };

@@ -30,6 +30,8 @@ fn profile_for(flaw: Flaw) -> &'static str {
         | Flaw::StatementNotPrecedent
         | Flaw::SkipStatementRedirectCheck
         | Flaw::OmitStatementEcho
+        | Flaw::StatementSwapOnUpdate
+        | Flaw::SkipSectorIdentifierCheck
         | Flaw::AcceptUnsupportedResponseAlg
         | Flaw::AcceptEncWithoutAlg
         | Flaw::WrongDefaultEnc

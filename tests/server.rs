@@ -409,6 +409,11 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
             body[field] = json!(value);
             register_observed(Call::post(REGISTER, &body)).await
         }
+        SkipSectorIdentifierCheck => {
+            let mut body = registration_body();
+            body["sector_identifier_uri"] = json!("https://127.0.0.1:9/nothing-listens-here.json");
+            register_observed(Call::post(REGISTER, &body)).await
+        }
         WrongDefaultEnc => {
             let mut body = registration_body();
             body["id_token_encrypted_response_alg"] = json!("RSA-OAEP");
@@ -493,6 +498,18 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
             let form = assertion_form(ctx, &id, None);
             let first = ctx.answer(token_call(&form)).await.status;
             format!("first {first}, again {}", outcome(&ctx.answer(token_call(&form)).await))
+        }
+        StatementSwapOnUpdate => {
+            let plain = |call: Call| call.tls(None).credentials(None).signer(None);
+            let mut body = json!({ "redirect_uris": ["https://tpp.example/cb"] });
+            body["software_statement"] = json!(ctx.pki.statement("ssa").expect("ssa"));
+            let client = ctx.answer(plain(Call::post(REGISTER, &body))).await.json().expect("json");
+            let (id, rat) = (str_of(&client, "client_id"), str_of(&client, "registration_access_token"));
+            body["client_id"] = json!(id);
+            body["software_statement"] = json!(ctx.pki.statement("ssa-b").expect("ssa-b"));
+            let path = format!("{REGISTER}/{id}");
+            let update = plain(Call::put(&path, &body)).header("Authorization", &format!("Bearer {rat}"));
+            outcome(&ctx.answer(update).await)
         }
         StatementOptional
         | SkipStatementSignature

@@ -62,16 +62,35 @@ impl<'a> Lesson<'a> {
     }
 }
 
-/// The statement the directory issues for this session's own software product, where the
-/// profile's registration fields use it (issuing one costs a signature); unset where it cannot be
-/// issued, so that a template that uses it fails to plan, naming it.
-fn product_statement(target: &Target) -> Option<String> {
-    let wanted = target.profile.registration_fields.values().any(|v| {
-        v.as_str().is_some_and(|t| crate::scenario::template::names(t).iter().any(|n| n == builtin::PRODUCT_STATEMENT))
-    });
+/// The name of the statement the profile's registrations carry (`directory.ssa`), if one of
+/// the test directory's.
+fn registration_statement_name(target: &Target) -> Option<String> {
+    let template = target.profile.registration_fields.get("software_statement")?.as_str()?;
+    crate::scenario::template::names(template).into_iter().next()
+}
+
+/// Two statements the directory issues for this session's own software product (the one its
+/// registrations carry, and another for the same product, as a re-issue), where the profile's
+/// registration fields use them (issuing costs a signature); unset where they cannot be issued,
+/// so that a template that uses them fails to plan, naming it.
+fn product_statements(target: &Target) -> Option<(String, String)> {
+    if registration_statement_name(target).as_deref() != Some(builtin::PRODUCT_STATEMENT) {
+        return None;
+    }
     let tpp = &target.profile.identities.tpp;
     let product = format!("{tpp}-app-{}", crate::pki::generate_token("", 8));
-    wanted.then(|| target.pki.issue_statement(tpp, &product).ok()).flatten()
+    let issue = || target.pki.issue_statement(tpp, &product).ok();
+    issue().zip(issue())
+}
+
+/// Another statement of the software the registrations carry: the ES256 twin of TPP A's
+/// `ssa`, or the session's product's second.
+fn rotated_statement(target: &Target, vars: &Vars) -> Option<String> {
+    match registration_statement_name(target)?.as_str() {
+        builtin::PRODUCT_STATEMENT => vars.get(builtin::ROTATED_STATEMENT).cloned(),
+        "directory.ssa" => target.pki.statement("ssa-es256").map(str::to_string),
+        _ => None,
+    }
 }
 
 impl Session {
@@ -105,8 +124,12 @@ impl Session {
         if let Some(dns) = tls.and_then(|identity| identity.info.dns_names.first()) {
             vars.insert(builtin::TLS_SAN_DNS.into(), dns.clone());
         }
-        if let Some(statement) = product_statement(&target) {
+        if let Some((statement, another)) = product_statements(&target) {
             vars.insert(builtin::PRODUCT_STATEMENT.into(), statement);
+            vars.insert(builtin::ROTATED_STATEMENT.into(), another);
+        }
+        if let Some(rotated) = rotated_statement(&target, &vars) {
+            vars.insert(builtin::ROTATED_STATEMENT.into(), rotated);
         }
         let sent = target.profile.registration_fields.get("software_statement").and_then(|v| v.as_str());
         if let Some(statement) = sent.and_then(|t| crate::scenario::template::render(t, &vars).ok()) {

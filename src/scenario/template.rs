@@ -39,6 +39,10 @@ pub mod builtin {
     /// The software statement the profile's registrations carry (its `registration_fields`'
     /// `software_statement`, filled): what a server must echo unmodified.
     pub const REGISTRATION_STATEMENT: &str = "registration_statement";
+    /// Another statement the directory issued for the same software as the registration
+    /// statement (TPP A's ES256 twin of `ssa`, or the session's product's second): what an update
+    /// rotating the statement carries.
+    pub const ROTATED_STATEMENT: &str = "rotated_statement";
     pub const ALL: &[&str] = &[
         BASE_URL,
         REGISTER_PATH,
@@ -54,6 +58,7 @@ pub mod builtin {
         TLS_X5T_S256,
         PRODUCT_STATEMENT,
         REGISTRATION_STATEMENT,
+        ROTATED_STATEMENT,
     ];
 }
 

@@ -62,6 +62,7 @@ named_catalog!(Flaw, UnknownFlaw, "flaw", "`dcr-harness serve --list-flaws` prin
     SkipStatementSignature = "skip-statement-signature", "(fapi profile) a software statement's signature and issuer are not checked";
     AcceptAnyStatementAlg = "accept-any-statement-alg", "(fapi profile) a software statement may be signed with any algorithm, none included";
     AcceptExpiredStatement = "accept-expired-statement", "(fapi profile) a software statement's exp and nbf are not checked";
+    StatementSwapOnUpdate = "statement-swap-on-update", "(fapi profile) an update carrying another software's statement is applied, moving the client to that software";
     StatementNotPrecedent = "statement-not-precedent", "(fapi profile) the request's metadata wins over the software statement's";
     SkipStatementRedirectCheck = "skip-statement-redirect-check", "(fapi profile) redirect URIs need not be among the software statement's";
     OmitStatementEcho = "omit-statement-echo", "(fapi profile) the registration response leaves out the software statement";
@@ -84,6 +85,7 @@ named_catalog!(Flaw, UnknownFlaw, "flaw", "`dcr-harness serve --list-flaws` prin
     CdrAnyAuthMethod = "cdr-any-auth-method", "(cdr profile) a token_endpoint_auth_method other than private_key_jwt is registered";
     CdrRequiredMetadataOptional = "cdr-required-metadata-optional", "(cdr profile) a registration without id_token_signed_response_alg or token_endpoint_auth_signing_alg is taken";
     SkipRegistrationScopeCheck = "skip-registration-scope-check", "(cdr profile) a client's token without the scope cdr:registration manages it";
+    SkipSectorIdentifierCheck = "skip-sector-identifier-check", "a sector_identifier_uri is registered without its document being read or its redirect URIs compared";
     AcceptJwksAndJwksUri = "accept-jwks-and-jwks-uri", "a client may register both jwks and jwks_uri";
     SkipJwksValidation = "skip-jwks-validation", "jwks need not be a JWK Set";
     SkipSelfSignedKeyMatch = "skip-self-signed-key-match", "a self_signed_tls_client_auth client's certificate key need not be in its registered jwks";

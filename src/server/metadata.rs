@@ -54,9 +54,10 @@ const STRING_FIELDS: &[&str] = &[
     "software_statement",
     "tls_client_auth_subject_dn",
     "tls_client_auth_san_dns",
+    "sector_identifier_uri",
 ];
 const BOOLEAN_FIELDS: &[&str] = &["tls_client_certificate_bound_access_tokens"];
-const URI_FIELDS: &[&str] = &["client_uri", "logo_uri", "tos_uri", "policy_uri", "jwks_uri"];
+const URI_FIELDS: &[&str] = &["client_uri", "logo_uri", "tos_uri", "policy_uri", "jwks_uri", "sector_identifier_uri"];
 const ARRAY_FIELDS: &[&str] = &["redirect_uris", "grant_types", "response_types", "contacts"];
 /// Known fields that are neither strings nor arrays of strings the checks above name: `jwks`,
 /// and what the server sets (which an update may carry, for the handlers to judge).

@@ -20,6 +20,7 @@ mod oidc_metadata;
 mod request_object;
 mod response;
 mod revocation;
+mod sector;
 mod statement;
 mod store;
 mod tls;
@@ -308,6 +309,8 @@ struct State {
     /// What is known of an issued access token beyond its holder: the certificate it is bound
     /// to (RFC 8705 §3.1 `x5t#S256`), the scope it was granted.
     token_facts: std::sync::Mutex<std::collections::HashMap<String, handlers::TokenFacts>>,
+    /// Sector identifier documents fetched for registrations (OpenID Connect Registration §5).
+    sectors: sector::SectorDocuments,
     /// The jti of every client assertion accepted and not yet expired.
     seen_assertions: client_auth::SeenAssertions,
     /// Reads a client's `jwks_uri` (trusting the test PKI's root).
@@ -397,6 +400,7 @@ pub async fn start(pki: &Pki, config: ServerConfig) -> Result<RunningServer, Ser
         tokens: Default::default(),
         client_tokens: Default::default(),
         token_facts: Default::default(),
+        sectors: Default::default(),
         seen_assertions: Default::default(),
         fetcher: client_auth::fetcher(pki).map_err(ServerError::Tls)?,
         updating: Default::default(),

@@ -32,10 +32,13 @@ pub fn is_request_object(content_type: Option<&str>) -> bool {
 }
 
 /// Opens a request object: the metadata it carries, and the statement it was admitted with.
+/// An update's is verified with the key its statement publishes, else (an update that carries
+/// none, which only a flaw lets through) with the keys the client registered (`registered`).
 pub fn open(
     directory: Option<&Directory>,
     body: &[u8],
     issuer: &str,
+    registered: Option<&Value>,
     flaw: &dyn Fn(Flaw) -> bool,
 ) -> Result<(Map<String, Value>, Option<Admitted>), Refusal> {
     let text = std::str::from_utf8(body).map_err(|_| refuse(INVALID, "the request object is not text"))?;
@@ -43,7 +46,7 @@ pub fn open(
         .ok_or_else(|| refuse(INVALID, "the body is not a compact JWS (header.payload.signature)"))?;
     let admitted = statement::admit(directory, &parts.claims, flaw)?;
     if !flaw(Flaw::SkipRequestObjectSignature) {
-        verify_signature(&parts, admitted.as_ref(), flaw)?;
+        verify_signature(&parts, admitted.as_ref(), registered, flaw)?;
     }
     let software_id = admitted.as_ref().and_then(|a| a.claim("software_id")).and_then(Value::as_str);
     let iss = parts.claims.get("iss").and_then(Value::as_str);
@@ -67,9 +70,10 @@ pub fn open(
 fn verify_signature(
     parts: &jws::Parts<'_>,
     admitted: Option<&Admitted>,
+    registered: Option<&Value>,
     flaw: &dyn Fn(Flaw) -> bool,
 ) -> Result<(), Refusal> {
-    let jwks = admitted.and_then(|a| a.claim("jwks")).cloned().unwrap_or(Value::Null);
+    let jwks = admitted.and_then(|a| a.claim("jwks")).or(registered).cloned().unwrap_or(Value::Null);
     let keys = published_keys(&jwks);
     let kid = parts.kid();
     let (key, required) =

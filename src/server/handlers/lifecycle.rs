@@ -119,8 +119,9 @@ pub(super) fn requested_metadata(
     state: &State,
     parts: &Parts,
     body: &Bytes,
-    registering: bool,
+    updated: Option<&Client>,
 ) -> Result<Map<String, Value>, Answer> {
+    let registering = updated.is_none();
     let profile = state.config.profile;
     let sends_request_object = crate::server::request_object::is_request_object(header(&parts.headers, "content-type"));
     // With the flaw, the obuk mode takes a JSON body as the fapi mode does.
@@ -129,7 +130,11 @@ pub(super) fn requested_metadata(
     if !signed {
         json_content_type(state, parts)?;
         let mut metadata = metadata::parse(body).and_then(|m| validate_metadata(state, m)).map_err(metadata_answer)?;
-        if profile == ServerProfile::Fapi && registering || matches!(profile, ServerProfile::Obuk | ServerProfile::Cdr)
+        // The fapi mode judges a statement an update carries too (and requires one only at
+        // registration).
+        let carries = metadata.contains_key("software_statement");
+        if profile == ServerProfile::Fapi && (registering || carries)
+            || matches!(profile, ServerProfile::Obuk | ServerProfile::Cdr)
         {
             // The body is well-formed metadata first (its own error codes), then the statement.
             crate::server::statement::admit(state.directory.as_ref(), &metadata, &flaw(state))
@@ -145,9 +150,14 @@ pub(super) fn requested_metadata(
         );
         return Err(oauth_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "invalid_request", &text));
     }
-    let (claims, admitted) =
-        crate::server::request_object::open(state.directory.as_ref(), body, &state.base_url, &flaw(state))
-            .map_err(|refusal| statement_answer(state, refusal))?;
+    let (claims, admitted) = crate::server::request_object::open(
+        state.directory.as_ref(),
+        body,
+        &state.base_url,
+        updated.and_then(|client| client.metadata.get("jwks")),
+        &flaw(state),
+    )
+    .map_err(|refusal| statement_answer(state, refusal))?;
     let mut metadata = validate_metadata(state, claims).map_err(metadata_answer)?;
     obuk_metadata_rules(state, &metadata)?;
     if profile == ServerProfile::Cdr {
@@ -170,10 +180,13 @@ pub(super) fn statement_answer(state: &State, refusal: Refusal) -> Answer {
 }
 
 pub(super) fn register(state: &State, parts: &Parts, body: &Bytes, owner: &str) -> Answer {
-    let metadata = match requested_metadata(state, parts, body, true) {
+    let metadata = match requested_metadata(state, parts, body, None) {
         Ok(metadata) => metadata,
         Err(answer) => return answer,
     };
+    if let Err(answer) = sector_rule(state, &metadata) {
+        return answer;
+    }
     if let Err(answer) = super::cdr::one_registration_per_product(state, &metadata) {
         return answer;
     }
@@ -227,10 +240,13 @@ pub(super) const SERVER_FIELDS: &[(&str, InUpdate)] = &[
 ];
 
 pub(super) fn update(state: &State, parts: &Parts, body: &Bytes, client: Client) -> Answer {
-    let metadata = match requested_metadata(state, parts, body, false) {
+    let metadata = match requested_metadata(state, parts, body, Some(&client)) {
         Ok(metadata) => metadata,
         Err(answer) => return answer,
     };
+    if let Err(answer) = sector_rule(state, &metadata) {
+        return answer;
+    }
     // RFC 7592 §2.2: client_id must be there and match; server-set fields must not be sent. The
     // text puts these MUSTs on the client and names no error, so any client error code will do.
     let refused = match state.config.varies(Variant::InvalidRequestForClientErrors) {
@@ -248,6 +264,16 @@ pub(super) fn update(state: &State, parts: &Parts, body: &Bytes, client: Client)
         if metadata.contains_key(*field) && !ignores_server_fields {
             return oauth_error(StatusCode::BAD_REQUEST, refused, &format!("`{field}` must not be sent in an update"));
         }
+    }
+    // A statement for another software is no rotation of this client's (its software_id is
+    // the product the client was registered for).
+    let software = |m: &Map<String, Value>| m.get("software_id").and_then(Value::as_str).map(str::to_string);
+    let (now, before) = (software(&metadata), software(&client.metadata));
+    let judges_statements = !matches!(state.config.profile, ServerProfile::Smbc | ServerProfile::Plain);
+    let rotated = judges_statements && metadata.contains_key("software_statement");
+    if rotated && now.is_some() && now != before && !state.config.has(Flaw::StatementSwapOnUpdate) {
+        let text = "the update's software statement is for another software than the client's";
+        return oauth_error(StatusCode::BAD_REQUEST, crate::server::statement::INVALID, text);
     }
     if let Some(secret) = metadata.get("client_secret").and_then(Value::as_str) {
         if !constant_time_eq(secret, &client.secret) {

@@ -116,6 +116,10 @@ pub(super) async fn handle(state: &State, peer: &Peer, request: Request<Incoming
         Err(answer) => return answer,
     };
     learn_revocation_status(state, peer, &parts).await;
+    let registers = route == Route::Register || matches!(route, Route::Client(_)) && parts.method == Method::PUT;
+    if registers && !state.config.has(Flaw::SkipSectorIdentifierCheck) {
+        learn_sector_document(state, &body).await;
+    }
     let _claim = match (&route, state.config.varies(Variant::ConcurrentUpdate409)) {
         (Route::Client(id), true) if parts.method == Method::PUT => match UpdateClaim::take(state, id) {
             Some(claim) => {
@@ -161,6 +165,34 @@ async fn learn_revocation_status(state: &State, peer: &Peer, parts: &Parts) {
     if let Some(der) = signing {
         revocation.refresh(&der).await;
     }
+}
+
+/// Fetches the sector identifier document a registration or update names (in its JSON, or in
+/// its request object's claims, read before anything is verified), so that the rule that judges
+/// it later only reads.
+async fn learn_sector_document(state: &State, body: &Bytes) {
+    let claims = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(metadata)) => Some(metadata),
+        _ => std::str::from_utf8(body).ok().and_then(|text| crate::pki::jws::parts(text.trim())).map(|p| p.claims),
+    };
+    if let Some(metadata) = claims {
+        state.sectors.learn(&state.fetcher, &metadata).await;
+    }
+}
+
+/// OpenID Connect Registration §5: the redirect URIs are in the sector identifier document, or
+/// the registration fails.
+fn sector_rule(state: &State, metadata: &Map<String, Value>) -> Result<(), Answer> {
+    if state.config.has(Flaw::SkipSectorIdentifierCheck) {
+        return Ok(());
+    }
+    state.sectors.judge(metadata).map_err(|why| {
+        let code = match why {
+            super::sector::SectorError::NotListed { .. } => "invalid_redirect_uri",
+            _ => "invalid_client_metadata",
+        };
+        oauth_error(StatusCode::BAD_REQUEST, code, &why.to_string())
+    })
 }
 
 /// An update of one client in progress; released when dropped.
