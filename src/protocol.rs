@@ -43,6 +43,7 @@ crate::catalog::named_catalog!(Policy, UnknownPolicy, "policy", "the book's Targ
     StatementRotation = "statement-rotation", "an update may carry a new statement for the same software (the client keeps its id and echoes the new statement), and one for another software is refused (RFC 7591 §2.3; Open Banking UK and CDR updates carry the statement)";
     StatementOnUpdate = "statement-on-update", "every update carries the software statement, and one without it is refused (Open Banking UK DCR v3.x and the CDR: updates are request objects with the statement)";
     SectorIdentifier = "sector-identifier", "the server fetches a client's sector_identifier_uri and registers it only if the document lists every redirect URI (OpenID Connect Registration §5), here the harness's key store on this host (`{{keystore}}/sector.json`)";
+    ScopeNotWidened = "scope-not-widened", "a client is registered with no scope value it did not ask for (a bank's or ecosystem's choice: RFC 7591 §3.2.1 lets a server replace any requested value, a wider scope included)";
     ObukDcr = "obuk-dcr", "Open Banking UK DCR v3.x rules beyond RFC 7591: the registration endpoint in the OpenID discovery document, response_types code or code id_token, token_endpoint_auth_signing_alg PS256 or ES256 (as its conformance suite checks)";
 });
 

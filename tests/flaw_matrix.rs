@@ -59,7 +59,8 @@ fn profile_for(flaw: Flaw) -> &'static str {
         Flaw::AcceptDuplicateRegistration
         | Flaw::CdrAnyAuthMethod
         | Flaw::CdrRequiredMetadataOptional
-        | Flaw::SkipRegistrationScopeCheck => "cdr",
+        | Flaw::SkipRegistrationScopeCheck
+        | Flaw::SlowUnderBurst => "cdr",
         Flaw::SkipRequestIdCheck
         | Flaw::UnsignedReadsAccepted
         | Flaw::PresentHeadersNeedNoSignature

@@ -409,6 +409,25 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
             body[field] = json!(value);
             register_observed(Call::post(REGISTER, &body)).await
         }
+        SlowUnderBurst => {
+            // The reads need no token: the burst is counted before a read is judged.
+            let (id, _) = obuk_client_with(ctx, cdr_fields()).await;
+            let started = std::time::Instant::now();
+            let path = format!("{REGISTER}/{id}");
+            let reads = (0..8).map(|_| ctx.answer(obuk_call("GET", &path)));
+            let answers = futures_util::future::join_all(reads).await;
+            format!(
+                "8 reads at once: {} answered, within a second: {}",
+                answers.len(),
+                started.elapsed().as_millis() < 1_000
+            )
+        }
+        WidenScope => {
+            let mut body = registration_body();
+            body["scope"] = json!("accounts");
+            let client = ctx.answer(Call::post(REGISTER, &body)).await.json().expect("json");
+            format!("scope {}", client["scope"])
+        }
         SkipSectorIdentifierCheck => {
             let mut body = registration_body();
             body["sector_identifier_uri"] = json!("https://127.0.0.1:9/nothing-listens-here.json");
@@ -685,6 +704,7 @@ fn profile_for(flaw: Flaw) -> ServerProfile {
             | Flaw::CdrAnyAuthMethod
             | Flaw::CdrRequiredMetadataOptional
             | Flaw::SkipRegistrationScopeCheck
+            | Flaw::SlowUnderBurst
     ) {
         return ServerProfile::Cdr;
     }

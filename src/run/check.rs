@@ -43,6 +43,37 @@ pub fn check_handshake(
     CheckOutcome::new(Check::Handshake, took == (expected == HandshakeExpect::Accepted), wanted, got.to_string())
 }
 
+/// The 95th percentile (nearest rank) of the answer times of a step's copies, against `limit`
+/// milliseconds; a copy that got no answer counts as slower than any limit.
+pub fn response_time(limit_ms: u64, sent: &[Result<Response, TransportError>]) -> CheckOutcome {
+    let mut times: Vec<u128> =
+        sent.iter().map(|r| r.as_ref().map_or(u128::MAX, |response| response.elapsed.as_millis())).collect();
+    times.sort_unstable();
+    let rank = (times.len() * 95).div_ceil(100).max(1);
+    let p95 = times.get(rank - 1).copied().unwrap_or(u128::MAX);
+    let shown = |ms: u128| if ms == u128::MAX { "no answer".to_string() } else { format!("{ms} ms") };
+    let slowest = shown(times.last().copied().unwrap_or(u128::MAX));
+    let mut got = format!("{} over {} answer(s), the slowest {slowest}", shown(p95), times.len());
+    // What the server says it spent on its own fetches (W3C Server-Timing `fetch;dur=MS`).
+    let fetched = sent
+        .iter()
+        .flatten()
+        .filter_map(|r| r.header("server-timing"))
+        .filter_map(fetch_ms)
+        .fold(None, |max: Option<f64>, ms| Some(max.map_or(ms, |m| m.max(ms))));
+    if let Some(ms) = fetched {
+        got.push_str(&format!("; the server's own fetches took up to {ms:.1} ms (Server-Timing)"));
+    }
+    CheckOutcome::new(Check::ResponseTime, p95 <= u128::from(limit_ms), format!("p95 within {limit_ms} ms"), got)
+}
+
+/// The `dur` of a Server-Timing header's `fetch` metric.
+fn fetch_ms(header: &str) -> Option<f64> {
+    let metric = header.split(',').map(str::trim).find(|m| m.split(';').next() == Some("fetch"))?;
+    let dur = metric.split(';').find_map(|p| p.trim().strip_prefix("dur="))?;
+    dur.parse::<f64>().ok().filter(|ms| ms.is_finite() && *ms >= 0.0)
+}
+
 /// The error code of an answer: `tppMessages[0].code` (Berlin Group) or `error` (OAuth).
 pub fn error_code(response: &Response) -> Option<String> {
     let json = response.json()?;
@@ -261,6 +292,16 @@ fn evaluate(test: &Test, value: Option<&Value>, vars: &BTreeMap<String, String>)
             (passed, format!("a {ty:?}").to_lowercase())
         }
         Test::AtLeast(min) => (value.and_then(Value::as_f64).is_some_and(|v| v >= *min), format!("a number >= {min}")),
+        Test::ScopesWithin(allowed) => {
+            let allowed = render(allowed, vars).unwrap_or_else(|e| e.to_string());
+            let allowed: Vec<&str> = allowed.split(' ').filter(|s| !s.is_empty()).collect();
+            let within = match value {
+                None | Some(Value::Null) => true,
+                Some(Value::String(scope)) => scope.split(' ').filter(|s| !s.is_empty()).all(|s| allowed.contains(&s)),
+                Some(_) => false,
+            };
+            (within, format!("absent, or scope values among \"{}\"", allowed.join(" ")))
+        }
         Test::NotPast(wanted) => {
             const CLOCKS_APART_S: f64 = 300.0;
             let now =
@@ -318,6 +359,17 @@ mod tests {
         assert!(!evaluate(&Test::OneOf(vec![json!("{{x}}"), json!(1)]), None, &vars).0);
         assert!(evaluate(&Test::OneOf(vec![json!(null), json!(["code"])]), None, &vars).0, "null takes absent");
         assert!(!evaluate(&Test::OneOf(vec![json!(null), json!(["code"])]), Some(&json!(["token"])), &vars).0);
+        let within = Test::ScopesWithin("accounts payments".into());
+        assert!(evaluate(&within, Some(&json!("payments accounts")), &vars).0);
+        assert!(evaluate(&within, Some(&json!("accounts")), &vars).0, "a narrower scope");
+        assert!(evaluate(&within, None, &vars).0, "no scope registered");
+        assert!(!evaluate(&within, Some(&json!("accounts admin")), &vars).0);
+        assert!(!evaluate(&within, Some(&json!(["accounts"])), &vars).0, "a scope is a string");
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        assert!(evaluate(&Test::NotPast(true), Some(&json!(0)), &vars).0, "0: never expires");
+        assert!(evaluate(&Test::NotPast(true), Some(&json!(now + 3600)), &vars).0);
+        assert!(!evaluate(&Test::NotPast(true), Some(&json!(now - 3600)), &vars).0);
+        assert!(!evaluate(&Test::NotPast(true), None, &vars).0);
         assert!(!evaluate(&Test::Type(JsonType::Number), Some(&v), &vars).0);
         assert!(!evaluate(&Test::AtLeast(1.0), Some(&json!(0)), &vars).0);
         assert!(

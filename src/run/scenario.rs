@@ -284,6 +284,9 @@ async fn run_step(
             checks.extend(session.absorb(&lesson, Answer::from(response)));
         }
     }
+    if let Some(limit) = step.expect.p95_ms {
+        checks.push(check::response_time(limit, &sent));
+    }
     if let (Some((partner, planned)), Some(result)) = (alongside, &partner_sent) {
         checks.extend(judge_partner(session, partner, planned, result));
     }

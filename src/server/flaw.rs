@@ -86,6 +86,8 @@ named_catalog!(Flaw, UnknownFlaw, "flaw", "`dcr-harness serve --list-flaws` prin
     CdrRequiredMetadataOptional = "cdr-required-metadata-optional", "(cdr profile) a registration without id_token_signed_response_alg or token_endpoint_auth_signing_alg is taken";
     SkipRegistrationScopeCheck = "skip-registration-scope-check", "(cdr profile) a client's token without the scope cdr:registration manages it";
     SkipSectorIdentifierCheck = "skip-sector-identifier-check", "a sector_identifier_uri is registered without its document being read or its redirect URIs compared";
+    WidenScope = "widen-scope", "a registration that asks for a scope is registered with a value more than it asked (admin)";
+    SlowUnderBurst = "slow-under-burst", "a read of a client takes 1.5 s more when it is the fifth or later read of that client within 100 ms (a burst)";
     AcceptJwksAndJwksUri = "accept-jwks-and-jwks-uri", "a client may register both jwks and jwks_uri";
     SkipJwksValidation = "skip-jwks-validation", "jwks need not be a JWK Set";
     SkipSelfSignedKeyMatch = "skip-self-signed-key-match", "a self_signed_tls_client_auth client's certificate key need not be in its registered jwks";

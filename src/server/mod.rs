@@ -309,6 +309,8 @@ struct State {
     /// What is known of an issued access token beyond its holder: the certificate it is bound
     /// to (RFC 8705 §3.1 `x5t#S256`), the scope it was granted.
     token_facts: std::sync::Mutex<std::collections::HashMap<String, handlers::TokenFacts>>,
+    /// When each client was last read (the `slow-under-burst` flaw's bursts).
+    recent_reads: std::sync::Mutex<std::collections::HashMap<String, Vec<std::time::Instant>>>,
     /// Sector identifier documents fetched for registrations (OpenID Connect Registration §5).
     sectors: sector::SectorDocuments,
     /// The jti of every client assertion accepted and not yet expired.
@@ -401,6 +403,7 @@ pub async fn start(pki: &Pki, config: ServerConfig) -> Result<RunningServer, Ser
         client_tokens: Default::default(),
         token_facts: Default::default(),
         sectors: Default::default(),
+        recent_reads: Default::default(),
         seen_assertions: Default::default(),
         fetcher: client_auth::fetcher(pki).map_err(ServerError::Tls)?,
         updating: Default::default(),

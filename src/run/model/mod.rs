@@ -61,6 +61,8 @@ pub enum Check {
     Snapshot(String),
     /// Whether the server took a `handshake` step's ClientHello.
     Handshake,
+    /// The 95th percentile of a step's answer times.
+    ResponseTime,
     /// A check of the request a step sent alongside its own (named by its operation).
     Alongside(crate::scenario::Operation, Box<Check>),
 }
@@ -90,6 +92,7 @@ impl std::fmt::Display for Check {
             Check::Capture(var) => write!(f, "capture {var}"),
             Check::Snapshot(path) => write!(f, "snapshot {path}"),
             Check::Handshake => f.write_str("handshake"),
+            Check::ResponseTime => f.write_str("response time (p95)"),
             Check::Alongside(op, check) => write!(f, "alongside {}: {check}", op.name()),
         }
     }

@@ -57,6 +57,15 @@ pub struct Expect {
     /// on everything behind it.
     #[serde(default)]
     pub created: bool,
+    /// The 95th percentile of the answer times of the step's copies (`concurrent: N`) is
+    /// within this many milliseconds (a response-time requirement such as the CDR's 1,000 ms).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "opt_in_range::<_, u64, 1, MAX_P95_MS>"
+    )]
+    #[schemars(range(min = 1, max = MAX_P95_MS))]
+    pub p95_ms: Option<u64>,
     /// `handshake` steps: whether the server takes the ClientHello (its ServerHello chooses
     /// the version offered) or refuses it (an alert, or the connection closed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -92,6 +101,9 @@ pub enum Test {
     /// `not_past: true`: a time in seconds since the epoch that is 0 (never) or not past (five
     /// minutes allowed for the two clocks).
     NotPast(bool),
+    /// `scopes_within: "a b"`: a space-separated list of scope values (RFC 6749 §3.3) each of
+    /// which is among these (a template); absent, no scope was registered, which passes.
+    ScopesWithin(String),
 }
 
 #[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -195,6 +195,8 @@ impl std::fmt::Display for PolicyRef {
 pub const MAX_CONCURRENT: u64 = 64;
 /// The longest `wait_ms`: ten minutes.
 pub const MAX_WAIT_MS: u64 = 600_000;
+/// The longest `p95_ms`: a minute.
+pub const MAX_P95_MS: u64 = 60_000;
 
 /// One scenario.
 #[derive(schemars::JsonSchema, Debug, Clone, Serialize, Deserialize)]

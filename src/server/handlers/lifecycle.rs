@@ -190,6 +190,7 @@ pub(super) fn register(state: &State, parts: &Parts, body: &Bytes, owner: &str) 
     if let Err(answer) = super::cdr::one_registration_per_product(state, &metadata) {
         return answer;
     }
+    let metadata = widened(state, metadata);
     let owned_by_itself = state.config.profile != ServerProfile::Smbc;
     let client_id = generate_token("", 16);
     let issued_at = now_secs();
@@ -208,6 +209,14 @@ pub(super) fn register(state: &State, parts: &Parts, body: &Bytes, owner: &str) 
         state.stats.registered_by(owner);
     }
     secret_answer(state, StatusCode::CREATED, &client)
+}
+
+/// The `widen-scope` flaw: a scope asked for is registered with one more value than asked.
+fn widened(state: &State, mut metadata: Map<String, Value>) -> Map<String, Value> {
+    if let (true, Some(Value::String(scope))) = (state.config.has(Flaw::WidenScope), metadata.get_mut("scope")) {
+        scope.push_str(" admin");
+    }
+    metadata
 }
 
 /// Fields the server sets; a client cannot choose them.

@@ -115,10 +115,19 @@ pub(super) async fn handle(state: &State, peer: &Peer, request: Request<Incoming
         Ok(body) => body,
         Err(answer) => return answer,
     };
+    // What the server fetches on its own behalf (the QTSP's status, a sector document), timed
+    // apart so that the answer can say it (Server-Timing).
+    let fetching = std::time::Instant::now();
     learn_revocation_status(state, peer, &parts).await;
     let registers = route == Route::Register || matches!(route, Route::Client(_)) && parts.method == Method::PUT;
     if registers && !state.config.has(Flaw::SkipSectorIdentifierCheck) {
         learn_sector_document(state, &body).await;
+    }
+    let fetched = fetching.elapsed();
+    if let (Route::Client(id), true) = (&route, state.config.has(Flaw::SlowUnderBurst)) {
+        if parts.method == Method::GET && in_a_burst(state, id) {
+            tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+        }
     }
     let _claim = match (&route, state.config.varies(Variant::ConcurrentUpdate409)) {
         (Route::Client(id), true) if parts.method == Method::PUT => match UpdateClaim::take(state, id) {
@@ -142,7 +151,7 @@ pub(super) async fn handle(state: &State, peer: &Peer, request: Request<Incoming
             write_back_after_a_while(state, id).await;
         }
     }
-    match (route, state.config.profile) {
+    let mut answer = match (route, state.config.profile) {
         (Route::WellKnown, _) => well_known(state),
         (Route::Token, _) => token(state, peer, &parts, &body).await,
         (Route::Introspect, _) => introspect(state, peer, &parts, &body).await,
@@ -150,7 +159,33 @@ pub(super) async fn handle(state: &State, peer: &Peer, request: Request<Incoming
         (route, ServerProfile::Smbc) => smbc(state, peer, &parts, body, route),
         (route, ServerProfile::Plain | ServerProfile::Fapi) => plain(state, &parts, &body, route),
         (route, ServerProfile::Obuk | ServerProfile::Cdr) => obuk(state, peer, &parts, &body, route),
+    };
+    server_timing(&mut answer, fetched);
+    answer
+}
+
+/// W3C Server-Timing: the milliseconds this request's own fetches took (`fetch;dur=...`), so that
+/// a client measuring the answer can tell the server's dependencies from the server.
+fn server_timing(answer: &mut Answer, fetched: std::time::Duration) {
+    let value = format!("fetch;dur={:.1};desc=\"the server's own fetches\"", fetched.as_secs_f64() * 1000.0);
+    if let Ok(value) = http::HeaderValue::from_str(&value) {
+        answer.headers_mut().insert("server-timing", value);
     }
+}
+
+/// The `slow-under-burst` flaw's burst: this read of the client is the fifth or later within
+/// 100 ms (no scenario reads one client so often but a burst).
+fn in_a_burst(state: &State, id: &str) -> bool {
+    const WINDOW: std::time::Duration = std::time::Duration::from_millis(100);
+    let mut reads = state.recent_reads.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if reads.len() > 10_000 {
+        reads.clear();
+    }
+    let now = std::time::Instant::now();
+    let times = reads.entry(id.to_string()).or_default();
+    times.retain(|at| now.duration_since(*at) < WINDOW);
+    times.push(now);
+    times.len() > 4
 }
 
 /// Asks the QTSP (where the server does) about the certificates this request presents: the
