@@ -348,6 +348,55 @@ mod tests {
         assert_eq!(lookup(&v, "$.a.b[9]"), None);
     }
 
+    fn answered_in(ms: u64, server_timing: Option<&str>) -> Result<Response, TransportError> {
+        Ok(Response {
+            status: 200,
+            headers: server_timing.map(|v| ("server-timing".to_string(), v.to_string())).into_iter().collect(),
+            body: vec![],
+            elapsed: std::time::Duration::from_millis(ms),
+            truncated: false,
+            certificate_requested: None,
+        })
+    }
+
+    #[test]
+    fn the_response_time_is_the_95th_percentile_of_the_copies() {
+        let twenty: Vec<_> = (1..=20).map(|i| answered_in(i * 10, None)).collect();
+        // Nearest rank: the 19th of 20 (190 ms), not the slowest (200 ms).
+        assert!(response_time(190, &twenty).passed);
+        assert!(!response_time(189, &twenty).passed);
+        let one = [answered_in(1_200, Some("fetch;dur=1100.5;desc=\"own\", db;dur=3"))];
+        let judged = response_time(1_000, &one);
+        assert!(!judged.passed);
+        assert!(judged.got.contains("up to 1100.5 ms (Server-Timing)"), "{}", judged.got);
+        assert_eq!(fetch_ms("db;dur=3, fetch;dur=12"), Some(12.0));
+        assert_eq!(fetch_ms("fetch;desc=x"), None);
+        assert_eq!(fetch_ms("fetch;dur=-1"), None);
+    }
+
+    #[test]
+    fn a_handshake_is_taken_only_with_the_version_and_a_suite_offered() {
+        use crate::scenario::HandshakeExpect::{Accepted, Refused};
+        use crate::tls_probe::{Handshake, Offer, TlsVersion};
+        let offer = Offer { version: TlsVersion::V1_2, cipher_suites: vec![0xC02F] };
+        let taken = Handshake::Accepted { version: 0x0303, cipher_suite: 0xC02F };
+        let other_suite = Handshake::Accepted { version: 0x0303, cipher_suite: 0xC030 };
+        let other_version = Handshake::Accepted { version: 0x0304, cipher_suite: 0xC02F };
+        let refused = Handshake::Refused { alert: Some(70) };
+        let cases = [
+            (Accepted, &taken, true),
+            (Accepted, &other_suite, false),
+            (Accepted, &other_version, false),
+            (Accepted, &refused, false),
+            (Refused, &refused, true),
+            (Refused, &taken, false),
+            (Refused, &other_suite, true),
+        ];
+        for (expected, got, passed) in cases {
+            assert_eq!(check_handshake(expected, &offer, got).passed, passed, "{expected:?} {got}");
+        }
+    }
+
     #[test]
     fn predicates_can_fail() {
         let vars = BTreeMap::from([("x".to_string(), "abc".to_string())]);
