@@ -440,6 +440,9 @@ fn explore_refuses_what_it_cannot_model_and_bad_numbers() {
     let refused = harness(&["explore", "--pki", &pki_dir(), "--profile", &profile, "--requests", "10"]);
     assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
     assert!(stderr(&refused).contains("no RFC 7592 management"), "{}", stderr(&refused));
+    let cdr = harness(&["explore", "--pki", &pki_dir(), "--profile", "cdr", "--requests", "10"]);
+    assert_eq!(cdr.status.code(), Some(2), "{}", stderr(&cdr));
+    assert!(stderr(&cdr).contains("one registration per software product"), "{}", stderr(&cdr));
     let zero = harness(&["explore", "--requests", "0"]);
     assert_eq!(zero.status.code(), Some(2), "{}", stderr(&zero));
     let broken = harness(&["run", "--pki", &pki_dir(), "--scenario", "no-such-dir/finding.yaml"]);

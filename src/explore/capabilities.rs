@@ -31,6 +31,8 @@ pub enum Unsupported {
     NoManagement(String),
     #[error("profile `{0}` registers with software statement `{1}`, which names no software_redirect_uris to register with (the statement's metadata wins over the request's)")]
     Statement(String, String),
+    #[error("profile `{0}` holds the cdr-dcr policy: one registration per software product, which the model does not follow (a program registers up to three clients); its rules are the fixed suite's (`run --profile {0}`)")]
+    OnePerProduct(String),
 }
 
 impl Capabilities {

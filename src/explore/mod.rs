@@ -356,6 +356,9 @@ pub async fn explore(
 /// The redirect URIs the profile's software statement lets a client register (RFC 7591 §2.3:
 /// the statement's values take precedence), or none where registrations carry no statement.
 fn statement_redirects(target: &Target) -> Result<Vec<String>, Unsupported> {
+    if target.profile.holds(crate::protocol::Policy::CdrDcr) {
+        return Err(Unsupported::OnePerProduct(target.profile.name.clone()));
+    }
     let Some(template) = target.profile.registration_fields.get("software_statement").and_then(|v| v.as_str()) else {
         return Ok(vec![]);
     };
