@@ -161,9 +161,17 @@ pub async fn run(layout: &Layout, options: &MatrixOptions) -> Result<Matrix, Err
         for configuration in &manifest.configurations {
             let state = options.state_dir.join(format!("{name}-{}", configuration.name));
             let _ = std::fs::remove_dir_all(&state);
-            let port = free_port()?.to_string();
             let state_arg = state.display().to_string();
-            let started = run_launcher(vec!["start".into(), port, state_arg.clone(), configuration.name.clone()]).await;
+            let start =
+                |port: u16| vec!["start".into(), port.to_string(), state_arg.clone(), configuration.name.clone()];
+            let mut started = run_launcher(start(free_port()?)).await;
+            if started.is_err() {
+                // A server that did not come up is given one more start, on another port: the
+                // fleet has been seen (rarely, and not understood) to miss one start in a whole
+                // matrix, and a cell that moved for that would be no news of the server.
+                let _ = run_launcher(vec!["stop".into(), state_arg.clone()]).await;
+                started = run_launcher(start(free_port()?)).await;
+            }
             match started {
                 Ok(base_url) => {
                     for (var, file) in &configuration.env_from_state {

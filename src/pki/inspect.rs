@@ -43,6 +43,16 @@ pub struct CertInfo {
     pub public_key: Vec<u8>,
     /// The DNS names of the subjectAltName extension (RFC 8705 `tls_client_auth_san_dns`).
     pub dns_names: Vec<String>,
+    /// Its other names by kind (RFC 8705 `tls_client_auth_san_uri`, `_san_ip`, `_san_email`).
+    pub alt_names: AltNames,
+}
+
+/// The URIs, IP addresses and email addresses of a certificate's subjectAltName extension.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AltNames {
+    pub uris: Vec<String>,
+    pub ips: Vec<std::net::IpAddr>,
+    pub emails: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +70,29 @@ impl std::fmt::Display for KeyDescription {
             KeyDescription::Other(oid) => write!(f, "unsupported key ({oid})"),
         }
     }
+}
+
+/// The URIs, IP addresses and email addresses a certificate's subjectAltName extension holds.
+fn alt_names(tbs: &x509_parser::certificate::TbsCertificate<'_>) -> AltNames {
+    use x509_parser::extensions::GeneralName;
+    let mut names = AltNames::default();
+    let Ok(Some(san)) = tbs.subject_alternative_name() else { return names };
+    for name in &san.value.general_names {
+        match name {
+            GeneralName::URI(uri) => names.uris.push(uri.to_string()),
+            GeneralName::RFC822Name(email) => names.emails.push(email.to_string()),
+            GeneralName::IPAddress(bytes) => {
+                let ip = match bytes.len() {
+                    4 => <[u8; 4]>::try_from(*bytes).ok().map(std::net::IpAddr::from),
+                    16 => <[u8; 16]>::try_from(*bytes).ok().map(std::net::IpAddr::from),
+                    _ => None,
+                };
+                names.ips.extend(ip);
+            }
+            _ => {}
+        }
+    }
+    names
 }
 
 /// The DNS names a certificate's subjectAltName extension holds.
@@ -120,6 +153,7 @@ impl CertInfo {
             fingerprint: hex::encode(sha2::Sha256::digest(der)),
             public_key: tbs.subject_pki.subject_public_key.data.to_vec(),
             dns_names: dns_names(tbs),
+            alt_names: alt_names(tbs),
         })
     }
 

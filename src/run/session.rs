@@ -124,6 +124,14 @@ impl Session {
         if let Some(dns) = tls.and_then(|identity| identity.info.dns_names.first()) {
             vars.insert(builtin::TLS_SAN_DNS.into(), dns.clone());
         }
+        if let Some(names) = tls.map(|identity| &identity.info.alt_names) {
+            let first = [
+                (builtin::TLS_SAN_URI, names.uris.first().cloned()),
+                (builtin::TLS_SAN_IP, names.ips.first().map(|ip| ip.to_string())),
+                (builtin::TLS_SAN_EMAIL, names.emails.first().cloned()),
+            ];
+            vars.extend(first.into_iter().filter_map(|(var, value)| Some((var.to_string(), value?))));
+        }
         if let Some((statement, another)) = product_statements(&target) {
             vars.insert(builtin::PRODUCT_STATEMENT.into(), statement);
             vars.insert(builtin::ROTATED_STATEMENT.into(), another);

@@ -23,6 +23,11 @@ pub mod builtin {
     pub const OTHER_TLS_SUBJECT_DN: &str = "other_tls_subject_dn";
     /// The first DNS subjectAltName of the profile's TLS identity (`tls_client_auth_san_dns`).
     pub const TLS_SAN_DNS: &str = "tls_san_dns";
+    /// Its first URI, IP address and email subjectAltName (`tls_client_auth_san_uri`, `_ip`,
+    /// `_email`).
+    pub const TLS_SAN_URI: &str = "tls_san_uri";
+    pub const TLS_SAN_IP: &str = "tls_san_ip";
+    pub const TLS_SAN_EMAIL: &str = "tls_san_email";
     /// The issuer the target's metadata document names, else its base URL (`aud` of the JWTs
     /// a client signs for it).
     pub const ISSUER: &str = "issuer";
@@ -53,6 +58,9 @@ pub mod builtin {
         TLS_SUBJECT_DN,
         OTHER_TLS_SUBJECT_DN,
         TLS_SAN_DNS,
+        TLS_SAN_URI,
+        TLS_SAN_IP,
+        TLS_SAN_EMAIL,
         ISSUER,
         KEYSTORE,
         TLS_X5T_S256,

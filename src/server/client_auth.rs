@@ -25,9 +25,9 @@ pub use crate::protocol::JWT_BEARER;
 /// and in the log) is its `Display`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClientAuthError {
-    #[error("the certificate has no DNS name `{dns}` (it has {held:?})")]
-    NoSuchDnsName { dns: String, held: Vec<String> },
-    #[error("the client registered neither tls_client_auth_subject_dn nor tls_client_auth_san_dns")]
+    #[error("the certificate has no subjectAltName `{value}` of the kind {field} names")]
+    NoSuchAltName { field: &'static str, value: String },
+    #[error("the client registered neither tls_client_auth_subject_dn nor a tls_client_auth_san_* name")]
     NoRegisteredSubject,
     #[error("the certificate's subject `{subject}` is not the registered `{registered}`")]
     SubjectMismatch { subject: String, registered: String },
@@ -160,16 +160,29 @@ pub fn registered_method(metadata: &Map<String, Value>) -> &str {
 
 /// RFC 8705 §2.1.2: the certificate is the one the client registered, by its subject DN or
 /// a DNS subjectAltName. (Its chain is the caller's to judge.)
+/// RFC 8705 §2.1.2: the subjectAltName a `tls_client_auth` client may register instead of its
+/// subject DN, one of each kind.
+const SAN_FIELDS: [&str; 4] =
+    ["tls_client_auth_san_dns", "tls_client_auth_san_uri", "tls_client_auth_san_ip", "tls_client_auth_san_email"];
+
 pub fn check_subject(
     metadata: &Map<String, Value>,
     leaf: &CertInfo,
     flaw: &dyn Fn(Flaw) -> bool,
 ) -> Result<(), ClientAuthError> {
-    if let Some(dns) = metadata.get("tls_client_auth_san_dns").and_then(Value::as_str) {
-        let held = leaf.dns_names.iter().any(|name| name.eq_ignore_ascii_case(dns));
+    let registered_name = SAN_FIELDS.iter().find_map(|f| metadata.get(*f).and_then(Value::as_str).map(|v| (*f, v)));
+    if let Some((field, value)) = registered_name {
+        let names = &leaf.alt_names;
+        let held = match field {
+            "tls_client_auth_san_dns" => leaf.dns_names.iter().any(|name| name.eq_ignore_ascii_case(value)),
+            "tls_client_auth_san_uri" => names.uris.iter().any(|uri| uri == value),
+            // RFC 8705 §2.1.2 (after RFC 5952 §8): addresses compared as binary values.
+            "tls_client_auth_san_ip" => value.parse::<std::net::IpAddr>().is_ok_and(|ip| names.ips.contains(&ip)),
+            _ => names.emails.iter().any(|email| email.eq_ignore_ascii_case(value)),
+        };
         return match held || flaw(Flaw::SkipTlsClientAuthSanMatch) {
             true => Ok(()),
-            false => Err(ClientAuthError::NoSuchDnsName { dns: dns.to_string(), held: leaf.dns_names.clone() }),
+            false => Err(ClientAuthError::NoSuchAltName { field, value: value.to_string() }),
         };
     }
     if flaw(Flaw::SkipTlsClientAuthDnMatch) {
@@ -331,6 +344,28 @@ pub fn check_assertion(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_kind_of_registered_name_is_matched_in_its_own_way() {
+        let pki = crate::testing::test_pki();
+        let (own, other) = (&pki.identity("qwac").expect("qwac").info, &pki.identity("qwac-b").expect("qwac-b").info);
+        let names = |info: &CertInfo| {
+            [
+                ("tls_client_auth_san_dns", info.dns_names[0].to_ascii_uppercase()),
+                ("tls_client_auth_san_uri", info.alt_names.uris[0].clone()),
+                ("tls_client_auth_san_ip", info.alt_names.ips[0].to_string()),
+                ("tls_client_auth_san_email", info.alt_names.emails[0].clone()),
+            ]
+        };
+        assert_ne!(own.alt_names.ips, other.alt_names.ips, "two TPPs, two addresses");
+        for (field, value) in names(own) {
+            let metadata: Map<String, Value> = [(field.to_string(), Value::from(value.clone()))].into_iter().collect();
+            assert_eq!(check_subject(&metadata, own, &|_| false), Ok(()), "{field} {value}");
+            let refused = check_subject(&metadata, other, &|_| false);
+            assert!(matches!(refused, Err(ClientAuthError::NoSuchAltName { .. })), "{field}: {refused:?}");
+            assert_eq!(check_subject(&metadata, other, &|f| f == Flaw::SkipTlsClientAuthSanMatch), Ok(()));
+        }
+    }
 
     #[test]
     fn a_token_request_offers_one_proof() {

@@ -54,6 +54,9 @@ const STRING_FIELDS: &[&str] = &[
     "software_statement",
     "tls_client_auth_subject_dn",
     "tls_client_auth_san_dns",
+    "tls_client_auth_san_uri",
+    "tls_client_auth_san_ip",
+    "tls_client_auth_san_email",
     "sector_identifier_uri",
 ];
 const BOOLEAN_FIELDS: &[&str] = &["tls_client_certificate_bound_access_tokens"];

@@ -498,7 +498,15 @@ fn leaf_params(spec: &Spec, tpp: Option<&TppEntry>, now: OffsetDateTime) -> Resu
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth, ExtendedKeyUsagePurpose::ServerAuth];
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
         let host = format!("{}.tpp.example", org_id.to_ascii_lowercase());
-        params.subject_alt_names = vec![SanType::DnsName(host.try_into().map_err(rcgen)?)];
+        // A name of each kind RFC 8705 §2.1.2 lets a client register: DNS, URI, IP, email. The
+        // IP is in TEST-NET-1 (RFC 5737), one per organisation.
+        let ip = std::net::Ipv4Addr::new(192, 0, 2, tpp_octet(org_id));
+        params.subject_alt_names = vec![
+            SanType::DnsName(host.clone().try_into().map_err(rcgen)?),
+            SanType::URI(format!("https://{host}/tpp").try_into().map_err(rcgen)?),
+            SanType::IpAddress(ip.into()),
+            SanType::Rfc822Name(format!("ops@{host}").try_into().map_err(rcgen)?),
+        ];
         QcType::Web
     } else {
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment];
@@ -518,6 +526,13 @@ fn leaf_params(spec: &Spec, tpp: Option<&TppEntry>, now: OffsetDateTime) -> Resu
         }
     }
     Ok(params)
+}
+
+/// The last octet of an organisation's TEST-NET-1 address: from its identifier, 1 to 254.
+fn tpp_octet(org_id: &str) -> u8 {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(org_id.as_bytes());
+    1 + digest[0] % 254
 }
 
 #[cfg(test)]
