@@ -76,6 +76,16 @@ impl ServerProfile {
     pub fn manages_by_registration_token(self) -> bool {
         matches!(self, ServerProfile::Plain | ServerProfile::Fapi)
     }
+
+    /// Whether registrations and updates are signed request objects carrying the statement.
+    pub fn takes_request_objects(self) -> bool {
+        matches!(self, ServerProfile::Obuk | ServerProfile::Cdr)
+    }
+
+    /// Whether the server judges the software statements it is sent.
+    pub fn judges_statements(self) -> bool {
+        self == ServerProfile::Fapi || self.takes_request_objects()
+    }
 }
 
 /// Where client certificates are judged.

@@ -563,6 +563,26 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
 /// An `obuk` call: over the QWAC, no DCR credentials, no HTTP signature.
 use dcr_harness::tls_probe::TlsVersion;
 
+/// What `observe` sees of a server of `profile` without `variant`, then with it.
+async fn without_and_with<T>(
+    variant: Variant,
+    profile: ServerProfile,
+    observe: impl for<'c> Fn(&'c Ctx) -> futures_util::future::BoxFuture<'c, T>,
+) -> [T; 2] {
+    let mut seen = Vec::with_capacity(2);
+    for variants in [vec![], vec![variant]] {
+        let ctx =
+            Ctx::start(ServerConfig { profile, variants: variants.into_iter().collect(), ..ServerConfig::default() })
+                .await;
+        seen.push(observe(&ctx).await);
+        ctx.server.stop().await;
+    }
+    match <[T; 2]>::try_from(seen) {
+        Ok(pair) => pair,
+        Err(_) => unreachable!("two servers, two observations"),
+    }
+}
+
 /// How the server answers a ClientHello offering `version` (and `suites`).
 async fn handshake_with(ctx: &Ctx, version: TlsVersion, suites: Vec<u16>) -> String {
     let addr = ctx.server.url().trim_start_matches("https://").to_string();
@@ -998,59 +1018,43 @@ async fn each_variant_really_behaves_as_it_says_and_the_default_does_not() {
                 }
             }
             Variant::EncryptionDefaultImplicit => {
-                for (variants, enc) in [(vec![], json!("A128CBC-HS256")), (vec![variant], Value::Null)] {
-                    let ctx = Ctx::start(ServerConfig {
-                        variants: variants.into_iter().collect(),
-                        ..ServerConfig::default()
+                let enc = without_and_with(variant, ServerProfile::Smbc, |ctx| {
+                    Box::pin(async move {
+                        let mut body = registration_body();
+                        body["id_token_encrypted_response_alg"] = json!("RSA-OAEP");
+                        let client = ctx.answer(Call::post(REGISTER, &body)).await.json().expect("json");
+                        let id = str_of(&client, "client_id");
+                        ctx.answer(Call::new("DELETE", &format!("{REGISTER}/{id}"))).await;
+                        client["id_token_encrypted_response_enc"].clone()
                     })
-                    .await;
-                    let mut body = registration_body();
-                    body["id_token_encrypted_response_alg"] = json!("RSA-OAEP");
-                    let client = ctx.answer(Call::post(REGISTER, &body)).await.json().expect("json");
-                    assert_eq!(client["id_token_encrypted_response_enc"], enc, "{variant}");
-                    let id = str_of(&client, "client_id");
-                    ctx.answer(Call::new("DELETE", &format!("{REGISTER}/{id}"))).await;
-                    ctx.server.stop().await;
-                }
+                })
+                .await;
+                assert_eq!(enc, [json!("A128CBC-HS256"), Value::Null], "{variant}");
             }
             Variant::DuplicateRefusedInvalidSoftwareStatement => {
-                for (variants, code) in
-                    [(vec![], "400 invalid_client_metadata"), (vec![variant], "400 invalid_software_statement")]
-                {
-                    let config = ServerConfig {
-                        profile: ServerProfile::Cdr,
-                        variants: variants.into_iter().collect(),
-                        ..ServerConfig::default()
-                    };
-                    let ctx = Ctx::start(config).await;
-                    obuk_client_with(&ctx, cdr_fields()).await;
-                    assert_eq!(outcome(&ctx.answer(obuk_registration(&ctx, cdr_fields(), None)).await), code);
-                    ctx.server.stop().await;
-                }
+                let code = without_and_with(variant, ServerProfile::Cdr, |ctx| {
+                    Box::pin(async move {
+                        obuk_client_with(ctx, cdr_fields()).await;
+                        outcome(&ctx.answer(obuk_registration(ctx, cdr_fields(), None)).await)
+                    })
+                })
+                .await;
+                assert_eq!(code, ["400 invalid_client_metadata", "400 invalid_software_statement"]);
             }
             Variant::Tls12Only => {
-                for (variants, taken) in [(vec![], true), (vec![variant], false)] {
-                    let ctx = Ctx::start(ServerConfig {
-                        variants: variants.into_iter().collect(),
-                        ..ServerConfig::default()
-                    })
-                    .await;
-                    let answer = handshake_with(&ctx, TlsVersion::V1_3, vec![]).await;
-                    assert_eq!(answer.starts_with("accepted: TLS 1.3"), taken, "{variant}: {answer}");
-                    ctx.server.stop().await;
-                }
+                let answers = without_and_with(variant, ServerProfile::Smbc, |ctx| {
+                    Box::pin(handshake_with(ctx, TlsVersion::V1_3, vec![]))
+                })
+                .await;
+                let taken = answers.each_ref().map(|answer| answer.starts_with("accepted: TLS 1.3"));
+                assert_eq!(taken, [true, false], "{variant}: {answers:?}");
             }
             Variant::EveryTokenBound => {
-                for (variants, other) in [(vec![], "200"), (vec![variant], "401 invalid_token")] {
-                    let config = ServerConfig {
-                        profile: ServerProfile::Obuk,
-                        variants: variants.into_iter().collect(),
-                        ..ServerConfig::default()
-                    };
-                    let ctx = Ctx::start(config).await;
-                    assert_eq!(bound_token_over_another_certificate(&ctx, false).await, other, "{variant}");
-                    ctx.server.stop().await;
-                }
+                let other = without_and_with(variant, ServerProfile::Obuk, |ctx| {
+                    Box::pin(bound_token_over_another_certificate(ctx, false))
+                })
+                .await;
+                assert_eq!(other, ["200", "401 invalid_token"], "{variant}");
             }
             Variant::AssertionReplayAllowed => {
                 for (variants, again) in [(vec![], "401 invalid_client"), (vec![variant], "200")] {

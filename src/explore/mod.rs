@@ -359,11 +359,11 @@ fn statement_redirects(target: &Target) -> Result<Vec<String>, Unsupported> {
     if target.profile.holds(crate::protocol::Policy::CdrDcr) {
         return Err(Unsupported::OnePerProduct(target.profile.name.clone()));
     }
-    let Some(template) = target.profile.registration_fields.get("software_statement").and_then(|v| v.as_str()) else {
+    let Some(template) = target.profile.statement_template() else {
         return Ok(vec![]);
     };
-    let names = crate::scenario::template::names(template);
-    let name = names.first().and_then(|n| n.strip_prefix(crate::scenario::template::DIRECTORY)).unwrap_or_default();
+    let variable = target.profile.statement_variable().unwrap_or_default();
+    let name = variable.strip_prefix(crate::scenario::template::DIRECTORY).unwrap_or_default();
     let claims = target.pki.statement(name).and_then(crate::pki::jws::parts).map(|parts| parts.claims);
     let redirects: Vec<String> = claims
         .as_ref()

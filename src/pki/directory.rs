@@ -276,10 +276,17 @@ pub(super) fn generate(dir: &Path, manifest: &mut Manifest, now: OffsetDateTime)
     Ok(())
 }
 
-/// A statement the directory issues now, as a register issues one on demand (the CDR Register's
-/// GetSoftwareStatementAssertion): TPP `tpp`'s good statement (PS256) for the software product
-/// `software_id`, so that each scenario can register a product no other has registered.
-pub fn issue(dir: &Path, manifest: &Manifest, tpp: &str, software_id: &str) -> Result<String, PkiError> {
+/// Statements the directory issues now, as a register issues them on demand (the CDR Register's
+/// GetSoftwareStatementAssertion): `count` of TPP `tpp`'s good statements (PS256, each its own
+/// `jti`) for the software product `software_id`, so that each scenario can register a product
+/// no other has registered.
+pub fn issue(
+    dir: &Path,
+    manifest: &Manifest,
+    tpp: &str,
+    software_id: &str,
+    count: usize,
+) -> Result<Vec<String>, PkiError> {
     let fail = |cause: DirectoryError| PkiError::Directory { name: software_id.to_string(), cause };
     let spec = STATEMENTS.iter().find(|s| s.tpp == tpp && s.flaw.is_none() && s.key == "directory-ps256");
     let spec = spec.ok_or(PkiError::UnknownTpp { name: tpp.into() })?;
@@ -290,8 +297,11 @@ pub fn issue(dir: &Path, manifest: &Manifest, tpp: &str, software_id: &str) -> R
         .map_err(|source| fail(DirectoryError::KeyFile(Box::new(PkiError::Io { path: dir.join(file), source }))))?;
     let key = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| fail(DirectoryError::EncodingKey(e)))?;
     let keys = tpp_keys(dir, manifest, tpp).map_err(fail)?;
-    let claims = claims_of_product(spec, entry, keys, OffsetDateTime::now_utc(), software_id);
-    sign(spec, &claims, &key, *alg).map(|(jws, _)| jws).map_err(|e| fail(DirectoryError::Sign(e)))
+    let one = || {
+        let claims = claims_of_product(spec, entry, keys.clone(), OffsetDateTime::now_utc(), software_id);
+        sign(spec, &claims, &key, *alg).map(|(jws, _)| jws).map_err(|e| fail(DirectoryError::Sign(e)))
+    };
+    (0..count).map(|_| one()).collect()
 }
 
 /// The PEM of a directory key: read if it is there, else generated and written.

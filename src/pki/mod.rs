@@ -307,10 +307,10 @@ impl Pki {
         self.statements.get(name).map(String::as_str)
     }
 
-    /// A good statement of TPP `tpp` for the software product `software_id`, issued now by the
-    /// test directory (as the CDR Register issues one on demand).
-    pub fn issue_statement(&self, tpp: &str, software_id: &str) -> Result<String, PkiError> {
-        directory::issue(&self.dir, &self.manifest, tpp, software_id)
+    /// `count` good statements of TPP `tpp` for the software product `software_id`, issued now
+    /// by the test directory (as the CDR Register issues them on demand), its key read once.
+    pub fn issue_statements(&self, tpp: &str, software_id: &str, count: usize) -> Result<Vec<String>, PkiError> {
+        directory::issue(&self.dir, &self.manifest, tpp, software_id, count)
     }
 
     /// The directory's software statements (name, compact JWS).

@@ -62,34 +62,21 @@ impl<'a> Lesson<'a> {
     }
 }
 
-/// The name of the statement the profile's registrations carry (`directory.ssa`), if one of
-/// the test directory's.
-fn registration_statement_name(target: &Target) -> Option<String> {
-    let template = target.profile.registration_fields.get("software_statement")?.as_str()?;
-    crate::scenario::template::names(template).into_iter().next()
-}
-
-/// Two statements the directory issues for this session's own software product (the one its
-/// registrations carry, and another for the same product, as a re-issue), where the profile's
-/// registration fields use them (issuing costs a signature); unset where they cannot be issued,
-/// so that a template that uses them fails to plan, naming it.
-fn product_statements(target: &Target) -> Option<(String, String)> {
-    if registration_statement_name(target).as_deref() != Some(builtin::PRODUCT_STATEMENT) {
-        return None;
-    }
-    let tpp = &target.profile.identities.tpp;
-    let product = format!("{tpp}-app-{}", crate::pki::generate_token("", 8));
-    let issue = || target.pki.issue_statement(tpp, &product).ok();
-    issue().zip(issue())
-}
-
-/// Another statement of the software the registrations carry: the ES256 twin of TPP A's
-/// `ssa`, or the session's product's second.
-fn rotated_statement(target: &Target, vars: &Vars) -> Option<String> {
-    match registration_statement_name(target)?.as_str() {
-        builtin::PRODUCT_STATEMENT => vars.get(builtin::ROTATED_STATEMENT).cloned(),
-        "directory.ssa" => target.pki.statement("ssa-es256").map(str::to_string),
-        _ => None,
+/// The statement the profile's registrations carry where it is one the session makes, and
+/// another of the same software (what an update rotating it carries): for `{{directory.product}}`
+/// two the directory issues now for this session's own product (issuing costs a signature, so
+/// only where the profile uses them); for `{{directory.ssa}}` its ES256 twin. Unset where there
+/// is none, so that a template that uses it fails to plan, naming it.
+fn session_statements(target: &Target) -> (Option<String>, Option<String>) {
+    match target.profile.statement_variable().as_deref() {
+        Some(builtin::PRODUCT_STATEMENT) => {
+            let tpp = &target.profile.identities.tpp;
+            let product = format!("{tpp}-app-{}", crate::pki::generate_token("", 8));
+            let mut issued = target.pki.issue_statements(tpp, &product, 2).unwrap_or_default().into_iter();
+            (issued.next(), issued.next())
+        }
+        Some("directory.ssa") => (None, target.pki.statement("ssa-es256").map(str::to_string)),
+        _ => (None, None),
     }
 }
 
@@ -132,14 +119,10 @@ impl Session {
             ];
             vars.extend(first.into_iter().filter_map(|(var, value)| Some((var.to_string(), value?))));
         }
-        if let Some((statement, another)) = product_statements(&target) {
-            vars.insert(builtin::PRODUCT_STATEMENT.into(), statement);
-            vars.insert(builtin::ROTATED_STATEMENT.into(), another);
-        }
-        if let Some(rotated) = rotated_statement(&target, &vars) {
-            vars.insert(builtin::ROTATED_STATEMENT.into(), rotated);
-        }
-        let sent = target.profile.registration_fields.get("software_statement").and_then(|v| v.as_str());
+        let (product, rotated) = session_statements(&target);
+        let made = [(builtin::PRODUCT_STATEMENT, product), (builtin::ROTATED_STATEMENT, rotated)];
+        vars.extend(made.into_iter().filter_map(|(var, statement)| Some((var.to_string(), statement?))));
+        let sent = target.profile.statement_template();
         if let Some(statement) = sent.and_then(|t| crate::scenario::template::render(t, &vars).ok()) {
             vars.insert(builtin::REGISTRATION_STATEMENT.into(), statement);
         }

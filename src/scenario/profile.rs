@@ -512,6 +512,17 @@ impl Profile {
     pub fn holds(&self, policy: Policy) -> bool {
         self.policies.contains_key(&policy)
     }
+
+    /// The template of the software statement its registrations carry
+    /// (`registration_fields.software_statement`: `{{directory.ssa}}`), if they carry one.
+    pub fn statement_template(&self) -> Option<&str> {
+        self.registration_fields.get("software_statement")?.as_str()
+    }
+
+    /// The variable that template names (`directory.ssa`), if it names one.
+    pub fn statement_variable(&self) -> Option<String> {
+        super::template::names(self.statement_template()?).into_iter().next()
+    }
 }
 
 #[cfg(test)]

@@ -126,16 +126,14 @@ pub(super) fn requested_metadata(
     let sends_request_object = crate::server::request_object::is_request_object(header(&parts.headers, "content-type"));
     // With the flaw, the obuk mode takes a JSON body as the fapi mode does.
     let json_let_through = state.config.has(Flaw::AcceptJsonRegistration) && !sends_request_object;
-    let signed = matches!(profile, ServerProfile::Obuk | ServerProfile::Cdr) && !json_let_through;
+    let signed = profile.takes_request_objects() && !json_let_through;
     if !signed {
         json_content_type(state, parts)?;
         let mut metadata = metadata::parse(body).and_then(|m| validate_metadata(state, m)).map_err(metadata_answer)?;
         // The fapi mode judges a statement an update carries too (and requires one only at
         // registration).
         let carries = metadata.contains_key("software_statement");
-        if profile == ServerProfile::Fapi && (registering || carries)
-            || matches!(profile, ServerProfile::Obuk | ServerProfile::Cdr)
-        {
+        if profile == ServerProfile::Fapi && (registering || carries) || profile.takes_request_objects() {
             // The body is well-formed metadata first (its own error codes), then the statement.
             crate::server::statement::admit(state.directory.as_ref(), &metadata, &flaw(state))
                 .and_then(|admitted| admitted.map_or(Ok(()), |a| a.apply_to(&mut metadata, &flaw(state))))
@@ -278,8 +276,7 @@ pub(super) fn update(state: &State, parts: &Parts, body: &Bytes, client: Client)
     // the product the client was registered for).
     let software = |m: &Map<String, Value>| m.get("software_id").and_then(Value::as_str).map(str::to_string);
     let (now, before) = (software(&metadata), software(&client.metadata));
-    let judges_statements = !matches!(state.config.profile, ServerProfile::Smbc | ServerProfile::Plain);
-    let rotated = judges_statements && metadata.contains_key("software_statement");
+    let rotated = state.config.profile.judges_statements() && metadata.contains_key("software_statement");
     if rotated && now.is_some() && now != before && !state.config.has(Flaw::StatementSwapOnUpdate) {
         let text = "the update's software statement is for another software than the client's";
         return oauth_error(StatusCode::BAD_REQUEST, crate::server::statement::INVALID, text);

@@ -206,6 +206,13 @@ async fn learn_revocation_status(state: &State, peer: &Peer, parts: &Parts) {
 /// its request object's claims, read before anything is verified), so that the rule that judges
 /// it later only reads.
 async fn learn_sector_document(state: &State, body: &Bytes) {
+    // Every registration passes here: a JSON body that does not name the field is not parsed
+    // twice (a request object's claims are encoded, so it is read to tell).
+    const FIELD: &[u8] = b"sector_identifier_uri";
+    let json = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if json && !body.windows(FIELD.len()).any(|w| w == FIELD) {
+        return;
+    }
     let claims = match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(metadata)) => Some(metadata),
         _ => std::str::from_utf8(body).ok().and_then(|text| crate::pki::jws::parts(text.trim())).map(|p| p.claims),
@@ -314,7 +321,7 @@ fn well_known(state: &State) -> Answer {
         config["token_endpoint_auth_methods_supported"] = json!(["private_key_jwt"]);
         config["scopes_supported"] = json!([cdr::REGISTRATION_SCOPE]);
     }
-    if matches!(state.config.profile, ServerProfile::Obuk | ServerProfile::Cdr) {
+    if state.config.profile.takes_request_objects() {
         config["request_object_signing_alg_values_supported"] = json!(OBUK_SIGNING_ALGS);
         config["token_endpoint_auth_signing_alg_values_supported"] = json!(OBUK_SIGNING_ALGS);
         config["response_types_supported"] = json!(OBUK_RESPONSE_TYPES);
