@@ -10,8 +10,9 @@
 //! signer, the verifier, the mutations), [`transport`] (mTLS clients), [`suite`] (running a suite
 //! against a target or the embedded server, with [`scenario`], [`run`] and [`report`]), [`load`],
 //! and [`server`] (the reference server). The engines of the other commands (`explain`, `probe`,
-//! `interop`, `init`, `project`, `preflight`, `qtsp`, `curl`) are public for the binary; the
-//! rooms under them (`assets`, `diagnostic`, `keystore`, `loopback`) are the crate's own.
+//! `interop`, `init`, `project`, `preflight`, `qtsp`, `curl`) and the key store a run hosts
+//! (`keystore`) are public for the binary and the tests; the rooms under them (`assets`,
+//! `diagnostic`, `loopback`) are the crate's own.
 
 pub(crate) mod assets;
 pub(crate) mod catalog;
@@ -25,7 +26,7 @@ pub mod explore;
 pub mod files;
 pub mod init;
 pub mod interop;
-pub(crate) mod keystore;
+pub mod keystore;
 pub mod load;
 pub(crate) mod loopback;
 pub mod pki;

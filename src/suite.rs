@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crate::error::Error;
 use crate::pki::{Pki, PkiOptions};
 use crate::preflight::target_url_problem;
+use crate::protocol::Policy;
 use crate::run::model::NotApplicable;
 use crate::run::target::DiscoveryError;
 use crate::run::{self, RunOptions, RunResult, Target};
@@ -239,13 +240,13 @@ pub async fn prepare(
     };
     let transport = Transport::new(&pki, config).map_err(|e| Error::input("server trust", e))?;
     let foreign = embedded.is_none();
-    let hosted = [crate::protocol::Policy::JwksUri, crate::protocol::Policy::SectorIdentifier];
+    let hosted = [Policy::JwksUri, Policy::JwksRotation, Policy::SectorIdentifier];
     let keystore = match hosted.iter().any(|policy| profile.holds(*policy)) {
         true => Some(crate::keystore::start(&pki).await.map_err(Error::Keystore)?),
         false => None,
     };
     let mut target = Target::new(base_url, pki, profile, transport, layout.fixtures.clone());
-    target.keystore = keystore.as_ref().map(|k| k.url().to_string());
+    target.keystore = keystore.as_ref().map(crate::keystore::Keystore::handle);
     if !foreign {
         target.date_margin = crate::run::target::DATE_MARGIN_EMBEDDED;
     }

@@ -35,7 +35,11 @@ fn profile_for(flaw: Flaw) -> &'static str {
         | Flaw::AcceptUnsupportedResponseAlg
         | Flaw::AcceptEncWithoutAlg
         | Flaw::WrongDefaultEnc
-        | Flaw::SkipApplicationType => "fapi-dcr",
+        | Flaw::SkipApplicationType
+        | Flaw::DpopNotRequired
+        | Flaw::SkipDpopProofChecks
+        | Flaw::UnboundDpopTokens
+        | Flaw::ResourceSkipsDpop => "fapi-dcr",
         Flaw::AcceptJsonRegistration
         | Flaw::SkipRequestObjectSignature
         | Flaw::AcceptAnyRequestObjectAlg
@@ -53,6 +57,7 @@ fn profile_for(flaw: Flaw) -> &'static str {
         | Flaw::AcceptReplayedClientAssertion
         | Flaw::SkipSelfSignedKeyMatch
         | Flaw::SkipTlsClientAuthSanMatch
+        | Flaw::SkipSubjectDnForm
         | Flaw::UnboundAccessTokens
         | Flaw::ResourceSkipsBinding => "obuk",
         Flaw::SkipSignatureTag | Flaw::IgnoreSignatureExpiry => "fapi-message-signing",
@@ -60,6 +65,7 @@ fn profile_for(flaw: Flaw) -> &'static str {
         | Flaw::CdrAnyAuthMethod
         | Flaw::CdrRequiredMetadataOptional
         | Flaw::SkipRegistrationScopeCheck
+        | Flaw::RefuseUnsupportedSsaScopes
         | Flaw::SlowUnderBurst => "cdr",
         Flaw::SkipRequestIdCheck
         | Flaw::UnsignedReadsAccepted

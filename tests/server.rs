@@ -7,6 +7,7 @@ mod common;
 use common::*;
 use dcr_harness::qtsp;
 use dcr_harness::server::{CertCheck, DcrAuth, Flaw, ServerConfig, ServerProfile, Variant};
+use dcr_harness::signature::request_object::JwtSigner;
 use dcr_harness::signature::Mutation;
 use dcr_harness::testing::test_pki_shared;
 use dcr_harness::transport::TransportError;
@@ -440,6 +441,17 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
             format!("id_token_encrypted_response_enc {}", client["id_token_encrypted_response_enc"])
         }
         UnboundAccessTokens | ResourceSkipsBinding => bound_token_over_another_certificate(ctx, true).await,
+        RefuseUnsupportedSsaScopes => {
+            // A statement the directory issues for a product names an energy scope a bank ignores.
+            let issued = ctx.pki.issue_statements("tpp-a", "probe-app", 1).expect("a statement");
+            let mut metadata = cdr_fields();
+            metadata["software_statement"] = json!(issued[0]);
+            let created = ctx.answer(obuk_registration(ctx, metadata, None)).await;
+            match created.json() {
+                Some(client) if created.status == 201 => format!("registered with scope {}", client["scope"]),
+                _ => outcome(&created),
+            }
+        }
         AcceptDuplicateRegistration => {
             obuk_client_with(ctx, cdr_fields()).await;
             register_observed(obuk_registration(ctx, cdr_fields(), None)).await
@@ -480,6 +492,8 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
                 obuk_client_with(ctx, json!({ "token_endpoint_auth_method": "self_signed_tls_client_auth" })).await;
             outcome(&ctx.answer(token_call(&format!("&client_id={id}")).tls(Some("qwac-b"))).await)
         }
+        DpopNotRequired | SkipDpopProofChecks | UnboundDpopTokens | ResourceSkipsDpop => dpop(ctx, flaw).await,
+        JwksKeptForever | RetiredKeyAccepted => key_rotation(ctx, std::time::Duration::from_millis(1_100)).await,
         AcceptUnreadableJwksUri => {
             let mut body = registration_body();
             body["token_endpoint_auth_method"] = json!("private_key_jwt");
@@ -498,6 +512,13 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
             let san = json!({ "token_endpoint_auth_method": "tls_client_auth", "tls_client_auth_san_dns": other });
             let (id, _) = obuk_client_with(ctx, san).await;
             outcome(&ctx.answer(token_call(&format!("&client_id={id}"))).await)
+        }
+        SkipSubjectDnForm => {
+            // The QWAC's own DN, country first.
+            let subject = ctx.pki.identity("qwac").expect("qwac").info.subject.clone();
+            let metadata =
+                json!({ "token_endpoint_auth_method": "tls_client_auth", "tls_client_auth_subject_dn": subject });
+            outcome(&ctx.answer(obuk_registration(ctx, metadata, None)).await)
         }
         SkipTlsClientAuthDnMatch => {
             let (id, _) = obuk_client_with(ctx, tls_client_auth(ctx, "qwac-b")).await;
@@ -604,6 +625,66 @@ async fn bound_token_over_another_certificate(ctx: &Ctx, asks_for_binding: bool)
     outcome(&ctx.answer(other).await)
 }
 
+/// A client registered with `dpop_bound_access_tokens`: what the server answers to the request
+/// the flaw's rule is about (RFC 9449 §5.2, §4.3, §5, §7.2).
+async fn dpop(ctx: &Ctx, flaw: Flaw) -> String {
+    use dcr_harness::signature::dpop::DpopKey;
+    let mut body = registration_body();
+    body["grant_types"] = json!(["authorization_code", "client_credentials"]);
+    body["dpop_bound_access_tokens"] = json!(true);
+    let client = ctx.answer(Call::post(REGISTER, &body)).await.json().expect("json");
+    let basic = basic(str_of(&client, "client_id"), str_of(&client, "client_secret"));
+    let (key, other) = (DpopKey::generate().expect("a key"), DpopKey::generate().expect("another"));
+    let now = std::time::SystemTime::now();
+    let url = |path: &str| format!("{}{path}", ctx.server.url());
+    let token_url = url("/oauth/token");
+    let of = dcr_harness::signature::dpop::ProofOf::request("POST", &token_url);
+    let proof = |mutation| key.proof(&of, now, mutation, &other).expect("a proof");
+    let token = |proof: Option<String>| {
+        let call = token_call("").header("Authorization", &basic);
+        match proof {
+            Some(proof) => call.header("DPoP", &proof),
+            None => call,
+        }
+    };
+    match flaw {
+        Flaw::DpopNotRequired => outcome(&ctx.answer(token(None)).await),
+        Flaw::SkipDpopProofChecks => outcome(&ctx.answer(token(Some(proof(Some(Mutation::DpopStale))))).await),
+        Flaw::UnboundDpopTokens => {
+            let issued = ctx.answer(token(Some(proof(None)))).await.json().expect("json");
+            format!("token_type {}", issued["token_type"])
+        }
+        _ => {
+            let issued = ctx.answer(token(Some(proof(None)))).await.json().expect("json");
+            let bearer = format!("Bearer {}", str_of(&issued, "access_token"));
+            outcome(&ctx.answer(obuk_call("GET", "/resource/v1/whoami").header("Authorization", &bearer)).await)
+        }
+    }
+}
+
+/// A DPoP client's token request with a proof without a nonce: its answer, and where the answer
+/// gave a nonce, the answer to the same request with a proof carrying it.
+async fn dpop_nonce_asked(ctx: &Ctx) -> String {
+    use dcr_harness::signature::dpop::{DpopKey, ProofOf};
+    let mut body = registration_body();
+    body["grant_types"] = json!(["authorization_code", "client_credentials"]);
+    body["dpop_bound_access_tokens"] = json!(true);
+    let client = ctx.answer(Call::post(REGISTER, &body)).await.json().expect("json");
+    let basic = basic(str_of(&client, "client_id"), str_of(&client, "client_secret"));
+    let (key, other) = (DpopKey::generate().expect("a key"), DpopKey::generate().expect("another"));
+    let token_url = format!("{}/oauth/token", ctx.server.url());
+    let send = |nonce: Option<String>| {
+        let of = ProofOf { nonce: nonce.as_deref(), ..ProofOf::request("POST", &token_url) };
+        let proof = key.proof(&of, std::time::SystemTime::now(), None, &other).expect("a proof");
+        ctx.answer(token_call("").header("Authorization", &basic).header("DPoP", &proof))
+    };
+    let first = send(None).await;
+    match first.header("dpop-nonce").map(str::to_string) {
+        None => outcome(&first),
+        Some(nonce) => format!("{}, then {} with it", outcome(&first), outcome(&send(Some(nonce)).await)),
+    }
+}
+
 /// What the `cdr` mode requires of every registration besides the statement.
 fn cdr_fields() -> Value {
     json!({
@@ -667,7 +748,7 @@ async fn obuk_client_with(ctx: &Ctx, extra: Value) -> (String, String) {
 
 /// Metadata of a tls_client_auth client whose registered subject DN is `identity`'s.
 fn tls_client_auth(ctx: &Ctx, identity: &str) -> Value {
-    let subject = ctx.pki.identity(identity).expect("identity").info.subject.clone();
+    let subject = ctx.pki.identity(identity).expect("identity").info.subject_rfc4514.clone();
     json!({ "token_endpoint_auth_method": "tls_client_auth", "tls_client_auth_subject_dn": subject })
 }
 
@@ -680,10 +761,36 @@ fn token_call(more: &str) -> Call {
 
 /// The form fields of a private_key_jwt assertion for client `id`, signed by TPP A's QSEAL.
 fn assertion_form(ctx: &Ctx, id: &str, mutation: Option<Mutation>) -> String {
+    assertion_form_by(ctx, id, tpp_a(ctx), mutation)
+}
+
+fn assertion_form_by(ctx: &Ctx, id: &str, signer: JwtSigner<'static>, mutation: Option<Mutation>) -> String {
     let audience = format!("{}/oauth/token", ctx.server.url());
-    let jws = dcr_harness::signature::request_object::sign_client_assertion(id, &audience, tpp_a(ctx), mutation)
+    let jws = dcr_harness::signature::request_object::sign_client_assertion(id, &audience, signer, mutation)
         .expect("an assertion");
     format!("&client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer&client_assertion={jws}")
+}
+
+/// A `private_key_jwt` client whose `jwks_uri` (the harness's key store) rotates from TPP A's
+/// QSEAL key to TPP B's: what the server answers, `after` the rotation, to an assertion signed
+/// with the retired key and then to one signed with the new key.
+async fn key_rotation(ctx: &Ctx, after: std::time::Duration) -> String {
+    let keystore = dcr_harness::keystore::start(ctx.pki).await.expect("the key store starts");
+    let handle = keystore.handle();
+    let mut body = registration_body();
+    body["token_endpoint_auth_method"] = json!("private_key_jwt");
+    body["jwks_uri"] = json!(handle.rotating_jwks_uri("qseal", "qseal-b", "probe"));
+    let client = ctx.answer(Call::post(REGISTER, &body)).await.json().expect("json");
+    let id = str_of(&client, "client_id");
+    let first = ctx.answer(token_call(&assertion_form(ctx, id, None))).await;
+    assert_eq!(first.status, 200, "the first key: {}", outcome(&first));
+    handle.rotate("probe").expect("rotated");
+    tokio::time::sleep(after).await;
+    let with_retired = outcome(&ctx.answer(token_call(&assertion_form(ctx, id, None))).await);
+    let new = JwtSigner { identity: ctx.pki.identity("qseal-b").expect("qseal-b"), ..tpp_a(ctx) };
+    let with_new = outcome(&ctx.answer(token_call(&assertion_form_by(ctx, id, new, None))).await);
+    keystore.stop().await;
+    format!("the retired key: {with_retired}; the new key: {with_new}")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -724,6 +831,7 @@ fn profile_for(flaw: Flaw) -> ServerProfile {
             | Flaw::CdrAnyAuthMethod
             | Flaw::CdrRequiredMetadataOptional
             | Flaw::SkipRegistrationScopeCheck
+            | Flaw::RefuseUnsupportedSsaScopes
             | Flaw::SlowUnderBurst
     ) {
         return ServerProfile::Cdr;
@@ -761,6 +869,7 @@ const OBUK_FLAWS: &[Flaw] = &[
     Flaw::AcceptReplayedClientAssertion,
     Flaw::SkipSelfSignedKeyMatch,
     Flaw::SkipTlsClientAuthSanMatch,
+    Flaw::SkipSubjectDnForm,
     Flaw::UnboundAccessTokens,
     Flaw::ResourceSkipsBinding,
 ];
@@ -1055,6 +1164,36 @@ async fn each_variant_really_behaves_as_it_says_and_the_default_does_not() {
                 })
                 .await;
                 assert_eq!(other, ["200", "401 invalid_token"], "{variant}");
+            }
+            Variant::DpopNonceRequired => {
+                for (variants, expected) in [(vec![], "200"), (vec![variant], "400 use_dpop_nonce, then 200 with it")] {
+                    let ctx = Ctx::start(ServerConfig {
+                        variants: variants.into_iter().collect(),
+                        ..ServerConfig::default()
+                    })
+                    .await;
+                    assert_eq!(dpop_nonce_asked(&ctx).await, expected);
+                    ctx.server.stop().await;
+                }
+            }
+            Variant::JwksRereadOnlyWhenStale | Variant::JwksNeverCached => {
+                // At once after the rotation: the default still has the retired key from its
+                // cache, and reads the set again for the new kid.
+                let expected = match variant {
+                    Variant::JwksNeverCached => "the retired key: 401 invalid_client; the new key: 200",
+                    _ => "the retired key: 200; the new key: 401 invalid_client",
+                };
+                for (variants, expected) in
+                    [(vec![], "the retired key: 200; the new key: 200"), (vec![variant], expected)]
+                {
+                    let ctx = Ctx::start(ServerConfig {
+                        variants: variants.into_iter().collect(),
+                        ..ServerConfig::default()
+                    })
+                    .await;
+                    assert_eq!(key_rotation(&ctx, std::time::Duration::ZERO).await, expected);
+                    ctx.server.stop().await;
+                }
             }
             Variant::AssertionReplayAllowed => {
                 for (variants, again) in [(vec![], "401 invalid_client"), (vec![variant], "200")] {

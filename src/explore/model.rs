@@ -162,20 +162,7 @@ fn request(op: Operation, client: Option<usize>, body: Option<Map<String, Value>
 }
 
 fn step(request: RequestSpec, expect: Expect) -> Step {
-    Step {
-        name: None,
-        request,
-        mutation: None,
-        expect,
-        capture: Default::default(),
-        register_as: None,
-        concurrent: None,
-        replay_previous: false,
-        after_date_window: false,
-        wait_ms: 0,
-        snapshot: false,
-        alongside: None,
-    }
+    Step::of(request, expect)
 }
 
 fn statuses(s: &[u16]) -> Option<OneOrMany<u16>> {

@@ -37,6 +37,11 @@ pub const REDIRECT_URIS: &[&str] = &[
     "https://tpp.example/cb-1",
     "https://localhost/cb",
 ];
+/// The `scope` of the statements the directory issues per software product, as the CDR
+/// Register's SSAs carry it: OpenID Connect's, the registration scope, banking and energy scopes
+/// (a data holder of one sector supports the other's no more than a scope it never heard of;
+/// it must ignore those, not refuse the registration).
+pub const PRODUCT_SCOPE: &str = "openid profile cdr:registration bank:accounts.basic:read bank:transactions:read common:customer.basic:read energy:electricity.servicepoints.basic:read";
 /// The `software_version` every statement fixes (RFC 7591 §2 client metadata).
 pub const SOFTWARE_VERSION: &str = "1.0";
 /// The public keys of the directory, as a server configures its trust in it.
@@ -298,7 +303,8 @@ pub fn issue(
     let key = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| fail(DirectoryError::EncodingKey(e)))?;
     let keys = tpp_keys(dir, manifest, tpp).map_err(fail)?;
     let one = || {
-        let claims = claims_of_product(spec, entry, keys.clone(), OffsetDateTime::now_utc(), software_id);
+        let mut claims = claims_of_product(spec, entry, keys.clone(), OffsetDateTime::now_utc(), software_id);
+        claims["scope"] = json!(PRODUCT_SCOPE);
         sign(spec, &claims, &key, *alg).map(|(jws, _)| jws).map_err(|e| fail(DirectoryError::Sign(e)))
     };
     (0..count).map(|_| one()).collect()

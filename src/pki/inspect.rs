@@ -15,6 +15,10 @@ const ORGANIZATION_IDENTIFIER: &str = "2.5.4.97";
 #[derive(Debug, Clone)]
 pub struct CertInfo {
     pub subject: String,
+    /// The subject DN as RFC 4514 writes it, most specific first, `organizationIdentifier` by
+    /// its name (`CN=…,organizationIdentifier=…,O=…,C=GB`): what RFC 8705's
+    /// `tls_client_auth_subject_dn` is.
+    pub subject_rfc4514: String,
     /// The subject DN as DER (what an OCSP CertID hashes for an issuer).
     pub subject_der: Vec<u8>,
     pub issuer: String,
@@ -131,6 +135,7 @@ impl CertInfo {
         let issuer_attributes = name_attributes(&tbs.issuer);
         Ok(CertInfo {
             subject: tbs.subject.to_string(),
+            subject_rfc4514: rfc4514(&name_attributes(&tbs.subject)),
             subject_der: tbs.subject.as_raw().to_vec(),
             issuer: tbs.issuer.to_string(),
             issuer_rfc4514: rfc4514(&issuer_attributes),
@@ -304,7 +309,8 @@ fn canonical_type(ty: &str) -> String {
         "2.5.4.3" | "COMMONNAME" => "CN".into(),
         "2.5.4.10" | "ORGANIZATIONNAME" => "O".into(),
         "2.5.4.6" | "COUNTRYNAME" => "C".into(),
-        "2.5.4.97" | "ORGANIZATIONIDENTIFIER" => "ORGANIZATIONIDENTIFIER".into(),
+        // x509-parser writes an attribute it has no name for as `OID(2.5.4.97)`.
+        "2.5.4.97" | "OID(2.5.4.97)" | "ORGANIZATIONIDENTIFIER" => "ORGANIZATIONIDENTIFIER".into(),
         other => other.to_string(),
     }
 }
@@ -329,6 +335,17 @@ mod tests {
         assert!(same_dn(&a, &b));
         let c = parse_dn("CN=Other CA,O=Test QTSP,C=GB").expect("dn");
         assert!(!same_dn(&a, &c));
+    }
+
+    #[test]
+    fn a_subject_in_rfc_4514_names_the_same_entity_as_the_certificate_says_it() {
+        let info = &crate::testing::test_pki().identity("qwac").expect("qwac").info;
+        assert_eq!(
+            info.subject_rfc4514,
+            "CN=Test TPP A Ltd QWAC,organizationIdentifier=PSDGB-FCA-123456,O=Test TPP A Ltd,C=GB"
+        );
+        let (rfc4514, display) = (parse_dn(&info.subject_rfc4514), parse_dn(&info.subject));
+        assert!(same_dn(&rfc4514.expect("dn"), &display.expect("dn")), "{}", info.subject);
     }
 
     #[test]

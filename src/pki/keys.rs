@@ -84,6 +84,14 @@ impl PrivateKey {
         Ok(PrivateKey { inner, der, ecdsa_fixed: std::sync::OnceLock::new() })
     }
 
+    /// A new ECDSA P-256 key, held in memory only (a client's DPoP key, RFC 9449).
+    pub fn generate_p256() -> Result<Self, KeyError> {
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&lc::ECDSA_P256_SHA256_ASN1_SIGNING, &SystemRandom::new())
+            .map_err(|_| KeyError::SigningFailed)?;
+        let der = rustls_pki_types::PrivatePkcs8KeyDer::from(pkcs8.as_ref().to_vec());
+        PrivateKey::from_der(PrivateKeyDer::Pkcs8(der))
+    }
+
     pub fn kind(&self) -> KeyKind {
         match &self.inner {
             Inner::Rsa(k) => KeyKind::Rsa { bits: k.public_modulus_len() * 8 },

@@ -302,6 +302,11 @@ fn evaluate(test: &Test, value: Option<&Value>, vars: &BTreeMap<String, String>)
             };
             (within, format!("absent, or scope values among \"{}\"", allowed.join(" ")))
         }
+        Test::All(tests) => {
+            let judged: Vec<(bool, String)> = tests.iter().map(|test| evaluate(test, value, vars)).collect();
+            let expected = judged.iter().map(|(_, expected)| expected.as_str()).collect::<Vec<_>>().join(", and ");
+            (judged.iter().all(|(held, _)| *held), expected)
+        }
         Test::NotPast(wanted) => {
             const CLOCKS_APART_S: f64 = 300.0;
             let now =
@@ -421,6 +426,10 @@ mod tests {
         assert!(!evaluate(&Test::NotPast(true), None, &vars).0);
         assert!(!evaluate(&Test::Type(JsonType::Number), Some(&v), &vars).0);
         assert!(!evaluate(&Test::AtLeast(1.0), Some(&json!(0)), &vars).0);
+        let both = Test::All(vec![Test::ScopesWithin("a b".into()), Test::Contains("a".into())]);
+        assert!(evaluate(&both, Some(&json!("a b")), &vars).0);
+        assert!(!evaluate(&both, Some(&json!("b")), &vars).0, "the second fails");
+        assert!(!evaluate(&both, Some(&json!("a c")), &vars).0, "the first fails");
         assert!(
             !check_predicate(Check::Json("x".into()), Some(&json!("b")), &Predicate::Equals(json!("{{x}}")), &vars)
                 .passed

@@ -14,6 +14,7 @@ pub mod ledger;
 pub mod model;
 pub mod options;
 pub mod plan;
+pub mod rotation;
 pub mod scenario;
 pub mod schedule;
 pub mod session;

@@ -115,6 +115,7 @@ async fn run_steps(
     results: &mut Vec<StepResult>,
 ) -> Ended {
     let mut previous = None;
+    let mut rotated = None;
     for (index, step) in scenario.steps.iter().enumerate() {
         if options.interrupt.raised() || stop_at.is_some_and(|at| Instant::now() >= at) {
             return Ended::Interrupted;
@@ -139,6 +140,24 @@ async fn run_steps(
         if let Some(due) = window_passed {
             if !pause(until(due), &options.interrupt, stop_at).await {
                 return Ended::Interrupted;
+            }
+        }
+        let key_cache_over = super::rotation::cache_over(&session.target().profile, rotated.unwrap_or(started));
+        if step.after_key_cache
+            && !pause(key_cache_over.saturating_duration_since(Instant::now()), &options.interrupt, stop_at).await
+        {
+            return Ended::Interrupted;
+        }
+        if step.request.op == crate::scenario::Operation::RotateKeys {
+            let name = step.name.clone().unwrap_or_else(|| format!("step {}", index + 1));
+            let slot = session.vars().get(crate::scenario::template::builtin::UNIQUE).map(String::as_str);
+            match super::rotation::rotate(session.target(), slot, name) {
+                Ok(result) => {
+                    rotated = Some(Instant::now());
+                    results.push(result);
+                    continue;
+                }
+                Err(error) => return Ended::SetupFailed { step: index, error: error.to_string() },
             }
         }
         if step.request.op == crate::scenario::Operation::Handshake {
@@ -192,6 +211,43 @@ async fn run_steps(
                 result.name
             );
         }
+        let mut sending = sending;
+        // RFC 9449 §8: a server may answer a proof without its nonce by giving one; the client
+        // sends the request again with it.
+        let nonce_given = session.dpop_nonce_renewed();
+        if step.request.dpop.is_some() && nonce_given && !result.passed() && setup_error.is_none() {
+            match send_anew(session, scenario, options, (index, step), (before.as_ref(), started)).await {
+                Ok((again, error, sent)) => {
+                    (result, setup_error, sending) = (again, error, sent);
+                    result.name = format!("{} (sent again with the DPoP nonce the server gave)", result.name);
+                }
+                Err(ended) => {
+                    results.push(result);
+                    return ended;
+                }
+            }
+        }
+        if step.within_key_cache {
+            let retried = again_within_key_cache(
+                session,
+                scenario,
+                options,
+                (index, step),
+                (before.as_ref(), started),
+                key_cache_over,
+                stop_at,
+                (&mut result, &mut setup_error),
+            )
+            .await;
+            match retried {
+                Ok(Some(last)) => sending = last,
+                Ok(None) => {}
+                Err(ended) => {
+                    results.push(result);
+                    return ended;
+                }
+            }
+        }
         previous = sending.copies.into_iter().next();
         if let Some(error) = setup_error {
             results.push(result);
@@ -204,6 +260,57 @@ async fn run_steps(
         }
     }
     Ended::Ran
+}
+
+/// Sends a `within_key_cache` step whose answer did not meet its expectation again, planned
+/// anew each time, until one does or the key cache time is over: the last answer is judged.
+/// What was sent last, where the step was sent again.
+#[allow(clippy::too_many_arguments)]
+async fn again_within_key_cache(
+    session: &mut Session,
+    scenario: &Scenario,
+    options: &RunOptions,
+    (index, step): (usize, &Step),
+    (before, started): (Option<&(String, String)>, Instant),
+    over: Instant,
+    stop_at: Option<Instant>,
+    (result, setup_error): (&mut StepResult, &mut Option<String>),
+) -> Result<Option<Sending>, Ended> {
+    let pace = super::rotation::retry_pause(&session.target().profile);
+    let mut sends = 1;
+    let mut last = None;
+    while !result.passed() && setup_error.is_none() && Instant::now() + pace < over {
+        if !pause(pace, &options.interrupt, stop_at).await {
+            return Err(Ended::Interrupted);
+        }
+        let sending;
+        (*result, *setup_error, sending) =
+            send_anew(session, scenario, options, (index, step), (before, started)).await?;
+        sends += 1;
+        last = Some(sending);
+    }
+    if sends > 1 {
+        result.name = format!("{} (sent {sends} times within the key cache time)", result.name);
+    }
+    Ok(last)
+}
+
+/// The step planned afresh (a new proof, a new assertion, the nonce last given) and sent again,
+/// without its `alongside` partner: its result, a harness error, and what was sent.
+async fn send_anew(
+    session: &mut Session,
+    scenario: &Scenario,
+    options: &RunOptions,
+    (index, step): (usize, &Step),
+    (before, started): (Option<&(String, String)>, Instant),
+) -> Result<(StepResult, Option<String>, Sending), Ended> {
+    let copies = match session.plan_copies(&step.request, step.mutation, step.concurrent.unwrap_or(1)).await {
+        Ok(copies) => copies,
+        Err(error) => return Err(Ended::Unplannable { step: index, error }),
+    };
+    let sending = Sending { copies, partner: None };
+    let (result, setup_error) = run_step(session, scenario, options, (index, step), &sending, before, started).await;
+    Ok((result, setup_error, sending))
 }
 
 /// What a step sends: its copies, and the request sent alongside them.
@@ -244,6 +351,7 @@ async fn run_step(
         if let Some(json) = response.json() {
             secrets.learn_json(&json);
         }
+        session.learn_dpop_nonce(response);
     }
     let lesson = Lesson {
         op: step.request.op,

@@ -40,6 +40,10 @@ pub struct Session {
     /// target and body in the same Date second) is dated a second earlier, as a client never
     /// sends one signature twice and a server may refuse the second as a replay.
     recently_signed: std::sync::Mutex<std::collections::VecDeque<String>>,
+    /// DPoP keys made for this session, where the profile holds dpop-bound-tokens.
+    dpop: Option<plan::DpopKeys>,
+    /// A `DPoP-Nonce` header gave a nonce the session had not had.
+    dpop_nonce_renewed: bool,
 }
 
 /// How many signing strings a session remembers, to never sign one twice in a row.
@@ -89,10 +93,16 @@ impl Session {
         vars.insert(builtin::TOKEN_PATH.into(), target.endpoints.token.clone());
         let issuer = target.endpoints.issuer.clone().unwrap_or_else(|| target.base_url.clone());
         vars.insert(builtin::ISSUER.into(), issuer);
+        let unique = crate::pki::generate_token("", 6);
         if let Some(keystore) = &target.keystore {
-            vars.insert(builtin::KEYSTORE.into(), keystore.clone());
+            vars.insert(builtin::KEYSTORE.into(), keystore.url().to_string());
+            let ids = &target.profile.identities;
+            if let (Some(old), Some(new)) = (ids.sign.name(), ids.other_sign.name()) {
+                vars.insert(builtin::ROTATING_JWKS_URI.into(), keystore.rotating_jwks_uri(old, new, &unique));
+            }
         }
-        vars.insert(builtin::UNIQUE.into(), crate::pki::generate_token("", 6));
+        vars.insert(builtin::UNIQUE.into(), unique);
+        vars.insert(builtin::PRODUCT_SCOPE.into(), crate::pki::directory::PRODUCT_SCOPE.into());
         for (name, jws) in target.pki.statements() {
             vars.insert(format!("{}{name}", crate::scenario::template::DIRECTORY), jws.clone());
         }
@@ -101,7 +111,7 @@ impl Session {
         let ids = &target.profile.identities;
         for (var, who) in [(builtin::TLS_SUBJECT_DN, &ids.tls), (builtin::OTHER_TLS_SUBJECT_DN, &ids.other_tls)] {
             if let Some(identity) = who.name().and_then(|name| target.pki.identity(name).ok()) {
-                vars.insert(var.into(), identity.info.subject.clone());
+                vars.insert(var.into(), identity.info.subject_rfc4514.clone());
             }
         }
         let tls = ids.tls.name().and_then(|name| target.pki.identity(name).ok());
@@ -129,9 +139,18 @@ impl Session {
         if let Ok((id, _)) = plan::credentials_of(&target.profile, &target.pki, &target.profile.identities.tpp) {
             vars.insert(builtin::DCR_CLIENT_ID.into(), id);
         }
+        let dpop = match target.profile.holds(crate::protocol::Policy::DpopBoundTokens) {
+            true => plan::DpopKeys::generate().ok(),
+            false => None,
+        };
+        if let Some(keys) = &dpop {
+            vars.insert(builtin::DPOP_JKT.into(), keys.own.thumbprint());
+        }
         Session {
             target,
             vars,
+            dpop,
+            dpop_nonce_renewed: false,
             clients: BTreeMap::new(),
             retired: Vec::new(),
             requests: 0,
@@ -245,8 +264,13 @@ impl Session {
             now,
             memo: self.memo.as_deref(),
         };
-        let mut view =
-            SessionView { vars, clients: &self.clients, dcr_token: dcr_token.as_deref(), client_token: None };
+        let mut view = SessionView {
+            vars,
+            clients: &self.clients,
+            dcr_token: dcr_token.as_deref(),
+            client_token: None,
+            dpop: self.dpop.as_ref(),
+        };
         let client_token = match plan::client_token_needed(r, &target.profile) {
             Some(name) => Some(self.client_token(name, &env, &view).await?),
             None => None,
@@ -355,6 +379,19 @@ impl Session {
     /// What an answer teaches: registered clients, refreshed secrets, deletions, captures.
     /// Returns a failed check where a server created a client the request expected refused,
     /// or a capture found nothing.
+    /// Takes the nonce a `DPoP-Nonce` header of `response` gives (RFC 9449 §8), where the session
+    /// proves DPoP keys.
+    pub fn learn_dpop_nonce(&mut self, response: &crate::transport::Response) {
+        if let Some(keys) = &self.dpop {
+            self.dpop_nonce_renewed |= keys.learn_nonce(response.header("dpop-nonce"));
+        }
+    }
+
+    /// Whether the server gave a new DPoP nonce since this was last asked.
+    pub fn dpop_nonce_renewed(&mut self) -> bool {
+        std::mem::take(&mut self.dpop_nonce_renewed)
+    }
+
     pub fn absorb(&mut self, lesson: &Lesson<'_>, answer: Answer<'_>) -> Vec<CheckOutcome> {
         let json: Option<Value> = crate::transport::parse_json(answer.body);
         let mut out = Vec::new();

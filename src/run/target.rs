@@ -32,7 +32,7 @@ pub struct Target {
     /// Every client registered and not yet deleted (a file for a foreign target).
     pub ledger: crate::run::ledger::Ledger,
     /// The harness's key store, where one was started (`{{keystore}}`).
-    pub keystore: Option<String>,
+    pub keystore: Option<crate::keystore::Handle>,
     /// How much of a Date window's edge a request signed against it keeps for its journey and
     /// the target's clock: [`DATE_MARGIN`] for a target elsewhere; the embedded server, on
     /// loopback with this process's clock, needs only [`DATE_MARGIN_EMBEDDED`].

@@ -100,7 +100,7 @@ impl Profile {
         let dcr_credentials_sent = match r.op {
             Register => self.credentials.kind != CredentialKind::None,
             Read | Update | Delete | RefreshSecret => self.management == Management::Dcr,
-            Token | Introspect | Resource | Handshake | Raw => r.op == Raw,
+            Token | Introspect | Resource | Handshake | RotateKeys | Raw => r.op == Raw,
         };
         if r.credentials.is_some() && !dcr_credentials_sent {
             return Some(format!(

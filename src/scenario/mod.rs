@@ -311,6 +311,14 @@ pub fn validate(
             if step.replay_previous && i == 0 {
                 problems.push(at(i, "`replay_previous` on the first step".into()));
             }
+            let rotated = s.steps[..i].iter().any(|s| s.request.op == Operation::RotateKeys);
+            if (step.within_key_cache || step.after_key_cache) && !rotated {
+                problems.push(at(
+                    i,
+                    "`within_key_cache` and `after_key_cache` count from a `rotate-keys` step before it; there is none"
+                        .into(),
+                ));
+            }
             for name in template::names_in_step(step) {
                 let known = vars.contains(&name)
                     || name.starts_with("env.")
@@ -349,7 +357,7 @@ fn alongside_problems(partner: &Alongside, clients: &BTreeSet<String>, profile: 
 }
 
 /// The names of the tests a predicate may use.
-const TESTS: &[&str] = &["exists", "one_of", "not", "contains", "type", "at_least"];
+const TESTS: &[&str] = &["exists", "one_of", "not", "contains", "type", "at_least", "not_past", "scopes_within", "all"];
 
 /// A predicate that reads as a test but is not one: `{exist: true}` or `{type: integer}` would
 /// otherwise be taken as a value to compare with, and fail at run time for no fault.

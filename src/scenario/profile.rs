@@ -81,6 +81,12 @@ pub struct Profile {
     /// §3, OpenID Connect Core §9), or the issuer alone (FAPI 2.0 requires it).
     #[serde(default)]
     pub client_assertion_audience: AssertionAudience,
+    /// Seconds the target may keep a client's key set from its `jwks_uri` before it reads it
+    /// again (0 to 3,600; default 300): a key rotated there must be taken within it, and the
+    /// retired one refused after it (the `jwks-rotation` policy).
+    #[serde(default = "five_minutes", deserialize_with = "super::in_range::<_, u64, 0, 3_600>")]
+    #[schemars(range(max = 3_600))]
+    pub jwks_cache_s: u64,
     /// Client secrets can be checked at the token endpoint (client-credentials grant); without
     /// it, scenarios that ask for a token do not apply.
     #[serde(default = "yes")]
@@ -94,6 +100,10 @@ pub struct Profile {
 
 fn yes() -> bool {
     true
+}
+
+fn five_minutes() -> u64 {
+    300
 }
 
 /// What a client assertion names as its audience.

@@ -34,9 +34,15 @@ pub mod builtin {
     /// The harness's key store (`{{keystore}}/qseal.jwks`), where the profile holds the
     /// jwks-uri policy.
     pub const KEYSTORE: &str = "keystore";
+    /// A key set at the harness's key store that publishes the profile's signing identity's key
+    /// until a `rotate-keys` step of the scenario, then its other signing identity's alone.
+    pub const ROTATING_JWKS_URI: &str = "rotating_jwks_uri";
     /// RFC 8705 §3.1: the base64url SHA-256 of the DER of the profile's TLS identity's
     /// certificate (`cnf.x5t#S256` of a token bound to it).
     pub const TLS_X5T_S256: &str = "tls_x5t_s256";
+    /// RFC 9449 §6: the JWK SHA-256 thumbprint (RFC 7638) of the session's own DPoP key
+    /// (`cnf.jkt` of a token bound to it), where the profile holds dpop-bound-tokens.
+    pub const DPOP_JKT: &str = "dpop_jkt";
     /// A statement the test directory issues for this session alone: TPP A's, for a software
     /// product no other session registers (as the CDR Register issues one per product), where
     /// the profile's registration fields name it.
@@ -48,6 +54,8 @@ pub mod builtin {
     /// statement (TPP A's ES256 twin of `ssa`, or the session's product's second): what an update
     /// rotating the statement carries.
     pub const ROTATED_STATEMENT: &str = "rotated_statement";
+    /// The `scope` the statements the directory issues per software product carry (CDR SSAs).
+    pub const PRODUCT_SCOPE: &str = "product_scope";
     pub const ALL: &[&str] = &[
         BASE_URL,
         REGISTER_PATH,
@@ -63,10 +71,13 @@ pub mod builtin {
         TLS_SAN_EMAIL,
         ISSUER,
         KEYSTORE,
+        ROTATING_JWKS_URI,
         TLS_X5T_S256,
+        DPOP_JKT,
         PRODUCT_STATEMENT,
         REGISTRATION_STATEMENT,
         ROTATED_STATEMENT,
+        PRODUCT_SCOPE,
     ];
 }
 

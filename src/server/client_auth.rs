@@ -235,6 +235,10 @@ impl SeenAssertions {
 /// The most of a `jwks_uri` document the server reads.
 const JWKS_LIMIT: usize = 64 * 1024;
 
+/// How long the server waits for a document it fetches (a `jwks_uri`, a sector identifier)
+/// before it gives up on it.
+pub const FETCH_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The HTTPS client that reads `jwks_uri` documents: the test PKI's root trusted, short
 /// timeouts, no redirects.
 pub fn fetcher(pki: &crate::pki::Pki) -> Result<reqwest::Client, TlsSetupError> {
@@ -249,8 +253,8 @@ pub fn fetcher(pki: &crate::pki::Pki) -> Result<reqwest::Client, TlsSetupError> 
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .http1_only()
-        .connect_timeout(std::time::Duration::from_secs(2))
-        .timeout(std::time::Duration::from_secs(5))
+        .connect_timeout(FETCH_TIME)
+        .timeout(FETCH_TIME)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(TlsSetupError::Client)

@@ -59,7 +59,7 @@ const STRING_FIELDS: &[&str] = &[
     "tls_client_auth_san_email",
     "sector_identifier_uri",
 ];
-const BOOLEAN_FIELDS: &[&str] = &["tls_client_certificate_bound_access_tokens"];
+const BOOLEAN_FIELDS: &[&str] = &["tls_client_certificate_bound_access_tokens", "dpop_bound_access_tokens"];
 const URI_FIELDS: &[&str] = &["client_uri", "logo_uri", "tos_uri", "policy_uri", "jwks_uri", "sector_identifier_uri"];
 const ARRAY_FIELDS: &[&str] = &["redirect_uris", "grant_types", "response_types", "contacts"];
 /// Known fields that are neither strings nor arrays of strings the checks above name: `jwks`,
@@ -67,6 +67,7 @@ const ARRAY_FIELDS: &[&str] = &["redirect_uris", "grant_types", "response_types"
 const OTHER_KNOWN_FIELDS: &[&str] = &[
     "jwks",
     "tls_client_certificate_bound_access_tokens",
+    "dpop_bound_access_tokens",
     "client_id",
     "client_secret",
     "client_id_issued_at",

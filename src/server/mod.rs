@@ -15,6 +15,7 @@ mod certs;
 mod client_auth;
 pub mod flaw;
 mod handlers;
+mod key_cache;
 pub mod metadata;
 mod oidc_metadata;
 mod request_object;
@@ -313,6 +314,10 @@ struct State {
     recent_reads: std::sync::Mutex<std::collections::HashMap<String, Vec<std::time::Instant>>>,
     /// Sector identifier documents fetched for registrations (OpenID Connect Registration §5).
     sectors: sector::SectorDocuments,
+    /// The secret the `dpop-nonce-required` variant's nonces are made from.
+    nonce_key: String,
+    /// Key sets read from clients' `jwks_uri`s, kept for a second.
+    keys: key_cache::KeyCache,
     /// The jti of every client assertion accepted and not yet expired.
     seen_assertions: client_auth::SeenAssertions,
     /// Reads a client's `jwks_uri` (trusting the test PKI's root).
@@ -403,6 +408,8 @@ pub async fn start(pki: &Pki, config: ServerConfig) -> Result<RunningServer, Ser
         client_tokens: Default::default(),
         token_facts: Default::default(),
         sectors: Default::default(),
+        keys: Default::default(),
+        nonce_key: crate::pki::generate_token("", 24),
         recent_reads: Default::default(),
         seen_assertions: Default::default(),
         fetcher: client_auth::fetcher(pki).map_err(ServerError::Tls)?,

@@ -28,6 +28,9 @@ named_catalog!(Variant, UnknownVariant, "variant", "`dcr-harness serve --list-va
     EncryptionDefaultImplicit = "encryption-default-implicit", "an _encrypted_response_alg named without its _enc is registered as asked and answered without the _enc, whose default (A128CBC-HS256) the texts give, rather than with it spelt out";
     EveryTokenBound = "every-token-bound", "every access token issued over mutual TLS is bound to the client's certificate, whether or not the client asked (RFC 8705 §3 lets a server bind tokens to the certificate on the connection)";
     Tls12Only = "tls12-only", "the server offers TLS 1.2 alone, not TLS 1.3 (RFC 9325 §3.1.1: implementations SHOULD support TLS 1.3, so a server without it is within the text; a profile that wants it holds the tls13 policy)";
+    JwksRereadOnlyWhenStale = "jwks-reread-only-when-stale", "a key set read from a client's jwks_uri is used until its cache time (1 s) is past, even for a JWT naming a kid it lacks (OpenID Connect Core §10.1.1 describes reading again on an unfamiliar kid; no text requires it)";
+    JwksNeverCached = "jwks-never-cached", "a client's jwks_uri is read for every JWT it signs, never kept";
+    DpopNonceRequired = "dpop-nonce-required", "every DPoP proof must carry a nonce the server gave: one without it (or with an old one) is answered use_dpop_nonce with a DPoP-Nonce header, and taken when sent again with it (RFC 9449 §8, §9)";
     DuplicateRefusedInvalidSoftwareStatement = "duplicate-refused-invalid-software-statement", "(cdr profile) a duplicate registration is refused invalid_software_statement, as the Consumer Data Standards' own example answers, not invalid_client_metadata (the standards require the 400, not its code)";
 });
 

@@ -8,6 +8,7 @@
 //! (keys come from `pki`).
 
 mod dialect;
+pub mod dpop;
 mod memo;
 mod message;
 pub mod mutation;

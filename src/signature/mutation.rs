@@ -107,6 +107,9 @@ catalog! {
     ClientAssertionExpired = "client-assertion-expired", "client-assertion", "client-assertion", "the private_key_jwt client assertion's exp is an hour past";
     ClientAssertionWrongAudience = "client-assertion-wrong-aud", "client-assertion", "client-assertion", "the client assertion's aud names another server";
     ClientAssertionSignedByAnotherKey = "client-assertion-signed-by-another-key", "client-assertion", "client-assertion", "the client assertion is signed with another TPP's key under this client's kid";
+    DpopOtherUri = "dpop-other-uri", "dpop", "dpop", "the DPoP proof's htu names another server's URI (RFC 9449 §4.3: it must be the request's)";
+    DpopStale = "dpop-stale", "dpop", "dpop", "the DPoP proof's iat is an hour past";
+    DpopSignedByAnotherKey = "dpop-signed-by-another-key", "dpop", "dpop", "the DPoP proof is signed with another key than the jwk it carries";
 }
 
 impl Mutation {
@@ -121,9 +124,14 @@ impl Mutation {
         self.rejected_as() == "client-assertion"
     }
 
+    /// Whether it breaks the DPoP proof (RFC 9449) of a token or resource request.
+    pub fn bends_dpop_proof(self) -> bool {
+        self.rejected_as() == "dpop"
+    }
+
     /// Whether it breaks the HTTP signature (as the verifier's rule names).
     pub fn bends_http_signature(self) -> bool {
-        !self.bends_request_object() && !self.bends_client_assertion()
+        !self.bends_request_object() && !self.bends_client_assertion() && !self.bends_dpop_proof()
     }
 
     /// The verifier rule a strict server breaks on where requests are signed as `dialect` says;

@@ -23,7 +23,9 @@ use crate::signature::request_object::{
 use crate::signature::{sign_mutated, Message, Mutation, MutationContext, SignError};
 
 mod client_auth;
+mod dpop;
 use client_auth::authenticate_client;
+pub use dpop::DpopKeys;
 
 /// Template variables by name.
 pub use crate::scenario::template::Vars;
@@ -120,6 +122,8 @@ pub struct SessionView<'a> {
     /// The client's own access token, under `client-token` management (see
     /// [`client_token_needed`]).
     pub client_token: Option<&'a str>,
+    /// The session's DPoP keys, where its profile holds the dpop-bound-tokens policy.
+    pub dpop: Option<&'a DpopKeys>,
 }
 
 /// Why a request could not be built.
@@ -149,6 +153,12 @@ pub enum PlanError {
     NotHttp,
     #[error("{op} needs the step's `token`: the access token it is about")]
     NoToken { op: &'static str },
+    #[error("`dpop` is for token and resource requests, not {op}")]
+    DpopOnlyForTokens { op: &'static str },
+    #[error("the session has no DPoP key (one is made where the profile holds dpop-bound-tokens)")]
+    NoDpopKey,
+    #[error(transparent)]
+    Dpop(#[from] crate::signature::dpop::DpopError),
     #[error("the profile sets no `{field}`, which {op} needs")]
     NoEndpoint { op: &'static str, field: &'static str },
     #[error(transparent)]
@@ -321,6 +331,7 @@ pub fn plan(
         None => (body, default_type),
     };
     // A request-object mutation was spent on the body; the HTTP signature stays whole.
+    let dpop_mutation = mutation.filter(|m| m.bends_dpop_proof());
     let (assertion_mutation, mutation) =
         (mutation.filter(|m| m.bends_client_assertion()), mutation.filter(|m| m.bends_http_signature()));
     let mut msg = Message::new(method.as_str(), &target, body);
@@ -332,6 +343,7 @@ pub fn plan(
         Auth::ClientSecret => {
             let client = client.ok_or_else(|| PlanError::NoClient { name: r.client_name().to_string() })?;
             authenticate_client(&mut msg, r, client, assertion_mutation, env, view.vars)?;
+            dpop::add_proof(&mut msg, r, view.dpop, None, (env.now, dpop_mutation))?;
         }
         Auth::RegistrationToken | Auth::ClientToken => {
             let token = match r.registration_token.as_deref() {
@@ -345,8 +357,9 @@ pub fn plan(
             }
         }
         Auth::AccessToken => {
-            let token = r.token.as_deref().ok_or(PlanError::NoToken { op: r.op.name() })?;
-            msg.add_header("Authorization", &format!("Bearer {}", fill("token", token, view.vars)?));
+            let token = fill("token", r.token.as_deref().ok_or(PlanError::NoToken { op: r.op.name() })?, view.vars)?;
+            msg.add_header("Authorization", &format!("{} {token}", dpop::token_scheme(r)));
+            dpop::add_proof(&mut msg, r, view.dpop, Some(&token), (env.now, dpop_mutation))?;
         }
         Auth::Dcr(None) => {}
         Auth::Dcr(Some(tpp)) => add_dcr_credentials(&mut msg, profile, env.pki, &tpp, view.dcr_token)?,
@@ -536,7 +549,7 @@ fn method_and_path(
             })?;
             (here(path), http::Method::POST)
         }
-        Operation::Handshake => return Err(PlanError::NotHttp),
+        Operation::Handshake | Operation::RotateKeys => return Err(PlanError::NotHttp),
         Operation::Resource => {
             let path = env.endpoints.resource.clone();
             (here(path.ok_or(PlanError::NoEndpoint { op: "resource", field: "paths.resource" })?), http::Method::GET)

@@ -22,7 +22,7 @@ fn registration_fields_fill_what_a_body_lacks_and_null_takes_them_out() {
         serde_json::from_str(r#"{"software_statement":"{{nowhere}}"}"#).expect("fields");
     assert!(with_registration_fields(b"{}".to_vec(), &unbound, &vars).is_err(), "an unbound template is an error");
 }
-use crate::scenario::{DateOffset, Who};
+use crate::scenario::{DateOffset, DpopKeyChoice, Who};
 use crate::signature::{verify, VerifyPolicy};
 use crate::testing::test_pki;
 
@@ -65,7 +65,7 @@ fn plan_in(profile: &Profile, r: &RequestSpec, dcr_token: Option<&str>) -> Resul
     };
     let clients = BTreeMap::from([("client".to_string(), client())]);
     let vars = Vars::from([("x".to_string(), "filled".to_string())]);
-    plan(r, None, &env, &SessionView { vars: &vars, clients: &clients, dcr_token, client_token: None })
+    plan(r, None, &env, &SessionView { vars: &vars, clients: &clients, dcr_token, client_token: None, dpop: None })
 }
 
 fn header<'a>(p: &'a Planned, name: &str) -> Option<&'a str> {
@@ -153,7 +153,7 @@ fn plan_as(
     let env =
         PlanEnv { profile: p, pki: test_pki(), endpoints: &endpoints, fixtures: &fixtures, now: now(), memo: None };
     let clients = BTreeMap::from([("client".to_string(), registered)]);
-    let view = SessionView { vars, clients: &clients, dcr_token: None, client_token };
+    let view = SessionView { vars, clients: &clients, dcr_token: None, client_token, dpop: None };
     plan(r, mutation, &env, &view).expect("plans")
 }
 
@@ -444,8 +444,36 @@ fn a_registration_token_is_left_out_only_on_purpose() {
         memo: None,
     };
     let clients = BTreeMap::from([("client".to_string(), Client { rat: String::new(), ..client() })]);
-    let view = SessionView { vars: &Vars::new(), clients: &clients, dcr_token: None, client_token: None };
+    let view = SessionView { vars: &Vars::new(), clients: &clients, dcr_token: None, client_token: None, dpop: None };
     assert!(matches!(plan(&read(None), None, &env, &view), Err(PlanError::NoRegistrationToken { .. })));
+}
+
+#[test]
+fn a_dpop_step_carries_a_proof_of_the_chosen_key_for_its_request_and_token() {
+    use crate::signature::dpop::check_proof;
+    let p = profile(&format!("{RFC7592}\npaths: {{ resource: /resource/v1/whoami }}"));
+    let keys = DpopKeys::generate().expect("keys");
+    let endpoints = Endpoints::of(&p);
+    let fixtures = crate::scenario::Fixtures::at(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).into());
+    let env =
+        PlanEnv { profile: &p, pki: test_pki(), endpoints: &endpoints, fixtures: &fixtures, now: now(), memo: None };
+    let clients = BTreeMap::from([("client".to_string(), client())]);
+    let view =
+        SessionView { vars: &Vars::new(), clients: &clients, dcr_token: None, client_token: None, dpop: Some(&keys) };
+    let at = |op, choice, token: Option<&str>| {
+        let r = RequestSpec { dpop: Some(choice), token: token.map(str::to_string), ..RequestSpec::of(op) };
+        let planned = plan(&r, None, &env, &view).expect("plans");
+        let proof = header(&planned, "DPoP").expect("a proof").to_string();
+        let proven = check_proof(&proof, (&planned.msg.method, &planned.msg.target_uri()), token, now());
+        (proven.map(|p| p.jkt), header(&planned, "Authorization").map(str::to_string))
+    };
+    let (jkt, _) = at(Operation::Token, DpopKeyChoice::Own, None);
+    assert_eq!(jkt, Ok(keys.own.thumbprint()));
+    let (jkt, authorization) = at(Operation::Resource, DpopKeyChoice::Other, Some("at-1"));
+    assert_eq!(jkt, Ok(keys.other.thumbprint()));
+    assert_eq!(authorization.as_deref(), Some("DPoP at-1"));
+    let introspect = RequestSpec { dpop: Some(DpopKeyChoice::Own), ..RequestSpec::of(Operation::Introspect) };
+    assert!(plan(&introspect, None, &env, &view).is_err(), "no DPoP at introspection");
 }
 
 proptest::proptest! {

@@ -104,6 +104,8 @@ pub enum Test {
     /// `scopes_within: "a b"`: a space-separated list of scope values (RFC 6749 §3.3) each of
     /// which is among these (a template); absent, no scope was registered, which passes.
     ScopesWithin(String),
+    /// `all: [{...}, {...}]`: every one of these tests holds (two rules about one value).
+    All(Vec<Test>),
 }
 
 #[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

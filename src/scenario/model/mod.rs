@@ -225,7 +225,7 @@ pub struct Scenario {
 impl Scenario {
     /// Whether a step waits before it is sent.
     pub fn waits(&self) -> bool {
-        self.steps.iter().any(|step| step.wait_ms > 0 || step.after_date_window)
+        self.steps.iter().any(|step| step.wait_ms > 0 || step.after_date_window || step.after_key_cache)
     }
     /// The mutations its steps make.
     pub fn mutations(&self) -> impl Iterator<Item = Mutation> + '_ {
@@ -265,6 +265,16 @@ pub struct Step {
     /// window in whole seconds rightly takes a request up to a second past it.
     #[serde(default)]
     pub after_date_window: bool,
+    /// Send the step again, a little later each time, until its answer meets the expectation or
+    /// the profile's key cache time (`jwks_cache_s`, and a second for the two clocks) is past
+    /// since the scenario's `rotate-keys` step: a server may go on using the key set it read
+    /// before for that long.
+    #[serde(default)]
+    pub within_key_cache: bool,
+    /// Send the step once the profile's key cache time (and a second) is past since the
+    /// scenario's `rotate-keys` step: by then the server has read the rotated key set.
+    #[serde(default)]
+    pub after_key_cache: bool,
     /// Milliseconds to wait before the step (at most ten minutes; the run's deadline and an
     /// interrupt cut it short).
     #[serde(default, deserialize_with = "in_range::<_, u64, 0, MAX_WAIT_MS>")]
@@ -297,6 +307,26 @@ pub struct Alongside {
 }
 
 impl Step {
+    /// A step that sends `request` once, at once, and judges its answer by `expect` alone.
+    pub fn of(request: RequestSpec, expect: Expect) -> Self {
+        Step {
+            name: None,
+            request,
+            mutation: None,
+            expect,
+            capture: BTreeMap::new(),
+            register_as: None,
+            concurrent: None,
+            replay_previous: false,
+            after_date_window: false,
+            within_key_cache: false,
+            after_key_cache: false,
+            wait_ms: 0,
+            snapshot: false,
+            alongside: None,
+        }
+    }
+
     /// The name a registration's client gets.
     pub fn client_registered(&self) -> &str {
         self.register_as.as_deref().unwrap_or(DEFAULT_CLIENT)
@@ -333,6 +363,10 @@ pub enum Operation {
     /// offering `tls_version` (and `cipher_suites`), judged by whether the server's ServerHello
     /// takes it (`expect: { handshake: accepted | refused }`).
     Handshake,
+    /// Nothing is sent to the target: the harness's key store publishes the next key at the
+    /// scenario's `{{rotating_jwks_uri}}` and retires the first (a client rotating its key,
+    /// OpenID Connect Core §10.1.1).
+    RotateKeys,
     /// Method and path as written.
     Raw,
 }
@@ -350,9 +384,20 @@ impl Operation {
             Operation::Introspect => "introspect",
             Operation::Resource => "resource",
             Operation::Handshake => "handshake",
+            Operation::RotateKeys => "rotate-keys",
             Operation::Raw => "raw",
         }
     }
+}
+
+/// Which of a session's two DPoP keys proves a request.
+#[derive(schemars::JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DpopKeyChoice {
+    /// The key the session's tokens are bound to (`{{dpop_jkt}}`).
+    Own,
+    /// Another key: what a thief of the token would hold.
+    Other,
 }
 
 /// Who sends the request: the profile's TPP (default), its second TPP, or nobody in particular.
@@ -432,6 +477,11 @@ pub struct RequestSpec {
     /// (`TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`); none: every common one of the version.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cipher_suites: Vec<String>,
+    /// `token` and `resource` only: send a DPoP proof (RFC 9449) made with the session's DPoP key
+    /// (`own`) or with a second key of the session (`other`); at a resource, the token then goes
+    /// as `Authorization: DPoP`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop: Option<DpopKeyChoice>,
     /// `introspect` and `resource` only: the access token asked about or presented (a template,
     /// e.g. a token captured from a `token` step's answer).
     #[serde(default)]
@@ -474,6 +524,7 @@ impl RequestSpec {
             scope: None,
             token_auth: None,
             token: None,
+            dpop: None,
             tls_version: None,
             cipher_suites: Vec::new(),
             registration_token: None,

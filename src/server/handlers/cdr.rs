@@ -10,6 +10,38 @@ use super::*;
 /// The scope a client-credentials token must carry to manage its registration.
 pub(super) const REGISTRATION_SCOPE: &str = "cdr:registration";
 
+/// The scopes this data holder (a bank) supports; others an SSA names are ignored.
+pub(super) const SUPPORTED_SCOPES: &[&str] = &[
+    "openid",
+    "profile",
+    REGISTRATION_SCOPE,
+    "bank:accounts.basic:read",
+    "bank:accounts.detail:read",
+    "bank:transactions:read",
+    "bank:payees:read",
+    "bank:regular_payments:read",
+    "common:customer.basic:read",
+    "common:customer.detail:read",
+];
+
+/// "Data Holders MUST ignore unsupported authorisation scopes presented in the SSA for the
+/// creation and update of client registrations": the registered scope is the statement's less
+/// what this data holder does not support.
+pub(super) fn ssa_scope_rule(state: &State, metadata: &mut Map<String, Value>) -> Result<(), Answer> {
+    if state.config.profile != ServerProfile::Cdr {
+        return Ok(());
+    }
+    let Some(scope) = metadata.get("scope").and_then(Value::as_str).map(str::to_string) else { return Ok(()) };
+    let (supported, unsupported): (Vec<&str>, Vec<&str>) =
+        scope.split(' ').filter(|s| !s.is_empty()).partition(|s| SUPPORTED_SCOPES.contains(s));
+    if !unsupported.is_empty() && state.config.has(Flaw::RefuseUnsupportedSsaScopes) {
+        let text = format!("the SSA names scopes this data holder does not support: {}", unsupported.join(" "));
+        return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_software_statement", &text));
+    }
+    metadata.insert("scope".into(), Value::String(supported.join(" ")));
+    Ok(())
+}
+
 /// "Data Holders MUST NOT allow multiple active registrations for the same software_id": a
 /// second registration of a product whose client still exists is refused (400).
 pub(super) fn one_registration_per_product(state: &State, metadata: &Map<String, Value>) -> Result<(), Answer> {

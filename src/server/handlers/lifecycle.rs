@@ -164,6 +164,7 @@ pub(super) fn requested_metadata(
     if let Some(admitted) = admitted {
         admitted.apply_to(&mut metadata, &flaw(state)).map_err(|refusal| statement_answer(state, refusal))?;
     }
+    super::cdr::ssa_scope_rule(state, &mut metadata)?;
     Ok(metadata)
 }
 
@@ -385,8 +386,30 @@ pub(super) const OBUK_SIGNING_ALGS: &[&str] = &["PS256", "ES256"];
 /// The response types Open Banking UK allows.
 pub(super) const OBUK_RESPONSE_TYPES: &[&str] = &["code", "code id_token"];
 
-/// Open Banking UK's metadata rules beyond RFC 7591: response types and the signing algorithm
-/// of client assertions.
+/// The longest `tls_client_auth_subject_dn` Open Banking UK DCR 3.4 takes.
+pub(super) const OBUK_SUBJECT_DN_MAX: usize = 512;
+
+/// What is wrong with a `tls_client_auth_subject_dn` under Open Banking UK DCR 3.4's pattern
+/// (`^[Cc][Nn]=[^,]+(?:,[^,\s]+=[^,]+)*$`, at most 512 characters): the common name first, then
+/// `type=value` pairs with no space in a type and no comma in a value.
+pub(super) fn obuk_subject_dn_problem(dn: &str) -> Option<String> {
+    if dn.chars().count() > OBUK_SUBJECT_DN_MAX {
+        return Some(format!("is longer than {OBUK_SUBJECT_DN_MAX} characters"));
+    }
+    let mut pairs = dn.split(',');
+    let first = pairs.next().unwrap_or_default();
+    if !first.get(..3).is_some_and(|cn| cn.eq_ignore_ascii_case("CN=")) || first.len() == 3 {
+        return Some("does not start with its common name (CN=...)".into());
+    }
+    let well_formed = |pair: &str| {
+        pair.split_once('=')
+            .is_some_and(|(ty, value)| !ty.is_empty() && !ty.contains(char::is_whitespace) && !value.is_empty())
+    };
+    pairs.find(|pair| !well_formed(pair)).map(|pair| format!("has `{pair}`, which is no type=value pair"))
+}
+
+/// Open Banking UK's metadata rules beyond RFC 7591: response types, the signing algorithm
+/// of client assertions, and (DCR 3.4) the form of a subject DN.
 pub(super) fn obuk_metadata_rules(state: &State, metadata: &Map<String, Value>) -> Result<(), Answer> {
     let refused = |text: String| Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_client_metadata", &text));
     if !state.config.has(Flaw::AcceptAnyResponseTypes) {
@@ -401,6 +424,10 @@ pub(super) fn obuk_metadata_rules(state: &State, metadata: &Map<String, Value>) 
                 return refused(format!("token_endpoint_auth_signing_alg {alg} is not one of {OBUK_SIGNING_ALGS:?}"));
             }
         }
+    }
+    let dn = metadata.get("tls_client_auth_subject_dn").and_then(Value::as_str);
+    if let (Some(problem), false) = (dn.and_then(obuk_subject_dn_problem), state.config.has(Flaw::SkipSubjectDnForm)) {
+        return refused(format!("tls_client_auth_subject_dn {problem} (Open Banking UK DCR 3.4)"));
     }
     Ok(())
 }

@@ -31,6 +31,7 @@ use crate::pki::generate_token;
 use crate::signature::{Message, SignatureError};
 
 mod cdr;
+mod dpop;
 mod gateway;
 mod lifecycle;
 mod resource;
@@ -311,6 +312,8 @@ fn well_known(state: &State) -> Answer {
         "introspection_endpoint": format!("{}{INTROSPECT_PATH}", state.base_url),
         // RFC 8705 §3.3: the server issues certificate-bound tokens to clients that ask.
         "tls_client_certificate_bound_access_tokens": true,
+        // RFC 9449 §5.1.
+        "dpop_signing_alg_values_supported": dpop::DPOP_ALGS,
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "grant_types_supported": ["authorization_code", "implicit", "client_credentials", "refresh_token"],
     });
@@ -319,7 +322,7 @@ fn well_known(state: &State) -> Answer {
     }
     if state.config.profile == ServerProfile::Cdr {
         config["token_endpoint_auth_methods_supported"] = json!(["private_key_jwt"]);
-        config["scopes_supported"] = json!([cdr::REGISTRATION_SCOPE]);
+        config["scopes_supported"] = json!(cdr::SUPPORTED_SCOPES);
     }
     if state.config.profile.takes_request_objects() {
         config["request_object_signing_alg_values_supported"] = json!(OBUK_SIGNING_ALGS);
@@ -382,6 +385,30 @@ mod tests {
         assert_eq!(Route::of("/oauth/token"), Route::Token);
         assert!(!Route::Register.allows(&Method::GET));
         assert!(Route::Client("x".into()).allows(&Method::DELETE));
+    }
+
+    #[test]
+    fn a_subject_dn_takes_open_banking_uk_3_4s_form_or_says_why_not() {
+        let long = format!("CN=x,O={}", "y".repeat(OBUK_SUBJECT_DN_MAX));
+        let cases = [
+            ("CN=Test TPP A Ltd QWAC,organizationIdentifier=PSDGB-FCA-123456,O=Test TPP A Ltd,C=GB", None),
+            ("cn=a", None),
+            ("CN=a,2.5.4.97=PSDGB-FCA-1", None),
+            ("C=GB,O=Test TPP A Ltd,CN=Test TPP A Ltd QWAC", Some("does not start")),
+            ("CN=", Some("does not start")),
+            ("", Some("does not start")),
+            ("CN=a, O=b", Some("no type=value")),
+            ("CN=a,O=", Some("no type=value")),
+            ("CN=a,,C=GB", Some("no type=value")),
+            (long.as_str(), Some("longer than 512")),
+        ];
+        for (dn, problem) in cases {
+            let got = obuk_subject_dn_problem(dn);
+            match problem {
+                None => assert_eq!(got, None, "{dn}"),
+                Some(part) => assert!(got.as_deref().is_some_and(|g| g.contains(part)), "{dn}: {got:?}"),
+            }
+        }
     }
 
     #[test]

@@ -39,6 +39,10 @@ fn binding_of(state: &State, token: &str) -> Option<String> {
     facts_of(state, token).and_then(|facts| facts.bound_to)
 }
 
+fn dpop_binding_of(state: &State, token: &str) -> Option<String> {
+    facts_of(state, token).and_then(|facts| facts.dpop_jkt)
+}
+
 /// RFC 7662 §2: the caller proves itself as a registered client (as at the token endpoint); a
 /// token it may not see, or that is not active, is `{"active": false}` (§2.2).
 pub(super) async fn introspect(state: &State, peer: &Peer, parts: &Parts, body: &Bytes) -> Answer {
@@ -62,9 +66,14 @@ pub(super) async fn introspect(state: &State, peer: &Peer, parts: &Parts, body: 
     let answer = match held {
         Some((holder, expires)) if holder == caller.client_id && expires > now => {
             let exp = expires.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-            let mut answer = json!({ "active": true, "client_id": holder, "token_type": "Bearer", "exp": exp });
-            if let Some(thumbprint) = binding_of(state, &token) {
-                answer["cnf"] = json!({ "x5t#S256": thumbprint });
+            let facts = facts_of(state, &token).unwrap_or_default();
+            let mut answer =
+                json!({ "active": true, "client_id": holder, "token_type": facts.token_type(), "exp": exp });
+            if let Some(thumbprint) = facts.bound_to {
+                answer["cnf"]["x5t#S256"] = json!(thumbprint);
+            }
+            if let Some(jkt) = facts.dpop_jkt {
+                answer["cnf"]["jkt"] = json!(jkt);
             }
             answer
         }
@@ -76,7 +85,7 @@ pub(super) async fn introspect(state: &State, peer: &Peer, parts: &Parts, body: 
 /// The protected resource: an active token of a client that still exists, and for a bound
 /// token the certificate it is bound to (RFC 8705 §3: otherwise 401 `invalid_token`).
 pub(super) fn resource(state: &State, peer: &Peer, parts: &Parts) -> Answer {
-    let Some(token) = bearer(&parts.headers) else {
+    let Some((scheme, token)) = super::dpop::presented_token(&parts.headers) else {
         return invalid_token("an access token is required");
     };
     let Some(holder) = client_of_token(state, token).filter(|holder| state.store.get(holder).is_some()) else {
@@ -86,6 +95,11 @@ pub(super) fn resource(state: &State, peer: &Peer, parts: &Parts) -> Answer {
         let presented = peer.chain.first().map(|leaf| crate::pki::inspect::thumbprint_s256(leaf));
         if presented.as_deref() != Some(bound_to.as_str()) && !state.config.has(Flaw::ResourceSkipsBinding) {
             return invalid_token("the access token is bound to another certificate than this connection's");
+        }
+    }
+    if let Some(jkt) = dpop_binding_of(state, token) {
+        if let Err(answer) = super::dpop::check_at_resource(state, parts, (scheme, token), &jkt) {
+            return answer;
         }
     }
     json(StatusCode::OK, &json!({ "client_id": holder }))

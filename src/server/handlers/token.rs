@@ -50,13 +50,17 @@ pub(super) async fn token(state: &State, peer: &Peer, parts: &Parts, body: &Byte
         Ok(binding) => binding,
         Err(answer) => return answer,
     };
+    let dpop_jkt = match super::dpop::token_binding(state, parts, &client) {
+        Ok(jkt) => jkt,
+        Err(answer) => return answer,
+    };
     let scope = super::cdr::granted_scope(state, field("scope").as_deref());
     // A deleted client's tokens can go too.
     keep_token(&state.client_tokens, &token, (client.client_id.clone(), expires), |holder| {
         state.store.get(holder).is_some()
     });
-    let facts = TokenFacts { bound_to, scope };
-    let answer = token_answer_with_scope(&token, facts.scope.as_deref());
+    let facts = TokenFacts { bound_to, dpop_jkt, scope };
+    let answer = token_answer_with(&token, &facts);
     if facts != TokenFacts::default() {
         keep_facts(state, &token, facts);
     }
@@ -80,12 +84,12 @@ pub(super) fn keep_token(
 }
 
 pub(super) fn token_answer(token: &str) -> Answer {
-    token_answer_with_scope(token, None)
+    token_answer_with(token, &TokenFacts::default())
 }
 
-fn token_answer_with_scope(token: &str, scope: Option<&str>) -> Answer {
-    let mut body = json!({ "access_token": token, "token_type": "Bearer", "expires_in": 3600 });
-    if let Some(scope) = scope {
+fn token_answer_with(token: &str, facts: &TokenFacts) -> Answer {
+    let mut body = json!({ "access_token": token, "token_type": facts.token_type(), "expires_in": 3600 });
+    if let Some(scope) = &facts.scope {
         body["scope"] = json!(scope);
     }
     no_store(json(StatusCode::OK, &body))
@@ -96,8 +100,20 @@ fn token_answer_with_scope(token: &str, scope: Option<&str>) -> Answer {
 pub struct TokenFacts {
     /// RFC 8705 §3.1: the thumbprint of the certificate it is bound to.
     pub bound_to: Option<String>,
+    /// RFC 9449 §6: the JWK thumbprint of the DPoP key it is bound to.
+    pub dpop_jkt: Option<String>,
     /// The scope granted (RFC 6749 §3.3).
     pub scope: Option<String>,
+}
+
+impl TokenFacts {
+    /// RFC 9449 §5: `DPoP` for a DPoP-bound token, else `Bearer`.
+    pub fn token_type(&self) -> &'static str {
+        match self.dpop_jkt {
+            Some(_) => "DPoP",
+            None => "Bearer",
+        }
+    }
 }
 
 /// Keeps what is known of a token; past the bound, the facts of forgotten tokens go.
@@ -159,7 +175,14 @@ pub(super) async fn authenticate_client(state: &State, peer: &Peer, proof: &Proo
         Proof::Assertion { id, jws } => {
             let endpoint = format!("{}{TOKEN_PATH}", state.base_url);
             let audiences = [state.base_url.as_str(), endpoint.as_str()];
-            let (jwks, unread) = match client_auth::client_jwks(&state.fetcher, &client.metadata).await {
+            let kid = crate::pki::jws::parts(jws).map(|parts| parts.kid().to_string()).unwrap_or_default();
+            let keeping = super::super::key_cache::Keeping {
+                cache: !state.config.varies(Variant::JwksNeverCached),
+                reread_on_unknown_kid: !state.config.varies(Variant::JwksRereadOnlyWhenStale),
+                forever: flaws(Flaw::JwksKeptForever),
+                keep_retired: flaws(Flaw::RetiredKeyAccepted),
+            };
+            let (jwks, unread) = match state.keys.keys(&state.fetcher, &client.metadata, &kid, keeping).await {
                 Ok(jwks) => (jwks, false),
                 Err(_) if flaws(Flaw::AcceptUnreadableJwksUri) => (Value::Null, true),
                 Err(why) => return Err(Unauthenticated::Keys(why)),
