@@ -240,7 +240,7 @@ pub async fn prepare(
     };
     let transport = Transport::new(&pki, config).map_err(|e| Error::input("server trust", e))?;
     let foreign = embedded.is_none();
-    let hosted = [Policy::JwksUri, Policy::JwksRotation, Policy::SectorIdentifier];
+    let hosted = [Policy::JwksUri, Policy::JwksRotation, Policy::SectorIdentifier, Policy::SoftwareJwksEndpoint];
     let keystore = match hosted.iter().any(|policy| profile.holds(*policy)) {
         true => Some(crate::keystore::start(&pki).await.map_err(Error::Keystore)?),
         false => None,

@@ -58,6 +58,7 @@ fn profile_for(flaw: Flaw) -> &'static str {
         | Flaw::SkipSelfSignedKeyMatch
         | Flaw::SkipTlsClientAuthSanMatch
         | Flaw::SkipSubjectDnForm
+        | Flaw::AcceptUnverifiableRequestObject
         | Flaw::UnboundAccessTokens
         | Flaw::ResourceSkipsBinding => "obuk",
         Flaw::SkipSignatureTag | Flaw::IgnoreSignatureExpiry => "fapi-message-signing",

@@ -513,6 +513,15 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
             let (id, _) = obuk_client_with(ctx, san).await;
             outcome(&ctx.answer(token_call(&format!("&client_id={id}"))).await)
         }
+        AcceptUnverifiableRequestObject => {
+            // TPP A's statement with its keys at the key store's set of TPP B's key.
+            let keystore = dcr_harness::keystore::start(ctx.pki).await.expect("the key store starts");
+            let endpoint = format!("{}/qseal-b.jwks", keystore.url());
+            let issued = ctx.pki.issue_statement_with_keys_at("tpp-a", "tpp-a-app", &endpoint).expect("a statement");
+            let answer = ctx.answer(obuk_registration(ctx, json!({ "software_statement": issued }), None)).await;
+            keystore.stop().await;
+            outcome(&answer)
+        }
         SkipSubjectDnForm => {
             // The QWAC's own DN, country first.
             let subject = ctx.pki.identity("qwac").expect("qwac").info.subject.clone();
@@ -870,6 +879,7 @@ const OBUK_FLAWS: &[Flaw] = &[
     Flaw::SkipSelfSignedKeyMatch,
     Flaw::SkipTlsClientAuthSanMatch,
     Flaw::SkipSubjectDnForm,
+    Flaw::AcceptUnverifiableRequestObject,
     Flaw::UnboundAccessTokens,
     Flaw::ResourceSkipsBinding,
 ];

@@ -288,9 +288,9 @@ pub(super) fn generate(dir: &Path, manifest: &mut Manifest, now: OffsetDateTime)
 pub fn issue(
     dir: &Path,
     manifest: &Manifest,
-    tpp: &str,
-    software_id: &str,
+    (tpp, software_id): (&str, &str),
     count: usize,
+    keys_at: Option<&str>,
 ) -> Result<Vec<String>, PkiError> {
     let fail = |cause: DirectoryError| PkiError::Directory { name: software_id.to_string(), cause };
     let spec = STATEMENTS.iter().find(|s| s.tpp == tpp && s.flaw.is_none() && s.key == "directory-ps256");
@@ -305,6 +305,11 @@ pub fn issue(
     let one = || {
         let mut claims = claims_of_product(spec, entry, keys.clone(), OffsetDateTime::now_utc(), software_id);
         claims["scope"] = json!(PRODUCT_SCOPE);
+        // Open Banking UK: the keys at a URL the statement names, not in it.
+        if let (Some(endpoint), Some(claims)) = (keys_at, claims.as_object_mut()) {
+            claims.remove("jwks");
+            claims.insert("software_jwks_endpoint".into(), json!(endpoint));
+        }
         sign(spec, &claims, &key, *alg).map(|(jws, _)| jws).map_err(|e| fail(DirectoryError::Sign(e)))
     };
     (0..count).map(|_| one()).collect()

@@ -310,7 +310,19 @@ impl Pki {
     /// `count` good statements of TPP `tpp` for the software product `software_id`, issued now
     /// by the test directory (as the CDR Register issues them on demand), its key read once.
     pub fn issue_statements(&self, tpp: &str, software_id: &str, count: usize) -> Result<Vec<String>, PkiError> {
-        directory::issue(&self.dir, &self.manifest, tpp, software_id, count)
+        directory::issue(&self.dir, &self.manifest, (tpp, software_id), count, None)
+    }
+
+    /// A statement the directory issues now for `tpp`'s software `software_id` that carries no
+    /// keys but names where they are (Open Banking UK's `software_jwks_endpoint`).
+    pub fn issue_statement_with_keys_at(
+        &self,
+        tpp: &str,
+        software_id: &str,
+        endpoint: &str,
+    ) -> Result<String, PkiError> {
+        let mut issued = directory::issue(&self.dir, &self.manifest, (tpp, software_id), 1, Some(endpoint))?;
+        issued.pop().ok_or_else(|| PkiError::UnknownTpp { name: tpp.into() })
     }
 
     /// The directory's software statements (name, compact JWS).

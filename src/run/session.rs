@@ -103,6 +103,9 @@ impl Session {
         }
         vars.insert(builtin::UNIQUE.into(), unique);
         vars.insert(builtin::PRODUCT_SCOPE.into(), crate::pki::directory::PRODUCT_SCOPE.into());
+        if target.profile.holds(crate::protocol::Policy::SoftwareJwksEndpoint) {
+            vars.extend(target.keys_at_statements().iter().map(|(var, jws)| (var.to_string(), jws.clone())));
+        }
         for (name, jws) in target.pki.statements() {
             vars.insert(format!("{}{name}", crate::scenario::template::DIRECTORY), jws.clone());
         }

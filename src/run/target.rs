@@ -41,6 +41,8 @@ pub struct Target {
     /// Origins other than the target's that requests went to (a `registration_client_uri`
     /// elsewhere, RFC 7592 §3): every report names them.
     elsewhere: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    /// Statements whose keys are at the key store, issued once per run where used.
+    keys_at_statements: std::sync::OnceLock<Vec<(&'static str, String)>>,
 }
 
 /// Why the target's metadata document did not give its endpoints.
@@ -105,7 +107,34 @@ impl Target {
             date_margin: DATE_MARGIN,
             dcr_tokens: Mutex::new(BTreeMap::new()),
             elsewhere: Default::default(),
+            keys_at_statements: Default::default(),
         }
+    }
+
+    /// Statements of the profile's TPP that carry no keys but name where they are (Open Banking
+    /// UK's `software_jwks_endpoint`), by the variable scenarios use: at the key store's key set
+    /// of the profile's signing identity, of its other signing identity, and under `/stalled/`.
+    /// Issued once per run (each costs a signature); none without a key store.
+    pub fn keys_at_statements(&self) -> &[(&'static str, String)] {
+        use crate::scenario::template::builtin;
+        self.keys_at_statements.get_or_init(|| {
+            let ids = &self.profile.identities;
+            let (Some(keystore), Some(sign), Some(other)) = (&self.keystore, ids.sign.name(), ids.other_sign.name())
+            else {
+                return Vec::new();
+            };
+            let software = format!("{}-app", ids.tpp);
+            let at = [
+                (builtin::KEYS_AT_STATEMENT, format!("{}/{sign}.jwks", keystore.url())),
+                (builtin::KEYS_AT_OTHER_KEY_STATEMENT, format!("{}/{other}.jwks", keystore.url())),
+                (
+                    builtin::KEYS_AT_STALLED_STATEMENT,
+                    format!("{}{}{sign}.jwks", keystore.url(), crate::keystore::STALLED),
+                ),
+            ];
+            let issue = |endpoint: &str| self.pki.issue_statement_with_keys_at(&ids.tpp, &software, endpoint).ok();
+            at.into_iter().filter_map(|(var, endpoint)| Some((var, issue(&endpoint)?))).collect()
+        })
     }
 
     /// Learns the secrets `msg` carries, under the profile's own credential header names too.

@@ -54,6 +54,13 @@ pub mod builtin {
     /// statement (TPP A's ES256 twin of `ssa`, or the session's product's second): what an update
     /// rotating the statement carries.
     pub const ROTATED_STATEMENT: &str = "rotated_statement";
+    /// Statements of the profile's TPP that name where its keys are (`software_jwks_endpoint`)
+    /// instead of carrying them: at the key store's set of its signing identity, of its other
+    /// signing identity (which does not publish the key its requests are signed with), and at
+    /// one that never answers; where the profile holds software-jwks-endpoint.
+    pub const KEYS_AT_STATEMENT: &str = "keys_at_statement";
+    pub const KEYS_AT_OTHER_KEY_STATEMENT: &str = "keys_at_other_key_statement";
+    pub const KEYS_AT_STALLED_STATEMENT: &str = "keys_at_stalled_statement";
     /// The `scope` the statements the directory issues per software product carry (CDR SSAs).
     pub const PRODUCT_SCOPE: &str = "product_scope";
     pub const ALL: &[&str] = &[
@@ -78,6 +85,9 @@ pub mod builtin {
         REGISTRATION_STATEMENT,
         ROTATED_STATEMENT,
         PRODUCT_SCOPE,
+        KEYS_AT_STATEMENT,
+        KEYS_AT_OTHER_KEY_STATEMENT,
+        KEYS_AT_STALLED_STATEMENT,
     ];
 }
 

@@ -68,6 +68,7 @@ named_catalog!(Flaw, UnknownFlaw, "flaw", "`dcr-harness serve --list-flaws` prin
     OmitStatementEcho = "omit-statement-echo", "(fapi profile) the registration response leaves out the software statement";
     AcceptJsonRegistration = "accept-json-registration", "(obuk profile) a plain JSON registration is accepted where a signed request object is required";
     SkipRequestObjectSignature = "skip-request-object-signature", "(obuk profile) a request object's signature is not verified (alg none, a broken signature or another TPP's key pass)";
+    AcceptUnverifiableRequestObject = "accept-unverifiable-request-object", "(obuk profile) a request object whose statement keeps its keys at a software_jwks_endpoint that cannot be read, or does not publish the signing key, is taken unverified";
     AcceptAnyRequestObjectAlg = "accept-any-request-object-alg", "(obuk profile) a request object may be signed RS256 where PS256 is required";
     AcceptExpiredRequestObject = "accept-expired-request-object", "(obuk profile) a request object's exp is not checked";
     SkipRequestObjectAudience = "skip-request-object-audience", "(obuk profile) a request object's aud need not name this server";

@@ -71,6 +71,24 @@ impl KeyCache {
         Ok(read)
     }
 
+    /// Reads the key set at `uri` unless one read within the cache time is kept: what a rule
+    /// that runs later (synchronously) finds with [`KeyCache::kept`]. A set that cannot be read is
+    /// not kept.
+    pub async fn learn(&self, fetcher: &reqwest::Client, uri: &str) {
+        if self.kept_set(uri, false).is_some() {
+            return;
+        }
+        let metadata: Map<String, Value> = [("jwks_uri".to_string(), Value::from(uri))].into_iter().collect();
+        if let Ok(jwks) = client_jwks(fetcher, &metadata).await {
+            self.keep(uri, jwks);
+        }
+    }
+
+    /// The key set read from `uri` within the cache time, if any.
+    pub fn kept(&self, uri: &str) -> Option<Value> {
+        self.kept_set(uri, false)
+    }
+
     /// The set kept for `uri` and still within the cache time (any age, `forever`).
     fn kept_set(&self, uri: &str, forever: bool) -> Option<Value> {
         let kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());

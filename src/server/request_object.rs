@@ -2,9 +2,11 @@
 //! Banking UK DCR v3.x): the body is a JWS (`application/jose`, or `application/jwt` as some
 //! banks spell it) whose claims are the client metadata; it carries the TPP's software
 //! statement, which the directory signed (judged by [`super::statement`]); it is signed by a key
-//! the statement publishes, with that key's algorithm (PS256 or ES256; never `none`, never
-//! RS256); its `iss` is the statement's `software_id`, its `aud` this server's issuer, and it is
-//! within `iat`..`exp`. Each rule has a flaw that turns it off. It holds no private key.
+//! the statement publishes (in its `jwks`, or at its `software_jwks_endpoint`, read before and
+//! handed in), with that key's algorithm (PS256 or ES256; never `none`, never RS256); its `iss`
+//! is the statement's `software_id`, its `aud` this server's issuer, and it is within
+//! `iat`..`exp`. Each rule has a flaw that turns it off. It holds no private key and fetches
+//! nothing.
 
 use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
@@ -31,14 +33,26 @@ pub fn is_request_object(content_type: Option<&str>) -> bool {
     MEDIA_TYPES.iter().any(|t| essence.eq_ignore_ascii_case(t))
 }
 
+/// Where a request object's keys may come from besides its statement's `jwks`: the keys the
+/// client registered (an update that carries no statement), and the key sets read from the URLs
+/// statements name (`software_jwks_endpoint`), by URL.
+pub struct OtherKeys<'a> {
+    pub registered: Option<&'a Value>,
+    pub read_at: &'a dyn Fn(&str) -> Option<Value>,
+}
+
+/// The claim by which an Open Banking UK statement names where its software's keys are.
+pub const JWKS_ENDPOINT: &str = "software_jwks_endpoint";
+
 /// Opens a request object: the metadata it carries, and the statement it was admitted with.
-/// An update's is verified with the key its statement publishes, else (an update that carries
-/// none, which only a flaw lets through) with the keys the client registered (`registered`).
+/// It is verified with the key its statement publishes (in `jwks`, or at its
+/// `software_jwks_endpoint`), else (an update that carries none, which only a flaw lets
+/// through) with the keys the client registered.
 pub fn open(
     directory: Option<&Directory>,
     body: &[u8],
     issuer: &str,
-    registered: Option<&Value>,
+    keys: &OtherKeys<'_>,
     flaw: &dyn Fn(Flaw) -> bool,
 ) -> Result<(Map<String, Value>, Option<Admitted>), Refusal> {
     let text = std::str::from_utf8(body).map_err(|_| refuse(INVALID, "the request object is not text"))?;
@@ -46,7 +60,7 @@ pub fn open(
         .ok_or_else(|| refuse(INVALID, "the body is not a compact JWS (header.payload.signature)"))?;
     let admitted = statement::admit(directory, &parts.claims, flaw)?;
     if !flaw(Flaw::SkipRequestObjectSignature) {
-        verify_signature(&parts, admitted.as_ref(), registered, flaw)?;
+        verify_signature(&parts, admitted.as_ref(), keys, flaw)?;
     }
     let software_id = admitted.as_ref().and_then(|a| a.claim("software_id")).and_then(Value::as_str);
     let iss = parts.claims.get("iss").and_then(Value::as_str);
@@ -70,14 +84,32 @@ pub fn open(
 fn verify_signature(
     parts: &jws::Parts<'_>,
     admitted: Option<&Admitted>,
-    registered: Option<&Value>,
+    other: &OtherKeys<'_>,
     flaw: &dyn Fn(Flaw) -> bool,
 ) -> Result<(), Refusal> {
-    let jwks = admitted.and_then(|a| a.claim("jwks")).or(registered).cloned().unwrap_or(Value::Null);
+    let endpoint = admitted.and_then(|a| a.claim(JWKS_ENDPOINT)).and_then(Value::as_str);
+    let jwks = match (admitted.and_then(|a| a.claim("jwks")), endpoint) {
+        (Some(jwks), _) => jwks.clone(),
+        (None, Some(endpoint)) => match (other.read_at)(endpoint) {
+            Some(jwks) => jwks,
+            None if flaw(Flaw::AcceptUnverifiableRequestObject) => return Ok(()),
+            None => {
+                return Err(refuse(
+                    INVALID,
+                    format!("the keys at the statement's {JWKS_ENDPOINT} {endpoint} could not be read"),
+                ))
+            }
+        },
+        (None, None) => other.registered.cloned().unwrap_or(Value::Null),
+    };
     let keys = published_keys(&jwks);
     let kid = parts.kid();
-    let (key, required) =
-        keys.get(kid).ok_or_else(|| refuse(INVALID, format!("the statement publishes no key `{kid}` to sign with")))?;
+    let Some((key, required)) = keys.get(kid) else {
+        if endpoint.is_some() && flaw(Flaw::AcceptUnverifiableRequestObject) {
+            return Ok(());
+        }
+        return Err(refuse(INVALID, format!("the statement publishes no key `{kid}` to sign with")));
+    };
     let rs256_allowed = flaw(Flaw::AcceptAnyRequestObjectAlg) && *required == Algorithm::PS256;
     let verified = parts.verifies_with(key, *required) || (rs256_allowed && parts.verifies_with(key, Algorithm::RS256));
     match verified {

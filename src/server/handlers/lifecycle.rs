@@ -148,14 +148,13 @@ pub(super) fn requested_metadata(
         );
         return Err(oauth_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "invalid_request", &text));
     }
-    let (claims, admitted) = crate::server::request_object::open(
-        state.directory.as_ref(),
-        body,
-        &state.base_url,
-        updated.and_then(|client| client.metadata.get("jwks")),
-        &flaw(state),
-    )
-    .map_err(|refusal| statement_answer(state, refusal))?;
+    let keys = crate::server::request_object::OtherKeys {
+        registered: updated.and_then(|client| client.metadata.get("jwks")),
+        read_at: &|uri| state.keys.kept(uri),
+    };
+    let (claims, admitted) =
+        crate::server::request_object::open(state.directory.as_ref(), body, &state.base_url, &keys, &flaw(state))
+            .map_err(|refusal| statement_answer(state, refusal))?;
     let mut metadata = validate_metadata(state, claims).map_err(metadata_answer)?;
     obuk_metadata_rules(state, &metadata)?;
     if profile == ServerProfile::Cdr {

@@ -121,8 +121,8 @@ pub(super) async fn handle(state: &State, peer: &Peer, request: Request<Incoming
     let fetching = std::time::Instant::now();
     learn_revocation_status(state, peer, &parts).await;
     let registers = route == Route::Register || matches!(route, Route::Client(_)) && parts.method == Method::PUT;
-    if registers && !state.config.has(Flaw::SkipSectorIdentifierCheck) {
-        learn_sector_document(state, &body).await;
+    if registers {
+        learn_fetched_documents(state, &body).await;
     }
     let fetched = fetching.elapsed();
     if let (Route::Client(id), true) = (&route, state.config.has(Flaw::SlowUnderBurst)) {
@@ -203,10 +203,11 @@ async fn learn_revocation_status(state: &State, peer: &Peer, parts: &Parts) {
     }
 }
 
-/// Fetches the sector identifier document a registration or update names (in its JSON, or in
-/// its request object's claims, read before anything is verified), so that the rule that judges
-/// it later only reads.
-async fn learn_sector_document(state: &State, body: &Bytes) {
+/// Fetches what a registration or update names for the server to read (in its JSON, or in its
+/// request object's claims, read before anything is verified): the sector identifier document,
+/// the key set at its statement's `software_jwks_endpoint`; so that the rules that judge them
+/// later only read.
+async fn learn_fetched_documents(state: &State, body: &Bytes) {
     // Every registration passes here: a JSON body that does not name the field is not parsed
     // twice (a request object's claims are encoded, so it is read to tell).
     const FIELD: &[u8] = b"sector_identifier_uri";
@@ -219,7 +220,21 @@ async fn learn_sector_document(state: &State, body: &Bytes) {
         _ => std::str::from_utf8(body).ok().and_then(|text| crate::pki::jws::parts(text.trim())).map(|p| p.claims),
     };
     if let Some(metadata) = claims {
-        state.sectors.learn(&state.fetcher, &metadata).await;
+        if !state.config.has(Flaw::SkipSectorIdentifierCheck) {
+            state.sectors.learn(&state.fetcher, &metadata).await;
+        }
+        learn_statement_keys(state, &metadata).await;
+    }
+}
+
+/// Reads the key set at the `software_jwks_endpoint` a request object's statement names (read
+/// before anything is verified), so that the request object's check later only reads it.
+async fn learn_statement_keys(state: &State, metadata: &Map<String, Value>) {
+    let statement = metadata.get("software_statement").and_then(Value::as_str);
+    let claims = statement.and_then(crate::pki::jws::parts).map(|parts| parts.claims);
+    let endpoint = claims.as_ref().and_then(|c| c.get(crate::server::request_object::JWKS_ENDPOINT));
+    if let Some(uri) = endpoint.and_then(Value::as_str) {
+        state.keys.learn(&state.fetcher, uri).await;
     }
 }
 
