@@ -1176,15 +1176,9 @@ async fn each_variant_really_behaves_as_it_says_and_the_default_does_not() {
                 assert_eq!(other, ["200", "401 invalid_token"], "{variant}");
             }
             Variant::DpopNonceRequired => {
-                for (variants, expected) in [(vec![], "200"), (vec![variant], "400 use_dpop_nonce, then 200 with it")] {
-                    let ctx = Ctx::start(ServerConfig {
-                        variants: variants.into_iter().collect(),
-                        ..ServerConfig::default()
-                    })
-                    .await;
-                    assert_eq!(dpop_nonce_asked(&ctx).await, expected);
-                    ctx.server.stop().await;
-                }
+                let answers =
+                    without_and_with(variant, ServerProfile::Smbc, |ctx| Box::pin(dpop_nonce_asked(ctx))).await;
+                assert_eq!(answers, ["200", "400 use_dpop_nonce, then 200 with it"], "{variant}");
             }
             Variant::JwksRereadOnlyWhenStale | Variant::JwksNeverCached => {
                 // At once after the rotation: the default still has the retired key from its
@@ -1193,17 +1187,11 @@ async fn each_variant_really_behaves_as_it_says_and_the_default_does_not() {
                     Variant::JwksNeverCached => "the retired key: 401 invalid_client; the new key: 200",
                     _ => "the retired key: 200; the new key: 401 invalid_client",
                 };
-                for (variants, expected) in
-                    [(vec![], "the retired key: 200; the new key: 200"), (vec![variant], expected)]
-                {
-                    let ctx = Ctx::start(ServerConfig {
-                        variants: variants.into_iter().collect(),
-                        ..ServerConfig::default()
-                    })
-                    .await;
-                    assert_eq!(key_rotation(&ctx, std::time::Duration::ZERO).await, expected);
-                    ctx.server.stop().await;
-                }
+                let answers = without_and_with(variant, ServerProfile::Smbc, |ctx| {
+                    Box::pin(key_rotation(ctx, std::time::Duration::ZERO))
+                })
+                .await;
+                assert_eq!(answers, ["the retired key: 200; the new key: 200", expected], "{variant}");
             }
             Variant::AssertionReplayAllowed => {
                 for (variants, again) in [(vec![], "401 invalid_client"), (vec![variant], "200")] {

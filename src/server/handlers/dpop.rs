@@ -114,19 +114,26 @@ pub(super) fn presented_token(headers: &HeaderMap) -> Option<(Scheme, &str)> {
 }
 
 /// §7.1, §7.2: a token bound to the key `jkt` is taken only under the `DPoP` scheme, with a
-/// proof of that key for this request and this token.
+/// proof of that key for this request and this token; a token bound to no key is no `DPoP` one.
 pub(super) fn check_at_resource(
     state: &State,
     parts: &Parts,
     (scheme, token): (Scheme, &str),
-    jkt: &str,
+    jkt: Option<&str>,
 ) -> Result<(), Answer> {
     if state.config.has(Flaw::ResourceSkipsDpop) {
         return Ok(());
     }
-    if scheme != Scheme::Dpop {
-        return Err(dpop_challenge("invalid_token", "a DPoP-bound token is not taken as a bearer token"));
-    }
+    let jkt = match (scheme, jkt) {
+        (Scheme::Bearer, None) => return Ok(()),
+        (Scheme::Dpop, None) => {
+            return Err(dpop_challenge("invalid_token", "this access token is bound to no DPoP key"))
+        }
+        (Scheme::Bearer, Some(_)) => {
+            return Err(dpop_challenge("invalid_token", "a DPoP-bound token is not taken as a bearer token"))
+        }
+        (Scheme::Dpop, Some(jkt)) => jkt,
+    };
     let url = format!("{}{RESOURCE_PATH}", state.base_url);
     let proof =
         proof_header(parts).ok().flatten().ok_or_else(|| dpop_challenge("invalid_dpop_proof", "no DPoP proof"))?;

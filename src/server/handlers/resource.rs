@@ -97,10 +97,9 @@ pub(super) fn resource(state: &State, peer: &Peer, parts: &Parts) -> Answer {
             return invalid_token("the access token is bound to another certificate than this connection's");
         }
     }
-    if let Some(jkt) = dpop_binding_of(state, token) {
-        if let Err(answer) = super::dpop::check_at_resource(state, parts, (scheme, token), &jkt) {
-            return answer;
-        }
+    let jkt = dpop_binding_of(state, token);
+    if let Err(answer) = super::dpop::check_at_resource(state, parts, (scheme, token), jkt.as_deref()) {
+        return answer;
     }
     json(StatusCode::OK, &json!({ "client_id": holder }))
 }
