@@ -462,3 +462,37 @@ async fn deletions_paired_with_registrations_leave_almost_nothing_to_clean_up() 
     assert_eq!(server.registered_clients(), 0);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_load_against_a_baseline_fails_on_a_regression_and_passes_otherwise() {
+    let server = server::start(test_pki(), ServerConfig::default()).await.expect("server");
+    let ratios = Thresholds { p99_ratio: Some(1.2), throughput_ratio: Some(0.5), ..Thresholds::default() };
+    let mut short = profile(ratios.clone());
+    short.run_time = Some(1);
+    let measured = load_against(&server.url(), &short).await;
+    server.stop().await;
+    assert!(measured.thresholds.iter().all(|t| t.met), "no ratio is judged without a baseline");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    // The baseline as the JSON report writes it, doctored: a regression injected by a baseline
+    // far faster than this load, and none by one far slower.
+    let judged_against = |p99_us: u64, throughput: f64| {
+        let mut baseline = measured.clone();
+        baseline.latency.p99_us = p99_us;
+        baseline.throughput = throughput;
+        let path = dir.path().join(format!("baseline-{p99_us}.json"));
+        std::fs::write(&path, serde_json::to_string_pretty(&baseline).expect("JSON")).expect("written");
+        let earlier = load::baseline::read(&path).expect("a load report");
+        let mut now = measured.clone();
+        load::baseline::apply(&mut now, &earlier, &path, &ratios);
+        now
+    };
+    let regressed = judged_against(1, measured.throughput);
+    let breached: Vec<&str> = regressed.breaches().iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(breached, vec!["p99 latency against the baseline"], "{}", load::render(&regressed));
+    assert_eq!(regressed.outcome(), dcr_harness::run::Outcome::ThresholdsBreached);
+    let summary = load::render(&regressed);
+    assert!(summary.contains("against the baseline (") && summary.contains("p99 latency:"), "{summary}");
+    let slower_before = judged_against(60_000_000, 1.0);
+    assert!(slower_before.breaches().is_empty(), "{}", load::render(&slower_before));
+    assert_eq!(slower_before.outcome(), dcr_harness::run::Outcome::Success);
+}

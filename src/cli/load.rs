@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use dcr_harness::error::Error;
-use dcr_harness::load::{LoadReport, Shard};
+use dcr_harness::load::{baseline, LoadReport, Shard};
 use dcr_harness::report::{self, Format, Report};
 use dcr_harness::run::Outcome;
 
@@ -27,6 +27,11 @@ pub fn load(args: &LoadArgs) -> Result<Outcome, Error> {
 fn load_run(args: &LoadRunArgs) -> Result<Outcome, Error> {
     let layout = args.place.layout()?;
     let reports = reports_of(&args.reports)?;
+    // Read before the load: a baseline that cannot be used stops it before it starts.
+    let baseline = match &args.baseline {
+        Some(path) => Some((path, baseline::read(path).map_err(|e| Error::input("--baseline", e))?)),
+        None => None,
+    };
     let mut profile = dcr_harness::load::read_profile(&args.profile, &layout.load)?;
     if let Some(target_profile) = &args.target_profile {
         profile.target_profile = target_profile.clone();
@@ -43,11 +48,15 @@ fn load_run(args: &LoadRunArgs) -> Result<Outcome, Error> {
     let message = "\ndcr-harness: interrupted: stopping the users and deleting their clients (again to stop now)";
     let load =
         dcr_harness::load::run(&layout, &profile, &options, move |p| view.tick(p), move |d, t| view.cleanup(d, t));
-    let (measurement, report) = match signals::run_until_abandoned(runtime()?, load, message, move || stop.raise()) {
+    let (measurement, mut report) = match signals::run_until_abandoned(runtime()?, load, message, move || stop.raise())
+    {
         Ok(done) => done?,
         Err(abandoned) => return Ok(abandoned),
     };
     view.finish();
+    if let Some((path, earlier)) = &baseline {
+        baseline::apply(&mut report, earlier, path, &profile.thresholds);
+    }
     if let Some(path) = &args.out {
         let json = serde_json::to_string(&measurement).map_err(|e| Error::output(path, std::io::Error::other(e)))?;
         std::fs::write(path, json).map_err(|e| Error::output(path, e))?;

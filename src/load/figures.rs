@@ -350,6 +350,7 @@ impl Measurement {
             ledger: None,
             clients_deleted: 0,
             interrupted: self.interrupted,
+            baseline: None,
         }
     }
 }
@@ -373,7 +374,7 @@ fn percentile_curve(h: &Hdr) -> Vec<(f64, u64)> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn outcome(
@@ -401,7 +402,7 @@ mod tests {
         assert_eq!(t.latency.0.len(), 4);
     }
 
-    fn measurement(samples: &[u64]) -> Measurement {
+    pub(crate) fn measurement(samples: &[u64]) -> Measurement {
         let mut t = Tally::named("read");
         for us in samples {
             t.record(&outcome(Ok(200), true, None, *us));

@@ -10,6 +10,7 @@
 //!
 //! It owns no policy about verdicts: thresholds are the profile's, judged in `run::model::load`.
 
+pub mod baseline;
 pub mod engine;
 pub mod figures;
 pub mod model;

@@ -123,6 +123,9 @@ pub fn render(r: &LoadReport) -> String {
     if !unexpected.is_empty() {
         let _ = writeln!(out, "\nunexpected answers:\n{}", unexpected.join("\n"));
     }
+    if let Some(comparison) = &r.baseline {
+        out.push_str(&against_baseline(comparison));
+    }
     if r.interrupted {
         out.push_str("\ninterrupted: the figures above are partial, and no threshold is judged\n");
     } else if r.thresholds.is_empty() {
@@ -138,6 +141,16 @@ pub fn render(r: &LoadReport) -> String {
     if !r.clients_left.is_empty() {
         let how = crate::run::model::cleanup_hint(r.ledger.as_deref());
         let _ = writeln!(out, "{} client(s) left on the target: {how}", r.clients_left.len());
+    }
+    out
+}
+
+/// Each headline figure beside the baseline's, with the ratio.
+fn against_baseline(c: &super::model::Comparison) -> String {
+    let mut out = format!("\nagainst the baseline ({}):\n", c.baseline);
+    for f in &c.figures {
+        let ratio = f.ratio.map_or_else(|| "no ratio: the baseline's is 0".to_string(), |r| format!("{r:.2}x"));
+        let _ = writeln!(out, "  {}: {:.2} {} against {:.2} ({ratio})", f.name, f.now, f.unit, f.baseline);
     }
     out
 }
