@@ -279,6 +279,10 @@ pub struct LoadReportArgs {
     pub json: Option<PathBuf>,
     #[arg(long, hide = true)]
     pub html: Option<PathBuf>,
+    /// An earlier load's JSON report (`--report json=FILE`): each figure is shown beside it with
+    /// the ratio, and the profile's ratio thresholds (`p99_ratio: 1.2`) are judged (exit 4).
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -307,10 +311,6 @@ pub struct LoadRunArgs {
     /// Write this shard's figures (HDR histograms and counts) for `load merge`.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// An earlier load's JSON report (`--report json=FILE`): each figure is shown beside it with
-    /// the ratio, and the profile's ratio thresholds (`p99_ratio: 1.2`) are judged (exit 4).
-    #[arg(long)]
-    pub baseline: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

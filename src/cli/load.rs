@@ -17,7 +17,12 @@ pub fn load(args: &LoadArgs) -> Result<Outcome, Error> {
     match &args.command {
         Some(LoadCommand::Merge(merge)) => {
             let reports = reports_of(&merge.reports)?;
-            let (_, report) = dcr_harness::load::merge(&merge.files)?;
+            let baseline = baseline_of(&merge.reports)?;
+            let (measurement, mut report) = dcr_harness::load::merge(&merge.files)?;
+            if let Some((path, earlier)) = &baseline {
+                // The shards carry the profile's thresholds, its ratio thresholds among them.
+                baseline::apply(&mut report, earlier, path, &measurement.thresholds);
+            }
             write_reports(&report, &reports)
         }
         None => load_run(&args.run),
@@ -27,11 +32,7 @@ pub fn load(args: &LoadArgs) -> Result<Outcome, Error> {
 fn load_run(args: &LoadRunArgs) -> Result<Outcome, Error> {
     let layout = args.place.layout()?;
     let reports = reports_of(&args.reports)?;
-    // Read before the load: a baseline that cannot be used stops it before it starts.
-    let baseline = match &args.baseline {
-        Some(path) => Some((path, baseline::read(path).map_err(|e| Error::input("--baseline", e))?)),
-        None => None,
-    };
+    let baseline = baseline_of(&args.reports)?;
     let mut profile = dcr_harness::load::read_profile(&args.profile, &layout.load)?;
     if let Some(target_profile) = &args.target_profile {
         profile.target_profile = target_profile.clone();
@@ -78,6 +79,15 @@ fn shard_of(flag: Option<&str>) -> Result<Shard, Error> {
     }
 }
 
+/// The earlier load's report `--baseline` names, read before the load: a baseline that cannot
+/// be used stops it before it starts.
+fn baseline_of(args: &LoadReportArgs) -> Result<Option<(&PathBuf, LoadReport)>, Error> {
+    match &args.baseline {
+        Some(path) => Ok(Some((path, baseline::read(path).map_err(|e| Error::input("--baseline", e))?))),
+        None => Ok(None),
+    }
+}
+
 /// The reports asked for, by `--report` and by the older `--md`, `--json`, `--html`; checked
 /// writable before the load starts.
 fn reports_of(args: &LoadReportArgs) -> Result<Vec<(Format, PathBuf)>, Error> {
@@ -102,27 +112,26 @@ fn write_reports(report: &LoadReport, to: &[(Format, PathBuf)]) -> Result<Outcom
 mod tests {
     use super::*;
 
+    fn none() -> LoadReportArgs {
+        LoadReportArgs { report: None, md: None, json: None, html: None, baseline: None }
+    }
+
     /// `--report` and the older `--md`, `--json`, `--html` name the same reports.
     #[test]
     fn the_older_report_flags_are_the_same_reports() {
         let dir = tempfile::tempdir().expect("temporary directory");
         let at = |name: &str| dir.path().join(name);
         let older =
-            LoadReportArgs { report: None, md: Some(at("a.md")), json: Some(at("a.json")), html: Some(at("a.html")) };
+            LoadReportArgs { md: Some(at("a.md")), json: Some(at("a.json")), html: Some(at("a.html")), ..none() };
         let spec =
             format!("md={},json={},html={}", at("a.md").display(), at("a.json").display(), at("a.html").display());
-        let newer = LoadReportArgs { report: Some(spec), md: None, json: None, html: None };
+        let newer = LoadReportArgs { report: Some(spec), ..none() };
         let sorted = |mut v: Vec<(Format, PathBuf)>| {
             v.sort_by_key(|(f, _)| f.name());
             v
         };
         assert_eq!(sorted(reports_of(&older).expect("older")), sorted(reports_of(&newer).expect("newer")));
-        let junit = LoadReportArgs {
-            report: Some(format!("junit={}", at("a.xml").display())),
-            md: None,
-            json: None,
-            html: None,
-        };
+        let junit = LoadReportArgs { report: Some(format!("junit={}", at("a.xml").display())), ..none() };
         assert!(reports_of(&junit).is_err(), "a load has no JUnit report");
     }
 }
