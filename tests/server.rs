@@ -7,6 +7,7 @@ mod common;
 use common::*;
 use dcr_harness::qtsp;
 use dcr_harness::server::{CertCheck, DcrAuth, Flaw, ServerConfig, ServerProfile, Variant};
+use dcr_harness::signature::dpop::DpopKey;
 use dcr_harness::signature::request_object::JwtSigner;
 use dcr_harness::signature::Mutation;
 use dcr_harness::testing::test_pki_shared;
@@ -634,19 +635,23 @@ async fn bound_token_over_another_certificate(ctx: &Ctx, asks_for_binding: bool)
     outcome(&ctx.answer(other).await)
 }
 
-/// A client registered with `dpop_bound_access_tokens`: what the server answers to the request
-/// the flaw's rule is about (RFC 9449 §5.2, §4.3, §5, §7.2).
-async fn dpop(ctx: &Ctx, flaw: Flaw) -> String {
-    use dcr_harness::signature::dpop::DpopKey;
+/// A client registered with `dpop_bound_access_tokens`: its HTTP Basic credentials, the token
+/// endpoint's URL, and two DPoP keys (its own, and another).
+async fn dpop_client(ctx: &Ctx) -> (String, String, (DpopKey, DpopKey)) {
     let mut body = registration_body();
     body["grant_types"] = json!(["authorization_code", "client_credentials"]);
     body["dpop_bound_access_tokens"] = json!(true);
     let client = ctx.answer(Call::post(REGISTER, &body)).await.json().expect("json");
     let basic = basic(str_of(&client, "client_id"), str_of(&client, "client_secret"));
-    let (key, other) = (DpopKey::generate().expect("a key"), DpopKey::generate().expect("another"));
+    let keys = (DpopKey::generate().expect("a key"), DpopKey::generate().expect("another"));
+    (basic, format!("{}/oauth/token", ctx.server.url()), keys)
+}
+
+/// A client registered with `dpop_bound_access_tokens`: what the server answers to the request
+/// the flaw's rule is about (RFC 9449 §5.2, §4.3, §5, §7.2).
+async fn dpop(ctx: &Ctx, flaw: Flaw) -> String {
+    let (basic, token_url, (key, other)) = dpop_client(ctx).await;
     let now = std::time::SystemTime::now();
-    let url = |path: &str| format!("{}{path}", ctx.server.url());
-    let token_url = url("/oauth/token");
     let of = dcr_harness::signature::dpop::ProofOf::request("POST", &token_url);
     let proof = |mutation| key.proof(&of, now, mutation, &other).expect("a proof");
     let token = |proof: Option<String>| {
@@ -674,14 +679,8 @@ async fn dpop(ctx: &Ctx, flaw: Flaw) -> String {
 /// A DPoP client's token request with a proof without a nonce: its answer, and where the answer
 /// gave a nonce, the answer to the same request with a proof carrying it.
 async fn dpop_nonce_asked(ctx: &Ctx) -> String {
-    use dcr_harness::signature::dpop::{DpopKey, ProofOf};
-    let mut body = registration_body();
-    body["grant_types"] = json!(["authorization_code", "client_credentials"]);
-    body["dpop_bound_access_tokens"] = json!(true);
-    let client = ctx.answer(Call::post(REGISTER, &body)).await.json().expect("json");
-    let basic = basic(str_of(&client, "client_id"), str_of(&client, "client_secret"));
-    let (key, other) = (DpopKey::generate().expect("a key"), DpopKey::generate().expect("another"));
-    let token_url = format!("{}/oauth/token", ctx.server.url());
+    use dcr_harness::signature::dpop::ProofOf;
+    let (basic, token_url, (key, other)) = dpop_client(ctx).await;
     let send = |nonce: Option<String>| {
         let of = ProofOf { nonce: nonce.as_deref(), ..ProofOf::request("POST", &token_url) };
         let proof = key.proof(&of, std::time::SystemTime::now(), None, &other).expect("a proof");

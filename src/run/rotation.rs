@@ -23,6 +23,8 @@ pub enum RotationError {
     NoKeystore,
     #[error("the session has no slot to rotate (`unique` is unset)")]
     NoSlot,
+    #[error("the profile names no signing identity, or no other one, whose keys to rotate between")]
+    NoIdentities,
     #[error(transparent)]
     Full(#[from] crate::keystore::TooManyRotations),
 }
@@ -31,21 +33,16 @@ pub enum RotationError {
 pub fn rotate(target: &Target, slot: Option<&str>, name: String) -> Result<StepResult, RotationError> {
     let keystore = target.keystore.as_ref().ok_or(RotationError::NoKeystore)?;
     let slot = slot.ok_or(RotationError::NoSlot)?;
+    let (old, new) = target.rotating_keys().ok_or(RotationError::NoIdentities)?;
     keystore.rotate(slot)?;
-    let ids = &target.profile.identities;
-    let names = |who: &crate::scenario::Who| who.name().unwrap_or("-").to_string();
     Ok(StepResult {
         name,
         request: RecordedRequest {
             method: "ROTATE".into(),
-            url: keystore.rotating_jwks_uri(&names(&ids.sign), &names(&ids.other_sign), slot),
+            url: keystore.rotating_jwks_uri(old, new, slot),
             tls_identity: None,
             headers: vec![],
-            body: format!(
-                "the harness's key store now publishes `{}`'s key alone, and no longer `{}`'s",
-                names(&ids.other_sign),
-                names(&ids.sign)
-            ),
+            body: format!("the harness's key store now publishes `{new}`'s key alone, and no longer `{old}`'s"),
             signing_string: None,
         },
         response: None,

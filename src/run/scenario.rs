@@ -194,9 +194,9 @@ async fn run_steps(
             },
             None => None,
         };
-        let sending = Sending { copies, partner };
-        let (mut result, mut setup_error) =
-            run_step(session, scenario, options, (index, step), &sending, before.as_ref(), started).await;
+        let mut sending = Sending { copies, partner };
+        let at = StepAt { scenario, options, index, step, before: before.as_ref(), started };
+        let (mut result, mut setup_error) = run_step(session, at, &sending).await;
         if let (Some(due), false, None) = (window_passed, result.passed(), &setup_error) {
             // A server counting the window in whole seconds takes the copy up to a second past
             // it; a second later every server must refuse it.
@@ -204,19 +204,17 @@ async fn run_steps(
                 results.push(result);
                 return Ended::Interrupted;
             }
-            (result, setup_error) =
-                run_step(session, scenario, options, (index, step), &sending, before.as_ref(), started).await;
+            (result, setup_error) = run_step(session, at, &sending).await;
             result.name = format!(
                 "{} (sent again a second later: the first copy was taken, as a server counting whole seconds may)",
                 result.name
             );
         }
-        let mut sending = sending;
         // RFC 9449 §8: a server may answer a proof without its nonce by giving one; the client
         // sends the request again with it.
         let nonce_given = session.dpop_nonce_renewed();
         if step.request.dpop.is_some() && nonce_given && !result.passed() && setup_error.is_none() {
-            match send_anew(session, scenario, options, (index, step), (before.as_ref(), started)).await {
+            match send_anew(session, at).await {
                 Ok((again, error, sent)) => {
                     (result, setup_error, sending) = (again, error, sent);
                     result.name = format!("{} (sent again with the DPoP nonce the server gave)", result.name);
@@ -228,17 +226,8 @@ async fn run_steps(
             }
         }
         if step.within_key_cache {
-            let retried = again_within_key_cache(
-                session,
-                scenario,
-                options,
-                (index, step),
-                (before.as_ref(), started),
-                key_cache_over,
-                stop_at,
-                (&mut result, &mut setup_error),
-            )
-            .await;
+            let retried =
+                again_within_key_cache(session, at, (key_cache_over, stop_at), (&mut result, &mut setup_error)).await;
             match retried {
                 Ok(Some(last)) => sending = last,
                 Ok(None) => {}
@@ -265,27 +254,21 @@ async fn run_steps(
 /// Sends a `within_key_cache` step whose answer did not meet its expectation again, planned
 /// anew each time, until one does or the key cache time is over: the last answer is judged.
 /// What was sent last, where the step was sent again.
-#[allow(clippy::too_many_arguments)]
 async fn again_within_key_cache(
     session: &mut Session,
-    scenario: &Scenario,
-    options: &RunOptions,
-    (index, step): (usize, &Step),
-    (before, started): (Option<&(String, String)>, Instant),
-    over: Instant,
-    stop_at: Option<Instant>,
+    at: StepAt<'_>,
+    (over, stop_at): (Instant, Option<Instant>),
     (result, setup_error): (&mut StepResult, &mut Option<String>),
 ) -> Result<Option<Sending>, Ended> {
     let pace = super::rotation::retry_pause(&session.target().profile);
     let mut sends = 1;
     let mut last = None;
     while !result.passed() && setup_error.is_none() && Instant::now() + pace < over {
-        if !pause(pace, &options.interrupt, stop_at).await {
+        if !pause(pace, &at.options.interrupt, stop_at).await {
             return Err(Ended::Interrupted);
         }
         let sending;
-        (*result, *setup_error, sending) =
-            send_anew(session, scenario, options, (index, step), (before, started)).await?;
+        (*result, *setup_error, sending) = send_anew(session, at).await?;
         sends += 1;
         last = Some(sending);
     }
@@ -297,20 +280,27 @@ async fn again_within_key_cache(
 
 /// The step planned afresh (a new proof, a new assertion, the nonce last given) and sent again,
 /// without its `alongside` partner: its result, a harness error, and what was sent.
-async fn send_anew(
-    session: &mut Session,
-    scenario: &Scenario,
-    options: &RunOptions,
-    (index, step): (usize, &Step),
-    (before, started): (Option<&(String, String)>, Instant),
-) -> Result<(StepResult, Option<String>, Sending), Ended> {
+async fn send_anew(session: &mut Session, at: StepAt<'_>) -> Result<(StepResult, Option<String>, Sending), Ended> {
+    let step = at.step;
     let copies = match session.plan_copies(&step.request, step.mutation, step.concurrent.unwrap_or(1)).await {
         Ok(copies) => copies,
-        Err(error) => return Err(Ended::Unplannable { step: index, error }),
+        Err(error) => return Err(Ended::Unplannable { step: at.index, error }),
     };
     let sending = Sending { copies, partner: None };
-    let (result, setup_error) = run_step(session, scenario, options, (index, step), &sending, before, started).await;
+    let (result, setup_error) = run_step(session, at, &sending).await;
     Ok((result, setup_error, sending))
+}
+
+/// A step as it is sent: its scenario, the run's options, its place, the client read before it
+/// (for `unchanged`), and when it started.
+#[derive(Clone, Copy)]
+struct StepAt<'a> {
+    scenario: &'a Scenario,
+    options: &'a RunOptions,
+    index: usize,
+    step: &'a Step,
+    before: Option<&'a (String, String)>,
+    started: Instant,
 }
 
 /// What a step sends: its copies, and the request sent alongside them.
@@ -319,15 +309,8 @@ struct Sending {
     partner: Option<Planned>,
 }
 
-async fn run_step(
-    session: &mut Session,
-    scenario: &Scenario,
-    options: &RunOptions,
-    (index, step): (usize, &Step),
-    sending: &Sending,
-    before: Option<&(String, String)>,
-    started: Instant,
-) -> (StepResult, Option<String>) {
+async fn run_step(session: &mut Session, at: StepAt<'_>, sending: &Sending) -> (StepResult, Option<String>) {
+    let StepAt { scenario, options, index, step, before, started } = at;
     let secrets = session.target().secrets.clone();
     let copies = &sending.copies[..];
     for copy in copies {

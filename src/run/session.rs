@@ -96,8 +96,7 @@ impl Session {
         let unique = crate::pki::generate_token("", 6);
         if let Some(keystore) = &target.keystore {
             vars.insert(builtin::KEYSTORE.into(), keystore.url().to_string());
-            let ids = &target.profile.identities;
-            if let (Some(old), Some(new)) = (ids.sign.name(), ids.other_sign.name()) {
+            if let Some((old, new)) = target.rotating_keys() {
                 vars.insert(builtin::ROTATING_JWKS_URI.into(), keystore.rotating_jwks_uri(old, new, &unique));
             }
         }

@@ -111,6 +111,13 @@ impl Target {
         }
     }
 
+    /// Whose keys a key set in rotation publishes (`{{rotating_jwks_uri}}`): the profile's
+    /// signing identity's until the scenario rotates it, then its other signing identity's.
+    pub fn rotating_keys(&self) -> Option<(&str, &str)> {
+        let ids = &self.profile.identities;
+        Some((ids.sign.name()?, ids.other_sign.name()?))
+    }
+
     /// Statements of the profile's TPP that carry no keys but name where they are (Open Banking
     /// UK's `software_jwks_endpoint`), by the variable scenarios use: at the key store's key set
     /// of the profile's signing identity, of its other signing identity, and under `/stalled/`.

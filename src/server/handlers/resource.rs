@@ -35,14 +35,6 @@ pub(super) fn binding_for(state: &State, peer: &Peer, client: &Client) -> Result
     }
 }
 
-fn binding_of(state: &State, token: &str) -> Option<String> {
-    facts_of(state, token).and_then(|facts| facts.bound_to)
-}
-
-fn dpop_binding_of(state: &State, token: &str) -> Option<String> {
-    facts_of(state, token).and_then(|facts| facts.dpop_jkt)
-}
-
 /// RFC 7662 §2: the caller proves itself as a registered client (as at the token endpoint); a
 /// token it may not see, or that is not active, is `{"active": false}` (§2.2).
 pub(super) async fn introspect(state: &State, peer: &Peer, parts: &Parts, body: &Bytes) -> Answer {
@@ -91,14 +83,14 @@ pub(super) fn resource(state: &State, peer: &Peer, parts: &Parts) -> Answer {
     let Some(holder) = client_of_token(state, token).filter(|holder| state.store.get(holder).is_some()) else {
         return invalid_token("the access token is not active");
     };
-    if let Some(bound_to) = binding_of(state, token) {
+    let facts = facts_of(state, token).unwrap_or_default();
+    if let Some(bound_to) = &facts.bound_to {
         let presented = peer.chain.first().map(|leaf| crate::pki::inspect::thumbprint_s256(leaf));
         if presented.as_deref() != Some(bound_to.as_str()) && !state.config.has(Flaw::ResourceSkipsBinding) {
             return invalid_token("the access token is bound to another certificate than this connection's");
         }
     }
-    let jkt = dpop_binding_of(state, token);
-    if let Err(answer) = super::dpop::check_at_resource(state, parts, (scheme, token), jkt.as_deref()) {
+    if let Err(answer) = super::dpop::check_at_resource(state, parts, (scheme, token), facts.dpop_jkt.as_deref()) {
         return answer;
     }
     json(StatusCode::OK, &json!({ "client_id": holder }))
