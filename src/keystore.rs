@@ -10,10 +10,10 @@
 //! (a URI a server must fetch that hangs). A run starts
 //! it where its profile holds the `jwks-uri`, `jwks-rotation` or `sector-identifier` policy, so
 //! that a target on this host can read them from there. It serves nothing else and answers only
-//! GET; its one state is which slots the run has rotated, bounded.
+//! GET; its one state is which slots the run has rotated, bounded. Before each answer it asks
+//! the run's [`Switchboard`] whether a fault holds for key sets or sector documents.
 
 use std::collections::{HashMap, HashSet};
-use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -23,6 +23,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
+use crate::fault::{Down, Service, Switchboard};
 use crate::pki::Pki;
 
 /// The document `/broken.jwks` serves: JSON, and no JWK Set.
@@ -126,7 +127,7 @@ pub const SECTOR: &str = "/sector.json";
 pub const SECTOR_ELSEWHERE: &str = "/sector-elsewhere.json";
 
 /// Starts the key store on an ephemeral port of 127.0.0.1.
-pub async fn start(pki: &Pki) -> Result<Keystore, KeystoreError> {
+pub async fn start(pki: &Pki, faults: Switchboard) -> Result<Keystore, KeystoreError> {
     let server = pki.identity(crate::pki::names::SERVER).map_err(|e| KeystoreError::Tls(e.to_string()))?;
     let mut tls = rustls::ServerConfig::builder_with_provider(crate::crypto::provider())
         .with_safe_default_protocol_versions()
@@ -139,7 +140,7 @@ pub async fn start(pki: &Pki) -> Result<Keystore, KeystoreError> {
     let listener = TcpListener::bind(("127.0.0.1", 0)).await.map_err(KeystoreError::Bind)?;
     let url = format!("https://{}", listener.local_addr().map_err(KeystoreError::Bind)?);
     let handle = Handle { url: url.clone(), rotated: Arc::default() };
-    let served = Arc::new(Served { documents: documents(pki), rotated: handle.rotated.clone() });
+    let served = Arc::new(Served { documents: documents(pki), rotated: handle.rotated.clone(), faults });
     let service =
         crate::loopback::accept(url, listener, move |tcp| serve_connection(tcp, acceptor.clone(), served.clone()));
     Ok(Keystore { service, handle })
@@ -149,6 +150,7 @@ pub async fn start(pki: &Pki) -> Result<Keystore, KeystoreError> {
 struct Served {
     documents: HashMap<String, Bytes>,
     rotated: Arc<Mutex<HashSet<String>>>,
+    faults: Switchboard,
 }
 
 impl Served {
@@ -172,14 +174,22 @@ async fn serve_connection(tcp: tokio::net::TcpStream, acceptor: TlsAcceptor, ser
     let timeout = crate::loopback::CONNECTION_TIME;
     let Ok(Ok(tls)) = tokio::time::timeout(timeout, acceptor.accept(tcp)).await else { return };
     let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-        let stalled = request.uri().path().starts_with(STALLED);
-        let answer = answer(&served, request.method(), request.uri().path());
+        let path = request.uri().path();
+        let stalled = path.starts_with(STALLED);
+        let service = if [SECTOR, SECTOR_ELSEWHERE].contains(&path) { Service::Sector } else { Service::Keystore };
+        let answer = answer(&served, request.method(), path);
+        let faults = served.faults.clone();
         async move {
+            if let Some(status) = faults.before_answering(service).await? {
+                let mut refused = hyper::Response::new(Full::new(Bytes::new()));
+                *refused.status_mut() = status;
+                return Ok(refused);
+            }
             if stalled {
                 // Longer than the connection may last: the connection ends with no answer.
                 tokio::time::sleep(crate::loopback::CONNECTION_TIME * 2).await;
             }
-            Ok::<_, Infallible>(answer)
+            Ok::<_, Down>(answer)
         }
     });
     let connection = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tls), service);
@@ -204,7 +214,11 @@ mod tests {
 
     #[test]
     fn each_identity_has_its_key_set_and_nothing_else_is_served() {
-        let served = Served { documents: documents(crate::testing::test_pki()), rotated: Arc::default() };
+        let served = Served {
+            documents: documents(crate::testing::test_pki()),
+            rotated: Arc::default(),
+            faults: Switchboard::default(),
+        };
         let set: serde_json::Value =
             serde_json::from_slice(&served.documents["/qseal.jwks"]).expect("the qseal key set is JSON");
         assert_eq!(set["keys"][0]["kid"], "qseal");
@@ -223,7 +237,11 @@ mod tests {
 
     #[test]
     fn a_key_set_in_rotation_publishes_the_new_key_alone_once_its_slot_is_rotated() {
-        let served = Served { documents: documents(crate::testing::test_pki()), rotated: Arc::default() };
+        let served = Served {
+            documents: documents(crate::testing::test_pki()),
+            rotated: Arc::default(),
+            faults: Switchboard::default(),
+        };
         let handle = Handle { url: "https://127.0.0.1:1".into(), rotated: served.rotated.clone() };
         let uri = handle.rotating_jwks_uri("qseal", "qseal-b", "s1");
         let path = uri.strip_prefix(handle.url()).expect("under the key store");

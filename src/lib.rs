@@ -23,6 +23,7 @@ pub mod error;
 pub mod exit;
 pub mod explain;
 pub mod explore;
+pub mod fault;
 pub mod files;
 pub mod init;
 pub mod interop;

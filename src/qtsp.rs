@@ -4,9 +4,9 @@
 //! test PKI's certificates name them on hosts under `qtsp.dcr-harness.test`; a server maps those
 //! hosts here. What it says of each certificate is `pki::revocation`'s data.
 //!
-//! It answers only these two, keeps no state, and reads at most 64 KiB of a request.
+//! It answers only these two, keeps no state, and reads at most 64 KiB of a request. Before
+//! each answer it asks the run's [`Switchboard`] whether a fault holds (slow, failing, down).
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -15,6 +15,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
+use crate::fault::{Down, Service, Switchboard};
 use crate::pki::{revocation, Pki};
 
 /// The largest OCSP request read.
@@ -59,22 +60,31 @@ impl Qtsp {
 }
 
 /// Starts the services on an ephemeral port of 127.0.0.1, answering for `pki`.
-pub async fn start(pki: Arc<Pki>) -> Result<Qtsp, QtspError> {
+pub async fn start(pki: Arc<Pki>, faults: Switchboard) -> Result<Qtsp, QtspError> {
     let listener = TcpListener::bind(("127.0.0.1", 0)).await.map_err(QtspError::Bind)?;
     let url = format!("http://{}", listener.local_addr().map_err(QtspError::Bind)?);
     // A port that was free a moment ago and is closed again: connecting to it is refused.
     let closed = TcpListener::bind(("127.0.0.1", 0)).await.map_err(QtspError::Bind)?;
     let unanswered = format!("http://{}", closed.local_addr().map_err(QtspError::Bind)?);
     drop(closed);
-    let service = crate::loopback::accept(url, listener, move |tcp| serve_connection(tcp, pki.clone()));
+    let service = crate::loopback::accept(url, listener, move |tcp| serve_connection(tcp, pki.clone(), faults.clone()));
     Ok(Qtsp { service, unanswered })
 }
 
 /// Serves one connection (plain HTTP/1.1) within the connection time.
-async fn serve_connection(tcp: tokio::net::TcpStream, pki: Arc<Pki>) {
+async fn serve_connection(tcp: tokio::net::TcpStream, pki: Arc<Pki>, faults: Switchboard) {
     let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-        let pki = pki.clone();
-        async move { Ok::<_, Infallible>(answer(&pki, request).await) }
+        let (pki, faults) = (pki.clone(), faults.clone());
+        async move {
+            let service = match request.uri().path() {
+                "/issuing-ca.crl" => Service::Crl,
+                _ => Service::Ocsp,
+            };
+            match faults.before_answering(service).await? {
+                Some(status) => Ok(reply(status, "text/plain", Vec::new())),
+                None => Ok::<_, Down>(answer(&pki, request).await),
+            }
+        }
     });
     let connection = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tcp), service);
     let _ = tokio::time::timeout(crate::loopback::CONNECTION_TIME, connection).await;

@@ -74,6 +74,8 @@ pub struct SuiteOptions {
     pub embedded: Embedded,
     /// The file `run.known_failures` came from, to point at a line in it.
     pub known_failures_file: Option<PathBuf>,
+    /// Faults held in the services the run hosts for the whole run (`--fault`).
+    pub faults: Option<crate::fault::Faults>,
 }
 
 /// How the embedded server deviates from its default: flaws (the suite proving it can fail)
@@ -91,6 +93,8 @@ pub struct SuiteRun {
     /// Clients still registered on the embedded server when the run ended (none, if the
     /// cleanup did its work).
     pub clients_left: Option<usize>,
+    /// What the embedded server spent fetching from the services the run hosts, by service.
+    pub fetches: Vec<(crate::fault::Service, crate::server::fetch_clock::FetchFigures)>,
 }
 
 /// Loads the profile, the scenarios (strictly) and the PKI, and validates them together.
@@ -192,6 +196,7 @@ pub async fn prepare(
     }
     let mut embedded = None;
     let mut qtsp = None;
+    let faults = crate::fault::Switchboard::default();
     let base_url = match remote {
         Some(url) => url,
         None => {
@@ -205,7 +210,7 @@ pub async fn prepare(
             // a server must: its services run on this host for as long as the server does.
             let revocation = match profile.holds(crate::protocol::Policy::RevocationCheck) {
                 true => {
-                    let services = crate::qtsp::start(pki.clone()).await.map_err(Error::Qtsp)?;
+                    let services = crate::qtsp::start(pki.clone(), faults.clone()).await.map_err(Error::Qtsp)?;
                     let config = services.revocation_config(false);
                     qtsp = Some(services);
                     Some(config)
@@ -242,11 +247,16 @@ pub async fn prepare(
     let foreign = embedded.is_none();
     let hosted = [Policy::JwksUri, Policy::JwksRotation, Policy::SectorIdentifier, Policy::SoftwareJwksEndpoint];
     let keystore = match hosted.iter().any(|policy| profile.holds(*policy)) {
-        true => Some(crate::keystore::start(&pki).await.map_err(Error::Keystore)?),
+        true => Some(crate::keystore::start(&pki, faults.clone()).await.map_err(Error::Keystore)?),
         false => None,
     };
     let mut target = Target::new(base_url, pki, profile, transport, layout.fixtures.clone());
     target.keystore = keystore.as_ref().map(crate::keystore::Keystore::handle);
+    target.faults = faults;
+    use crate::fault::Service;
+    let qtsp_services = qtsp.as_ref().map(|_| [Service::Ocsp, Service::Crl]);
+    let keystore_services = keystore.as_ref().map(|_| [Service::Keystore, Service::Sector]);
+    target.hosted = qtsp_services.into_iter().chain(keystore_services).flatten().collect();
     if !foreign {
         target.date_margin = crate::run::target::DATE_MARGIN_EMBEDDED;
     }
@@ -269,7 +279,12 @@ pub async fn prepare(
 /// Runs the suite as `options` say.
 pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Error> {
     let prepared = prepare(layout, &options.profile, options.target.clone(), &options.embedded, |_| {}).await?;
-    let selected = match ready_to_run(layout, options, &prepared).await {
+    let held = options.faults.as_ref().map(|f| prepared.target.hold_faults(f)).transpose();
+    let selected = match held.map_err(|why| Error::input("--fault", why)) {
+        Ok(_) => ready_to_run(layout, options, &prepared).await,
+        Err(e) => Err(e),
+    };
+    let selected = match selected {
         Ok(selected) => selected,
         Err(e) => {
             // An empty ledger goes; one naming a probe client stays, and the error names it.
@@ -290,6 +305,8 @@ pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Er
         run_options.jobs = std::thread::available_parallelism().map(|n| n.get() * 4).unwrap_or(8);
     }
     let mut result = run::run(prepared.target.clone(), selected, run_options).await;
+    prepared.target.faults.clear();
+    result.faults = options.faults.as_ref().map(ToString::to_string);
     result.not_applicable = not_applicable(&prepared.scenarios, &options.filter, &prepared.target.profile);
     result.ledger = prepared.target.ledger.finish().map(|p| p.display().to_string());
     if let Some(error) = prepared.target.ledger.write_error() {
@@ -298,9 +315,10 @@ pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Er
     }
     let handshakes =
         prepared.embedded.as_ref().map(|s| s.stats().handshakes.load(std::sync::atomic::Ordering::Relaxed));
+    let fetches = prepared.embedded.as_ref().map(|s| s.stats().fetches.figures()).unwrap_or_default();
     let clients_left = prepared.embedded.as_ref().map(|s| s.registered_clients());
     Prepared::stop(prepared.embedded, prepared.keystore, prepared.qtsp).await;
-    Ok(SuiteRun { result, handshakes, clients_left })
+    Ok(SuiteRun { result, handshakes, clients_left, fetches })
 }
 
 /// An exploration's outcome, with the target it explored.

@@ -496,3 +496,58 @@ async fn a_load_against_a_baseline_fails_on_a_regression_and_passes_otherwise() 
     assert!(slower_before.breaches().is_empty(), "{}", load::render(&slower_before));
     assert_eq!(slower_before.outcome(), dcr_harness::run::Outcome::Success);
 }
+
+/// `load --fault`: the QTSP's services made slow, then failing, while the embedded server is
+/// loaded; its own fetch figures and the load's answers show each fault, and the hard-failing
+/// server refuses what it cannot prove current.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_fault_in_the_qtsps_services_changes_what_the_load_shows() {
+    let mut short = profile(Thresholds::default());
+    short.run_time = Some(3);
+    let under = |faults: Option<&str>| {
+        let short = short.clone();
+        let faults = faults.map(|f| f.parse::<dcr_harness::fault::Faults>().expect("faults"));
+        async move {
+            let options = LoadOptions { faults, ..LoadOptions::default() };
+            let (_, report) = load::run(&layout(), &short, &options, |_| {}, |_, _| {}).await.expect("load");
+            report
+        }
+    };
+    let fetches = |report: &LoadReport, service: &str| {
+        report.server_fetches.iter().find(|f| f.service == service).map_or((0, 0), |f| (f.fetches, f.mean_us))
+    };
+    let clean = under(None).await;
+    assert_eq!(clean.unexpected, 0, "{}", load::render(&clean));
+    assert!(fetches(&clean, "ocsp").0 > 0, "the server asks its QTSP: {:?}", clean.server_fetches);
+    let slow = under(Some("ocsp:latency=250")).await;
+    assert_eq!(slow.faults.as_deref(), Some("ocsp:latency=250"));
+    assert!(fetches(&slow, "ocsp").1 >= 250_000, "each answer waited out: {:?}", slow.server_fetches);
+    assert!(slow.latency.max_us >= 250_000, "a request waited for its status: {}", load::render(&slow));
+    let crl_only = under(Some("ocsp:down")).await;
+    assert_eq!(crl_only.unexpected, 0, "the CRL answers for the responder: {}", load::render(&crl_only));
+    assert!(fetches(&crl_only, "crl").0 > 0, "{:?}", crl_only.server_fetches);
+    let neither = under(Some("ocsp:down,crl:error=503")).await;
+    assert!(neither.unexpected > 0, "hard fail: signed requests refused: {}", load::render(&neither));
+    let bad_signature = transaction_named(&neither, "bad-signature");
+    assert_eq!(bad_signature.unexpected, 0, "a refusal is still a refusal under faults");
+}
+
+#[test]
+fn a_fault_in_a_service_the_run_does_not_host_stops_the_load_with_exit_2() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dcr-harness"))
+        .args(["load", "smoke", "--profile", "rfc7591-plain", "--fault", "ocsp:down"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("hosts no ocsp service"), "{stderr}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dcr-harness"))
+        .args(["load", "smoke", "--fault", "ocsp:latency=0"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("latency=MS (1 to 60000)"), "{stderr}");
+}

@@ -197,6 +197,7 @@ fn fixed_run() -> RunResult {
             reason: "it refreshes a secret, and the profile sets no `paths.secret`".into(),
         }],
         clients_stranded: vec!["stranded-1".into()],
+        faults: Some("ocsp:latency=300".into()),
         certificates: vec![dcr_harness::run::model::CertificateNote {
             role: "QWAC".into(),
             identity: "qwac".into(),

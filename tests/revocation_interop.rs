@@ -11,7 +11,8 @@ use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cryptography_reads_the_responders_answers_and_the_crl_as_signed_by_the_issuing_ca() {
-    let qtsp = dcr_harness::qtsp::start(test_pki_shared()).await.expect("the QTSP's services start");
+    let qtsp =
+        dcr_harness::qtsp::start(test_pki_shared(), Default::default()).await.expect("the QTSP's services start");
     let (dir, url) = (test_pki_dir().display().to_string(), qtsp.url().to_string());
     let names = ["qseal", "qwac", "qseal-revoked", "qwac-revoked", "qseal-status-unknown", "qseal-responder-down"];
     let out = tokio::task::spawn_blocking(move || {

@@ -516,7 +516,8 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
         }
         AcceptUnverifiableRequestObject => {
             // TPP A's statement with its keys at the key store's set of TPP B's key.
-            let keystore = dcr_harness::keystore::start(ctx.pki).await.expect("the key store starts");
+            let keystore =
+                dcr_harness::keystore::start(ctx.pki, Default::default()).await.expect("the key store starts");
             let endpoint = format!("{}/qseal-b.jwks", keystore.url());
             let issued = ctx.pki.issue_statement_with_keys_at("tpp-a", "tpp-a-app", &endpoint).expect("a statement");
             let answer = ctx.answer(obuk_registration(ctx, json!({ "software_statement": issued }), None)).await;
@@ -783,7 +784,7 @@ fn assertion_form_by(ctx: &Ctx, id: &str, signer: JwtSigner<'static>, mutation: 
 /// QSEAL key to TPP B's: what the server answers, `after` the rotation, to an assertion signed
 /// with the retired key and then to one signed with the new key.
 async fn key_rotation(ctx: &Ctx, after: std::time::Duration) -> String {
-    let keystore = dcr_harness::keystore::start(ctx.pki).await.expect("the key store starts");
+    let keystore = dcr_harness::keystore::start(ctx.pki, Default::default()).await.expect("the key store starts");
     let handle = keystore.handle();
     let mut body = registration_body();
     body["token_endpoint_auth_method"] = json!("private_key_jwt");
@@ -917,7 +918,7 @@ async fn every_flaw_switches_its_rule_off_and_only_with_the_flaw() {
         let dialect = dialect_for(*flaw);
         // The revocation rule needs the test QTSP's services to ask.
         let qtsp = match *flaw == Flaw::SkipRevocationCheck {
-            true => Some(qtsp::start(test_pki_shared()).await.expect("the QTSP's services start")),
+            true => Some(qtsp::start(test_pki_shared(), Default::default()).await.expect("the QTSP's services start")),
             false => None,
         };
         let revocation = qtsp.as_ref().map(|q| q.revocation_config(false));
@@ -1243,7 +1244,9 @@ async fn each_variant_really_behaves_as_it_says_and_the_default_does_not() {
                 ctx.server.stop().await;
             }
             Variant::RevocationSoftFail => {
-                let qtsp = qtsp::start(test_pki_shared()).await.expect("the QTSP's services start");
+                let faults = dcr_harness::fault::Switchboard::default();
+                let qtsp = qtsp::start(test_pki_shared(), faults.clone()).await.expect("the QTSP's services start");
+                let down: dcr_harness::fault::Faults = "ocsp:down,crl:error=503".parse().expect("faults");
                 for (variants, expected) in [(vec![], "401 CERTIFICATE_INVALID"), (vec![variant], "201")] {
                     let config = ServerConfig {
                         revocation: Some(qtsp.revocation_config(false)),
@@ -1253,6 +1256,15 @@ async fn each_variant_really_behaves_as_it_says_and_the_default_does_not() {
                     let ctx = Ctx::start(config).await;
                     let unknown = Call::post(REGISTER, &registration_body()).signer(Some("qseal-status-unknown"));
                     assert_eq!(outcome(&ctx.answer(unknown).await), expected, "{variant}");
+                    // The QTSP's responder down and its CRL failing: a status that cannot be had.
+                    faults.set(&down);
+                    let unseen = Call::post(REGISTER, &registration_body()).signer(Some("qseal-unseen"));
+                    assert_eq!(outcome(&ctx.answer(unseen).await), expected, "{variant} under {down}");
+                    faults.clear();
+                    let fetched = ctx.server.stats().fetches.figures();
+                    let count =
+                        |name: &str| fetched.iter().find(|(s, _)| s.name() == name).map_or(0, |(_, f)| f.fetches);
+                    assert!(count("ocsp") >= 2 && count("crl") >= 1, "the server's fetches counted: {fetched:?}");
                     ctx.server.stop().await;
                 }
                 qtsp.stop().await;
@@ -1339,7 +1351,7 @@ async fn token_grants_under(variant: Option<Variant>) -> (u16, u16) {
 /// certificate is refused even then.
 #[tokio::test(flavor = "multi_thread")]
 async fn revoked_certificates_are_refused_by_ocsp_and_by_crl_and_soft_fail_lets_only_the_unknown_through() {
-    let qtsp = qtsp::start(test_pki_shared()).await.expect("the QTSP's services start");
+    let qtsp = qtsp::start(test_pki_shared(), Default::default()).await.expect("the QTSP's services start");
     let body = registration_body();
     let reg = || Call::post(REGISTER, &body);
     for prefer_crl in [false, true] {

@@ -215,6 +215,9 @@ pub struct RunArgs {
     /// which the suite must pass.
     #[arg(long = "variant")]
     pub variants: Vec<String>,
+    /// Hold a fault in a service the run hosts, throughout (repeatable): `ocsp|crl|keystore|sector:latency=MS|error=STATUS|down`.
+    #[arg(long = "fault", value_name = "SERVICE:EFFECT")]
+    pub faults: Vec<String>,
     /// Start no scenario after this many seconds, up to a week (those left are reported as
     /// skipped).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=604_800))]
@@ -311,6 +314,10 @@ pub struct LoadRunArgs {
     /// Write this shard's figures (HDR histograms and counts) for `load merge`.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Load again under a fault in a hosted service, one load per `--fault` after the one without:
+    /// `SERVICE:latency=MS|error=STATUS|down`, several at once joined by commas (`ocsp:down,crl:down`).
+    #[arg(long = "fault", value_name = "SERVICE:EFFECT[,...]")]
+    pub faults: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 use dcr_harness::error::Error;
-use dcr_harness::load::{baseline, LoadReport, Shard};
+use dcr_harness::fault::Faults;
+use dcr_harness::load::model::FaultPhase;
+use dcr_harness::load::{baseline, LoadOptions, LoadReport, Measurement, Shard};
 use dcr_harness::report::{self, Format, Report};
 use dcr_harness::run::Outcome;
 
@@ -38,23 +40,52 @@ fn load_run(args: &LoadRunArgs) -> Result<Outcome, Error> {
         profile.target_profile = target_profile.clone();
     }
     let shard = shard_of(args.shard.as_deref())?;
+    let faults = args
+        .faults
+        .iter()
+        .map(|f| f.parse::<Faults>().map_err(|e| Error::input("--fault", e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !faults.is_empty() && (shard.count > 1 || args.out.is_some()) {
+        return Err(Error::input("--fault", "a load under faults is one process's: drop --shard and --out"));
+    }
     let start_at = args.start_at.map(|s| std::time::UNIX_EPOCH + std::time::Duration::from_secs(s));
-    let options =
-        dcr_harness::load::LoadOptions { target: args.target.clone(), shard, start_at, stop: Default::default() };
     let pacing = profile.pacing().map_err(|p| Error::input("load profile", p))?;
     let shard_note = if shard.count > 1 { format!(" (shard {}/{})", shard.index, shard.count) } else { String::new() };
     eprintln!("load `{}`: {}{shard_note}, signing {:?} ...", profile.name, pacing.describe(), profile.signing);
-    let stop = options.stop.clone();
-    let view = LoadView::new();
-    let message = "\ndcr-harness: interrupted: stopping the users and deleting their clients (again to stop now)";
-    let load =
-        dcr_harness::load::run(&layout, &profile, &options, move |p| view.tick(p), move |d, t| view.cleanup(d, t));
-    let (measurement, mut report) = match signals::run_until_abandoned(runtime()?, load, message, move || stop.raise())
-    {
-        Ok(done) => done?,
-        Err(abandoned) => return Ok(abandoned),
+    // Without faults first: its figures are the load's, its thresholds judged; then the same
+    // load again under each fault, its headline figures beside the first's.
+    let phases: Vec<Option<Faults>> = std::iter::once(None).chain(faults.into_iter().map(Some)).collect();
+    let mut measured = Vec::new();
+    for (i, faults) in phases.iter().enumerate() {
+        if phases.len() > 1 {
+            let under = faults.as_ref().map_or_else(|| "no fault".to_string(), ToString::to_string);
+            eprintln!("phase {}/{}: {under}", i + 1, phases.len());
+        }
+        let options = LoadOptions {
+            target: args.target.clone(),
+            shard,
+            start_at: if i == 0 { start_at } else { None },
+            stop: Default::default(),
+            faults: faults.clone(),
+        };
+        match load_once(&layout, &profile, &options)? {
+            Ok(done) => {
+                let interrupted = done.1.interrupted;
+                measured.push(done);
+                if interrupted {
+                    break;
+                }
+            }
+            Err(abandoned) => return Ok(abandoned),
+        }
+    }
+    let phases: Vec<FaultPhase> = measured.iter().map(|(_, report)| FaultPhase::of(report)).collect();
+    let Some((measurement, mut report)) = measured.into_iter().next() else {
+        return Err(Error::input("load", "no load ran"));
     };
-    view.finish();
+    if phases.len() > 1 {
+        report.fault_phases = phases;
+    }
     if let Some((path, earlier)) = &baseline {
         baseline::apply(&mut report, earlier, path, &profile.thresholds);
     }
@@ -63,6 +94,26 @@ fn load_run(args: &LoadRunArgs) -> Result<Outcome, Error> {
         std::fs::write(path, json).map_err(|e| Error::output(path, e))?;
     }
     write_reports(&report, &reports)
+}
+
+/// One load, with its live view; the outcome instead where it was abandoned (a second Ctrl-C).
+fn load_once(
+    layout: &dcr_harness::suite::Layout,
+    profile: &dcr_harness::load::LoadProfile,
+    options: &LoadOptions,
+) -> Result<Result<(Measurement, LoadReport), Outcome>, Error> {
+    let stop = options.stop.clone();
+    let view = LoadView::new();
+    let message = "\ndcr-harness: interrupted: stopping the users and deleting their clients (again to stop now)";
+    let load = dcr_harness::load::run(layout, profile, options, move |p| view.tick(p), move |d, t| view.cleanup(d, t));
+    match signals::run_until_abandoned(runtime()?, load, message, move || stop.raise()) {
+        Ok(done) => {
+            let done = done?;
+            view.finish();
+            Ok(Ok(done))
+        }
+        Err(abandoned) => Ok(Err(abandoned)),
+    }
 }
 
 /// This process's shard: `--shard I/N`, else a Kubernetes Indexed Job's environment, else the

@@ -47,6 +47,15 @@ pub fn run(args: &RunArgs, output: OutputArgs) -> Result<Outcome, Error> {
     if let Some(handshakes) = run.handshakes {
         eprintln!("embedded server: {handshakes} TLS handshakes for {} requests", run.result.requests);
     }
+    let fetched: Vec<String> = run
+        .fetches
+        .iter()
+        .filter(|(_, f)| f.fetches > 0)
+        .map(|(service, f)| format!("{} {} x mean {} us (max {})", service.name(), f.fetches, f.mean_us(), f.max_us))
+        .collect();
+    if !fetched.is_empty() {
+        eprintln!("embedded server's own fetches: {}", fetched.join(", "));
+    }
     let outcome = run.result.outcome();
     match dcr_harness::report::write_all(&run.result, &reports) {
         // A report lost after the run does not hide its verdict: the verdict's code stands.
@@ -84,7 +93,18 @@ fn suite_options(args: &RunArgs, layout: &dcr_harness::suite::Layout) -> Result<
         },
         embedded: Embedded { flaws: parse_flaws(&args.flaws)?, variants: parse_variants(&args.variants)? },
         known_failures_file: args.known_failures.clone(),
+        faults: faults_of(&args.faults)?,
     })
+}
+
+/// `--fault` given once or more: every fault holds for the whole run.
+fn faults_of(given: &[String]) -> Result<Option<dcr_harness::fault::Faults>, Error> {
+    match given.is_empty() {
+        true => Ok(None),
+        false => {
+            given.join(",").parse().map(Some).map_err(|e: dcr_harness::fault::FaultError| Error::input("--fault", e))
+        }
+    }
 }
 
 fn verbosity(output: OutputArgs) -> Verbosity {

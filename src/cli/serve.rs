@@ -63,7 +63,7 @@ pub fn serve(args: &ServeArgs) -> Result<Outcome, Error> {
         // The test QTSP's OCSP responder and CRL, which the server asks about certificates.
         let qtsp = match args.no_revocation {
             true => None,
-            false => Some(dcr_harness::qtsp::start(pki.clone()).await.map_err(Error::Qtsp)?),
+            false => Some(dcr_harness::qtsp::start(pki.clone(), Default::default()).await.map_err(Error::Qtsp)?),
         };
         config.revocation = qtsp.as_ref().map(|q| q.revocation_config(false));
         let server = dcr_harness::server::start(&pki, config).await.map_err(Error::Serve)?;

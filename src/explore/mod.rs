@@ -258,6 +258,7 @@ fn scenario_of(written: &model::Written, id: &str, rule: &Rule) -> Scenario {
         severity: rule.severity,
         policy: rule.policy.map(crate::scenario::PolicyRef::Known),
         source: rule.source.to_string(),
+        faults: None,
         steps: written.steps.clone(),
         file: Default::default(),
         line: 0,

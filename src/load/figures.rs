@@ -351,6 +351,9 @@ impl Measurement {
             clients_deleted: 0,
             interrupted: self.interrupted,
             baseline: None,
+            server_fetches: Vec::new(),
+            faults: None,
+            fault_phases: Vec::new(),
         }
     }
 }

@@ -130,6 +130,9 @@ pub struct LoadOptions {
     /// Start the attack at this moment (shards start together), after the preflight.
     pub start_at: Option<SystemTime>,
     pub stop: Interrupt,
+    /// Faults held in the services the run hosts while the users attack (not during the
+    /// preflight, nor the cleanup after).
+    pub faults: Option<crate::fault::Faults>,
 }
 
 /// The furthest ahead `--start-at` may be.
@@ -172,7 +175,16 @@ pub async fn run(
     let users = match &pacing {
         Pacing::Closed { users, .. } | Pacing::Open { users, .. } => *users,
     };
+    if let Some(faults) = &options.faults {
+        if let Err(why) = target.hold_faults(faults) {
+            suite::Prepared::stop(prepared.embedded, prepared.keystore, prepared.qtsp).await;
+            return Err(Error::input("--fault", why));
+        }
+    }
+    let fetches_before = server_fetches(prepared.embedded.as_ref());
     let attacked = engine::attack(attack, on_tick).await;
+    let fetched = server_fetches(prepared.embedded.as_ref());
+    target.faults.clear();
     let interrupted = options.stop.raised();
     let deleted = cleanup(&target, attacked.sessions, users, on_cleanup).await;
     let (made, reused) = memo.map_or((0, 0), |m| m.counts());
@@ -199,6 +211,8 @@ pub async fn run(
         interrupted,
     };
     let mut report = measurement.report();
+    report.faults = options.faults.as_ref().map(ToString::to_string);
+    report.server_fetches = fetches_during(&fetches_before, &fetched);
     report.clients_deleted = deleted;
     report.clients_left = target.ledger.outstanding().iter().map(crate::run::ledger::Entry::label).collect();
     report.ledger = target.ledger.finish().map(|p| p.display().to_string());
@@ -214,6 +228,33 @@ pub async fn run(
     }
     suite::Prepared::stop(prepared.embedded, prepared.keystore, prepared.qtsp).await;
     Ok((measurement, report))
+}
+
+/// The embedded server's fetch figures now, by service (none for a foreign target).
+fn server_fetches(
+    embedded: Option<&crate::server::RunningServer>,
+) -> Vec<(crate::fault::Service, crate::server::fetch_clock::FetchFigures)> {
+    embedded.map(|s| s.stats().fetches.figures()).unwrap_or_default()
+}
+
+/// What was fetched between two readings, for the services fetched from at all.
+fn fetches_during(
+    before: &[(crate::fault::Service, crate::server::fetch_clock::FetchFigures)],
+    after: &[(crate::fault::Service, crate::server::fetch_clock::FetchFigures)],
+) -> Vec<model::ServiceFetches> {
+    after
+        .iter()
+        .filter_map(|(service, now)| {
+            let earlier = before.iter().find(|(s, _)| s == service).map(|(_, f)| *f).unwrap_or_default();
+            let during = now.since(earlier);
+            (during.fetches > 0).then(|| model::ServiceFetches {
+                service: service.name().to_string(),
+                fetches: during.fetches,
+                mean_us: during.mean_us(),
+                max_us: during.max_us,
+            })
+        })
+        .collect()
 }
 
 /// Waits for `--start-at`, refusing a moment too far ahead (a typo) and starting at once for one

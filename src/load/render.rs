@@ -34,6 +34,9 @@ fn what_was_measured(r: &LoadReport) -> Vec<String> {
     }
     let shards = if r.shards > 1 { format!(", {} shards merged", r.shards) } else { String::new() };
     out.push(format!("model: {}; {} users; {:.1} s{shards}", r.model, r.users, r.duration_s));
+    if let Some(faults) = &r.faults {
+        out.push(format!("faults held during the attack: {faults}"));
+    }
     if !r.speaking_as.is_empty() {
         out.push(format!("speaking as: {}", r.speaking_as.join("; ")));
     }
@@ -123,6 +126,16 @@ pub fn render(r: &LoadReport) -> String {
     if !unexpected.is_empty() {
         let _ = writeln!(out, "\nunexpected answers:\n{}", unexpected.join("\n"));
     }
+    if !r.server_fetches.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nthe server's own fetches during the load (it measured them):\n{}",
+            fetch_lines(&r.server_fetches)
+        );
+    }
+    if !r.fault_phases.is_empty() {
+        out.push_str(&under_faults(&r.fault_phases));
+    }
     if let Some(comparison) = &r.baseline {
         out.push_str(&against_baseline(comparison));
     }
@@ -141,6 +154,50 @@ pub fn render(r: &LoadReport) -> String {
     if !r.clients_left.is_empty() {
         let how = crate::run::model::cleanup_hint(r.ledger.as_deref());
         let _ = writeln!(out, "{} client(s) left on the target: {how}", r.clients_left.len());
+    }
+    out
+}
+
+/// A line per service the server fetched from.
+fn fetch_lines(fetches: &[super::model::ServiceFetches]) -> String {
+    let line = |f: &super::model::ServiceFetches| {
+        format!(
+            "  {}: {} fetches, mean {} us, max {} us",
+            f.service,
+            count(f.fetches),
+            count(f.mean_us),
+            count(f.max_us)
+        )
+    };
+    fetches.iter().map(line).collect::<Vec<_>>().join("\n")
+}
+
+/// The load without faults and under each, side by side: the endpoint's latency and what the
+/// server spent fetching.
+fn under_faults(phases: &[super::model::FaultPhase]) -> String {
+    let mut out = String::from(
+        "\nunder faults (the same profile, loaded once per line):\n| faults | requests | requests/s | unexpected | p50 us | p95 us | p99 us | max us | server's fetches |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n",
+    );
+    for p in phases {
+        let fetches: Vec<String> = p
+            .server_fetches
+            .iter()
+            .map(|f| format!("{} {} x mean {} us", f.service, count(f.fetches), count(f.mean_us)))
+            .collect();
+        let l = &p.latency;
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.0} | {} | {} | {} | {} | {} | {} |",
+            p.faults,
+            count(p.requests),
+            p.throughput,
+            count(p.unexpected),
+            count(l.p50_us),
+            count(l.p95_us),
+            count(l.p99_us),
+            count(l.max_us),
+            if fetches.is_empty() { "none".to_string() } else { fetches.join(", ") }
+        );
     }
     out
 }

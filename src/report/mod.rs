@@ -152,10 +152,19 @@ pub fn notices(run: &RunResult) -> Vec<(&'static str, String)> {
         ("FAIL", clients_left_notice(run)),
         ("WARN", clients_stranded_notice(run)),
         ("NOTE", origins_elsewhere_notice(run)),
+        ("NOTE", faults_notice(run)),
     ]
     .into_iter()
     .filter_map(|(level, text)| Some((level, text?)))
     .collect()
+}
+
+/// The faults the whole run was held under (`run --fault`): every verdict is the server's under
+/// them.
+pub fn faults_notice(run: &RunResult) -> Option<String> {
+    run.faults.as_ref().map(|faults| {
+        format!("the run held these faults in the services it hosts throughout: {faults} (every verdict above is the server's under them)")
+    })
 }
 
 /// The origins other than the target's that the run sent requests to: where a server placed a

@@ -42,11 +42,24 @@ pub async fn run_scenario(
     stop_at: Option<Instant>,
 ) -> ScenarioResult {
     let started = Instant::now();
-    let mut session = Session::new(target);
+    // A scenario that names faults runs alone (the schedule sees to it): they hold while its
+    // steps run, and the faults before are back for its cleanup.
+    let faulted = scenario.faults.as_ref().map(|faults| (target.faults.in_force(), target.hold_faults(faults)));
+    if let Some((earlier, Err(why))) = faulted {
+        target.faults.restore(earlier);
+        let mut result = ScenarioResult::not_run(&scenario);
+        result.verdict = Verdict::Error;
+        result.error = Some(ScenarioError { kind: ErrorKind::Setup, message: format!("its faults: {why}") });
+        return result;
+    }
+    let mut session = Session::new(target.clone());
     let mut steps = Vec::new();
     let ran = std::panic::AssertUnwindSafe(run_steps(&mut session, &scenario, &options, stop_at, &mut steps))
         .catch_unwind()
         .await;
+    if let Some((earlier, _)) = faulted {
+        target.faults.restore(earlier);
+    }
     let cleanup = session.cleanup().await;
     let mut result = ScenarioResult::not_run(&scenario);
     let known = options.known_failures.get(&scenario.id).cloned();

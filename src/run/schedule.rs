@@ -41,6 +41,7 @@ pub async fn run(target: Arc<Target>, scenarios: Vec<Scenario>, options: RunOpti
         certificates: certificates(&target),
         origins_elsewhere: target.origins_elsewhere(),
         not_applicable: Vec::new(),
+        faults: None,
     }
 }
 
@@ -73,16 +74,24 @@ where
     let deadline = options.deadline.and_then(|d| started.checked_add(d));
     let fail_fast = options.fail_fast;
     let interrupt = options.interrupt.clone();
+    // A scenario with faults of its own runs alone: the faults touch every scenario in flight.
+    let alone = Arc::new(tokio::sync::RwLock::new(()));
     let mut results: Vec<ScenarioResult> = scenarios.iter().map(ScenarioResult::not_run).collect();
     let mut tasks = tokio::task::JoinSet::new();
     // Scenarios that wait (for a signature's Date to age, say) take their permits first, so
-    // that the others run while they wait; results keep the plan's order all the same.
+    // that the others run while they wait; those with faults last, so that running alone they
+    // hold up nobody; results keep the plan's order all the same.
     let mut launch: Vec<(usize, Scenario)> = scenarios.into_iter().enumerate().collect();
-    launch.sort_by_key(|(_, scenario)| !scenario.waits());
+    launch.sort_by_key(|(_, scenario)| (scenario.faults.is_some(), !scenario.waits()));
     for (index, scenario) in launch {
         let (permits, stop, run_one, interrupt) = (permits.clone(), stop.clone(), run_one.clone(), interrupt.clone());
+        let alone = alone.clone();
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
+            let (_shared, _alone) = match scenario.faults.is_some() {
+                true => (None, Some(alone.write_owned().await)),
+                false => (Some(alone.read_owned().await), None),
+            };
             let late = deadline.is_some_and(|d| Instant::now() > d);
             if late || stop.load(Ordering::Relaxed) || interrupt.raised() {
                 return (index, None);
@@ -138,6 +147,7 @@ mod tests {
             severity,
             policy: None,
             source: "test".into(),
+            faults: None,
             steps: vec![],
             file: Default::default(),
             line: 1,
@@ -178,6 +188,33 @@ mod tests {
         let options = RunOptions { deadline: Some(std::time::Duration::ZERO), ..RunOptions::default() };
         let results = schedule(make(), &options, verdict_of).await;
         assert!(results.iter().all(|r| r.verdict == Verdict::Skipped));
+    }
+
+    #[tokio::test]
+    async fn a_scenario_with_faults_runs_alone() {
+        let in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let alone_seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let run_one = {
+            let (in_flight, alone_seen) = (in_flight.clone(), alone_seen.clone());
+            move |s: Arc<Scenario>, stop_at| {
+                let (in_flight, alone_seen) = (in_flight.clone(), alone_seen.clone());
+                async move {
+                    let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    if s.faults.is_some() {
+                        alone_seen.lock().expect("lock").push(now);
+                    }
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                    verdict_of(s, stop_at).await
+                }
+            }
+        };
+        let mut scenarios: Vec<Scenario> = (0..6).map(|i| scenario(&format!("s{i}"), Severity::Must)).collect();
+        scenarios[2].faults = Some("ocsp:down".parse().expect("faults"));
+        let options = RunOptions { jobs: 4, ..RunOptions::default() };
+        let results = schedule(scenarios, &options, run_one).await;
+        assert!(results.iter().all(|r| r.verdict == Verdict::Pass));
+        assert_eq!(*alone_seen.lock().expect("lock"), vec![1], "nothing else ran beside it");
     }
 
     #[tokio::test]

@@ -33,6 +33,9 @@ pub struct Target {
     pub ledger: crate::run::ledger::Ledger,
     /// The harness's key store, where one was started (`{{keystore}}`).
     pub keystore: Option<crate::keystore::Handle>,
+    /// The faults in force in the services the run hosts, and which it hosts.
+    pub faults: crate::fault::Switchboard,
+    pub hosted: Vec<crate::fault::Service>,
     /// How much of a Date window's edge a request signed against it keeps for its journey and
     /// the target's clock: [`DATE_MARGIN`] for a target elsewhere; the embedded server, on
     /// loopback with this process's clock, needs only [`DATE_MARGIN_EMBEDDED`].
@@ -104,11 +107,29 @@ impl Target {
             secrets: Default::default(),
             ledger: crate::run::ledger::Ledger::in_memory(),
             keystore: None,
+            faults: Default::default(),
+            hosted: Vec::new(),
             date_margin: DATE_MARGIN,
             dcr_tokens: Mutex::new(BTreeMap::new()),
             elsewhere: Default::default(),
             keys_at_statements: Default::default(),
         }
+    }
+
+    /// Puts `faults` in force, where the run hosts every service they name; else says which
+    /// it does not host.
+    pub fn hold_faults(&self, faults: &crate::fault::Faults) -> Result<(), String> {
+        let missing: Vec<_> = faults.services().filter(|s| !self.hosted.contains(s)).map(|s| s.name()).collect();
+        if !missing.is_empty() {
+            let hosted: Vec<_> = self.hosted.iter().map(|s| s.name()).collect();
+            return Err(format!(
+                "this run hosts no {} service (it hosts {}): the QTSP's services run for the embedded server where the profile holds revocation-check, the key store where it holds jwks-uri, jwks-rotation, sector-identifier or software-jwks-endpoint",
+                missing.join(" or "),
+                if hosted.is_empty() { "none".to_string() } else { hosted.join(", ") }
+            ));
+        }
+        self.faults.set(faults);
+        Ok(())
     }
 
     /// Whose keys a key set in rotation publishes (`{{rotating_jwks_uri}}`): the profile's

@@ -11,6 +11,9 @@ use std::time::SystemTime;
 
 use serde_json::{Map, Value};
 
+use super::fetch_clock::Fetcher;
+use crate::fault::Service;
+
 use super::tls::TlsSetupError;
 use super::Flaw;
 use crate::pki::inspect::{parse_dn, same_dn, CertInfo};
@@ -241,7 +244,10 @@ pub const FETCH_TIME: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The HTTPS client that reads `jwks_uri` documents: the test PKI's root trusted, short
 /// timeouts, no redirects.
-pub fn fetcher(pki: &crate::pki::Pki) -> Result<reqwest::Client, TlsSetupError> {
+pub fn fetcher(
+    pki: &crate::pki::Pki,
+    clock: std::sync::Arc<super::fetch_clock::FetchClock>,
+) -> Result<Fetcher, TlsSetupError> {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(pki.trust_anchor.clone()).map_err(TlsSetupError::Rustls)?;
     let mut tls = rustls::ClientConfig::builder_with_provider(crate::crypto::provider())
@@ -257,12 +263,13 @@ pub fn fetcher(pki: &crate::pki::Pki) -> Result<reqwest::Client, TlsSetupError> 
         .timeout(FETCH_TIME)
         .redirect(reqwest::redirect::Policy::none())
         .build()
+        .map(|client| Fetcher { client, clock })
         .map_err(TlsSetupError::Client)
 }
 
 /// The client's keys: its registered `jwks`, or else the JWK Set its `jwks_uri` serves (RFC
 /// 7591 §2), read now over HTTPS, up to a limit.
-pub async fn client_jwks(fetcher: &reqwest::Client, metadata: &Map<String, Value>) -> Result<Value, JwksError> {
+pub async fn client_jwks(fetcher: &Fetcher, metadata: &Map<String, Value>) -> Result<Value, JwksError> {
     if let Some(jwks) = metadata.get("jwks") {
         return Ok(jwks.clone());
     }
@@ -273,8 +280,14 @@ pub async fn client_jwks(fetcher: &reqwest::Client, metadata: &Map<String, Value
         return Err(JwksError::NotHttps);
     }
     let unreadable = |cause: JwksUriError| JwksError::Unreadable { uri: uri.to_string(), cause };
-    let response = fetcher.get(uri).send().await.map_err(|e| unreadable(FetchError::Send(e).into()))?;
-    let body = read_limited(response, JWKS_LIMIT).await.map_err(|e| unreadable(e.into()))?;
+    let body = fetcher
+        .clock
+        .timed(Service::Keystore, async {
+            let response = fetcher.client.get(uri).send().await.map_err(FetchError::Send)?;
+            read_limited(response, JWKS_LIMIT).await
+        })
+        .await
+        .map_err(|e| unreadable(e.into()))?;
     let jwks: Value = serde_json::from_slice(&body).map_err(|e| unreadable(JwksUriError::Json(e)))?;
     match jwks.get("keys").is_some_and(Value::is_array) {
         true => Ok(jwks),

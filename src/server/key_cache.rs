@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value};
 
 use super::client_auth::{client_jwks, JwksError};
+use super::fetch_clock::Fetcher;
 
 /// How long a key set read from a `jwks_uri` is used before it is read again (the reference
 /// profile's `jwks_cache_s`).
@@ -48,7 +49,7 @@ impl KeyCache {
     /// else the set at its `jwks_uri` as kept, or as read now.
     pub async fn keys(
         &self,
-        fetcher: &reqwest::Client,
+        fetcher: &Fetcher,
         metadata: &Map<String, Value>,
         kid: &str,
         keeping: Keeping,
@@ -74,7 +75,7 @@ impl KeyCache {
     /// Reads the key set at `uri` unless one read within the cache time is kept: what a rule
     /// that runs later (synchronously) finds with [`KeyCache::kept`]. A set that cannot be read is
     /// not kept.
-    pub async fn learn(&self, fetcher: &reqwest::Client, uri: &str) {
+    pub async fn learn(&self, fetcher: &Fetcher, uri: &str) {
         if self.kept_set(uri, false).is_some() {
             return;
         }

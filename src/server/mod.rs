@@ -13,6 +13,7 @@
 
 mod certs;
 mod client_auth;
+pub mod fetch_clock;
 pub mod flaw;
 mod handlers;
 mod key_cache;
@@ -173,6 +174,8 @@ struct KnownTpp {
 pub struct Stats {
     pub handshakes: AtomicU64,
     pub requests: AtomicU64,
+    /// The time the server spent fetching from others (key sets, sector documents, OCSP, CRLs).
+    pub fetches: Arc<fetch_clock::FetchClock>,
     /// Registrations by owner (the TPP's organizationIdentifier; the client itself on a plain
     /// server): which TPPs a load spoke as.
     registrations: std::sync::Mutex<BTreeMap<String, u64>>,
@@ -320,8 +323,8 @@ struct State {
     keys: key_cache::KeyCache,
     /// The jti of every client assertion accepted and not yet expired.
     seen_assertions: client_auth::SeenAssertions,
-    /// Reads a client's `jwks_uri` (trusting the test PKI's root).
-    fetcher: reqwest::Client,
+    /// Reads a client's `jwks_uri` (trusting the test PKI's root), timed.
+    fetcher: fetch_clock::Fetcher,
     /// Clients with an update in progress (the concurrent-update-409 variant).
     updating: std::sync::Mutex<std::collections::HashSet<String>>,
     base_url: String,
@@ -392,9 +395,9 @@ pub async fn start(pki: &Pki, config: ServerConfig) -> Result<RunningServer, Ser
     let url = format!("{}://{addr}", if config.plain_http { "http" } else { "https" });
     let acceptor = (!config.plain_http).then(|| TlsAcceptor::from(Arc::new(tls)));
     let revocation = match &config.revocation {
-        Some(r) if !config.has(Flaw::SkipRevocationCheck) => {
-            Some(Arc::new(revocation::Revocation::new(pki, r.clone()).map_err(ServerError::Tls)?))
-        }
+        Some(r) if !config.has(Flaw::SkipRevocationCheck) => Some(Arc::new(
+            revocation::Revocation::new(pki, r.clone(), stats.fetches.clone()).map_err(ServerError::Tls)?,
+        )),
         _ => None,
     };
     let state = Arc::new(State {
@@ -412,7 +415,7 @@ pub async fn start(pki: &Pki, config: ServerConfig) -> Result<RunningServer, Ser
         nonce_key: crate::pki::generate_token("", 24),
         recent_reads: Default::default(),
         seen_assertions: Default::default(),
-        fetcher: client_auth::fetcher(pki).map_err(ServerError::Tls)?,
+        fetcher: client_auth::fetcher(pki, stats.fetches.clone()).map_err(ServerError::Tls)?,
         updating: Default::default(),
         base_url: url.clone(),
         stats: stats.clone(),

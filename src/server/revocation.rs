@@ -17,7 +17,9 @@ use crate::pki::{CertInfo, Pki};
 
 use super::certs::CertProblem;
 use super::client_auth::FetchError;
+use super::fetch_clock::FetchClock;
 use super::tls::TlsSetupError;
+use crate::fault::Service;
 
 /// Where the server asks, and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,10 +34,12 @@ pub struct RevocationConfig {
     pub prefer_crl: bool,
 }
 
-/// How long a status is kept: a good or revoked one a minute, one that could not be had a few
-/// seconds (so that a responder coming back is noticed).
-const KEEP: Duration = Duration::from_secs(60);
-const KEEP_FAILURE: Duration = Duration::from_secs(5);
+/// How long a status is kept: a good or revoked one two seconds, one that could not be had one
+/// second. Short on purpose: the reference server asks its QTSP on loopback, where asking is
+/// cheap, and a fault the run puts in the QTSP's services (`--fault ocsp:...`) must show within
+/// a load's phase rather than hide behind a status learnt before it.
+const KEEP: Duration = Duration::from_secs(2);
+const KEEP_FAILURE: Duration = Duration::from_secs(1);
 /// The most of a response or CRL read.
 const LIMIT: usize = 256 * 1024;
 /// The most certificates whose status is kept.
@@ -90,6 +94,7 @@ pub(super) struct Revocation {
     config: RevocationConfig,
     issuer: CertInfo,
     client: reqwest::Client,
+    clock: Arc<FetchClock>,
     /// Verdicts by serial number, with when they were learnt.
     cache: Mutex<HashMap<Vec<u8>, (Verdict, Instant)>>,
     /// Certificates (by the SHA-256 of their DER) asked about lately, with their serial: a TPP
@@ -98,7 +103,7 @@ pub(super) struct Revocation {
 }
 
 impl Revocation {
-    pub(super) fn new(pki: &Pki, config: RevocationConfig) -> Result<Self, TlsSetupError> {
+    pub(super) fn new(pki: &Pki, config: RevocationConfig, clock: Arc<FetchClock>) -> Result<Self, TlsSetupError> {
         let issuer = pki.identity(crate::pki::names::ISSUING_CA).map_err(TlsSetupError::Identity)?.info.clone();
         let client = reqwest::Client::builder()
             .http1_only()
@@ -107,7 +112,14 @@ impl Revocation {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(TlsSetupError::Client)?;
-        Ok(Revocation { config, issuer, client, cache: Mutex::new(HashMap::new()), seen: Mutex::new(HashMap::new()) })
+        Ok(Revocation {
+            config,
+            issuer,
+            client,
+            clock,
+            cache: Mutex::new(HashMap::new()),
+            seen: Mutex::new(HashMap::new()),
+        })
     }
 
     /// Learns the status of the certificate `der` unless it was learnt lately.
@@ -183,23 +195,31 @@ impl Revocation {
     async fn ocsp(&self, url: &str, info: &CertInfo) -> Result<Status, StatusError> {
         let request = revocation::ocsp_request(&info.serial, &self.issuer).map_err(StatusError::OcspRequest)?;
         let unanswered = |source| StatusError::OcspUnanswered { url: url.to_string(), source };
-        let response = self
-            .client
-            .post(self.local(url)?)
-            .header(http::header::CONTENT_TYPE, "application/ocsp-request")
-            .body(request)
-            .send()
+        let post = self.client.post(self.local(url)?);
+        let body = self
+            .clock
+            .timed(Service::Ocsp, async {
+                let post = post.header(http::header::CONTENT_TYPE, "application/ocsp-request").body(request);
+                let response = post.send().await.map_err(FetchError::Send)?;
+                super::client_auth::read_limited(response, LIMIT).await
+            })
             .await
-            .map_err(|e| unanswered(FetchError::Send(e)))?;
-        let body = super::client_auth::read_limited(response, LIMIT).await.map_err(unanswered)?;
+            .map_err(unanswered)?;
         revocation::read_ocsp_response(&body, &info.serial, &self.issuer, SystemTime::now())
             .map_err(StatusError::OcspAnswer)
     }
 
     async fn crl(&self, url: &str, info: &CertInfo) -> Result<Status, StatusError> {
         let unread = |source| StatusError::CrlUnread { url: url.to_string(), source };
-        let response = self.client.get(self.local(url)?).send().await.map_err(|e| unread(FetchError::Send(e)))?;
-        let body = super::client_auth::read_limited(response, LIMIT).await.map_err(unread)?;
+        let get = self.client.get(self.local(url)?);
+        let body = self
+            .clock
+            .timed(Service::Crl, async {
+                let response = get.send().await.map_err(FetchError::Send)?;
+                super::client_auth::read_limited(response, LIMIT).await
+            })
+            .await
+            .map_err(unread)?;
         revocation::read_crl(&body, &info.serial, &self.issuer, SystemTime::now())
             .map_err(|source| StatusError::Crl { url: url.to_string(), source })
     }

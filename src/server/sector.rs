@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value};
 
 use super::client_auth::read_limited;
+use super::fetch_clock::Fetcher;
 
 /// The longest sector document read.
 const SECTOR_LIMIT: usize = 64 * 1024;
@@ -41,7 +42,7 @@ pub struct SectorDocuments(Mutex<HashMap<String, (Instant, Listed)>>);
 
 impl SectorDocuments {
     /// Fetches the document `metadata` names (if any, and not fetched within the last minute).
-    pub async fn learn(&self, fetcher: &reqwest::Client, metadata: &Map<String, Value>) {
+    pub async fn learn(&self, fetcher: &Fetcher, metadata: &Map<String, Value>) {
         let Some(uri) = metadata.get("sector_identifier_uri").and_then(Value::as_str) else { return };
         if !uri.starts_with("https://") || self.fresh(uri).is_some() {
             return;
@@ -75,10 +76,16 @@ impl SectorDocuments {
     }
 }
 
-async fn fetch(fetcher: &reqwest::Client, uri: &str) -> Listed {
+async fn fetch(fetcher: &Fetcher, uri: &str) -> Listed {
     let unreadable = |why: String| SectorError::Unreadable { uri: uri.to_string(), why };
-    let response = fetcher.get(uri).send().await.map_err(|e| unreadable(e.to_string()))?;
-    let body = read_limited(response, SECTOR_LIMIT).await.map_err(|e| unreadable(e.to_string()))?;
+    let body = fetcher
+        .clock
+        .timed(crate::fault::Service::Sector, async {
+            let response = fetcher.client.get(uri).send().await.map_err(|e| e.to_string())?;
+            read_limited(response, SECTOR_LIMIT).await.map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(unreadable)?;
     let list: Vec<Value> = serde_json::from_slice(&body).map_err(|_| SectorError::NotAList { uri: uri.to_string() })?;
     list.iter()
         .map(|v| v.as_str().map(str::to_string))

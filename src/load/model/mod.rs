@@ -472,6 +472,52 @@ pub struct LoadReport {
     /// The headline figures beside a baseline's (`load --baseline FILE`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<Comparison>,
+    /// What the embedded server spent fetching from the services the run hosts while the load
+    /// ran, as it measured it (none for a foreign target: only it knows).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub server_fetches: Vec<ServiceFetches>,
+    /// The faults held during the attack (`load --fault`), spelt as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faults: Option<String>,
+    /// The same profile loaded again under each `--fault`, beside this load without: each
+    /// phase's headline figures.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fault_phases: Vec<FaultPhase>,
+}
+
+/// One service's fetches by the server under test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceFetches {
+    pub service: String,
+    pub fetches: u64,
+    pub mean_us: u64,
+    pub max_us: u64,
+}
+
+/// A load's headline figures under one set of faults (`none` for the load without).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaultPhase {
+    pub faults: String,
+    pub requests: u64,
+    pub unexpected: u64,
+    pub throughput: f64,
+    pub latency: Latency,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub server_fetches: Vec<ServiceFetches>,
+}
+
+impl FaultPhase {
+    /// The phase `report` measured.
+    pub fn of(report: &LoadReport) -> FaultPhase {
+        FaultPhase {
+            faults: report.faults.clone().unwrap_or_else(|| "none".into()),
+            requests: report.requests,
+            unexpected: report.unexpected,
+            throughput: report.throughput,
+            latency: report.latency.clone(),
+            server_fetches: report.server_fetches.clone(),
+        }
+    }
 }
 
 /// The headline figures of a load beside a baseline's (`load::baseline` makes it).

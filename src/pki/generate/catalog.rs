@@ -115,6 +115,15 @@ pub(super) const CATALOG: &[Spec] = &[
         ResponderDown,
         "QSEAL of TPP A whose OCSP responder never answers (and no CRL)",
     ),
+    spec(
+        "qseal-unseen",
+        Qseal,
+        A,
+        ByQtsp,
+        Current,
+        Normal,
+        "QSEAL of TPP A that only a scenario with faults presents (its status not yet known to the server)",
+    ),
 ];
 
 /// The names of every generated identity, in catalog order.

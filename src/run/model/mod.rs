@@ -332,6 +332,9 @@ pub struct RunResult {
     /// run, and no verdict either way.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_applicable: Vec<NotApplicable>,
+    /// The faults held in the services the run hosts throughout (`run --fault`), as spelt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faults: Option<String>,
 }
 
 /// A scenario that does not apply to the target, and why (a capability it lacks, a policy it
@@ -375,6 +378,7 @@ impl RunResult {
             certificates: vec![],
             origins_elsewhere: vec![],
             not_applicable: vec![],
+            faults: None,
         }
     }
 
@@ -468,6 +472,7 @@ mod tests {
                 certificates: Vec::new(),
                 origins_elsewhere: Vec::new(),
                 not_applicable: Vec::new(),
+                faults: None,
             };
             assert_eq!(run.outcome(), *expected, "{scenarios:?}");
         }

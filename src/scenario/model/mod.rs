@@ -215,6 +215,10 @@ pub struct Scenario {
     /// `RFC 7592 §2.2: "... MUST replace, not augment, ..."`. A MUST scenario quotes a MUST,
     /// REQUIRED or SHALL (a bank's text: its "must" or "require").
     pub source: String,
+    /// Faults in the services the run hosts, held while this scenario runs (alone):
+    /// `SERVICE:EFFECT` (`ocsp:down`, `crl:error=503`, `keystore:latency=300`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faults: Option<crate::fault::Faults>,
     pub steps: Vec<Step>,
     #[serde(skip)]
     pub file: PathBuf,
