@@ -30,6 +30,7 @@ fn transaction(
         tls: tls.map(|name| Who::Named(name.to_string())),
         sign: None,
         expect: vec![expect],
+        body: None,
     }
 }
 
@@ -56,6 +57,7 @@ fn profile(thresholds: Thresholds) -> LoadProfile {
             transaction("untrusted-qwac", Operation::Register, None, Some("qwac-untrusted"), 401),
         ],
         thresholds,
+        suite_at: Default::default(),
     }
 }
 
@@ -550,4 +552,66 @@ fn a_fault_in_a_service_the_run_does_not_host_stops_the_load_with_exit_2() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("latency=MS (1 to 60000)"), "{stderr}");
+}
+
+/// `load --with-suite`: the reference profile's negative scenarios idle, then beside the load at
+/// 80% of the saturation the profile's own load measured: the clean server gives every idle
+/// verdict again; one that skips signature checks when busy is caught, by name and how.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_negative_scenarios_beside_a_load_catch_a_flaw_only_a_load_shows() {
+    let mut short = profile(Thresholds::default());
+    short.users = 8;
+    short.run_time = Some(2);
+    let with_suite = |flaws: Vec<dcr_harness::server::Flaw>| {
+        let short = short.clone();
+        async move {
+            let embedded = dcr_harness::suite::Embedded { flaws: flaws.into_iter().collect(), ..Default::default() };
+            let options = LoadOptions { embedded: embedded.clone(), ..LoadOptions::default() };
+            let (_, saturated) = load::run(&layout(), &short, &options, |_| {}, |_, _| {}).await.expect("saturation");
+            let hold = load::HoldAt::of(short.suite_at, Some(saturated.throughput));
+            let options = LoadOptions { with_suite: Some(hold), embedded, ..LoadOptions::default() };
+            let (_, report) = load::run(&layout(), &short, &options, |_| {}, |_, _| {}).await.expect("load");
+            report
+        }
+    };
+    let clean = with_suite(vec![]).await;
+    let held = clean.under_load.as_ref().expect("the scenarios ran beside the load");
+    assert!(held.scenarios >= 50, "the reference profile's negative scenarios: {}", held.scenarios);
+    assert!(held.runs_under_load >= held.scenarios, "each ran under load: {held:?}");
+    assert!(held.held(), "{}", load::render(&clean));
+    assert_eq!(clean.outcome(), dcr_harness::run::Outcome::Success, "{}", load::render(&clean));
+    let flawed = with_suite(vec![dcr_harness::server::Flaw::SkipSignatureWhenBusy]).await;
+    let caught = flawed.under_load.as_ref().expect("the scenarios ran beside the load");
+    assert!(caught.not_passing_idle.is_empty(), "idle, the flaw does not show: {caught:?}");
+    let refused_then_taken =
+        caught.degraded.iter().filter(|d| d.how.iter().any(|h| h.starts_with("a 2xx where a refusal was due")));
+    assert!(refused_then_taken.count() >= 3, "{}", load::render(&flawed));
+    let summary = load::render(&flawed);
+    assert!(summary.contains("DEGRADED sig-") && summary.contains("PASS idle, FAIL under load"), "{summary}");
+    assert_eq!(flawed.outcome(), dcr_harness::run::Outcome::ThresholdsBreached);
+}
+
+/// The shipped `cdr-dcr` profile holds the CDR's 1,000 ms on the DCR endpoint: the embedded data
+/// holder meets it, and one that slows a client's reads in a burst breaches its `max_ms`.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cdr_limit_is_met_by_the_data_holder_and_breached_by_a_slow_one() {
+    let mut cdr = load::read_profile("cdr-dcr", &layout().load).expect("the shipped cdr-dcr profile");
+    cdr.run_time = Some(2);
+    let under = |flaws: Vec<dcr_harness::server::Flaw>| {
+        let cdr = cdr.clone();
+        async move {
+            let embedded = dcr_harness::suite::Embedded { flaws: flaws.into_iter().collect(), ..Default::default() };
+            let options = LoadOptions { embedded, ..LoadOptions::default() };
+            load::run(&layout(), &cdr, &options, |_| {}, |_, _| {}).await.expect("load").1
+        }
+    };
+    let limit = |report: &LoadReport, name: &str| {
+        report.thresholds.iter().find(|t| t.name == name).map(|t| t.met).unwrap_or_else(|| panic!("{name} judged"))
+    };
+    let clean = under(vec![]).await;
+    assert!(limit(&clean, "max latency") && limit(&clean, "p95 latency"), "{}", load::render(&clean));
+    assert_eq!(clean.unexpected, 0, "{}", load::render(&clean));
+    let slow = under(vec![dcr_harness::server::Flaw::SlowUnderBurst]).await;
+    assert!(!limit(&slow, "max latency"), "a read 1.5 s late: {}", load::render(&slow));
+    assert_eq!(slow.outcome(), dcr_harness::run::Outcome::ThresholdsBreached);
 }

@@ -411,6 +411,13 @@ async fn probe(ctx: &Ctx, flaw: Flaw) -> String {
             body[field] = json!(value);
             register_observed(Call::post(REGISTER, &body)).await
         }
+        SkipSignatureWhenBusy => {
+            // Busy: more signed requests within a second than the flawed server checks.
+            let flood = (0..1_200).map(|_| ctx.answer(reg().mutation(Mutation::SignedByAnotherKey)));
+            let stream = futures_util::StreamExt::buffer_unordered(futures_util::stream::iter(flood), 64);
+            let _: Vec<_> = futures_util::StreamExt::collect(stream).await;
+            register_observed(reg().mutation(Mutation::SignedByAnotherKey)).await
+        }
         SlowUnderBurst => {
             // The reads need no token: the burst is counted before a read is judged.
             let (id, _) = obuk_client_with(ctx, cdr_fields()).await;

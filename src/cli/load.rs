@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use dcr_harness::error::Error;
 use dcr_harness::fault::Faults;
+use dcr_harness::load::conformance::SuiteAt;
 use dcr_harness::load::model::FaultPhase;
-use dcr_harness::load::{baseline, LoadOptions, LoadReport, Measurement, Shard};
+use dcr_harness::load::{baseline, HoldAt, LoadOptions, LoadReport, Measurement, Shard};
 use dcr_harness::report::{self, Format, Report};
 use dcr_harness::run::Outcome;
 
@@ -45,8 +46,13 @@ fn load_run(args: &LoadRunArgs) -> Result<Outcome, Error> {
         .iter()
         .map(|f| f.parse::<Faults>().map_err(|e| Error::input("--fault", e)))
         .collect::<Result<Vec<_>, _>>()?;
-    if !faults.is_empty() && (shard.count > 1 || args.out.is_some()) {
-        return Err(Error::input("--fault", "a load under faults is one process's: drop --shard and --out"));
+    if (!faults.is_empty() || args.with_suite) && (shard.count > 1 || args.out.is_some()) {
+        let flag = if args.with_suite { "--with-suite" } else { "--fault" };
+        return Err(Error::input(flag, "it is one process's load: drop --shard and --out"));
+    }
+    let embedded = embedded_of(args)?;
+    if args.with_suite {
+        return load_with_suite(args, &layout, &profile, shard, &reports, baseline.as_ref());
     }
     let start_at = args.start_at.map(|s| std::time::UNIX_EPOCH + std::time::Duration::from_secs(s));
     let pacing = profile.pacing().map_err(|p| Error::input("load profile", p))?;
@@ -67,6 +73,8 @@ fn load_run(args: &LoadRunArgs) -> Result<Outcome, Error> {
             start_at: if i == 0 { start_at } else { None },
             stop: Default::default(),
             faults: faults.clone(),
+            with_suite: None,
+            embedded: embedded.clone(),
         };
         match load_once(&layout, &profile, &options)? {
             Ok(done) => {
@@ -96,6 +104,51 @@ fn load_run(args: &LoadRunArgs) -> Result<Outcome, Error> {
     write_reports(&report, &reports)
 }
 
+/// `load --with-suite`: the saturation the profile's own load reaches first (where the rate is
+/// a share of it), then the load at that rate with the negative scenarios beside it.
+fn load_with_suite(
+    args: &LoadRunArgs,
+    layout: &dcr_harness::suite::Layout,
+    profile: &dcr_harness::load::LoadProfile,
+    shard: Shard,
+    reports: &[(Format, PathBuf)],
+    baseline: Option<&(&PathBuf, LoadReport)>,
+) -> Result<Outcome, Error> {
+    let options = |with_suite| -> Result<LoadOptions, Error> {
+        Ok(LoadOptions {
+            target: args.target.clone(),
+            shard,
+            start_at: None,
+            stop: Default::default(),
+            faults: None,
+            with_suite,
+            embedded: embedded_of(args)?,
+        })
+    };
+    let saturation = match profile.suite_at {
+        SuiteAt::Share(_) => {
+            eprintln!("saturation: the profile's own load first");
+            match load_once(layout, profile, &options(None)?)? {
+                Ok((_, report)) if !report.interrupted => Some(report.throughput),
+                Ok((_, report)) => return write_reports(&report, reports),
+                Err(abandoned) => return Ok(abandoned),
+            }
+        }
+        SuiteAt::Rate(_) => None,
+    };
+    let hold = HoldAt::of(profile.suite_at, saturation);
+    let of_saturation = saturation.map_or(String::new(), |s| format!(" ({:.0}% of {s:.0})", 100.0 * hold.rate / s));
+    eprintln!("the negative scenarios idle, then beside the load at {:.0} requests/s{of_saturation}", hold.rate);
+    let (_, mut report) = match load_once(layout, profile, &options(Some(hold))?)? {
+        Ok(done) => done,
+        Err(abandoned) => return Ok(abandoned),
+    };
+    if let Some((path, earlier)) = baseline {
+        baseline::apply(&mut report, earlier, path, &profile.thresholds);
+    }
+    write_reports(&report, reports)
+}
+
 /// One load, with its live view; the outcome instead where it was abandoned (a second Ctrl-C).
 fn load_once(
     layout: &dcr_harness::suite::Layout,
@@ -114,6 +167,11 @@ fn load_once(
         }
         Err(abandoned) => Ok(Err(abandoned)),
     }
+}
+
+/// The embedded server as `--flaw` asks.
+fn embedded_of(args: &LoadRunArgs) -> Result<dcr_harness::suite::Embedded, Error> {
+    Ok(dcr_harness::suite::Embedded { flaws: super::config::parse_flaws(&args.flaws)?, ..Default::default() })
 }
 
 /// This process's shard: `--shard I/N`, else a Kubernetes Indexed Job's environment, else the

@@ -10,6 +10,7 @@ mod explore;
 mod inspect;
 mod live;
 mod load;
+mod load_args;
 mod pki;
 mod project;
 mod run;

@@ -42,16 +42,16 @@ impl Prepared {
             }
             Operation::Update => vec![request_of(
                 t,
-                Some(
-                    serde_json::json!({"client_id": "{{client.id}}", "redirect_uris": ["https://tpp.example/updated"]}),
-                ),
+                Some(t.body.clone().unwrap_or_else(
+                    || serde_json::json!({"client_id": "{{client.id}}", "redirect_uris": ["https://tpp.example/updated"]}),
+                )),
             )],
             // The user's latest extra registration, never its own client: a profile that pairs
             // registrations with deletions keeps the target's client count flat.
             Operation::Delete => {
                 vec![RequestSpec { client: Some(EXTRA_CLIENT.to_string()), ..request_of(t, None) }]
             }
-            _ => vec![request_of(t, None)],
+            _ => vec![request_of(t, t.body.clone())],
         };
         Prepared { transaction: t.clone(), requests }
     }
@@ -458,6 +458,7 @@ mod tests {
             tls: Some(Who::Named("qwac-untrusted".into())),
             sign: Some(Who::Nobody),
             expect: vec![200],
+            body: None,
         };
         let update = Prepared::new(&t, 5);
         let [r] = &update.requests[..] else { panic!("one update request") };

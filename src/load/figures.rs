@@ -354,6 +354,7 @@ impl Measurement {
             server_fetches: Vec::new(),
             faults: None,
             fault_phases: Vec::new(),
+            under_load: None,
         }
     }
 }

@@ -11,6 +11,7 @@
 //! It owns no policy about verdicts: thresholds are the profile's, judged in `run::model::load`.
 
 pub mod baseline;
+pub mod conformance;
 pub mod engine;
 pub mod figures;
 pub mod model;
@@ -65,6 +66,9 @@ pub fn read_profile(name_or_path: &str, dirs: &[std::path::PathBuf]) -> Result<L
     }
     if let Err(e) = profile.pacing() {
         return Err(at(e.key, e.problem));
+    }
+    if let Some(problem) = profile.suite_at.problem() {
+        return Err(at("suite_at", problem));
     }
     Ok(profile)
 }
@@ -133,6 +137,31 @@ pub struct LoadOptions {
     /// Faults held in the services the run hosts while the users attack (not during the
     /// preflight, nor the cleanup after).
     pub faults: Option<crate::fault::Faults>,
+    /// The profile's negative scenarios run at a trickle while the load holds this rate.
+    pub with_suite: Option<HoldAt>,
+    /// How the embedded server deviates from its default (flaws, variants), when it is the target.
+    pub embedded: suite::Embedded,
+}
+
+/// The rate a load holds while the negative scenarios run beside it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HoldAt {
+    pub rate: f64,
+    /// The saturation it is a share of, where it is one.
+    pub saturation: Option<f64>,
+}
+
+impl HoldAt {
+    /// The rate `at` names: a share of `saturation` (the throughput the profile's own load
+    /// measured), or a rate as given.
+    pub fn of(at: conformance::SuiteAt, saturation: Option<f64>) -> HoldAt {
+        match (at, saturation) {
+            (conformance::SuiteAt::Share(share), Some(s)) => HoldAt { rate: (share * s).max(1.0), saturation: Some(s) },
+            (conformance::SuiteAt::Rate(rate), _) => HoldAt { rate, saturation: None },
+            // No saturation measured: hold the share of one request a second (a caller's slip).
+            (conformance::SuiteAt::Share(_), None) => HoldAt { rate: 1.0, saturation: None },
+        }
+    }
 }
 
 /// The furthest ahead `--start-at` may be.
@@ -151,7 +180,7 @@ pub async fn run(
     let pacing = pacing.share(options.shard.index, options.shard.count);
     let as_other = profile.shard_tpps.as_other(options.shard.index);
     let prepared =
-        suite::prepare(layout, &profile.target_profile, options.target.clone(), &Default::default(), |target| {
+        suite::prepare(layout, &profile.target_profile, options.target.clone(), &options.embedded, |target| {
             if as_other {
                 target.identities = target.identities.exchanged();
             }
@@ -163,6 +192,29 @@ pub async fn run(
     if let Some(at) = options.start_at {
         wait_until(at, &options.stop).await?;
     }
+    // With the suite: its negative scenarios once with the server idle, then the load at the
+    // rate asked, long enough for every scenario to run beside it more than once.
+    let beside = match options.with_suite {
+        Some(hold) => {
+            let scenarios = conformance::negative_scenarios(&prepared.scenarios, &target.profile);
+            let idle = conformance::run_once(&target, &scenarios, None).await;
+            let enough = Duration::from_millis(idle.duration_ms.saturating_mul(4)).as_secs() + SUITE_RAMP_S + 2;
+            let run_time_s = pacing.run_time_s().max(enough).min(MOST_SUITE_RUN_TIME_S);
+            Some((hold, scenarios, idle, run_time_s))
+        }
+        None => None,
+    };
+    let pacing = match &beside {
+        Some((hold, _, _, run_time_s)) => {
+            let users = match &pacing {
+                Pacing::Closed { users, .. } | Pacing::Open { users, .. } => *users,
+            };
+            // Room in flight for the queue a busy server builds: latency counts from when each
+            // request was due, whatever the room.
+            Pacing::Open { users: (users * 4).max(16), stages: vec![(0, hold.rate), (*run_time_s, hold.rate)] }
+        }
+        None => pacing,
+    };
     let memo = (profile.signing == Signing::PerSecond).then(|| Arc::new(crate::signature::SignatureMemo::new()));
     let attack = engine::Attack {
         target: target.clone(),
@@ -182,7 +234,21 @@ pub async fn run(
         }
     }
     let fetches_before = server_fetches(prepared.embedded.as_ref());
+    let trickle = beside.as_ref().map(|(_, scenarios, _, run_time_s)| {
+        // From a second in (the load at its rate) to half a second before its end.
+        let (target, scenarios) = (target.clone(), scenarios.clone());
+        let started = std::time::Instant::now();
+        let until = started + Duration::from_secs(*run_time_s) - Duration::from_millis(500);
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(SUITE_RAMP_S)).await;
+            conformance::trickle(target, scenarios, until).await
+        })
+    });
     let attacked = engine::attack(attack, on_tick).await;
+    let under_load = match trickle {
+        Some(task) => task.await.unwrap_or_default(),
+        None => Vec::new(),
+    };
     let fetched = server_fetches(prepared.embedded.as_ref());
     target.faults.clear();
     let interrupted = options.stop.raised();
@@ -212,6 +278,21 @@ pub async fn run(
     };
     let mut report = measurement.report();
     report.faults = options.faults.as_ref().map(ToString::to_string);
+    if let Some((hold, _, idle, _)) = &beside {
+        let compared = conformance::compare(idle, &under_load, hold.rate, hold.saturation);
+        report.thresholds.push(crate::load::model::ThresholdCheck {
+            name: "negative scenarios give their idle verdicts under load".into(),
+            limit: "all".into(),
+            value: format!(
+                "{} of {} degraded, {} not reached",
+                compared.degraded.len(),
+                compared.scenarios,
+                compared.not_reached.len()
+            ),
+            met: compared.held(),
+        });
+        report.under_load = Some(compared);
+    }
     report.server_fetches = fetches_during(&fetches_before, &fetched);
     report.clients_deleted = deleted;
     report.clients_left = target.ledger.outstanding().iter().map(crate::run::ledger::Entry::label).collect();
@@ -229,6 +310,11 @@ pub async fn run(
     suite::Prepared::stop(prepared.embedded, prepared.keystore, prepared.qtsp).await;
     Ok((measurement, report))
 }
+
+/// Seconds the load runs at its rate before the scenarios start beside it.
+const SUITE_RAMP_S: u64 = 1;
+/// The longest a load beside the suite runs, however slow the scenarios.
+const MOST_SUITE_RUN_TIME_S: u64 = 600;
 
 /// The embedded server's fetch figures now, by service (none for a foreign target).
 fn server_fetches(

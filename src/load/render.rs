@@ -136,6 +136,9 @@ pub fn render(r: &LoadReport) -> String {
     if !r.fault_phases.is_empty() {
         out.push_str(&under_faults(&r.fault_phases));
     }
+    if let Some(under_load) = &r.under_load {
+        out.push_str(&conformance_under_load(under_load));
+    }
     if let Some(comparison) = &r.baseline {
         out.push_str(&against_baseline(comparison));
     }
@@ -198,6 +201,32 @@ fn under_faults(phases: &[super::model::FaultPhase]) -> String {
             count(l.max_us),
             if fetches.is_empty() { "none".to_string() } else { fetches.join(", ") }
         );
+    }
+    out
+}
+
+/// The negative scenarios beside the load: how many ran, which degraded and how.
+fn conformance_under_load(u: &super::conformance::UnderLoad) -> String {
+    let of = u
+        .saturation
+        .map_or(String::new(), |s| format!(", {:.0}% of the {s:.0} requests/s measured first", 100.0 * u.rate / s));
+    let mut out =
+        format!(
+        "\nconformance under load: {} negative scenarios beside the load at {:.0} requests/s{of}; {} runs under load\n",
+        u.scenarios, u.rate, count(u.runs_under_load as u64)
+    );
+    if u.held() {
+        out.push_str("  every one gave its idle verdict\n");
+    }
+    for d in &u.degraded {
+        let _ =
+            writeln!(out, "  DEGRADED {}: {} idle, {} under load: {}", d.id, d.idle, d.under_load, d.how.join("; "));
+    }
+    if !u.not_reached.is_empty() {
+        let _ = writeln!(out, "  not reached under load (the load ended first): {}", u.not_reached.join(", "));
+    }
+    if !u.not_passing_idle.is_empty() {
+        let _ = writeln!(out, "  not passing idle either (compared all the same): {}", u.not_passing_idle.join(", "));
     }
     out
 }

@@ -81,16 +81,7 @@ pub fn verdict_style(v: Verdict) -> anstyle::Style {
 }
 
 fn label(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Pass => "PASS",
-        Verdict::Fail => "FAIL",
-        Verdict::Warn => "WARN",
-        Verdict::KnownFailure => "KNOWN",
-        Verdict::FixedKnownFailure => "FIXED",
-        Verdict::Skipped => "SKIP",
-        Verdict::Error => "ERROR",
-        Verdict::Info => "INFO",
-    }
+    v.label()
 }
 
 /// Blocks finished in any order, given out in the plan's: a CI log streams as the run goes and

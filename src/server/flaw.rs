@@ -94,6 +94,7 @@ named_catalog!(Flaw, UnknownFlaw, "flaw", "`dcr-harness serve --list-flaws` prin
     SkipRegistrationScopeCheck = "skip-registration-scope-check", "(cdr profile) a client's token without the scope cdr:registration manages it";
     SkipSectorIdentifierCheck = "skip-sector-identifier-check", "a sector_identifier_uri is registered without its document being read or its redirect URIs compared";
     WidenScope = "widen-scope", "a registration that asks for a scope is registered with a value more than it asked (admin)";
+    SkipSignatureWhenBusy = "skip-signature-when-busy", "a request's signature is not checked while more than 500 signed requests arrived within the last second (a server shedding work under load: only a load shows it)";
     SlowUnderBurst = "slow-under-burst", "a read of a client takes 1.5 s more when it is the fifth or later read of that client within 100 ms (a burst)";
     AcceptJwksAndJwksUri = "accept-jwks-and-jwks-uri", "a client may register both jwks and jwks_uri";
     SkipJwksValidation = "skip-jwks-validation", "jwks need not be a JWK Set";
@@ -121,5 +122,43 @@ mod tests {
             assert_eq!(flaw.name().parse::<Flaw>().expect("known"), *flaw);
         }
         assert!("no-such-flaw".parse::<Flaw>().is_err());
+    }
+}
+
+/// The `skip-signature-when-busy` flaw's measure of load: signed requests that arrived in this
+/// second and the one before.
+#[derive(Debug, Default)]
+pub struct BusyMeter(std::sync::Mutex<(u64, u64, u64)>);
+
+/// More signed requests than this within a second, and the flawed server is busy.
+pub const BUSY_PER_SECOND: u64 = 500;
+
+impl BusyMeter {
+    /// Counts one arrival at `second` (any monotonic count of seconds) and says whether the
+    /// server is busy: more than [`BUSY_PER_SECOND`] in this second so far, or in the last.
+    pub fn arrive(&self, second: u64) -> bool {
+        let mut counts = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (at, this, last) = &mut *counts;
+        if second != *at {
+            *last = if second == *at + 1 { *this } else { 0 };
+            *this = 0;
+            *at = second;
+        }
+        *this += 1;
+        (*this).max(*last) > BUSY_PER_SECOND
+    }
+}
+
+#[cfg(test)]
+mod busy_tests {
+    use super::*;
+
+    #[test]
+    fn busy_after_more_than_the_limit_within_a_second_and_for_the_second_after() {
+        let meter = BusyMeter::default();
+        assert!(!(0..BUSY_PER_SECOND).any(|_| meter.arrive(7)), "up to the limit: not busy");
+        assert!(meter.arrive(7), "one more within the second: busy");
+        assert!(meter.arrive(8), "the second after a busy one is busy too");
+        assert!(!meter.arrive(10), "a quiet second in between: not busy");
     }
 }

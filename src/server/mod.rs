@@ -207,6 +207,8 @@ pub struct SignatureVerifier {
     flaws: BTreeSet<Flaw>,
     /// With the variant: signatures seen within the Date window, refused if seen again.
     replays: Option<ReplayGuard>,
+    /// With the `skip-signature-when-busy` flaw: how many signed requests arrive.
+    busy: Option<(flaw::BusyMeter, std::time::Instant)>,
     /// The signing certificate's revocation status, where the server asks.
     revocation: Option<Arc<revocation::Revocation>>,
     soft_fail: bool,
@@ -261,6 +263,7 @@ impl SignatureVerifier {
             replays: config
                 .varies(Variant::SignatureReplayRefused)
                 .then(|| ReplayGuard { span: config.max_skew.saturating_mul(2), seen: Default::default() }),
+            busy: config.has(Flaw::SkipSignatureWhenBusy).then(|| (Default::default(), std::time::Instant::now())),
             revocation: None,
             soft_fail: config.varies(Variant::RevocationSoftFail),
         }
@@ -280,6 +283,11 @@ impl SignatureVerifier {
     ) -> Result<(), Refusal> {
         if self.flaws.contains(&Flaw::SkipSignature) {
             return Ok(());
+        }
+        if let Some((meter, started)) = &self.busy {
+            if meter.arrive(started.elapsed().as_secs()) {
+                return Ok(());
+            }
         }
         let verified = crate::signature::verify_with_cache(msg, &self.policy, now, &self.certificates)
             .map_err(|e| handlers::signature_refusal(&e))?;

@@ -65,6 +65,11 @@ pub struct LoadProfile {
     pub transactions: Vec<LoadTransaction>,
     #[serde(default)]
     pub thresholds: Thresholds,
+    /// Where `load --with-suite` holds the server while the negative scenarios run beside the
+    /// load: `{ share: 0.8 }` of the saturation this profile's own load measures first (the
+    /// default), or `{ rate: 300 }` requests per second.
+    #[serde(default)]
+    pub suite_at: crate::load::conformance::SuiteAt,
 }
 
 /// Which TPP each shard speaks as.
@@ -338,15 +343,26 @@ pub struct LoadTransaction {
     pub sign: Option<Who>,
     /// Statuses that count as the expected answer.
     pub expect: Vec<u16>,
+    /// `update` and `raw`: the JSON body, templates filled as in scenarios (`{{client.id}}`),
+    /// instead of the default update (a new redirect URI).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<serde_json::Value>,
 }
 
 /// Limits that fail the load (exit 4).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Thresholds {
+    /// Latency limits in milliseconds (above 0, at most a day): percentiles, and the slowest
+    /// answer (`max_ms`; the Australian CDR holds a data holder's DCR endpoint to 1,000 ms).
+    #[serde(default, deserialize_with = "opt_ms")]
     pub p50_ms: Option<f64>,
+    #[serde(default, deserialize_with = "opt_ms")]
     pub p95_ms: Option<f64>,
+    #[serde(default, deserialize_with = "opt_ms")]
     pub p99_ms: Option<f64>,
+    #[serde(default, deserialize_with = "opt_ms")]
+    pub max_ms: Option<f64>,
     /// Largest share of answers not among a transaction's expected statuses (0.0 to 1.0).
     pub max_unexpected_share: Option<f64>,
     /// Fewest requests per second.
@@ -362,6 +378,16 @@ pub struct Thresholds {
     pub p99_ratio: Option<f64>,
     #[serde(default, deserialize_with = "opt_ratio")]
     pub throughput_ratio: Option<f64>,
+}
+
+/// A latency limit in milliseconds, range-checked; `null` is none.
+fn opt_ms<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    match Option::<f64>::deserialize(d)? {
+        Some(ms) => {
+            checked_rate("latency limit (ms)", ms, false, 86_400_000.0).map(Some).map_err(serde::de::Error::custom)
+        }
+        None => Ok(None),
+    }
 }
 
 /// A ratio threshold, range-checked; `null` (as a shard file writes one not set) is none.
@@ -483,6 +509,9 @@ pub struct LoadReport {
     /// phase's headline figures.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fault_phases: Vec<FaultPhase>,
+    /// The negative scenarios beside the load (`load --with-suite`), against their idle run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub under_load: Option<crate::load::conformance::UnderLoad>,
 }
 
 /// One service's fetches by the server under test.
@@ -570,6 +599,7 @@ pub fn judge(
         ("p50", t.p50_ms, ms(latency.p50_us)),
         ("p95", t.p95_ms, ms(latency.p95_us)),
         ("p99", t.p99_ms, ms(latency.p99_us)),
+        ("max", t.max_ms, ms(latency.max_us)),
     ] {
         if let Some(limit) = limit {
             out.push(ThresholdCheck {

@@ -155,6 +155,20 @@ pub fn cleanup_hint(ledger: Option<&str>) -> String {
 }
 
 impl Verdict {
+    /// The verdict as the terminal prints it: PASS, FAIL, WARN, KNOWN, FIXED, SKIP, ERROR, INFO.
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Pass => "PASS",
+            Verdict::Fail => "FAIL",
+            Verdict::Warn => "WARN",
+            Verdict::KnownFailure => "KNOWN",
+            Verdict::FixedKnownFailure => "FIXED",
+            Verdict::Skipped => "SKIP",
+            Verdict::Error => "ERROR",
+            Verdict::Info => "INFO",
+        }
+    }
+
     /// A verdict against the server, or no verdict at all: anything but a pass or an
     /// observation the text allows.
     pub fn is_adverse(self) -> bool {
