@@ -100,14 +100,22 @@ impl LoadView {
 
     /// A second of the load: one line kept up to date on a terminal, a line every 10 s elsewhere.
     pub fn tick(self, p: &LoadProgress) {
+        let statuses: Vec<String> = dcr_harness::load::engine::STATUS_CLASSES
+            .iter()
+            .zip(p.statuses)
+            .filter(|(_, n)| *n > 0)
+            .map(|(class, n)| format!("{class} {n}"))
+            .collect();
         let line = format!(
-            "{:>4}/{} s  {} requests  {}/s  p99 {:.1} ms  {} unexpected",
+            "{:>4}/{} s  {} requests  {}/s  p50 {:.1} ms  p99 {:.1} ms  {} unexpected  [{}]",
             p.elapsed_s,
             p.run_time_s,
             p.requests,
             p.last_second,
+            p.last_p50_us as f64 / 1000.0,
             p.last_p99_us as f64 / 1000.0,
-            p.unexpected
+            p.unexpected,
+            statuses.join(", ")
         );
         if self.tty {
             redraw(&line);

@@ -51,6 +51,7 @@ fn load_run(args: &LoadRunArgs) -> Result<Outcome, Error> {
         return Err(Error::input(flag, "it is one process's load: drop --shard and --out"));
     }
     let embedded = embedded_of(args)?;
+    let streams = streams_of(args)?;
     if args.with_suite {
         return load_with_suite(args, &layout, &profile, shard, &reports, baseline.as_ref());
     }
@@ -75,6 +76,7 @@ fn load_run(args: &LoadRunArgs) -> Result<Outcome, Error> {
             faults: faults.clone(),
             with_suite: None,
             embedded: embedded.clone(),
+            streams: streams.clone(),
         };
         match load_once(&layout, &profile, &options)? {
             Ok(done) => {
@@ -123,6 +125,7 @@ fn load_with_suite(
             faults: None,
             with_suite,
             embedded: embedded_of(args)?,
+            streams: streams_of(args)?,
         })
     };
     let saturation = match profile.suite_at {
@@ -172,6 +175,14 @@ fn load_once(
 /// The embedded server as `--flaw` asks.
 fn embedded_of(args: &LoadRunArgs) -> Result<dcr_harness::suite::Embedded, Error> {
     Ok(dcr_harness::suite::Embedded { flaws: super::config::parse_flaws(&args.flaws)?, ..Default::default() })
+}
+
+/// The sinks `--stream` names.
+fn streams_of(args: &LoadRunArgs) -> Result<Vec<dcr_harness::load::stream::Sink>, Error> {
+    args.streams
+        .iter()
+        .map(|s| s.parse().map_err(|e: dcr_harness::load::stream::SinkError| Error::input("--stream", e)))
+        .collect()
 }
 
 /// This process's shard: `--shard I/N`, else a Kubernetes Indexed Job's environment, else the

@@ -85,6 +85,10 @@ pub struct LoadRunArgs {
     /// 80% of the saturation measured first): each must give its idle verdict.
     #[arg(long, conflicts_with = "faults")]
     pub with_suite: bool,
+    /// Stream the figures once a second while the load runs (repeatable):
+    /// `prometheus=URL` (remote write), `prometheus-native=URL` (with a native histogram), `otlp=URL`.
+    #[arg(long = "stream", value_name = "KIND=URL")]
+    pub streams: Vec<String>,
     /// Start the embedded server with this flaw (repeatable): a load shows what a run cannot.
     #[arg(long = "flaw")]
     pub flaws: Vec<String>,

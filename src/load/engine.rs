@@ -105,7 +105,12 @@ pub struct Progress {
     pub requests: u64,
     pub unexpected: u64,
     pub last_second: u64,
+    pub last_p50_us: u64,
     pub last_p99_us: u64,
+    /// The last second's latencies: (microseconds, how many), for what streams them.
+    pub last_latencies: Vec<(u64, u64)>,
+    /// Answers so far by [`STATUS_CLASSES`].
+    pub statuses: [u64; STATUS_CLASSES.len()],
 }
 
 /// What the attack measured, and the sessions whose clients are to be deleted.
@@ -142,14 +147,27 @@ struct Live {
 struct LiveTick {
     requests: u64,
     unexpected: u64,
+    statuses: [u64; STATUS_CLASSES.len()],
     latency: hdrhistogram::Histogram<u64>,
 }
 
+/// The answers the live view counts apart: by status class, and none.
+pub const STATUS_CLASSES: [&str; 5] = ["2xx", "3xx", "4xx", "5xx", "no answer"];
+
+/// Where an answer (or none) is counted in [`STATUS_CLASSES`].
+fn status_class(answer: Result<u16, &str>) -> usize {
+    match answer {
+        Ok(status) => usize::from(status / 100).clamp(2, 5) - 2,
+        Err(_) => 4,
+    }
+}
+
 impl Live {
-    fn count(&self, latency_us: u64, expected: bool) {
+    fn count(&self, latency_us: u64, expected: bool, answer: Result<u16, &str>) {
         let mut tick = self.tick.lock().unwrap_or_else(|p| p.into_inner());
         tick.requests += 1;
         tick.unexpected += u64::from(!expected);
+        tick.statuses[status_class(answer)] += 1;
         tick.latency.saturating_record(latency_us.max(1));
     }
 }
@@ -176,7 +194,8 @@ pub async fn attack(attack: Attack, mut on_tick: impl FnMut(&Progress) + Send) -
     });
     let lives: Vec<Arc<Live>> = (0..users)
         .map(|_| {
-            let tick = LiveTick { requests: 0, unexpected: 0, latency: super::figures::second_histogram() };
+            let latency = super::figures::second_histogram();
+            let tick = LiveTick { requests: 0, unexpected: 0, statuses: Default::default(), latency };
             Arc::new(Live { tick: Mutex::new(tick) })
         })
         .collect();
@@ -196,7 +215,7 @@ pub async fn attack(attack: Attack, mut on_tick: impl FnMut(&Progress) + Send) -
         tokio::time::Instant::from_std(start) + Duration::from_secs(1),
         Duration::from_secs(1),
     );
-    let (mut requests, mut unexpected) = (0, 0);
+    let (mut requests, mut unexpected, mut statuses) = (0, 0, [0u64; STATUS_CLASSES.len()]);
     loop {
         tokio::select! {
             joined = tasks.join_next() => match joined {
@@ -205,16 +224,22 @@ pub async fn attack(attack: Attack, mut on_tick: impl FnMut(&Progress) + Send) -
                 None => break,
             },
             _ = interval.tick() => {
-                let tick = take_ticks(&lives, &mut second);
+                let (tick, second_statuses) = take_ticks(&lives, &mut second);
                 requests += tick.requests;
                 unexpected += tick.unexpected;
+                for (all, second) in statuses.iter_mut().zip(second_statuses) {
+                    *all += second;
+                }
                 on_tick(&Progress {
                     elapsed_s: start.elapsed().as_secs(),
                     run_time_s: run_time.as_secs(),
                     requests,
                     unexpected,
                     last_second: tick.requests,
+                    last_p50_us: tick.p50_us,
                     last_p99_us: tick.p99_us,
+                    last_latencies: second.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect(),
+                    statuses,
                 });
                 timeline.push(tick);
             }
@@ -249,13 +274,17 @@ pub async fn attack(attack: Attack, mut on_tick: impl FnMut(&Progress) + Send) -
 }
 
 /// Every user's last second, summed, and each user's figures reset for the next.
-fn take_ticks(lives: &[Arc<Live>], second: &mut hdrhistogram::Histogram<u64>) -> Tick {
+fn take_ticks(lives: &[Arc<Live>], second: &mut hdrhistogram::Histogram<u64>) -> (Tick, [u64; STATUS_CLASSES.len()]) {
     let mut tick = Tick::default();
+    let mut statuses = [0u64; STATUS_CLASSES.len()];
     second.reset();
     for live in lives {
         let mut mine = live.tick.lock().unwrap_or_else(|p| p.into_inner());
         tick.requests += mine.requests;
         tick.unexpected += mine.unexpected;
+        for (all, one) in statuses.iter_mut().zip(&mut mine.statuses) {
+            *all += std::mem::take(one);
+        }
         let _ = second.add(&mine.latency);
         mine.requests = 0;
         mine.unexpected = 0;
@@ -265,7 +294,7 @@ fn take_ticks(lives: &[Arc<Live>], second: &mut hdrhistogram::Histogram<u64>) ->
         tick.p50_us = second.value_at_quantile(0.5);
         tick.p99_us = second.value_at_quantile(0.99);
     }
-    tick
+    (tick, statuses)
 }
 
 /// CPU seconds this process has used (user and system), from /proc on Linux; none elsewhere.
@@ -321,7 +350,7 @@ async fn user(shared: Arc<Shared>, index: usize, delay: Duration, live: Arc<Live
             latency_us,
         };
         tallies[i].record(&outcome);
-        live.count(latency_us, expected);
+        live.count(latency_us, expected, outcome.answer);
         // The current registration and the retired ones: beyond `keep`, the oldest goes.
         if keep.is_some_and(|keep| session.retired_count() >= keep) {
             let started = Instant::now();
@@ -335,7 +364,7 @@ async fn user(shared: Arc<Shared>, index: usize, delay: Duration, live: Arc<Live
                     code: None,
                     latency_us,
                 });
-                live.count(latency_us, deleted.ok);
+                live.count(latency_us, deleted.ok, answer);
             }
         }
     }
@@ -445,6 +474,21 @@ fn short_reason(e: &TransportError) -> &'static str {
 mod tests {
     use super::*;
     use crate::scenario::{Who, DEFAULT_CLIENT};
+
+    #[test]
+    fn each_answer_is_counted_in_its_status_class() {
+        let cases: &[(Result<u16, &str>, &str)] = &[
+            (Ok(201), "2xx"),
+            (Ok(302), "3xx"),
+            (Ok(401), "4xx"),
+            (Ok(503), "5xx"),
+            (Ok(700), "5xx"),
+            (Err("timed out"), "no answer"),
+        ];
+        for (answer, class) in cases {
+            assert_eq!(STATUS_CLASSES[status_class(*answer)], *class, "{answer:?}");
+        }
+    }
 
     #[test]
     fn a_transaction_is_a_request_about_the_users_own_client() {

@@ -355,6 +355,7 @@ impl Measurement {
             faults: None,
             fault_phases: Vec::new(),
             under_load: None,
+            streamed: Vec::new(),
         }
     }
 }

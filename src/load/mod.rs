@@ -17,6 +17,7 @@ pub mod figures;
 pub mod model;
 pub mod pace;
 pub mod render;
+pub mod stream;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -141,6 +142,8 @@ pub struct LoadOptions {
     pub with_suite: Option<HoldAt>,
     /// How the embedded server deviates from its default (flaws, variants), when it is the target.
     pub embedded: suite::Embedded,
+    /// Where the figures stream once a second while the load runs.
+    pub streams: Vec<stream::Sink>,
 }
 
 /// The rate a load holds while the negative scenarios run beside it.
@@ -244,7 +247,20 @@ pub async fn run(
             conformance::trickle(target, scenarios, until).await
         })
     });
-    let attacked = engine::attack(attack, on_tick).await;
+    let mut streamer =
+        (!options.streams.is_empty()).then(|| stream::Streamer::start(options.streams.clone(), &profile.name));
+    let mut on_tick = on_tick;
+    let attacked = engine::attack(attack, |p: &engine::Progress| {
+        if let Some(streamer) = streamer.as_mut() {
+            streamer.second(p.requests, p.unexpected, &p.last_latencies);
+        }
+        on_tick(p)
+    })
+    .await;
+    let streamed = match streamer {
+        Some(streamer) => streamer.finish().await,
+        None => Vec::new(),
+    };
     let under_load = match trickle {
         Some(task) => task.await.unwrap_or_default(),
         None => Vec::new(),
@@ -278,6 +294,7 @@ pub async fn run(
     };
     let mut report = measurement.report();
     report.faults = options.faults.as_ref().map(ToString::to_string);
+    report.streamed = streamed;
     if let Some((hold, _, idle, _)) = &beside {
         let compared = conformance::compare(idle, &under_load, hold.rate, hold.saturation);
         report.thresholds.push(crate::load::model::ThresholdCheck {

@@ -136,6 +136,14 @@ pub fn render(r: &LoadReport) -> String {
     if !r.fault_phases.is_empty() {
         out.push_str(&under_faults(&r.fault_phases));
     }
+    for sink in &r.streamed {
+        let failure = sink.last_failure.as_deref().map_or(String::new(), |f| format!(" (last: {f})"));
+        let _ = writeln!(
+            out,
+            "\nstreamed to {}: {} pushes accepted, {} failed, {} dropped{failure}",
+            sink.sink, sink.accepted, sink.failed, sink.dropped
+        );
+    }
     if let Some(under_load) = &r.under_load {
         out.push_str(&conformance_under_load(under_load));
     }

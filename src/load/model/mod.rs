@@ -512,6 +512,9 @@ pub struct LoadReport {
     /// The negative scenarios beside the load (`load --with-suite`), against their idle run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub under_load: Option<crate::load::conformance::UnderLoad>,
+    /// What each sink the figures streamed to took (`load --stream`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub streamed: Vec<crate::load::stream::SinkReport>,
 }
 
 /// One service's fetches by the server under test.
