@@ -27,8 +27,11 @@ sleep 1
 url=https://127.0.0.1:18443
 
 # Requests per second and client CPU microseconds per request of a `load` run.
-load_figures() { # profile name
-    /usr/bin/time -f "%e %U %S" -o "$out/$2.time" $bin load "$1" --pki "$pki" --target "$url" --report "json=$out/$2.json" >/dev/null 2>"$out/$2.err"
+load_figures() { # profile name [load flags...]
+    local profile=$1 name=$2
+    shift 2
+    /usr/bin/time -f "%e %U %S" -o "$out/$name.time" $bin load "$profile" --pki "$pki" --target "$url" --report "json=$out/$name.json" "$@" >/dev/null 2>"$out/$name.err"
+    set -- "$profile" "$name"
     python3 - "$out/$2.json" "$out/$2.time" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1])); wall, user, sys_ = map(float, open(sys.argv[2]).read().split()[-3:])
@@ -57,6 +60,10 @@ done
 fresh=$(median "${fresh_all[@]}"); fresh_cpu=$(median "${fresh_cpu_all[@]}")
 hand=$(median "${hand_all[@]}"); hand_cpu=$(median "${hand_cpu_all[@]}")
 read -r reuse reuse_cpu _ _ _ _ < <(load_figures load/signed-post-per-second.yaml reuse)
+# Both engines on the same closed-model profiles, one after the other, in this run.
+read -r h_smoke h_smoke_cpu _ _ _ _ < <(load_figures load/smoke.yaml engine-harness-smoke)
+read -r g_smoke g_smoke_cpu _ _ _ _ < <(load_figures load/smoke.yaml engine-goose-smoke --engine goose)
+read -r g_post g_post_cpu _ _ _ _ < <(load_figures load/signed-post.yaml engine-goose-post --engine goose)
 read -r get get_cpu _ _ _ _ < <(load_figures load/unsigned-get.yaml get)
 wrk_rate=$(wrk -t2 -c8 -d10s "$url/.well-known/oauth-authorization-server" | awk '/Requests\/sec/ {print int($2)}')
 
@@ -69,6 +76,10 @@ echo "| per-second signature reuse | $reuse/s | fresh-signed through load $fresh
 echo "| load wall time of signed-post (every request a registration, keep_clients: all), cleanup included | $fresh_wall s | profile run time 10 s | $(ratio "$fresh_wall" 10)x |"
 echo "| unsigned mTLS GETs through load | $get/s | wrk -t2 -c8 (no client certificate) $wrk_rate/s | $(ratio "$get" "$wrk_rate")x |"
 echo "| client CPU per unsigned GET | $get_cpu us | | |"
+echo "| goose engine, smoke (mixed, accept and reject paths) | $g_smoke/s | harness engine $h_smoke/s | $(ratio "$g_smoke" "$h_smoke")x |"
+echo "| client CPU per request, goose engine, smoke | $g_smoke_cpu us | harness engine $h_smoke_cpu us | $(ratio "$g_smoke_cpu" "$h_smoke_cpu")x |"
+echo "| goose engine, fresh-signed POSTs (signed-post) | $g_post/s | harness engine $fresh/s | $(ratio "$g_post" "$fresh")x |"
+echo "| client CPU per fresh-signed POST, goose engine | $g_post_cpu us | harness engine $fresh_cpu us | $(ratio "$g_post_cpu" "$fresh_cpu")x |"
 
 # Three shards as processes against the same server, started together, merged; then one
 # process with all the users.

@@ -615,3 +615,57 @@ async fn the_cdr_limit_is_met_by_the_data_holder_and_breached_by_a_slow_one() {
     assert!(!limit(&slow, "max latency"), "a read 1.5 s late: {}", load::render(&slow));
     assert_eq!(slow.outcome(), dcr_harness::run::Outcome::ThresholdsBreached);
 }
+
+/// `load --engine goose` runs every shipped load profile goose can run (closed model, fresh
+/// signatures) into the same summary: goose's users, the harness's plans, signatures and
+/// expected statuses, every client deleted. The one it cannot run is refused, saying why.
+#[cfg(feature = "goose")]
+#[tokio::test(flavor = "multi_thread")]
+async fn goose_runs_every_shipped_closed_model_profile_into_the_same_summary() {
+    use dcr_harness::load::goose_engine::{self, GooseOptions};
+    let layout = layout();
+    let mut ran = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(&layout.load[0]).expect("load/").flatten().map(|e| e.path()).collect();
+    files.sort();
+    let report_dir = tempfile::tempdir().expect("a temporary directory");
+    for file in files.iter().filter(|f| f.extension().is_some_and(|e| e == "yaml")) {
+        let mut profile = load::read_profile(&file.display().to_string(), &layout.load).expect("a shipped profile");
+        if let Some(why) = goose_engine::refuses(&profile) {
+            assert!(why.contains("per-second"), "{}: {why}", profile.name);
+            continue;
+        }
+        profile.run_time = Some(2);
+        let html_report = report_dir.path().join(format!("{}.html", profile.name));
+        let options = LoadOptions {
+            engine: load::Engine::Goose(GooseOptions { html_report: Some(html_report.clone()) }),
+            ..LoadOptions::default()
+        };
+        let (_, report) = load::run(&layout, &profile, &options, |_| {}, |_, _| {}).await.expect("a goose load");
+        let summary = load::render(&report);
+        assert!(report.model.contains("on goose"), "{summary}");
+        assert!(report.requests > 0 && report.unexpected == 0, "{}: {summary}", profile.name);
+        assert!(report.transactions.iter().all(|t| t.requests > 0 || t.name.contains("delete")), "{summary}");
+        assert!(report.clients_left.is_empty(), "{}: {:?}", profile.name, report.clients_left);
+        let html = std::fs::read_to_string(&html_report).expect("goose wrote its report");
+        assert!(html.contains("Goose"), "goose's own HTML report");
+        ran.push(profile.name);
+    }
+    assert!(ran.len() >= 5, "the closed-model profiles: {ran:?}");
+}
+
+#[test]
+fn what_goose_cannot_run_is_refused_with_exit_2() {
+    let refused = |args: &[&str], says: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_dcr-harness"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    };
+    refused(&["load", "signed-post-per-second", "--engine", "goose"], "per-second");
+    refused(&["load", "smoke", "--engine", "goose", "--goose-report", "/tmp/report.txt"], "name a .html file");
+    refused(&["load", "smoke", "--goose-report", "/tmp/report.html"], "needs `--engine goose`");
+}

@@ -95,7 +95,7 @@ pub enum Command {
     Validate(SelectArgs),
     /// Load the target with a load profile: both paths of signature verification
     /// (`load merge FILE...` combines the figures of shards).
-    Load(LoadArgs),
+    Load(Box<LoadArgs>),
     /// Review or accept changed and new response snapshots.
     #[command(subcommand)]
     Snapshots(SnapshotCommand),

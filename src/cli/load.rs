@@ -7,11 +7,11 @@ use dcr_harness::error::Error;
 use dcr_harness::fault::Faults;
 use dcr_harness::load::conformance::SuiteAt;
 use dcr_harness::load::model::FaultPhase;
-use dcr_harness::load::{baseline, HoldAt, LoadOptions, LoadReport, Measurement, Shard};
+use dcr_harness::load::{baseline, Engine, HoldAt, LoadOptions, LoadReport, Measurement, Shard};
 use dcr_harness::report::{self, Format, Report};
 use dcr_harness::run::Outcome;
 
-use super::args::{LoadArgs, LoadCommand, LoadReportArgs, LoadRunArgs};
+use super::args::{EngineArg, LoadArgs, LoadCommand, LoadReportArgs, LoadRunArgs};
 use super::config::runtime;
 use super::live::LoadView;
 use super::{print, signals};
@@ -52,7 +52,14 @@ fn load_run(args: &LoadRunArgs) -> Result<Outcome, Error> {
     }
     let embedded = embedded_of(args)?;
     let streams = streams_of(args)?;
+    let engine = engine_of(args, &profile)?;
     if args.with_suite {
+        if !matches!(engine, Engine::Harness) {
+            return Err(Error::input(
+                "--with-suite",
+                "the suite runs beside an open-model load: use the harness's own engine",
+            ));
+        }
         return load_with_suite(args, &layout, &profile, shard, &reports, baseline.as_ref());
     }
     let start_at = args.start_at.map(|s| std::time::UNIX_EPOCH + std::time::Duration::from_secs(s));
@@ -77,6 +84,7 @@ fn load_run(args: &LoadRunArgs) -> Result<Outcome, Error> {
             with_suite: None,
             embedded: embedded.clone(),
             streams: streams.clone(),
+            engine: engine.clone(),
         };
         match load_once(&layout, &profile, &options)? {
             Ok(done) => {
@@ -126,6 +134,7 @@ fn load_with_suite(
             with_suite,
             embedded: embedded_of(args)?,
             streams: streams_of(args)?,
+            engine: Default::default(),
         })
     };
     let saturation = match profile.suite_at {
@@ -158,6 +167,10 @@ fn load_once(
     profile: &dcr_harness::load::LoadProfile,
     options: &LoadOptions,
 ) -> Result<Result<(Measurement, LoadReport), Outcome>, Error> {
+    #[cfg(feature = "goose")]
+    if matches!(options.engine, Engine::Goose(_)) {
+        dcr_harness::load::goose_engine::prepare_process();
+    }
     let stop = options.stop.clone();
     let view = LoadView::new();
     let message = "\ndcr-harness: interrupted: stopping the users and deleting their clients (again to stop now)";
@@ -175,6 +188,41 @@ fn load_once(
 /// The embedded server as `--flaw` asks.
 fn embedded_of(args: &LoadRunArgs) -> Result<dcr_harness::suite::Embedded, Error> {
     Ok(dcr_harness::suite::Embedded { flaws: super::config::parse_flaws(&args.flaws)?, ..Default::default() })
+}
+
+/// The engine `--engine` names, refused (exit 2) where the profile asks what it cannot do.
+fn engine_of(args: &LoadRunArgs, profile: &dcr_harness::load::LoadProfile) -> Result<Engine, Error> {
+    match args.engine {
+        EngineArg::Harness if args.goose_report.is_some() => {
+            Err(Error::input("--goose-report", "goose's report needs `--engine goose`"))
+        }
+        EngineArg::Harness => Ok(Engine::Harness),
+        EngineArg::Goose => goose_engine(args, profile),
+    }
+}
+
+#[cfg(feature = "goose")]
+fn goose_engine(args: &LoadRunArgs, profile: &dcr_harness::load::LoadProfile) -> Result<Engine, Error> {
+    use dcr_harness::load::goose_engine;
+    if let Some(why) = goose_engine::refuses(profile) {
+        return Err(Error::input("--engine goose", format!("load profile `{}`: {why}", profile.name)));
+    }
+    if let Some(path) = &args.goose_report {
+        let html = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"));
+        if !html {
+            return Err(Error::input(
+                "--goose-report",
+                format!("{}: goose writes its report as HTML: name a .html file", path.display()),
+            ));
+        }
+        dcr_harness::report::check_writable(&[(Format::Html, path.clone())])?;
+    }
+    Ok(Engine::Goose(goose_engine::GooseOptions { html_report: args.goose_report.clone() }))
+}
+
+#[cfg(not(feature = "goose"))]
+fn goose_engine(_: &LoadRunArgs, _: &dcr_harness::load::LoadProfile) -> Result<Engine, Error> {
+    Err(Error::input("--engine goose", "this dcr-harness was built without the `goose` feature"))
 }
 
 /// The sinks `--stream` names.

@@ -89,7 +89,20 @@ pub struct LoadRunArgs {
     /// `prometheus=URL` (remote write), `prometheus-native=URL` (with a native histogram), `otlp=URL`.
     #[arg(long = "stream", value_name = "KIND=URL")]
     pub streams: Vec<String>,
+    /// The engine that runs the users: the harness's own, or goose (closed-model profiles).
+    #[arg(long, value_enum, default_value = "harness")]
+    pub engine: EngineArg,
+    /// With `--engine goose`: write goose's own HTML report here too.
+    #[arg(long, value_name = "FILE.html")]
+    pub goose_report: Option<PathBuf>,
     /// Start the embedded server with this flaw (repeatable): a load shows what a run cannot.
     #[arg(long = "flaw")]
     pub flaws: Vec<String>,
+}
+
+/// `--engine`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineArg {
+    Harness,
+    Goose,
 }

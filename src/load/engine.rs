@@ -155,7 +155,7 @@ struct LiveTick {
 pub const STATUS_CLASSES: [&str; 5] = ["2xx", "3xx", "4xx", "5xx", "no answer"];
 
 /// Where an answer (or none) is counted in [`STATUS_CLASSES`].
-fn status_class(answer: Result<u16, &str>) -> usize {
+pub(crate) fn status_class(answer: Result<u16, &str>) -> usize {
     match answer {
         Ok(status) => usize::from(status / 100).clamp(2, 5) - 2,
         Err(_) => 4,
@@ -298,7 +298,7 @@ fn take_ticks(lives: &[Arc<Live>], second: &mut hdrhistogram::Histogram<u64>) ->
 }
 
 /// CPU seconds this process has used (user and system), from /proc on Linux; none elsewhere.
-fn process_cpu_s() -> Option<f64> {
+pub(crate) fn process_cpu_s() -> Option<f64> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     // Fields after the command name (which may hold spaces) in parentheses: utime and stime are
     // the 12th and 13th, in clock ticks of 1/100 s on Linux.
@@ -445,14 +445,26 @@ async fn send_one(
     };
     match session.send(&planned).await {
         Ok(response) => {
-            let lesson = Lesson::without_capture(t.op, request.client_name(), EXTRA_CLIENT, t.expect.contains(&201));
-            session.absorb(&lesson, Answer::from(&response));
-            let expected = t.expect.contains(&response.status);
-            let code = if expected { None } else { crate::run::check::error_code(&response) };
+            let (code, expected) = learn_from(session, t, request, &response);
             (Ok(response.status), code, expected)
         }
         Err(e) => (Err(Unanswered::Transport(e)), None, false),
     }
+}
+
+/// What the session learns from a transaction's answer (a client registered, a secret
+/// rotated), and whether the answer was expected, with its error code where it was not.
+pub(crate) fn learn_from(
+    session: &mut Session,
+    t: &LoadTransaction,
+    request: &RequestSpec,
+    response: &crate::transport::Response,
+) -> (Option<String>, bool) {
+    let lesson = Lesson::without_capture(t.op, request.client_name(), EXTRA_CLIENT, t.expect.contains(&201));
+    session.absorb(&lesson, Answer::from(response));
+    let expected = t.expect.contains(&response.status);
+    let code = if expected { None } else { crate::run::check::error_code(response) };
+    (code, expected)
 }
 
 /// A transport failure in a few words, so that failures of a kind count together.

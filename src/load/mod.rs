@@ -14,6 +14,8 @@ pub mod baseline;
 pub mod conformance;
 pub mod engine;
 pub mod figures;
+#[cfg(feature = "goose")]
+pub mod goose_engine;
 pub mod model;
 pub mod pace;
 pub mod render;
@@ -144,6 +146,19 @@ pub struct LoadOptions {
     pub embedded: suite::Embedded,
     /// Where the figures stream once a second while the load runs.
     pub streams: Vec<stream::Sink>,
+    /// Which engine runs the users.
+    pub engine: Engine,
+}
+
+/// The engine that runs a load's users.
+#[derive(Debug, Clone, Default)]
+pub enum Engine {
+    /// The harness's own (closed and open models, per-second signatures, shards).
+    #[default]
+    Harness,
+    /// goose (closed model), its HTML report written where asked.
+    #[cfg(feature = "goose")]
+    Goose(goose_engine::GooseOptions),
 }
 
 /// The rate a load holds while the negative scenarios run beside it.
@@ -250,13 +265,24 @@ pub async fn run(
     let mut streamer =
         (!options.streams.is_empty()).then(|| stream::Streamer::start(options.streams.clone(), &profile.name));
     let mut on_tick = on_tick;
-    let attacked = engine::attack(attack, |p: &engine::Progress| {
+    let tick = |p: &engine::Progress| {
         if let Some(streamer) = streamer.as_mut() {
             streamer.second(p.requests, p.unexpected, &p.last_latencies);
         }
         on_tick(p)
-    })
-    .await;
+    };
+    let attacked = match &options.engine {
+        Engine::Harness => engine::attack(attack, tick).await,
+        #[cfg(feature = "goose")]
+        Engine::Goose(goose) => match goose_engine::attack(attack, goose, tick).await {
+            Ok(attacked) => attacked,
+            Err(e) => {
+                target.faults.clear();
+                suite::Prepared::stop(prepared.embedded, prepared.keystore, prepared.qtsp).await;
+                return Err(Error::input("--engine goose", e));
+            }
+        },
+    };
     let streamed = match streamer {
         Some(streamer) => streamer.finish().await,
         None => Vec::new(),
@@ -277,7 +303,11 @@ pub async fn run(
         signing: profile.signing,
         signatures_made: made,
         signatures_reused: reused,
-        model: pacing.describe(),
+        model: match &options.engine {
+            Engine::Harness => pacing.describe(),
+            #[cfg(feature = "goose")]
+            Engine::Goose(_) => format!("{} (on goose 0.19.0)", pacing.describe()),
+        },
         users,
         shards: 1,
         speaking_as: vec![target.profile.identities.describe()],

@@ -259,6 +259,7 @@ pub fn fetcher(
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .http1_only()
+        .no_gzip()
         .connect_timeout(FETCH_TIME)
         .timeout(FETCH_TIME)
         .redirect(reqwest::redirect::Policy::none())

@@ -107,6 +107,7 @@ impl Revocation {
         let issuer = pki.identity(crate::pki::names::ISSUING_CA).map_err(TlsSetupError::Identity)?.info.clone();
         let client = reqwest::Client::builder()
             .http1_only()
+            .no_gzip()
             .connect_timeout(Duration::from_secs(2))
             .timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())

@@ -304,17 +304,10 @@ impl Transport {
             return Ok(cached.clone());
         }
         let tls = Arc::new(self.tls_config(pki, identity)?);
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured((*tls).clone())
-            .http1_only()
-            .connect_timeout(self.config.connect_timeout)
-            .timeout(self.config.request_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| TransportError::Identity {
-                identity: identity.unwrap_or("none").into(),
-                cause: e.to_string(),
-            })?;
+        let client = self.builder_with(&tls).build().map_err(|e| TransportError::Identity {
+            identity: identity.unwrap_or("none").into(),
+            cause: e.to_string(),
+        })?;
         let built = Pooled { client, tls, asked: identity.map(|name| self.asked_flag(name)) };
         clients.insert(key, built.clone());
         Ok(built)
@@ -350,6 +343,48 @@ impl Transport {
     fn asked_flag(&self, identity: &str) -> Arc<AtomicBool> {
         let mut asked = self.asked.lock().unwrap_or_else(|p| p.into_inner());
         asked.entry(identity.to_string()).or_default().clone()
+    }
+
+    /// A client builder presenting `identity` as the transport's own clients do (its TLS, no
+    /// redirects, its timeouts), for a load engine that builds a client per user.
+    pub fn client_builder(&self, pki: &Pki, identity: Option<&str>) -> Result<reqwest::ClientBuilder, TransportError> {
+        Ok(self.builder_with(&self.tls_config(pki, identity)?))
+    }
+
+    fn builder_with(&self, tls: &rustls::ClientConfig) -> reqwest::ClientBuilder {
+        // No gzip: a build with the `goose` feature compiles reqwest's gzip in, which would
+        // otherwise ask every server for compressed answers.
+        reqwest::Client::builder()
+            .tls_backend_preconfigured(tls.clone())
+            .http1_only()
+            .no_gzip()
+            .connect_timeout(self.config.connect_timeout)
+            .timeout(self.config.request_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+    }
+
+    /// An answer another client received, read as `send` reads its own (the body bounded).
+    pub async fn read_response(
+        &self,
+        url: &str,
+        response: reqwest::Response,
+        started: Instant,
+    ) -> Result<Response, TransportError> {
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let (body, truncated) = read_bounded(response, self.config.max_body_bytes)
+            .await
+            .map_err(|e| classify(url, &e, self.config.request_timeout))?;
+        Ok(Response { status, headers, body, elapsed: started.elapsed(), truncated, certificate_requested: None })
+    }
+
+    /// A request that got no answer, sorted as `send` sorts its own.
+    pub fn failure(&self, url: &str, error: &reqwest::Error) -> TransportError {
+        classify(url, error, self.config.request_timeout)
     }
 
     /// The reqwest request for `msg` on `client`, headers and body as given.
@@ -555,96 +590,4 @@ fn tls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rus
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::server::{self, CertCheck, ServerConfig};
-
-    /// A TLS server on loopback presenting `cert` (with `key`), answering nothing.
-    async fn tls_server(cert: rcgen::Certificate, key: rcgen::KeyPair) -> (String, tokio::task::JoinHandle<()>) {
-        let der = rustls_pki_types::PrivateKeyDer::try_from(key.serialize_der()).expect("key");
-        let config = rustls::ServerConfig::builder_with_provider(crate::crypto::provider())
-            .with_safe_default_protocol_versions()
-            .expect("versions")
-            .with_no_client_auth()
-            .with_single_cert(vec![cert.der().clone()], der)
-            .expect("config");
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        let task = tokio::spawn(async move {
-            while let Ok((tcp, _)) = listener.accept().await {
-                let acceptor = acceptor.clone();
-                tokio::spawn(async move {
-                    let _ = acceptor.accept(tcp).await;
-                });
-            }
-        });
-        (format!("https://127.0.0.1:{port}"), task)
-    }
-
-    /// Failures are sorted by what failed, not by the words of the URL: a path full of TLS words
-    /// to a port nothing listens on is unreachable; a server certificate the harness refuses is
-    /// a setup matter that names what is wrong with it (expired, another host, an unknown CA).
-    #[tokio::test(flavor = "multi_thread")]
-    async fn failures_are_classified_by_type_and_certificate_problems_named() {
-        let pki = crate::testing::test_pki();
-        let dir = tempfile::tempdir().expect("tempdir");
-        let closed = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-            listener.local_addr().expect("addr").port()
-        };
-        let transport = Transport::new(pki, TransportConfig::default()).expect("transport");
-        let words = "/tls/certificate/handshake/alert/CertificateRequired/UnknownCA/BadCertificate";
-        for base in [format!("http://127.0.0.1:{closed}"), format!("https://127.0.0.1:{closed}")] {
-            let error =
-                transport.send(pki, None, &base, &Message::new("GET", words, vec![])).await.expect_err("closed");
-            assert!(matches!(error, TransportError::Unreachable { .. }), "{base}{words}: {error:?}");
-        }
-        let make = |names: Vec<String>, past: bool| {
-            let key = rcgen::KeyPair::generate().expect("key");
-            let mut params = rcgen::CertificateParams::new(names).expect("params");
-            if past {
-                params.not_before = rcgen::date_time_ymd(2020, 1, 1);
-                params.not_after = rcgen::date_time_ymd(2021, 1, 1);
-            }
-            let cert = params.self_signed(&key).expect("cert");
-            (cert, key)
-        };
-        let cases = [
-            ("expired", make(vec!["127.0.0.1".into()], true), true, "outside its validity period"),
-            ("another host", make(vec!["bank.example".into()], false), true, "does not name the URL's host"),
-            ("an unknown CA", make(vec!["127.0.0.1".into()], false), false, "does not chain to a CA"),
-        ];
-        for (what, (cert, key), trusted, hint) in cases {
-            let pem = dir.path().join(format!("{}.pem", what.replace(' ', "-")));
-            std::fs::write(&pem, cert.pem()).expect("write");
-            let trust = if trusted { ServerTrust::Pem(vec![pem]) } else { ServerTrust::TestPki };
-            let transport =
-                Transport::new(pki, TransportConfig { trust, ..TransportConfig::default() }).expect("transport");
-            let (url, task) = tls_server(cert, key).await;
-            let error = transport.send(pki, None, &url, &Message::new("GET", "/", vec![])).await.expect_err(what);
-            assert!(error.is_setup(), "{what}: a setup matter: {error:?}");
-            assert!(error.to_string().contains(hint), "{what}: {error}");
-            task.abort();
-        }
-    }
-
-    /// The probe behind [`Transport::diagnose`], against a server that judges certificates in
-    /// the handshake: it hears the refusal of an expired QWAC and of no certificate at all, and
-    /// nothing from an accepted one.
-    #[tokio::test(flavor = "multi_thread")]
-    async fn a_second_handshake_hears_the_alert_of_a_refused_certificate() {
-        let pki = crate::testing::test_pki();
-        let config = ServerConfig { cert_check: CertCheck::Handshake, ..ServerConfig::default() };
-        let server = server::start(pki, config).await.expect("server");
-        let transport = Transport::new(pki, TransportConfig::default()).expect("transport");
-        let url = format!("{}/client/v1/register", server.url());
-        let wait = Duration::from_secs(1);
-        for (identity, refused) in [(Some("qwac-expired"), true), (None, true), (Some("qwac"), false)] {
-            let tls = transport.client_and_flag(pki, identity).expect("client").tls;
-            let heard = handshake_refusal(&url, tls, wait).await;
-            assert_eq!(heard.is_some(), refused, "{identity:?}: {heard:?}");
-        }
-        server.stop().await;
-    }
-}
+mod tests;
