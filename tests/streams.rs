@@ -171,3 +171,35 @@ async fn a_sink_nobody_answers_is_reported_and_the_load_goes_on() {
     assert!(sink.last_failure.as_deref().is_some_and(|f| f.contains("127.0.0.1")), "{sink:?}");
     assert_eq!(report.unexpected, 0);
 }
+
+/// A receiver's refusal is reported with its reason: native histograms sent to a Prometheus
+/// that has them off are refused (500), the reason read back bounded, the load unharmed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_receiver_that_refuses_is_reported_with_its_reason() {
+    let (prometheus, _) = installed();
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let config = data.path().join("prometheus.yml");
+    std::fs::write(&config, "global:\n  scrape_interval: 15s\nscrape_configs: []\n").expect("written");
+    let port = free_port();
+    let _prometheus = start(
+        &prometheus,
+        &[
+            format!("--config.file={}", config.display()),
+            format!("--storage.tsdb.path={}", data.path().join("prometheus").display()),
+            format!("--web.listen-address=127.0.0.1:{port}"),
+            "--web.enable-remote-write-receiver".into(),
+        ],
+        &format!("http://127.0.0.1:{port}/-/ready"),
+    )
+    .await;
+    let sink = Sink::PrometheusNative(format!("http://127.0.0.1:{port}/api/v1/write"));
+    let options = LoadOptions { streams: vec![sink], ..LoadOptions::default() };
+    let mut short = profile();
+    short.run_time = Some(2);
+    let (_, report) = load::run(&layout(), &short, &options, |_| {}, |_, _| {}).await.expect("load");
+    let sink = &report.streamed[0];
+    assert!(sink.failed >= 1 && sink.accepted == 0, "{sink:?}");
+    let why = sink.last_failure.as_deref().unwrap_or_default();
+    assert!(why.contains("500") && why.contains("native histograms"), "{why}");
+    assert_eq!(report.unexpected, 0);
+}

@@ -129,6 +129,9 @@ pub struct SinkReport {
     pub last_failure: Option<String>,
 }
 
+/// The most of a receiver's refusal that is read.
+const REFUSAL_BYTES: usize = 200;
+
 /// The most a push may take before it counts as failed.
 const PUSH_TIME: Duration = Duration::from_secs(5);
 
@@ -227,8 +230,16 @@ async fn push(client: Option<&reqwest::Client>, sink: &Sink, snapshot: &Snapshot
     if status.is_success() {
         return Ok(());
     }
-    let text = response.text().await.unwrap_or_default();
-    let text: String = text.chars().take(200).collect();
+    // A receiver's refusal says why in a line or two; more is not read.
+    let mut response = response;
+    let mut said = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        said.extend_from_slice(&chunk[..chunk.len().min(REFUSAL_BYTES - said.len())]);
+        if said.len() >= REFUSAL_BYTES {
+            break;
+        }
+    }
+    let text = String::from_utf8_lossy(&said);
     Err(format!("{}: {status} {}", sink.url(), text.trim()))
 }
 
