@@ -50,19 +50,26 @@ fn load_run(args: &LoadRunArgs) -> Result<Outcome, Error> {
         let flag = if args.with_suite { "--with-suite" } else { "--fault" };
         return Err(Error::input(flag, "it is one process's load: drop --shard and --out"));
     }
-    let embedded = embedded_of(args)?;
-    let streams = streams_of(args)?;
-    let engine = engine_of(args, &profile)?;
+    let start_at = args.start_at.map(|s| std::time::UNIX_EPOCH + std::time::Duration::from_secs(s));
+    // What every load of this command shares; each phase adds its own faults or suite.
+    let base = LoadOptions {
+        target: args.target.clone(),
+        shard,
+        start_at,
+        embedded: embedded_of(args)?,
+        streams: streams_of(args)?,
+        engine: engine_of(args, &profile)?,
+        ..LoadOptions::default()
+    };
     if args.with_suite {
-        if !matches!(engine, Engine::Harness) {
+        if !matches!(base.engine, Engine::Harness) {
             return Err(Error::input(
                 "--with-suite",
                 "the suite runs beside an open-model load: use the harness's own engine",
             ));
         }
-        return load_with_suite(args, &layout, &profile, shard, &reports, baseline.as_ref());
+        return load_with_suite(&base, &layout, &profile, &reports, baseline.as_ref());
     }
-    let start_at = args.start_at.map(|s| std::time::UNIX_EPOCH + std::time::Duration::from_secs(s));
     let pacing = profile.pacing().map_err(|p| Error::input("load profile", p))?;
     let shard_note = if shard.count > 1 { format!(" (shard {}/{})", shard.index, shard.count) } else { String::new() };
     eprintln!("load `{}`: {}{shard_note}, signing {:?} ...", profile.name, pacing.describe(), profile.signing);
@@ -75,17 +82,8 @@ fn load_run(args: &LoadRunArgs) -> Result<Outcome, Error> {
             let under = faults.as_ref().map_or_else(|| "no fault".to_string(), ToString::to_string);
             eprintln!("phase {}/{}: {under}", i + 1, phases.len());
         }
-        let options = LoadOptions {
-            target: args.target.clone(),
-            shard,
-            start_at: if i == 0 { start_at } else { None },
-            stop: Default::default(),
-            faults: faults.clone(),
-            with_suite: None,
-            embedded: embedded.clone(),
-            streams: streams.clone(),
-            engine: engine.clone(),
-        };
+        let options =
+            LoadOptions { start_at: if i == 0 { start_at } else { None }, faults: faults.clone(), ..base.clone() };
         match load_once(&layout, &profile, &options)? {
             Ok(done) => {
                 let interrupted = done.1.interrupted;
@@ -117,30 +115,17 @@ fn load_run(args: &LoadRunArgs) -> Result<Outcome, Error> {
 /// `load --with-suite`: the saturation the profile's own load reaches first (where the rate is
 /// a share of it), then the load at that rate with the negative scenarios beside it.
 fn load_with_suite(
-    args: &LoadRunArgs,
+    base: &LoadOptions,
     layout: &dcr_harness::suite::Layout,
     profile: &dcr_harness::load::LoadProfile,
-    shard: Shard,
     reports: &[(Format, PathBuf)],
     baseline: Option<&(&PathBuf, LoadReport)>,
 ) -> Result<Outcome, Error> {
-    let options = |with_suite| -> Result<LoadOptions, Error> {
-        Ok(LoadOptions {
-            target: args.target.clone(),
-            shard,
-            start_at: None,
-            stop: Default::default(),
-            faults: None,
-            with_suite,
-            embedded: embedded_of(args)?,
-            streams: streams_of(args)?,
-            engine: Default::default(),
-        })
-    };
+    let options = |with_suite| LoadOptions { start_at: None, with_suite, ..base.clone() };
     let saturation = match profile.suite_at {
         SuiteAt::Share(_) => {
             eprintln!("saturation: the profile's own load first");
-            match load_once(layout, profile, &options(None)?)? {
+            match load_once(layout, profile, &options(None))? {
                 Ok((_, report)) if !report.interrupted => Some(report.throughput),
                 Ok((_, report)) => return write_reports(&report, reports),
                 Err(abandoned) => return Ok(abandoned),
@@ -151,7 +136,7 @@ fn load_with_suite(
     let hold = HoldAt::of(profile.suite_at, saturation);
     let of_saturation = saturation.map_or(String::new(), |s| format!(" ({:.0}% of {s:.0})", 100.0 * hold.rate / s));
     eprintln!("the negative scenarios idle, then beside the load at {:.0} requests/s{of_saturation}", hold.rate);
-    let (_, mut report) = match load_once(layout, profile, &options(Some(hold))?)? {
+    let (_, mut report) = match load_once(layout, profile, &options(Some(hold)))? {
         Ok(done) => done,
         Err(abandoned) => return Ok(abandoned),
     };

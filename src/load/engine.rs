@@ -139,8 +139,9 @@ struct Shared {
     weights: Vec<usize>,
 }
 
-/// One user's figures as it goes: the ticker reads and resets them every second.
-struct Live {
+/// One user's figures as it goes (or all goose users'): the ticker reads and resets them every
+/// second.
+pub(crate) struct Live {
     tick: Mutex<LiveTick>,
 }
 
@@ -163,7 +164,12 @@ pub(crate) fn status_class(answer: Result<u16, &str>) -> usize {
 }
 
 impl Live {
-    fn count(&self, latency_us: u64, expected: bool, answer: Result<u16, &str>) {
+    pub(crate) fn new() -> Live {
+        let latency = super::figures::second_histogram();
+        Live { tick: Mutex::new(LiveTick { requests: 0, unexpected: 0, statuses: Default::default(), latency }) }
+    }
+
+    pub(crate) fn count(&self, latency_us: u64, expected: bool, answer: Result<u16, &str>) {
         let mut tick = self.tick.lock().unwrap_or_else(|p| p.into_inner());
         tick.requests += 1;
         tick.unexpected += u64::from(!expected);
@@ -192,13 +198,7 @@ pub async fn attack(attack: Attack, mut on_tick: impl FnMut(&Progress) + Send) -
         max_lag_us: AtomicU64::new(0),
         weights,
     });
-    let lives: Vec<Arc<Live>> = (0..users)
-        .map(|_| {
-            let latency = super::figures::second_histogram();
-            let tick = LiveTick { requests: 0, unexpected: 0, statuses: Default::default(), latency };
-            Arc::new(Live { tick: Mutex::new(tick) })
-        })
-        .collect();
+    let lives: Vec<Arc<Live>> = (0..users).map(|_| Arc::new(Live::new())).collect();
     let cpu_at_start = process_cpu_s();
     let mut tasks = tokio::task::JoinSet::new();
     for (index, live) in lives.iter().enumerate() {
@@ -209,13 +209,9 @@ pub async fn attack(attack: Attack, mut on_tick: impl FnMut(&Progress) + Send) -
         tasks.spawn(user(shared.clone(), index, delay, live.clone()));
     }
     let mut timeline = Vec::new();
-    let mut second = super::figures::second_histogram();
+    let mut ticker = Ticker::new(start, run_time.as_secs());
     let mut users_done = Vec::new();
-    let mut interval = tokio::time::interval_at(
-        tokio::time::Instant::from_std(start) + Duration::from_secs(1),
-        Duration::from_secs(1),
-    );
-    let (mut requests, mut unexpected, mut statuses) = (0, 0, [0u64; STATUS_CLASSES.len()]);
+    let mut interval = ticker.interval();
     loop {
         tokio::select! {
             joined = tasks.join_next() => match joined {
@@ -224,23 +220,8 @@ pub async fn attack(attack: Attack, mut on_tick: impl FnMut(&Progress) + Send) -
                 None => break,
             },
             _ = interval.tick() => {
-                let (tick, second_statuses) = take_ticks(&lives, &mut second);
-                requests += tick.requests;
-                unexpected += tick.unexpected;
-                for (all, second) in statuses.iter_mut().zip(second_statuses) {
-                    *all += second;
-                }
-                on_tick(&Progress {
-                    elapsed_s: start.elapsed().as_secs(),
-                    run_time_s: run_time.as_secs(),
-                    requests,
-                    unexpected,
-                    last_second: tick.requests,
-                    last_p50_us: tick.p50_us,
-                    last_p99_us: tick.p99_us,
-                    last_latencies: second.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect(),
-                    statuses,
-                });
+                let (tick, progress) = ticker.tick(&lives);
+                on_tick(&progress);
                 timeline.push(tick);
             }
         }
@@ -249,7 +230,7 @@ pub async fn attack(attack: Attack, mut on_tick: impl FnMut(&Progress) + Send) -
     let cpu_s = process_cpu_s().zip(cpu_at_start).map(|(end, start)| end - start);
     // The part-second after the last tick is counted in the totals, not drawn as a second of
     // its own (it would show as a collapse of throughput at the end).
-    let _ = take_ticks(&lives, &mut second);
+    ticker.tick(&lives);
     let mut tallies = shared.attack.empty_tallies();
     let mut sessions = Vec::new();
     let mut setup_failures = Vec::new();
@@ -274,27 +255,67 @@ pub async fn attack(attack: Attack, mut on_tick: impl FnMut(&Progress) + Send) -
 }
 
 /// Every user's last second, summed, and each user's figures reset for the next.
-fn take_ticks(lives: &[Arc<Live>], second: &mut hdrhistogram::Histogram<u64>) -> (Tick, [u64; STATUS_CLASSES.len()]) {
-    let mut tick = Tick::default();
-    let mut statuses = [0u64; STATUS_CLASSES.len()];
-    second.reset();
-    for live in lives {
-        let mut mine = live.tick.lock().unwrap_or_else(|p| p.into_inner());
-        tick.requests += mine.requests;
-        tick.unexpected += mine.unexpected;
-        for (all, one) in statuses.iter_mut().zip(&mut mine.statuses) {
-            *all += std::mem::take(one);
+/// The once-a-second reading of the users' figures that both engines tell their caller: the
+/// second's requests, answers and latencies taken from the users, the totals kept.
+pub(crate) struct Ticker {
+    started: Instant,
+    run_time_s: u64,
+    second: hdrhistogram::Histogram<u64>,
+    requests: u64,
+    unexpected: u64,
+    statuses: [u64; STATUS_CLASSES.len()],
+}
+
+impl Ticker {
+    pub(crate) fn new(started: Instant, run_time_s: u64) -> Ticker {
+        let second = super::figures::second_histogram();
+        Ticker { started, run_time_s, second, requests: 0, unexpected: 0, statuses: Default::default() }
+    }
+
+    /// Every second from the start.
+    pub(crate) fn interval(&self) -> tokio::time::Interval {
+        let first = tokio::time::Instant::from_std(self.started) + Duration::from_secs(1);
+        tokio::time::interval_at(first, Duration::from_secs(1))
+    }
+
+    /// Takes the second's figures from `lives` (and resets them): the second, for the timeline,
+    /// and the progress so far.
+    pub(crate) fn tick(&mut self, lives: &[Arc<Live>]) -> (Tick, Progress) {
+        let mut tick = Tick::default();
+        let mut statuses = [0u64; STATUS_CLASSES.len()];
+        self.second.reset();
+        for live in lives {
+            let mut mine = live.tick.lock().unwrap_or_else(|p| p.into_inner());
+            tick.requests += std::mem::take(&mut mine.requests);
+            tick.unexpected += std::mem::take(&mut mine.unexpected);
+            for (all, one) in statuses.iter_mut().zip(&mut mine.statuses) {
+                *all += std::mem::take(one);
+            }
+            let _ = self.second.add(&mine.latency);
+            mine.latency.reset();
         }
-        let _ = second.add(&mine.latency);
-        mine.requests = 0;
-        mine.unexpected = 0;
-        mine.latency.reset();
+        if !self.second.is_empty() {
+            tick.p50_us = self.second.value_at_quantile(0.5);
+            tick.p99_us = self.second.value_at_quantile(0.99);
+        }
+        self.requests += tick.requests;
+        self.unexpected += tick.unexpected;
+        for (all, second) in self.statuses.iter_mut().zip(statuses) {
+            *all += second;
+        }
+        let progress = Progress {
+            elapsed_s: self.started.elapsed().as_secs(),
+            run_time_s: self.run_time_s,
+            requests: self.requests,
+            unexpected: self.unexpected,
+            last_second: tick.requests,
+            last_p50_us: tick.p50_us,
+            last_p99_us: tick.p99_us,
+            last_latencies: self.second.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect(),
+            statuses: self.statuses,
+        };
+        (tick, progress)
     }
-    if !second.is_empty() {
-        tick.p50_us = second.value_at_quantile(0.5);
-        tick.p99_us = second.value_at_quantile(0.99);
-    }
-    (tick, statuses)
 }
 
 /// CPU seconds this process has used (user and system), from /proc on Linux; none elsewhere.

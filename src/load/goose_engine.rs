@@ -20,7 +20,7 @@ use goose::config::GooseConfiguration;
 use goose::goose::{GooseRequest, GooseUser, Scenario, Transaction, TransactionFunction, TransactionResult};
 use goose::GooseAttack;
 
-use super::engine::{learn_from, Attack, Attacked, Prepared, Progress, EXTRA_CLIENT, STATUS_CLASSES};
+use super::engine::{learn_from, Attack, Attacked, Live, Prepared, Progress, Ticker, EXTRA_CLIENT};
 use super::figures::{Tally, NO_ANSWER};
 use super::model::{LoadProfile, Pacing, Signing};
 use crate::run::session::Session;
@@ -89,15 +89,8 @@ struct Shared {
     setup_failures: Mutex<Vec<String>>,
     unexpected: Mutex<Vec<BTreeMap<String, u64>>>,
     sent: AtomicU64,
-    live: Mutex<LiveSecond>,
-}
-
-#[derive(Default)]
-struct LiveSecond {
-    requests: u64,
-    unexpected: u64,
-    statuses: [u64; STATUS_CLASSES.len()],
-    latency: Option<hdrhistogram::Histogram<u64>>,
+    /// Every goose user's figures of the second, for the live view.
+    live: Arc<Live>,
 }
 
 /// Runs `attack` (closed model) on goose, calling `on_tick` every second.
@@ -116,7 +109,7 @@ pub async fn attack(
         setup_failures: Mutex::default(),
         unexpected: Mutex::new(vec![BTreeMap::new(); transactions]),
         sent: AtomicU64::new(0),
-        live: Mutex::default(),
+        live: Arc::new(Live::new()),
     });
     let goose = GooseAttack::initialize_with_config(configuration(&shared, users, hatch_rate, run_time_s, options))
         .map_err(|e| GooseRunError::Goose(e.to_string()))?
@@ -133,31 +126,15 @@ pub async fn attack(
     });
     let run = goose.execute();
     tokio::pin!(run);
-    let mut interval =
-        tokio::time::interval_at(tokio::time::Instant::now() + Duration::from_secs(1), Duration::from_secs(1));
-    let (mut requests, mut unexpected, mut statuses) = (0, 0, [0u64; STATUS_CLASSES.len()]);
+    let mut ticker = Ticker::new(started, run_time_s);
+    let mut interval = ticker.interval();
     let mut timeline = Vec::new();
     let metrics = loop {
         tokio::select! {
             done = &mut run => break done,
             _ = interval.tick() => {
-                let (tick, second_statuses, latencies) = take_second(&shared);
-                requests += tick.requests;
-                unexpected += tick.unexpected;
-                for (all, n) in statuses.iter_mut().zip(second_statuses) {
-                    *all += n;
-                }
-                on_tick(&Progress {
-                    elapsed_s: started.elapsed().as_secs(),
-                    run_time_s,
-                    requests,
-                    unexpected,
-                    last_second: tick.requests,
-                    last_p50_us: tick.p50_us,
-                    last_p99_us: tick.p99_us,
-                    last_latencies: latencies,
-                    statuses,
-                });
+                let (tick, progress) = ticker.tick(std::slice::from_ref(&shared.live));
+                on_tick(&progress);
                 timeline.push(tick);
             }
         }
@@ -323,7 +300,7 @@ async fn transact(shared: &Shared, i: usize, user: &mut GooseUser) -> Transactio
         Err(ref e) => (Err(target.transport.failure(&url, e).to_string()), false, None),
     };
     let latency_us = started.elapsed().as_micros().min(u128::from(u64::MAX)) as u64;
-    count_second(shared, latency_us, expected, status.as_ref().map(|s| *s).map_err(String::as_str));
+    shared.live.count(latency_us, expected, status.as_ref().map(|s| *s).map_err(String::as_str));
     if !expected {
         let what = match (&status, &code) {
             (Ok(s), Some(code)) => format!("{s} {code}"),
@@ -338,32 +315,6 @@ async fn transact(shared: &Shared, i: usize, user: &mut GooseUser) -> Transactio
         (false, true) => user.set_failure("not among the expected statuses", &mut answer.request, None, None),
         _ => Ok(()),
     }
-}
-
-/// One answer counted for the live view.
-fn count_second(shared: &Shared, latency_us: u64, expected: bool, answer: Result<u16, &str>) {
-    let mut live = shared.live.lock().unwrap_or_else(|p| p.into_inner());
-    live.requests += 1;
-    live.unexpected += u64::from(!expected);
-    live.statuses[super::engine::status_class(answer)] += 1;
-    let histogram = live.latency.get_or_insert_with(super::figures::second_histogram);
-    histogram.saturating_record(latency_us.max(1));
-}
-
-/// The second's counts, taken and reset.
-fn take_second(shared: &Shared) -> (super::figures::Tick, [u64; STATUS_CLASSES.len()], Vec<(u64, u64)>) {
-    let second = std::mem::take(&mut *shared.live.lock().unwrap_or_else(|p| p.into_inner()));
-    let mut tick =
-        super::figures::Tick { requests: second.requests, unexpected: second.unexpected, ..Default::default() };
-    let latencies = match &second.latency {
-        Some(h) if !h.is_empty() => {
-            tick.p50_us = h.value_at_quantile(0.5);
-            tick.p99_us = h.value_at_quantile(0.99);
-            h.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect()
-        }
-        _ => Vec::new(),
-    };
-    (tick, second.statuses, latencies)
 }
 
 /// Goose's figures as the load's tallies: each transaction's latencies (goose's buckets, a

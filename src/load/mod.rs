@@ -130,7 +130,7 @@ impl Shard {
 }
 
 /// How to run a load besides its profile.
-#[derive(Default)]
+#[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     pub target: Option<String>,
     pub shard: Shard,
@@ -224,9 +224,7 @@ pub async fn run(
     };
     let pacing = match &beside {
         Some((hold, _, _, run_time_s)) => {
-            let users = match &pacing {
-                Pacing::Closed { users, .. } | Pacing::Open { users, .. } => *users,
-            };
+            let users = pacing.users();
             // Room in flight for the queue a busy server builds: latency counts from when each
             // request was due, whatever the room.
             Pacing::Open { users: (users * 4).max(16), stages: vec![(0, hold.rate), (*run_time_s, hold.rate)] }
@@ -242,9 +240,7 @@ pub async fn run(
         keep: profile.keep_clients.limit(),
         stop: options.stop.clone(),
     };
-    let users = match &pacing {
-        Pacing::Closed { users, .. } | Pacing::Open { users, .. } => *users,
-    };
+    let users = pacing.users();
     if let Some(faults) = &options.faults {
         if let Err(why) = target.hold_faults(faults) {
             suite::Prepared::stop(prepared.embedded, prepared.keystore, prepared.qtsp).await;

@@ -11,7 +11,7 @@ use std::time::SystemTime;
 
 use serde_json::{Map, Value};
 
-use super::fetch_clock::Fetcher;
+use super::fetch_clock::{FetchError, Fetcher};
 use crate::fault::Service;
 
 use super::tls::TlsSetupError;
@@ -82,20 +82,6 @@ pub enum JwksUriError {
     Json(#[source] serde_json::Error),
     #[error("it is not a JWK Set")]
     NotJwkSet,
-}
-
-/// Why a document the server fetched (a JWK Set, an OCSP response, a CRL) was not had.
-#[derive(Debug, thiserror::Error)]
-pub enum FetchError {
-    /// No answer: the request could not be sent, or timed out.
-    #[error("{0}")]
-    Send(#[source] reqwest::Error),
-    #[error("status {0}")]
-    Status(reqwest::StatusCode),
-    #[error("{0}")]
-    Body(#[source] reqwest::Error),
-    #[error("more than {0} bytes")]
-    TooLarge(usize),
 }
 
 /// What a token request offers as proof of the client's identity.
@@ -282,11 +268,7 @@ pub async fn client_jwks(fetcher: &Fetcher, metadata: &Map<String, Value>) -> Re
     }
     let unreadable = |cause: JwksUriError| JwksError::Unreadable { uri: uri.to_string(), cause };
     let body = fetcher
-        .clock
-        .timed(Service::Keystore, async {
-            let response = fetcher.client.get(uri).send().await.map_err(FetchError::Send)?;
-            read_limited(response, JWKS_LIMIT).await
-        })
+        .fetch(Service::Keystore, fetcher.client.get(uri), JWKS_LIMIT)
         .await
         .map_err(|e| unreadable(e.into()))?;
     let jwks: Value = serde_json::from_slice(&body).map_err(|e| unreadable(JwksUriError::Json(e)))?;
@@ -294,21 +276,6 @@ pub async fn client_jwks(fetcher: &Fetcher, metadata: &Map<String, Value>) -> Re
         true => Ok(jwks),
         false => Err(unreadable(JwksUriError::NotJwkSet)),
     }
-}
-
-/// The body of a successful answer the server fetched, up to `limit` bytes.
-pub(super) async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, FetchError> {
-    if !response.status().is_success() {
-        return Err(FetchError::Status(response.status()));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(FetchError::Body)? {
-        if body.len() + chunk.len() > limit {
-            return Err(FetchError::TooLarge(limit));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 /// RFC 7523 §3: the assertion is signed by a key of the client's registered JWKS with that

@@ -3,7 +3,8 @@
 //! how many fetches, their total and their longest. A load shows it apart from the endpoint's
 //! latency (an external fetch is time the server waits, not works).
 //!
-//! It counts; it never fetches and never judges.
+//! It counts, and gives the server the one way it fetches ([`Fetcher::fetch`]: sent, read up to
+//! a limit, timed); it judges nothing.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -84,6 +85,53 @@ impl FetchClock {
 pub struct Fetcher {
     pub client: reqwest::Client,
     pub clock: std::sync::Arc<FetchClock>,
+}
+
+impl Fetcher {
+    /// Sends `request` (made on this fetcher's client) and reads at most `limit` bytes of a
+    /// successful answer, its time counted against `service`.
+    pub async fn fetch(
+        &self,
+        service: Service,
+        request: reqwest::RequestBuilder,
+        limit: usize,
+    ) -> Result<Vec<u8>, FetchError> {
+        self.clock
+            .timed(service, async {
+                let response = request.send().await.map_err(FetchError::Send)?;
+                read_limited(response, limit).await
+            })
+            .await
+    }
+}
+
+/// Why a document the server fetched (a JWK Set, an OCSP response, a CRL) was not had.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// No answer: the request could not be sent, or timed out.
+    #[error("{0}")]
+    Send(#[source] reqwest::Error),
+    #[error("status {0}")]
+    Status(reqwest::StatusCode),
+    #[error("{0}")]
+    Body(#[source] reqwest::Error),
+    #[error("more than {0} bytes")]
+    TooLarge(usize),
+}
+
+/// The body of a successful answer the server fetched, up to `limit` bytes.
+async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, FetchError> {
+    if !response.status().is_success() {
+        return Err(FetchError::Status(response.status()));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(FetchError::Body)? {
+        if body.len() + chunk.len() > limit {
+            return Err(FetchError::TooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 #[cfg(test)]

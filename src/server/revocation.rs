@@ -16,8 +16,7 @@ use crate::pki::revocation::{self, RevocationError, Status};
 use crate::pki::{CertInfo, Pki};
 
 use super::certs::CertProblem;
-use super::client_auth::FetchError;
-use super::fetch_clock::FetchClock;
+use super::fetch_clock::{FetchClock, FetchError, Fetcher};
 use super::tls::TlsSetupError;
 use crate::fault::Service;
 
@@ -93,8 +92,7 @@ type Verdict = Result<Status, Arc<StatusError>>;
 pub(super) struct Revocation {
     config: RevocationConfig,
     issuer: CertInfo,
-    client: reqwest::Client,
-    clock: Arc<FetchClock>,
+    fetcher: Fetcher,
     /// Verdicts by serial number, with when they were learnt.
     cache: Mutex<HashMap<Vec<u8>, (Verdict, Instant)>>,
     /// Certificates (by the SHA-256 of their DER) asked about lately, with their serial: a TPP
@@ -116,8 +114,7 @@ impl Revocation {
         Ok(Revocation {
             config,
             issuer,
-            client,
-            clock,
+            fetcher: Fetcher { client, clock },
             cache: Mutex::new(HashMap::new()),
             seen: Mutex::new(HashMap::new()),
         })
@@ -196,31 +193,17 @@ impl Revocation {
     async fn ocsp(&self, url: &str, info: &CertInfo) -> Result<Status, StatusError> {
         let request = revocation::ocsp_request(&info.serial, &self.issuer).map_err(StatusError::OcspRequest)?;
         let unanswered = |source| StatusError::OcspUnanswered { url: url.to_string(), source };
-        let post = self.client.post(self.local(url)?);
-        let body = self
-            .clock
-            .timed(Service::Ocsp, async {
-                let post = post.header(http::header::CONTENT_TYPE, "application/ocsp-request").body(request);
-                let response = post.send().await.map_err(FetchError::Send)?;
-                super::client_auth::read_limited(response, LIMIT).await
-            })
-            .await
-            .map_err(unanswered)?;
+        let post = self.fetcher.client.post(self.local(url)?);
+        let post = post.header(http::header::CONTENT_TYPE, "application/ocsp-request").body(request);
+        let body = self.fetcher.fetch(Service::Ocsp, post, LIMIT).await.map_err(unanswered)?;
         revocation::read_ocsp_response(&body, &info.serial, &self.issuer, SystemTime::now())
             .map_err(StatusError::OcspAnswer)
     }
 
     async fn crl(&self, url: &str, info: &CertInfo) -> Result<Status, StatusError> {
         let unread = |source| StatusError::CrlUnread { url: url.to_string(), source };
-        let get = self.client.get(self.local(url)?);
-        let body = self
-            .clock
-            .timed(Service::Crl, async {
-                let response = get.send().await.map_err(FetchError::Send)?;
-                super::client_auth::read_limited(response, LIMIT).await
-            })
-            .await
-            .map_err(unread)?;
+        let get = self.fetcher.client.get(self.local(url)?);
+        let body = self.fetcher.fetch(Service::Crl, get, LIMIT).await.map_err(unread)?;
         revocation::read_crl(&body, &info.serial, &self.issuer, SystemTime::now())
             .map_err(|source| StatusError::Crl { url: url.to_string(), source })
     }

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
-use super::client_auth::read_limited;
 use super::fetch_clock::Fetcher;
 
 /// The longest sector document read.
@@ -79,13 +78,9 @@ impl SectorDocuments {
 async fn fetch(fetcher: &Fetcher, uri: &str) -> Listed {
     let unreadable = |why: String| SectorError::Unreadable { uri: uri.to_string(), why };
     let body = fetcher
-        .clock
-        .timed(crate::fault::Service::Sector, async {
-            let response = fetcher.client.get(uri).send().await.map_err(|e| e.to_string())?;
-            read_limited(response, SECTOR_LIMIT).await.map_err(|e| e.to_string())
-        })
+        .fetch(crate::fault::Service::Sector, fetcher.client.get(uri), SECTOR_LIMIT)
         .await
-        .map_err(unreadable)?;
+        .map_err(|e| unreadable(e.to_string()))?;
     let list: Vec<Value> = serde_json::from_slice(&body).map_err(|_| SectorError::NotAList { uri: uri.to_string() })?;
     list.iter()
         .map(|v| v.as_str().map(str::to_string))

@@ -218,6 +218,13 @@ pub enum Pacing {
 }
 
 impl Pacing {
+    /// Closed model: the users looping; open model: the most requests in flight.
+    pub fn users(&self) -> usize {
+        match self {
+            Pacing::Closed { users, .. } | Pacing::Open { users, .. } => *users,
+        }
+    }
+
     pub fn run_time_s(&self) -> u64 {
         match self {
             Pacing::Closed { run_time_s, .. } => *run_time_s,
