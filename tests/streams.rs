@@ -67,6 +67,27 @@ async fn get_json(url: &str, query: &[(&str, &str)]) -> serde_json::Value {
     response.json().await.expect("JSON")
 }
 
+/// Debian's Prometheus on a free port of 127.0.0.1, its remote-write receiver on, native
+/// histograms on or off, its data in `dir`: its URL, and the process.
+async fn start_prometheus(dir: &Path, native: bool) -> (String, Receiver) {
+    let (prometheus, _) = installed();
+    let config = dir.join("prometheus.yml");
+    std::fs::write(&config, "global:\n  scrape_interval: 15s\nscrape_configs: []\n").expect("written");
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut args = vec![
+        format!("--config.file={}", config.display()),
+        format!("--storage.tsdb.path={}", dir.join("prometheus").display()),
+        format!("--web.listen-address=127.0.0.1:{port}"),
+        "--web.enable-remote-write-receiver".into(),
+    ];
+    if native {
+        args.push("--enable-feature=native-histograms".into());
+    }
+    let receiver = start(&prometheus, &args, &format!("{url}/-/ready")).await;
+    (url, receiver)
+}
+
 fn profile() -> LoadProfile {
     let mut profile = load::read_profile("smoke", &layout().load).expect("the smoke profile");
     profile.run_time = Some(3);
@@ -80,25 +101,11 @@ fn layout() -> Layout {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn prometheus_and_an_otlp_receiver_hold_the_loads_figures() {
-    let (prometheus, vm) = installed();
+    let (_, vm) = installed();
     let data = tempfile::tempdir().expect("a temporary directory");
-    let config = data.path().join("prometheus.yml");
-    std::fs::write(&config, "global:\n  scrape_interval: 15s\nscrape_configs: []\n").expect("written");
-    let (p_port, v_port) = (free_port(), free_port());
-    let p_url = format!("http://127.0.0.1:{p_port}");
+    let (p_url, _prometheus) = start_prometheus(data.path(), true).await;
+    let v_port = free_port();
     let v_url = format!("http://127.0.0.1:{v_port}");
-    let _prometheus = start(
-        &prometheus,
-        &[
-            format!("--config.file={}", config.display()),
-            format!("--storage.tsdb.path={}", data.path().join("prometheus").display()),
-            format!("--web.listen-address=127.0.0.1:{p_port}"),
-            "--web.enable-remote-write-receiver".into(),
-            "--enable-feature=native-histograms".into(),
-        ],
-        &format!("{p_url}/-/ready"),
-    )
-    .await;
     let _vm = start(
         &vm,
         &[
@@ -176,23 +183,9 @@ async fn a_sink_nobody_answers_is_reported_and_the_load_goes_on() {
 /// that has them off are refused (500), the reason read back bounded, the load unharmed.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_receiver_that_refuses_is_reported_with_its_reason() {
-    let (prometheus, _) = installed();
     let data = tempfile::tempdir().expect("a temporary directory");
-    let config = data.path().join("prometheus.yml");
-    std::fs::write(&config, "global:\n  scrape_interval: 15s\nscrape_configs: []\n").expect("written");
-    let port = free_port();
-    let _prometheus = start(
-        &prometheus,
-        &[
-            format!("--config.file={}", config.display()),
-            format!("--storage.tsdb.path={}", data.path().join("prometheus").display()),
-            format!("--web.listen-address=127.0.0.1:{port}"),
-            "--web.enable-remote-write-receiver".into(),
-        ],
-        &format!("http://127.0.0.1:{port}/-/ready"),
-    )
-    .await;
-    let sink = Sink::PrometheusNative(format!("http://127.0.0.1:{port}/api/v1/write"));
+    let (url, _prometheus) = start_prometheus(data.path(), false).await;
+    let sink = Sink::PrometheusNative(format!("{url}/api/v1/write"));
     let options = LoadOptions { streams: vec![sink], ..LoadOptions::default() };
     let mut short = profile();
     short.run_time = Some(2);
