@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 
 use super::figures::{Outcome, Tally, Tick};
 use super::pace::{Picker, Schedule};
-use crate::load::model::{LoadTransaction, Pacing};
+use crate::load::model::{LoadTransaction, Pacing, Signing};
 use crate::preflight::registration_body;
 use crate::run::options::Interrupt;
-use crate::run::plan::PlanError;
+use crate::run::plan::{PlanError, Planned};
 use crate::run::session::{Answer, Lesson, Session};
 use crate::run::Target;
 use crate::scenario::{Operation, RequestSpec};
@@ -35,12 +35,18 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    pub fn new(t: &LoadTransaction, bodies: usize) -> Self {
-        let requests = match t.op {
-            Operation::Register => {
+    /// Per-second signing draws registrations from `bodies` distinct bodies (the signatures it
+    /// makes each second); fresh signing numbers each one, so that no two carry one signature
+    /// (RSA PKCS#1 v1.5 is deterministic, and a server may refuse a repeat as a replay).
+    pub fn new(t: &LoadTransaction, bodies: usize, signing: Signing) -> Self {
+        let requests = match (t.op, signing) {
+            (Operation::Register, Signing::Fresh) => {
+                vec![request_of(t, Some(registration_body("load {{unique}} {{iteration}}")))]
+            }
+            (Operation::Register, Signing::PerSecond) => {
                 (0..bodies).map(|i| request_of(t, Some(registration_body(&format!("load {i}"))))).collect()
             }
-            Operation::Update => vec![request_of(
+            (Operation::Update, _) => vec![request_of(
                 t,
                 Some(t.body.clone().unwrap_or_else(
                     || serde_json::json!({"client_id": "{{client.id}}", "redirect_uris": ["https://tpp.example/updated"]}),
@@ -48,12 +54,23 @@ impl Prepared {
             )],
             // The user's latest extra registration, never its own client: a profile that pairs
             // registrations with deletions keeps the target's client count flat.
-            Operation::Delete => {
+            (Operation::Delete, _) => {
                 vec![RequestSpec { client: Some(EXTRA_CLIENT.to_string()), ..request_of(t, None) }]
             }
             _ => vec![request_of(t, t.body.clone())],
         };
         Prepared { transaction: t.clone(), requests }
+    }
+
+    /// The `n`th request of this transaction.
+    pub(crate) fn request(&self, n: usize) -> &RequestSpec {
+        &self.requests[n % self.requests.len()]
+    }
+
+    /// Plans the `n`th request of this transaction, numbered `n`, signed once.
+    pub(crate) async fn plan(&self, session: &mut Session, n: usize) -> Result<Planned, PlanError> {
+        session.number_request(n as u64);
+        session.plan(self.request(n), self.transaction.mutation).await
     }
 }
 
@@ -88,6 +105,11 @@ impl Attack {
     /// The keep limit, where a transaction registers clients to keep in check.
     fn rolling_cleanup(&self) -> Option<usize> {
         self.keep.filter(|_| self.transactions.iter().any(|t| t.transaction.op == Operation::Register))
+    }
+
+    /// A user's session: signs each request once, through the memo where signatures are reused.
+    pub(crate) fn session(&self) -> Session {
+        Session::for_load(self.target.clone(), self.memo.clone())
     }
 
     /// An empty tally per transaction, and one for the rolling cleanup where there is one.
@@ -336,10 +358,7 @@ struct UserDone {
 
 async fn user(shared: Arc<Shared>, index: usize, delay: Duration, live: Arc<Live>) -> UserDone {
     let attack = &shared.attack;
-    let mut session = Session::new(attack.target.clone());
-    if let Some(memo) = &attack.memo {
-        session.reuse_signatures(memo.clone());
-    }
+    let mut session = attack.session();
     let mut tallies = attack.empty_tallies();
     let keep = attack.rolling_cleanup();
     if !sleep_unless_stopped(Instant::now() + delay, &attack.stop).await || Instant::now() >= shared.deadline {
@@ -357,10 +376,8 @@ async fn user(shared: Arc<Shared>, index: usize, delay: Duration, live: Arc<Live
     loop {
         let Some(due) = next_due(&shared).await else { break };
         let i = next_sendable(&mut picker, &attack.transactions, &session);
-        let prepared = &attack.transactions[i];
-        let request = &prepared.requests[sent % prepared.requests.len()];
+        let (answer, code, expected) = send_one(&mut session, &attack.transactions[i], sent).await;
         sent += 1;
-        let (answer, code, expected) = send_one(&mut session, &prepared.transaction, request).await;
         let latency_us = due.elapsed().as_micros().min(u64::MAX.into()) as u64;
         // The tally counts an unanswered transaction under the words of its reason.
         let answer = answer.map_err(|why| why.to_string());
@@ -457,16 +474,16 @@ enum Unanswered {
 /// unexpected answer, and whether the answer was expected.
 async fn send_one(
     session: &mut Session,
-    t: &LoadTransaction,
-    request: &RequestSpec,
+    prepared: &Prepared,
+    n: usize,
 ) -> (Result<u16, Unanswered>, Option<String>, bool) {
-    let planned = match session.plan(request, t.mutation).await {
+    let planned = match prepared.plan(session, n).await {
         Ok(planned) => planned,
         Err(e) => return (Err(Unanswered::NotSent(e)), None, false),
     };
     match session.send(&planned).await {
         Ok(response) => {
-            let (code, expected) = learn_from(session, t, request, &response);
+            let (code, expected) = learn_from(session, &prepared.transaction, prepared.request(n), &response);
             (Ok(response.status), code, expected)
         }
         Err(e) => (Err(Unanswered::Transport(e)), None, false),
@@ -537,15 +554,19 @@ mod tests {
             expect: vec![200],
             body: None,
         };
-        let update = Prepared::new(&t, 5);
+        let update = Prepared::new(&t, 5, Signing::Fresh);
         let [r] = &update.requests[..] else { panic!("one update request") };
         assert_eq!((r.op, r.client_name()), (Operation::Update, DEFAULT_CLIENT));
         assert_eq!(r.body.as_ref().and_then(|b| b.get("client_id")), Some(&serde_json::json!("{{client.id}}")));
         assert_eq!((&r.tls, &r.sign), (&t.tls, &Some(Who::Nobody)));
-        let register = Prepared::new(&LoadTransaction { op: Operation::Register, ..t.clone() }, 3);
-        let names: Vec<_> =
-            register.requests.iter().filter_map(|r| r.body.as_ref()?.get("client_name").cloned()).collect();
-        assert_eq!(names, vec!["load 0", "load 1", "load 2"], "one registration body per body of the pool");
-        assert_eq!(Prepared::new(&LoadTransaction { op: Operation::Read, ..t }, 3).requests[0].body, None);
+        let register = LoadTransaction { op: Operation::Register, ..t.clone() };
+        let names = |signing| {
+            let prepared = Prepared::new(&register, 3, signing);
+            prepared.requests.iter().filter_map(|r| r.body.as_ref()?.get("client_name").cloned()).collect::<Vec<_>>()
+        };
+        assert_eq!(names(Signing::PerSecond), ["load 0", "load 1", "load 2"], "one body per body of the pool");
+        assert_eq!(names(Signing::Fresh), ["load {{unique}} {{iteration}}"], "each registration numbered");
+        let read = Prepared::new(&LoadTransaction { op: Operation::Read, ..t }, 3, Signing::Fresh);
+        assert_eq!(read.requests[0].body, None);
     }
 }

@@ -152,7 +152,7 @@ pub async fn attack(
         match Arc::try_unwrap(session) {
             Ok(session) => owned.push(session.into_inner()),
             Err(still_shared) => {
-                let fresh = Session::new(shared.attack.target.clone());
+                let fresh = shared.attack.session();
                 owned.push(std::mem::replace(&mut *still_shared.lock().await, fresh));
             }
         }
@@ -236,7 +236,7 @@ async fn set_up(shared: &Shared, user: &mut GooseUser) -> TransactionResult {
     let identity = target.profile.identities.tls.name().map(str::to_string);
     let builder = target.transport.client_builder(&target.pki, identity.as_deref()).map_err(|e| e.to_string())?;
     user.set_client_builder(builder).await?;
-    let session = Arc::new(tokio::sync::Mutex::new(Session::new(target.clone())));
+    let session = Arc::new(tokio::sync::Mutex::new(shared.attack.session()));
     shared.sessions.lock().unwrap_or_else(|p| p.into_inner()).push(session.clone());
     let registered = crate::preflight::register_client(&mut *session.lock().await, "load {{unique}}").await;
     match registered {
@@ -263,8 +263,8 @@ async fn transact(shared: &Shared, i: usize, user: &mut GooseUser) -> Transactio
         return Ok(());
     }
     let n = shared.sent.fetch_add(1, Relaxed) as usize;
-    let request = &prepared.requests[n % prepared.requests.len()];
-    let planned = session.plan(request, t.mutation).await.map_err(|e| e.to_string())?;
+    let request = prepared.request(n);
+    let planned = prepared.plan(&mut session, n).await.map_err(|e| e.to_string())?;
     let target = session.target().clone();
     let own = target.profile.identities.tls.name();
     let borrowed = match planned.tls.as_deref() != own {

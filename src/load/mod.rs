@@ -234,7 +234,11 @@ pub async fn run(
     let memo = (profile.signing == Signing::PerSecond).then(|| Arc::new(crate::signature::SignatureMemo::new()));
     let attack = engine::Attack {
         target: target.clone(),
-        transactions: profile.transactions.iter().map(|t| engine::Prepared::new(t, profile.bodies)).collect(),
+        transactions: profile
+            .transactions
+            .iter()
+            .map(|t| engine::Prepared::new(t, profile.bodies, profile.signing))
+            .collect(),
         pacing: pacing.clone(),
         memo: memo.clone(),
         keep: profile.keep_clients.limit(),

@@ -42,15 +42,11 @@ pub(super) fn with_other_id(uri: &str, id: &str, other: &str) -> Option<String> 
     Some(url.to_string())
 }
 
-/// The variables with every client's id as a path segment, for a raw request's path.
-pub(super) fn with_ids_as_segments(vars: &Vars) -> Vars {
-    let id_suffix = format!(".{}", crate::scenario::template::client_field::ID);
-    vars.iter()
-        .map(|(k, v)| match k.ends_with(&id_suffix) {
-            true => (k.clone(), path_segment(v)),
-            false => (k.clone(), v.clone()),
-        })
-        .collect()
+/// A variable's value in a raw request's path: a client's id as one path segment.
+pub(super) fn in_path(vars: &Vars, name: &str) -> Option<String> {
+    let value = vars.get(name)?;
+    let is_id = name.strip_suffix(crate::scenario::template::client_field::ID).is_some_and(|n| n.ends_with('.'));
+    Some(if is_id { path_segment(value) } else { value.clone() })
 }
 
 /// A URI as the server gave it: its path and query, and its origin.
@@ -65,6 +61,23 @@ pub(super) fn opaque(uri: &str) -> (String, Option<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_raw_path_takes_client_ids_as_one_segment_and_other_values_as_they_are() {
+        let vars: Vars = [("client.id", "a/b"), ("other.id", "x y"), ("client.uri", "https://h/r/a"), ("paid", "p/q")]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .into();
+        let cases = [
+            ("client.id", Some("a%2Fb")),
+            ("other.id", Some("x%20y")),
+            ("client.uri", Some("https://h/r/a")),
+            ("paid", Some("p/q")),
+            ("absent.id", None),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(in_path(&vars, name).as_deref(), expected, "{name}");
+        }
+    }
 
     #[test]
     fn another_id_takes_the_clients_place_wherever_its_uri_holds_it() {

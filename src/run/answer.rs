@@ -25,28 +25,37 @@ impl<'a> From<&'a Response> for Answer<'a> {
     }
 }
 
+/// What following an answer's rotation changed of a client.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Rotation {
+    /// The token or the URI the client is managed with.
+    pub relocated: bool,
+    /// The client secret (the old one kept as the previous).
+    pub secret: bool,
+}
+
 /// RFC 7592 §2.1, §2.2: a read or update answer may carry a new registration access token or
 /// client secret (and the refresh always does); the client MUST discard the old ones. An
 /// answer about another client teaches nothing.
-/// Returns whether the token or the URI the client is managed with changed.
-pub(super) fn follow_rotation(client: &mut Client, json: &Value) -> bool {
+pub(super) fn follow_rotation(client: &mut Client, json: &Value) -> Rotation {
     let field = |name: &str| text_field(json, name);
+    let mut rotation = Rotation::default();
     if field("client_id").is_some_and(|id| id != client.id) {
-        return false;
+        return rotation;
     }
-    let mut relocated = false;
     if let Some(rat) = field("registration_access_token").filter(|rat| *rat != client.rat) {
         client.rat = rat.to_string();
-        relocated = true;
+        rotation.relocated = true;
     }
     if let Some(uri) = field("registration_client_uri").filter(|uri| *uri != client.uri) {
         client.uri = uri.to_string();
-        relocated = true;
+        rotation.relocated = true;
     }
     if let Some(secret) = field("client_secret").filter(|s| *s != client.secret) {
         client.previous_secret = std::mem::replace(&mut client.secret, secret.to_string());
+        rotation.secret = true;
     }
-    relocated
+    rotation
 }
 
 /// A non-empty string field of a JSON answer.
@@ -63,17 +72,19 @@ pub(super) enum Registration {
     Unidentified(String),
 }
 
-/// What a 201 answer (or any 2xx to a registration: some servers answer 200) created: the
+/// Whether an answer says it created a client: a 201, or any 2xx to a registration (some
+/// servers answer 200).
+pub(super) fn claims_creation(op: Operation, status: u16) -> bool {
+    status == 201 || (op == Operation::Register && (200..300).contains(&status))
+}
+
+/// What an answer that claims a creation created: the
 /// client it describes, or, where the answer cannot be read as JSON (cut at the body limit, a
 /// stray byte) or names no `client_id`, whatever its raw text gives up by field name. A server
 /// that says it created something is taken at its word.
-pub(super) fn registration_in(op: Operation, answer: &Answer<'_>, json: Option<&Value>) -> Option<Registration> {
-    let created = answer.status == 201 || (op == Operation::Register && (200..300).contains(&answer.status));
-    if !created {
-        return None;
-    }
+pub(super) fn registration_in(answer: &Answer<'_>, json: Option<&Value>) -> Registration {
     if let Some(client) = json.and_then(client_from) {
-        return Some(Registration::Client(client));
+        return Registration::Client(client);
     }
     let status = answer.status;
     let why = match (json, answer.truncated) {
@@ -81,10 +92,10 @@ pub(super) fn registration_in(op: Operation, answer: &Answer<'_>, json: Option<&
         (None, false) => format!("a {status} whose body is not JSON"),
         (Some(_), false) => format!("a {status} whose JSON names no client_id"),
     };
-    Some(match client_from_raw(&String::from_utf8_lossy(answer.body)) {
+    match client_from_raw(&String::from_utf8_lossy(answer.body)) {
         Some(client) => Registration::Client(Client { unreadable: why, ..client }),
         None => Registration::Unidentified(why),
-    })
+    }
 }
 
 /// The client named by the fields of text that does not parse as JSON.

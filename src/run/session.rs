@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::answer::{follow_rotation, registration_in, Registration};
+use super::answer::{claims_creation, follow_rotation, registration_in, Registration, Rotation};
 pub use super::answer::{text_field, Answer};
 use super::model::{Check, CheckOutcome, CleanupResult};
 use super::plan::{self, Client, PlanEnv, PlanError, Planned, SessionView, Vars};
@@ -40,6 +40,10 @@ pub struct Session {
     /// target and body in the same Date second) is dated a second earlier, as a client never
     /// sends one signature twice and a server may refuse the second as a replay.
     recently_signed: std::sync::Mutex<std::collections::VecDeque<String>>,
+    /// A load's session signs each request once, as asked: re-dating cannot keep pace with
+    /// hundreds of requests a second, so a load keeps its signatures distinct by numbering its
+    /// registrations instead (`{{iteration}}`, set by [`Session::number_request`]).
+    signs_once: bool,
     /// DPoP keys made for this session, where the profile holds dpop-bound-tokens.
     dpop: Option<plan::DpopKeys>,
     /// A `DPoP-Nonce` header gave a nonce the session had not had.
@@ -160,13 +164,19 @@ impl Session {
             client_tokens: Default::default(),
             unidentified: Vec::new(),
             recently_signed: Default::default(),
+            signs_once: false,
         }
     }
 
-    /// Signs through `memo` from now on: a signature made this second for the same signing
-    /// string is used again.
-    pub fn reuse_signatures(&mut self, memo: Arc<crate::signature::SignatureMemo>) {
-        self.memo = Some(memo);
+    /// A load user's session: every request signed once, through `memo` where the load reuses
+    /// a signature made this second for the same signing string.
+    pub fn for_load(target: Arc<Target>, memo: Option<Arc<crate::signature::SignatureMemo>>) -> Self {
+        Session { memo, signs_once: true, ..Session::new(target) }
+    }
+
+    /// Sets `{{iteration}}` to `n`: a load's request number, which its registration bodies carry.
+    pub fn number_request(&mut self, n: u64) {
+        self.vars.insert(builtin::ITERATION.into(), n.to_string());
     }
 
     pub fn target(&self) -> &Arc<Target> {
@@ -190,12 +200,12 @@ impl Session {
     /// Builds and signs `r` now, with the session's variables.
     /// A request that would sign what one of the last did (a second refresh or delete within
     /// the same second) is signed a second earlier, then two, within the Date window; where a
-    /// load reuses signatures on purpose (`reuse_signatures`), or a step dates its request
+    /// load signs ([`Session::for_load`]), or a step dates its request
     /// itself, it is signed as asked.
     pub async fn plan(&self, r: &RequestSpec, mutation: Option<Mutation>) -> Result<Planned, PlanError> {
         let now = std::time::SystemTime::now();
         let mut planned = self.plan_with(r, mutation, &self.vars, now).await?;
-        if self.memo.is_some() || r.date_offset != crate::scenario::DateOffset::Seconds(0) {
+        if self.signs_once || r.date_offset != crate::scenario::DateOffset::Seconds(0) {
             return Ok(planned);
         }
         for earlier in 1..=2 {
@@ -351,6 +361,8 @@ impl Session {
         for candidate in candidates {
             if let Some(client) = self.clients.get_mut(name) {
                 client.rat = candidate;
+                let client = client.clone();
+                self.set_client_vars(name, &client);
             }
             let (status, _) = self.read_client(name).await;
             if status == "200" {
@@ -395,9 +407,12 @@ impl Session {
     }
 
     pub fn absorb(&mut self, lesson: &Lesson<'_>, answer: Answer<'_>) -> Vec<CheckOutcome> {
-        let json: Option<Value> = crate::transport::parse_json(answer.body);
+        // Parsed only where something is read from it: a load's reads and refusals teach nothing.
+        let parsed = std::cell::OnceCell::new();
+        let json = || parsed.get_or_init(|| crate::transport::parse_json(answer.body)).as_ref();
         let mut out = Vec::new();
-        match registration_in(lesson.op, &answer, json.as_ref()) {
+        let registration = claims_creation(lesson.op, answer.status).then(|| registration_in(&answer, json()));
+        match registration {
             Some(Registration::Client(created)) => {
                 self.target.ledger.registered(self.ledger_entry(&created));
                 if lesson.op == Operation::Register && lesson.creation_expected {
@@ -433,25 +448,27 @@ impl Session {
         if let Some(client) = self.clients.get_mut(lesson.client) {
             // The ledger hears only of what changes how the client is deleted: a new token or
             // URI, or the deletion itself (not every answer: load goes through here).
-            let relocated = match (lesson.op, answer.status, &json) {
-                (Operation::Read | Operation::Update | Operation::RefreshSecret, 200, Some(json)) => {
-                    follow_rotation(client, json)
+            let rotation = match (lesson.op, answer.status) {
+                (Operation::Read | Operation::Update | Operation::RefreshSecret, 200) => {
+                    json().map(|json| follow_rotation(client, json)).unwrap_or_default()
                 }
-                (Operation::Delete, 200 | 204, _) => {
+                (Operation::Delete, 200 | 204) => {
                     client.deleted = true;
                     self.target.ledger.deleted(&client.id);
-                    false
+                    Rotation::default()
                 }
-                _ => false,
+                _ => Rotation::default(),
             };
-            let client = client.clone();
-            if relocated {
-                self.target.ledger.registered(self.ledger_entry(&client));
+            if rotation.relocated || rotation.secret {
+                let client = client.clone();
+                if rotation.relocated {
+                    self.target.ledger.registered(self.ledger_entry(&client));
+                }
+                self.set_client_vars(lesson.client, &client);
             }
-            self.set_client_vars(lesson.client, &client);
         }
         for (var, path) in lesson.capture {
-            match json.as_ref().and_then(|j| crate::run::check::lookup(j, path)) {
+            match json().and_then(|j| crate::run::check::lookup(j, path)) {
                 Some(Value::String(s)) => {
                     self.vars.insert(var.clone(), s.clone());
                 }

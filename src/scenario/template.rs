@@ -183,6 +183,12 @@ pub struct Unbound(pub String);
 pub type Vars = BTreeMap<String, String>;
 
 pub fn render(text: &str, vars: &Vars) -> Result<String, Unbound> {
+    render_by(text, |name| vars.get(name).cloned())
+}
+
+/// Fills `{{name}}` placeholders with what `lookup` gives for each name (`env.` names from the
+/// environment).
+pub fn render_by(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, Unbound> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
@@ -191,7 +197,7 @@ pub fn render(text: &str, vars: &Vars) -> Result<String, Unbound> {
         let name = rest[start + 2..start + 2 + end].trim();
         let value = match name.strip_prefix("env.") {
             Some(var) => std::env::var(var).map_err(|_| Unbound(name.to_string()))?,
-            None => vars.get(name).cloned().ok_or_else(|| Unbound(name.to_string()))?,
+            None => lookup(name).ok_or_else(|| Unbound(name.to_string()))?,
         };
         out.push_str(&value);
         rest = &rest[start + 2 + end + 2..];

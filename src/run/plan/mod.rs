@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 
-use super::address::{opaque, path_segment, with_ids_as_segments, with_other_id};
+use super::address::{in_path, opaque, path_segment, with_other_id};
 use crate::pki::{Pki, PkiError};
 use crate::scenario::profile::{AssertionAudience, CredentialKind, Management};
 use crate::scenario::template::builtin;
@@ -558,7 +558,9 @@ fn method_and_path(
             let (Some(m), Some(path)) = (&r.method, &r.path) else {
                 return Err(PlanError::RawWithoutTarget);
             };
-            (here(fill("path", path, &with_ids_as_segments(vars))?), m.0.clone())
+            let path = crate::scenario::template::render_by(path, |name| in_path(vars, name))
+                .map_err(|source| PlanError::Template { field: "path", source })?;
+            (here(path), m.0.clone())
         }
     };
     Ok((method, path, origin))
