@@ -14,9 +14,10 @@ static LOAD: Dir = include_dir!("$CARGO_MANIFEST_DIR/load");
 static METADATA: Dir = include_dir!("$CARGO_MANIFEST_DIR/fixtures/metadata");
 static SCENARIO_FIXTURES: Dir = include_dir!("$CARGO_MANIFEST_DIR/fixtures/scenarios");
 static SNAPSHOTS: Dir = include_dir!("$CARGO_MANIFEST_DIR/snapshots");
+static CLAUSES: Dir = include_dir!("$CARGO_MANIFEST_DIR/clauses");
 
 /// Each embedded directory and where it goes in a suite directory.
-fn parts() -> [(&'static str, &'static Dir<'static>); 6] {
+fn parts() -> [(&'static str, &'static Dir<'static>); 7] {
     [
         ("scenarios", &SCENARIOS),
         ("profiles", &PROFILES),
@@ -24,6 +25,7 @@ fn parts() -> [(&'static str, &'static Dir<'static>); 6] {
         ("fixtures/metadata", &METADATA),
         ("fixtures/scenarios", &SCENARIO_FIXTURES),
         ("snapshots", &SNAPSHOTS),
+        ("clauses", &CLAUSES),
     ]
 }
 

@@ -16,6 +16,7 @@
 
 pub(crate) mod assets;
 pub(crate) mod catalog;
+pub mod clause;
 pub mod crypto;
 pub mod curl;
 pub(crate) mod diagnostic;

@@ -104,12 +104,14 @@ impl Project {
             // Nothing to read: let the loader say where it looked.
             scenarios = self.dir.iter().map(|d| d.join("scenarios")).collect();
         }
+        let clauses = self.builtin.iter().chain(&self.dir).map(|d| d.join("clauses")).filter(|d| d.is_dir()).collect();
         let writable = self.dir.as_ref().or(self.builtin.as_ref()).cloned().unwrap_or_default();
         Layout {
             scenarios,
             scenario_files: vec![],
             profiles: looked_up("profiles"),
             load: looked_up("load"),
+            clauses,
             fixtures: Fixtures(looked_up("fixtures")),
             snapshots: self.dir.iter().chain(&self.builtin).map(|d| d.join("snapshots")).collect(),
             pki: self.pki.clone(),

@@ -31,6 +31,9 @@ pub struct Layout {
     /// Target-profile and load-profile directories: the first holding a name wins.
     pub profiles: Vec<PathBuf>,
     pub load: Vec<PathBuf>,
+    /// Clause directories (the normative sentences cited): a later one's file replaces an
+    /// earlier one's of the same name.
+    pub clauses: Vec<PathBuf>,
     pub fixtures: crate::scenario::Fixtures,
     pub pki: PathBuf,
     /// Where a run against a foreign target keeps its ledger of registered clients.
@@ -48,6 +51,7 @@ impl Layout {
             snapshots: vec![root.join("snapshots")],
             profiles: vec![root.join("profiles")],
             load: vec![root.join("load")],
+            clauses: vec![root.join("clauses")],
             fixtures: crate::scenario::Fixtures::at(root.join("fixtures")),
             pki: root.join("fixtures").join("pki"),
             ledgers: root.join(".dcr-harness").join("ledgers"),

@@ -449,3 +449,51 @@ fn explore_refuses_what_it_cannot_model_and_bad_numbers() {
     assert_eq!(broken.status.code(), Some(2), "{}", stderr(&broken));
     assert!(stderr(&broken).contains("no-such-dir/finding.yaml"), "{}", stderr(&broken));
 }
+
+#[test]
+fn a_run_against_a_baseline_names_what_changed_and_markdown_leads_with_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (base, md) = (dir.path().join("base.json"), dir.path().join("now.md"));
+    let pki = pki_dir();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "--pki", &pki, "--scenario", "digest-wrong"];
+        args.extend_from_slice(extra);
+        harness(&args)
+    };
+    let json = format!("json={}", base.display());
+    let clean = run(&["--scenario", "digest-sha1", "--report", &json]);
+    assert_eq!(clean.status.code(), Some(0), "{}", stderr(&clean));
+
+    let markdown = format!("md={}", md.display());
+    let baseline = base.display().to_string();
+    let flawed = run(&[
+        "--scenario",
+        "digest-missing",
+        "--flaw",
+        "skip-digest-check",
+        "--baseline",
+        &baseline,
+        "--report",
+        &markdown,
+    ]);
+    assert_eq!(flawed.status.code(), Some(1), "the verdict stands: {}", stderr(&flawed));
+    let text = std::fs::read_to_string(&md).expect("markdown report");
+    let lead = text.find("### Since the baseline").expect("a baseline section");
+    assert!(lead < text.find("| area |").expect("the area table"), "it leads: {text}");
+    for row in [
+        "| newly failing | `digest-wrong` | pass | fail |",
+        "| new | `digest-missing` | - |",
+        "| removed | `digest-sha1` | pass | - |",
+    ] {
+        assert!(text.contains(row), "{row} in {text}");
+    }
+    assert!(stdout(&flawed).contains("since the baseline"), "{}", stdout(&flawed));
+
+    let same = run(&["--scenario", "digest-sha1", "--baseline", &baseline]);
+    assert!(stdout(&same).contains("nothing changed since the baseline"), "{}", stdout(&same));
+
+    std::fs::write(&base, "{\"run\": {\"scenarios\": [\n  {\"id\": 1}\n]}}").expect("write");
+    let broken = run(&["--baseline", &baseline]);
+    assert_eq!(broken.status.code(), Some(2));
+    assert!(stderr(&broken).contains("base.json:2:"), "file:line:col: {}", stderr(&broken));
+}

@@ -14,8 +14,13 @@ use dcr_harness::server::Flaw;
 use dcr_harness::suite::{self, Embedded, Layout, SuiteOptions};
 use dcr_harness::testing::{test_pki, test_pki_dir};
 
-const KINDS: [(Format, &str); 4] =
-    [(Format::Junit, "junit"), (Format::Json, "json"), (Format::Html, "html"), (Format::Markdown, "md")];
+const KINDS: [(Format, &str); 5] = [
+    (Format::Junit, "junit"),
+    (Format::Json, "json"),
+    (Format::Html, "html"),
+    (Format::Markdown, "md"),
+    (Format::Sarif, "sarif"),
+];
 
 /// Tokens shaped like what the reference server issues: 32 random bytes, base64url (client
 /// secrets), with `rat-` (registration access tokens) or `at-` (access tokens).
@@ -116,6 +121,10 @@ async fn no_report_and_no_terminal_output_leaks_a_secret() {
     }
 }
 
+fn change(id: &str, before: &str, now: &str) -> dcr_harness::run::baseline::Change {
+    dcr_harness::run::baseline::Change { id: id.into(), before: before.into(), now: now.into() }
+}
+
 /// A small run model with every verdict, fixed so that rendering it is deterministic.
 fn fixed_run() -> RunResult {
     let request = RecordedRequest {
@@ -198,6 +207,14 @@ fn fixed_run() -> RunResult {
         }],
         clients_stranded: vec!["stranded-1".into()],
         faults: Some("ocsp:latency=300".into()),
+        since_baseline: Some(dcr_harness::run::baseline::Changes {
+            baseline: "reports/main.json".into(),
+            newly_failing: vec![change("digest-wrong", "pass", "fail")],
+            newly_passing: vec![change("lifecycle-delete-twice", "known-failure", "fixed-known-failure")],
+            changed: vec![],
+            new: vec![change("digest-sha1", "-", "pass")],
+            removed: vec![change("digest-retired", "pass", "-")],
+        }),
         certificates: vec![dcr_harness::run::model::CertificateNote {
             role: "QWAC".into(),
             identity: "qwac".into(),
@@ -224,6 +241,40 @@ fn junit_report_of_a_fixed_run() {
 #[test]
 fn json_report_of_a_fixed_run() {
     insta::assert_snapshot!(&fixed_run().render(Format::Json).expect("rendered"));
+}
+
+#[test]
+fn sarif_report_of_a_fixed_run() {
+    insta::assert_snapshot!(&fixed_run().render(Format::Sarif).expect("rendered"));
+}
+
+/// The OASIS SARIF 2.1.0 schema (errata 01, draft-04), vendored in `schemas/vendor/`.
+fn sarif_validator() -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/vendor/sarif-2.1.0.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("schema")).expect("json");
+    jsonschema::validator_for(&schema).expect("the SARIF schema compiles")
+}
+
+#[test]
+fn sarif_validates_against_the_oasis_schema_with_one_result_per_failed_must_and_should() {
+    let validator = sarif_validator();
+    let sarif: serde_json::Value =
+        serde_json::from_str(&fixed_run().render(Format::Sarif).expect("rendered")).expect("SARIF is JSON");
+    let errors: Vec<String> =
+        validator.iter_errors(&sarif).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    let levels: Vec<(&str, &str)> =
+        results.iter().map(|r| (r["ruleId"].as_str().unwrap_or(""), r["level"].as_str().unwrap_or(""))).collect();
+    assert_eq!(levels, [("digest-wrong", "error"), ("metadata-response-not-cached", "warning")]);
+    let region = &results[0]["locations"][0]["physicalLocation"];
+    assert_eq!(region["artifactLocation"]["uri"], "scenarios/digest.yaml");
+    assert!(region["region"]["startLine"].as_u64().is_some_and(|l| l >= 1), "{region}");
+    // The validator is no rubber stamp: a level SARIF does not know is refused.
+    let mut broken = sarif.clone();
+    broken["runs"][0]["results"][0]["level"] = "fatal".into();
+    assert!(!validator.is_valid(&broken), "a level outside the enum must be refused");
 }
 
 #[test]

@@ -96,6 +96,9 @@ pub enum Command {
     /// Load the target with a load profile: both paths of signature verification
     /// (`load merge FILE...` combines the figures of shards).
     Load(Box<LoadArgs>),
+    /// Per text the suite cites (RFC 7591, 7592, 8705, 9421, the SMBC description, ...), which
+    /// of its normative sentences some scenario checks, at which level, and the share covered.
+    Coverage(CoverageArgs),
     /// Review or accept changed and new response snapshots.
     #[command(subcommand)]
     Snapshots(SnapshotCommand),
@@ -117,6 +120,16 @@ pub enum Command {
         #[arg(value_enum)]
         kind: SchemaKind,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct CoverageArgs {
+    /// List every sentence of this text (its id: `rfc7591`, `smbc-dcr`, ...), each with the
+    /// scenarios that quote it.
+    #[arg(long)]
+    pub text: Option<String>,
+    #[command(flatten)]
+    pub place: Place,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -210,6 +223,10 @@ pub struct RunArgs {
     /// YAML map of scenario id to reason: failures listed there do not fail the run.
     #[arg(long)]
     pub known_failures: Option<PathBuf>,
+    /// The JSON report of an earlier run: say what changed since (newly failing, newly
+    /// passing, new and removed scenarios) here and in every report, the Markdown one first.
+    #[arg(long, value_name = "PREVIOUS.json")]
+    pub baseline: Option<PathBuf>,
     /// Start the embedded server with this flaw (repeatable), to watch the suite catch it.
     #[arg(long = "flaw")]
     pub flaws: Vec<String>,

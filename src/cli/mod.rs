@@ -6,6 +6,7 @@
 
 mod args;
 mod config;
+mod coverage;
 mod explore;
 mod inspect;
 mod live;
@@ -50,6 +51,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
             print(&String::from_utf8_lossy(&page))
         }
         Command::List(args) => project::list(&args),
+        Command::Coverage(args) => coverage::coverage(&args),
         Command::Validate(args) => project::validate(&args),
         Command::Snapshots(command) => project::snapshots(command),
         Command::Load(args) => load::load(&args),

@@ -25,6 +25,11 @@ pub fn run(args: &RunArgs, output: OutputArgs) -> Result<Outcome, Error> {
     dcr_harness::report::check_writable(&reports)?;
     // A report on stdout (`json=-`) is the only data there: the terminal report goes to stderr.
     let say = Say { to_stderr: reports.iter().any(|(_, path)| path == Path::new("-")) };
+    // A baseline that cannot be read is found before the run, not after it.
+    let baseline = match &args.baseline {
+        Some(path) => Some(dcr_harness::run::baseline::read(path).map_err(|e| Error::input("--baseline", e))?),
+        None => None,
+    };
     let mut options = suite_options(args, &layout)?;
     let style = Style::detect(verbosity(output), color(output));
     let view = RunView::new(say);
@@ -32,13 +37,14 @@ pub fn run(args: &RunArgs, output: OutputArgs) -> Result<Outcome, Error> {
     let interrupt = options.run.interrupt.clone();
     let message =
         "dcr-harness: interrupted: finishing the running steps and deleting their clients (again to stop now)";
-    let run =
+    let mut run =
         match signals::run_until_abandoned(runtime()?, dcr_harness::suite::run(&layout, &options), message, move || {
             interrupt.raise()
         }) {
             Ok(run) => run?,
             Err(abandoned) => return Ok(abandoned),
         };
+    run.result.since_baseline = baseline.as_ref().map(|b| dcr_harness::run::baseline::compare(&run.result, b));
     view.finish();
     match view.streamed {
         true => say.say(&terminal::summary(&run.result))?,

@@ -51,7 +51,7 @@ pub const REGISTERED: Rule = rule(
     "A valid registration is answered with the client it made",
     Metadata,
     Must,
-    r#"RFC 7591 §3.2.1: "The server responds with an HTTP 201 Created status code and a body of type application/json" holding the client information, in which "the authorization server MUST return all registered metadata about the client""#,
+    r#"RFC 7591 §3.2.1: the server answers 201 Created with the client information, in which "the authorization server MUST return all registered metadata about this client""#,
 );
 pub const EXTENSION_ACCEPTED_OR_REFUSED: Rule = rule(
     "registration-with-registry-metadata",
@@ -65,21 +65,21 @@ pub const READ_RETURNS_REGISTRATION: Rule = rule(
     "A read returns the client as it was last registered or updated",
     Lifecycle,
     Must,
-    r#"RFC 7592 §2.1 answers a read with the client information response of §3, in which, as RFC 7591 §3.2.1 says, "the authorization server MUST return all registered metadata about the client""#,
+    r#"RFC 7592 §2.1 answers a read with the client information response of §3, in which, as RFC 7591 §3.2.1 says, "the authorization server MUST return all registered metadata about this client""#,
 );
 pub const UPDATE_REPLACES: Rule = rule(
     "update-replaces",
     "An update replaces the client's metadata with the values sent",
     Lifecycle,
     Must,
-    r#"RFC 7592 §2.2: "The values of client metadata fields in this request MUST replace, not augment, the values previously associated with this client""#,
+    r#"RFC 7592 §2.2: "Valid values of client metadata fields in this request MUST replace, not augment, the values previously associated with this client""#,
 );
 pub const DELETE_ANSWERED: Rule = rule(
     "delete-answered-204",
     "A delete of one's own client is answered 204",
     Lifecycle,
     Must,
-    r#"RFC 7592 §2.3: "If a client has been successfully deregistered, the authorization server MUST respond with an HTTP 204 No Content message""#,
+    r#"RFC 7592 §2.3: "If a client has been successfully deprovisioned, the authorization server MUST respond with an HTTP 204 No Content message""#,
 );
 pub const DELETED_IS_GONE: Rule = rule(
     "deleted-client-is-gone",
@@ -93,7 +93,7 @@ pub const DELETED_SECRET_REFUSED: Rule = rule(
     "A deleted client's secret no longer authenticates",
     Lifecycle,
     Must,
-    r#"RFC 7592 §2.3: "A successful delete action will invalidate the client_id, client_secret, and registration_access_token for this client", and the server "MUST respond with an HTTP 204 No Content message" only once the client "has been successfully deregistered""#,
+    r#"RFC 7592 §2.3: "A successful delete action will invalidate the client_id, client_secret, and registration_access_token for this client", and the server "MUST respond with an HTTP 204 No Content message" only once the client "has been successfully deprovisioned""#,
 );
 pub const NEVER_ISSUED_UNKNOWN: Rule = rule(
     "never-issued-client-unknown",
@@ -191,7 +191,7 @@ pub const RACING_UPDATES: Rule = rule(
     "Two concurrent updates leave one of the two states",
     Concurrency,
     Must,
-    r#"RFC 7592 §2.2: "The values of client metadata fields in this request MUST replace, not augment, the values previously associated with this client"; a loser of the race may be refused with 409 (RFC 9110 §15.5.10)"#,
+    r#"RFC 7592 §2.2: "Valid values of client metadata fields in this request MUST replace, not augment, the values previously associated with this client"; a loser of the race may be refused with 409 (RFC 9110 §15.5.10)"#,
 );
 pub const NO_STORE: Rule = policy_rule(
     "no-store",

@@ -485,7 +485,7 @@ impl crate::report::Report for LoadReport {
             Format::Json => {
                 serde_json::to_string_pretty(self).map_err(|source| Error::Encode { report: "JSON load", source })
             }
-            Format::Markdown | Format::Junit => Ok(render(self)),
+            Format::Markdown | Format::Junit | Format::Sarif => Ok(render(self)),
         }
     }
 }

@@ -27,6 +27,9 @@ pub fn render(run: &RunResult) -> String {
     let mut out = String::new();
     let verdict = run.headline();
     let _ = writeln!(out, "## dcr-harness: {verdict}\n");
+    if let Some(changes) = &run.since_baseline {
+        since_baseline(&mut out, changes);
+    }
     let _ = writeln!(
         out,
         "Target `{}`, profile `{}`: {} scenarios, {} requests, {:.2} s.\n",
@@ -39,7 +42,8 @@ pub fn render(run: &RunResult) -> String {
     let parts: Vec<String> =
         counts(run).iter().filter(|(_, n)| *n > 0).map(|(what, n)| format!("{n} {what}")).collect();
     let _ = writeln!(out, "{}\n", parts.join(", "));
-    for (level, notice) in super::notices(run) {
+    let baseline = super::baseline_notice(run);
+    for (level, notice) in super::notices(run).into_iter().filter(|(_, n)| Some(n) != baseline.as_ref()) {
         let notice = cell(&notice);
         let _ = match level {
             "FAIL" => writeln!(out, "**{notice}**\n"),
@@ -106,4 +110,20 @@ pub fn render(run: &RunResult) -> String {
         }
     }
     out
+}
+
+/// What changed since the baseline, first: what a pull request's reviewer wants to see.
+fn since_baseline(out: &mut String, changes: &crate::run::baseline::Changes) {
+    let _ = writeln!(out, "### Since the baseline (`{}`)\n", cell(&changes.baseline));
+    if changes.is_empty() {
+        let _ = writeln!(out, "Nothing changed: every scenario has the verdict it had.\n");
+        return;
+    }
+    let _ = writeln!(out, "| change | scenario | before | now |\n| --- | --- | --- | --- |");
+    for (heading, list) in changes.sections() {
+        for c in list {
+            let _ = writeln!(out, "| {heading} | `{}` | {} | {} |", cell(&c.id), cell(&c.before), cell(&c.now));
+        }
+    }
+    out.push('\n');
 }

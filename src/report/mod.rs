@@ -7,6 +7,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod sarif;
 pub mod terminal;
 
 use std::path::{Path, PathBuf};
@@ -21,10 +22,11 @@ pub enum Format {
     Json,
     Html,
     Markdown,
+    Sarif,
 }
 
 impl Format {
-    pub const ALL: &'static [Format] = &[Format::Junit, Format::Json, Format::Html, Format::Markdown];
+    pub const ALL: &'static [Format] = &[Format::Junit, Format::Json, Format::Html, Format::Markdown, Format::Sarif];
 
     /// The name in `--report NAME=PATH`.
     pub fn name(self) -> &'static str {
@@ -33,6 +35,7 @@ impl Format {
             Format::Json => "json",
             Format::Html => "html",
             Format::Markdown => "md",
+            Format::Sarif => "sarif",
         }
     }
 
@@ -61,6 +64,7 @@ impl Report for RunResult {
             Format::Json => json::render(self),
             Format::Html => html::render(self).map_err(|source| Error::Template { report: "HTML", source })?,
             Format::Markdown => markdown::render(self),
+            Format::Sarif => sarif::render(self),
         })
     }
 }
@@ -153,10 +157,34 @@ pub fn notices(run: &RunResult) -> Vec<(&'static str, String)> {
         ("WARN", clients_stranded_notice(run)),
         ("NOTE", origins_elsewhere_notice(run)),
         ("NOTE", faults_notice(run)),
+        (if newly_failing(run) { "FAIL" } else { "NOTE" }, baseline_notice(run)),
     ]
     .into_iter()
     .filter_map(|(level, text)| Some((level, text?)))
     .collect()
+}
+
+fn newly_failing(run: &RunResult) -> bool {
+    run.since_baseline.as_ref().is_some_and(|c| !c.newly_failing.is_empty())
+}
+
+/// What changed since the baseline run, in one line (`run --baseline`).
+pub fn baseline_notice(run: &RunResult) -> Option<String> {
+    let changes = run.since_baseline.as_ref()?;
+    let baseline = crate::diagnostic::inert_line(&changes.baseline);
+    if changes.is_empty() {
+        return Some(format!("nothing changed since the baseline {baseline}"));
+    }
+    let parts: Vec<String> = changes
+        .sections()
+        .iter()
+        .filter(|(_, list)| !list.is_empty())
+        .map(|(heading, list)| {
+            let ids: Vec<String> = list.iter().map(|c| format!("{} ({} -> {})", c.id, c.before, c.now)).collect();
+            format!("{} {heading}: {}", list.len(), first_ten(&ids))
+        })
+        .collect();
+    Some(format!("since the baseline {baseline}: {}", parts.join("; ")))
 }
 
 /// The faults the whole run was held under (`run --fault`): every verdict is the server's under

@@ -8,6 +8,7 @@
 
 pub mod address;
 pub mod answer;
+pub mod baseline;
 pub mod check;
 pub mod handshake;
 pub mod ledger;

@@ -42,6 +42,7 @@ pub async fn run(target: Arc<Target>, scenarios: Vec<Scenario>, options: RunOpti
         origins_elsewhere: target.origins_elsewhere(),
         not_applicable: Vec::new(),
         faults: None,
+        since_baseline: None,
     }
 }
 

@@ -3,7 +3,10 @@
 //! it; nothing here touches the network, the file system or the terminal. [`Outcome`] is what a
 //! command came to; only `main` turns it into an exit code.
 
+mod changes;
 pub mod redact;
+
+pub use changes::{Change, Changes};
 
 use serde::Serialize;
 
@@ -314,7 +317,7 @@ impl ScenarioResult {
 }
 
 /// The run model: everything a reporter needs, nothing it must fetch.
-#[derive(schemars::JsonSchema, Debug, Clone, Serialize)]
+#[derive(schemars::JsonSchema, Debug, Clone, Default, Serialize)]
 pub struct RunResult {
     /// Stopped early by Ctrl-C or SIGTERM: scenarios not run are `skipped`.
     pub interrupted: bool,
@@ -349,6 +352,9 @@ pub struct RunResult {
     /// The faults held in the services the run hosts throughout (`run --fault`), as spelt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub faults: Option<String>,
+    /// What changed since an earlier run (`run --baseline FILE`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since_baseline: Option<Changes>,
 }
 
 /// A scenario that does not apply to the target, and why (a capability it lacks, a policy it
@@ -378,22 +384,7 @@ impl RunResult {
     /// A run of nothing yet against `target` under `profile`: what a result made elsewhere (the
     /// explorer's findings) starts from.
     pub fn empty(target: &str, profile: &str) -> Self {
-        RunResult {
-            interrupted: false,
-            target: target.to_string(),
-            profile: profile.to_string(),
-            started_at: String::new(),
-            scenarios: vec![],
-            duration_ms: 0,
-            requests: 0,
-            clients_left: vec![],
-            ledger: None,
-            clients_stranded: vec![],
-            certificates: vec![],
-            origins_elsewhere: vec![],
-            not_applicable: vec![],
-            faults: None,
-        }
+        RunResult { target: target.to_string(), profile: profile.to_string(), ..RunResult::default() }
     }
 
     pub fn count(&self, verdict: Verdict) -> usize {
@@ -473,20 +464,8 @@ mod tests {
         ];
         for (scenarios, expected) in cases {
             let run = RunResult {
-                interrupted: false,
-                target: String::new(),
-                profile: String::new(),
-                started_at: String::new(),
                 scenarios: scenarios.iter().map(|(v, s, e)| scenario(*v, *s, *e)).collect(),
-                duration_ms: 0,
-                requests: 0,
-                clients_left: Vec::new(),
-                ledger: None,
-                clients_stranded: Vec::new(),
-                certificates: Vec::new(),
-                origins_elsewhere: Vec::new(),
-                not_applicable: Vec::new(),
-                faults: None,
+                ..RunResult::default()
             };
             assert_eq!(run.outcome(), *expected, "{scenarios:?}");
         }

@@ -1,0 +1,169 @@
+//! A run compared with an earlier one (`run --baseline FILE`): the earlier run's JSON report read
+//! back (its scenarios' ids and verdicts, nothing else, so that a report of an older version
+//! still serves), and what changed: scenarios newly failing, newly passing, otherwise changed,
+//! new and removed. Every report shows it; the Markdown report leads with it, ready for a pull
+//! request. It reads one file and judges nothing: the run's verdict stands as it is.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub use super::model::{Change, Changes};
+use super::model::{RunResult, Verdict};
+
+/// The most of a baseline file read: a whole run's report with its steps.
+const MAX_BASELINE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Why a baseline could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("{}: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}:{line}:{column}: not a run report: {message} (hint: give the JSON report an earlier run wrote with `--report json=FILE`)", .path.display())]
+    NotAReport { path: PathBuf, line: usize, column: usize, message: String },
+}
+
+/// What a baseline report holds that a comparison reads: `run.scenarios[].id` and `verdict`.
+#[derive(Debug, Deserialize)]
+struct Earlier {
+    run: EarlierRun,
+}
+
+#[derive(Debug, Deserialize)]
+struct EarlierRun {
+    scenarios: Vec<EarlierScenario>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EarlierScenario {
+    id: String,
+    verdict: String,
+}
+
+/// An earlier run's verdicts, by scenario id, and the file they came from.
+#[derive(Debug, Clone)]
+pub struct Baseline {
+    pub path: PathBuf,
+    verdicts: BTreeMap<String, String>,
+}
+
+/// Reads the JSON report of an earlier run.
+pub fn read(path: &Path) -> Result<Baseline, BaselineError> {
+    let text = crate::files::read_to_string(path, MAX_BASELINE_BYTES)
+        .map_err(|source| BaselineError::Read { path: path.to_path_buf(), source })?;
+    let earlier: Earlier = serde_json::from_str(&text).map_err(|e| BaselineError::NotAReport {
+        path: path.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    })?;
+    let verdicts = earlier.run.scenarios.into_iter().map(|s| (s.id, s.verdict)).collect();
+    Ok(Baseline { path: path.to_path_buf(), verdicts })
+}
+
+/// The verdict's name as the JSON report spells it.
+fn name(verdict: Verdict) -> String {
+    serde_json::to_value(verdict).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+fn failing(verdict: &str) -> bool {
+    matches!(verdict, "fail" | "warn")
+}
+
+fn passing(verdict: &str) -> bool {
+    matches!(verdict, "pass" | "fixed-known-failure")
+}
+
+/// What changed from `baseline` to `run`.
+pub fn compare(run: &RunResult, baseline: &Baseline) -> Changes {
+    let mut changes = Changes { baseline: baseline.path.display().to_string(), ..Changes::default() };
+    for s in &run.scenarios {
+        let now = name(s.verdict);
+        let change = |before: &str| Change { id: s.id.clone(), before: before.to_string(), now: now.clone() };
+        match baseline.verdicts.get(&s.id) {
+            None => changes.new.push(change("-")),
+            Some(before) if *before == now => {}
+            Some(before) if failing(&now) && !failing(before) => changes.newly_failing.push(change(before)),
+            Some(before) if passing(&now) && (failing(before) || before == "known-failure") => {
+                changes.newly_passing.push(change(before))
+            }
+            Some(before) => changes.changed.push(change(before)),
+        }
+    }
+    let here: std::collections::BTreeSet<&str> = run.scenarios.iter().map(|s| s.id.as_str()).collect();
+    for (id, before) in &baseline.verdicts {
+        if !here.contains(id.as_str()) {
+            changes.removed.push(Change { id: id.clone(), before: before.clone(), now: "-".into() });
+        }
+    }
+    changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn baseline(pairs: &[(&str, &str)]) -> Baseline {
+        Baseline {
+            path: PathBuf::from("base.json"),
+            verdicts: pairs.iter().map(|(id, v)| (id.to_string(), v.to_string())).collect(),
+        }
+    }
+
+    fn run(pairs: &[(&str, Verdict)]) -> RunResult {
+        let scenario = |id: &str, verdict| crate::run::model::ScenarioResult {
+            id: id.into(),
+            title: String::new(),
+            location: String::new(),
+            area: crate::scenario::Area::Lifecycle,
+            severity: crate::scenario::Severity::Must,
+            policy: None,
+            source: String::new(),
+            tags: vec![],
+            verdict,
+            known_failure_reason: None,
+            error: None,
+            steps: vec![],
+            cleanup: vec![],
+            duration_ms: 0,
+            requests: 0,
+        };
+        RunResult { scenarios: pairs.iter().map(|(id, v)| scenario(id, *v)).collect(), ..RunResult::default() }
+    }
+
+    #[test]
+    fn each_change_goes_to_its_list() {
+        let before = baseline(&[
+            ("same", "pass"),
+            ("broke", "pass"),
+            ("mended", "fail"),
+            ("known-mended", "known-failure"),
+            ("sharper", "warn"),
+            ("errs", "pass"),
+            ("gone", "fail"),
+        ]);
+        let now = run(&[
+            ("same", Verdict::Pass),
+            ("broke", Verdict::Fail),
+            ("mended", Verdict::Pass),
+            ("known-mended", Verdict::FixedKnownFailure),
+            ("sharper", Verdict::Fail),
+            ("errs", Verdict::Error),
+            ("fresh", Verdict::Warn),
+        ]);
+        let changes = compare(&now, &before);
+        let ids = |list: &[Change]| list.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&changes.newly_failing), ["broke"]);
+        assert_eq!(ids(&changes.newly_passing), ["mended", "known-mended"]);
+        assert_eq!(ids(&changes.changed), ["sharper", "errs"]);
+        assert_eq!(ids(&changes.new), ["fresh"]);
+        assert_eq!(ids(&changes.removed), ["gone"]);
+        assert_eq!(changes.newly_failing[0], Change { id: "broke".into(), before: "pass".into(), now: "fail".into() });
+        assert!(compare(&run(&[("same", Verdict::Pass)]), &baseline(&[("same", "pass")])).is_empty());
+    }
+}
