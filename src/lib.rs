@@ -15,6 +15,7 @@
 //! `diagnostic`, `loopback`) are the crate's own.
 
 pub(crate) mod assets;
+pub mod attest;
 pub(crate) mod catalog;
 pub mod clause;
 pub mod crypto;

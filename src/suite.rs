@@ -80,6 +80,9 @@ pub struct SuiteOptions {
     pub known_failures_file: Option<PathBuf>,
     /// Faults held in the services the run hosts for the whole run (`--fault`).
     pub faults: Option<crate::fault::Faults>,
+    /// Gather what an attestation binds (`run --attest`): the target's fingerprints, the
+    /// digests of the catalogue and the profile.
+    pub evidence: bool,
 }
 
 /// How the embedded server deviates from its default: flaws (the suite proving it can fail)
@@ -99,6 +102,8 @@ pub struct SuiteRun {
     pub clients_left: Option<usize>,
     /// What the embedded server spent fetching from the services the run hosts, by service.
     pub fetches: Vec<(crate::fault::Service, crate::server::fetch_clock::FetchFigures)>,
+    /// What an attestation binds, where the options asked for it.
+    pub evidence: Option<crate::attest::Evidence>,
 }
 
 /// Loads the profile, the scenarios (strictly) and the PKI, and validates them together.
@@ -321,8 +326,33 @@ pub async fn run(layout: &Layout, options: &SuiteOptions) -> Result<SuiteRun, Er
         prepared.embedded.as_ref().map(|s| s.stats().handshakes.load(std::sync::atomic::Ordering::Relaxed));
     let fetches = prepared.embedded.as_ref().map(|s| s.stats().fetches.figures()).unwrap_or_default();
     let clients_left = prepared.embedded.as_ref().map(|s| s.registered_clients());
+    let evidence = match options.evidence {
+        true => Some(evidence(&prepared).await),
+        false => None,
+    };
     Prepared::stop(prepared.embedded, prepared.keystore, prepared.qtsp).await;
-    Ok(SuiteRun { result, handshakes, clients_left, fetches })
+    Ok(SuiteRun { result, handshakes, clients_left, fetches, evidence })
+}
+
+/// What an attestation of this run binds: the target's fingerprints, and the SHA-256 of every
+/// scenario file loaded (by name and bytes) and of the profile's file.
+async fn evidence(prepared: &Prepared) -> crate::attest::Evidence {
+    let (tls_certificate_sha256, metadata) = prepared.target.fingerprints().await;
+    let files: BTreeSet<&Path> = prepared.scenarios.iter().map(|s| s.file.as_path()).collect();
+    let mut catalogue = Vec::new();
+    for file in files {
+        catalogue.extend_from_slice(file.file_name().unwrap_or_default().as_encoded_bytes());
+        catalogue.push(0);
+        catalogue.extend(std::fs::read(file).unwrap_or_default());
+        catalogue.push(0);
+    }
+    let profile = prepared.target.profile.file.as_ref().and_then(|f| std::fs::read(f).ok()).unwrap_or_default();
+    crate::attest::Evidence {
+        tls_certificate_sha256,
+        metadata,
+        catalogue_sha256: crate::attest::hex_sha256(&catalogue),
+        profile_sha256: crate::attest::hex_sha256(&profile),
+    }
 }
 
 /// An exploration's outcome, with the target it explored.

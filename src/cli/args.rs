@@ -96,6 +96,9 @@ pub enum Command {
     /// Load the target with a load profile: both paths of signature verification
     /// (`load merge FILE...` combines the figures of shards).
     Load(Box<LoadArgs>),
+    /// Check a signed attestation (`run --attest`) offline and print what it attests.
+    #[command(subcommand)]
+    Attest(AttestCommand),
     /// Per text the suite cites (RFC 7591, 7592, 8705, 9421, the SMBC description, ...), which
     /// of its normative sentences some scenario checks, at which level, and the share covered.
     Coverage(CoverageArgs),
@@ -119,6 +122,21 @@ pub enum Command {
     Schema {
         #[arg(value_enum)]
         kind: SchemaKind,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AttestCommand {
+    /// Check the signature over the envelope, the Statement inside it and the signer's chain
+    /// to ROOT at this moment; print what it attests. Exit 0 when all hold, 1 when one does not
+    /// (with the reason), 2 when the file is no envelope.
+    Verify {
+        /// The attestation (`run --attest FILE`).
+        file: PathBuf,
+        /// The root the signer's certificate must chain to (PEM). Without it the signature is
+        /// checked against the certificate in the file, which proves nothing of who signed: exit 1.
+        #[arg(long, value_name = "ROOT.pem")]
+        ca: Option<PathBuf>,
     },
 }
 
@@ -223,6 +241,18 @@ pub struct RunArgs {
     /// YAML map of scenario id to reason: failures listed there do not fail the run.
     #[arg(long)]
     pub known_failures: Option<PathBuf>,
+    /// Write a signed attestation of the run here: an in-toto Statement in a DSSE envelope
+    /// binding the target (its TLS certificate, its metadata document), the catalogue, the
+    /// profile and every verdict with its clause. Signed with the profile's QSEAL unless
+    /// `--attest-key` names another key.
+    #[arg(long, value_name = "FILE")]
+    pub attest: Option<PathBuf>,
+    /// The PEM private key (RSA or P-256) to sign the attestation with; needs `--attest-cert`.
+    #[arg(long, value_name = "KEY.pem", requires = "attest_cert")]
+    pub attest_key: Option<PathBuf>,
+    /// The PEM certificate of `--attest-key`, its chain after it (the root left out).
+    #[arg(long, value_name = "CERT.pem", requires = "attest_key")]
+    pub attest_cert: Option<PathBuf>,
     /// The JSON report of an earlier run: say what changed since (newly failing, newly
     /// passing, new and removed scenarios) here and in every report, the Markdown one first.
     #[arg(long, value_name = "PREVIOUS.json")]

@@ -5,6 +5,7 @@
 //! messages and exit codes. Data goes to stdout, diagnostics to stderr.
 
 mod args;
+mod attest;
 mod config;
 mod coverage;
 mod explore;
@@ -52,6 +53,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         }
         Command::List(args) => project::list(&args),
         Command::Coverage(args) => coverage::coverage(&args),
+        Command::Attest(command) => attest::attest(command),
         Command::Validate(args) => project::validate(&args),
         Command::Snapshots(command) => project::snapshots(command),
         Command::Load(args) => load::load(&args),

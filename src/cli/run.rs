@@ -17,7 +17,16 @@ use super::signals;
 
 pub fn run(args: &RunArgs, output: OutputArgs) -> Result<Outcome, Error> {
     let layout = args.select.layout()?;
-    ensure_pki(&layout.pki, &PkiOptions::default())?;
+    let pki = ensure_pki(&layout.pki, &PkiOptions::default())?;
+    // What the attestation will be signed with is found before the run, not after it.
+    let qseal = match &args.attest {
+        Some(_) => dcr_harness::scenario::Profile::load(&args.select.profile, &layout.profiles)?
+            .identities
+            .sign
+            .name()
+            .map(str::to_string),
+        None => None,
+    };
     let reports = match &args.report {
         Some(spec) => dcr_harness::report::parse_specs(spec, RunResult::FORMATS)?,
         None => Vec::new(),
@@ -62,6 +71,9 @@ pub fn run(args: &RunArgs, output: OutputArgs) -> Result<Outcome, Error> {
     if !fetched.is_empty() {
         eprintln!("embedded server's own fetches: {}", fetched.join(", "));
     }
+    if let Some(evidence) = &run.evidence {
+        super::attest::write(args, &pki, qseal.as_deref(), &run.result, evidence)?;
+    }
     let outcome = run.result.outcome();
     match dcr_harness::report::write_all(&run.result, &reports) {
         // A report lost after the run does not hide its verdict: the verdict's code stands.
@@ -100,6 +112,7 @@ fn suite_options(args: &RunArgs, layout: &dcr_harness::suite::Layout) -> Result<
         embedded: Embedded { flaws: parse_flaws(&args.flaws)?, variants: parse_variants(&args.variants)? },
         known_failures_file: args.known_failures.clone(),
         faults: faults_of(&args.faults)?,
+        evidence: args.attest.is_some(),
     })
 }
 

@@ -230,6 +230,25 @@ impl Target {
         Err(DiscoveryError::NotFound { base_url: self.base_url.clone(), tried })
     }
 
+    /// What the target shows of itself, each as SHA-256 in hex, for an attestation: its TLS
+    /// certificate (the leaf it presents), and its metadata document (the first of the
+    /// well-known documents that answers 200 whole) with the document's URL.
+    pub async fn fingerprints(&self) -> (Option<String>, Option<(String, String)>) {
+        let sha256 = |bytes: &[u8]| hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes));
+        let identity = self.profile.identities.tls.name();
+        let certificate = self.transport.server_certificate(&self.pki, identity, &self.base_url).await;
+        let mut metadata = None;
+        for document in METADATA_DOCUMENTS {
+            let answer = self.send(None, &Message::new("GET", document, Vec::new())).await;
+            if let Some(response) = answer.ok().filter(|r| r.status == 200 && !r.truncated) {
+                let url = format!("{}{document}", self.base_url.trim_end_matches('/'));
+                metadata = Some((url, sha256(&response.body)));
+                break;
+            }
+        }
+        (certificate.ok().map(|der| sha256(&der)), metadata)
+    }
+
     /// Sends `msg` presenting the TLS identity `tls`.
     pub async fn send(&self, tls: Option<&str>, msg: &Message) -> Result<crate::transport::Response, TransportError> {
         self.transport.send(&self.pki, tls, &self.base_url, msg).await

@@ -476,26 +476,55 @@ fn closed_before_answer(error: &reqwest::Error) -> bool {
     false
 }
 
+impl Transport {
+    /// The certificate the server at `url` presents (its leaf, DER), read from a handshake of
+    /// its own presenting `identity`, under the transport's trust and timeouts.
+    pub async fn server_certificate(
+        &self,
+        pki: &Pki,
+        identity: Option<&str>,
+        url: &str,
+    ) -> Result<rustls::pki_types::CertificateDer<'static>, TransportError> {
+        let tls = Arc::new(self.tls_config(pki, identity)?);
+        let unreachable = |cause: String| TransportError::Unreachable { url: url.to_string(), cause };
+        let stream = tokio::time::timeout(self.config.connect_timeout * 2, connect_tls(url, tls))
+            .await
+            .map_err(|_| unreachable("no handshake within the connect timeout".into()))?
+            .map_err(|e| unreachable(e.to_string()))?;
+        let leaf = stream.get_ref().1.peer_certificates().and_then(|chain| chain.first().cloned());
+        leaf.ok_or_else(|| unreachable("the server presented no certificate".into()))
+    }
+}
+
+/// A TLS connection to `url`'s host and port under `tls`, no session resumed (so that every
+/// certificate is sent again).
+async fn connect_tls(
+    url: &str,
+    tls: Arc<rustls::ClientConfig>,
+) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+    let invalid = |why: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{url}: {why}"));
+    let parsed = reqwest::Url::parse(url).map_err(|_| invalid("not a URL"))?;
+    let host = parsed.host_str().ok_or_else(|| invalid("no host"))?.trim_start_matches('[').trim_end_matches(']');
+    let port = parsed.port_or_known_default().ok_or_else(|| invalid("no port"))?;
+    let mut config = (*tls).clone();
+    config.resumption = rustls::client::Resumption::disabled();
+    let name = rustls::pki_types::ServerName::try_from(host.to_string()).map_err(|_| invalid("not a server name"))?;
+    let tcp = tokio::net::TcpStream::connect((host, port)).await?;
+    tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await
+}
+
 /// Connects to `url`'s host with `tls` (no session resumed, so the certificate is sent) and
 /// reads the server's first bytes: the TLS alert of a refused handshake, or `None` if the server
 /// accepted it, said nothing within the wait, or could not be reached at all.
 async fn handshake_refusal(url: &str, tls: Arc<rustls::ClientConfig>, wait: Duration) -> Option<String> {
     use tokio::io::AsyncReadExt;
-    let parsed = reqwest::Url::parse(url).ok()?;
-    let host = parsed.host_str()?.trim_start_matches('[').trim_end_matches(']').to_string();
-    let port = parsed.port_or_known_default()?;
-    let mut config = (*tls).clone();
-    config.resumption = rustls::client::Resumption::disabled();
-    let name = rustls::pki_types::ServerName::try_from(host.clone()).ok()?;
     let probe = async {
-        let tcp = tokio::net::TcpStream::connect((host.as_str(), port)).await.ok()?;
-        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
         // Only an alert from the server is its refusal; our refusal of its certificate is not.
         let alert = |e: std::io::Error| match tls_error(&e) {
             Some(tls @ rustls::Error::AlertReceived(_)) => Some(tls.to_string()),
             _ => None,
         };
-        let mut stream = match connector.connect(name, tcp).await {
+        let mut stream = match connect_tls(url, tls).await {
             Ok(stream) => stream,
             Err(e) => return alert(e),
         };

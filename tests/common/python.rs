@@ -1,7 +1,7 @@
 //! The Python environment of the interoperability tests: a virtual environment in
 //! `target/python-interop` with the hash-pinned packages of `tests/python/requirements.txt`
-//! (PyJWT, pyauth's http-message-signatures), made once per checkout and requirements, once per
-//! test binary; and running one of `tests/python`'s scripts in it. Needs python3 with venv and
+//! (PyJWT, pyauth's http-message-signatures, securesystemslib, in-toto-attestation), made once
+//! per checkout and requirements, once per test binary; and running one of `tests/python`'s scripts in it. Needs python3 with venv and
 //! pip (CI has them).
 
 use std::path::{Path, PathBuf};
