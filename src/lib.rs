@@ -32,6 +32,7 @@ pub mod interop;
 pub mod keystore;
 pub mod load;
 pub(crate) mod loopback;
+pub mod otlp;
 pub mod pki;
 pub mod preflight;
 pub mod probe;

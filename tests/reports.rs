@@ -182,6 +182,7 @@ fn fixed_run() -> RunResult {
         }],
         duration_ms: 15,
         requests: 2,
+        trace_id: String::new(),
     };
     RunResult {
         interrupted: false,

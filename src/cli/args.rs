@@ -253,6 +253,11 @@ pub struct RunArgs {
     /// The PEM certificate of `--attest-key`, its chain after it (the root left out).
     #[arg(long, value_name = "CERT.pem", requires = "attest_key")]
     pub attest_cert: Option<PathBuf>,
+    /// Export a span per scenario and, per step, its signing, requests and checks to this
+    /// OTLP/HTTP receiver (`URL/v1/traces`, protobuf) once the run is over. Every request carries
+    /// a W3C `traceparent` naming its span either way; reports give each scenario's trace id.
+    #[arg(long, value_name = "URL")]
+    pub otlp: Option<String>,
     /// The JSON report of an earlier run: say what changed since (newly failing, newly
     /// passing, new and removed scenarios) here and in every report, the Markdown one first.
     #[arg(long, value_name = "PREVIOUS.json")]

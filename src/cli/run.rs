@@ -71,6 +71,9 @@ pub fn run(args: &RunArgs, output: OutputArgs) -> Result<Outcome, Error> {
     if !fetched.is_empty() {
         eprintln!("embedded server's own fetches: {}", fetched.join(", "));
     }
+    if let (Some(url), Some(tracer)) = (&args.otlp, &options.run.tracer) {
+        export_traces(url, tracer);
+    }
     if let Some(evidence) = &run.evidence {
         super::attest::write(args, &pki, qseal.as_deref(), &run.result, evidence)?;
     }
@@ -87,6 +90,12 @@ pub fn run(args: &RunArgs, output: OutputArgs) -> Result<Outcome, Error> {
 
 /// The suite's options as the flags say.
 fn suite_options(args: &RunArgs, layout: &dcr_harness::suite::Layout) -> Result<SuiteOptions, Error> {
+    if let Some(url) = &args.otlp {
+        let parsed = url::Url::parse(url).map_err(|e| Error::input(format!("--otlp {url}"), e))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(Error::input(format!("--otlp {url}"), "an http:// or https:// URL of an OTLP/HTTP receiver"));
+        }
+    }
     let known_failures = match &args.known_failures {
         Some(path) => dcr_harness::suite::load_known_failures(path)?,
         None => Default::default(),
@@ -102,6 +111,7 @@ fn suite_options(args: &RunArgs, layout: &dcr_harness::suite::Layout) -> Result<
             fail_fast: args.fail_fast,
             known_failures,
             deadline: args.timeout.map(std::time::Duration::from_secs),
+            tracer: args.otlp.as_ref().map(|_| Default::default()),
             snapshots: (!args.no_snapshots).then(|| {
                 dcr_harness::run::snapshot::SnapshotOptions::new(
                     layout.snapshots_for(&args.select.profile),
@@ -139,5 +149,22 @@ fn color(output: OutputArgs) -> Option<bool> {
         ColorChoice::Auto => None,
         ColorChoice::Always => Some(true),
         ColorChoice::Never => Some(false),
+    }
+}
+
+/// The run's spans to the OTLP receiver at `url`: what it took, or why not, on stderr. A
+/// receiver's refusal is no verdict on the server.
+fn export_traces(url: &str, tracer: &dcr_harness::run::trace::Tracer) {
+    let (spans, dropped) = tracer.take();
+    let exported = runtime()
+        .map_err(|e| e.to_string())
+        .and_then(|rt| rt.block_on(dcr_harness::run::trace::export(url, &spans)).map_err(|e| e.to_string()));
+    let url = dcr_harness::run::trace::traces_url(url);
+    match exported {
+        Ok(n) if dropped > 0 => {
+            eprintln!("traces: {n} spans exported to {url} ({dropped} more than the run keeps were dropped)")
+        }
+        Ok(n) => eprintln!("traces: {n} spans exported to {url}"),
+        Err(why) => eprintln!("dcr-harness: warning: traces not exported: {why}"),
     }
 }

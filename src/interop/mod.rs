@@ -500,6 +500,7 @@ mod tests {
             cleanup: vec![],
             duration_ms: 0,
             requests: 0,
+            trace_id: String::new(),
         }
     }
 

@@ -132,6 +132,7 @@ mod tests {
             cleanup: vec![],
             duration_ms: 0,
             requests: 0,
+            trace_id: String::new(),
         };
         RunResult { scenarios: pairs.iter().map(|(id, v)| scenario(id, *v)).collect(), ..RunResult::default() }
     }

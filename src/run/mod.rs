@@ -21,6 +21,7 @@ pub mod schedule;
 pub mod session;
 pub mod snapshot;
 pub mod target;
+pub mod trace;
 
 pub use model::{Outcome, RunResult, ScenarioResult, StepResult, Verdict};
 pub use options::{Done, Interrupt, Progress, RunOptions};

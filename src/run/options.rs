@@ -53,6 +53,9 @@ pub struct RunOptions {
     pub deadline: Option<Duration>,
     /// Compare (or record) the answers of steps marked `snapshot: true`.
     pub snapshots: Option<crate::run::snapshot::SnapshotOptions>,
+    /// Where every scenario's spans are kept, for `run --otlp` (requests carry a `traceparent`
+    /// all the same).
+    pub tracer: Option<std::sync::Arc<crate::run::trace::Tracer>>,
 }
 
 /// Where a finished scenario stands: its place in the plan, and how many of how many are done.

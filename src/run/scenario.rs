@@ -17,6 +17,7 @@ use super::plan::{PlanError, Planned};
 use super::session::{text_field, Answer, Lesson, Session};
 use super::target::Target;
 use crate::run::check::{self, Observed};
+use crate::run::trace::{Timing, Traced, CHECKS, TLS};
 use crate::scenario::{DateOffset, Scenario, Step};
 use crate::transport::Response;
 
@@ -53,6 +54,8 @@ pub async fn run_scenario(
         return result;
     }
     let mut session = Session::new(target.clone());
+    let span = Timing::start(&format!("scenario {}", scenario.id), None);
+    session.trace = Some(Traced { parent: span.context, step: String::new(), tracer: options.tracer.clone() });
     let mut steps = Vec::new();
     let ran = std::panic::AssertUnwindSafe(run_steps(&mut session, &scenario, &options, stop_at, &mut steps))
         .catch_unwind()
@@ -107,6 +110,14 @@ pub async fn run_scenario(
     }
     result.duration_ms = started.elapsed().as_millis() as u64;
     result.requests = session.requests();
+    result.trace_id = span.context.trace_hex();
+    if let Some(tracer) = &options.tracer {
+        let failed = matches!(result.verdict, Verdict::Fail | Verdict::Warn | Verdict::Error);
+        let attributes = [("dcr.scenario", &result.id), ("dcr.verdict", &result.verdict.label().to_string())];
+        let attributes = attributes.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        tracer
+            .record(span.finish(attributes, failed.then(|| format!("{}: {}", result.verdict.label(), result.source))));
+    }
     result
 }
 
@@ -134,6 +145,9 @@ async fn run_steps(
             return Ended::Interrupted;
         }
         let started = Instant::now();
+        if let Some(traced) = &mut session.trace {
+            traced.step = step.name.clone().unwrap_or_else(|| format!("step {}", index + 1));
+        }
         if step.wait_ms > 0 && !pause(Duration::from_millis(step.wait_ms), &options.interrupt, stop_at).await {
             return Ended::Interrupted;
         }
@@ -175,7 +189,17 @@ async fn run_steps(
         }
         if step.request.op == crate::scenario::Operation::Handshake {
             let name = step.name.clone().unwrap_or_else(|| format!("step {}", index + 1));
-            match super::handshake::run(session.target(), step, name).await {
+            let tls = session.trace.as_ref().map(|t| t.start(TLS));
+            let handshake = super::handshake::run(session.target(), step, name).await;
+            if let (Some(traced), Some(tls)) = (&session.trace, tls) {
+                let error = handshake.as_ref().err().map(ToString::to_string);
+                traced.record(
+                    tls,
+                    vec![],
+                    error.or_else(|| handshake.as_ref().ok().filter(|r| !r.passed()).map(|_| "refused".into())),
+                );
+            }
+            match handshake {
                 Ok(result) => {
                     let passed = result.passed();
                     results.push(result);
@@ -356,6 +380,7 @@ async fn run_step(session: &mut Session, at: StepAt<'_>, sending: &Sending) -> (
         creation_expected: step.allows_creation(),
         capture: &step.capture,
     };
+    let checks_span = session.trace.as_ref().map(|t| t.start(CHECKS));
     let mut checks = Vec::new();
     // RFC 7592 §2.2: a copy whose answer issued a new registration access token makes the
     // client discard the old one at once, so a copy that raced it carrying the old token may
@@ -412,6 +437,11 @@ async fn run_step(session: &mut Session, at: StepAt<'_>, sending: &Sending) -> (
     }
     if let (true, Some(snapshots), Some(Ok(response))) = (step.snapshot, &options.snapshots, sent.first()) {
         checks.push(snapshot(session, scenario, snapshots, index, response));
+    }
+    if let (Some(traced), Some(span)) = (&session.trace, checks_span) {
+        let failed: Vec<String> = checks.iter().filter(|c| !c.passed).map(|c| c.check.to_string()).collect();
+        let attributes = vec![("dcr.checks".into(), checks.len().to_string())];
+        traced.record(span, attributes, (!failed.is_empty()).then(|| format!("failed: {}", failed.join(", "))));
     }
     let first = copies.first();
     let base_url = first.and_then(|p| p.origin.as_deref()).unwrap_or(&session.target().base_url);

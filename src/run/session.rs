@@ -33,21 +33,20 @@ pub struct Session {
     /// Under `client-token` management, each client's access token by client id: fetched once
     /// while the client exists, and still sent after it is deleted (as its owner would).
     client_tokens: std::sync::Mutex<BTreeMap<String, String>>,
-    /// Registrations whose answer named no client id that could be read (as reports name
-    /// them): nothing can delete them, and the cleanup says so.
+    /// Registrations whose answer named no readable client id: nothing can delete them.
     unidentified: Vec<String>,
-    /// What the last requests signed: a request that would sign the same text again (the same
-    /// target and body in the same Date second) is dated a second earlier, as a client never
-    /// sends one signature twice and a server may refuse the second as a replay.
+    /// What the last requests signed: a client never sends one signature twice (a server may
+    /// refuse the second as a replay).
     recently_signed: std::sync::Mutex<std::collections::VecDeque<String>>,
-    /// A load's session signs each request once, as asked: re-dating cannot keep pace with
-    /// hundreds of requests a second, so a load keeps its signatures distinct by numbering its
-    /// registrations instead (`{{iteration}}`, set by [`Session::number_request`]).
+    /// A load's session signs each request once (re-dating cannot keep pace with hundreds a
+    /// second): its registrations are numbered instead ([`Session::number_request`]).
     signs_once: bool,
     /// DPoP keys made for this session, where the profile holds dpop-bound-tokens.
     dpop: Option<plan::DpopKeys>,
     /// A `DPoP-Nonce` header gave a nonce the session had not had.
     dpop_nonce_renewed: bool,
+    /// A scenario's tracing: each request signed with a `traceparent`, spans recorded.
+    pub trace: Option<super::trace::Traced>,
 }
 
 /// How many signing strings a session remembers, to never sign one twice in a row.
@@ -165,11 +164,11 @@ impl Session {
             unidentified: Vec::new(),
             recently_signed: Default::default(),
             signs_once: false,
+            trace: None,
         }
     }
 
-    /// A load user's session: every request signed once, through `memo` where the load reuses
-    /// a signature made this second for the same signing string.
+    /// A load user's session: each request signed once (through `memo` where a load reuses them).
     pub fn for_load(target: Arc<Target>, memo: Option<Arc<crate::signature::SignatureMemo>>) -> Self {
         Session { memo, signs_once: true, ..Session::new(target) }
     }
@@ -197,11 +196,9 @@ impl Session {
         self.requests
     }
 
-    /// Builds and signs `r` now, with the session's variables.
-    /// A request that would sign what one of the last did (a second refresh or delete within
-    /// the same second) is signed a second earlier, then two, within the Date window; where a
-    /// load signs ([`Session::for_load`]), or a step dates its request
-    /// itself, it is signed as asked.
+    /// Builds and signs `r` now, with the session's variables. A request that would sign what one
+    /// of the last did (a second refresh or delete within the same second) is signed a second
+    /// earlier, then two; a load's ([`Session::for_load`]) or one a step dates is signed as asked.
     pub async fn plan(&self, r: &RequestSpec, mutation: Option<Mutation>) -> Result<Planned, PlanError> {
         let now = std::time::SystemTime::now();
         let mut planned = self.plan_with(r, mutation, &self.vars, now).await?;
@@ -288,7 +285,12 @@ impl Session {
             None => None,
         };
         view.client_token = client_token.as_deref();
-        plan::plan(r, mutation, &env, &view)
+        let sign = self.trace.as_ref().map(|t| t.start(super::trace::SIGN));
+        let mut planned = plan::plan(r, mutation, &env, &view)?;
+        if let (Some(traced), Some(sign)) = (&self.trace, sign) {
+            traced.signed(sign, &mut planned.msg, r.op.name());
+        }
+        Ok(planned)
     }
 
     /// The access token of client `name` from the token endpoint (client-credentials grant, as
@@ -301,7 +303,7 @@ impl Session {
         }
         let fail = |message: String| PlanError::ClientToken { name: name.to_string(), message };
         let planned = plan::plan(&owner_request(Operation::Token, name), None, env, view)?;
-        let answer = self.target.send_planned(&planned).await.map_err(|e| fail(e.to_string()))?;
+        let answer = self.target.send_planned(&planned, self.trace.as_ref()).await.map_err(|e| fail(e.to_string()))?;
         let token = crate::transport::parse_json(&answer.body)
             .and_then(|json: Value| json.get("access_token")?.as_str().map(str::to_string))
             .ok_or_else(|| fail(format!("the token endpoint answered {} without an access_token", answer.status)))?;
@@ -312,7 +314,7 @@ impl Session {
     /// Sends a planned request, counting it.
     pub async fn send(&mut self, planned: &Planned) -> Result<Response, TransportError> {
         self.requests += 1;
-        self.target.send_planned(planned).await
+        self.target.send_planned(planned, self.trace.as_ref()).await
     }
 
     /// Sends `copies` at once and, `delay` after they leave, `partner`: a race between two
@@ -323,13 +325,13 @@ impl Session {
         partner: Option<(&Planned, std::time::Duration)>,
     ) -> (Vec<Result<Response, TransportError>>, Option<Result<Response, TransportError>>) {
         self.requests += copies.len() as u64 + u64::from(partner.is_some());
-        let target = &self.target;
-        let own = futures_util::future::join_all(copies.iter().map(|p| target.send_planned(p)));
+        let (target, traced) = (&self.target, self.trace.as_ref());
+        let own = futures_util::future::join_all(copies.iter().map(|p| target.send_planned(p, traced)));
         let other = async {
             match partner {
                 Some((planned, delay)) => {
                     tokio::time::sleep(delay).await;
-                    Some(target.send_planned(planned).await)
+                    Some(target.send_planned(planned, traced).await)
                 }
                 None => None,
             }
@@ -390,9 +392,6 @@ impl Session {
         }
     }
 
-    /// What an answer teaches: registered clients, refreshed secrets, deletions, captures.
-    /// Returns a failed check where a server created a client the request expected refused,
-    /// or a capture found nothing.
     /// Takes the nonce a `DPoP-Nonce` header of `response` gives (RFC 9449 §8), where the session
     /// proves DPoP keys.
     pub fn learn_dpop_nonce(&mut self, response: &crate::transport::Response) {
@@ -406,6 +405,8 @@ impl Session {
         std::mem::take(&mut self.dpop_nonce_renewed)
     }
 
+    /// What an answer teaches: registered clients, refreshed secrets, deletions, captures; a
+    /// failed check where a client was created against expectations, or a capture found nothing.
     pub fn absorb(&mut self, lesson: &Lesson<'_>, answer: Answer<'_>) -> Vec<CheckOutcome> {
         // Parsed only where something is read from it: a load's reads and refusals teach nothing.
         let parsed = std::cell::OnceCell::new();

@@ -254,16 +254,24 @@ impl Target {
         self.transport.send(&self.pki, tls, &self.base_url, msg).await
     }
 
-    /// Sends a planned request: to its own origin where it has one.
+    /// Sends a planned request: to its own origin where it has one; as the span its
+    /// `traceparent` names, where the scenario is traced.
     pub async fn send_planned(
         &self,
         planned: &super::plan::Planned,
+        traced: Option<&super::trace::Traced>,
     ) -> Result<crate::transport::Response, TransportError> {
         let origin = planned.origin.as_deref().unwrap_or(&self.base_url);
         if planned.origin.as_deref().is_some_and(|o| o != self.endpoints.origin) {
             self.elsewhere.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(origin.to_string());
         }
-        self.transport.send(&self.pki, planned.tls.as_deref(), origin, &planned.msg).await
+        let span = traced.and_then(|t| t.request(planned.msg.header(super::trace::TRACEPARENT)));
+        let answer = self.transport.send(&self.pki, planned.tls.as_deref(), origin, &planned.msg).await;
+        if let Some(traced) = traced {
+            let status = answer.as_ref().map(|r| r.status).map_err(ToString::to_string);
+            traced.record_request(span, &planned.msg.method, &planned.msg.target, status);
+        }
+        answer
     }
 
     /// The origins other than the target's that requests went to.

@@ -8,6 +8,7 @@
 use std::time::UNIX_EPOCH;
 
 use super::{Snapshot, BOUNDS_S};
+use crate::otlp::{attribute, harness_resource, harness_scope, InstrumentationScope, KeyValue, Resource};
 
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct ExportMetricsServiceRequest {
@@ -24,39 +25,11 @@ pub struct ResourceMetrics {
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
-pub struct Resource {
-    #[prost(message, repeated, tag = "1")]
-    pub attributes: Vec<KeyValue>,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct KeyValue {
-    #[prost(string, tag = "1")]
-    pub key: String,
-    #[prost(message, optional, tag = "2")]
-    pub value: Option<AnyValue>,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct AnyValue {
-    #[prost(string, tag = "1")]
-    pub string_value: String,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
 pub struct ScopeMetrics {
     #[prost(message, optional, tag = "1")]
     pub scope: Option<InstrumentationScope>,
     #[prost(message, repeated, tag = "2")]
     pub metrics: Vec<Metric>,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct InstrumentationScope {
-    #[prost(string, tag = "1")]
-    pub name: String,
-    #[prost(string, tag = "2")]
-    pub version: String,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -129,10 +102,6 @@ pub const REQUESTS: &str = "dcr_harness.load.requests";
 pub const UNEXPECTED: &str = "dcr_harness.load.unexpected";
 pub const LATENCY: &str = "dcr_harness.load.request.duration";
 
-fn attribute(key: &str, value: &str) -> KeyValue {
-    KeyValue { key: key.into(), value: Some(AnyValue { string_value: value.into() }) }
-}
-
 /// The snapshot as an encoded `ExportMetricsServiceRequest`.
 pub fn export_request(snapshot: &Snapshot) -> Vec<u8> {
     prost::Message::encode_to_vec(&export_request_message(snapshot))
@@ -179,12 +148,9 @@ pub fn export_request_message(snapshot: &Snapshot) -> ExportMetricsServiceReques
     };
     ExportMetricsServiceRequest {
         resource_metrics: vec![ResourceMetrics {
-            resource: Some(Resource { attributes: vec![attribute("service.name", "dcr-harness")] }),
+            resource: Some(harness_resource()),
             scope_metrics: vec![ScopeMetrics {
-                scope: Some(InstrumentationScope {
-                    name: "dcr-harness".into(),
-                    version: env!("CARGO_PKG_VERSION").into(),
-                }),
+                scope: Some(harness_scope()),
                 metrics: vec![
                     sum(REQUESTS, "requests the load sent", snapshot.requests),
                     sum(UNEXPECTED, "answers not among a transaction's expected statuses", snapshot.unexpected),

@@ -275,6 +275,10 @@ pub struct ScenarioResult {
     pub cleanup: Vec<CleanupResult>,
     pub duration_ms: u64,
     pub requests: u64,
+    /// The W3C trace its spans and requests' `traceparent`s belong to (hex), for a bank's
+    /// tracing to find the server's handling of them.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub trace_id: String,
 }
 
 impl ScenarioResult {
@@ -298,6 +302,7 @@ impl ScenarioResult {
             cleanup: vec![],
             duration_ms: 0,
             requests: 0,
+            trace_id: String::new(),
         }
     }
 
@@ -443,6 +448,7 @@ mod tests {
             cleanup: vec![],
             duration_ms: 0,
             requests: 0,
+            trace_id: String::new(),
         }
     }
 

@@ -185,6 +185,10 @@ impl Default for CertificateCache {
 
 /// The DER of a `TPP-Signature-Certificate` value: base64, with or without PEM armour.
 pub fn decode_certificate(value: &str) -> Result<Vec<u8>, SignatureError> {
+    // The common form, bare base64, is decoded as it is: a server pays for this on every request.
+    if !value.contains(|c: char| c == '-' || c.is_whitespace()) {
+        return B64.decode(value.as_bytes()).map_err(|_| SignatureError::BadBase64("TPP-Signature-Certificate"));
+    }
     // Some TPPs send the PEM body with its armour; accept both.
     let body: String = value
         .replace("-----BEGIN CERTIFICATE-----", "")
@@ -300,4 +304,24 @@ fn weak_pss_verifies(key_bits: &[u8], base: &[u8], signature: &[u8]) -> bool {
         return false;
     };
     key.verify(rsa::Pss::new::<sha2::Sha512>(), &sha2::Sha512::digest(base), signature).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_certificate_header_is_read_bare_folded_or_in_pem_armour() {
+        let der = vec![0x30, 0x82, 0x01, 0x0a, 0xff, 0x00, 0x7e];
+        let bare = B64.encode(&der);
+        let cases = [
+            (bare.clone(), Ok(der.clone())),
+            (format!("{} {}", &bare[..4], &bare[4..]), Ok(der.clone())),
+            (format!("-----BEGIN CERTIFICATE-----\n{bare}\n-----END CERTIFICATE-----\n"), Ok(der.clone())),
+            ("not base64!".to_string(), Err(SignatureError::BadBase64("TPP-Signature-Certificate"))),
+        ];
+        for (header, expected) in cases {
+            assert_eq!(decode_certificate(&header), expected, "{header}");
+        }
+    }
 }
