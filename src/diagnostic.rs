@@ -182,6 +182,39 @@ pub fn read_yaml_text(path: &Path) -> Result<String, YamlTextError> {
     yaml_text(path, bytes)
 }
 
+/// Why an earlier JSON report a user named (a baseline) could not be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum JsonReportError {
+    #[error("{}: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}:{line}:{column}: not {what}: {message} (hint: give the JSON report an earlier {command} wrote with `--report json=FILE`)", .path.display())]
+    NotAReport { path: PathBuf, line: usize, column: usize, message: String, what: &'static str, command: &'static str },
+}
+
+/// Reads back the JSON report of an earlier `command` (`what` it must be: "a run report"), at
+/// most `limit` bytes; where it is not one, the line and column where that shows.
+pub fn read_json_report<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    limit: u64,
+    what: &'static str,
+    command: &'static str,
+) -> Result<T, JsonReportError> {
+    let text = crate::files::read_to_string(path, limit)
+        .map_err(|source| JsonReportError::Read { path: path.to_path_buf(), source })?;
+    serde_json::from_str(&text).map_err(|e| JsonReportError::NotAReport {
+        path: path.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+        what,
+        command,
+    })
+}
+
 /// The checks of [`read_yaml_text`] on bytes already read (`path` names them in messages).
 pub fn yaml_text(path: &Path, bytes: Vec<u8>) -> Result<String, YamlTextError> {
     let text = String::from_utf8(bytes).map_err(|e| {

@@ -4,7 +4,7 @@
 //! profile sets on the ratios (`p99_ratio: 1.2`) judged, so that CI can fail a release that got
 //! slower. It reads one file; it prints nothing and measures nothing.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::model::{Compared, Comparison, LoadReport, ThresholdCheck, Thresholds};
 
@@ -12,28 +12,11 @@ use super::model::{Compared, Comparison, LoadReport, ThresholdCheck, Thresholds}
 const MAX_BASELINE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Why a baseline could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum BaselineError {
-    #[error("{}: {source}", .path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{}:{line}:{column}: not a load report: {message} (hint: give the JSON report an earlier load wrote with `--report json=FILE`)", .path.display())]
-    NotAReport { path: PathBuf, line: usize, column: usize, message: String },
-}
+pub type BaselineError = crate::diagnostic::JsonReportError;
 
 /// Reads the JSON report of an earlier load.
 pub fn read(path: &Path) -> Result<LoadReport, BaselineError> {
-    let text = crate::files::read_to_string(path, MAX_BASELINE_BYTES)
-        .map_err(|source| BaselineError::Read { path: path.to_path_buf(), source })?;
-    serde_json::from_str(&text).map_err(|e| BaselineError::NotAReport {
-        path: path.to_path_buf(),
-        line: e.line(),
-        column: e.column(),
-        message: e.to_string(),
-    })
+    crate::diagnostic::read_json_report(path, MAX_BASELINE_BYTES, "a load report", "load")
 }
 
 /// A figure's value in a report, where the report has it.

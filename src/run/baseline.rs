@@ -16,17 +16,7 @@ use super::model::{RunResult, Verdict};
 const MAX_BASELINE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Why a baseline could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum BaselineError {
-    #[error("{}: {source}", .path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{}:{line}:{column}: not a run report: {message} (hint: give the JSON report an earlier run wrote with `--report json=FILE`)", .path.display())]
-    NotAReport { path: PathBuf, line: usize, column: usize, message: String },
-}
+pub type BaselineError = crate::diagnostic::JsonReportError;
 
 /// What a baseline report holds that a comparison reads: `run.scenarios[].id` and `verdict`.
 #[derive(Debug, Deserialize)]
@@ -54,14 +44,7 @@ pub struct Baseline {
 
 /// Reads the JSON report of an earlier run.
 pub fn read(path: &Path) -> Result<Baseline, BaselineError> {
-    let text = crate::files::read_to_string(path, MAX_BASELINE_BYTES)
-        .map_err(|source| BaselineError::Read { path: path.to_path_buf(), source })?;
-    let earlier: Earlier = serde_json::from_str(&text).map_err(|e| BaselineError::NotAReport {
-        path: path.to_path_buf(),
-        line: e.line(),
-        column: e.column(),
-        message: e.to_string(),
-    })?;
+    let earlier: Earlier = crate::diagnostic::read_json_report(path, MAX_BASELINE_BYTES, "a run report", "run")?;
     let verdicts = earlier.run.scenarios.into_iter().map(|s| (s.id, s.verdict)).collect();
     Ok(Baseline { path: path.to_path_buf(), verdicts })
 }
