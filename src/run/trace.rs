@@ -60,7 +60,11 @@ impl SpanContext {
 /// W3C Trace Context: an id of all zeros is invalid.
 fn nonzero<const N: usize>() -> [u8; N] {
     loop {
-        let id: [u8; N] = rand::random();
+        let mut id = [0u8; N];
+        // aws-lc's generator: the crate's `rand` has no thread generator in every build.
+        if aws_lc_rs::rand::fill(&mut id).is_err() {
+            id[0] = 1;
+        }
         if id.iter().any(|b| *b != 0) {
             return id;
         }
