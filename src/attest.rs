@@ -13,8 +13,9 @@ use base64::Engine as _;
 use rustls_pki_types::{CertificateDer, UnixTime};
 use serde::{Deserialize, Serialize};
 
+use crate::pki::inspect::sha256_hex;
 use crate::pki::PrivateKey;
-use crate::run::{RunResult, Verdict};
+use crate::run::RunResult;
 
 /// DSSE's payload type for an in-toto Statement.
 pub const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
@@ -163,7 +164,7 @@ pub fn statement(run: &RunResult, evidence: &Evidence) -> Statement {
     }
     if subject.is_empty() {
         // A target seen neither by its certificate nor by its metadata: named by its URL alone.
-        subject.push(Subject { name: run.target.clone(), digest: sha256(&hex_sha256(run.target.as_bytes())) });
+        subject.push(Subject { name: run.target.clone(), digest: sha256(&sha256_hex(run.target.as_bytes())) });
     }
     Statement {
         statement_type: STATEMENT_TYPE.into(),
@@ -181,22 +182,13 @@ pub fn statement(run: &RunResult, evidence: &Evidence) -> Statement {
                 .iter()
                 .map(|s| Verdicted {
                     id: s.id.clone(),
-                    verdict: verdict_name(s.verdict),
+                    verdict: s.verdict.name().to_string(),
                     severity: s.severity.name().to_string(),
                     clause: s.source.clone(),
                 })
                 .collect(),
         },
     }
-}
-
-fn verdict_name(verdict: Verdict) -> String {
-    serde_json::to_value(verdict).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-}
-
-/// SHA-256, hex.
-pub fn hex_sha256(bytes: &[u8]) -> String {
-    hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes))
 }
 
 /// DSSE's pre-authentication encoding: `DSSEv1 LEN(type) type LEN(body) body`, lengths in bytes.
@@ -217,7 +209,7 @@ pub fn sign(statement: &Statement, key: &PrivateKey, chain: &[CertificateDer<'_>
     Ok(Envelope {
         payload: B64.encode(&payload),
         payload_type: PAYLOAD_TYPE.into(),
-        signatures: vec![Signature { keyid: hex_sha256(leaf), sig: B64.encode(sig) }],
+        signatures: vec![Signature { keyid: sha256_hex(leaf), sig: B64.encode(sig) }],
         chain: Chain { certificates: chain.iter().map(|c| RawCertificate { raw_bytes: B64.encode(c) }).collect() },
     })
 }

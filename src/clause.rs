@@ -72,6 +72,25 @@ pub enum Force {
 }
 
 impl Level {
+    /// The keyword as BCP 14 spells it (`MUST NOT`), or `INFO`.
+    pub fn name(self) -> &'static str {
+        use Level::*;
+        match self {
+            Must => "MUST",
+            MustNot => "MUST NOT",
+            Required => "REQUIRED",
+            Shall => "SHALL",
+            ShallNot => "SHALL NOT",
+            Should => "SHOULD",
+            ShouldNot => "SHOULD NOT",
+            Recommended => "RECOMMENDED",
+            NotRecommended => "NOT RECOMMENDED",
+            May => "MAY",
+            Optional => "OPTIONAL",
+            Info => "INFO",
+        }
+    }
+
     pub fn force(self) -> Force {
         use Level::*;
         match self {
@@ -123,13 +142,9 @@ impl Library {
     pub fn load(dirs: &[PathBuf]) -> Result<Library, ClauseError> {
         let mut files: BTreeMap<std::ffi::OsString, PathBuf> = BTreeMap::new();
         for dir in dirs {
-            let entries =
-                std::fs::read_dir(dir).map_err(|source| ClauseError::Dir { dir: dir.to_path_buf(), source })?;
-            for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
-                if path.extension().is_some_and(|x| x == "yaml") {
-                    files.insert(path.file_name().unwrap_or_default().to_os_string(), path);
-                }
-            }
+            let paths =
+                crate::files::yaml_files(dir).map_err(|source| ClauseError::Dir { dir: dir.to_path_buf(), source })?;
+            files.extend(paths.into_iter().map(|path| (path.file_name().unwrap_or_default().to_os_string(), path)));
         }
         let mut texts = Vec::new();
         for file in files.into_values() {

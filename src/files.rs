@@ -31,6 +31,16 @@ pub fn read(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// The `*.yaml` and `*.yml` files of `dir`, sorted: what a loader of a directory reads.
+pub fn yaml_files(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
 /// [`read`] as UTF-8 text.
 pub fn read_to_string(path: &Path, limit: u64) -> std::io::Result<String> {
     String::from_utf8(read(path, limit)?).map_err(|_| {

@@ -350,8 +350,8 @@ async fn evidence(prepared: &Prepared) -> crate::attest::Evidence {
     crate::attest::Evidence {
         tls_certificate_sha256,
         metadata,
-        catalogue_sha256: crate::attest::hex_sha256(&catalogue),
-        profile_sha256: crate::attest::hex_sha256(&profile),
+        catalogue_sha256: crate::pki::inspect::sha256_hex(&catalogue),
+        profile_sha256: crate::pki::inspect::sha256_hex(&profile),
     }
 }
 

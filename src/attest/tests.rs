@@ -27,9 +27,7 @@ fn signed_by(identity: &str) -> Envelope {
 
 fn root(name: &str) -> Vec<CertificateDer<'static>> {
     test_pki();
-    let path = crate::testing::test_pki_dir().join(format!("{name}.pem"));
-    let pem = std::fs::read(path).expect("root");
-    rustls_pki_types::pem::PemObject::pem_slice_iter(&pem).collect::<Result<_, _>>().expect("pem")
+    crate::pki::read_certs(&crate::testing::test_pki_dir().join(format!("{name}.pem"))).expect("root")
 }
 
 #[test]

@@ -91,6 +91,16 @@ fn each_quoted_piece_is_looked_up_in_the_text_and_section_it_follows() {
 }
 
 #[test]
+fn a_levels_name_is_the_keyword_the_files_write() {
+    use Level::*;
+    let all =
+        [Must, MustNot, Required, Shall, ShallNot, Should, ShouldNot, Recommended, NotRecommended, May, Optional, Info];
+    for level in all {
+        assert_eq!(serde_norway::from_str::<Level>(&format!("\"{}\"", level.name())).ok(), Some(level), "{level:?}");
+    }
+}
+
+#[test]
 fn a_name_inside_a_word_is_no_citation() {
     assert_eq!(found(r#"notRFC 7592 "x y""#), vec![(Some("x y".to_string()), Found::Unattributed)]);
 }

@@ -7,7 +7,6 @@ use dcr_harness::attest::{self, Envelope, Evidence, Refusal};
 use dcr_harness::error::Error;
 use dcr_harness::pki::{Identity, Pki};
 use dcr_harness::run::{Outcome, RunResult};
-use rustls_pki_types::CertificateDer;
 
 use super::args::{AttestCommand, RunArgs};
 
@@ -62,7 +61,7 @@ fn verify(file: &Path, ca: Option<&Path>) -> Result<Outcome, Error> {
         Error::input(at, format!("{e} (hint: give the file `run --attest` wrote)"))
     })?;
     let roots = match ca {
-        Some(ca) => Some(read_roots(ca)?),
+        Some(ca) => Some(dcr_harness::pki::read_certs(ca).map_err(|e| Error::input("--ca", e))?),
         None => None,
     };
     match attest::verify(&envelope, roots.as_deref(), std::time::SystemTime::now()) {
@@ -82,19 +81,6 @@ fn verify(file: &Path, ca: Option<&Path>) -> Result<Outcome, Error> {
             })
         }
     }
-}
-
-fn read_roots(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
-    use rustls_pki_types::pem::PemObject;
-    let bytes = dcr_harness::files::read(path, dcr_harness::files::MAX_INPUT_BYTES)
-        .map_err(|e| Error::input(format!("--ca {}", path.display()), e))?;
-    let roots: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bytes)
-        .collect::<Result<_, _>>()
-        .map_err(|e| Error::input(format!("--ca {}", path.display()), e))?;
-    if roots.is_empty() {
-        return Err(Error::input(format!("--ca {}", path.display()), "no PEM certificate in it"));
-    }
-    Ok(roots)
 }
 
 /// What a verified attestation says, for a person.

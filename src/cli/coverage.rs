@@ -77,17 +77,10 @@ fn sentences(library: &Library, coverage: &dcr_harness::clause::Coverage, t: usi
     for (i, s) in text.sentences.iter().enumerate() {
         let by = coverage.by.get(&(t, i));
         let mark = if by.is_some() { "x" } else { " " };
-        out.push_str(&format!("[{mark}] {:<10} {:<11} {}\n", s.id, level_name(s.level.force(), s), s.text));
+        out.push_str(&format!("[{mark}] {:<10} {:<15} {}\n", s.id, s.level.name(), s.text));
         for (scenario, level) in by.into_iter().flatten() {
             out.push_str(&format!("      checked by {scenario} ({level})\n"));
         }
     }
     out
-}
-
-fn level_name(force: Force, s: &dcr_harness::clause::Sentence) -> String {
-    match force {
-        Force::Informative => "informative".into(),
-        _ => format!("{:?}", s.level).to_uppercase(),
-    }
 }

@@ -485,22 +485,10 @@ mod tests {
         reason: Option<&str>,
     ) -> crate::run::ScenarioResult {
         crate::run::ScenarioResult {
-            id: id.into(),
-            title: String::new(),
-            location: String::new(),
             area: crate::scenario::Area::Metadata,
-            severity,
-            policy: None,
             source: "RFC 7591 §3.2.1".into(),
-            tags: vec![],
-            verdict,
             known_failure_reason: reason.map(str::to_string),
-            error: None,
-            steps: vec![],
-            cleanup: vec![],
-            duration_ms: 0,
-            requests: 0,
-            trace_id: String::new(),
+            ..crate::run::ScenarioResult::bare(id, verdict, severity)
         }
     }
 

@@ -32,6 +32,8 @@ pub const EXTRA_CLIENT: &str = "extra";
 pub struct Prepared {
     pub transaction: LoadTransaction,
     pub requests: Vec<RequestSpec>,
+    /// Its requests carry their number (`{{iteration}}`): fresh-signed registrations.
+    numbered: bool,
 }
 
 impl Prepared {
@@ -59,7 +61,8 @@ impl Prepared {
             }
             _ => vec![request_of(t, t.body.clone())],
         };
-        Prepared { transaction: t.clone(), requests }
+        let numbered = (t.op, signing) == (Operation::Register, Signing::Fresh);
+        Prepared { transaction: t.clone(), requests, numbered }
     }
 
     /// The `n`th request of this transaction.
@@ -67,9 +70,12 @@ impl Prepared {
         &self.requests[n % self.requests.len()]
     }
 
-    /// Plans the `n`th request of this transaction, numbered `n`, signed once.
+    /// Plans the `n`th request of this transaction (numbered `n` where it carries a number),
+    /// signed once.
     pub(crate) async fn plan(&self, session: &mut Session, n: usize) -> Result<Planned, PlanError> {
-        session.number_request(n as u64);
+        if self.numbered {
+            session.number_request(n as u64);
+        }
         session.plan(self.request(n), self.transaction.mutation).await
     }
 }

@@ -131,7 +131,6 @@ impl CertInfo {
             .iter()
             .find(|ext| ext.oid.iter().is_some_and(|arcs| arcs.eq(QC_STATEMENTS_EXTENSION.iter().copied())))
             .map(|ext| QcStatements::from_der(ext.value));
-        use sha2::Digest;
         let issuer_attributes = name_attributes(&tbs.issuer);
         Ok(CertInfo {
             subject: tbs.subject.to_string(),
@@ -155,7 +154,7 @@ impl CertInfo {
             non_repudiation: ku.as_ref().is_some_and(|k| k.value.non_repudiation()),
             is_ca: tbs.is_ca(),
             qc,
-            fingerprint: hex::encode(sha2::Sha256::digest(der)),
+            fingerprint: sha256_hex(der),
             public_key: tbs.subject_pki.subject_public_key.data.to_vec(),
             dns_names: dns_names(tbs),
             alt_names: alt_names(tbs),
@@ -205,6 +204,12 @@ fn rfc4514(attributes: &[(String, String)]) -> String {
 
 /// A serial number's bytes without leading zeros: how `CertInfo` holds it, and how serials from
 /// a keyId, an OCSP CertID or a CRL entry compare with it.
+/// SHA-256 of `bytes`, in lowercase hex: a certificate's fingerprint, a document's digest.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
 /// RFC 8705 §3.1: a certificate's SHA-256 thumbprint, base64url without padding, as
 /// `cnf.x5t#S256` binds a token to it.
 pub fn thumbprint_s256(der: &[u8]) -> String {

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::model::RunResult;
 pub use super::model::{Change, Changes};
-use super::model::{RunResult, Verdict};
 
 /// The most of a baseline file read: a whole run's report with its steps.
 const MAX_BASELINE_BYTES: u64 = 64 * 1024 * 1024;
@@ -49,11 +49,6 @@ pub fn read(path: &Path) -> Result<Baseline, BaselineError> {
     Ok(Baseline { path: path.to_path_buf(), verdicts })
 }
 
-/// The verdict's name as the JSON report spells it.
-fn name(verdict: Verdict) -> String {
-    serde_json::to_value(verdict).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-}
-
 fn failing(verdict: &str) -> bool {
     matches!(verdict, "fail" | "warn")
 }
@@ -66,7 +61,7 @@ fn passing(verdict: &str) -> bool {
 pub fn compare(run: &RunResult, baseline: &Baseline) -> Changes {
     let mut changes = Changes { baseline: baseline.path.display().to_string(), ..Changes::default() };
     for s in &run.scenarios {
-        let now = name(s.verdict);
+        let now = s.verdict.name().to_string();
         let change = |before: &str| Change { id: s.id.clone(), before: before.to_string(), now: now.clone() };
         match baseline.verdicts.get(&s.id) {
             None => changes.new.push(change("-")),
@@ -90,6 +85,7 @@ pub fn compare(run: &RunResult, baseline: &Baseline) -> Changes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::model::Verdict;
 
     fn baseline(pairs: &[(&str, &str)]) -> Baseline {
         Baseline {
@@ -99,24 +95,8 @@ mod tests {
     }
 
     fn run(pairs: &[(&str, Verdict)]) -> RunResult {
-        let scenario = |id: &str, verdict| crate::run::model::ScenarioResult {
-            id: id.into(),
-            title: String::new(),
-            location: String::new(),
-            area: crate::scenario::Area::Lifecycle,
-            severity: crate::scenario::Severity::Must,
-            policy: None,
-            source: String::new(),
-            tags: vec![],
-            verdict,
-            known_failure_reason: None,
-            error: None,
-            steps: vec![],
-            cleanup: vec![],
-            duration_ms: 0,
-            requests: 0,
-            trace_id: String::new(),
-        };
+        let scenario =
+            |id: &str, verdict| crate::run::model::ScenarioResult::bare(id, verdict, crate::scenario::Severity::Must);
         RunResult { scenarios: pairs.iter().map(|(id, v)| scenario(id, *v)).collect(), ..RunResult::default() }
     }
 

@@ -189,15 +189,14 @@ async fn run_steps(
         }
         if step.request.op == crate::scenario::Operation::Handshake {
             let name = step.name.clone().unwrap_or_else(|| format!("step {}", index + 1));
-            let tls = session.trace.as_ref().map(|t| t.start(TLS));
+            let tls = session.trace.as_ref().and_then(|t| t.span(TLS));
             let handshake = super::handshake::run(session.target(), step, name).await;
             if let (Some(traced), Some(tls)) = (&session.trace, tls) {
-                let error = handshake.as_ref().err().map(ToString::to_string);
-                traced.record(
-                    tls,
-                    vec![],
-                    error.or_else(|| handshake.as_ref().ok().filter(|r| !r.passed()).map(|_| "refused".into())),
-                );
+                let error = match &handshake {
+                    Err(e) => Some(e.to_string()),
+                    Ok(result) => (!result.passed()).then(|| "refused".to_string()),
+                };
+                traced.record(tls, vec![], error);
             }
             match handshake {
                 Ok(result) => {
@@ -380,7 +379,7 @@ async fn run_step(session: &mut Session, at: StepAt<'_>, sending: &Sending) -> (
         creation_expected: step.allows_creation(),
         capture: &step.capture,
     };
-    let checks_span = session.trace.as_ref().map(|t| t.start(CHECKS));
+    let checks_span = session.trace.as_ref().and_then(|t| t.span(CHECKS));
     let mut checks = Vec::new();
     // RFC 7592 §2.2: a copy whose answer issued a new registration access token makes the
     // client discard the old one at once, so a copy that raced it carrying the old token may
@@ -438,10 +437,8 @@ async fn run_step(session: &mut Session, at: StepAt<'_>, sending: &Sending) -> (
     if let (true, Some(snapshots), Some(Ok(response))) = (step.snapshot, &options.snapshots, sent.first()) {
         checks.push(snapshot(session, scenario, snapshots, index, response));
     }
-    if let (Some(traced), Some(span)) = (&session.trace, checks_span) {
-        let failed: Vec<String> = checks.iter().filter(|c| !c.passed).map(|c| c.check.to_string()).collect();
-        let attributes = vec![("dcr.checks".into(), checks.len().to_string())];
-        traced.record(span, attributes, (!failed.is_empty()).then(|| format!("failed: {}", failed.join(", "))));
+    if let Some(traced) = &session.trace {
+        traced.record_checks(checks_span, &checks);
     }
     let first = copies.first();
     let base_url = first.and_then(|p| p.origin.as_deref()).unwrap_or(&session.target().base_url);

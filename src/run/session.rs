@@ -285,9 +285,9 @@ impl Session {
             None => None,
         };
         view.client_token = client_token.as_deref();
-        let sign = self.trace.as_ref().map(|t| t.start(super::trace::SIGN));
+        let sign = self.trace.as_ref().and_then(|t| t.span(super::trace::SIGN));
         let mut planned = plan::plan(r, mutation, &env, &view)?;
-        if let (Some(traced), Some(sign)) = (&self.trace, sign) {
+        if let Some(traced) = &self.trace {
             traced.signed(sign, &mut planned.msg, r.op.name());
         }
         Ok(planned)

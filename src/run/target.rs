@@ -234,7 +234,6 @@ impl Target {
     /// certificate (the leaf it presents), and its metadata document (the first of the
     /// well-known documents that answers 200 whole) with the document's URL.
     pub async fn fingerprints(&self) -> (Option<String>, Option<(String, String)>) {
-        let sha256 = |bytes: &[u8]| hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes));
         let identity = self.profile.identities.tls.name();
         let certificate = self.transport.server_certificate(&self.pki, identity, &self.base_url).await;
         let mut metadata = None;
@@ -242,11 +241,11 @@ impl Target {
             let answer = self.send(None, &Message::new("GET", document, Vec::new())).await;
             if let Some(response) = answer.ok().filter(|r| r.status == 200 && !r.truncated) {
                 let url = format!("{}{document}", self.base_url.trim_end_matches('/'));
-                metadata = Some((url, sha256(&response.body)));
+                metadata = Some((url, crate::pki::inspect::sha256_hex(&response.body)));
                 break;
             }
         }
-        (certificate.ok().map(|der| sha256(&der)), metadata)
+        (certificate.ok().map(|der| crate::pki::inspect::sha256_hex(&der)), metadata)
     }
 
     /// Sends `msg` presenting the TLS identity `tls`.
@@ -267,7 +266,7 @@ impl Target {
         }
         let span = traced.and_then(|t| t.request(planned.msg.header(super::trace::TRACEPARENT)));
         let answer = self.transport.send(&self.pki, planned.tls.as_deref(), origin, &planned.msg).await;
-        if let Some(traced) = traced {
+        if let (Some(traced), Some(span)) = (traced, span) {
             let status = answer.as_ref().map(|r| r.status).map_err(ToString::to_string);
             traced.record_request(span, &planned.msg.method, &planned.msg.target, status);
         }

@@ -157,6 +157,12 @@ impl Traced {
         Timing::start(name, Some(&self.parent))
     }
 
+    /// A span of `name` under the scenario starting now, where spans are kept (none otherwise:
+    /// nothing is timed for nobody).
+    pub fn span(&self, name: &str) -> Option<Timing> {
+        self.tracer.as_ref().map(|_| self.start(name))
+    }
+
     /// Records `timing`, finished now, as the current step's.
     pub fn record(&self, timing: Timing, mut attributes: Vec<(String, String)>, error: Option<String>) {
         if let Some(tracer) = &self.tracer {
@@ -165,23 +171,33 @@ impl Traced {
         }
     }
 
-    /// Records the signing of a request, and names in its (unsigned) `traceparent` the span it
-    /// is to be sent as.
-    pub fn signed(&self, sign: Timing, msg: &mut crate::signature::Message, operation: &str) {
+    /// Names in a signed request's (unsigned) `traceparent` the span it is to be sent as, and
+    /// records its signing where it was timed.
+    pub fn signed(&self, sign: Option<Timing>, msg: &mut crate::signature::Message, operation: &str) {
         msg.set_header(TRACEPARENT, &self.start(REQUEST).context.traceparent());
-        self.record(sign, vec![("dcr.operation".into(), operation.into())], None);
+        if let Some(sign) = sign {
+            self.record(sign, vec![("dcr.operation".into(), operation.into())], None);
+        }
+    }
+
+    /// Records a step's checks, naming the failed ones, where they were timed.
+    pub fn record_checks(&self, span: Option<Timing>, checks: &[super::check::CheckOutcome]) {
+        let Some(span) = span else { return };
+        let failed: Vec<String> = checks.iter().filter(|c| !c.passed).map(|c| c.check.to_string()).collect();
+        let error = (!failed.is_empty()).then(|| format!("failed: {}", failed.join(", ")));
+        self.record(span, vec![("dcr.checks".into(), checks.len().to_string())], error);
     }
 
     /// The span a request is sent as: the one its `traceparent` header names, under the scenario.
     pub fn request(&self, traceparent: Option<&str>) -> Option<Timing> {
+        self.tracer.as_ref()?;
         let context = SpanContext::parse(traceparent?)?;
         let parent = Some(self.parent.span_id);
         Some(Timing { context, parent, name: REQUEST.into(), start: SystemTime::now() })
     }
 
     /// Records a request's span with what it was and how it was answered.
-    pub fn record_request(&self, timing: Option<Timing>, method: &str, path: &str, answer: Result<u16, String>) {
-        let Some(timing) = timing else { return };
+    pub fn record_request(&self, timing: Timing, method: &str, path: &str, answer: Result<u16, String>) {
         let mut attributes = vec![("http.request.method".into(), method.into()), ("url.path".into(), path.into())];
         let error = match answer {
             Ok(status) => {

@@ -112,13 +112,7 @@ pub fn load_dirs(dirs: &[PathBuf]) -> Result<Vec<Scenario>, LoadError> {
 }
 
 fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, FileError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| FileError::Dir { dir: dir.to_path_buf(), source })?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-        .collect();
-    files.sort();
-    Ok(files)
+    crate::files::yaml_files(dir).map_err(|source| FileError::Dir { dir: dir.to_path_buf(), source })
 }
 
 /// Loads every `*.yaml` under `dir` (sorted), each a list of scenarios.

@@ -158,6 +158,20 @@ pub fn cleanup_hint(ledger: Option<&str>) -> String {
 }
 
 impl Verdict {
+    /// The verdict as the JSON report spells it (`pass`, `known-failure`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Warn => "warn",
+            Verdict::KnownFailure => "known-failure",
+            Verdict::FixedKnownFailure => "fixed-known-failure",
+            Verdict::Skipped => "skipped",
+            Verdict::Error => "error",
+            Verdict::Info => "info",
+        }
+    }
+
     /// The verdict as the terminal prints it: PASS, FAIL, WARN, KNOWN, FIXED, SKIP, ERROR, INFO.
     pub fn label(self) -> &'static str {
         match self {
@@ -306,6 +320,29 @@ impl ScenarioResult {
         }
     }
 
+    /// A result with only an id, a verdict and a level, for the crate's tests.
+    #[cfg(test)]
+    pub(crate) fn bare(id: &str, verdict: Verdict, severity: Severity) -> Self {
+        ScenarioResult {
+            id: id.into(),
+            title: String::new(),
+            location: String::new(),
+            area: Area::Lifecycle,
+            severity,
+            policy: None,
+            source: String::new(),
+            tags: vec![],
+            verdict,
+            known_failure_reason: None,
+            error: None,
+            steps: vec![],
+            cleanup: vec![],
+            duration_ms: 0,
+            requests: 0,
+            trace_id: String::new(),
+        }
+    }
+
     /// The verdict of steps that ran to the end or to their first failure.
     pub fn judge(failed: bool, severity: Severity, known: bool) -> Verdict {
         match (failed, severity, known) {
@@ -432,24 +469,8 @@ mod tests {
     use super::*;
 
     fn scenario(verdict: Verdict, severity: Severity, error: Option<ErrorKind>) -> ScenarioResult {
-        ScenarioResult {
-            id: "s".into(),
-            title: String::new(),
-            location: String::new(),
-            area: Area::Lifecycle,
-            severity,
-            policy: None,
-            source: String::new(),
-            tags: vec![],
-            verdict,
-            known_failure_reason: None,
-            error: error.map(|kind| ScenarioError { kind, message: "why".into() }),
-            steps: vec![],
-            cleanup: vec![],
-            duration_ms: 0,
-            requests: 0,
-            trace_id: String::new(),
-        }
+        let error = error.map(|kind| ScenarioError { kind, message: "why".into() });
+        ScenarioResult { error, ..ScenarioResult::bare("s", verdict, severity) }
     }
 
     #[test]
@@ -474,6 +495,14 @@ mod tests {
                 ..RunResult::default()
             };
             assert_eq!(run.outcome(), *expected, "{scenarios:?}");
+        }
+    }
+
+    #[test]
+    fn a_verdicts_name_is_how_the_json_report_spells_it() {
+        use Verdict::*;
+        for verdict in [Pass, Fail, Warn, KnownFailure, FixedKnownFailure, Skipped, Error, Info] {
+            assert_eq!(serde_json::to_value(verdict).ok(), Some(verdict.name().into()), "{verdict:?}");
         }
     }
 
