@@ -198,6 +198,28 @@ async fn the_plain_profile_loads_an_rfc7592_server() {
     let report = load_against(&server.url(), &plain).await;
     assert!(report.requests > 30 && report.unexpected == 0, "{}", load::render(&report));
     assert_eq!(server.registered_clients(), 0);
+    // RFC 7591 alone (`management: none`): reads and updates are refused before anything is
+    // sent; registrations alone run, with no rolling cleanup to fail, each client named.
+    let dir = tempfile::tempdir().expect("dir");
+    let plain_text = std::fs::read_to_string(layout().root.join("profiles/rfc7591-plain.yaml")).expect("profile");
+    let unmanaged = dir.path().join("unmanaged.yaml");
+    std::fs::write(&unmanaged, plain_text.replace("management: registration-token", "management: none"))
+        .expect("write");
+    let unmanaged_plain =
+        LoadProfile { target_profile: unmanaged.display().to_string(), keep_clients: KeepClients::Most(2), ..plain };
+    let options = LoadOptions { target: Some(server.url()), ..LoadOptions::default() };
+    let error =
+        load::run(&layout(), &unmanaged_plain, &options, |_| {}, |_, _| {}).await.expect_err("refused").to_string();
+    assert!(
+        error.contains("transaction `read`: `read` needs RFC 7592 management") && !error.contains("`register`"),
+        "{error}"
+    );
+    let register_only = LoadProfile { transactions: unmanaged_plain.transactions[..1].to_vec(), ..unmanaged_plain };
+    let report = load_against(&server.url(), &register_only).await;
+    assert!(report.unexpected == 0 && report.transactions.len() == 1, "no cleanup line: {}", load::render(&report));
+    // Each registration counted, the preflight's and the users' own clients too.
+    assert!(report.clients_stranded as u64 > report.requests, "each counted: {}", load::render(&report));
+    assert!(load::render(&report).contains("left that no request can delete"), "{}", load::render(&report));
     server.stop().await;
 }
 
@@ -568,7 +590,7 @@ async fn the_negative_scenarios_beside_a_load_catch_a_flaw_only_a_load_shows() {
             let embedded = dcr_harness::suite::Embedded { flaws: flaws.into_iter().collect(), ..Default::default() };
             let options = LoadOptions { embedded: embedded.clone(), ..LoadOptions::default() };
             let (_, saturated) = load::run(&layout(), &short, &options, |_| {}, |_, _| {}).await.expect("saturation");
-            let hold = load::HoldAt::of(short.suite_at, Some(saturated.throughput));
+            let hold = load::HoldAt::of(short.suite_at, Some(load::HoldAt::saturation_of(&saturated)));
             let options = LoadOptions { with_suite: Some(hold), embedded, ..LoadOptions::default() };
             let (_, report) = load::run(&layout(), &short, &options, |_| {}, |_, _| {}).await.expect("load");
             report

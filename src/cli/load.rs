@@ -126,7 +126,7 @@ fn load_with_suite(
         SuiteAt::Share(_) => {
             eprintln!("saturation: the profile's own load first");
             match load_once(layout, profile, &options(None))? {
-                Ok((_, report)) if !report.interrupted => Some(report.throughput),
+                Ok((_, report)) if !report.interrupted => Some(HoldAt::saturation_of(&report)),
                 Ok((_, report)) => return write_reports(&report, reports),
                 Err(abandoned) => return Ok(abandoned),
             }

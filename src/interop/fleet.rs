@@ -38,6 +38,10 @@ pub struct Configuration {
     /// it serves together, such as one with a registration race).
     #[serde(default)]
     pub jobs: Option<usize>,
+    /// Load profiles run against it with the negative scenarios of its first profile beside
+    /// them (`load --with-suite`), each a run of its own in the matrix (`NAME under load`).
+    #[serde(default)]
+    pub load: Vec<PathBuf>,
 }
 
 /// The fleet: every `foreign/*/server.yaml` under `root`, by name.

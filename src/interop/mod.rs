@@ -10,6 +10,7 @@
 
 mod fleet;
 pub mod render;
+pub mod under_load;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -54,6 +55,9 @@ pub struct RunEntry {
     pub totals: BTreeMap<String, usize>,
     pub clients_left: usize,
     pub clients_stranded: usize,
+    /// The load profile, where the run is a load with the negative scenarios beside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<String>,
     /// Why the run could not be made (a preflight refusal, say), if so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -186,6 +190,15 @@ pub async fn run(layout: &Layout, options: &MatrixOptions) -> Result<Matrix, Err
                         entry.runs.push(run);
                         matrix.cells.extend(cells);
                     }
+                    let first_profile = configuration.profiles.first();
+                    for (profile, load) in
+                        first_profile.into_iter().flat_map(|p| configuration.load.iter().map(move |l| (p, l)))
+                    {
+                        let (run, cells) =
+                            under_load::run_one(layout, &name, configuration, profile, &base_url, load).await;
+                        entry.runs.push(run);
+                        matrix.cells.extend(cells);
+                    }
                 }
                 Err(problem) => entry.runs.push(RunEntry {
                     configuration: configuration.name.clone(),
@@ -194,6 +207,7 @@ pub async fn run(layout: &Layout, options: &MatrixOptions) -> Result<Matrix, Err
                     totals: BTreeMap::new(),
                     clients_left: 0,
                     clients_stranded: 0,
+                    load: None,
                     error: Some(problem.to_string()),
                 }),
             }
@@ -221,6 +235,7 @@ async fn run_one(
         totals: BTreeMap::new(),
         clients_left: 0,
         clients_stranded: 0,
+        load: None,
         error: None,
     };
     let known_failures_file = configuration.known_failures.as_ref().map(|f| layout.root.join(f));

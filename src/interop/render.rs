@@ -22,6 +22,7 @@ pub fn markdown(matrix: &Matrix) -> String {
          [findings/](findings/) for the write-ups.\n"
     );
     servers(&mut out, matrix);
+    under_load(&mut out, matrix);
     divergence(&mut out, matrix);
     non_passes(&mut out, matrix);
     out
@@ -48,9 +49,10 @@ fn servers(out: &mut String, matrix: &Matrix) {
         for run in &server.runs {
             let counts: Vec<String> =
                 CLASSES.iter().map(|c| run.totals.get(*c).copied().unwrap_or(0).to_string()).collect();
-            let profile = match &run.error {
-                Some(error) => format!("{}: not run: {}", run.profile, md(error)),
-                None => run.profile.clone(),
+            let profile = match (&run.error, &run.load) {
+                (Some(error), _) => format!("{}: not run: {}", run.profile, md(error)),
+                (None, Some(load)) => format!("{} (`{load}`)", run.profile),
+                (None, None) => run.profile.clone(),
             };
             let _ = writeln!(
                 out,
@@ -74,10 +76,42 @@ fn column(c: &Cell) -> String {
     format!("{}/{}/{}", c.server, c.configuration, c.profile)
 }
 
-/// Scenarios whose verdict differs between runs where they apply.
+/// The runs that are loads with the negative scenarios beside them, by column.
+fn load_columns(matrix: &Matrix) -> BTreeMap<String, &str> {
+    let runs = matrix.servers.iter().flat_map(|s| s.runs.iter().map(move |r| (s, r)));
+    runs.filter_map(|(s, r)| r.load.as_deref().map(|l| (format!("{}/{}/{}", s.name, r.configuration, r.profile), l)))
+        .collect()
+}
+
+/// Each load's cells: its own answers, the negative scenarios as a whole, and any that degraded.
+fn under_load(out: &mut String, matrix: &Matrix) {
+    let loads = load_columns(matrix);
+    if loads.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "## Conformance under load
+
+Each load runs the profile's own load first (its saturation), then the negative \
+         scenarios once idle and again and again beside the load at the share of it the load profile names (`suite_at`, 80% by default; `load --with-suite`): each must give \
+         its idle verdict.\n\n| run | load | cell | verdict | what happened |\n| --- | --- | --- | --- | --- |"
+    );
+    for c in matrix.cells.iter() {
+        if let Some(load) = loads.get(&column(c)) {
+            let _ =
+                writeln!(out, "| {} | `{load}` | {} | {} | {} |", column(c), md(&c.scenario), c.verdict, md(&c.note));
+        }
+    }
+    out.push('\n');
+}
+
+/// Scenarios whose verdict differs between runs where they apply (the suites' runs; loads have
+/// their own section).
 fn divergence(out: &mut String, matrix: &Matrix) {
+    let loads = load_columns(matrix);
     let mut by_scenario: BTreeMap<&str, BTreeMap<String, &Cell>> = BTreeMap::new();
-    for c in matrix.cells.iter().filter(|c| c.verdict != "n/a") {
+    for c in matrix.cells.iter().filter(|c| c.verdict != "n/a" && !loads.contains_key(&column(c))) {
         by_scenario.entry(c.scenario.as_str()).or_default().insert(column(c), c);
     }
     let diverging: Vec<(&str, &BTreeMap<String, &Cell>)> = by_scenario
@@ -98,7 +132,7 @@ fn divergence(out: &mut String, matrix: &Matrix) {
         return;
     }
     let columns: Vec<String> = {
-        let mut all: Vec<String> = matrix.cells.iter().map(column).collect();
+        let mut all: Vec<String> = matrix.cells.iter().map(column).filter(|c| !loads.contains_key(c)).collect();
         all.sort();
         all.dedup();
         all

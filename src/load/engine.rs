@@ -110,7 +110,9 @@ pub const ROLLING_CLEANUP: &str = "cleanup (delete beyond keep_clients)";
 impl Attack {
     /// The keep limit, where a transaction registers clients to keep in check.
     fn rolling_cleanup(&self) -> Option<usize> {
-        self.keep.filter(|_| self.transactions.iter().any(|t| t.transaction.op == Operation::Register))
+        // A target that manages no clients (RFC 7591 alone) has no deletion to roll.
+        let deletes = self.target.profile.management != crate::scenario::profile::Management::None;
+        self.keep.filter(|_| deletes && self.transactions.iter().any(|t| t.transaction.op == Operation::Register))
     }
 
     /// A user's session: signs each request once, through the memo where signatures are reused.

@@ -347,6 +347,7 @@ impl Measurement {
             timeline,
             percentiles: percentile_curve(&all),
             clients_left: Vec::new(),
+            clients_stranded: 0,
             ledger: None,
             clients_deleted: 0,
             interrupted: self.interrupted,

@@ -252,7 +252,7 @@ fn against_baseline(c: &super::model::Comparison) -> String {
 /// How many clients were deleted during the load (the rolling cleanup) and after it.
 fn clients_deleted(r: &LoadReport) -> String {
     let after = count(r.clients_deleted as u64);
-    match r.transactions.iter().find(|t| t.name == super::engine::ROLLING_CLEANUP) {
+    let deleted = match r.transactions.iter().find(|t| t.name == super::engine::ROLLING_CLEANUP) {
         Some(rolling) => {
             format!(
                 "clients: {} deleted during the load, {after} after it",
@@ -260,6 +260,13 @@ fn clients_deleted(r: &LoadReport) -> String {
             )
         }
         None => format!("clients: {after} deleted after the load"),
+    };
+    match r.clients_stranded {
+        0 => deleted,
+        n => format!(
+            "{deleted}; {} left that no request can delete (the target manages none: RFC 7591 alone)",
+            count(n as u64)
+        ),
     }
 }
 

@@ -72,7 +72,7 @@ impl Profile {
     /// What a step needs that the target does not offer.
     fn lacks_for(&self, r: &super::RequestSpec, reads_back: bool) -> Option<String> {
         use super::Operation::*;
-        let managed = matches!(r.op, Read | Update | Delete | RefreshSecret) || reads_back;
+        let managed = r.op.manages() || reads_back;
         if managed && self.management == Management::None {
             return Some(
                 "it reads, updates or deletes a client, and the profile has `management: none` (RFC 7591 alone)".into(),

@@ -392,6 +392,11 @@ impl Operation {
             Operation::Raw => "raw",
         }
     }
+
+    /// Whether it calls RFC 7592's management of a registered client.
+    pub fn manages(self) -> bool {
+        matches!(self, Operation::Read | Operation::Update | Operation::Delete | Operation::RefreshSecret)
+    }
 }
 
 /// Which of a session's two DPoP keys proves a request.
