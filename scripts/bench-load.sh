@@ -39,7 +39,7 @@ cpu = r.get('cpu_us_per_request') or (user + sys_) * 1e6 / max(r['requests'], 1)
 print(f"{r['throughput']:.0f} {cpu:.0f} {wall:.2f} {r['duration_s']:.2f} {r['requests']} {r['latency']['p99_us']}")
 PY
 }
-ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
+ratio() { python3 -c "print(f'{($1) / ($2):.2f}')"; }
 
 # The server's CPU microseconds per request while a 10 s load runs: its process's CPU from the
 # 2nd to the 8th second (past the preflight and the ramp, before the cleanup) over the requests
