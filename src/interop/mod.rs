@@ -83,6 +83,22 @@ pub struct Cell {
     pub evidence: String,
 }
 
+impl RunEntry {
+    /// A run of `profile` against `configuration`, nothing counted yet.
+    fn of(configuration: &Configuration, profile: &str) -> RunEntry {
+        RunEntry {
+            configuration: configuration.name.clone(),
+            description: configuration.description.clone(),
+            profile: profile.to_string(),
+            totals: BTreeMap::new(),
+            clients_left: 0,
+            clients_stranded: 0,
+            load: None,
+            error: None,
+        }
+    }
+}
+
 impl Cell {
     fn key(&self) -> (String, String, String, String) {
         (self.server.clone(), self.configuration.clone(), self.profile.clone(), self.scenario.clone())
@@ -200,16 +216,9 @@ pub async fn run(layout: &Layout, options: &MatrixOptions) -> Result<Matrix, Err
                         matrix.cells.extend(cells);
                     }
                 }
-                Err(problem) => entry.runs.push(RunEntry {
-                    configuration: configuration.name.clone(),
-                    description: configuration.description.clone(),
-                    profile: String::new(),
-                    totals: BTreeMap::new(),
-                    clients_left: 0,
-                    clients_stranded: 0,
-                    load: None,
-                    error: Some(problem.to_string()),
-                }),
+                Err(problem) => {
+                    entry.runs.push(RunEntry { error: Some(problem.to_string()), ..RunEntry::of(configuration, "") })
+                }
             }
             let _ = run_launcher(vec!["stop".into(), state_arg]).await;
         }
@@ -228,16 +237,7 @@ async fn run_one(
     html_dir: Option<&Path>,
 ) -> (RunEntry, Vec<Cell>) {
     let profile_name = profile.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut entry = RunEntry {
-        configuration: configuration.name.clone(),
-        description: configuration.description.clone(),
-        profile: profile_name.clone(),
-        totals: BTreeMap::new(),
-        clients_left: 0,
-        clients_stranded: 0,
-        load: None,
-        error: None,
-    };
+    let mut entry = RunEntry::of(configuration, &profile_name);
     let known_failures_file = configuration.known_failures.as_ref().map(|f| layout.root.join(f));
     let known = match &known_failures_file {
         Some(file) => crate::suite::load_known_failures(file),

@@ -5,7 +5,6 @@
 //! the negative scenarios as a whole, and one per scenario that did not give its idle verdict.
 //! It runs loads and reads their reports; it must not judge answers (the load does).
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::{Cell, Configuration, RunEntry, UNREVIEWED};
@@ -26,16 +25,7 @@ pub(super) async fn run_one(
     base_url: &str,
     load: &Path,
 ) -> (RunEntry, Vec<Cell>) {
-    let mut entry = RunEntry {
-        configuration: configuration.name.clone(),
-        description: configuration.description.clone(),
-        profile: String::new(),
-        totals: BTreeMap::new(),
-        clients_left: 0,
-        clients_stranded: 0,
-        load: Some(stem(load)),
-        error: None,
-    };
+    let mut entry = RunEntry { load: Some(stem(load)), ..RunEntry::of(configuration, "") };
     let loaded = load_with_suite(layout, profile, base_url, load).await;
     let (name, report) = match loaded {
         Ok(done) => done,
@@ -80,16 +70,22 @@ fn stem(path: &Path) -> String {
 
 /// The cells of one load with the suite beside it.
 pub(super) fn cells_of(report: &LoadReport, server: &str, configuration: &str, profile: &str) -> Vec<Cell> {
-    let cell = |scenario: &str, passed: bool, note: String| Cell {
+    let judged = |scenario: &str, (verdict, classification): (&str, &str), note: String| Cell {
         server: server.into(),
         configuration: configuration.into(),
         profile: profile.into(),
         scenario: scenario.into(),
-        verdict: if passed { "pass" } else { "fail" }.into(),
-        classification: if passed { "pass" } else { UNREVIEWED }.into(),
+        verdict: verdict.into(),
+        classification: classification.into(),
         note,
         evidence: String::new(),
     };
+    let cell = |scenario: &str, passed: bool, note: String| {
+        judged(scenario, if passed { ("pass", "pass") } else { ("fail", UNREVIEWED) }, note)
+    };
+    // What the harness did not do (a scenario it never ran under load, a load without the
+    // suite) is its own error, never the server's failure.
+    const HARNESS_ERROR: (&str, &str) = ("error", "harness error");
     let statuses: Vec<String> = report
         .transactions
         .iter()
@@ -104,7 +100,7 @@ pub(super) fn cells_of(report: &LoadReport, server: &str, configuration: &str, p
         format!("{} of {} unexpected: {}", report.unexpected, report.requests, statuses.join("; ")),
     )];
     let Some(under) = &report.under_load else {
-        cells.push(cell(IDLE_VERDICTS, false, "the load ran without the suite beside it".into()));
+        cells.push(judged(IDLE_VERDICTS, HARNESS_ERROR, "the load ran without the suite beside it".into()));
         return cells;
     };
     let at = match under.saturation {
@@ -116,9 +112,14 @@ pub(super) fn cells_of(report: &LoadReport, server: &str, configuration: &str, p
     } else {
         format!("; not reached: {}", under.not_reached.join(", "))
     };
-    cells.push(cell(
+    let outcome = match (under.degraded.is_empty(), under.not_reached.is_empty()) {
+        (false, _) => ("fail", UNREVIEWED),
+        (true, false) => HARNESS_ERROR,
+        (true, true) => ("pass", "pass"),
+    };
+    cells.push(judged(
         IDLE_VERDICTS,
-        under.held(),
+        outcome,
         format!(
             "{} of {} degraded, {} runs beside the load at {at}{not_reached}",
             under.degraded.len(),
@@ -168,12 +169,13 @@ mod tests {
         let unreached = UnderLoad { not_reached: vec!["digest-wrong".into()], ..held.clone() };
         let pass = |name: &str| (name.to_string(), "pass".to_string(), "pass".to_string());
         let fail = |name: &str| (name.to_string(), "fail".to_string(), UNREVIEWED.to_string());
+        let error = |name: &str| (name.to_string(), "error".to_string(), "harness error".to_string());
         let cases = [
             (report(0, Some(held.clone())), vec![pass(OWN_ANSWERS), pass(IDLE_VERDICTS)]),
             (report(1, Some(held)), vec![fail(OWN_ANSWERS), pass(IDLE_VERDICTS)]),
             (report(0, Some(degraded)), vec![pass(OWN_ANSWERS), fail(IDLE_VERDICTS), fail("date-missing")]),
-            (report(0, Some(unreached)), vec![pass(OWN_ANSWERS), fail(IDLE_VERDICTS)]),
-            (report(0, None), vec![pass(OWN_ANSWERS), fail(IDLE_VERDICTS)]),
+            (report(0, Some(unreached)), vec![pass(OWN_ANSWERS), error(IDLE_VERDICTS)]),
+            (report(0, None), vec![pass(OWN_ANSWERS), error(IDLE_VERDICTS)]),
         ];
         for (report, expected) in cases {
             let cells = cells_of(&report, "s", "c", "p under load");
