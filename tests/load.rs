@@ -198,6 +198,10 @@ async fn the_plain_profile_loads_an_rfc7592_server() {
     let report = load_against(&server.url(), &plain).await;
     assert!(report.requests > 30 && report.unexpected == 0, "{}", load::render(&report));
     assert_eq!(server.registered_clients(), 0);
+    // Nothing was signed, and the summary does not say otherwise.
+    let summary = load::render(&report);
+    assert!(summary.contains("signing: none (the target profile signs nothing)"), "{summary}");
+    assert!(summary.contains("QSEAL none)"), "{summary}");
     // RFC 7591 alone (`management: none`): reads and updates are refused before anything is
     // sent; registrations alone run, with no rolling cleanup to fail, each client named.
     let dir = tempfile::tempdir().expect("dir");

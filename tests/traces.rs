@@ -29,10 +29,19 @@ impl Phoenix {
         let home = root().join("target/receivers/phoenix");
         let installed = script(&["install", &home.display().to_string()]);
         assert!(installed.status.success(), "install: {}", String::from_utf8_lossy(&installed.stderr));
-        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
-        let started = script(&["start", &home.display().to_string(), &port.to_string()]);
-        assert!(started.status.success(), "start: {}", String::from_utf8_lossy(&started.stderr));
-        Phoenix { dir: home, url: String::from_utf8_lossy(&started.stdout).trim().to_string() }
+        // Phoenix binds its gRPC port (PORT+1) seconds after it starts: within the ephemeral
+        // range an outgoing connection can take it first, so the pair is picked below that
+        // range, and a start that lost the race anyway is tried on another pair (three at most).
+        let mut failures = Vec::new();
+        for attempt in 0..3 {
+            let port = free_pair_below_ephemeral(attempt);
+            let started = script(&["start", &home.display().to_string(), &port.to_string()]);
+            if started.status.success() {
+                return Phoenix { dir: home, url: String::from_utf8_lossy(&started.stdout).trim().to_string() };
+            }
+            failures.push(String::from_utf8_lossy(&started.stderr).into_owned());
+        }
+        panic!("start, three times: {}", failures.join("\n---\n"));
     }
 
     /// The spans of a trace, waiting (5 s at most) for as many as `least`.
@@ -49,6 +58,19 @@ impl Phoenix {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+}
+
+/// A port whose successor is free too, both between 20000 and 32000 (below Linux's ephemeral
+/// range, 32768 and up), spread by process and attempt.
+fn free_pair_below_ephemeral(attempt: u32) -> u16 {
+    let seed = std::process::id().wrapping_mul(7919).wrapping_add(attempt.wrapping_mul(104_729));
+    (0..200u32)
+        .map(|i| 20_000 + (seed.wrapping_add(i * 61) % 12_000) as u16)
+        .find(|p| {
+            let bound = |port: u16| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
+            bound(*p) && bound(p + 1)
+        })
+        .expect("a free pair of ports below 32000")
 }
 
 impl Drop for Phoenix {

@@ -73,6 +73,11 @@ pub fn read_profile(name_or_path: &str, dirs: &[std::path::PathBuf]) -> Result<L
     if let Some(problem) = profile.suite_at.problem() {
         return Err(at("suite_at", problem));
     }
+    if profile.signing == Signing::None {
+        let problem = "`none` is what a report says of a target profile that signs nothing; a load profile \
+                       says `fresh` or `per-second`";
+        return Err(at("signing", problem.into()));
+    }
     Ok(profile)
 }
 
@@ -310,7 +315,7 @@ pub async fn run(
         format: figures::FORMAT,
         profile: profile.name.clone(),
         target: target.base_url.clone(),
-        signing: profile.signing,
+        signing: if target.profile.signature.enabled { profile.signing } else { Signing::None },
         signatures_made: made,
         signatures_reused: reused,
         model: match &options.engine {
@@ -320,7 +325,7 @@ pub async fn run(
         },
         users,
         shards: 1,
-        speaking_as: vec![target.profile.identities.describe()],
+        speaking_as: vec![target.profile.identities.describe(target.profile.signature.enabled)],
         tls: target.transport.tls_figures(),
         duration_s: attacked.duration_s,
         scheduled: attacked.scheduled,

@@ -338,10 +338,12 @@ impl Identities {
         }
     }
 
-    /// The TPP and its identities, in words: `tpp-a (QWAC qwac, QSEAL qseal)`.
-    pub fn describe(&self) -> String {
+    /// The TPP and its identities, in words: `tpp-a (QWAC qwac, QSEAL qseal)`; a profile that
+    /// signs nothing has no QSEAL in use (`QSEAL none`).
+    pub fn describe(&self, signs: bool) -> String {
         let name = |who: &Who| who.name().unwrap_or("none").to_string();
-        format!("{} (QWAC {}, QSEAL {})", self.tpp, name(&self.tls), name(&self.sign))
+        let seal = if signs { name(&self.sign) } else { "none".into() };
+        format!("{} (QWAC {}, QSEAL {seal})", self.tpp, name(&self.tls))
     }
 }
 

@@ -110,6 +110,9 @@ pub enum Signing {
     #[default]
     Fresh,
     PerSecond,
+    /// What a report says of a target profile that signs nothing (`signature.enabled: false`);
+    /// a load profile cannot ask for it.
+    None,
 }
 
 impl Signing {
@@ -117,6 +120,7 @@ impl Signing {
     pub fn describe(self) -> &'static str {
         match self {
             Signing::Fresh => "fresh (every request signed anew)",
+            Signing::None => "none (the target profile signs nothing)",
             Signing::PerSecond => {
                 "per-second (each distinct request signed once per Date second and the signature reused: not fresh-signed load)"
             }
