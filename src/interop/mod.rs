@@ -100,6 +100,21 @@ impl RunEntry {
 }
 
 impl Cell {
+    /// A cell of the run `[server, configuration, profile]`, with no evidence.
+    fn of(run: [&str; 3], scenario: &str, (verdict, classification): (&str, &str), note: String) -> Cell {
+        let [server, configuration, profile] = run;
+        Cell {
+            server: server.into(),
+            configuration: configuration.into(),
+            profile: profile.into(),
+            scenario: scenario.into(),
+            verdict: verdict.into(),
+            classification: classification.into(),
+            note,
+            evidence: String::new(),
+        }
+    }
+
     fn key(&self) -> (String, String, String, String) {
         (self.server.clone(), self.configuration.clone(), self.profile.clone(), self.scenario.clone())
     }
@@ -292,14 +307,8 @@ async fn run_one(
 /// The cells of one run: a scenario that ran, or did not apply.
 fn cells_of(run: &RunResult, server: &str, configuration: &str, profile: &str, base_url: &str) -> Vec<Cell> {
     let cell = |scenario: &str, verdict: &str, classification: &str, note: String, evidence: String| Cell {
-        server: server.into(),
-        configuration: configuration.into(),
-        profile: profile.into(),
-        scenario: scenario.into(),
-        verdict: verdict.into(),
-        classification: classification.into(),
-        note,
         evidence: evidence.replace(base_url, "{base}"),
+        ..Cell::of([server, configuration, profile], scenario, (verdict, classification), note)
     };
     let mut cells: Vec<Cell> = run
         .scenarios

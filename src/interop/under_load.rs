@@ -70,15 +70,8 @@ fn stem(path: &Path) -> String {
 
 /// The cells of one load with the suite beside it.
 pub(super) fn cells_of(report: &LoadReport, server: &str, configuration: &str, profile: &str) -> Vec<Cell> {
-    let judged = |scenario: &str, (verdict, classification): (&str, &str), note: String| Cell {
-        server: server.into(),
-        configuration: configuration.into(),
-        profile: profile.into(),
-        scenario: scenario.into(),
-        verdict: verdict.into(),
-        classification: classification.into(),
-        note,
-        evidence: String::new(),
+    let judged = |scenario: &str, outcome: (&str, &str), note: String| {
+        Cell::of([server, configuration, profile], scenario, outcome, note)
     };
     let cell = |scenario: &str, passed: bool, note: String| {
         judged(scenario, if passed { ("pass", "pass") } else { ("fail", UNREVIEWED) }, note)
