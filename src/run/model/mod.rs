@@ -301,27 +301,17 @@ impl ScenarioResult {
         let cwd = std::env::current_dir().unwrap_or_default();
         let file = s.file.strip_prefix(&cwd).unwrap_or(&s.file);
         ScenarioResult {
-            id: s.id.clone(),
             title: s.title.clone(),
             location: format!("{}:{}", file.display(), s.line),
             area: s.area,
-            severity: s.severity,
             policy: s.policy.as_ref().map(ToString::to_string),
             source: s.source.clone(),
             tags: s.tags.clone(),
-            verdict: Verdict::Skipped,
-            known_failure_reason: None,
-            error: None,
-            steps: vec![],
-            cleanup: vec![],
-            duration_ms: 0,
-            requests: 0,
-            trace_id: String::new(),
+            ..ScenarioResult::bare(&s.id, Verdict::Skipped, s.severity)
         }
     }
 
-    /// A result with only an id, a verdict and a level, for the crate's tests.
-    #[cfg(test)]
+    /// A result with only an id, a verdict and a level: nothing ran, nothing is said of it.
     pub(crate) fn bare(id: &str, verdict: Verdict, severity: Severity) -> Self {
         ScenarioResult {
             id: id.into(),
