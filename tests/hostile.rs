@@ -377,3 +377,54 @@ async fn a_refused_server_certificate_under_discovery_is_a_setup_mistake() {
     assert_eq!(run.status.code(), Some(2), "{said}");
     assert!(said.contains("does not chain to a CA the harness trusts"), "{said}");
 }
+
+/// An update the server acts on (rotating the registration access token, as RFC 7592 §2.2 lets
+/// it) but whose answer never arrives: the load, on either engine, puts that client aside and
+/// registers another, so no later read is refused for a token the harness never saw (no false
+/// unexpected answer), and the client it can no longer delete is named stranded, not left,
+/// every other deleted.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_load_whose_update_answer_is_lost_goes_on_with_a_new_client_and_strands_the_old() {
+    for engine in ["harness", "goose"] {
+        let faults = Faults::default();
+        faults.lost_updates.store(1, std::sync::atomic::Ordering::SeqCst);
+        let target = FaultTarget::start(faults).await;
+        let dir = project_copy();
+        let profile = dir.path().join("load/lost-update.yaml");
+        let yaml = "name: lost-update\ntarget_profile: rfc7591-plain\nusers: 1\nhatch_rate: 1\nrun_time: 2\ntransactions:\n  - { name: read, op: read, weight: 2, expect: [200] }\n  - { name: update, op: update, weight: 1, expect: [200] }\n";
+        std::fs::write(&profile, yaml).expect("write");
+        let report = dir.path().join("load.json");
+        let (root, json) = (dir.path().display().to_string(), format!("json={}", report.display()));
+        let profile = profile.display().to_string();
+        let load = harness(args(&[
+            "load",
+            &profile,
+            "--root",
+            &root,
+            "--target",
+            &target.url,
+            "--report",
+            &json,
+            "--engine",
+            engine,
+        ]))
+        .await;
+        let said = text(&load);
+        let figures: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
+        let statuses = |name: &str| {
+            let t = figures["transactions"].as_array().and_then(|t| t.iter().find(|t| t["name"] == name).cloned());
+            t.map(|t| t["statuses"].clone()).unwrap_or_default()
+        };
+        assert_eq!(statuses("update")["no answer"], 1, "{engine}: the lost answer is counted:\n{said}");
+        for name in ["read", "update"] {
+            let refused = statuses(name).get("401").cloned();
+            assert!(refused.is_none(), "{engine}: {name} refused for a token never seen: {refused:?}\n{said}");
+        }
+        assert!(statuses("read")["200"].as_u64().unwrap_or(0) > 1, "{engine}: the user went on:\n{said}");
+        assert_eq!(figures["clients_stranded"], 1, "{engine}: {said}");
+        assert_eq!(target.registered(), 1, "{engine}: only the client whose token rotated unseen is left:\n{said}");
+        assert!(said.contains("a request about them got no answer"), "{engine}: the summary says why:\n{said}");
+        assert!(!said.contains("panicked"), "{engine}: {said}");
+    }
+}

@@ -1,7 +1,8 @@
 //! The users of a load, on tokio. Each user has its own [`Session`] (and so its own registered
-//! client, rotation followed), picks transactions by weight across every TLS identity (the
-//! transport keeps one pooled client per identity, shared by all users), plans and signs each
-//! request at send time (or takes the signature of this second from the memo), and tallies the
+//! client, rotation followed; a client whose management request went unanswered is put aside,
+//! its token in doubt, and another registered), picks transactions by weight across every TLS
+//! identity (the transport keeps one pooled client per identity, shared by all users), plans
+//! and signs each request at send time (or takes the signature of this second from the memo), and tallies the
 //! answer in its own figures: no lock on the hot path but its own, which the once-a-second
 //! ticker takes for the timeline. Closed model: users loop until the run time is over. Open
 //! model: requests fall due on the [`Schedule`]; a user that starts late counts the latency from
@@ -385,6 +386,8 @@ async fn user(shared: Arc<Shared>, index: usize, delay: Duration, live: Arc<Live
         let Some(due) = next_due(&shared).await else { break };
         let i = next_sendable(&mut picker, &attack.transactions, &session);
         let (answer, code, expected) = send_one(&mut session, &attack.transactions[i], sent).await;
+        let lost = matches!(&answer, Err(Unanswered::Transport(e)) if e.may_have_arrived());
+        let about = attack.transactions[i].request(sent).client_name().to_string();
         sent += 1;
         let latency_us = due.elapsed().as_micros().min(u64::MAX.into()) as u64;
         // The tally counts an unanswered transaction under the words of its reason.
@@ -397,6 +400,11 @@ async fn user(shared: Arc<Shared>, index: usize, delay: Duration, live: Arc<Live
         };
         tallies[i].record(&outcome);
         live.count(latency_us, expected, outcome.answer);
+        if lost && attack.transactions[i].transaction.op.manages() {
+            if let Err(why) = put_aside(&mut session, &about).await {
+                return UserDone { tallies, session, setup_failure: Some(why) };
+            }
+        }
         // The current registration and the retired ones: beyond `keep`, the oldest goes.
         if keep.is_some_and(|keep| session.retired_count() >= keep) {
             let started = Instant::now();
@@ -404,17 +412,27 @@ async fn user(shared: Arc<Shared>, index: usize, delay: Duration, live: Arc<Live
                 let latency_us = started.elapsed().as_micros().min(u64::MAX.into()) as u64;
                 let status = status.map_err(|why| why.to_string());
                 let answer = status.as_ref().map(|s| *s).map_err(String::as_str);
-                tallies[attack.transactions.len()].record(&Outcome {
-                    answer,
-                    expected: deleted.ok,
-                    code: None,
-                    latency_us,
-                });
-                live.count(latency_us, deleted.ok, answer);
+                // A client whose token may have rotated unseen is expected to be refused.
+                let expected = deleted.ok || deleted.stranded;
+                tallies[attack.transactions.len()].record(&Outcome { answer, expected, code: None, latency_us });
+                live.count(latency_us, expected, answer);
             }
         }
     }
     UserDone { tallies, session, setup_failure: None }
+}
+
+/// A request about the client `name` got no answer, and may have rotated its token or deleted
+/// it unseen: the client is put aside for cleanup, and where it was the user's own, the user
+/// registers another to go on with (or says why it could not).
+pub(crate) async fn put_aside(session: &mut Session, name: &str) -> Result<(), String> {
+    session.put_aside_unanswered(name);
+    if name != crate::scenario::DEFAULT_CLIENT {
+        return Ok(());
+    }
+    crate::preflight::register_client(session, "load {{unique}}")
+        .await
+        .map_err(|e| format!("a new client after an answer lost: {e}"))
 }
 
 /// The next transaction by weight that has something to act on: a `delete` waits for a

@@ -20,7 +20,7 @@ use goose::config::GooseConfiguration;
 use goose::goose::{GooseRequest, GooseUser, Scenario, Transaction, TransactionFunction, TransactionResult};
 use goose::GooseAttack;
 
-use super::engine::{learn_from, Attack, Attacked, Live, Prepared, Progress, Ticker, EXTRA_CLIENT};
+use super::engine::{learn_from, put_aside, Attack, Attacked, Live, Prepared, Progress, Ticker, EXTRA_CLIENT};
 use super::figures::{Tally, NO_ANSWER};
 use super::model::{LoadProfile, Pacing, Signing};
 use crate::run::session::Session;
@@ -289,18 +289,24 @@ async fn transact(shared: &Shared, i: usize, user: &mut GooseUser) -> Transactio
             None => user.request(request).await?,
         }
     };
-    let (status, expected, code) = match answer.response {
+    let unanswered = |e: crate::transport::TransportError| (Err(e.to_string()), false, None, e.may_have_arrived());
+    let (status, expected, code, lost) = match answer.response {
         Ok(response) => match target.transport.read_response(&url, response, started).await {
             Ok(response) => {
                 let (code, expected) = learn_from(&mut session, t, request, &response);
-                (Ok(response.status), expected, code)
+                (Ok(response.status), expected, code, false)
             }
-            Err(e) => (Err(e.to_string()), false, None),
+            Err(e) => unanswered(e),
         },
-        Err(ref e) => (Err(target.transport.failure(&url, e).to_string()), false, None),
+        Err(ref e) => unanswered(target.transport.failure(&url, e)),
     };
     let latency_us = started.elapsed().as_micros().min(u128::from(u64::MAX)) as u64;
     shared.live.count(latency_us, expected, status.as_ref().map(|s| *s).map_err(String::as_str));
+    if lost && t.op.manages() {
+        if let Err(why) = put_aside(&mut session, request.client_name()).await {
+            shared.setup_failures.lock().unwrap_or_else(|p| p.into_inner()).push(why);
+        }
+    }
     if !expected {
         let what = match (&status, &code) {
             (Ok(s), Some(code)) => format!("{s} {code}"),

@@ -256,7 +256,7 @@ fn clients_deleted(r: &LoadReport) -> String {
         Some(rolling) => {
             format!(
                 "clients: {} deleted during the load, {after} after it",
-                count(rolling.requests - rolling.unexpected)
+                count(rolling.statuses.iter().filter(|(s, _)| s.starts_with('2')).map(|(_, n)| n).sum())
             )
         }
         None => format!("clients: {after} deleted after the load"),
@@ -264,7 +264,7 @@ fn clients_deleted(r: &LoadReport) -> String {
     match r.clients_stranded {
         0 => deleted,
         n => format!(
-            "{deleted}; {} left that no request can delete (the target manages none: RFC 7591 alone)",
+            "{deleted}; {} left that no request can delete (the target manages none, RFC 7591 alone; or a request about them got no answer, and the server may have rotated their registration access token then: the ledger names them)",
             count(n as u64)
         ),
     }

@@ -125,8 +125,27 @@ fn client_from(json: &Value) -> Option<Client> {
         rat: field("registration_access_token"),
         uri: field("registration_client_uri"),
         deleted: false,
-        lent: false,
+        doubt: None,
         auth_method: field("token_endpoint_auth_method"),
         unreadable: String::new(),
     })
+}
+
+/// Fields a server may replace on any read or update (RFC 7592 §2.1, §2.2), which therefore
+/// say nothing about whether a client changed.
+const ROTATED_ON_USE: &[&str] = &["registration_access_token"];
+
+/// A read's body as `unchanged` compares it: redacted, and without the fields a read may rotate.
+pub(super) fn comparable(body: &[u8]) -> String {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(mut map)) => {
+            for field in ROTATED_ON_USE {
+                map.remove(*field);
+            }
+            let mut json = Value::Object(map);
+            super::model::redact::json_in_place(&mut json);
+            json.to_string()
+        }
+        _ => super::model::redact::body(body),
+    }
 }

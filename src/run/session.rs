@@ -9,10 +9,10 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::answer::{claims_creation, follow_rotation, registration_in, Registration, Rotation};
+use super::answer::{claims_creation, comparable, follow_rotation, registration_in, Registration, Rotation};
 pub use super::answer::{text_field, Answer};
 use super::model::{Check, CheckOutcome, CleanupResult};
-use super::plan::{self, Client, PlanEnv, PlanError, Planned, SessionView, Vars};
+use super::plan::{self, Client, Doubt, PlanEnv, PlanError, Planned, SessionView, Vars};
 use super::target::Target;
 use crate::scenario::template::{builtin, client_field, client_var};
 use crate::scenario::{Operation, RequestSpec};
@@ -382,12 +382,12 @@ impl Session {
         if r.other_id.is_some() {
             if let Some(client) = self.clients.get_mut(r.client_name()).filter(|c| !c.rat.is_empty() && c.rat == token)
             {
-                client.lent = true;
+                client.doubt = Some(Doubt::Lent);
             }
         }
         for (name, client) in &mut self.clients {
             if name != r.client_name() && !client.rat.is_empty() && client.rat == token {
-                client.lent = true;
+                client.doubt = Some(Doubt::Lent);
             }
         }
     }
@@ -546,6 +546,15 @@ impl Session {
         out
     }
 
+    /// A request about the client `name` got no answer: the client is put aside for cleanup
+    /// (where a 401 strands it, see [`Doubt::AnswerLost`]) and the session names it no more.
+    pub fn put_aside_unanswered(&mut self, name: &str) {
+        if let Some(mut client) = self.clients.remove(name).filter(|c| !c.deleted) {
+            client.doubt = Some(Doubt::AnswerLost);
+            self.retired.push(client);
+        }
+    }
+
     /// Clients this session registered and no longer names, not yet deleted.
     pub fn retired_count(&self) -> usize {
         self.retired.len()
@@ -584,8 +593,9 @@ impl Session {
                 Ok(r) if (200..300).contains(&r.status) => {
                     (true, false, format!("deleted ({})", r.status), Ok(r.status))
                 }
-                Ok(r) if r.status == 401 && client.lent => {
-                    (false, true, format!("delete answered 401: {STRANDED}"), Ok(r.status))
+                Ok(r) if r.status == 401 && client.doubt.is_some() => {
+                    let why = client.doubt.map(Doubt::why).unwrap_or_default();
+                    (false, true, format!("delete answered 401: {why}"), Ok(r.status))
                 }
                 Ok(r) => (false, false, format!("delete answered {}", r.status), Ok(r.status)),
                 Err(e) => (false, false, e.to_string(), Err(NoStatus::NoAnswer)),
@@ -615,34 +625,12 @@ pub enum NoStatus {
     NoAnswer,
 }
 
-/// Why a client whose token was lent may stay on the server, through no fault of anyone's.
-pub const STRANDED: &str = "its registration access token was used for another client, and RFC 7592 §2.1 says such a token \"SHOULD be immediately revoked\": the server did, and only its operator can delete the client now";
-
 /// Why a client registered under a profile without management stays.
 pub const NO_MANAGEMENT: &str =
     "not deleted: the profile has `management: none` (RFC 7591 without RFC 7592), so no request can delete it";
 
 /// A lesson's captures when there are none.
 static NO_CAPTURE: BTreeMap<String, String> = BTreeMap::new();
-
-/// Fields a server may replace on any read or update (RFC 7592 §2.1, §2.2), which therefore
-/// say nothing about whether a client changed.
-const ROTATED_ON_USE: &[&str] = &["registration_access_token"];
-
-/// A read's body as `unchanged` compares it: redacted, and without the fields a read may rotate.
-fn comparable(body: &[u8]) -> String {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(mut map)) => {
-            for field in ROTATED_ON_USE {
-                map.remove(*field);
-            }
-            let mut json = Value::Object(map);
-            super::model::redact::json_in_place(&mut json);
-            json.to_string()
-        }
-        _ => super::model::redact::body(body),
-    }
-}
 
 /// `op` by the client's owner, as the profile does it by default.
 pub fn owner_request(op: Operation, client: &str) -> RequestSpec {

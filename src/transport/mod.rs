@@ -116,6 +116,12 @@ impl TransportError {
             TransportError::ServerUntrusted { .. } | TransportError::NotTls { .. } | TransportError::Identity { .. }
         )
     }
+
+    /// Whether the request may have reached the server and been acted on, its answer lost (a
+    /// timeout, a connection dropped after sending): what it changes may have happened unseen.
+    pub fn may_have_arrived(&self) -> bool {
+        matches!(self, TransportError::Timeout { .. } | TransportError::Other { .. })
+    }
 }
 
 impl From<PkiError> for TransportError {
@@ -443,7 +449,8 @@ impl Transport {
     async fn diagnose(&self, url: &str, error: &reqwest::Error, tls: Arc<rustls::ClientConfig>) -> TransportError {
         let first = classify(url, error, self.config.request_timeout);
         let closed_unanswered = matches!(&first, TransportError::Other { .. }) && closed_before_answer(error);
-        if !closed_unanswered {
+        // A cleartext target has no handshake to judge a certificate in.
+        if !closed_unanswered || !url.starts_with("https://") {
             return first;
         }
         let wait = self.config.connect_timeout.min(Duration::from_secs(1));

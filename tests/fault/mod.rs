@@ -3,8 +3,8 @@
 //! answers with a byte order mark, that cannot be read (cut past the body limit, trailing bytes,
 //! no client id), client ids that are not one path segment or carry control characters,
 //! configuration endpoints in cleartext or on another origin, deletes refused, reads that never
-//! end, reads never answered, connections reset. Written on raw TCP so that it can break HTTP
-//! as no well-behaved server library would.
+//! end, reads never answered, connections reset, updates that rotate the token unseen. Written
+//! on raw TCP so that it can break HTTP as no well-behaved server library would.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -34,6 +34,9 @@ pub struct Faults {
     pub config_uri: ConfigUri,
     /// The status of a registration's answer (201, or 200 as some servers send).
     pub created_status: u16,
+    /// How many updates rotate the client's registration access token (as RFC 7592 §2.2 lets
+    /// a server) and then close their connection without an answer; those after answer 200.
+    pub lost_updates: AtomicUsize,
 }
 
 /// How a 201 registration answer is made unreadable.
@@ -72,6 +75,7 @@ impl Default for Faults {
             odd_ids: false,
             config_uri: ConfigUri::Same,
             created_status: 201,
+            lost_updates: AtomicUsize::new(0),
         }
     }
 }
@@ -260,6 +264,23 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                         })
                         .to_string(),
                     ),
+                    (Some((secret, _)), "PUT")
+                        if faults
+                            .lost_updates
+                            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                            .is_ok() =>
+                    {
+                        let rotated = format!("rat-{}-rotated-frobozz", rand_suffix());
+                        clients.lock().expect("lock").insert(id.clone(), (secret, rotated));
+                        return;
+                    }
+                    (Some((secret, rat)), "PUT") => {
+                        let mut answer = serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_default();
+                        answer["client_id"] = id.into();
+                        answer["client_secret"] = secret.into();
+                        answer["registration_access_token"] = rat.into();
+                        json(200, &answer.to_string())
+                    }
                     (Some(_), "DELETE")
                         if faults
                             .allowed_deletes

@@ -434,7 +434,8 @@ pub struct LoadReport {
     /// Clients the load registered and could not delete, and the ledger naming them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub clients_left: Vec<String>,
-    /// Clients no request can delete (a target with `management: none`, RFC 7591 alone).
+    /// Clients no request can delete (a target with `management: none`, RFC 7591 alone; or one
+    /// whose token may have rotated in an answer lost, refused 401 at its deletion).
     #[serde(default)]
     pub clients_stranded: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]

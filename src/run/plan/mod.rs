@@ -22,8 +22,10 @@ use crate::signature::request_object::{
 };
 use crate::signature::{sign_mutated, Message, Mutation, MutationContext, SignError};
 
+mod client;
 mod client_auth;
 mod dpop;
+pub use client::{Client, Doubt};
 use client_auth::authenticate_client;
 pub use dpop::DpopKeys;
 
@@ -58,27 +60,6 @@ impl Endpoints {
             resource: profile.paths.resource.clone(),
         }
     }
-}
-
-/// A client the session registered, as plans need it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Client {
-    pub id: String,
-    pub secret: String,
-    pub previous_secret: String,
-    /// RFC 7592 registration access token.
-    pub rat: String,
-    /// RFC 7592 `registration_client_uri`.
-    pub uri: String,
-    pub deleted: bool,
-    /// Its registration access token was sent for another client: RFC 7592 §2.1 lets the
-    /// server revoke it then, and the client may no longer be deletable.
-    pub lent: bool,
-    /// How it proves itself at the token endpoint, as its registration answer said (empty:
-    /// `client_secret_basic`, RFC 7591 §2's default).
-    pub auth_method: String,
-    /// Why its registration answer could not be read whole (empty: it could).
-    pub unreadable: String,
 }
 
 /// `registration_token: none`: send no registration access token, on purpose.
