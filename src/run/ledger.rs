@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -71,7 +71,6 @@ pub enum LedgerError {
 
 #[derive(Debug, Default)]
 struct State {
-    file: Option<std::fs::File>,
     /// Registered and not (yet) deleted, by client id. Hashed, not ordered: a load registers
     /// tens of thousands whose ids share long prefixes; `outstanding` sorts.
     open: HashMap<String, Entry>,
@@ -87,6 +86,10 @@ struct State {
 #[derive(Debug, Default)]
 pub struct Ledger {
     path: Option<PathBuf>,
+    /// Appended to outside the state's lock: a load's users register thousands of clients a
+    /// second, and a write under the lock would queue them all behind each system call. Each
+    /// record is one `write` to a file opened for appending, so records never interleave.
+    file: RwLock<Option<std::fs::File>>,
     state: Mutex<State>,
 }
 
@@ -107,7 +110,7 @@ impl Ledger {
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let file = options.open(path).map_err(io)?;
-        Ok(Ledger { path: Some(path.to_path_buf()), state: Mutex::new(State { file: Some(file), ..State::default() }) })
+        Ok(Ledger { path: Some(path.to_path_buf()), file: RwLock::new(Some(file)), state: Mutex::default() })
     }
 
     /// Reopens a ledger file to go on recording in it: its outstanding clients are known.
@@ -125,37 +128,42 @@ impl Ledger {
     /// A client registered (or its token or URI replaced: the newest entry wins). One whose
     /// answer named no id is kept under a key of its own, outstanding for good.
     pub fn registered(&self, entry: Entry) {
-        let mut state = self.lock();
-        if entry.client_id.is_empty() {
-            state.unidentified += 1;
-            let key = format!("\u{0}unidentified-{}", state.unidentified);
-            state.open.insert(key, entry.clone());
-            write(&mut state, &Record::Registered(entry));
-            return;
+        {
+            let mut state = self.lock();
+            if entry.client_id.is_empty() {
+                state.unidentified += 1;
+                let key = format!("\u{0}unidentified-{}", state.unidentified);
+                state.open.insert(key, entry.clone());
+            } else if state.open.get(&entry.client_id) == Some(&entry) {
+                return;
+            } else {
+                state.open.insert(entry.client_id.clone(), entry.clone());
+            }
         }
-        if state.open.get(&entry.client_id) == Some(&entry) {
-            return;
-        }
-        state.open.insert(entry.client_id.clone(), entry.clone());
-        write(&mut state, &Record::Registered(entry));
+        self.append(&Record::Registered(entry));
     }
 
     /// A client deleted.
     pub fn deleted(&self, client_id: &str) {
-        let mut state = self.lock();
-        if state.open.remove(client_id).is_some() {
-            write(&mut state, &Record::Deleted { client_id: client_id.to_string() });
+        let known = self.lock().open.remove(client_id).is_some();
+        if known {
+            self.append(&Record::Deleted { client_id: client_id.to_string() });
         }
     }
 
     /// A client that cannot be deleted because the server revoked its token after it was used
     /// for another client, as RFC 7592 §2.1 allows. Returns whether the ledger knew it.
     pub fn stranded(&self, client_id: &str) -> bool {
-        let mut state = self.lock();
-        let known = state.open.remove(client_id).is_some();
+        let known = {
+            let mut state = self.lock();
+            let known = state.open.remove(client_id).is_some();
+            if known {
+                state.stranded.push(client_id.to_string());
+            }
+            known
+        };
         if known {
-            state.stranded.push(client_id.to_string());
-            write(&mut state, &Record::Stranded { client_id: client_id.to_string() });
+            self.append(&Record::Stranded { client_id: client_id.to_string() });
         }
         known
     }
@@ -180,8 +188,8 @@ impl Ledger {
     /// Ends the ledger: its file is removed when nothing is outstanding and kept otherwise.
     /// Returns the path of a kept file.
     pub fn finish(&self) -> Option<PathBuf> {
-        let mut state = self.lock();
-        state.file = None;
+        *self.file.write().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        let state = self.lock();
         let path = self.path.clone()?;
         if state.open.is_empty() && state.write_error.is_none() {
             let _ = std::fs::remove_file(&path);
@@ -217,17 +225,18 @@ impl Ledger {
         Ok(open.into_values().collect())
     }
 
+    /// Appends one record, handed to the OS at once, so that a killed process loses nothing.
+    fn append(&self, record: &Record) {
+        let file = self.file.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(mut file) = file.as_ref() else { return };
+        let line = serde_json::to_string(record).unwrap_or_default() + "\n";
+        if let Err(e) = file.write_all(line.as_bytes()) {
+            self.lock().write_error.get_or_insert(e.to_string());
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-}
-
-/// Appends one record and flushes it to the OS, so that a killed process loses nothing.
-fn write(state: &mut State, record: &Record) {
-    let Some(file) = state.file.as_mut() else { return };
-    let line = serde_json::to_string(record).unwrap_or_default() + "\n";
-    if let Err(e) = file.write_all(line.as_bytes()).and_then(|()| file.flush()) {
-        state.write_error.get_or_insert(e.to_string());
     }
 }
 
@@ -271,6 +280,29 @@ mod tests {
         done.deleted("c");
         assert_eq!(done.finish(), None);
         assert!(!dir.path().join("done.jsonl").exists(), "removed when everything was deleted");
+    }
+
+    #[test]
+    fn records_written_at_once_from_many_threads_never_interleave() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("ledger.jsonl");
+        let ledger = Ledger::create(&path).expect("create");
+        std::thread::scope(|scope| {
+            for t in 0..8 {
+                let ledger = &ledger;
+                scope.spawn(move || {
+                    for i in 0..300 {
+                        ledger.registered(entry(&format!("c-{t}-{i}"), &"r".repeat(500)));
+                        if i % 3 == 0 {
+                            ledger.deleted(&format!("c-{t}-{i}"));
+                        }
+                    }
+                });
+            }
+        });
+        let read = Ledger::read(&path).expect("every line a whole record");
+        assert_eq!(read.len(), 8 * 200);
+        assert_eq!(read, ledger.outstanding());
     }
 
     #[test]
