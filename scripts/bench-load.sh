@@ -55,8 +55,9 @@ server_cpu_figures() { # profile name
     python3 -c "print(f'{$rate} {$cpu} {($after - $before) * 1e6 / $(getconf CLK_TCK) / max($rate * 6, 1):.0f}')"
 }
 
-# Fresh-signed load and the hand loop take turns three times (the machine is noisy: a ratio
-# of two runs minutes apart says little); the figures are the medians, the ratio theirs.
+# Fresh-signed load and the hand loop take turns five times (the machine is noisy: a ratio of
+# two runs minutes apart says little, and a neighbour can halve one run); the figures are the
+# medians, the ratio the median of each turn's own ratio (its two runs seconds apart).
 hand_figures() { # name
     local line requests
     line=$( { /usr/bin/time -f "%U %S" -o "$out/$1.time" env SECONDS=10 CONNECTIONS=8 TARGET=$url cargo bench -q --bench server_throughput 2>/dev/null; } | tail -1)
@@ -64,15 +65,17 @@ hand_figures() { # name
     python3 -c "u,s=map(float,open('$out/$1.time').read().split()[-2:]); print(f\"$(echo "$line" | grep -oE '[0-9]+ requests/s' | grep -oE '[0-9]+' || echo 0) {(u+s)*1e6/max($requests,1):.0f}\")"
 }
 median() { python3 -c "import statistics,sys; print(f'{statistics.median(map(float, sys.argv[1:])):.0f}')" "$@"; }
-fresh_all=(); fresh_cpu_all=(); hand_all=(); hand_cpu_all=(); turns=""
-for turn in 1 2 3; do
+fresh_all=(); fresh_cpu_all=(); hand_all=(); hand_cpu_all=(); ratios=(); turns=""
+for turn in 1 2 3 4 5; do
     read -r f fc fw _ _ _ < <(load_figures load/signed-post.yaml "fresh-$turn")
     read -r h hc < <(hand_figures "hand-$turn")
     fresh_all+=("$f"); fresh_cpu_all+=("$fc"); hand_all+=("$h"); hand_cpu_all+=("$hc")
+    ratios+=("$(python3 -c "print($f / max($h, 1) * 1000)")")
     fresh_wall=$fw; turns="$turns $f/$h"
 done
 fresh=$(median "${fresh_all[@]}"); fresh_cpu=$(median "${fresh_cpu_all[@]}")
 hand=$(median "${hand_all[@]}"); hand_cpu=$(median "${hand_cpu_all[@]}")
+fresh_ratio=$(python3 -c "print(f'{$(median "${ratios[@]}") / 1000:.2f}')")
 read -r reuse reuse_cpu reuse_server < <(server_cpu_figures load/signed-post-per-second.yaml reuse)
 # Both engines on the same closed-model profiles, one after the other, in this run.
 read -r h_smoke h_smoke_cpu _ _ _ _ < <(load_figures load/smoke.yaml engine-harness-smoke)
@@ -83,7 +86,7 @@ wrk_rate=$(wrk -t2 -c8 -d10s "$url/.well-known/oauth-authorization-server" | awk
 
 echo "| figure | measured | reference (same run) | ratio |"
 echo "| --- | ---: | ---: | ---: |"
-echo "| fresh-signed POSTs through load (median of 3 turns: load/hand$turns) | $fresh/s | hand loop $hand/s | $(ratio "$fresh" "$hand")x |"
+echo "| fresh-signed POSTs through load (median of 5 turns, the ratio the median of theirs: load/hand$turns) | $fresh/s | hand loop $hand/s | ${fresh_ratio}x |"
 echo "| client CPU per fresh-signed POST | $fresh_cpu us | hand loop $hand_cpu us | $(ratio "$fresh_cpu" "$hand_cpu")x |"
 echo "| per-second signature reuse | $reuse/s | unsigned mTLS GETs through load $get/s | $(ratio "$reuse" "$get")x |"
 echo "| per-second signature reuse | $reuse/s | fresh-signed through load $fresh/s | $(ratio "$reuse" "$fresh")x |"

@@ -17,6 +17,10 @@ fn receivers() -> PathBuf {
 
 /// The receivers, installed by the script where they are not yet.
 fn installed() -> (PathBuf, PathBuf) {
+    // The tests of this file run at once: one installs, the others wait for it (two apt-gets
+    // would fight over one lock).
+    static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = INSTALLING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let prometheus = receivers().join("prometheus/usr/bin/prometheus");
     let vm = receivers().join("vm/usr/bin/victoria-metrics");
     if !prometheus.exists() || !vm.exists() {

@@ -23,7 +23,9 @@ pub struct Client {
 
 #[derive(Default)]
 pub struct Store {
-    clients: RwLock<HashMap<String, Client>>,
+    /// Boxed: a load registers hundreds of thousands, and each time the table grows it moves
+    /// every slot; a pointer moves faster than a client.
+    clients: RwLock<HashMap<String, Box<Client>>>,
     /// The most clients registered at once (what a load's rolling cleanup keeps bounded).
     peak: std::sync::atomic::AtomicUsize,
 }
@@ -31,7 +33,7 @@ pub struct Store {
 impl Store {
     pub fn insert(&self, client: Client) {
         let mut clients = self.write();
-        clients.insert(client.client_id.clone(), client);
+        clients.insert(client.client_id.clone(), Box::new(client));
         self.peak.fetch_max(clients.len(), std::sync::atomic::Ordering::Relaxed);
     }
 
@@ -41,7 +43,7 @@ impl Store {
     }
 
     pub fn get(&self, client_id: &str) -> Option<Client> {
-        self.read().get(client_id).cloned()
+        self.read().get(client_id).map(|c| Client::clone(c))
     }
 
     /// Applies `change` to the client atomically; returns the client as it is afterwards.
@@ -49,16 +51,16 @@ impl Store {
         let mut clients = self.write();
         let client = clients.get_mut(client_id)?;
         change(client);
-        Some(client.clone())
+        Some(Client::clone(client))
     }
 
     /// Whether some client meets `test`.
     pub fn any(&self, test: impl Fn(&Client) -> bool) -> bool {
-        self.clients.read().unwrap_or_else(|p| p.into_inner()).values().any(test)
+        self.clients.read().unwrap_or_else(|p| p.into_inner()).values().any(|c| test(c))
     }
 
     pub fn remove(&self, client_id: &str) -> Option<Client> {
-        self.write().remove(client_id)
+        self.write().remove(client_id).map(|c| *c)
     }
 
     /// The client whose id and (current or still-accepted old) secret these are.
@@ -67,7 +69,7 @@ impl Store {
         let client = clients.get(client_id)?;
         let ok =
             constant_time_eq(&client.secret, secret) || client.old_secrets.iter().any(|s| constant_time_eq(s, secret));
-        ok.then(|| client.clone())
+        ok.then(|| Client::clone(client))
     }
 
     /// The id of the client whose registration access token this is.
@@ -75,7 +77,7 @@ impl Store {
         let clients = self.read();
         let holds =
             |c: &&Client| c.registration_access_token.as_deref().is_some_and(|rat| constant_time_eq(rat, token));
-        clients.values().find(holds).map(|c| c.client_id.clone())
+        clients.values().map(|c| &**c).find(holds).map(|c| c.client_id.clone())
     }
 
     #[allow(clippy::len_without_is_empty)]
@@ -85,11 +87,11 @@ impl Store {
 
     // A panic while holding the lock leaves consistent data (every change is one assignment),
     // so a poisoned lock is still usable.
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Client>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Box<Client>>> {
         self.clients.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Client>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Box<Client>>> {
         self.clients.write().unwrap_or_else(|p| p.into_inner())
     }
 }
