@@ -606,6 +606,11 @@ async fn the_negative_scenarios_beside_a_load_catch_a_flaw_only_a_load_shows() {
     assert!(held.runs_under_load >= held.scenarios, "each ran under load: {held:?}");
     assert!(held.held(), "{}", load::render(&clean));
     assert_eq!(clean.outcome(), dcr_harness::run::Outcome::Success, "{}", load::render(&clean));
+    // The load ends when every scenario has run beside it, not at its ten-minute bound, and
+    // what it says was scheduled is what fell due while it ran.
+    assert!(clean.duration_s < 300.0, "{} s", clean.duration_s);
+    let scheduled = clean.scheduled_rate.expect("an open model");
+    assert!((0.8..1.2).contains(&(scheduled / held.rate)), "scheduled {scheduled}/s, held at {}/s", held.rate);
     let flawed = with_suite(vec![dcr_harness::server::Flaw::SkipSignatureWhenBusy]).await;
     let caught = flawed.under_load.as_ref().expect("the scenarios ran beside the load");
     assert!(caught.not_passing_idle.is_empty(), "idle, the flaw does not show: {caught:?}");

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::run::model::{Check, RunResult, ScenarioResult, Verdict};
+use crate::run::options::Interrupt;
 use crate::run::{RunOptions, Target};
 use crate::scenario::{Profile, Scenario};
 
@@ -105,11 +106,29 @@ pub async fn run_once(target: &Arc<Target>, scenarios: &[Scenario], deadline: Op
     crate::run::run(target.clone(), scenarios.to_vec(), options).await
 }
 
-/// Runs `scenarios` in turn, pass after pass, until `until`.
-pub async fn trickle(target: Arc<Target>, scenarios: Vec<Scenario>, until: Instant) -> Vec<RunResult> {
-    let mut passes = Vec::new();
-    while let Some(left) = until.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()) {
-        passes.push(run_once(&target, &scenarios, Some(left)).await);
+/// Runs `scenarios` in turn, pass after pass, until `at_least` is past and every scenario has
+/// run to its end beside the load (past `at_least`, a pass runs only those that have not), or
+/// until `at_most` is past or `stop` is raised. A server that stalls for a while leaves no
+/// scenario unreached: the load beside them lasts as long as they need, within its bound.
+pub async fn trickle(
+    target: Arc<Target>,
+    scenarios: Vec<Scenario>,
+    at_least: Instant,
+    at_most: Instant,
+    stop: Interrupt,
+) -> Vec<RunResult> {
+    let mut passes: Vec<RunResult> = Vec::new();
+    let mut unfinished = scenarios.clone();
+    while let Some(time) = at_most.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()) {
+        let past_least = Instant::now() >= at_least;
+        if stop.raised() || (past_least && unfinished.is_empty()) {
+            break;
+        }
+        let this_pass = if past_least { &unfinished } else { &scenarios };
+        let options = RunOptions { jobs: 1, deadline: Some(time), interrupt: stop.clone(), ..RunOptions::default() };
+        let pass = crate::run::run(target.clone(), this_pass.clone(), options).await;
+        unfinished.retain(|s| !pass.scenarios.iter().any(|r| r.id == s.id && r.verdict != Verdict::Skipped));
+        passes.push(pass);
     }
     passes
 }

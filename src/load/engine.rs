@@ -2,12 +2,12 @@
 //! client, rotation followed; a client whose management request went unanswered is put aside,
 //! its token in doubt, and another registered), picks transactions by weight across every TLS
 //! identity (the transport keeps one pooled client per identity, shared by all users), plans
-//! and signs each request at send time (or takes the signature of this second from the memo), and tallies the
-//! answer in its own figures: no lock on the hot path but its own, which the once-a-second
-//! ticker takes for the timeline. Closed model: users loop until the run time is over. Open
-//! model: requests fall due on the [`Schedule`]; a user that starts late counts the latency from
-//! when the request was due, so a slow server cannot hide behind the users it keeps busy
-//! (coordinated omission). It measures; it does not judge thresholds or print.
+//! and signs each request at send time (or takes the signature of this second from the memo),
+//! and tallies the answer in its own figures: no lock on the hot path but its own, which the
+//! once-a-second ticker takes for the timeline. Closed model: users loop until the run time is
+//! over. Open model: requests fall due on the [`Schedule`]; a user that starts late counts the
+//! latency from when the request was due, so a slow server cannot hide behind the users it
+//! keeps busy (coordinated omission). It measures; it does not judge thresholds or print.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
@@ -217,7 +217,6 @@ pub async fn attack(attack: Attack, mut on_tick: impl FnMut(&Progress) + Send) -
         Pacing::Closed { users, .. } => (*users, None),
         Pacing::Open { users, stages } => (*users, Some(Schedule::new(stages))),
     };
-    let scheduled = schedule.as_ref().map(Schedule::total);
     let weights = attack.transactions.iter().map(|t| t.transaction.weight).collect();
     let shared = Arc::new(Shared {
         attack,
@@ -258,6 +257,8 @@ pub async fn attack(attack: Attack, mut on_tick: impl FnMut(&Progress) + Send) -
         }
     }
     let duration_s = start.elapsed().as_secs_f64();
+    // What was due while the load ran (all of the schedule, unless it was stopped early).
+    let scheduled = shared.schedule.as_ref().map(|s| s.due_by(duration_s));
     let cpu_s = process_cpu_s().zip(cpu_at_start).map(|(end, start)| end - start);
     // The part-second after the last tick is counted in the totals, not drawn as a second of
     // its own (it would show as a collapse of throughput at the end).

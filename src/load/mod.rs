@@ -225,7 +225,7 @@ pub async fn run(
         wait_until(at, &options.stop).await?;
     }
     // With the suite: its negative scenarios once with the server idle, then the load at the
-    // rate asked, long enough for every scenario to run beside it more than once.
+    // rate asked: at least ten idle passes' time, then until every scenario has run beside it.
     let beside = match options.with_suite {
         Some(hold) => {
             let scenarios = conformance::negative_scenarios(&prepared.scenarios, &target.profile);
@@ -246,6 +246,15 @@ pub async fn run(
         }
         None => pacing,
     };
+    // Beside the suite, the load lasts until every scenario has run beside it (within
+    // MOST_SUITE_RUN_TIME_S): a stop of its own, raised by the scenarios' end or the user's.
+    let (load_stop, attack_pacing) = match (&beside, &pacing) {
+        (Some((hold, ..)), Pacing::Open { users, .. }) => {
+            let stages = vec![(0, hold.rate), (MOST_SUITE_RUN_TIME_S, hold.rate)];
+            (Interrupt::default(), Pacing::Open { users: *users, stages })
+        }
+        _ => (options.stop.clone(), pacing.clone()),
+    };
     let memo = (profile.signing == Signing::PerSecond).then(|| Arc::new(crate::signature::SignatureMemo::new()));
     let attack = engine::Attack {
         target: target.clone(),
@@ -254,10 +263,10 @@ pub async fn run(
             .iter()
             .map(|t| engine::Prepared::new(t, profile.bodies, profile.signing))
             .collect(),
-        pacing: pacing.clone(),
+        pacing: attack_pacing,
         memo: memo.clone(),
         keep: profile.keep_clients.limit(),
-        stop: options.stop.clone(),
+        stop: load_stop.clone(),
     };
     let users = pacing.users();
     if let Some(faults) = &options.faults {
@@ -268,13 +277,19 @@ pub async fn run(
     }
     let fetches_before = server_fetches(prepared.embedded.as_ref());
     let trickle = beside.as_ref().map(|(_, scenarios, _, run_time_s)| {
-        // From a second in (the load at its rate) to half a second before its end.
+        // From a second in (the load at its rate) until the scenarios are done, then the load
+        // stops; the user's stop stops both.
         let (target, scenarios) = (target.clone(), scenarios.clone());
         let started = std::time::Instant::now();
-        let until = started + Duration::from_secs(*run_time_s) - Duration::from_millis(500);
+        let at_least = started + Duration::from_secs(*run_time_s) - Duration::from_millis(500);
+        let at_most = started + Duration::from_secs(MOST_SUITE_RUN_TIME_S) - Duration::from_millis(500);
+        let (user_stop, load_stop) = (options.stop.clone(), load_stop.clone());
+        forward_stop(options.stop.clone(), load_stop.clone());
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_secs(SUITE_RAMP_S)).await;
-            conformance::trickle(target, scenarios, until).await
+            let passes = conformance::trickle(target, scenarios, at_least, at_most, user_stop).await;
+            load_stop.raise();
+            passes
         })
     });
     let mut streamer =
@@ -292,12 +307,19 @@ pub async fn run(
         Engine::Goose(goose) => match goose_engine::attack(attack, goose, tick).await {
             Ok(attacked) => attacked,
             Err(e) => {
+                if beside.is_some() {
+                    load_stop.raise();
+                }
                 target.faults.clear();
                 suite::Prepared::stop(prepared.embedded, prepared.keystore, prepared.qtsp).await;
                 return Err(Error::input("--engine goose", e));
             }
         },
     };
+    if beside.is_some() {
+        // The load is over, whoever ended it: what forwarded the user's stop to it ends too.
+        load_stop.raise();
+    }
     let streamed = match streamer {
         Some(streamer) => streamer.finish().await,
         None => Vec::new(),
@@ -319,6 +341,10 @@ pub async fn run(
         signatures_made: made,
         signatures_reused: reused,
         model: match &options.engine {
+            Engine::Harness if beside.is_some() => format!(
+                "{}, held until every negative scenario has run beside it (at most {MOST_SUITE_RUN_TIME_S} s)",
+                pacing.describe()
+            ),
             Engine::Harness => pacing.describe(),
             #[cfg(feature = "goose")]
             Engine::Goose(_) => format!("{} (on goose 0.19.0)", pacing.describe()),
@@ -383,6 +409,19 @@ const SUITE_RAMP_S: u64 = 1;
 const IDLE_PASSES: u64 = 10;
 /// The longest a load beside the suite runs, however slow the scenarios.
 const MOST_SUITE_RUN_TIME_S: u64 = 600;
+
+/// Raises `to` when `from` is raised, until `to` is raised some other way (checked every
+/// 100 ms).
+fn forward_stop(from: Interrupt, to: Interrupt) {
+    tokio::spawn(async move {
+        while !to.raised() {
+            if from.raised() {
+                to.raise();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+}
 
 /// The embedded server's fetch figures now, by service (none for a foreign target).
 fn server_fetches(

@@ -56,6 +56,17 @@ impl Schedule {
         self.segments.last().map_or(0, |s| (s.before + s.requests()).floor() as u64)
     }
 
+    /// Requests due in the first `seconds` (all of them past the end): what a load stopped
+    /// early was scheduled to send.
+    pub fn due_by(&self, seconds: f64) -> u64 {
+        let Some(segment) = self.segments.iter().find(|s| seconds < s.start_s + s.duration_s) else {
+            return self.total();
+        };
+        let t = (seconds - segment.start_s).max(0.0);
+        let slope = (segment.to - segment.from) / segment.duration_s;
+        (segment.before + segment.from * t + slope * t * t / 2.0).floor() as u64
+    }
+
     /// Seconds from the start at which request `k` (from 0) is due; none past the end.
     pub fn due(&self, k: u64) -> Option<f64> {
         let k = k as f64;
@@ -125,6 +136,24 @@ mod tests {
         assert_eq!(down.total(), 500);
         let times: Vec<f64> = (0..500).filter_map(|k| down.due(k)).collect();
         assert!(times.windows(2).all(|w| w[1] > w[0]) && times.last().is_some_and(|t| *t <= 10.0), "in order");
+    }
+
+    #[test]
+    fn the_requests_due_by_a_moment_are_those_the_schedule_put_before_it() {
+        let ramp = Schedule::new(&[(0, 0.0), (10, 100.0), (5, 100.0)]);
+        let flat = Schedule::new(&[(0, 100.0), (600, 100.0)]);
+        let cases = [
+            (&ramp, 0.0, 0),
+            (&ramp, 1.0, 5),
+            (&ramp, 10.0, 500),
+            (&ramp, 12.5, 750),
+            (&ramp, 15.0, 1000),
+            (&ramp, 99.0, 1000),
+            (&flat, 41.5, 4150),
+        ];
+        for (schedule, seconds, due) in cases {
+            assert_eq!(schedule.due_by(seconds), due, "{seconds} s");
+        }
     }
 
     #[test]
