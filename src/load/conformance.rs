@@ -100,9 +100,14 @@ pub fn negative_scenarios(scenarios: &[Scenario], profile: &Profile) -> Vec<Scen
         .collect()
 }
 
-/// Runs `scenarios` once, one at a time, against `target`.
-pub async fn run_once(target: &Arc<Target>, scenarios: &[Scenario], deadline: Option<Duration>) -> RunResult {
-    let options = RunOptions { jobs: 1, deadline, ..RunOptions::default() };
+/// Runs `scenarios` once, one at a time, against `target`, until `stop` is raised.
+pub async fn run_once(
+    target: &Arc<Target>,
+    scenarios: &[Scenario],
+    deadline: Option<Duration>,
+    stop: &Interrupt,
+) -> RunResult {
+    let options = RunOptions { jobs: 1, deadline, interrupt: stop.clone(), ..RunOptions::default() };
     crate::run::run(target.clone(), scenarios.to_vec(), options).await
 }
 
@@ -125,8 +130,7 @@ pub async fn trickle(
             break;
         }
         let this_pass = if past_least { &unfinished } else { &scenarios };
-        let options = RunOptions { jobs: 1, deadline: Some(time), interrupt: stop.clone(), ..RunOptions::default() };
-        let pass = crate::run::run(target.clone(), this_pass.clone(), options).await;
+        let pass = run_once(&target, this_pass, Some(time), &stop).await;
         unfinished.retain(|s| !pass.scenarios.iter().any(|r| r.id == s.id && r.verdict != Verdict::Skipped));
         passes.push(pass);
     }

@@ -388,7 +388,7 @@ async fn user(shared: Arc<Shared>, index: usize, delay: Duration, live: Arc<Live
         let i = next_sendable(&mut picker, &attack.transactions, &session);
         let (answer, code, expected) = send_one(&mut session, &attack.transactions[i], sent).await;
         let lost = matches!(&answer, Err(Unanswered::Transport(e)) if e.may_have_arrived());
-        let about = attack.transactions[i].request(sent).client_name().to_string();
+        let n = sent;
         sent += 1;
         let latency_us = due.elapsed().as_micros().min(u64::MAX.into()) as u64;
         // The tally counts an unanswered transaction under the words of its reason.
@@ -401,8 +401,10 @@ async fn user(shared: Arc<Shared>, index: usize, delay: Duration, live: Arc<Live
         };
         tallies[i].record(&outcome);
         live.count(latency_us, expected, outcome.answer);
-        if lost && attack.transactions[i].transaction.op.manages() {
-            if let Err(why) = put_aside(&mut session, &about).await {
+        if lost {
+            let prepared = &attack.transactions[i];
+            let about = prepared.request(n).client_name();
+            if let Err(why) = follow_lost_answer(&mut session, prepared.transaction.op, about).await {
                 return UserDone { tallies, session, setup_failure: Some(why) };
             }
         }
@@ -423,10 +425,13 @@ async fn user(shared: Arc<Shared>, index: usize, delay: Duration, live: Arc<Live
     UserDone { tallies, session, setup_failure: None }
 }
 
-/// A request about the client `name` got no answer, and may have rotated its token or deleted
-/// it unseen: the client is put aside for cleanup, and where it was the user's own, the user
-/// registers another to go on with (or says why it could not).
-pub(crate) async fn put_aside(session: &mut Session, name: &str) -> Result<(), String> {
+/// A request `op` about the client `name` got no answer. Where `op` manages the client, it may
+/// have rotated its token or deleted it unseen: the client is put aside for cleanup, and where
+/// it was the user's own, the user registers another to go on with (or says why it could not).
+pub(crate) async fn follow_lost_answer(session: &mut Session, op: Operation, name: &str) -> Result<(), String> {
+    if !op.manages() {
+        return Ok(());
+    }
     session.put_aside_unanswered(name);
     if name != crate::scenario::DEFAULT_CLIENT {
         return Ok(());

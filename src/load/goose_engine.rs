@@ -20,7 +20,7 @@ use goose::config::GooseConfiguration;
 use goose::goose::{GooseRequest, GooseUser, Scenario, Transaction, TransactionFunction, TransactionResult};
 use goose::GooseAttack;
 
-use super::engine::{learn_from, put_aside, Attack, Attacked, Live, Prepared, Progress, Ticker, EXTRA_CLIENT};
+use super::engine::{follow_lost_answer, learn_from, Attack, Attacked, Live, Prepared, Progress, Ticker, EXTRA_CLIENT};
 use super::figures::{Tally, NO_ANSWER};
 use super::model::{LoadProfile, Pacing, Signing};
 use crate::run::session::Session;
@@ -302,8 +302,8 @@ async fn transact(shared: &Shared, i: usize, user: &mut GooseUser) -> Transactio
     };
     let latency_us = started.elapsed().as_micros().min(u128::from(u64::MAX)) as u64;
     shared.live.count(latency_us, expected, status.as_ref().map(|s| *s).map_err(String::as_str));
-    if lost && t.op.manages() {
-        if let Err(why) = put_aside(&mut session, request.client_name()).await {
+    if lost {
+        if let Err(why) = follow_lost_answer(&mut session, t.op, request.client_name()).await {
             shared.setup_failures.lock().unwrap_or_else(|p| p.into_inner()).push(why);
         }
     }

@@ -229,7 +229,7 @@ pub async fn run(
     let beside = match options.with_suite {
         Some(hold) => {
             let scenarios = conformance::negative_scenarios(&prepared.scenarios, &target.profile);
-            let idle = conformance::run_once(&target, &scenarios, None).await;
+            let idle = conformance::run_once(&target, &scenarios, None, &Interrupt::default()).await;
             let enough =
                 Duration::from_millis(idle.duration_ms.saturating_mul(IDLE_PASSES)).as_secs() + SUITE_RAMP_S + 2;
             let run_time_s = pacing.run_time_s().max(enough).min(MOST_SUITE_RUN_TIME_S);
@@ -284,7 +284,7 @@ pub async fn run(
         let at_least = started + Duration::from_secs(*run_time_s) - Duration::from_millis(500);
         let at_most = started + Duration::from_secs(MOST_SUITE_RUN_TIME_S) - Duration::from_millis(500);
         let (user_stop, load_stop) = (options.stop.clone(), load_stop.clone());
-        forward_stop(options.stop.clone(), load_stop.clone());
+        forward_stop(user_stop.clone(), load_stop.clone());
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_secs(SUITE_RAMP_S)).await;
             let passes = conformance::trickle(target, scenarios, at_least, at_most, user_stop).await;
