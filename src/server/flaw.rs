@@ -43,7 +43,7 @@ named_catalog!(Flaw, UnknownFlaw, "flaw", "`dcr-harness serve --list-flaws` prin
     RefreshKeepsOldSecret = "refresh-keeps-old-secret", "after a secret refresh the old secret still works";
     DeleteKeepsClient = "delete-keeps-client", "DELETE answers 204 but the client remains";
     UpdateAugmentsMetadata = "update-augments-metadata", "an update is merged into the registration (lists joined, fields left out kept) instead of replacing it (RFC 7592 §2.2: MUST replace, not augment)";
-    UpdateResurrectsDeleted = "update-resurrects-deleted", "an update reads the client, waits 50 ms and writes it back whole, so a delete that lands meanwhile is undone (a state no serial order gives)";
+    UpdateResurrectsDeleted = "update-resurrects-deleted", "an update reads the client, waits 250 ms and writes it back whole, so a delete that lands meanwhile is undone (a state no serial order gives)";
     CrossTppRead = "cross-tpp-read", "a TPP can read another TPP's client";
     CrossTppUpdate = "cross-tpp-update", "a TPP can update another TPP's client";
     CrossTppDelete = "cross-tpp-delete", "a TPP can delete another TPP's client";

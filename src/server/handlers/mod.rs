@@ -96,7 +96,9 @@ impl Route {
 /// write without a lock).
 async fn write_back_after_a_while(state: &State, id: &str) {
     let read = state.store.get(id);
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    // Long enough for a delete sent 10 ms after the update to land inside it on a busy machine
+    // (the flaw matrix runs eight servers at once on two cores; 50 ms once missed it).
+    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     if let Some(client) = read.filter(|_| state.store.get(id).is_none()) {
         state.store.insert(client);
     }
