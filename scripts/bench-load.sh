@@ -3,7 +3,8 @@
 # beside its reference from the same run, as a ratio:
 #  1. fresh-signed mTLS POSTs through `load` vs a hand-written tokio+reqwest loop (same server,
 #     keys and connections), with client CPU per request for both;
-#  2. per-second signature reuse vs unsigned mTLS GETs through `load`, and vs fresh signing;
+#  2. per-second signature reuse vs unsigned mTLS GETs through `load` (five turns each way, as
+#     in 1), and vs fresh signing;
 #  3. `load` wall time vs the profile's run time, cleanup included (smoke and register-and-delete
 #     with the default rolling cleanup; signed-post keeping every client to the end);
 #  4. unsigned GETs through `load` vs wrk (installed from Debian if missing);
@@ -76,19 +77,32 @@ done
 fresh=$(median "${fresh_all[@]}"); fresh_cpu=$(median "${fresh_cpu_all[@]}")
 hand=$(median "${hand_all[@]}"); hand_cpu=$(median "${hand_cpu_all[@]}")
 fresh_ratio=$(python3 -c "print(f'{$(median "${ratios[@]}") / 1000:.2f}')")
-read -r reuse reuse_cpu reuse_server < <(server_cpu_figures load/signed-post-per-second.yaml reuse)
+# Per-second reuse and unsigned GETs take turns the same way: the figures are the medians, the
+# ratio the median of each turn's own.
+reuse_all=(); reuse_cpu_all=(); reuse_server_all=(); get_all=(); get_cpu_all=(); get_server_all=()
+reuse_ratios=(); reuse_turns=""
+for turn in 1 2 3 4 5; do
+    read -r r rc rs < <(server_cpu_figures load/signed-post-per-second.yaml "reuse-$turn")
+    read -r g gc gs < <(server_cpu_figures load/unsigned-get.yaml "get-$turn")
+    reuse_all+=("$r"); reuse_cpu_all+=("$rc"); reuse_server_all+=("$rs")
+    get_all+=("$g"); get_cpu_all+=("$gc"); get_server_all+=("$gs")
+    reuse_ratios+=("$(python3 -c "print($r / max($g, 1) * 1000)")")
+    reuse_turns="$reuse_turns $(python3 -c "print(f'{$r:.0f}/{$g:.0f}')")"
+done
+reuse=$(median "${reuse_all[@]}"); reuse_cpu=$(median "${reuse_cpu_all[@]}"); reuse_server=$(median "${reuse_server_all[@]}")
+get=$(median "${get_all[@]}"); get_cpu=$(median "${get_cpu_all[@]}"); get_server=$(median "${get_server_all[@]}")
+reuse_ratio=$(python3 -c "print(f'{$(median "${reuse_ratios[@]}") / 1000:.2f}')")
 # Both engines on the same closed-model profiles, one after the other, in this run.
 read -r h_smoke h_smoke_cpu _ _ _ _ < <(load_figures load/smoke.yaml engine-harness-smoke)
 read -r g_smoke g_smoke_cpu _ _ _ _ < <(load_figures load/smoke.yaml engine-goose-smoke --engine goose)
 read -r g_post g_post_cpu _ _ _ _ < <(load_figures load/signed-post.yaml engine-goose-post --engine goose)
-read -r get get_cpu get_server < <(server_cpu_figures load/unsigned-get.yaml get)
 wrk_rate=$(wrk -t2 -c8 -d10s "$url/.well-known/oauth-authorization-server" | awk '/Requests\/sec/ {print int($2)}')
 
 echo "| figure | measured | reference (same run) | ratio |"
 echo "| --- | ---: | ---: | ---: |"
 echo "| fresh-signed POSTs through load (median of 5 turns, the ratio the median of theirs: load/hand$turns) | $fresh/s | hand loop $hand/s | ${fresh_ratio}x |"
 echo "| client CPU per fresh-signed POST | $fresh_cpu us | hand loop $hand_cpu us | $(ratio "$fresh_cpu" "$hand_cpu")x |"
-echo "| per-second signature reuse | $reuse/s | unsigned mTLS GETs through load $get/s | $(ratio "$reuse" "$get")x |"
+echo "| per-second signature reuse (median of 5 turns, the ratio the median of theirs: reuse/GET$reuse_turns) | $reuse/s | unsigned mTLS GETs through load $get/s | ${reuse_ratio}x |"
 echo "| per-second signature reuse | $reuse/s | fresh-signed through load $fresh/s | $(ratio "$reuse" "$fresh")x |"
 echo "| CPU per request, client + server: reuse (a registration: RSA verify, a client stored) | $reuse_cpu + $reuse_server us | unsigned GET $get_cpu + $get_server us | $(ratio "$reuse_cpu + $reuse_server" "$get_cpu + $get_server")x |"
 echo "| the most reuse could reach against GETs with a client that cost nothing, this server | $(ratio "$get_cpu + $get_server" "$reuse_server")x | | |"

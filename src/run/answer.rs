@@ -3,6 +3,7 @@
 //! secret a read, update or refresh answered with (RFC 7592 §2.1, §2.2). Pure: it holds no
 //! session and sends nothing.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
@@ -86,6 +87,39 @@ pub(super) fn registration_in(answer: &Answer<'_>, json: Option<&Value>) -> Regi
     if let Some(client) = json.and_then(client_from) {
         return Registration::Client(client);
     }
+    registration_unread(answer, json)
+}
+
+/// The client a registration answer describes, read without building the whole JSON: a load's
+/// registrations come thousands a second, and their answers teach nothing else. `None` where
+/// the answer is not a plain object of those fields as text (then [`registration_in`] reads it).
+pub(super) fn registration_at_once(body: &[u8]) -> Option<Client> {
+    #[derive(serde::Deserialize)]
+    struct Fields<'a> {
+        #[serde(borrow)]
+        client_id: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        client_secret: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        registration_access_token: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        registration_client_uri: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        token_endpoint_auth_method: Option<Cow<'a, str>>,
+    }
+    let fields: Fields<'_> = serde_json::from_slice(body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body)).ok()?;
+    let text = |field: Option<Cow<'_, str>>| field.map(Cow::into_owned).unwrap_or_default();
+    Some(Client {
+        id: fields.client_id.filter(|id| !id.is_empty())?.into_owned(),
+        secret: text(fields.client_secret),
+        rat: text(fields.registration_access_token),
+        uri: text(fields.registration_client_uri),
+        auth_method: text(fields.token_endpoint_auth_method),
+        ..Client::default()
+    })
+}
+
+fn registration_unread(answer: &Answer<'_>, json: Option<&Value>) -> Registration {
     let status = answer.status;
     let why = match (json, answer.truncated) {
         (_, true) => format!("a {status} whose body was cut at the harness's body limit"),
@@ -147,5 +181,36 @@ pub(super) fn comparable(body: &[u8]) -> String {
             json.to_string()
         }
         _ => super::model::redact::body(body),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_registration_read_at_once_is_the_client_the_whole_json_gives_or_none() {
+        let full = r#"{"client_id":"c1","client_secret":"s","registration_access_token":"t","registration_client_uri":"https://as/c1","token_endpoint_auth_method":"tls_client_auth","redirect_uris":["https://x"],"n":{"deep":[1]}}"#;
+        let cases: [(&[u8], bool); 9] = [
+            (full.as_bytes(), true),
+            (format!("\u{feff}{full}").as_bytes().to_vec().leak(), true),
+            (br#"{"client_id":"c\/2","client_secret":null}"#, true),
+            (br#"{"client_id":"c3"}"#, true),
+            // Left to the whole JSON, which reads them by its own rules.
+            (br#"{"client_id":""}"#, false),
+            (br#"{"client_id":7,"client_secret":"s"}"#, false),
+            (br#"{"client_id":"c4","client_secret":12}"#, false),
+            (br#"{"client_id":"c5","client_id":"c6"}"#, false),
+            (b"[1, 2]", false),
+        ];
+        for (body, read_at_once) in cases {
+            let text = String::from_utf8_lossy(body);
+            let at_once = registration_at_once(body);
+            assert_eq!(at_once.is_some(), read_at_once, "{text}");
+            if let Some(client) = at_once {
+                let whole = crate::transport::parse_json(body).and_then(|json| client_from(&json));
+                assert_eq!(Some(client), whole, "{text}");
+            }
+        }
     }
 }

@@ -4,6 +4,7 @@
 //! the registration access tokens needed to delete); `dcr-harness cleanup LEDGER` deletes what
 //! it names. A run that deletes everything removes its file. It records; it sends nothing.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -49,15 +50,24 @@ impl Entry {
 /// One line of the ledger file.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
-enum Record {
-    Registered(Entry),
+enum Record<'a> {
+    /// Borrowed when written: a load registers thousands a second, and the entry goes on into
+    /// the ledger's memory.
+    Registered(Cow<'a, Entry>),
     Deleted {
-        client_id: String,
+        client_id: Cow<'a, str>,
     },
     /// Left on the server by a revocation the RFC allows: nothing a later cleanup can delete.
     Stranded {
-        client_id: String,
+        client_id: Cow<'a, str>,
     },
+}
+
+impl Record<'_> {
+    /// The record as a line of the file.
+    fn line(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default() + "\n"
+    }
 }
 
 /// Why a ledger could not be kept or read.
@@ -128,26 +138,30 @@ impl Ledger {
     /// A client registered (or its token or URI replaced: the newest entry wins). One whose
     /// answer named no id is kept under a key of its own, outstanding for good.
     pub fn registered(&self, entry: Entry) {
+        // Written down before the entry moves into memory (a ledger in memory writes nothing).
+        let line = self.path.is_some().then(|| Record::Registered(Cow::Borrowed(&entry)).line());
         {
             let mut state = self.lock();
             if entry.client_id.is_empty() {
                 state.unidentified += 1;
                 let key = format!("\u{0}unidentified-{}", state.unidentified);
-                state.open.insert(key, entry.clone());
+                state.open.insert(key, entry);
             } else if state.open.get(&entry.client_id) == Some(&entry) {
                 return;
             } else {
-                state.open.insert(entry.client_id.clone(), entry.clone());
+                state.open.insert(entry.client_id.clone(), entry);
             }
         }
-        self.append(&Record::Registered(entry));
+        if let Some(line) = line {
+            self.append(&line);
+        }
     }
 
     /// A client deleted.
     pub fn deleted(&self, client_id: &str) {
         let known = self.lock().open.remove(client_id).is_some();
         if known {
-            self.append(&Record::Deleted { client_id: client_id.to_string() });
+            self.append(&Record::Deleted { client_id: client_id.into() }.line());
         }
     }
 
@@ -163,7 +177,7 @@ impl Ledger {
             known
         };
         if known {
-            self.append(&Record::Stranded { client_id: client_id.to_string() });
+            self.append(&Record::Stranded { client_id: client_id.into() }.line());
         }
         known
     }
@@ -212,24 +226,24 @@ impl Ledger {
             })?;
             match record {
                 Record::Registered(entry) if entry.client_id.is_empty() => {
-                    open.insert(unidentified_key(i), entry);
+                    open.insert(unidentified_key(i), entry.into_owned());
                 }
                 Record::Registered(entry) => {
-                    open.insert(entry.client_id.clone(), entry);
+                    open.insert(entry.client_id.clone(), entry.into_owned());
                 }
                 Record::Deleted { client_id } | Record::Stranded { client_id } => {
-                    open.remove(&client_id);
+                    open.remove(client_id.as_ref());
                 }
             }
         }
         Ok(open.into_values().collect())
     }
 
-    /// Appends one record, handed to the OS at once, so that a killed process loses nothing.
-    fn append(&self, record: &Record) {
+    /// Appends one record's line, handed to the OS at once, so that a killed process loses
+    /// nothing.
+    fn append(&self, line: &str) {
         let file = self.file.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         let Some(mut file) = file.as_ref() else { return };
-        let line = serde_json::to_string(record).unwrap_or_default() + "\n";
         if let Err(e) = file.write_all(line.as_bytes()) {
             self.lock().write_error.get_or_insert(e.to_string());
         }

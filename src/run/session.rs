@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::answer::{claims_creation, comparable, follow_rotation, registration_in, Registration, Rotation};
+use super::answer::{
+    claims_creation, comparable, follow_rotation, registration_at_once, registration_in, Registration, Rotation,
+};
 pub use super::answer::{text_field, Answer};
 use super::model::{Check, CheckOutcome, CleanupResult};
 use super::plan::{self, Client, Doubt, PlanEnv, PlanError, Planned, SessionView, Vars};
@@ -412,7 +414,9 @@ impl Session {
         let parsed = std::cell::OnceCell::new();
         let json = || parsed.get_or_init(|| crate::transport::parse_json(answer.body)).as_ref();
         let mut out = Vec::new();
-        let registration = claims_creation(lesson.op, answer.status).then(|| registration_in(&answer, json()));
+        let registration = claims_creation(lesson.op, answer.status).then(|| {
+            registration_at_once(answer.body).map_or_else(|| registration_in(&answer, json()), Registration::Client)
+        });
         match registration {
             Some(Registration::Client(created)) => {
                 self.target.ledger.registered(self.ledger_entry(&created));

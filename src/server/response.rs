@@ -5,12 +5,14 @@
 use bytes::Bytes;
 use http::{header, HeaderValue, Response, StatusCode};
 use http_body_util::Full;
-use serde_json::{json, Value};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::{json, Map, Value};
 
 pub type Answer = Response<Full<Bytes>>;
 
-pub fn json(status: StatusCode, body: &Value) -> Answer {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+pub fn json(status: StatusCode, body: &impl Serialize) -> Answer {
+    // Serialised straight into bytes: `to_string` goes through the formatter, which costs more.
+    let mut response = Response::new(Full::new(Bytes::from(serde_json::to_vec(body).unwrap_or_default())));
     *response.status_mut() = status;
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
@@ -64,4 +66,75 @@ pub fn no_store(mut answer: Answer) -> Answer {
     answer.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     answer.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     answer
+}
+
+/// A JSON object: `base` with the `added` fields put in (each replacing a field of its name),
+/// written in key order as the same `Value::Object` would be, without copying `base`: a
+/// registration's answer is the client's metadata and a handful of fields, on every request.
+pub struct Merged<'a> {
+    pub base: &'a Map<String, Value>,
+    /// Distinct names.
+    pub added: Vec<(&'static str, Value)>,
+}
+
+impl Serialize for Merged<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut added: Vec<&(&str, Value)> = self.added.iter().collect();
+        added.sort_by_key(|(name, _)| *name);
+        let replaced = added.iter().filter(|(name, _)| self.base.contains_key(*name)).count();
+        let mut map = serializer.serialize_map(Some(self.base.len() - replaced + added.len()))?;
+        let mut base = self.base.iter().peekable();
+        let mut added = added.into_iter().peekable();
+        loop {
+            match (base.peek(), added.peek()) {
+                (Some((name, _)), Some((new, _))) if name.as_str() == *new => {
+                    base.next();
+                }
+                (Some((name, value)), Some((new, _))) if name.as_str() < *new => {
+                    map.serialize_entry(name, value)?;
+                    base.next();
+                }
+                (_, Some((new, value))) => {
+                    map.serialize_entry(new, value)?;
+                    added.next();
+                }
+                (Some((name, value)), None) => {
+                    map.serialize_entry(name, value)?;
+                    base.next();
+                }
+                (None, None) => break,
+            }
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_merged_object_is_written_as_the_object_with_its_fields_inserted() {
+        let object = |v: Value| match v {
+            Value::Object(map) => map,
+            _ => unreachable!("an object"),
+        };
+        let cases = [
+            (json!({}), vec![]),
+            (json!({}), vec![("b", json!(1)), ("a", json!("x"))]),
+            (json!({"m": 1, "z": [1, 2]}), vec![]),
+            (json!({"b": 1, "d": 2}), vec![("a", json!(0)), ("c", json!(0)), ("e", json!(0))]),
+            (json!({"client_id": "old", "scope": "a b"}), vec![("client_id", json!("new")), ("zz", json!(null))]),
+        ];
+        for (base, added) in cases {
+            let base = object(base);
+            let mut expected = base.clone();
+            for (name, value) in &added {
+                expected.insert(name.to_string(), value.clone());
+            }
+            let merged = Merged { base: &base, added };
+            let written = serde_json::to_string(&merged).expect("serialises");
+            assert_eq!(written, Value::Object(expected).to_string(), "{base:?}");
+        }
+    }
 }

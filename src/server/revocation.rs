@@ -44,6 +44,17 @@ const LIMIT: usize = 256 * 1024;
 /// The most certificates whose status is kept.
 const CACHE_LIMIT: usize = 4096;
 
+/// The last bytes of a certificate as presented: the tail of its signature (or of the base64
+/// text of it), which no two certificates share; a match is confirmed by comparing the whole.
+type Fingerprint = [u8; 32];
+
+fn fingerprint(presented: &[u8]) -> Fingerprint {
+    let mut tail = [0u8; 32];
+    let take = presented.len().min(tail.len());
+    tail[..take].copy_from_slice(&presented[presented.len() - take..]);
+    tail
+}
+
 /// Why a certificate's status could not be had; the refusal's text is its `Display` after
 /// `the certificate's status cannot be had: `.
 #[derive(Debug, thiserror::Error)]
@@ -95,9 +106,10 @@ pub(super) struct Revocation {
     fetcher: Fetcher,
     /// Verdicts by serial number, with when they were learnt.
     cache: Mutex<HashMap<Vec<u8>, (Verdict, Instant)>>,
-    /// Certificates (by the SHA-256 of their DER) asked about lately, with their serial: a TPP
-    /// presents the same certificates on every request, and hashing costs less than parsing.
-    seen: Mutex<HashMap<[u8; 32], Vec<u8>>>,
+    /// Certificates asked about lately, as they were presented (DER, or the text of a signing
+    /// certificate's header), with their serial: a TPP presents the same certificates on every
+    /// request, and comparing what it sent costs less than hashing, decoding or parsing it.
+    seen: Mutex<HashMap<Fingerprint, (Vec<u8>, Vec<u8>)>>,
 }
 
 impl Revocation {
@@ -122,13 +134,22 @@ impl Revocation {
 
     /// Learns the status of the certificate `der` unless it was learnt lately.
     pub(super) async fn refresh(&self, der: &[u8]) {
-        let digest: [u8; 32] =
-            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der).as_ref().try_into().unwrap_or_default();
-        let known = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&digest).cloned();
-        if known.is_some_and(|serial| self.fresh(&serial)) {
+        self.refresh_as_presented(der, |der| Some(der.to_vec())).await
+    }
+
+    /// Learns the status of the signing certificate a header carries (base64, with or without
+    /// PEM armour) unless it was learnt lately: decoded only when it was not.
+    pub(super) async fn refresh_header(&self, value: &[u8]) {
+        let decode = |value: &[u8]| crate::signature::decode_certificate(std::str::from_utf8(value).ok()?).ok();
+        self.refresh_as_presented(value, decode).await
+    }
+
+    async fn refresh_as_presented(&self, presented: &[u8], der_of: impl FnOnce(&[u8]) -> Option<Vec<u8>>) {
+        if self.serial_seen(presented).is_some_and(|serial| self.fresh(&serial)) {
             return;
         }
-        let Ok(info) = CertInfo::from_der(der) else { return };
+        let Some(der) = der_of(presented) else { return };
+        let Ok(info) = CertInfo::from_der(&der) else { return };
         if info.issuer != self.issuer.subject {
             return;
         }
@@ -137,17 +158,24 @@ impl Revocation {
             if seen.len() >= CACHE_LIMIT {
                 seen.clear();
             }
-            seen.insert(digest, info.serial.clone());
+            seen.insert(fingerprint(presented), (presented.to_vec(), info.serial.clone()));
         }
         if self.fresh(&info.serial) {
             return;
         }
-        let verdict = self.ask(der, &info).await.map_err(Arc::new);
+        let verdict = self.ask(&der, &info).await.map_err(Arc::new);
         let mut cache = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if cache.len() >= CACHE_LIMIT {
             cache.clear();
         }
         cache.insert(info.serial.clone(), (verdict, Instant::now()));
+    }
+
+    /// The serial of a certificate presented lately exactly as `presented`.
+    fn serial_seen(&self, presented: &[u8]) -> Option<Vec<u8>> {
+        let seen = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (sent, serial) = seen.get(&fingerprint(presented))?;
+        (sent.as_slice() == presented).then(|| serial.clone())
     }
 
     fn fresh(&self, serial: &[u8]) -> bool {

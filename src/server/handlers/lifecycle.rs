@@ -343,23 +343,24 @@ pub(super) fn refresh(state: &State, client: Client) -> Answer {
 
 /// The client information response (RFC 7591 §3.2.1, RFC 7592 §3), which carries the secret.
 pub(super) fn secret_answer(state: &State, status: StatusCode, client: &Client) -> Answer {
-    let mut body = client.metadata.clone();
-    body.insert("client_id".into(), Value::from(client.client_id.clone()));
-    body.insert("client_secret".into(), Value::from(client.secret.clone()));
-    body.insert("client_id_issued_at".into(), Value::from(client.issued_at));
+    let mut added = vec![
+        ("client_id", Value::from(client.client_id.clone())),
+        ("client_secret", Value::from(client.secret.clone())),
+        ("client_id_issued_at", Value::from(client.issued_at)),
+    ];
     if !state.config.has(Flaw::OmitSecretExpiry) {
         // With the flaw, the secret is said to have expired an hour before it was issued.
         let expires = match state.config.has(Flaw::IssueExpiredSecret) {
             true => client.issued_at.saturating_sub(3600),
             false => client.secret_expires_at,
         };
-        body.insert("client_secret_expires_at".into(), Value::from(expires));
+        added.push(("client_secret_expires_at", Value::from(expires)));
     }
     if let Some(rat) = &client.registration_access_token {
-        body.insert("registration_access_token".into(), Value::from(rat.clone()));
-        body.insert("registration_client_uri".into(), Value::from(client_uri(state, &client.client_id)));
+        added.push(("registration_access_token", Value::from(rat.clone())));
+        added.push(("registration_client_uri", Value::from(client_uri(state, &client.client_id))));
     }
-    let answer = json(status, &Value::Object(body));
+    let answer = json(status, &Merged { base: &client.metadata, added });
     if state.config.has(Flaw::OmitNoStore) {
         answer
     } else {

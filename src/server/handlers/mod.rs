@@ -22,7 +22,7 @@ use super::client_auth::{self, Proof};
 use super::flaw::Flaw;
 use super::metadata::{self, MetadataError};
 use super::response::{
-    empty, insufficient_scope, invalid_client, invalid_token, json, no_store, oauth_error, tpp_message, Answer,
+    empty, insufficient_scope, invalid_client, invalid_token, json, no_store, oauth_error, tpp_message, Answer, Merged,
 };
 use super::store::{constant_time_eq, Client};
 use super::{DcrAuth, Peer, Refusal, ServerProfile, State, Variant};
@@ -198,10 +198,9 @@ async fn learn_revocation_status(state: &State, peer: &Peer, parts: &Parts) {
     if let Some(leaf) = peer.chain.first() {
         revocation.refresh(leaf.as_ref()).await;
     }
-    let signing = header(&parts.headers, crate::signature::headers::CERTIFICATE)
-        .and_then(|value| crate::signature::decode_certificate(value).ok());
-    if let Some(der) = signing {
-        revocation.refresh(&der).await;
+    // As bytes: the header is compared with what was seen, and read as text only when new.
+    if let Some(value) = parts.headers.get(crate::signature::headers::CERTIFICATE) {
+        revocation.refresh_header(value.as_bytes()).await;
     }
 }
 
