@@ -83,7 +83,9 @@ pub enum LedgerError {
 struct State {
     /// Registered and not (yet) deleted, by client id. Hashed, not ordered: a load registers
     /// tens of thousands whose ids share long prefixes; `outstanding` sorts.
-    open: HashMap<String, Entry>,
+    /// Boxed: a load registers hundreds of thousands, and each time the table grows it moves
+    /// every slot; a pointer moves faster than an entry.
+    open: HashMap<String, Box<Entry>>,
     /// Taken out of `open`: the server revoked the means to delete them (RFC 7592 §2.1).
     stranded: Vec<String>,
     /// The first write that failed: the run must say its ledger is incomplete.
@@ -127,7 +129,7 @@ impl Ledger {
     pub fn resume(path: &Path) -> Result<Self, LedgerError> {
         let outstanding = Ledger::read(path)?;
         let ledger = Ledger::create(path)?;
-        ledger.lock().open = outstanding.into_iter().map(|e| (e.client_id.clone(), e)).collect();
+        ledger.lock().open = outstanding.into_iter().map(|e| (e.client_id.clone(), Box::new(e))).collect();
         Ok(ledger)
     }
 
@@ -145,11 +147,11 @@ impl Ledger {
             if entry.client_id.is_empty() {
                 state.unidentified += 1;
                 let key = format!("\u{0}unidentified-{}", state.unidentified);
-                state.open.insert(key, entry);
-            } else if state.open.get(&entry.client_id) == Some(&entry) {
+                state.open.insert(key, Box::new(entry));
+            } else if state.open.get(&entry.client_id).is_some_and(|known| **known == entry) {
                 return;
             } else {
-                state.open.insert(entry.client_id.clone(), entry);
+                state.open.insert(entry.client_id.clone(), Box::new(entry));
             }
         }
         if let Some(line) = line {
@@ -189,7 +191,7 @@ impl Ledger {
 
     /// The clients registered and not deleted.
     pub fn outstanding(&self) -> Vec<Entry> {
-        let mut entries: Vec<Entry> = self.lock().open.values().cloned().collect();
+        let mut entries: Vec<Entry> = self.lock().open.values().map(|entry| Entry::clone(entry)).collect();
         entries.sort_by(|a, b| a.client_id.cmp(&b.client_id));
         entries
     }
