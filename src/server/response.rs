@@ -81,8 +81,8 @@ impl Serialize for Merged<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut added: Vec<&(&str, Value)> = self.added.iter().collect();
         added.sort_by_key(|(name, _)| *name);
-        let replaced = added.iter().filter(|(name, _)| self.base.contains_key(*name)).count();
-        let mut map = serializer.serialize_map(Some(self.base.len() - replaced + added.len()))?;
+        // No length: a wrong one (two added fields of one name) would write a broken object.
+        let mut map = serializer.serialize_map(None)?;
         let mut base = self.base.iter().peekable();
         let mut added = added.into_iter().peekable();
         loop {

@@ -48,6 +48,9 @@ const CACHE_LIMIT: usize = 4096;
 /// text of it), which no two certificates share; a match is confirmed by comparing the whole.
 type Fingerprint = [u8; 32];
 
+/// A certificate as it was presented, and its serial.
+type Presented = (Vec<u8>, Vec<u8>);
+
 fn fingerprint(presented: &[u8]) -> Fingerprint {
     let mut tail = [0u8; 32];
     let take = presented.len().min(tail.len());
@@ -109,7 +112,7 @@ pub(super) struct Revocation {
     /// Certificates asked about lately, as they were presented (DER, or the text of a signing
     /// certificate's header), with their serial: a TPP presents the same certificates on every
     /// request, and comparing what it sent costs less than hashing, decoding or parsing it.
-    seen: Mutex<HashMap<Fingerprint, (Vec<u8>, Vec<u8>)>>,
+    seen: Mutex<HashMap<Fingerprint, Presented>>,
 }
 
 impl Revocation {

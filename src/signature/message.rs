@@ -14,9 +14,10 @@ pub fn request_target(url: &url::Url) -> String {
 /// on each thread is kept: a run sends thousands of requests to one origin, and parsing it again
 /// was a twentieth of planning a request.
 fn origin_parts(origin: &str) -> Option<(String, String)> {
+    /// An origin, and its scheme and authority where it is a URL.
+    type Parsed = (String, Option<(String, String)>);
     thread_local! {
-        static LAST: std::cell::RefCell<Option<(String, Option<(String, String)>)>> =
-            const { std::cell::RefCell::new(None) };
+        static LAST: std::cell::RefCell<Option<Parsed>> = const { std::cell::RefCell::new(None) };
     }
     LAST.with_borrow_mut(|last| match last {
         Some((seen, parts)) if seen == origin => parts.clone(),
