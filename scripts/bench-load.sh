@@ -66,32 +66,32 @@ hand_figures() { # name
     python3 -c "u,s=map(float,open('$out/$1.time').read().split()[-2:]); print(f\"$(echo "$line" | grep -oE '[0-9]+ requests/s' | grep -oE '[0-9]+' || echo 0) {(u+s)*1e6/max($requests,1):.0f}\")"
 }
 median() { python3 -c "import statistics,sys; print(f'{statistics.median(map(float, sys.argv[1:])):.0f}')" "$@"; }
-fresh_all=(); fresh_cpu_all=(); hand_all=(); hand_cpu_all=(); ratios=(); turns=""
+# The median of the turns' own ratios, each turn given as A/B.
+median_ratio() { python3 -c 'import statistics,sys; print("%.2f" % statistics.median(float(a) / max(float(b), 1) for a, b in (t.split("/") for t in sys.argv[1:])))' "$@"; }
+fresh_all=(); fresh_cpu_all=(); hand_all=(); hand_cpu_all=(); turns=""
 for turn in 1 2 3 4 5; do
     read -r f fc fw _ _ _ < <(load_figures load/signed-post.yaml "fresh-$turn")
     read -r h hc < <(hand_figures "hand-$turn")
     fresh_all+=("$f"); fresh_cpu_all+=("$fc"); hand_all+=("$h"); hand_cpu_all+=("$hc")
-    ratios+=("$(python3 -c "print($f / max($h, 1) * 1000)")")
     fresh_wall=$fw; turns="$turns $f/$h"
 done
 fresh=$(median "${fresh_all[@]}"); fresh_cpu=$(median "${fresh_cpu_all[@]}")
 hand=$(median "${hand_all[@]}"); hand_cpu=$(median "${hand_cpu_all[@]}")
-fresh_ratio=$(python3 -c "print(f'{$(median "${ratios[@]}") / 1000:.2f}')")
+fresh_ratio=$(median_ratio $turns)
 # Per-second reuse and unsigned GETs take turns the same way: the figures are the medians, the
 # ratio the median of each turn's own.
 reuse_all=(); reuse_cpu_all=(); reuse_server_all=(); get_all=(); get_cpu_all=(); get_server_all=()
-reuse_ratios=(); reuse_turns=""
+reuse_turns=""
 for turn in 1 2 3 4 5; do
     read -r r rc rs < <(server_cpu_figures load/signed-post-per-second.yaml "reuse-$turn")
     read -r g gc gs < <(server_cpu_figures load/unsigned-get.yaml "get-$turn")
     reuse_all+=("$r"); reuse_cpu_all+=("$rc"); reuse_server_all+=("$rs")
     get_all+=("$g"); get_cpu_all+=("$gc"); get_server_all+=("$gs")
-    reuse_ratios+=("$(python3 -c "print($r / max($g, 1) * 1000)")")
-    reuse_turns="$reuse_turns $(python3 -c "print(f'{$r:.0f}/{$g:.0f}')")"
+    reuse_turns="$reuse_turns $r/$g"
 done
 reuse=$(median "${reuse_all[@]}"); reuse_cpu=$(median "${reuse_cpu_all[@]}"); reuse_server=$(median "${reuse_server_all[@]}")
 get=$(median "${get_all[@]}"); get_cpu=$(median "${get_cpu_all[@]}"); get_server=$(median "${get_server_all[@]}")
-reuse_ratio=$(python3 -c "print(f'{$(median "${reuse_ratios[@]}") / 1000:.2f}')")
+reuse_ratio=$(median_ratio $reuse_turns)
 # Both engines on the same closed-model profiles, one after the other, in this run.
 read -r h_smoke h_smoke_cpu _ _ _ _ < <(load_figures load/smoke.yaml engine-harness-smoke)
 read -r g_smoke g_smoke_cpu _ _ _ _ < <(load_figures load/smoke.yaml engine-goose-smoke --engine goose)

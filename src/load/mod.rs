@@ -237,24 +237,19 @@ pub async fn run(
         }
         None => None,
     };
-    let pacing = match &beside {
+    // Beside the suite, the load is scheduled to its bound (MOST_SUITE_RUN_TIME_S) and lasts
+    // until every scenario has run beside it: its own stop, raised then or with the user's.
+    let (pacing, attack_pacing) = match &beside {
         Some((hold, _, _, run_time_s)) => {
-            let users = pacing.users();
             // Room in flight for the queue a busy server builds: latency counts from when each
             // request was due, whatever the room.
-            Pacing::Open { users: (users * 4).max(16), stages: vec![(0, hold.rate), (*run_time_s, hold.rate)] }
+            let users = (pacing.users() * 4).max(16);
+            let held_for = |s| Pacing::Open { users, stages: vec![(0, hold.rate), (s, hold.rate)] };
+            (held_for(*run_time_s), held_for(MOST_SUITE_RUN_TIME_S))
         }
-        None => pacing,
+        None => (pacing.clone(), pacing),
     };
-    // Beside the suite, the load lasts until every scenario has run beside it (within
-    // MOST_SUITE_RUN_TIME_S): a stop of its own, raised by the scenarios' end or the user's.
-    let (load_stop, attack_pacing) = match (&beside, &pacing) {
-        (Some((hold, ..)), Pacing::Open { users, .. }) => {
-            let stages = vec![(0, hold.rate), (MOST_SUITE_RUN_TIME_S, hold.rate)];
-            (Interrupt::default(), Pacing::Open { users: *users, stages })
-        }
-        _ => (options.stop.clone(), pacing.clone()),
-    };
+    let load_stop = options.stop.child();
     let memo = (profile.signing == Signing::PerSecond).then(|| Arc::new(crate::signature::SignatureMemo::new()));
     let attack = engine::Attack {
         target: target.clone(),
@@ -284,7 +279,6 @@ pub async fn run(
         let at_least = started + Duration::from_secs(*run_time_s) - Duration::from_millis(500);
         let at_most = started + Duration::from_secs(MOST_SUITE_RUN_TIME_S) - Duration::from_millis(500);
         let (user_stop, load_stop) = (options.stop.clone(), load_stop.clone());
-        forward_stop(user_stop.clone(), load_stop.clone());
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_secs(SUITE_RAMP_S)).await;
             let passes = conformance::trickle(target, scenarios, at_least, at_most, user_stop).await;
@@ -307,19 +301,12 @@ pub async fn run(
         Engine::Goose(goose) => match goose_engine::attack(attack, goose, tick).await {
             Ok(attacked) => attacked,
             Err(e) => {
-                if beside.is_some() {
-                    load_stop.raise();
-                }
                 target.faults.clear();
                 suite::Prepared::stop(prepared.embedded, prepared.keystore, prepared.qtsp).await;
                 return Err(Error::input("--engine goose", e));
             }
         },
     };
-    if beside.is_some() {
-        // The load is over, whoever ended it: what forwarded the user's stop to it ends too.
-        load_stop.raise();
-    }
     let streamed = match streamer {
         Some(streamer) => streamer.finish().await,
         None => Vec::new(),
@@ -409,19 +396,6 @@ const SUITE_RAMP_S: u64 = 1;
 const IDLE_PASSES: u64 = 10;
 /// The longest a load beside the suite runs, however slow the scenarios.
 const MOST_SUITE_RUN_TIME_S: u64 = 600;
-
-/// Raises `to` when `from` is raised, until `to` is raised some other way (checked every
-/// 100 ms).
-fn forward_stop(from: Interrupt, to: Interrupt) {
-    tokio::spawn(async move {
-        while !to.raised() {
-            if from.raised() {
-                to.raise();
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    });
-}
 
 /// The embedded server's fetch figures now, by service (none for a foreign target).
 fn server_fetches(

@@ -87,7 +87,16 @@ pub(super) fn registration_in(answer: &Answer<'_>, json: Option<&Value>) -> Regi
     if let Some(client) = json.and_then(client_from) {
         return Registration::Client(client);
     }
-    registration_unread(answer, json)
+    let status = answer.status;
+    let why = match (json, answer.truncated) {
+        (_, true) => format!("a {status} whose body was cut at the harness's body limit"),
+        (None, false) => format!("a {status} whose body is not JSON"),
+        (Some(_), false) => format!("a {status} whose JSON names no client_id"),
+    };
+    match client_from_raw(&String::from_utf8_lossy(answer.body)) {
+        Some(client) => Registration::Client(Client { unreadable: why, ..client }),
+        None => Registration::Unidentified(why),
+    }
 }
 
 /// The client a registration answer describes, read without building the whole JSON: a load's
@@ -107,29 +116,15 @@ pub(super) fn registration_at_once(body: &[u8]) -> Option<Client> {
         #[serde(borrow)]
         token_endpoint_auth_method: Option<Cow<'a, str>>,
     }
-    let fields: Fields<'_> = serde_json::from_slice(body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body)).ok()?;
-    let text = |field: Option<Cow<'_, str>>| field.map(Cow::into_owned).unwrap_or_default();
-    Some(Client {
-        id: fields.client_id.filter(|id| !id.is_empty())?.into_owned(),
-        secret: text(fields.client_secret),
-        rat: text(fields.registration_access_token),
-        uri: text(fields.registration_client_uri),
-        auth_method: text(fields.token_endpoint_auth_method),
-        ..Client::default()
+    let fields: Fields<'_> = serde_json::from_slice(crate::transport::without_bom(body)).ok()?;
+    client_of(|name| match name {
+        "client_id" => fields.client_id.as_deref(),
+        "client_secret" => fields.client_secret.as_deref(),
+        "registration_access_token" => fields.registration_access_token.as_deref(),
+        "registration_client_uri" => fields.registration_client_uri.as_deref(),
+        "token_endpoint_auth_method" => fields.token_endpoint_auth_method.as_deref(),
+        _ => None,
     })
-}
-
-fn registration_unread(answer: &Answer<'_>, json: Option<&Value>) -> Registration {
-    let status = answer.status;
-    let why = match (json, answer.truncated) {
-        (_, true) => format!("a {status} whose body was cut at the harness's body limit"),
-        (None, false) => format!("a {status} whose body is not JSON"),
-        (Some(_), false) => format!("a {status} whose JSON names no client_id"),
-    };
-    match client_from_raw(&String::from_utf8_lossy(answer.body)) {
-        Some(client) => Registration::Client(Client { unreadable: why, ..client }),
-        None => Registration::Unidentified(why),
-    }
 }
 
 /// The client named by the fields of text that does not parse as JSON.
@@ -138,30 +133,25 @@ fn client_from_raw(text: &str) -> Option<Client> {
     for field in crate::run::model::redact::raw_fields(text) {
         fields.entry(field.name).or_insert(&text[field.value]);
     }
-    let field = |name: &str| fields.get(name).map(|v| v.to_string()).unwrap_or_default();
-    Some(Client {
-        id: fields.get("client_id").filter(|id| !id.is_empty())?.to_string(),
-        secret: field("client_secret"),
-        rat: field("registration_access_token"),
-        uri: field("registration_client_uri"),
-        auth_method: field("token_endpoint_auth_method"),
-        ..Client::default()
-    })
+    client_of(|name| fields.get(name).copied())
 }
 
 /// The client a registration answer describes, if it names one.
 fn client_from(json: &Value) -> Option<Client> {
-    let field = |name: &str| text_field(json, name).unwrap_or_default().to_string();
+    client_of(|name| text_field(json, name))
+}
+
+/// The client whose registration fields `field` gives by name, if it names an id: however an
+/// answer was read, one rule for what it says.
+fn client_of<'a>(field: impl Fn(&str) -> Option<&'a str>) -> Option<Client> {
+    let text = |name: &str| field(name).unwrap_or_default().to_string();
     Some(Client {
-        id: text_field(json, "client_id")?.to_string(),
-        secret: field("client_secret"),
-        previous_secret: String::new(),
-        rat: field("registration_access_token"),
-        uri: field("registration_client_uri"),
-        deleted: false,
-        doubt: None,
-        auth_method: field("token_endpoint_auth_method"),
-        unreadable: String::new(),
+        id: field("client_id").filter(|id| !id.is_empty())?.to_string(),
+        secret: text("client_secret"),
+        rat: text("registration_access_token"),
+        uri: text("registration_client_uri"),
+        auth_method: text("token_endpoint_auth_method"),
+        ..Client::default()
     })
 }
 

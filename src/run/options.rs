@@ -25,15 +25,26 @@ impl std::fmt::Debug for Progress {
 /// A request to stop (Ctrl-C, SIGTERM): no scenario starts after it, and running ones end
 /// after their current step, deleting what they registered.
 #[derive(Debug, Clone, Default)]
-pub struct Interrupt(Arc<AtomicBool>);
+pub struct Interrupt {
+    own: Arc<AtomicBool>,
+    /// The interrupt this one also answers to (see [`Interrupt::child`]).
+    parent: Option<Box<Interrupt>>,
+}
 
 impl Interrupt {
     pub fn raise(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.own.store(true, Ordering::SeqCst);
     }
 
     pub fn raised(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.own.load(Ordering::SeqCst) || self.parent.as_ref().is_some_and(|p| p.raised())
+    }
+
+    /// An interrupt raised when this one is, and also on its own without raising this one: a
+    /// part of a run that may end before the rest (a load beside the suite), and must still end
+    /// with it.
+    pub fn child(&self) -> Interrupt {
+        Interrupt { own: Arc::default(), parent: Some(Box::new(self.clone())) }
     }
 }
 
@@ -64,4 +75,19 @@ pub struct Done {
     pub index: usize,
     pub done: usize,
     pub total: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_child_stops_with_its_parent_and_alone_without_stopping_it() {
+        let parent = Interrupt::default();
+        let (alone, with_parent) = (parent.child(), parent.child());
+        alone.raise();
+        assert!(alone.raised() && !parent.raised() && !with_parent.raised(), "raised alone");
+        parent.raise();
+        assert!(with_parent.raised() && with_parent.child().raised(), "raised with its parent");
+    }
 }

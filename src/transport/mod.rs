@@ -76,7 +76,12 @@ impl Response {
 
 /// JSON from bytes that may start with a UTF-8 byte order mark.
 pub fn parse_json(bytes: &[u8]) -> Option<serde_json::Value> {
-    serde_json::from_slice(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).ok()
+    serde_json::from_slice(without_bom(bytes)).ok()
+}
+
+/// Bytes without the UTF-8 byte order mark they may start with.
+pub fn without_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
 /// Why a request got no HTTP answer.
