@@ -11,10 +11,11 @@
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::figures::{Outcome, Tally, Tick};
 use super::pace::{Picker, Schedule};
+use super::resend::{unix_second, Resend};
 use crate::load::model::{LoadTransaction, Pacing, Signing};
 use crate::preflight::registration_body;
 use crate::run::options::Interrupt;
@@ -23,7 +24,7 @@ use crate::run::session::{Answer, Lesson, Session};
 use crate::run::Target;
 use crate::scenario::{Operation, RequestSpec};
 use crate::signature::SignatureMemo;
-use crate::transport::TransportError;
+use crate::transport::{Ready, TransportError};
 
 /// The name under which a user's extra registrations are kept (each retires the one before,
 /// so every one is deleted after the load, unless a `delete` transaction deleted it first).
@@ -35,6 +36,9 @@ pub struct Prepared {
     pub requests: Vec<RequestSpec>,
     /// Its requests carry their number (`{{iteration}}`): fresh-signed registrations.
     numbered: bool,
+    /// Its request of a second may be sent again within it: per-second registrations, which
+    /// are about no client of the session.
+    resendable: bool,
 }
 
 impl Prepared {
@@ -63,7 +67,8 @@ impl Prepared {
             _ => vec![request_of(t, t.body.clone())],
         };
         let numbered = (t.op, signing) == (Operation::Register, Signing::Fresh);
-        Prepared { transaction: t.clone(), requests, numbered }
+        let resendable = (t.op, signing) == (Operation::Register, Signing::PerSecond);
+        Prepared { transaction: t.clone(), requests, numbered, resendable }
     }
 
     /// The `n`th request of this transaction.
@@ -383,10 +388,13 @@ async fn user(shared: Arc<Shared>, index: usize, delay: Duration, live: Arc<Live
         picker.next_index();
     }
     let mut sent = index;
+    let mut resend = Resend::default();
     loop {
         let Some(due) = next_due(&shared).await else { break };
         let i = next_sendable(&mut picker, &attack.transactions, &session);
-        let (answer, code, expected) = send_one(&mut session, &attack.transactions[i], sent).await;
+        let prepared = &attack.transactions[i];
+        let again = prepared.resendable.then_some((&mut resend, attack.memo.as_deref()));
+        let (answer, code, expected) = send_one(&mut session, (i, prepared), sent, again).await;
         let lost = matches!(&answer, Err(Unanswered::Transport(e)) if e.may_have_arrived());
         let n = sent;
         sent += 1;
@@ -503,17 +511,31 @@ enum Unanswered {
 }
 
 /// Plans, signs, sends, learns: the status (or why there was none), the error code of an
-/// unexpected answer, and whether the answer was expected.
+/// unexpected answer, and whether the answer was expected. Where it is given the user's
+/// requests of the second (and the memo that counts their signatures), the `n`th request of
+/// transaction `i` is sent again as built, where a request of this second was.
 async fn send_one(
     session: &mut Session,
-    prepared: &Prepared,
+    (i, prepared): (usize, &Prepared),
     n: usize,
+    again: Option<(&mut Resend<Ready>, Option<&SignatureMemo>)>,
 ) -> (Result<u16, Unanswered>, Option<String>, bool) {
-    let planned = match prepared.plan(session, n).await {
-        Ok(planned) => planned,
-        Err(e) => return (Err(Unanswered::NotSent(e)), None, false),
+    let key = (i, n % prepared.requests.len());
+    let now = unix_second(SystemTime::now());
+    let sent = if let Some((ready, memo)) = again.as_ref().and_then(|(r, memo)| Some((r.ready(key, now)?, memo))) {
+        memo.inspect(|m| m.count_reuse());
+        session.send_ready(ready).await
+    } else {
+        let planned = match prepared.plan(session, n).await {
+            Ok(planned) => planned,
+            Err(e) => return (Err(Unanswered::NotSent(e)), None, false),
+        };
+        if let Some((resend, _)) = again {
+            resend.learn(key, &planned, |p| session.target().ready(p).ok());
+        }
+        session.send(&planned).await
     };
-    match session.send(&planned).await {
+    match sent {
         Ok(response) => {
             let (code, expected) = learn_from(session, &prepared.transaction, prepared.request(n), &response);
             (Ok(response.status), code, expected)

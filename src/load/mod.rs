@@ -19,6 +19,7 @@ pub mod goose_engine;
 pub mod model;
 pub mod pace;
 pub mod render;
+mod resend;
 pub mod stream;
 
 use std::sync::Arc;

@@ -319,6 +319,12 @@ impl Session {
         self.target.send_planned(planned, self.trace.as_ref()).await
     }
 
+    /// Sends a request built before ([`Target::ready`]), untraced.
+    pub async fn send_ready(&mut self, ready: &crate::transport::Ready) -> Result<Response, TransportError> {
+        self.requests += 1;
+        self.target.transport.send_ready(ready).await
+    }
+
     /// Sends `copies` at once and, `delay` after they leave, `partner`: a race between two
     /// different operations, each answer returned, every request counted.
     pub async fn send_with_partner(

@@ -260,10 +260,7 @@ impl Target {
         planned: &super::plan::Planned,
         traced: Option<&super::trace::Traced>,
     ) -> Result<crate::transport::Response, TransportError> {
-        let origin = planned.origin.as_deref().unwrap_or(&self.base_url);
-        if planned.origin.as_deref().is_some_and(|o| o != self.endpoints.origin) {
-            self.elsewhere.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(origin.to_string());
-        }
+        let origin = self.origin_of(planned);
         let span = traced.and_then(|t| t.request(planned.msg.header(super::trace::TRACEPARENT)));
         let answer = self.transport.send(&self.pki, planned.tls.as_deref(), origin, &planned.msg).await;
         if let (Some(traced), Some(span)) = (traced, span) {
@@ -271,6 +268,20 @@ impl Target {
             traced.record_request(span, &planned.msg.method, &planned.msg.target, status);
         }
         answer
+    }
+
+    /// `planned` built to be sent as often as wanted, untraced (a load's).
+    pub fn ready(&self, planned: &super::plan::Planned) -> Result<crate::transport::Ready, TransportError> {
+        self.transport.ready(&self.pki, planned.tls.as_deref(), self.origin_of(planned), &planned.msg)
+    }
+
+    /// Where `planned` goes (noted where that is not the target's origin).
+    fn origin_of<'a>(&'a self, planned: &'a super::plan::Planned) -> &'a str {
+        let origin = planned.origin.as_deref().unwrap_or(&self.base_url);
+        if planned.origin.as_deref().is_some_and(|o| o != self.endpoints.origin) {
+            self.elsewhere.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(origin.to_string());
+        }
+        origin
     }
 
     /// The origins other than the target's that requests went to.

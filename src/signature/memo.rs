@@ -48,6 +48,11 @@ impl SignatureMemo {
         Ok(signature)
     }
 
+    /// Counts a signature sent again without asking the memo (in a request sent again whole).
+    pub fn count_reuse(&self) {
+        self.reused.fetch_add(1, Relaxed);
+    }
+
     /// Signatures made, and signatures handed out again.
     pub fn counts(&self) -> (u64, u64) {
         (self.made.load(Relaxed), self.reused.load(Relaxed))

@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 
 use crate::pki::{Pki, PkiError};
 use crate::signature::Message;
+use failure::{classify, connect_tls};
+
+mod failure;
 
 /// Which server certificates to trust.
 #[derive(Debug, Clone, Default)]
@@ -238,7 +241,7 @@ impl rustls::client::ClientSessionStore for CountingSessionStore {
 
 /// A client for one TLS identity, its TLS configuration (for a handshake probe), and, with an
 /// identity, the flag its certificate resolver sets when a server asks for the certificate.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 struct Pooled {
     client: reqwest::Client,
     tls: Arc<rustls::ClientConfig>,
@@ -422,14 +425,42 @@ impl Transport {
         base_url: &str,
         msg: &Message,
     ) -> Result<Response, TransportError> {
-        let Pooled { client, tls, asked } = self.client_and_flag(pki, identity)?;
+        let Ready { pooled, request, url } = self.ready(pki, identity, base_url, msg)?;
+        self.execute(&pooled, request, &url).await
+    }
+
+    /// The request for `msg` to `base_url` + its target, presenting `identity`, built to be
+    /// sent (as often as wanted) by [`Transport::send_ready`].
+    pub fn ready(
+        &self,
+        pki: &Pki,
+        identity: Option<&str>,
+        base_url: &str,
+        msg: &Message,
+    ) -> Result<Ready, TransportError> {
+        let pooled = self.client_and_flag(pki, identity)?;
         let url = format!("{}{}", base_url.trim_end_matches('/'), msg.target);
-        let request = Self::request(&client, base_url, msg)?;
+        let request = Self::request(&pooled.client, base_url, msg)?
+            .build()
+            .map_err(|e| classify(&url, &e, self.config.request_timeout))?;
+        Ok(Ready { pooled, request, url })
+    }
+
+    /// Sends a request built before, the same bytes again.
+    pub async fn send_ready(&self, ready: &Ready) -> Result<Response, TransportError> {
+        // A body from bytes (every body the harness sends) always clones.
+        let request = ready.request.try_clone().ok_or_else(|| TransportError::Other {
+            url: ready.url.clone(),
+            cause: "a streamed body cannot be sent again".into(),
+        })?;
+        self.execute(&ready.pooled, request, &ready.url).await
+    }
+
+    async fn execute(&self, pooled: &Pooled, request: reqwest::Request, url: &str) -> Result<Response, TransportError> {
         let started = Instant::now();
-        let result = request.send().await;
-        let response = match result {
+        let response = match pooled.client.execute(request).await {
             Ok(response) => response,
-            Err(e) => return Err(self.diagnose(&url, &e, tls).await),
+            Err(e) => return Err(self.diagnose(url, &e, pooled.tls.clone()).await),
         };
         let status = response.status().as_u16();
         let headers = response
@@ -439,53 +470,20 @@ impl Transport {
             .collect();
         let (body, truncated) = read_bounded(response, self.config.max_body_bytes)
             .await
-            .map_err(|e| classify(&url, &e, self.config.request_timeout))?;
-        let certificate_requested = asked.map(|flag| flag.load(Ordering::SeqCst));
+            .map_err(|e| classify(url, &e, self.config.request_timeout))?;
+        let certificate_requested = pooled.asked.as_ref().map(|flag| flag.load(Ordering::SeqCst));
         Ok(Response { status, headers, body, elapsed: started.elapsed(), truncated, certificate_requested })
     }
 }
 
-impl Transport {
-    /// Sorts a failed request, asking the server again when the connection closed before any
-    /// answer: a TLS 1.3 server judges the client certificate after the client's handshake is
-    /// over, so its refusal (an alert) may arrive after the request was already given up, and
-    /// the error then says only that the connection closed. A second handshake, reading the
-    /// server's first word, tells a refusal apart from a connection that merely died.
-    async fn diagnose(&self, url: &str, error: &reqwest::Error, tls: Arc<rustls::ClientConfig>) -> TransportError {
-        let first = classify(url, error, self.config.request_timeout);
-        let closed_unanswered = matches!(&first, TransportError::Other { .. }) && closed_before_answer(error);
-        // A cleartext target has no handshake to judge a certificate in.
-        if !closed_unanswered || !url.starts_with("https://") {
-            return first;
-        }
-        let wait = self.config.connect_timeout.min(Duration::from_secs(1));
-        match handshake_refusal(url, tls, wait).await {
-            Some(alert) => TransportError::TlsRefused {
-                url: url.to_string(),
-                cause: format!("the server closed the connection unanswered; a second handshake shows why: {alert}"),
-            },
-            None => first,
-        }
-    }
-}
-
-/// Whether the connection closed before any answer came: hyper's incomplete message or closed
-/// connection, found by type (or, for the pool's "not ready", in the words of the causes under
-/// reqwest's own message, which alone holds the URL).
-fn closed_before_answer(error: &reqwest::Error) -> bool {
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        if let Some(hyper) = cause.downcast_ref::<hyper::Error>() {
-            if hyper.is_incomplete_message() || hyper.is_closed() || hyper.is_canceled() {
-                return true;
-            }
-        }
-        if cause.to_string().contains("connection was not ready") {
-            return true;
-        }
-        source = cause.source();
-    }
-    false
+/// A request built once, with the pooled client that sends it: what a load sends again within
+/// the second its signature is valid for (see `load::resend`).
+#[derive(Debug)]
+pub struct Ready {
+    pooled: Pooled,
+    request: reqwest::Request,
+    /// The URL, for the words of an error.
+    url: String,
 }
 
 impl Transport {
@@ -508,48 +506,6 @@ impl Transport {
     }
 }
 
-/// A TLS connection to `url`'s host and port under `tls`, no session resumed (so that every
-/// certificate is sent again).
-async fn connect_tls(
-    url: &str,
-    tls: Arc<rustls::ClientConfig>,
-) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
-    let invalid = |why: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{url}: {why}"));
-    let parsed = reqwest::Url::parse(url).map_err(|_| invalid("not a URL"))?;
-    let host = parsed.host_str().ok_or_else(|| invalid("no host"))?.trim_start_matches('[').trim_end_matches(']');
-    let port = parsed.port_or_known_default().ok_or_else(|| invalid("no port"))?;
-    let mut config = (*tls).clone();
-    config.resumption = rustls::client::Resumption::disabled();
-    let name = rustls::pki_types::ServerName::try_from(host.to_string()).map_err(|_| invalid("not a server name"))?;
-    let tcp = tokio::net::TcpStream::connect((host, port)).await?;
-    tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await
-}
-
-/// Connects to `url`'s host with `tls` (no session resumed, so the certificate is sent) and
-/// reads the server's first bytes: the TLS alert of a refused handshake, or `None` if the server
-/// accepted it, said nothing within the wait, or could not be reached at all.
-async fn handshake_refusal(url: &str, tls: Arc<rustls::ClientConfig>, wait: Duration) -> Option<String> {
-    use tokio::io::AsyncReadExt;
-    let probe = async {
-        // Only an alert from the server is its refusal; our refusal of its certificate is not.
-        let alert = |e: std::io::Error| match tls_error(&e) {
-            Some(tls @ rustls::Error::AlertReceived(_)) => Some(tls.to_string()),
-            _ => None,
-        };
-        let mut stream = match connect_tls(url, tls).await {
-            Ok(stream) => stream,
-            Err(e) => return alert(e),
-        };
-        // An HTTP server says nothing until asked; a refusing TLS 1.3 server sends its alert.
-        let mut byte = [0u8; 1];
-        match tokio::time::timeout(wait, stream.read(&mut byte)).await {
-            Ok(Err(e)) => alert(e),
-            _ => None,
-        }
-    };
-    tokio::time::timeout(wait * 2, probe).await.ok().flatten()
-}
-
 /// Reads at most `limit` bytes of the body, chunk by chunk; true if there was more. What is
 /// left unread is dropped with the connection, so an endless body costs `limit`, no more.
 async fn read_bounded(mut response: reqwest::Response, limit: usize) -> Result<(Vec<u8>, bool), reqwest::Error> {
@@ -563,71 +519,6 @@ async fn read_bounded(mut response: reqwest::Response, limit: usize) -> Result<(
         body.extend_from_slice(&chunk);
     }
     Ok((body, false))
-}
-
-/// Sorts a failed request by the type of what failed, never by the words of its message (which
-/// hold the URL, and a host or path may say "tls" or "certificate"): a TLS alert from the server
-/// is a refused handshake; our refusal of its certificate, a setup matter; a non-TLS answer on
-/// an https URL; another TLS failure; a failed connection; a timeout; anything else.
-fn classify(url: &str, error: &reqwest::Error, timeout: Duration) -> TransportError {
-    let chain = crate::diagnostic::chain(error);
-    if error.is_timeout() {
-        return TransportError::Timeout { url: url.to_string(), seconds: timeout.as_secs() };
-    }
-    match tls_error(error) {
-        Some(tls) => classify_tls(url, tls, chain),
-        None if error.is_connect() => TransportError::Unreachable { url: url.to_string(), cause: chain },
-        None => TransportError::Other { url: url.to_string(), cause: chain },
-    }
-}
-
-/// What a TLS failure means for the run.
-fn classify_tls(url: &str, tls: &rustls::Error, cause: String) -> TransportError {
-    let url = url.to_string();
-    match tls {
-        rustls::Error::AlertReceived(_) => TransportError::TlsRefused { url, cause },
-        rustls::Error::InvalidCertificate(problem) => {
-            TransportError::ServerUntrusted { url, cause: tls.to_string(), hint: certificate_hint(problem) }
-        }
-        rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => {
-            TransportError::NotTls { url, cause }
-        }
-        _ => TransportError::TlsBroken { url, cause: tls.to_string() },
-    }
-}
-
-/// What to do about a server certificate the harness refused.
-fn certificate_hint(problem: &rustls::CertificateError) -> &'static str {
-    use rustls::CertificateError::*;
-    match problem {
-        Expired | ExpiredContext { .. } | NotValidYet | NotValidYetContext { .. } => {
-            "the server's certificate is outside its validity period: the server must renew it (or the clock here is wrong)"
-        }
-        NotValidForName | NotValidForNameContext { .. } => {
-            "the certificate does not name the URL's host: target the host it names"
-        }
-        UnknownIssuer => "it does not chain to a CA the harness trusts: set `server_ca` in the profile to the server's CA bundle",
-        Revoked => "the server's certificate is revoked: the server must replace it",
-        _ => "check the server's certificate, and `server_ca` in the profile",
-    }
-}
-
-/// The rustls error behind a failed request, found by type along its sources (an I/O error
-/// carries it inside, where `source` does not look).
-fn tls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
-    let mut current: Option<&'a (dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = current {
-        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
-            return Some(tls);
-        }
-        if let Some(inner) = e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
-            if let Some(tls) = tls_error(inner) {
-                return Some(tls);
-            }
-        }
-        current = e.source();
-    }
-    None
 }
 
 #[cfg(test)]

@@ -1,3 +1,4 @@
+use super::failure::handshake_refusal;
 use super::*;
 use crate::server::{self, CertCheck, ServerConfig};
 
