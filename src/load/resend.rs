@@ -15,6 +15,10 @@ use crate::signature::Message;
 /// Each slot of a user's per-second requests: by transaction and body of its pool.
 pub(crate) type Key = (usize, usize);
 
+/// The most slots a user keeps: a pool of many bodies (up to 10,000) would otherwise keep a
+/// built request per body for every user; past it, only this second's are kept, and no more.
+const MOST_KEPT: usize = 64;
+
 /// One user's requests of the second, built as `R` (a transport's ready request).
 #[derive(Debug)]
 pub(crate) struct Resend<R> {
@@ -60,12 +64,28 @@ impl<R> Resend<R> {
                 }
             }
             _ => {
+                if !self.room_in(second, key) {
+                    return;
+                }
                 if let Some(ready) = build(planned) {
                     let msg = planned.msg.clone();
                     self.slots.insert(key, Slot::Second { second, msg, ready, confirmed: false });
                 }
             }
         }
+    }
+
+    /// Whether a slot for `key` in `second` may be kept: the older seconds' slots are let go
+    /// when the slots are full (what was given up stays given up).
+    fn room_in(&mut self, second: u64, key: Key) -> bool {
+        if self.slots.len() < MOST_KEPT || self.slots.contains_key(&key) {
+            return true;
+        }
+        self.slots.retain(|_, slot| match slot {
+            Slot::Second { second: kept, .. } => *kept == second,
+            Slot::Fresh => true,
+        });
+        self.slots.len() < MOST_KEPT
     }
 }
 
@@ -116,6 +136,24 @@ mod tests {
             assert_eq!(resend.ready((0, 0), *now).map(String::as_str), *sent, "{what}");
             assert_eq!(resend.ready((0, 1), *now), None, "{what}: another body's slot");
         }
+    }
+
+    #[test]
+    fn a_user_keeps_at_most_its_share_of_slots_and_lets_older_seconds_go() {
+        let mut resend = Resend::default();
+        let twice = |resend: &mut Resend<()>, second, body| {
+            for _ in 0..2 {
+                resend.learn((0, body), &planned(second, "a"), |_| Some(()));
+            }
+        };
+        for body in 0..=MOST_KEPT {
+            twice(&mut resend, 10, body);
+        }
+        assert!(resend.ready((0, MOST_KEPT - 1), 10).is_some(), "the last that fitted");
+        assert!(resend.ready((0, MOST_KEPT), 10).is_none(), "none past the bound in one second");
+        twice(&mut resend, 11, MOST_KEPT);
+        assert!(resend.ready((0, MOST_KEPT), 11).is_some(), "a new second makes room");
+        assert_eq!(resend.slots.len(), 1, "the older second's slots let go");
     }
 
     #[test]
