@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::figures::{Outcome, Tally, Tick};
 use super::pace::{Picker, Schedule};
-use super::resend::{unix_second, Resend};
+use super::resend::Resend;
 use crate::load::model::{LoadTransaction, Pacing, Signing};
 use crate::preflight::registration_body;
 use crate::run::options::Interrupt;
@@ -23,7 +23,7 @@ use crate::run::plan::{PlanError, Planned};
 use crate::run::session::{Answer, Lesson, Session};
 use crate::run::Target;
 use crate::scenario::{Operation, RequestSpec};
-use crate::signature::SignatureMemo;
+use crate::signature::{unix_seconds, SignatureMemo};
 use crate::transport::{Ready, TransportError};
 
 /// The name under which a user's extra registrations are kept (each retires the one before,
@@ -521,20 +521,34 @@ async fn send_one(
     again: Option<(&mut Resend<Ready>, Option<&SignatureMemo>)>,
 ) -> (Result<u16, Unanswered>, Option<String>, bool) {
     let key = (i, n % prepared.requests.len());
-    let now = unix_second(SystemTime::now());
-    let sent = if let Some((ready, memo)) = again.as_ref().and_then(|(r, memo)| Some((r.ready(key, now)?, memo))) {
-        memo.inspect(|m| m.count_reuse());
-        session.send_ready(ready).await
-    } else {
-        let planned = match prepared.plan(session, n).await {
-            Ok(planned) => planned,
-            Err(e) => return (Err(Unanswered::NotSent(e)), None, false),
-        };
-        if let Some((resend, _)) = again {
-            resend.learn(key, &planned, |p| session.target().ready(p).ok());
+    if let Some((resend, memo)) = &again {
+        if let Some(ready) = resend.ready(key, unix_seconds(SystemTime::now())) {
+            memo.inspect(|m| m.count_reuse());
+            let sent = session.send_ready(ready).await;
+            return judged(session, prepared, n, sent);
         }
-        session.send(&planned).await
+    }
+    let planned = match prepared.plan(session, n).await {
+        Ok(planned) => planned,
+        Err(e) => return (Err(Unanswered::NotSent(e)), None, false),
     };
+    // A plan kept for the rest of its second is sent as kept, not built again.
+    let kept = again.and_then(|(resend, _)| resend.learn(key, &planned, |p| session.target().ready(p).ok()));
+    let sent = match kept {
+        Some(ready) => session.send_ready(ready).await,
+        None => session.send(&planned).await,
+    };
+    judged(session, prepared, n, sent)
+}
+
+/// The status of the `n`th request of `prepared` (or why there was none), what the session
+/// learns from its answer, the error code of an unexpected one, and whether it was expected.
+fn judged(
+    session: &mut Session,
+    prepared: &Prepared,
+    n: usize,
+    sent: Result<crate::transport::Response, TransportError>,
+) -> (Result<u16, Unanswered>, Option<String>, bool) {
     match sent {
         Ok(response) => {
             let (code, expected) = learn_from(session, &prepared.transaction, prepared.request(n), &response);

@@ -7,10 +7,9 @@
 //! every time for the rest of the run. It never plans or sends itself.
 
 use std::collections::HashMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::run::plan::Planned;
-use crate::signature::Message;
+use crate::signature::{unix_seconds, Message};
 
 /// Each slot of a user's per-second requests: by transaction and body of its pool.
 pub(crate) type Key = (usize, usize);
@@ -28,7 +27,7 @@ pub(crate) struct Resend<R> {
 #[derive(Debug)]
 enum Slot<R> {
     /// Planned in `second`, built; `confirmed` once a second plan of that second agreed.
-    Second { second: u64, msg: Message, ready: R, confirmed: bool },
+    Second { second: i64, msg: Message, ready: R, confirmed: bool },
     /// Two plans of one second differed: planned every time from now on.
     Fresh,
 }
@@ -40,9 +39,9 @@ impl<R> Default for Resend<R> {
 }
 
 impl<R> Resend<R> {
-    /// The request to send again for `key` in `now` (a Unix second): built in this second and
-    /// confirmed by a second plan of it.
-    pub(crate) fn ready(&self, key: Key, now: u64) -> Option<&R> {
+    /// The request to send again for `key` in `now` (a Unix second, [`unix_seconds`]): built in
+    /// this second and confirmed by a second plan of it.
+    pub(crate) fn ready(&self, key: Key, now: i64) -> Option<&R> {
         match self.slots.get(&key) {
             Some(Slot::Second { second, ready, confirmed: true, .. }) if *second == now => Some(ready),
             _ => None,
@@ -50,34 +49,42 @@ impl<R> Resend<R> {
     }
 
     /// Learns from a plan of `key` just made: the first of its second is built (by `build`) and
-    /// kept; the next confirms it or, where it differs, gives the slot up for good. An unsigned
-    /// plan has no second and is never kept.
-    pub(crate) fn learn(&mut self, key: Key, planned: &Planned, build: impl FnOnce(&Planned) -> Option<R>) {
-        let Some(second) = planned.signed_at.map(unix_second) else { return };
+    /// kept; the next confirms it or, where it differs, gives the slot up for good. Returns the
+    /// kept request this plan is (to send instead of building it again); none where the plan
+    /// is not kept. An unsigned plan has no second and is never kept.
+    pub(crate) fn learn(
+        &mut self,
+        key: Key,
+        planned: &Planned,
+        build: impl FnOnce(&Planned) -> Option<R>,
+    ) -> Option<&R> {
+        let second = unix_seconds(planned.signed_at?);
         match self.slots.get_mut(&key) {
-            Some(Slot::Fresh) => {}
+            Some(Slot::Fresh) => return None,
             Some(Slot::Second { second: kept, msg, confirmed, .. }) if *kept == second => {
-                if *msg == planned.msg {
-                    *confirmed = true;
-                } else {
+                if *msg != planned.msg {
                     self.slots.insert(key, Slot::Fresh);
+                    return None;
                 }
+                *confirmed = true;
             }
             _ => {
                 if !self.room_in(second, key) {
-                    return;
+                    return None;
                 }
-                if let Some(ready) = build(planned) {
-                    let msg = planned.msg.clone();
-                    self.slots.insert(key, Slot::Second { second, msg, ready, confirmed: false });
-                }
+                let ready = build(planned)?;
+                self.slots.insert(key, Slot::Second { second, msg: planned.msg.clone(), ready, confirmed: false });
             }
+        }
+        match self.slots.get(&key) {
+            Some(Slot::Second { ready, .. }) => Some(ready),
+            _ => None,
         }
     }
 
     /// Whether a slot for `key` in `second` may be kept: the older seconds' slots are let go
     /// when the slots are full (what was given up stays given up).
-    fn room_in(&mut self, second: u64, key: Key) -> bool {
+    fn room_in(&mut self, second: i64, key: Key) -> bool {
         if self.slots.len() < MOST_KEPT || self.slots.contains_key(&key) {
             return true;
         }
@@ -89,29 +96,24 @@ impl<R> Resend<R> {
     }
 }
 
-/// The Unix second of `at` (a `Date` header's resolution).
-pub(crate) fn unix_second(at: SystemTime) -> u64 {
-    at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
-    fn planned(second: u64, body: &str) -> Planned {
+    fn planned(second: i64, body: &str) -> Planned {
         Planned {
             msg: Message::new("POST", "/register", body.as_bytes().to_vec()),
             tls: None,
             signing_string: Some(format!("date: {second}")),
             origin: None,
-            signed_at: Some(UNIX_EPOCH + Duration::from_millis(second * 1000 + 250)),
+            signed_at: Some(UNIX_EPOCH + Duration::from_millis(second.unsigned_abs() * 1000 + 250)),
         }
     }
 
     /// What a case shows; the plans of one slot in turn (second, body); a second; what is sent
     /// again in it (none where the next request must be planned).
-    type Case<'a> = (&'a str, &'a [(u64, &'a str)], u64, Option<&'a str>);
+    type Case<'a> = (&'a str, &'a [(i64, &'a str)], i64, Option<&'a str>);
 
     #[test]
     fn a_request_is_sent_again_only_in_its_second_and_after_two_plans_agreed() {

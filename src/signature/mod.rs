@@ -71,6 +71,15 @@ pub fn http_date(at: SystemTime) -> String {
     httpdate::fmt_http_date(at)
 }
 
+/// Seconds since the epoch (negative before it): what JWT times (RFC 7519 §2 NumericDate),
+/// RFC 9421's `created` and `expires`, and a `Date` header's second count.
+pub fn unix_seconds(at: SystemTime) -> i64 {
+    match at.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
+    }
+}
+
 /// The SHA-256 `Digest` header value of `body` in the given encoding.
 pub fn digest_value(encoding: DigestEncoding, body: &[u8]) -> String {
     Dialect { digest: encoding, ..Dialect::default() }.digest_of(body)

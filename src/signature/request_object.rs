@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
 
-use super::{Mutation, SignError};
+use super::{unix_seconds, Mutation, SignError};
 use crate::pki::{jws, Identity};
 
 /// What a request object says besides the metadata.
@@ -107,11 +107,6 @@ pub fn sign_client_assertion(
     let signed_by_other =
         (mutation == Some(ClientAssertionSignedByAnotherKey)).then_some(RequestObjectSignedByAnotherKey);
     sign_jwt(claims, signer, signed_by_other)
-}
-
-/// Seconds since the epoch, as JWT times are (RFC 7519 §2 NumericDate).
-fn unix_seconds(at: SystemTime) -> i64 {
-    at.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_secs() as i64
 }
 
 /// Signs `claims` as the signer's identity, or as a signing mutation says: unsigned, RS256, a

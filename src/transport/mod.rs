@@ -407,10 +407,18 @@ impl Transport {
         base_url: &str,
         msg: &Message,
     ) -> Result<reqwest::RequestBuilder, TransportError> {
-        let url = format!("{}{}", base_url.trim_end_matches('/'), msg.target);
+        Self::request_to(client, &url_of(base_url, msg), msg)
+    }
+
+    /// The reqwest request for `msg` to `url` (its base URL and target joined, [`url_of`]).
+    fn request_to(
+        client: &reqwest::Client,
+        url: &str,
+        msg: &Message,
+    ) -> Result<reqwest::RequestBuilder, TransportError> {
         let method = reqwest::Method::from_bytes(msg.method.as_bytes())
-            .map_err(|e| TransportError::Other { url: url.clone(), cause: e.to_string() })?;
-        let mut request = client.request(method, &url);
+            .map_err(|e| TransportError::Other { url: url.to_string(), cause: e.to_string() })?;
+        let mut request = client.request(method, url);
         for (name, value) in &msg.headers {
             request = request.header(name.as_str(), value.as_str());
         }
@@ -439,8 +447,8 @@ impl Transport {
         msg: &Message,
     ) -> Result<Ready, TransportError> {
         let pooled = self.client_and_flag(pki, identity)?;
-        let url = format!("{}{}", base_url.trim_end_matches('/'), msg.target);
-        let request = Self::request(&pooled.client, base_url, msg)?
+        let url = url_of(base_url, msg);
+        let request = Self::request_to(&pooled.client, &url, msg)?
             .build()
             .map_err(|e| classify(&url, &e, self.config.request_timeout))?;
         Ok(Ready { pooled, request, url })
@@ -504,6 +512,11 @@ impl Transport {
         let leaf = stream.get_ref().1.peer_certificates().and_then(|chain| chain.first().cloned());
         leaf.ok_or_else(|| unreachable("the server presented no certificate".into()))
     }
+}
+
+/// Where `msg` goes: `base_url` (without a trailing slash) and its target.
+fn url_of(base_url: &str, msg: &Message) -> String {
+    format!("{}{}", base_url.trim_end_matches('/'), msg.target)
 }
 
 /// Reads at most `limit` bytes of the body, chunk by chunk; true if there was more. What is

@@ -9,8 +9,9 @@
 //! whether a certificate is trusted is the caller's to judge. The verifier is `verify`, the
 //! mutations' forms in this dialect `mutate`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
+use crate::signature::unix_seconds;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -558,14 +559,6 @@ pub(crate) fn set_integer(params: &mut Parameters, name: &'static str, value: i6
 pub(crate) fn set_string(params: &mut Parameters, name: &'static str, value: &str) {
     if let Ok(s) = sfv::String::from_string(value.to_string()) {
         params.insert(key(name), BareItem::String(s));
-    }
-}
-
-/// Seconds since the epoch, as `created` and `expires` carry them.
-pub(crate) fn unix_seconds(at: SystemTime) -> i64 {
-    match at.duration_since(UNIX_EPOCH) {
-        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
     }
 }
 

@@ -20,7 +20,7 @@ pub(crate) fn apply_mutation(
     let Signer { identity, dialect, date, ctx } = *signer;
     let mut inputs = super::inputs(identity, dialect, msg, date)?;
     let digest = dialect.rfc9421.digest;
-    let now = super::unix_seconds(date);
+    let now = crate::signature::unix_seconds(date);
     let hour = 3600;
     match mutation {
         DigestWrong => {

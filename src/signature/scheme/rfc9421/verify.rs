@@ -6,8 +6,9 @@ use std::time::SystemTime;
 
 use sfv::{Dictionary, ListEntry, Parser};
 
-use super::{fields, parse_fields, signature_base, unix_seconds, Algorithm, ContentDigest, Parsed, CONTENT_DIGEST};
+use super::{fields, parse_fields, signature_base, Algorithm, ContentDigest, Parsed, CONTENT_DIGEST};
 use crate::pki::inspect::KeyDescription;
+use crate::signature::unix_seconds;
 use crate::signature::verify::check_key;
 use crate::signature::{headers, CertificateCache, Message, SignatureError, Verified, VerifyPolicy};
 
