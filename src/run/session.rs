@@ -4,7 +4,7 @@
 //! reads a client for `unchanged`, and deletes every client it registered ([`Session::cleanup`]).
 //! Built from a target alone: it knows nothing of scenarios, steps or load users.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -27,8 +27,9 @@ pub struct Session {
     vars: Vars,
     clients: BTreeMap<String, Client>,
     /// Clients no longer known by name (created against expectations, or registered again
-    /// under a name in use); deleted at the end.
-    retired: Vec<Client>,
+    /// under a name in use); deleted at the end. Boxed: a load keeps every registration here
+    /// until its end, and a growing queue of pointers moves less than one of clients.
+    retired: VecDeque<Box<Client>>,
     requests: u64,
     /// Per-second signature reuse, shared by a load's users; none signs every request afresh.
     memo: Option<Arc<crate::signature::SignatureMemo>>,
@@ -159,7 +160,7 @@ impl Session {
             dpop,
             dpop_nonce_renewed: false,
             clients: BTreeMap::new(),
-            retired: Vec::new(),
+            retired: VecDeque::new(),
             requests: 0,
             memo: None,
             client_tokens: Default::default(),
@@ -432,7 +433,7 @@ impl Session {
                     // earlier client for cleanup.
                     if let Some(earlier) = self.clients.insert(lesson.register_as.to_string(), created) {
                         if !earlier.deleted {
-                            self.retired.push(earlier);
+                            self.retired.push_back(Box::new(earlier));
                         }
                     }
                 } else {
@@ -442,7 +443,7 @@ impl Session {
                         "no client",
                         format!("client {} was created", created.id),
                     ));
-                    self.retired.push(created);
+                    self.retired.push_back(Box::new(created));
                 }
             }
             Some(Registration::Unidentified(why)) => {
@@ -500,7 +501,7 @@ impl Session {
     /// Hands over every client not yet deleted (to delete them elsewhere, several at a time).
     pub fn take_clients(&mut self) -> Vec<Client> {
         let named = std::mem::take(&mut self.clients).into_values();
-        named.chain(self.retired.drain(..)).filter(|c| !c.deleted).collect()
+        named.chain(self.retired.drain(..).map(|c| *c)).filter(|c| !c.deleted).collect()
     }
 
     /// Takes over a client registered elsewhere (a ledger's), to delete it with `cleanup`.
@@ -532,7 +533,11 @@ impl Session {
             (client_field::RAT, &c.rat),
             (client_field::URI, &c.uri),
         ] {
-            self.vars.insert(client_var(name, field), value.clone());
+            // Replaced in place: a load registers thousands a second under one name.
+            self.vars
+                .entry(client_var(name, field))
+                .and_modify(|v| v.clone_from(value))
+                .or_insert_with(|| value.clone());
         }
     }
 
@@ -541,7 +546,7 @@ impl Session {
         let mut pending: Vec<(String, Client)> =
             self.clients.iter().filter(|(_, c)| !c.deleted).map(|(n, c)| (n.clone(), c.clone())).collect();
         pending.extend(
-            self.retired.drain(..).filter(|c| !c.deleted).enumerate().map(|(i, c)| (format!("retired-{i}"), c)),
+            self.retired.drain(..).filter(|c| !c.deleted).enumerate().map(|(i, c)| (format!("retired-{i}"), *c)),
         );
         let mut out = Vec::new();
         for (name, client) in pending {
@@ -561,7 +566,7 @@ impl Session {
     pub fn put_aside_unanswered(&mut self, name: &str) {
         if let Some(mut client) = self.clients.remove(name).filter(|c| !c.deleted) {
             client.doubt = Some(Doubt::AnswerLost);
-            self.retired.push(client);
+            self.retired.push_back(Box::new(client));
         }
     }
 
@@ -574,15 +579,12 @@ impl Session {
     /// that could not be deleted is kept for the final cleanup. None when there is none; the
     /// status is the delete's answer, or why there was none.
     pub async fn delete_oldest_retired(&mut self) -> Option<(CleanupResult, Result<u16, NoStatus>)> {
-        if self.retired.is_empty() {
-            return None;
-        }
-        let client = self.retired.remove(0);
+        let client = *self.retired.pop_front()?;
         let name = "retired-rolling";
         let (result, status) = self.delete(name, client.clone()).await;
         self.clients.remove(name);
         if !result.ok && !result.stranded {
-            self.retired.push(client);
+            self.retired.push_back(Box::new(client));
         }
         Some((result, status))
     }

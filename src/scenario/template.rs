@@ -115,7 +115,7 @@ pub fn is_directory_statement(name: &str) -> bool {
 
 /// The template variable of a registered client's field: `client.id`.
 pub fn client_var(client: &str, field: &str) -> String {
-    format!("{client}.{field}")
+    [client, ".", field].concat()
 }
 
 /// Variables every scenario can use.

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use http::{header, HeaderValue, Response, StatusCode};
 use http_body_util::Full;
 use serde::ser::{Serialize, SerializeMap, Serializer};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 pub type Answer = Response<Full<Bytes>>;
 
@@ -71,26 +71,32 @@ pub fn no_store(mut answer: Answer) -> Answer {
 /// A JSON object: `base` with the `added` fields put in (each replacing a field of its name),
 /// written in key order as the same `Value::Object` would be, without copying `base`: a
 /// registration's answer is the client's metadata and a handful of fields, on every request.
-pub struct Merged<'a> {
-    pub base: &'a Map<String, Value>,
+/// `base` is any map in key order: the parsed metadata, or its fields' unparsed text.
+pub struct Merged<'a, B> {
+    pub base: &'a B,
     /// Distinct names.
     pub added: Vec<(&'static str, Value)>,
 }
 
-impl Serialize for Merged<'_> {
+impl<B, K, V> Serialize for Merged<'_, B>
+where
+    for<'b> &'b B: IntoIterator<Item = (&'b K, &'b V)>,
+    K: AsRef<str>,
+    V: Serialize,
+{
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut added: Vec<&(&str, Value)> = self.added.iter().collect();
         added.sort_by_key(|(name, _)| *name);
         // No length: a wrong one (two added fields of one name) would write a broken object.
         let mut map = serializer.serialize_map(None)?;
-        let mut base = self.base.iter().peekable();
+        let mut base = self.base.into_iter().map(|(name, value)| (name.as_ref(), value)).peekable();
         let mut added = added.into_iter().peekable();
         loop {
             match (base.peek(), added.peek()) {
-                (Some((name, _)), Some((new, _))) if name.as_str() == *new => {
+                (Some((name, _)), Some((new, _))) if name == new => {
                     base.next();
                 }
-                (Some((name, value)), Some((new, _))) if name.as_str() < *new => {
+                (Some((name, value)), Some((new, _))) if name < new => {
                     map.serialize_entry(name, value)?;
                     base.next();
                 }
@@ -132,9 +138,13 @@ mod tests {
             for (name, value) in &added {
                 expected.insert(name.to_string(), value.clone());
             }
-            let merged = Merged { base: &base, added };
-            let written = serde_json::to_string(&merged).expect("serialises");
-            assert_eq!(written, Value::Object(expected).to_string(), "{base:?}");
+            let text = Value::Object(base.clone()).to_string();
+            let fields: std::collections::BTreeMap<&str, &serde_json::value::RawValue> =
+                serde_json::from_str(&text).expect("fields of an object");
+            let parsed = serde_json::to_string(&Merged { base: &base, added: added.clone() }).expect("serialises");
+            let unparsed = serde_json::to_string(&Merged { base: &fields, added }).expect("serialises");
+            assert_eq!(parsed, Value::Object(expected).to_string(), "{base:?}");
+            assert_eq!(unparsed, parsed, "{base:?}");
         }
     }
 }

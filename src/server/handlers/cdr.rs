@@ -51,7 +51,7 @@ pub(super) fn one_registration_per_product(state: &State, metadata: &Map<String,
     let Some(product) = metadata.get("software_id").and_then(Value::as_str) else { return Ok(()) };
     let registered =
         |metadata: &Map<String, Value>| metadata.get("software_id").and_then(Value::as_str) == Some(product);
-    if !state.store.any(|client| registered(&client.metadata)) {
+    if !state.store.any(|client| registered(&client.metadata.map())) {
         return Ok(());
     }
     let code = match state.config.varies(Variant::DuplicateRefusedInvalidSoftwareStatement) {

@@ -32,7 +32,7 @@ fn proof_header(parts: &Parts) -> Result<Option<&str>, ProofError> {
 /// DPoP.
 pub(super) fn token_binding(state: &State, parts: &Parts, client: &Client) -> Result<Option<String>, Answer> {
     let refused = |why: ProofError| oauth_error(StatusCode::BAD_REQUEST, "invalid_dpop_proof", &why.to_string());
-    let required = client.metadata.get(DPOP_BOUND_FIELD) == Some(&Value::Bool(true));
+    let required = client.metadata.get(DPOP_BOUND_FIELD) == Some(Value::Bool(true));
     let proof = match proof_header(parts).map_err(refused)? {
         Some(proof) => proof,
         // §5.2 names no error code for it; RFC 6749 §5.2's invalid_request fits a request

@@ -148,8 +148,9 @@ pub(super) fn requested_metadata(
         );
         return Err(oauth_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "invalid_request", &text));
     }
+    let registered_keys = updated.and_then(|client| client.metadata.get("jwks"));
     let keys = crate::server::request_object::OtherKeys {
-        registered: updated.and_then(|client| client.metadata.get("jwks")),
+        registered: registered_keys.as_ref(),
         read_at: &|uri| state.keys.kept(uri),
     };
     let (claims, admitted) =
@@ -195,7 +196,7 @@ pub(super) fn register(state: &State, parts: &Parts, body: &Bytes, owner: &str) 
     let client = Client {
         owner: if owned_by_itself { client_id.clone() } else { owner.to_string() },
         client_id,
-        metadata: strip_server_fields(metadata),
+        metadata: Metadata::new(&strip_server_fields(metadata)),
         secret: new_secret(),
         old_secrets: vec![],
         issued_at,
@@ -275,7 +276,7 @@ pub(super) fn update(state: &State, parts: &Parts, body: &Bytes, client: Client)
     // A statement for another software is no rotation of this client's (its software_id is
     // the product the client was registered for).
     let software = |m: &Map<String, Value>| m.get("software_id").and_then(Value::as_str).map(str::to_string);
-    let (now, before) = (software(&metadata), software(&client.metadata));
+    let (now, before) = (software(&metadata), software(&client.metadata.map()));
     let rotated = state.config.profile.judges_statements() && metadata.contains_key("software_statement");
     if rotated && now.is_some() && now != before && !state.config.has(Flaw::StatementSwapOnUpdate) {
         let text = "the update's software statement is for another software than the client's";
@@ -293,8 +294,8 @@ pub(super) fn update(state: &State, parts: &Parts, body: &Bytes, client: Client)
     let updated = state.store.update(&client.client_id, |c| {
         let sent = strip_server_fields(metadata);
         c.metadata = match augments {
-            true => augmented(std::mem::take(&mut c.metadata), sent),
-            false => sent,
+            true => Metadata::new(&augmented(c.metadata.map(), sent)),
+            false => Metadata::new(&sent),
         };
         if new_secret_too {
             c.secret = new_secret();
@@ -360,7 +361,11 @@ pub(super) fn secret_answer(state: &State, status: StatusCode, client: &Client) 
         added.push(("registration_access_token", Value::from(rat.clone())));
         added.push(("registration_client_uri", Value::from(client_uri(state, &client.client_id))));
     }
-    let answer = json(status, &Merged { base: &client.metadata, added });
+    // The stored fields are written back as they are, unless a name cannot be borrowed.
+    let answer = match client.metadata.fields() {
+        Some(fields) => json(status, &Merged { base: &fields, added }),
+        None => json(status, &Merged { base: &client.metadata.map(), added }),
+    };
     if state.config.has(Flaw::OmitNoStore) {
         answer
     } else {

@@ -24,7 +24,7 @@ use super::metadata::{self, MetadataError};
 use super::response::{
     empty, insufficient_scope, invalid_client, invalid_token, json, no_store, oauth_error, tpp_message, Answer, Merged,
 };
-use super::store::{constant_time_eq, Client};
+use super::store::{constant_time_eq, Client, Metadata};
 use super::{DcrAuth, Peer, Refusal, ServerProfile, State, Variant};
 use super::{CLIENT_ID_HEADER, CLIENT_SECRET_HEADER};
 use crate::pki::generate_token;

@@ -16,7 +16,7 @@ pub(super) const BOUND_TOKENS_FIELD: &str = "tls_client_certificate_bound_access
 /// The thumbprint a token issued now to `client` over this connection is bound to, if any;
 /// an error answer where a bound token is asked for without a certificate to bind it to.
 pub(super) fn binding_for(state: &State, peer: &Peer, client: &Client) -> Result<Option<String>, Answer> {
-    let asked = client.metadata.get(BOUND_TOKENS_FIELD) == Some(&Value::Bool(true));
+    let asked = client.metadata.get(BOUND_TOKENS_FIELD) == Some(Value::Bool(true));
     let leaf = peer.chain.first();
     if state.config.has(Flaw::UnboundAccessTokens) {
         return Ok(None);

@@ -36,7 +36,8 @@ pub(super) async fn token(state: &State, peer: &Peer, parts: &Parts, body: &Byte
         Err(why) => return invalid_client(&why.to_string()),
     };
     let granted = || {
-        let grants = client.metadata.get("grant_types").and_then(Value::as_array);
+        let grants = client.metadata.get("grant_types");
+        let grants = grants.as_ref().and_then(Value::as_array);
         grants.is_some_and(|grants| grants.iter().any(|g| g.as_str() == Some("client_credentials")))
     };
     if state.config.varies(Variant::GrantTypesEnforced) && !granted() {
@@ -152,7 +153,8 @@ pub(super) enum Unauthenticated {
 /// The registered client a token request proves itself as, with the method it registered.
 pub(super) async fn authenticate_client(state: &State, peer: &Peer, proof: &Proof) -> Result<Client, Unauthenticated> {
     let client = state.store.get(proof.client_id()).ok_or(Unauthenticated::Unknown)?;
-    let registered = client_auth::registered_method(&client.metadata).to_string();
+    let metadata = client.metadata.map();
+    let registered = client_auth::registered_method(&metadata).to_string();
     let secret_allowed = state.config.has(Flaw::TokenAuthMethodNotEnforced) && matches!(proof, Proof::Secret { .. });
     if !proof.is_method(&registered) && !secret_allowed {
         return Err(Unauthenticated::OtherMethod { registered, used: proof.method() });
@@ -163,13 +165,13 @@ pub(super) async fn authenticate_client(state: &State, peer: &Peer, proof: &Proo
         Proof::Certificate { .. } if registered == "self_signed_tls_client_auth" => {
             let leaf = peer.chain.first().ok_or(Unauthenticated::NoCertificate)?;
             let leaf = crate::pki::CertInfo::from_der(leaf).map_err(Unauthenticated::Unreadable)?;
-            client_auth::check_key_in_jwks(&client.metadata, &leaf, &flaws).map_err(Unauthenticated::Rule)?;
+            client_auth::check_key_in_jwks(&metadata, &leaf, &flaws).map_err(Unauthenticated::Rule)?;
             Ok(client)
         }
         Proof::Certificate { .. } => {
             let leaf = check_qwac_chain(&state.trust, &peer.chain, SystemTime::now(), &flaws)
                 .map_err(|p| Unauthenticated::Certificate(p.text()))?;
-            client_auth::check_subject(&client.metadata, &leaf, &flaws).map_err(Unauthenticated::Rule)?;
+            client_auth::check_subject(&metadata, &leaf, &flaws).map_err(Unauthenticated::Rule)?;
             Ok(client)
         }
         Proof::Assertion { id, jws } => {
@@ -182,7 +184,7 @@ pub(super) async fn authenticate_client(state: &State, peer: &Peer, proof: &Proo
                 forever: flaws(Flaw::JwksKeptForever),
                 keep_retired: flaws(Flaw::RetiredKeyAccepted),
             };
-            let (jwks, unread) = match state.keys.keys(&state.fetcher, &client.metadata, &kid, keeping).await {
+            let (jwks, unread) = match state.keys.keys(&state.fetcher, &metadata, &kid, keeping).await {
                 Ok(jwks) => (jwks, false),
                 Err(_) if flaws(Flaw::AcceptUnreadableJwksUri) => (Value::Null, true),
                 Err(why) => return Err(Unauthenticated::Keys(why)),
