@@ -70,8 +70,10 @@ pub struct LoadProfile {
     pub thresholds: Thresholds,
     /// Where `load --with-suite` holds the server while the negative scenarios run beside the
     /// load: `{ share: 0.8 }` of the saturation this profile's own load measures first (the
-    /// default), or `{ rate: 300 }` requests per second.
-    #[serde(default)]
+    /// default), or `{ rate: 300 }` requests per second. A map of one key, as written here (a
+    /// YAML enum would otherwise be spelled `!share 0.8`).
+    #[serde(default, with = "serde_norway::with::singleton_map")]
+    #[schemars(with = "crate::load::conformance::SuiteAt")]
     pub suite_at: crate::load::conformance::SuiteAt,
 }
 

@@ -93,3 +93,26 @@ fn keep_clients_is_a_number_in_range_or_all() {
         }
     }
 }
+
+#[test]
+fn suite_at_is_spelled_as_the_book_spells_it() {
+    use crate::load::conformance::SuiteAt;
+    let read = |extra: &str| {
+        let text = format!("name: p\nusers: 4\ntransactions: []\n{extra}");
+        serde_norway::from_str::<LoadProfile>(&text).map(|p| p.suite_at).map_err(|e| e.to_string())
+    };
+    let cases = [
+        ("", Ok(SuiteAt::Share(0.8))),
+        ("suite_at: { share: 0.5 }", Ok(SuiteAt::Share(0.5))),
+        ("suite_at: { rate: 300 }", Ok(SuiteAt::Rate(300.0))),
+        ("suite_at: { speed: 3 }", Err("unknown variant")),
+        ("suite_at: { share: 0.5, rate: 3 }", Err("")),
+    ];
+    for (extra, expected) in cases {
+        match (read(extra), expected) {
+            (Ok(got), Ok(want)) => assert_eq!(got, want, "{extra:?}"),
+            (Err(got), Err(want)) => assert!(got.contains(want), "{extra:?}: {got}"),
+            (got, want) => panic!("{extra:?}: {got:?}, expected {want:?}"),
+        }
+    }
+}
