@@ -272,11 +272,11 @@ async fn transact(shared: &Shared, i: usize, user: &mut GooseUser) -> Transactio
         false => None,
     };
     let origin = planned.origin.clone().unwrap_or_else(|| target.base_url.clone());
-    let url = format!("{}{}", origin.trim_end_matches('/'), planned.msg.target);
+    let url = crate::transport::url_of(&origin, &planned.msg);
     let started = Instant::now();
     let mut answer = {
         let client = borrowed.as_ref().unwrap_or(&user.client);
-        let builder = crate::transport::Transport::request(client, &origin, &planned.msg).map_err(|e| e.to_string())?;
+        let builder = crate::transport::Transport::request_to(client, &url, &planned.msg).map_err(|e| e.to_string())?;
         let request = GooseRequest::builder().name(t.name.as_str()).set_request_builder(builder).build();
         match borrowed.clone() {
             // Goose sends on the user's client: lend it the other identity's for this request.

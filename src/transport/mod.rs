@@ -411,7 +411,7 @@ impl Transport {
     }
 
     /// The reqwest request for `msg` to `url` (its base URL and target joined, [`url_of`]).
-    fn request_to(
+    pub fn request_to(
         client: &reqwest::Client,
         url: &str,
         msg: &Message,
@@ -515,7 +515,7 @@ impl Transport {
 }
 
 /// Where `msg` goes: `base_url` (without a trailing slash) and its target.
-fn url_of(base_url: &str, msg: &Message) -> String {
+pub fn url_of(base_url: &str, msg: &Message) -> String {
     format!("{}{}", base_url.trim_end_matches('/'), msg.target)
 }
 

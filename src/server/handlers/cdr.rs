@@ -49,9 +49,10 @@ pub(super) fn one_registration_per_product(state: &State, metadata: &Map<String,
         return Ok(());
     }
     let Some(product) = metadata.get("software_id").and_then(Value::as_str) else { return Ok(()) };
+    // One field read from each stored client's text, not the whole map parsed.
     let registered =
-        |metadata: &Map<String, Value>| metadata.get("software_id").and_then(Value::as_str) == Some(product);
-    if !state.store.any(|client| registered(&client.metadata.map())) {
+        |client: &Client| client.metadata.get("software_id").as_ref().and_then(Value::as_str) == Some(product);
+    if !state.store.any(registered) {
         return Ok(());
     }
     let code = match state.config.varies(Variant::DuplicateRefusedInvalidSoftwareStatement) {

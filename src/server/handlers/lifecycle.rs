@@ -275,8 +275,8 @@ pub(super) fn update(state: &State, parts: &Parts, body: &Bytes, client: Client)
     }
     // A statement for another software is no rotation of this client's (its software_id is
     // the product the client was registered for).
-    let software = |m: &Map<String, Value>| m.get("software_id").and_then(Value::as_str).map(str::to_string);
-    let (now, before) = (software(&metadata), software(&client.metadata.map()));
+    let software = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+    let (now, before) = (software(metadata.get("software_id")), software(client.metadata.get("software_id").as_ref()));
     let rotated = state.config.profile.judges_statements() && metadata.contains_key("software_statement");
     if rotated && now.is_some() && now != before && !state.config.has(Flaw::StatementSwapOnUpdate) {
         let text = "the update's software statement is for another software than the client's";
